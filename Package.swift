@@ -1,0 +1,70 @@
+// swift-tools-version:6.0
+import PackageDescription
+import Foundation
+
+// Modules export nothing but their `meetingd_` entry symbol.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+let moduleLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags(["-Xlinker", "--version-script=\(packageRoot)/Plugins/module.exports"]),
+]
+let meetingKit: Target.Dependency = .product(name: "MeetingKit", package: "MeetingKit")
+
+let package = Package(
+    name: "meetingd",
+    products: [
+        .executable(name: "meetingd", targets: ["meetingd"]),
+        .executable(name: "meetingctl", targets: ["meetingctl"]),
+        .library(name: "lookup", type: .dynamic, targets: ["LookupModule"]),
+        .library(name: "search", type: .dynamic, targets: ["SearchModule"]),
+        .library(name: "summarise", type: .dynamic, targets: ["SummariseModule"]),
+    ],
+    dependencies: [
+        .package(path: "Sources/MeetingKit"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZeroMQ",
+            path: "Sources/CZeroMQ",
+            pkgConfig: "libzmq",
+            providers: [.apt(["libzmq3-dev"])]
+        ),
+        // The host: transport, routing, config, module loading and lifecycle.
+        .target(
+            name: "MeetingdCore",
+            dependencies: [
+                "CZeroMQ", meetingKit,
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // Reading transcript formats and writing them into the corpus.
+        .target(name: "MeetingIngest", dependencies: [meetingKit]),
+        .executableTarget(
+            name: "meetingd",
+            dependencies: [
+                "MeetingdCore", "MeetingIngest", meetingKit,
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "meetingctl",
+            dependencies: [
+                "CZeroMQ", meetingKit,
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Stock handler modules: loaded through the C ABI like any other.
+        .target(name: "LookupModule", dependencies: [meetingKit], path: "Plugins/lookup",
+                linkerSettings: moduleLinkerSettings),
+        .target(name: "SearchModule", dependencies: [meetingKit], path: "Plugins/search",
+                linkerSettings: moduleLinkerSettings),
+        .target(name: "SummariseModule", dependencies: [meetingKit], path: "Plugins/summarise",
+                linkerSettings: moduleLinkerSettings),
+        .testTarget(name: "MeetingdTests", dependencies: ["MeetingdCore", meetingKit]),
+        .testTarget(name: "MeetingIngestTests", dependencies: ["MeetingIngest", meetingKit]),
+    ]
+)

@@ -1,0 +1,22 @@
+// swift-tools-version:6.0
+// The code that the daemon and every Swift module share. It is its own package
+// so that SwiftPM links the dynamic product dynamically into both: one copy of
+// these types (and of GRDB) per process, whatever number of modules is loaded.
+import PackageDescription
+
+let package = Package(
+    name: "MeetingKit",
+    products: [
+        .library(name: "MeetingKit", type: .dynamic, targets: ["MeetingKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    ],
+    targets: [
+        .target(name: "CMeetingdModule"),
+        .target(
+            name: "MeetingKit",
+            dependencies: ["CMeetingdModule", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+    ]
+)
