@@ -1,0 +1,105 @@
+import Foundation
+
+/// A read-only handle on a corpus, for the daemon and the modules. `reader` is open
+/// for any SQL of their own (see `CorpusSchema` for the tables).
+public final class Corpus: Sendable {
+    public let path: String
+    public let reader: DatabasePool
+
+    private init(path: String, reader: DatabasePool) {
+        self.path = path
+        self.reader = reader
+    }
+
+    /// Opens an existing corpus read-only. Fails if the file is missing, is not a
+    /// corpus, or was made by another version of the schema.
+    public static func openReadOnly(path: String) throws -> Corpus {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CorpusError("no corpus at \(path): run `meetingd ingest` first")
+        }
+        var configuration = Configuration()
+        configuration.readonly = true
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw CorpusError("cannot open corpus \(path): \(error)")
+        }
+        try pool.read { db in
+            let migrator = CorpusSchema.migrator
+            if try migrator.hasBeenSuperseded(db) {
+                throw CorpusError("corpus \(path) was written by a newer meetingd")
+            }
+            guard try migrator.hasCompletedMigrations(db) else {
+                throw CorpusError("corpus \(path) has an older or no schema: run `meetingd ingest` to upgrade it")
+            }
+        }
+        return Corpus(path: path, reader: pool)
+    }
+
+    public func figures() throws -> CorpusFigures {
+        try reader.read { db in try CorpusFigures.fetch(db) }
+    }
+
+    /// One meeting with its turns, in the lossless model; nil if the id is unknown.
+    public func meeting(id: String) throws -> Meeting? {
+        try reader.read { db in try Meeting.fetch(db, id: id) }
+    }
+
+    /// All meeting ids, by date then id.
+    public func meetingIDs() throws -> [String] {
+        try reader.read { db in try String.fetchAll(db, sql: "SELECT id FROM meeting ORDER BY date, id") }
+    }
+}
+
+public struct CorpusFigures: Codable, Sendable, Equatable {
+    public var meetings: Int
+    public var turns: Int
+    public var words: Int
+    public var people: Int
+    public var firstDate: String?
+    public var lastDate: String?
+
+    public static func fetch(_ db: Database) throws -> CorpusFigures {
+        let row = try Row.fetchOne(db, sql: """
+            SELECT count(*) AS meetings, coalesce(sum(turns), 0) AS turns, coalesce(sum(words), 0) AS words,
+                   (SELECT count(*) FROM person) AS people, min(date) AS first_date, max(date) AS last_date
+            FROM meeting
+            """)!
+        return CorpusFigures(meetings: row["meetings"], turns: row["turns"], words: row["words"],
+                             people: row["people"], firstDate: row["first_date"], lastDate: row["last_date"])
+    }
+}
+
+extension Meeting {
+    /// Reads one meeting back into the model (what `meetingd export` writes).
+    public static func fetch(_ db: Database, id: String) throws -> Meeting? {
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT id, title, date, place, format, source, lead FROM meeting WHERE id = ?
+            """, arguments: [id]) else { return nil }
+        let lead: String = row["lead"]
+        var meeting = Meeting(
+            id: row["id"], title: row["title"], date: row["date"], place: row["place"],
+            format: (row["format"] as String?).flatMap(MeetingFormat.init(rawValue:)),
+            source: row["source"], lead: lead.isEmpty ? [] : lead.components(separatedBy: "\n"))
+        meeting.participants = try Row.fetchAll(db, sql: """
+            SELECT person.name, role, country, organisation FROM participant
+            JOIN person ON person.id = participant.person_id WHERE meeting_id = ? ORDER BY ordinal
+            """, arguments: [id]).map {
+                Participant(name: $0["name"], role: $0["role"], country: $0["country"], organisation: $0["organisation"])
+            }
+        meeting.documents = try String.fetchAll(db, sql: "SELECT title FROM document WHERE meeting_id = ? ORDER BY ordinal",
+                                                arguments: [id])
+        meeting.sections = try String.fetchAll(db, sql: "SELECT title FROM section WHERE meeting_id = ? ORDER BY ordinal",
+                                               arguments: [id]).map(Section.init(title:))
+        meeting.turns = try Row.fetchAll(db, sql: """
+            SELECT idx, section, person.name AS speaker, role, text, start_time, end_time FROM turn
+            LEFT JOIN person ON person.id = turn.person_id WHERE meeting_id = ? ORDER BY idx
+            """, arguments: [id]).map {
+                let text: String = $0["text"]
+                return Turn(index: $0["idx"], section: $0["section"], speaker: $0["speaker"], role: $0["role"],
+                            paragraphs: text.components(separatedBy: "\n"), start: $0["start_time"], end: $0["end_time"])
+            }
+        return meeting
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+
+/// Text rules shared by ingest and by the modules, so that what is indexed,
+/// counted and cited is computed one way.
+public enum TranscriptText {
+    /// Transcription marks of the QMSum/ICSI/AMI transcripts. They stay in the
+    /// stored text but are left out of the index, the word counts and summaries.
+    /// The FTS content view strips exactly these (see `CorpusSchema`), so changing
+    /// the list needs a migration that rebuilds the index.
+    public static let marks = ["{disfmarker}", "{vocalsound}", "{pause}", "{comment}", "{gap}", "{nonvocalsound}"]
+
+    /// `text` with the transcription marks removed (whitespace left as it was).
+    public static func strippingMarks(_ text: String) -> String {
+        guard text.utf8.contains(UInt8(ascii: "{")) else { return text }
+        var result = text
+        for mark in marks { result = result.replacingOccurrences(of: mark, with: "") }
+        return result
+    }
+
+    /// Words as the reader sees them: runs of letters and digits, marks excluded.
+    public static func wordCount(_ text: String) -> Int {
+        var count = 0
+        var inWord = false
+        var inMark = false
+        for scalar in text.unicodeScalars {
+            if scalar == "{" { inMark = true; inWord = false; continue }
+            if inMark { if scalar == "}" { inMark = false }; continue }
+            let isWordScalar = scalar.isASCII
+                ? (scalar.value >= 0x30 && scalar.value <= 0x39) || ((scalar.value | 0x20) >= 0x61 && (scalar.value | 0x20) <= 0x7A)
+                : scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+            if isWordScalar && !inWord { count += 1 }
+            inWord = isWordScalar || (inWord && (scalar == "'" || scalar == "’" || scalar == "-"))
+        }
+        return count
+    }
+
+    /// A sentence of a turn: offsets count Unicode scalars (code points, as SQLite's
+    /// `substr` and Python's `str` do) into `Turn.text`; `end` is exclusive.
+    public struct SentenceSpan: Equatable, Sendable {
+        public var start: Int
+        public var end: Int
+        public init(start: Int, end: Int) { self.start = start; self.end = end }
+    }
+
+    private static let abbreviations: Set<String> = [
+        "mr", "mrs", "ms", "dr", "st", "no", "vs", "etc", "e.g", "i.e", "prof", "gen", "jr", "sr", "co", "inc", "ltd", "approx", "fig", "cf",
+    ]
+
+    /// Splits a turn's text into sentences: at `.`, `!`, `?` or `…` (with closing
+    /// quotes or brackets) followed by a space and a capital, digit or quote, and
+    /// at every paragraph break. Abbreviations and initials do not end a sentence.
+    public static func sentences(in text: String) -> [SentenceSpan] {
+        let scalars = Array(text.unicodeScalars)
+        var spans: [SentenceSpan] = []
+        var start = 0
+
+        func emit(_ end: Int) {
+            var lower = start, upper = end
+            while lower < upper, isSpace(scalars[lower]) { lower += 1 }
+            while upper > lower, isSpace(scalars[upper - 1]) { upper -= 1 }
+            if lower < upper { spans.append(SentenceSpan(start: lower, end: upper)) }
+            start = end
+        }
+
+        var i = 0
+        while i < scalars.count {
+            let scalar = scalars[i]
+            if scalar == "\n" {
+                emit(i)
+                start = i + 1
+            } else if scalar == "." || scalar == "!" || scalar == "?" || scalar == "…" {
+                var end = i + 1
+                while end < scalars.count, isTerminalPunctuation(scalars[end]) { end += 1 }
+                if end < scalars.count, scalars[end] == " " || scalars[end] == "\t" {
+                    var next = end
+                    while next < scalars.count, scalars[next] == " " || scalars[next] == "\t" { next += 1 }
+                    if next < scalars.count, startsSentence(scalars[next]),
+                       !(scalar == "." && isAbbreviation(scalars, before: i)) {
+                        emit(end)
+                    }
+                }
+                i = end
+                continue
+            }
+            i += 1
+        }
+        emit(scalars.count)
+        return spans
+    }
+
+    private static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == " " || scalar == "\t" || scalar == "\n" || scalar == "\r" || scalar == "\u{A0}"
+    }
+
+    private static func isTerminalPunctuation(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case ".", "!", "?", "…", "\"", "'", "”", "’", ")", "]", "»": return true
+        default: return false
+        }
+    }
+
+    private static func startsSentence(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.properties.isUppercase { return true }
+        switch scalar {
+        case "0"..."9", "\"", "“", "‘", "'", "(", "[", "«", "{", "–", "—": return true
+        default: return false
+        }
+    }
+
+    /// A single letter ("J. Smith") or a listed abbreviation ("Mr.") before the dot.
+    private static func isAbbreviation(_ scalars: [Unicode.Scalar], before dot: Int) -> Bool {
+        var begin = dot
+        while begin > 0, !isSpace(scalars[begin - 1]), scalars[begin - 1] != "(" { begin -= 1 }
+        if begin == dot { return false }
+        let word = String(String.UnicodeScalarView(scalars[begin..<dot])).lowercased()
+        if word.count == 1, word.unicodeScalars.first!.properties.isAlphabetic { return true }
+        return abbreviations.contains(word)
+    }
+}
+
+/// How person names are compared: case, diacritics, dots and spacing folded,
+/// so "Berdimuhamedov" and "BERDIMUHAMEDOV", or "Mr. Putin" and "Mr Putin", meet.
+public enum PersonName {
+    public static func key(_ name: String) -> String {
+        let folded = name.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
+        var key = ""
+        key.reserveCapacity(folded.utf8.count)
+        var pendingSpace = false
+        for character in folded {
+            if character == "." || character == "," { pendingSpace = true; continue }
+            if character.isWhitespace { pendingSpace = true; continue }
+            if pendingSpace, !key.isEmpty { key.append(" ") }
+            pendingSpace = false
+            key.append(character == "’" ? "'" : character)
+        }
+        return key
+    }
+}
