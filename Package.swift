@@ -53,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "meetingctl",
             dependencies: [
-                "CZeroMQ", meetingKit,
+                "CZeroMQ", "MeetingdCore", meetingKit,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,0 +1,340 @@
+// meetingd's configuration: built-in defaults, then a YAML file, then MEETINGD_*
+// environment variables, then command-line flags, each layer overriding the one
+// before. Every error is collected (unknown keys included) so that
+// `meetingd check-config` can list them all at once.
+
+import Foundation
+import MeetingKit
+import Yams
+
+public struct ModuleConfig: Sendable, Equatable {
+    public var name: String
+    public var enabled: Bool
+    /// An explicit library path; otherwise the module is looked up in the module directories.
+    public var path: String?
+    /// The module's own section, handed to its `open` as JSON.
+    public var settings: JSONValue
+}
+
+public struct Limits: Sendable, Equatable {
+    public var maxMessageBytes: Int
+    public var requestDeadlineMs: Int
+    public var maxQueued: Int
+    public var shutdownGraceMs: Int
+}
+
+public struct MeetingdConfig: Sendable, Equatable {
+    public var endpoints: [String]
+    public var workers: Int
+    public var corpusPath: String
+    public var ingestPaths: [String]
+    public var moduleDirs: [String]
+    public var modules: [ModuleConfig]
+    public var limits: Limits
+    public var logLevel: String
+    /// The file the config was read from, or nil for built-in defaults alone.
+    public var file: String?
+
+    public var enabledModules: [ModuleConfig] { modules.filter(\.enabled) }
+}
+
+/// What command-line flags override.
+public struct ConfigOverrides: Sendable {
+    public var endpoints: [String]
+    public var corpus: String?
+    public var workers: Int?
+    public var logLevel: String?
+
+    public init(endpoints: [String] = [], corpus: String? = nil, workers: Int? = nil, logLevel: String? = nil) {
+        self.endpoints = endpoints
+        self.corpus = corpus
+        self.workers = workers
+        self.logLevel = logLevel
+    }
+}
+
+public struct ConfigError: Error, CustomStringConvertible {
+    public let problems: [String]
+    public let file: String?
+    public var description: String {
+        "invalid configuration\(file.map { " in \($0)" } ?? ""):\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+    }
+}
+
+public enum ConfigLoader {
+    public static let stockModules = ["lookup", "search", "summarise"]
+    static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+    static let topLevelKeys: Set = ["endpoints", "workers", "corpus", "ingest", "module_dirs", "modules", "limits", "log_level"]
+    static let limitKeys: Set = ["max_message_bytes", "request_deadline_ms", "max_queued", "shutdown_grace_ms"]
+    static let moduleKeys: Set = ["enabled", "path", "settings"]
+    /// Environment variables the daemon reads, mapped to config keys.
+    static let environmentKeys: [String: String] = [
+        "MEETINGD_ENDPOINTS": "endpoints", "MEETINGD_WORKERS": "workers", "MEETINGD_CORPUS": "corpus",
+        "MEETINGD_INGEST": "ingest", "MEETINGD_MODULE_DIRS": "module_dirs", "MEETINGD_LOG_LEVEL": "log_level",
+        "MEETINGD_LIMITS_MAX_MESSAGE_BYTES": "limits.max_message_bytes",
+        "MEETINGD_LIMITS_REQUEST_DEADLINE_MS": "limits.request_deadline_ms",
+        "MEETINGD_LIMITS_MAX_QUEUED": "limits.max_queued",
+        "MEETINGD_LIMITS_SHUTDOWN_GRACE_MS": "limits.shutdown_grace_ms",
+    ]
+
+    /// The config file used when none is named: the source tree's `Config/meetingd.yaml`
+    /// for a binary still inside that tree's build folder (so `swift build` then
+    /// `meetingd serve` just works), else the system's `/etc/meetingd/meetingd.yaml`.
+    public static func defaultFile(environment: [String: String]) -> String? {
+        if let named = environment["MEETINGD_CONFIG"], !named.isEmpty { return named }
+        let sourceRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().path
+        let developmentConfig = sourceRoot + "/Config/meetingd.yaml"
+        if executableDirectory.hasPrefix(sourceRoot + "/.build"), FileManager.default.fileExists(atPath: developmentConfig) {
+            return developmentConfig
+        }
+        let systemConfig = "/etc/meetingd/meetingd.yaml"
+        return FileManager.default.fileExists(atPath: systemConfig) ? systemConfig : nil
+    }
+
+    static var executableDirectory: String {
+        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path
+    }
+
+    static func defaults() -> JSONObject {
+        [
+            "endpoints": ["tcp://127.0.0.1:5555"],
+            "workers": 0,
+            "corpus": "/var/lib/meetingd/corpus.sqlite",
+            "ingest": [],
+            "module_dirs": .array([executableDirectory, "/usr/local/lib/meetingd/modules", "/usr/lib/meetingd/modules"].map(JSONValue.string)),
+            "modules": .object(JSONObject(stockModules.map { (key: $0, value: .object([:])) })),
+            "limits": [
+                "max_message_bytes": 1_048_576,
+                "request_deadline_ms": 30_000,
+                "max_queued": 1024,
+                "shutdown_grace_ms": 10_000,
+            ],
+            "log_level": "info",
+        ]
+    }
+
+    public static func load(
+        file: String?, overrides: ConfigOverrides = ConfigOverrides(),
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigError) -> MeetingdConfig {
+        let file = file ?? defaultFile(environment: environment)
+        var problems: [String] = []
+        var tree = defaults()
+
+        if let file {
+            let fileDirectory = URL(fileURLWithPath: file).deletingLastPathComponent().path
+            do {
+                let text = try String(contentsOfFile: file, encoding: .utf8)
+                let root = try Yams.compose(yaml: text).map(jsonValue) ?? .object([:])
+                guard case .object(let fileTree) = root else {
+                    throw ConfigError(problems: ["the file must hold a YAML mapping"], file: file)
+                }
+                for (key, value) in fileTree {
+                    guard topLevelKeys.contains(key) else {
+                        problems.append("unknown key '\(key)' (known: \(topLevelKeys.sorted().joined(separator: ", ")))")
+                        continue
+                    }
+                    tree[key] = key == "limits" ? merge(value, into: tree[key]!) : value
+                }
+                resolvePaths(in: &tree, relativeTo: fileDirectory)
+            } catch let error as ConfigError {
+                throw error
+            } catch {
+                throw ConfigError(problems: ["cannot read: \(error)"], file: file)
+            }
+        }
+
+        for (variable, key) in environmentKeys {
+            guard let text = environment[variable] else { continue }
+            let value: JSONValue
+            switch key {
+            case "endpoints", "ingest", "module_dirs":
+                value = .array(text.split(separator: key == "endpoints" ? "," : ":").map { .string(String($0)) })
+            case "corpus", "log_level":
+                value = .string(text)
+            default:
+                guard let number = Int64(text) else {
+                    problems.append("\(variable): expected an integer, got '\(text)'")
+                    continue
+                }
+                value = .int(number)
+            }
+            set(&tree, key, value)
+        }
+
+        if !overrides.endpoints.isEmpty { tree["endpoints"] = .array(overrides.endpoints.map(JSONValue.string)) }
+        if let corpus = overrides.corpus { tree["corpus"] = .string(corpus) }
+        if let workers = overrides.workers { tree["workers"] = .int(Int64(workers)) }
+        if let level = overrides.logLevel { tree["log_level"] = .string(level) }
+
+        let config = decode(tree, file: file, problems: &problems)
+        if !problems.isEmpty { throw ConfigError(problems: problems, file: file) }
+        return config
+    }
+
+    /// The resolved configuration as JSON, for `check-config` and `meetingd.status`.
+    public static func describe(_ config: MeetingdConfig) -> JSONValue {
+        [
+            "file": JSONValue(config.file),
+            "endpoints": .array(config.endpoints.map(JSONValue.string)),
+            "workers": JSONValue(config.workers),
+            "corpus": .string(config.corpusPath),
+            "ingest": .array(config.ingestPaths.map(JSONValue.string)),
+            "module_dirs": .array(config.moduleDirs.map(JSONValue.string)),
+            "modules": .object(JSONObject(config.modules.map { module in
+                (key: module.name, value: [
+                    "enabled": .bool(module.enabled), "path": JSONValue(module.path), "settings": module.settings,
+                ])
+            })),
+            "limits": [
+                "max_message_bytes": JSONValue(config.limits.maxMessageBytes),
+                "request_deadline_ms": JSONValue(config.limits.requestDeadlineMs),
+                "max_queued": JSONValue(config.limits.maxQueued),
+                "shutdown_grace_ms": JSONValue(config.limits.shutdownGraceMs),
+            ],
+            "log_level": .string(config.logLevel),
+        ]
+    }
+
+    // MARK: - Layers
+
+    static func merge(_ value: JSONValue, into base: JSONValue) -> JSONValue {
+        guard case .object(let overlay) = value, case .object(var merged) = base else { return value }
+        for (key, member) in overlay { merged[key] = member }
+        return .object(merged)
+    }
+
+    static func set(_ tree: inout JSONObject, _ dottedKey: String, _ value: JSONValue) {
+        let parts = dottedKey.split(separator: ".").map(String.init)
+        if parts.count == 1 {
+            tree[parts[0]] = value
+        } else if case .object(var inner)? = tree[parts[0]] {
+            inner[parts[1]] = value
+            tree[parts[0]] = .object(inner)
+        }
+    }
+
+    /// Paths in a file are relative to that file, so a config can sit next to its data.
+    static func resolvePaths(in tree: inout JSONObject, relativeTo directory: String) {
+        func absolute(_ value: JSONValue) -> JSONValue {
+            guard case .string(let path) = value, !path.hasPrefix("/") else { return value }
+            return .string(URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: directory + "/")).standardizedFileURL.path)
+        }
+        if let corpus = tree["corpus"] { tree["corpus"] = absolute(corpus) }
+        for key in ["ingest", "module_dirs"] {
+            if case .array(let paths)? = tree[key] { tree[key] = .array(paths.map(absolute)) }
+        }
+        if case .object(var modules)? = tree["modules"] {
+            for (name, section) in modules {
+                guard case .object(var body) = section, let path = body["path"] else { continue }
+                body["path"] = absolute(path)
+                modules[name] = .object(body)
+            }
+            tree["modules"] = .object(modules)
+        }
+    }
+
+    // MARK: - Decoding
+
+    static func decode(_ tree: JSONObject, file: String?, problems: inout [String]) -> MeetingdConfig {
+        func strings(_ key: String) -> [String] {
+            guard case .array(let values)? = tree[key] else {
+                problems.append("\(key): expected a list of strings")
+                return []
+            }
+            return values.compactMap { value in
+                if let string = value.stringValue, !string.isEmpty { return string }
+                problems.append("\(key): expected non-empty strings, got \(value.serialized)")
+                return nil
+            }
+        }
+        func integer(_ value: JSONValue?, _ key: String, minimum: Int) -> Int {
+            guard let number = value?.intValue, number >= minimum else {
+                problems.append("\(key): expected an integer >= \(minimum), got \(value?.serialized ?? "nothing")")
+                return minimum
+            }
+            return number
+        }
+
+        let endpoints = strings("endpoints")
+        if endpoints.isEmpty { problems.append("endpoints: at least one endpoint is needed") }
+        for endpoint in endpoints where !["tcp://", "ipc://", "inproc://"].contains(where: endpoint.hasPrefix) {
+            problems.append("endpoints: '\(endpoint)' is not a tcp:// or ipc:// address")
+        }
+
+        var workers = integer(tree["workers"], "workers", minimum: 0)
+        if workers == 0 { workers = ProcessInfo.processInfo.activeProcessorCount }
+
+        let corpus = tree["corpus"]?.stringValue ?? ""
+        if corpus.isEmpty { problems.append("corpus: expected a file path") }
+
+        let logLevel = tree["log_level"]?.stringValue ?? ""
+        if !logLevels.contains(logLevel) {
+            problems.append("log_level: expected one of \(logLevels.joined(separator: ", ")), got '\(logLevel)'")
+        }
+
+        var limits = Limits(maxMessageBytes: 0, requestDeadlineMs: 0, maxQueued: 0, shutdownGraceMs: 0)
+        if case .object(let limitTree)? = tree["limits"] {
+            for key in limitTree.keys where !limitKeys.contains(key) {
+                problems.append("limits: unknown key '\(key)' (known: \(limitKeys.sorted().joined(separator: ", ")))")
+            }
+            limits.maxMessageBytes = integer(limitTree["max_message_bytes"], "limits.max_message_bytes", minimum: 256)
+            limits.requestDeadlineMs = integer(limitTree["request_deadline_ms"], "limits.request_deadline_ms", minimum: 1)
+            limits.maxQueued = integer(limitTree["max_queued"], "limits.max_queued", minimum: 1)
+            limits.shutdownGraceMs = integer(limitTree["shutdown_grace_ms"], "limits.shutdown_grace_ms", minimum: 0)
+        } else {
+            problems.append("limits: expected a mapping")
+        }
+
+        var modules: [ModuleConfig] = []
+        if case .object(let moduleTree)? = tree["modules"] {
+            for (name, section) in moduleTree {
+                let body: JSONObject
+                switch section {
+                case .object(let object): body = object
+                case .null: body = [:]
+                default:
+                    problems.append("modules.\(name): expected a mapping, got \(section.serialized)")
+                    continue
+                }
+                for key in body.keys where !moduleKeys.contains(key) {
+                    problems.append("modules.\(name): unknown key '\(key)' (known: enabled, path, settings; module settings go under 'settings')")
+                }
+                let enabled = body["enabled"]?.boolValue ?? true
+                if let value = body["enabled"], value.boolValue == nil {
+                    problems.append("modules.\(name).enabled: expected true or false, got \(value.serialized)")
+                }
+                let settings = body["settings"] ?? .object([:])
+                if settings.objectValue == nil {
+                    problems.append("modules.\(name).settings: expected a mapping, got \(settings.serialized)")
+                }
+                modules.append(ModuleConfig(name: name, enabled: enabled, path: body["path"]?.stringValue, settings: settings))
+            }
+        } else {
+            problems.append("modules: expected a mapping of module names")
+        }
+
+        return MeetingdConfig(
+            endpoints: endpoints, workers: workers, corpusPath: corpus, ingestPaths: strings("ingest"),
+            moduleDirs: strings("module_dirs"), modules: modules, limits: limits, logLevel: logLevel, file: file)
+    }
+
+    static func jsonValue(_ node: Node) -> JSONValue {
+        switch node {
+        case .scalar(let scalar):
+            switch node.tag.description {
+            case Tag.Name.null.rawValue: return .null
+            case Tag.Name.bool.rawValue: return node.bool.map(JSONValue.bool) ?? .string(scalar.string)
+            case Tag.Name.int.rawValue: return node.int.map { .int(Int64($0)) } ?? .string(scalar.string)
+            case Tag.Name.float.rawValue: return node.float.map(JSONValue.double) ?? .string(scalar.string)
+            default: return .string(scalar.string)
+            }
+        case .mapping(let mapping):
+            return .object(JSONObject(mapping.map { (key: $0.key.string ?? "\($0.key)", value: jsonValue($0.value)) }))
+        case .sequence(let sequence):
+            return .array(sequence.map(jsonValue))
+        }
+    }
+}

@@ -1,0 +1,186 @@
+// Loads handler modules through the C ABI in meetingd_module.h: dlopen, the
+// entry symbol, the ABI version check, then the module's own description.
+// Libraries are never dlclose'd: Swift code cannot be unloaded safely.
+
+import CMeetingdModule
+import Foundation
+import Logging
+import MeetingKit
+
+public struct ModuleLoadError: Error, CustomStringConvertible {
+    public let module: String
+    public let path: String?
+    public let reason: String
+    public var description: String { "module '\(module)'\(path.map { " (\($0))" } ?? ""): \(reason)" }
+}
+
+public struct MethodInfo: Sendable {
+    public let name: String
+    public let summary: String
+    public let paramsSchema: JSONValue
+    public let resultSchema: JSONValue
+}
+
+/// A loaded module library: its description and the settings its instances open with.
+public final class LoadedModule: @unchecked Sendable {
+    public let name: String
+    public let version: String
+    public let path: String
+    public let methods: [MethodInfo]
+    let description: UnsafePointer<meetingd_module>
+    let settingsJSON: String
+    let logContext: ModuleLogContext
+
+    init(description: UnsafePointer<meetingd_module>, path: String, name: String, version: String,
+         methods: [MethodInfo], settings: JSONValue) {
+        self.description = description
+        self.path = path
+        self.name = name
+        self.version = version
+        self.methods = methods
+        self.settingsJSON = settings.serialized
+        self.logContext = ModuleLogContext(logger: Logger(label: "module.\(name)"))
+    }
+
+    /// Opens one instance, for one worker thread.
+    func open(corpusPath: String) throws(ModuleLoadError) -> ModuleInstance {
+        var instance: UnsafeMutableRawPointer?
+        var error: UnsafePointer<CChar>?
+        let status = description.pointee.open(
+            description, settingsJSON, corpusPath, moduleLog, Unmanaged.passUnretained(logContext).toOpaque(),
+            &instance, &error)
+        guard status == 0, let instance else {
+            throw ModuleLoadError(module: name, path: path,
+                                  reason: "open failed: \(error.map { String(cString: $0) } ?? "no reason given")")
+        }
+        return ModuleInstance(module: self, handle: instance)
+    }
+}
+
+/// One module instance, owned by one worker thread.
+final class ModuleInstance {
+    let module: LoadedModule
+    let handle: UnsafeMutableRawPointer
+
+    init(module: LoadedModule, handle: UnsafeMutableRawPointer) {
+        self.module = module
+        self.handle = handle
+    }
+
+    func call(method: String, params: UnsafeRawBufferPointer, reply: inout meetingd_reply) {
+        reply = meetingd_reply()
+        _ = module.description.pointee.handle(handle, method, params.baseAddress?.assumingMemoryBound(to: CChar.self),
+                                              params.count, &reply)
+    }
+
+    func close() { module.description.pointee.close(handle) }
+}
+
+final class ModuleLogContext: @unchecked Sendable {
+    let logger: Logger
+    init(logger: Logger) { self.logger = logger }
+}
+
+private let moduleLog: @convention(c) (UnsafeMutableRawPointer?, Int32, UnsafePointer<CChar>?) -> Void = { context, level, message in
+    guard let context, let message else { return }
+    let logger = Unmanaged<ModuleLogContext>.fromOpaque(context).takeUnretainedValue().logger
+    let text = String(cString: message)
+    switch level {
+    case ...3: logger.error("\(text)")
+    case 4: logger.warning("\(text)")
+    case 5, 6: logger.info("\(text)")
+    default: logger.debug("\(text)")
+    }
+}
+
+public enum ModuleLoader {
+    /// Loads every enabled module of `config`, refusing anything that would leave the
+    /// daemon half-working: a missing file, a missing entry symbol, another ABI
+    /// version, a bad description, or a module or method name seen twice.
+    public static func loadAll(_ config: MeetingdConfig, reserved: Set<String>) throws(ModuleLoadError) -> [LoadedModule] {
+        var modules: [LoadedModule] = []
+        var seenMethods = reserved
+        var seenModules = Set<String>()
+        for moduleConfig in config.enabledModules {
+            let path = try locate(moduleConfig, in: config.moduleDirs)
+            let module = try load(path: path, expectedName: moduleConfig.name, settings: moduleConfig.settings)
+            guard seenModules.insert(module.name).inserted else {
+                throw ModuleLoadError(module: module.name, path: path, reason: "another loaded module is already named '\(module.name)'")
+            }
+            for method in module.methods {
+                guard seenMethods.insert(method.name).inserted else {
+                    throw ModuleLoadError(module: module.name, path: path, reason: "duplicate method name '\(method.name)'")
+                }
+            }
+            modules.append(module)
+        }
+        return modules
+    }
+
+    static func locate(_ module: ModuleConfig, in directories: [String]) throws(ModuleLoadError) -> String {
+        if let path = module.path {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ModuleLoadError(module: module.name, path: path, reason: "no such file")
+            }
+            return path
+        }
+        let candidates = directories.flatMap { ["\($0)/\(module.name).so", "\($0)/lib\(module.name).so"] }
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw ModuleLoadError(module: module.name, path: nil,
+                                  reason: "no library found; looked for \(candidates.joined(separator: ", "))")
+        }
+        return found
+    }
+
+    static func load(path: String, expectedName: String, settings: JSONValue) throws(ModuleLoadError) -> LoadedModule {
+        func failure(_ reason: String) -> ModuleLoadError { ModuleLoadError(module: expectedName, path: path, reason: reason) }
+
+        guard let library = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
+            throw failure("dlopen failed: \(String(cString: dlerror()))")
+        }
+        guard let symbol = dlsym(library, MEETINGD_MODULE_ENTRY) else {
+            throw failure("no entry symbol '\(MEETINGD_MODULE_ENTRY)' exported")
+        }
+        let entry = unsafeBitCast(symbol, to: meetingd_module_entry_fn.self)
+        guard let description = entry() else { throw failure("the entry function returned no description") }
+        // Only the first field is read before the version is known to match.
+        let abiVersion = UnsafeRawPointer(description).load(as: UInt32.self)
+        guard abiVersion == UInt32(MEETINGD_ABI_VERSION) else {
+            throw failure("ABI version \(abiVersion) does not match the daemon's ABI version \(MEETINGD_ABI_VERSION)")
+        }
+        let module = description.pointee
+        guard let namePointer = module.name, module.open != nil, module.handle != nil, module.close != nil else {
+            throw failure("the description lacks a name or one of open, handle, close")
+        }
+        let name = String(cString: namePointer)
+        guard name == expectedName else {
+            throw failure("the library is module '\(name)', but the config enables it as '\(expectedName)'")
+        }
+        guard name.range(of: #"^[a-z][a-z0-9_]*$"#, options: .regularExpression) != nil else {
+            throw failure("module name '\(name)' must be lower case letters, digits and underscores")
+        }
+        var methods: [MethodInfo] = []
+        var names = Set<String>()
+        for i in 0..<module.method_count {
+            let method = module.methods[i]
+            guard let methodName = method.name.map({ String(cString: $0) }) else { throw failure("method \(i) has no name") }
+            guard methodName.hasPrefix(name + "."), methodName.count > name.count + 1 else {
+                throw failure("method '\(methodName)' must be named '\(name).<operation>'")
+            }
+            guard names.insert(methodName).inserted else { throw failure("duplicate method name '\(methodName)'") }
+            func schema(_ text: UnsafePointer<CChar>?, _ which: String) throws(ModuleLoadError) -> JSONValue {
+                guard let text else { return .object([:]) }
+                do { return try JSONValue.parse(String(cString: text)) } catch {
+                    throw failure("method '\(methodName)': the \(which) schema is not valid JSON: \(error)")
+                }
+            }
+            methods.append(MethodInfo(
+                name: methodName, summary: method.summary.map { String(cString: $0) } ?? "",
+                paramsSchema: try schema(method.params_schema, "params"),
+                resultSchema: try schema(method.result_schema, "result")))
+        }
+        return LoadedModule(description: description, path: path, name: name,
+                            version: module.version.map { String(cString: $0) } ?? "unknown",
+                            methods: methods, settings: settings)
+    }
+}

@@ -1,0 +1,177 @@
+// meetingctl: a client for meetingd. Calls any method, with friendly output for
+// the common ones, and retries the Lazy Pirate way: a request that gets no reply
+// within the timeout is resent on a fresh socket, up to --retries times.
+
+import ArgumentParser
+import CZeroMQ
+import Foundation
+import MeetingKit
+import MeetingdCore
+
+struct ClientOptions: ParsableArguments {
+    @Option(name: .long, help: "The daemon's endpoint (default: $MEETINGD_ENDPOINT, else the first endpoint of the config).")
+    var endpoint: String?
+
+    @Option(name: .long, help: "The daemon's config file, to find its endpoint.")
+    var config: String?
+
+    @Option(name: .long, help: "Milliseconds to wait for each reply.")
+    var timeout: Int = 5000
+
+    @Option(name: .long, help: "Tries before giving up.")
+    var retries: Int = 3
+
+    @Flag(name: .long, help: "Print the JSON result, for scripts.")
+    var json = false
+
+    func resolvedEndpoint() throws -> String {
+        if let endpoint { return endpoint }
+        if let endpoint = ProcessInfo.processInfo.environment["MEETINGD_ENDPOINT"], !endpoint.isEmpty { return endpoint }
+        let config = try ConfigLoader.load(file: config)
+        // A daemon listening on every interface is reached on loopback.
+        return config.endpoints[0].replacingOccurrences(of: "tcp://0.0.0.0:", with: "tcp://127.0.0.1:")
+            .replacingOccurrences(of: "tcp://*:", with: "tcp://127.0.0.1:")
+    }
+
+    /// Sends one call and returns its result, or exits with the error it got.
+    func call(_ method: String, _ params: JSONValue = .object([:])) throws -> JSONValue {
+        let request: JSONValue = ["jsonrpc": "2.0", "id": 1, "method": .string(method), "params": params]
+        let endpoint = try resolvedEndpoint()
+        let client = LazyPirateClient(endpoint: endpoint, timeoutMs: timeout, retries: retries)
+        let reply: JSONValue
+        do {
+            reply = try JSONValue.parse(try client.request(request.serialized))
+        } catch let error as ClientError {
+            FileHandle.standardError.write(Data("meetingctl: \(error)\n".utf8))
+            throw ExitCode(3)
+        }
+        if let error = reply["error"] {
+            var text = "meetingctl: error \(error["code"]?.serialized ?? "?"): \(error["message"]?.stringValue ?? "")"
+            if let data = error["data"] { text += "\n  data: \(data.serialized)" }
+            FileHandle.standardError.write(Data((text + "\n").utf8))
+            throw ExitCode(1)
+        }
+        return reply["result"] ?? .null
+    }
+}
+
+struct ClientError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// The zguide's Lazy Pirate: REQ socket, poll with a timeout, on silence close,
+/// reopen and resend, and after the last try give up with a clear error.
+struct LazyPirateClient {
+    let endpoint: String
+    let timeoutMs: Int
+    let retries: Int
+
+    func request(_ body: String) throws -> [UInt8] {
+        guard let context = zmq_ctx_new() else { throw ClientError(description: "cannot create a ZeroMQ context") }
+        defer { zmq_ctx_term(context) }
+        for _ in 0..<max(retries, 1) {
+            guard let socket = zmq_socket(context, ZMQ_REQ) else { throw ClientError(description: "cannot create a socket") }
+            var linger: Int32 = 0
+            zmq_setsockopt(socket, ZMQ_LINGER, &linger, MemoryLayout<Int32>.size)
+            defer { zmq_close(socket) }
+            guard zmq_connect(socket, endpoint) == 0 else {
+                throw ClientError(description: "cannot connect to \(endpoint): \(String(cString: zmq_strerror(zmq_errno())))")
+            }
+            var bytes = Array(body.utf8)
+            guard zmq_send(socket, &bytes, bytes.count, 0) >= 0 else {
+                throw ClientError(description: "cannot send to \(endpoint): \(String(cString: zmq_strerror(zmq_errno())))")
+            }
+            var item = zmq_pollitem_t(socket: socket, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
+            if zmq_poll(&item, 1, timeoutMs) > 0 {
+                var message = zmq_msg_t()
+                zmq_msg_init(&message)
+                defer { zmq_msg_close(&message) }
+                guard zmq_msg_recv(&message, socket, 0) >= 0 else { continue }
+                return Array(UnsafeRawBufferPointer(start: zmq_msg_data(&message), count: zmq_msg_size(&message)))
+            }
+        }
+        throw ClientError(description: "no reply from \(endpoint) after \(max(retries, 1)) tries of \(timeoutMs) ms each; is meetingd running there?")
+    }
+}
+
+struct Meetingctl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "meetingctl",
+        abstract: "Talk to a running meetingd.",
+        version: MeetingdVersion.current,
+        subcommands: [Call.self, Ping.self, Status.self, Modules.self]
+    )
+}
+
+struct Call: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Call any method with JSON params.")
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "The method, e.g. lookup.meeting.") var method: String
+    @Argument(help: "The params as a JSON object, e.g. '{\"id\":\"x\"}'.") var params: String = "{}"
+
+    func run() throws {
+        let parsed: JSONValue
+        do { parsed = try JSONValue.parse(params) } catch {
+            throw ValidationError("params are not valid JSON: \(error)")
+        }
+        let result = try client.call(method, parsed)
+        print(client.json ? result.serialized : result.pretty())
+    }
+}
+
+struct Ping: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check that the daemon answers.")
+    @OptionGroup var client: ClientOptions
+
+    func run() throws {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let result = try client.call("meetingd.ping")
+        let ms = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+        if client.json { print(result.serialized) } else {
+            print("\(result.stringValue ?? result.serialized) from \(try client.resolvedEndpoint()) in \(String(format: "%.2f", ms)) ms")
+        }
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Version, uptime, corpus, modules and request figures.")
+    @OptionGroup var client: ClientOptions
+
+    func run() throws {
+        let status = try client.call("meetingd.status")
+        guard !client.json else { return print(status.serialized) }
+        print("meetingd \(status["version"]?.stringValue ?? "?") (pid \(status["pid"]?.serialized ?? "?")), up \(status["uptime_s"]?.serialized ?? "?") s, \(status["workers"]?.serialized ?? "?") workers")
+        print("endpoints: \(status["endpoints"]?.arrayValue?.compactMap(\.stringValue).joined(separator: ", ") ?? "")")
+        print("modules:   \(status["modules"]?.arrayValue?.compactMap(\.stringValue).joined(separator: ", ") ?? "")")
+        print("corpus:    \(status["corpus"]?.serialized ?? "")")
+        print("requests:  \(status["requests"]?.serialized ?? "0")")
+        guard let methods = status["methods"]?.objectValue, methods.count > 0 else { return }
+        print("\n" + "method".padding(toLength: 24, withPad: " ", startingAt: 0) + "requests  errors   p50 µs   p99 µs")
+        for (name, figures) in methods {
+            let latency = figures["latency_us"]
+            print(name.padding(toLength: 24, withPad: " ", startingAt: 0)
+                  + pad(figures["requests"], 8) + pad(figures["errors"], 8) + pad(latency?["p50"], 9) + pad(latency?["p99"], 9))
+        }
+    }
+
+    func pad(_ value: JSONValue?, _ width: Int) -> String {
+        let text = value?.serialized ?? "-"
+        return String(repeating: " ", count: max(width - text.count, 0)) + text + " "
+    }
+}
+
+struct Modules: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The loaded modules and their methods.")
+    @OptionGroup var client: ClientOptions
+
+    func run() throws {
+        let modules = try client.call("meetingd.modules")
+        guard !client.json else { return print(modules.serialized) }
+        for module in modules.arrayValue ?? [] {
+            print("\(module["name"]?.stringValue ?? "?") \(module["version"]?.stringValue ?? "")  (\(module["path"]?.stringValue ?? ""))")
+            for method in module["methods"]?.arrayValue ?? [] { print("  \(method.stringValue ?? "")") }
+        }
+    }
+}
+
+Meetingctl.main()

@@ -1,0 +1,109 @@
+// meetingd: the daemon's command line.
+
+import ArgumentParser
+import Foundation
+import Logging
+import MeetingKit
+import MeetingdCore
+
+struct Meetingd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "meetingd",
+        abstract: "Answers JSON-RPC requests over ZeroMQ about a corpus of meeting transcripts.",
+        version: MeetingdVersion.current,
+        subcommands: [Serve.self, CheckConfig.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// Options every subcommand that reads the config shares.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: "The YAML config file (default: $MEETINGD_CONFIG, the source tree's Config/meetingd.yaml for a development build, or /etc/meetingd/meetingd.yaml).")
+    var config: String?
+
+    @Option(name: .long, help: "Listen on this endpoint instead of the configured ones (repeatable).")
+    var endpoint: [String] = []
+
+    @Option(name: .long, help: "The SQLite corpus file.")
+    var corpus: String?
+
+    @Option(name: .long, help: "Worker threads (0 = one per core).")
+    var workers: Int?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String?
+
+    var overrides: ConfigOverrides {
+        ConfigOverrides(endpoints: endpoint, corpus: corpus, workers: workers, logLevel: logLevel)
+    }
+
+    func load() throws -> MeetingdConfig {
+        do {
+            return try ConfigLoader.load(file: config, overrides: overrides)
+        } catch {
+            FileHandle.standardError.write(Data("meetingd: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the daemon.")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() throws {
+        // Signals are taken by one thread with sigwait, so block them everywhere first.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+
+        let config = try options.load()
+        StderrLogHandler.bootstrap(level: Logger.Level(rawValue: config.logLevel) ?? .info)
+        let logger = Logger(label: "meetingd")
+        do {
+            let modules = try ModuleLoader.loadAll(config, reserved: BuiltinMethods.names)
+            let corpusPath = config.corpusPath
+            let state = ServerState(config: config, modules: modules, corpusFigures: {
+                ["path": .string(corpusPath), "exists": .bool(FileManager.default.fileExists(atPath: corpusPath))]
+            })
+            let server = Server(state: state, logger: logger)
+            let signalThread = Thread {
+                var caught: Int32 = 0
+                while sigwait(&signals, &caught) == 0 {
+                    logger.info("received signal \(caught)")
+                    server.requestStop()
+                }
+            }
+            signalThread.name = "meetingd-signals"
+            signalThread.start()
+            try server.run(onReady: {}, onStopping: {})
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Print the resolved configuration and every error in it; exit non-zero on any.")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() throws {
+        do {
+            let config = try ConfigLoader.load(file: options.config, overrides: options.overrides)
+            print(ConfigLoader.describe(config).pretty())
+            print("configuration OK")
+        } catch {
+            print("meetingd: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+Meetingd.main()
