@@ -1,0 +1,67 @@
+import Foundation
+import MeetingKit
+
+/// Why one file could not be ingested; it changes nothing in the corpus.
+public struct IngestError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+public enum TranscriptFormat: String, Sendable, CaseIterable {
+    case officialPage = "official-page"
+    case qmsum
+    case meetingJSON = "meetingd-json"
+    case webVTT = "webvtt"
+    case srt
+    case plain
+
+    /// The format of `text`, decided from its content; the extension only breaks ties
+    /// between JSON and JSONL.
+    static func detect(_ text: Substring) throws -> TranscriptFormat {
+        let start = text.drop(while: { $0.isWhitespace })
+        if start.hasPrefix("WEBVTT") { return .webVTT }
+        if start.hasPrefix("{") || start.hasPrefix("[") {
+            return try JSONTranscriptParser.detect(start)
+        }
+        let lines = start.split(separator: "\n", maxSplits: 3, omittingEmptySubsequences: false)
+        if lines.count >= 2, lines[0].trimmingCharacters(in: .whitespaces).allSatisfy(\.isNumber),
+           lines[1].contains("-->") {
+            return .srt
+        }
+        if OfficialPageParser.looksLikeOfficialPage(start) { return .officialPage }
+        if PlainTranscriptParser.looksLikePlainTranscript(start) { return .plain }
+        throw IngestError("not a transcript: no known format (official page, QMSum, meetingd JSON, WebVTT, SRT, `Speaker: text` lines)")
+    }
+}
+
+/// Reads one source file into meetings.
+public enum TranscriptParser {
+    public struct Parsed: Sendable {
+        public let format: TranscriptFormat
+        public let meetings: [Meeting]
+    }
+
+    /// `stem` gives meeting ids (file name without extension); `path` is the default `source`.
+    public static func parse(_ data: Data, stem: String, path: String) throws -> Parsed {
+        if data.isEmpty { throw IngestError("empty file") }
+        if data.contains(0) { throw IngestError("binary file (contains NUL bytes), not a transcript") }
+        guard var text = String(validating: data, as: UTF8.self) else {
+            throw IngestError("not valid UTF-8 text")
+        }
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        if text.contains("\r") { text = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n") }
+        let format = try TranscriptFormat.detect(text[...])
+        let meetings: [Meeting]
+        switch format {
+        case .officialPage: meetings = [try OfficialPageParser.parse(text, id: stem, source: path)]
+        case .qmsum, .meetingJSON:
+            let jsonLines = path.hasSuffix(".jsonl") || path.hasSuffix(".ndjson")
+            meetings = try JSONTranscriptParser.parse(text, stem: stem, source: path, jsonLines: jsonLines)
+        case .webVTT: meetings = [try CaptionParser.parseWebVTT(text, id: stem, source: path)]
+        case .srt: meetings = [try CaptionParser.parseSRT(text, id: stem, source: path)]
+        case .plain: meetings = [try PlainTranscriptParser.parse(text, id: stem, source: path)]
+        }
+        if meetings.isEmpty { throw IngestError("no meetings in the file") }
+        return Parsed(format: format, meetings: meetings)
+    }
+}

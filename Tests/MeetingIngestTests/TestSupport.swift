@@ -1,0 +1,29 @@
+import Foundation
+import XCTest
+import MeetingKit
+@testable import MeetingIngest
+
+/// Paths the tests read: the package root, the shared folder beside it, fixtures here.
+enum TestPaths {
+    static let testsFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    static let fixtures = testsFolder.appendingPathComponent("Fixtures")
+    static let packageRoot = testsFolder.deletingLastPathComponent().deletingLastPathComponent()
+    static let shared = packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
+    static let seed = shared.appendingPathComponent("seed/000_16830d1d99dc7d5d.txt")
+    static let qmsum = shared.appendingPathComponent("qmsum")
+
+    static func fixture(_ name: String) -> URL { fixtures.appendingPathComponent(name) }
+}
+
+/// Parses one file the way ingest does.
+func parseFile(_ url: URL) throws -> TranscriptParser.Parsed {
+    try TranscriptParser.parse(try Data(contentsOf: url), stem: url.deletingPathExtension().lastPathComponent, path: url.path)
+}
+
+/// A fresh folder for one test, removed after it.
+func makeScratchFolder(_ test: XCTestCase) throws -> URL {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("meetingd-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    test.addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+    return folder
+}
