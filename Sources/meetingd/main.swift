@@ -11,7 +11,7 @@ struct Meetingd: ParsableCommand {
         commandName: "meetingd",
         abstract: "Answers JSON-RPC requests over ZeroMQ about a corpus of meeting transcripts.",
         version: MeetingdVersion.current,
-        subcommands: [Serve.self, CheckConfig.self],
+        subcommands: [Serve.self, CheckConfig.self, Ingest.self, Export.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -70,9 +70,11 @@ struct Serve: ParsableCommand {
                 ["path": .string(corpusPath), "exists": .bool(FileManager.default.fileExists(atPath: corpusPath))]
             })
             let server = Server(state: state, logger: logger)
+            let stopSignals = signals
             let signalThread = Thread {
+                var waitSet = stopSignals
                 var caught: Int32 = 0
-                while sigwait(&signals, &caught) == 0 {
+                while sigwait(&waitSet, &caught) == 0 {
                     logger.info("received signal \(caught)")
                     server.requestStop()
                 }

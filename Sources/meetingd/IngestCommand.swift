@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import MeetingIngest
+import MeetingdCore
+
+struct Ingest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read transcript files and folders into the corpus (incremental; exits 1 if any file failed).",
+        discussion: """
+            Formats are recognised from content: official meeting pages as text, QMSum JSON/JSONL, \
+            meetingd's own JSON/JSONL (what `meetingd export` writes), WebVTT, SRT, and `Speaker: text` \
+            lines. Folders are read recursively for .txt .text .json .jsonl .ndjson .vtt .srt files.
+            """
+    )
+
+    @Option(name: .long, help: "The YAML config file (it names the corpus).")
+    var config: String?
+
+    @Option(name: .long, help: "The SQLite corpus file (overrides the config).")
+    var corpus: String?
+
+    @Flag(name: .long, help: "Remove the meetings of ingested files that no longer exist.")
+    var prune = false
+
+    @Argument(help: "Transcript files or folders.")
+    var paths: [String]
+
+    func run() throws {
+        let corpusPath = try resolveCorpusPath(config: config, corpus: corpus)
+        let bar = isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
+        let ingester = try Ingester(corpusPath: corpusPath) { line in
+            bar?.clear()
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+        if let bar { ingester.progress = { bar.draw($0) } }
+        let report = try ingester.ingest(paths: paths, prune: prune)
+        bar?.finish()
+        print(report.summary)
+        if !report.failed.isEmpty { throw ExitCode(1) }
+    }
+}
+
+/// The corpus named by `--corpus`, or else by the config; a bad config exits 2.
+func resolveCorpusPath(config: String?, corpus: String?) throws -> String {
+    do {
+        return try ConfigLoader.load(file: config, overrides: ConfigOverrides(corpus: corpus)).corpusPath
+    } catch {
+        FileHandle.standardError.write(Data("meetingd: \(error)\n".utf8))
+        throw ExitCode(2)
+    }
+}
+
+/// One redrawn line on a terminal: files, MB/s and the time left.
+final class ProgressBar {
+    private var drawn = false
+
+    func draw(_ progress: IngestProgress) {
+        let width = 30
+        let fraction = progress.bytesTotal > 0 ? Double(progress.bytesDone) / Double(progress.bytesTotal) : 1
+        let filled = Int(fraction * Double(width))
+        let rate = Double(progress.bytesDone) / 1e6 / max(progress.elapsed, 0.001)
+        let remaining = rate > 0 ? Double(progress.bytesTotal - progress.bytesDone) / 1e6 / rate : 0
+        let line = String(format: "\r\u{1B}[K[%@%@] %d/%d files  %.1f MB/s  ETA %d:%02d",
+                          String(repeating: "#", count: filled), String(repeating: ".", count: width - filled),
+                          progress.filesDone, progress.filesTotal, rate, Int(remaining) / 60, Int(remaining) % 60)
+        FileHandle.standardError.write(Data(line.utf8))
+        drawn = true
+    }
+
+    func clear() {
+        if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        drawn = false
+    }
+
+    func finish() {
+        if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
+        drawn = false
+    }
+}
