@@ -12,6 +12,7 @@ enum DocumentsOfPage {
         ("treaties", "Treaty"), ("treaty", "Treaty"), ("protocols", "Protocol"), ("protocol", "Protocol"),
         ("conventions", "Convention"), ("convention", "Convention"), ("joint statements", "Joint statement"),
         ("joint statement", "Joint statement"), ("statements", "Statement"), ("statement", "Statement"),
+        ("programmes", "Programme"), ("programme", "Programme"), ("roadmaps", "Roadmap"), ("roadmap", "Roadmap"),
     ]
     private static let signingVerbs = ["signed", "adopted", "approved", "documents include", "documents included"]
     nonisolated(unsafe) private static let verbAfterKind = #/^(?:was|were|has been|have been|had been)(?: also)? (?:signed|adopted|approved) /#
@@ -87,11 +88,11 @@ enum DocumentsOfPage {
         return best
     }
 
-    /// Splits "agreement on X and a decision on Y" before "a decision".
+    /// Splits "agreement on X and a decision on Y" before "a decision" (also "and adopted a ...").
     private static func splitAtNewKind(_ item: String) -> [String] {
         var pieces: [String] = []
         var rest = item[...]
-        while let joint = rest.firstMatch(of: #/,? and an? /#),
+        while let joint = rest.firstMatch(of: #/,? and (?:(?:signed|adopted|approved) )?an? /#),
               let kind = firstKind(in: String(rest[joint.range.upperBound...]), from: String(rest[joint.range.upperBound...]).startIndex),
               kind.range.lowerBound == String(rest[joint.range.upperBound...]).startIndex {
             pieces.append(String(rest[..<joint.range.lowerBound]))

@@ -48,9 +48,11 @@ public final class Ingester {
     private let log: (String) -> Void
     /// Called after every file; when set, it replaces the periodic progress lines.
     public var progress: ((IngestProgress) -> Void)?
-    /// A batch is committed once it holds this many bytes of source text or files.
+    /// A batch is committed once it holds this many bytes of source text or files,
+    /// or has waited this long: few commits for speed, little lost work on a kill.
     public var batchBytes = 8_000_000
     public var batchFiles = 256
+    public var batchInterval: Duration = .seconds(1)
 
     public init(corpusPath: String, log: @escaping (String) -> Void) throws {
         writer = try CorpusWriter(path: corpusPath)
@@ -67,6 +69,7 @@ public final class Ingester {
         var lastLine = clock
         var batch: [PendingFile] = []
         var batchSize = 0
+        var lastCommit = clock
 
         func elapsed() -> Double {
             let duration = ContinuousClock.now - clock
@@ -77,6 +80,7 @@ public final class Ingester {
             try write(batch, into: &report)
             batch.removeAll(keepingCapacity: true)
             batchSize = 0
+            lastCommit = .now
         }
 
         for (number, file) in files.enumerated() {
@@ -113,7 +117,9 @@ public final class Ingester {
             } catch {
                 fail(file.path, "\(error)", into: &report)
             }
-            if batchSize >= batchBytes || batch.count >= batchFiles { try commit() }
+            if batchSize >= batchBytes || batch.count >= batchFiles || ContinuousClock.now - lastCommit >= batchInterval {
+                try commit()
+            }
         }
         try commit()
 

@@ -6,12 +6,14 @@ import MeetingKit
 enum JSONTranscriptParser {
     /// QMSum if the first object has `meeting_transcripts`, the meetingd form if it has `turns` or `id`.
     static func detect(_ text: Substring) throws -> TranscriptFormat {
-        let firstLine = text.prefix(while: { $0 != "\n" })
-        let sample = text.hasPrefix("[") ? text.prefix(4096) : firstLine.prefix(4096)
+        let sample = text.prefix(65_536)
         if sample.contains("\"meeting_transcripts\"") { return .qmsum }
-        if sample.contains("\"turns\"") || sample.contains("\"id\"") { return .meetingJSON }
-        // The keys may come late in a big object: decide on the parsed document.
-        guard let object = try? JSONSerialization.jsonObject(with: Data(firstLine.utf8)) else {
+        if sample.contains("\"turns\"") { return .meetingJSON }
+        // The keys may come late in a big object: decide on the first parsed document,
+        // a line of JSONL or else the whole text.
+        let firstLine = text.prefix(while: { $0 != "\n" })
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(firstLine.utf8)))
+            ?? (try? JSONSerialization.jsonObject(with: Data(text.utf8))) else {
             throw IngestError("invalid or truncated JSON")
         }
         let first = (object as? [Any])?.first ?? object
@@ -19,7 +21,7 @@ enum JSONTranscriptParser {
             throw IngestError("JSON that is not a meeting: expected an object (or array of objects)")
         }
         if keys.contains("meeting_transcripts") { return .qmsum }
-        if keys.contains("turns") { return .meetingJSON }
+        if keys.contains("turns") || keys.contains("title") { return .meetingJSON }
         throw IngestError("JSON that is neither QMSum (meeting_transcripts) nor a meetingd meeting (id, title, turns)")
     }
 

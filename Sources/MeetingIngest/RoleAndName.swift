@@ -55,8 +55,12 @@ struct RoleAndName: Equatable {
         if text.contains(" of ") {
             // The body a role names can be any length ("of the CIS Member States"), so
             // take the name as its last two words, with particles such as "von der".
-            var start = max(0, words.count - 2)
-            while start > 1, nameParticles.contains(words[start - 1]) { start -= 1 }
+            var start = words.count
+            var nameWords = 0
+            while start > 1, nameWords < 2 || nameParticles.contains(words[start - 1]) {
+                start -= 1
+                if !nameParticles.contains(words[start]) { nameWords += 1 }
+            }
             roleEnd = start
         } else if let lastRoleWord = words.lastIndex(where: { roleWords.contains($0) || (connectors.contains($0)) }) {
             roleEnd = lastRoleWord + 1

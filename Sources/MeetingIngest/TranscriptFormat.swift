@@ -20,7 +20,8 @@ public enum TranscriptFormat: String, Sendable, CaseIterable {
     static func detect(_ text: Substring) throws -> TranscriptFormat {
         let start = text.drop(while: { $0.isWhitespace })
         if start.hasPrefix("WEBVTT") { return .webVTT }
-        if start.hasPrefix("{") || start.hasPrefix("[") {
+        // "[00:00:05] Name: text" is a stamped plain transcript, not a JSON array.
+        if start.hasPrefix("{") || (start.hasPrefix("[") && !PlainTranscriptParser.looksLikePlainTranscript(start)) {
             return try JSONTranscriptParser.detect(start)
         }
         let lines = start.split(separator: "\n", maxSplits: 3, omittingEmptySubsequences: false)
