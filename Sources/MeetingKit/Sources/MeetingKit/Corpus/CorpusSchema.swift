@@ -7,7 +7,7 @@ import Foundation
 /// - `source(id, path UNIQUE, hash, bytes, format, ingested_at)`: one row per ingested file.
 /// - `meeting(id, source_id, ordinal, title, date, place, format, source, lead, turns, words, duration)`;
 ///   `lead` is its paragraphs joined by "\n".
-/// - `person(id, name, key UNIQUE)` and `person_alias(key, alias, person_id)`: people shared
+/// - `person(id, name, key UNIQUE)` and `person_alias(key, person_id, alias)`: people shared
 ///   across meetings; `key` is `PersonName.key` of the name or alias.
 /// - `participant(meeting_id, ordinal, person_id, role, country, organisation)`.
 /// - `document(meeting_id, ordinal, title)`, `section(meeting_id, ordinal, title)`.
@@ -59,10 +59,12 @@ public enum CorpusSchema {
                     name TEXT NOT NULL,
                     key TEXT NOT NULL UNIQUE
                 );
+                -- Key columns first: SQLite 3.40's integrity_check misreads a WITHOUT ROWID
+                -- table whose key columns are not leading.
                 CREATE TABLE person_alias (
                     key TEXT NOT NULL,
-                    alias TEXT NOT NULL,
                     person_id INTEGER NOT NULL REFERENCES person(id) ON DELETE CASCADE,
+                    alias TEXT NOT NULL,
                     PRIMARY KEY (key, person_id)
                 ) WITHOUT ROWID;
                 CREATE INDEX person_alias_person ON person_alias(person_id);

@@ -1,0 +1,212 @@
+import XCTest
+import MeetingKit
+@testable import MeetingIngest
+
+/// Ingest into real SQLite files: what lands in the store, failures, and incremental runs.
+final class IngestTests: XCTestCase {
+    private var log: [String] = []
+
+    private func ingester(_ corpus: URL) throws -> Ingester {
+        try Ingester(corpusPath: corpus.path) { [unowned self] in log.append($0) }
+    }
+
+    /// Copies the named fixtures into a fresh folder.
+    private func folder(with fixtures: [String]) throws -> URL {
+        let folder = try makeScratchFolder(self)
+        for name in fixtures {
+            try FileManager.default.copyItem(at: TestPaths.fixture(name), to: folder.appendingPathComponent(name))
+        }
+        return folder
+    }
+
+    private func count(_ corpus: Corpus, _ sql: String, _ arguments: StatementArguments = []) throws -> Int {
+        try corpus.reader.read { try Int.fetchOne($0, sql: sql, arguments: arguments) ?? -1 }
+    }
+
+    private func assertConsistent(_ corpusPath: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let queue = try DatabaseQueue(path: corpusPath)
+        try queue.write { db in
+            XCTAssertEqual(try String.fetchOne(db, sql: "PRAGMA integrity_check"), "ok", file: file, line: line)
+            XCTAssertTrue(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty, file: file, line: line)
+            try db.execute(sql: "INSERT INTO turn_fts(turn_fts) VALUES ('integrity-check')")
+            XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT count(*) FROM turn_fts_docsize"),
+                           try Int.fetchOne(db, sql: "SELECT count(*) FROM turn"), file: file, line: line)
+            XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT coalesce(sum(turns), 0) FROM meeting"),
+                           try Int.fetchOne(db, sql: "SELECT count(*) FROM turn"), file: file, line: line)
+        }
+    }
+
+    func testSeedAndFixturesLandInTheStoreSearchableAndExportable() throws {
+        let folder = try folder(with: ["talks_with_press.txt", "standup.vtt", "interview.srt", "planning.txt", "own_form.json"])
+        try FileManager.default.copyItem(at: TestPaths.seed, to: folder.appendingPathComponent("seed.txt"))
+        let corpusURL = folder.appendingPathComponent("corpus.sqlite")
+        let report = try ingester(corpusURL).ingest(paths: [folder.path], prune: false)
+        XCTAssertEqual(report.failed, [])
+        XCTAssertEqual(report.added.count, 6)
+        XCTAssertEqual(report.meetingsWritten, 6)
+        try assertConsistent(corpusURL.path)
+
+        let corpus = try Corpus.openReadOnly(path: corpusURL.path)
+        let figures = try corpus.figures()
+        XCTAssertEqual(figures.meetings, 6)
+        XCTAssertEqual(figures.turns, 1 + 8 + 4 + 2 + 4 + 2)
+        XCTAssertEqual(figures.firstDate, "2020-12-18")
+        XCTAssertEqual(figures.lastDate, "2024-01-15T10:00:00+01:00")
+        XCTAssertGreaterThan(figures.words, 900)
+
+        // Full text: stemmed, diacritics folded, speakers indexed, marks and chrome not indexed.
+        func hits(_ query: String) throws -> [String] {
+            try corpus.reader.read {
+                try String.fetchAll($0, sql: "SELECT meeting_id FROM turn_fts WHERE turn_fts MATCH ? ORDER BY rank", arguments: [query])
+            }
+        }
+        XCTAssertEqual(try hits("\"Sputnik V\""), ["seed"])
+        XCTAssertEqual(try hits("vaccinate"), ["seed"])
+        XCTAssertEqual(try hits("speaker:putin AND commercial"), ["talks_with_press"])
+        XCTAssertEqual(try hits("vocalsound"), [])
+        XCTAssertEqual(try hits("disfmarker"), [])
+        XCTAssertEqual(try hits("\"font size\""), [])
+        XCTAssertEqual(try hits("budget").sorted(), ["own_form", "standup"].map { $0 == "own_form" ? "board-2024-01" : $0 }.sorted())
+
+        // The seed's people, aliases and sentence offsets.
+        XCTAssertEqual(try count(corpus, """
+            SELECT count(DISTINCT person_id) FROM person_alias WHERE key IN ('putin', 'vladimir putin', 'president of russia vladimir putin')
+            """), 1)
+        let sentenceCheck = try corpus.reader.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT substr(turn.text, start_offset + 1, end_offset - start_offset) AS sentence
+                FROM sentence JOIN turn ON turn.id = sentence.turn_id WHERE turn.meeting_id = 'seed' ORDER BY turn.idx, ordinal
+                """).map { $0["sentence"] as String }
+        }
+        XCTAssertEqual(sentenceCheck.first, "Colleagues,")
+        XCTAssertEqual(sentenceCheck.last, "Thank you for your attention.")
+        XCTAssertTrue(sentenceCheck.contains("I am referring to the Sputnik V and EpiVacCorona vaccines."))
+
+        // Export gives back what was parsed, for every format.
+        for name in ["talks_with_press.txt", "standup.vtt", "interview.srt", "planning.txt", "own_form.json"] {
+            var parsed = try XCTUnwrap(parseFile(folder.appendingPathComponent(name)).meetings.first)
+            parsed.source = parsed.source.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path }
+            XCTAssertEqual(try corpus.meeting(id: parsed.id), parsed, name)
+        }
+    }
+
+    func testBrokenFilesFailAloneWithTheirReasons() throws {
+        let folder = try folder(with: ["planning.txt", "broken_truncated_page.txt", "broken_timing.vtt", "broken_truncated.srt",
+                                       "broken_notes.txt", "broken_own_form.json"])
+        let qmsumLines = try String(contentsOf: TestPaths.qmsum.appendingPathComponent("val.jsonl"), encoding: .utf8)
+            .split(separator: "\n")
+        let cut = qmsumLines[0] + "\n" + qmsumLines[1].prefix(qmsumLines[1].count / 2)
+        try Data(cut.utf8).write(to: folder.appendingPathComponent("broken_qmsum.jsonl"))
+        try Data([0x53, 0x70, 0x65, 0x61, 0x6B, 0x65, 0x72, 0x3A, 0x20, 0xFF, 0xFE, 0x0A]).write(to: folder.appendingPathComponent("broken_encoding.txt"))
+        try Data("{\"speaker\": \"A\", \"content\": \"hi\"}".utf8).write(to: folder.appendingPathComponent("broken_not_meeting.json"))
+
+        let corpusURL = folder.appendingPathComponent("corpus.sqlite")
+        let report = try ingester(corpusURL).ingest(paths: [folder.path], prune: false)
+        XCTAssertEqual(report.added.map { URL(fileURLWithPath: $0).lastPathComponent }, ["planning.txt"])
+        let reasons = Dictionary(uniqueKeysWithValues: report.failed.map { (URL(fileURLWithPath: $0.path).lastPathComponent, $0.reason) })
+        let expected = [
+            "broken_truncated_page.txt": "truncated official page",
+            "broken_timing.vtt": "bad cue timing",
+            "broken_truncated.srt": "cue without text (truncated?)",
+            "broken_notes.txt": "not a transcript",
+            "broken_own_form.json": "missing \"title\"",
+            "broken_qmsum.jsonl": "line 2: invalid or truncated JSON",
+            "broken_encoding.txt": "not valid UTF-8",
+            "broken_not_meeting.json": "neither QMSum",
+        ]
+        XCTAssertEqual(Set(reasons.keys), Set(expected.keys))
+        for (name, fragment) in expected {
+            XCTAssertTrue(reasons[name]?.contains(fragment) == true, "\(name): \(reasons[name] ?? "no failure")")
+        }
+        XCTAssertTrue(report.summary.contains("failed: \(folder.path)/broken_timing.vtt: "), report.summary)
+        let corpus = try Corpus.openReadOnly(path: corpusURL.path)
+        XCTAssertEqual(try corpus.meetingIDs(), ["planning"])
+        XCTAssertEqual(try count(corpus, "SELECT count(*) FROM source"), 1)
+    }
+
+    func testUnchangedFolderChangesNothingAndAChangedFileUpdatesOnlyItsMeeting() throws {
+        let folder = try folder(with: ["talks_with_press.txt", "standup.vtt", "planning.txt"])
+        let corpusURL = folder.appendingPathComponent("corpus.sqlite")
+        XCTAssertEqual(try ingester(corpusURL).ingest(paths: [folder.path], prune: false).added.count, 3)
+
+        func snapshot() throws -> [Row] {
+            try DatabaseQueue(path: corpusURL.path).read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT 'source', id, path, hash, ingested_at FROM source
+                    UNION ALL SELECT 'turn', id, meeting_id, idx, text FROM turn
+                    UNION ALL SELECT 'person', id, name, key, '' FROM person ORDER BY 1, 2
+                    """)
+            }
+        }
+        let before = try snapshot()
+        let again = try ingester(corpusURL).ingest(paths: [folder.path], prune: false)
+        XCTAssertEqual(again.unchanged.count, 3)
+        XCTAssertEqual(again.added + again.updated, [])
+        XCTAssertEqual(try snapshot(), before)
+
+        let planning = folder.appendingPathComponent("planning.txt")
+        var text = try String(contentsOf: planning, encoding: .utf8)
+        text = text.replacingOccurrences(of: "simpler remote", with: "rechargeable remote")
+        try Data(text.utf8).write(to: planning)
+        let changed = try ingester(corpusURL).ingest(paths: [folder.path], prune: false)
+        XCTAssertEqual(changed.updated, [planning.resolvingSymlinksInPath().path])
+        XCTAssertEqual(changed.unchanged.count, 2)
+
+        let after = try snapshot()
+        let untouched = { (rows: [Row]) in rows.filter { $0[0] == "turn" && ($0[2] as String) != "planning" } }
+        XCTAssertEqual(untouched(after), untouched(before))
+        let corpus = try Corpus.openReadOnly(path: corpusURL.path)
+        XCTAssertEqual(try count(corpus, "SELECT count(*) FROM turn_fts WHERE turn_fts MATCH 'rechargeable'"), 1)
+        XCTAssertEqual(try count(corpus, "SELECT count(*) FROM turn_fts WHERE turn_fts MATCH 'simpler'"), 0)
+        XCTAssertEqual(try corpus.meeting(id: "planning")?.turns[1].paragraphs.last, "The survey shows users want a rechargeable remote.")
+        try assertConsistent(corpusURL.path)
+    }
+
+    func testPruneRemovesMeetingsOfVanishedFilesAndTheirPeople() throws {
+        let folder = try folder(with: ["standup.vtt", "planning.txt"])
+        let corpusURL = folder.appendingPathComponent("corpus.sqlite")
+        _ = try ingester(corpusURL).ingest(paths: [folder.path], prune: false)
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("standup.vtt"))
+
+        let kept = try ingester(corpusURL).ingest(paths: [folder.path], prune: false)
+        XCTAssertEqual(kept.pruned, [])
+        XCTAssertEqual(try Corpus.openReadOnly(path: corpusURL.path).meetingIDs().sorted(), ["planning", "standup"])
+
+        let pruned = try ingester(corpusURL).ingest(paths: [folder.path], prune: true)
+        XCTAssertEqual(pruned.pruned.map { URL(fileURLWithPath: $0).lastPathComponent }, ["standup.vtt"])
+        let corpus = try Corpus.openReadOnly(path: corpusURL.path)
+        XCTAssertEqual(try corpus.meetingIDs(), ["planning"])
+        XCTAssertEqual(try count(corpus, "SELECT count(*) FROM person WHERE name = 'Alice Smith'"), 0)
+        XCTAssertEqual(try count(corpus, "SELECT count(*) FROM turn_fts WHERE turn_fts MATCH 'release'"), 0)
+        try assertConsistent(corpusURL.path)
+    }
+
+    func testAMeetingIDOwnedByAnotherFileFailsOnlyThatFile() throws {
+        let folder = try folder(with: ["planning.txt"])
+        let other = folder.appendingPathComponent("elsewhere")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        try Data("Anna: A different meeting with the same stem.\n".utf8).write(to: other.appendingPathComponent("planning.txt"))
+        let corpusURL = folder.appendingPathComponent("corpus.sqlite")
+        let report = try ingester(corpusURL).ingest(paths: [folder.path], prune: false)
+        XCTAssertEqual(report.added.count, 1)
+        XCTAssertEqual(report.failed.count, 1)
+        XCTAssertTrue(report.failed.first?.reason.contains("already comes from") == true, report.summary)
+        try assertConsistent(corpusURL.path)
+    }
+
+    func testPeopleAreSharedAcrossMeetings() throws {
+        let folder = try folder(with: ["talks_with_press.txt", "security_council.txt"])
+        try FileManager.default.copyItem(at: TestPaths.seed, to: folder.appendingPathComponent("seed.txt"))
+        let corpusURL = folder.appendingPathComponent("corpus.sqlite")
+        _ = try ingester(corpusURL).ingest(paths: [folder.path], prune: false)
+        let corpus = try Corpus.openReadOnly(path: corpusURL.path)
+        let putinMeetings = try corpus.reader.read { db in
+            try String.fetchAll(db, sql: """
+                SELECT DISTINCT meeting_id FROM participant JOIN person ON person.id = participant.person_id
+                WHERE person.key = ? ORDER BY meeting_id
+                """, arguments: [PersonName.key("Vladimir Putin")])
+        }
+        XCTAssertEqual(putinMeetings, ["security_council", "seed", "talks_with_press"])
+        XCTAssertEqual(try count(corpus, "SELECT count(*) FROM person WHERE name = 'Valentina Matviyenko'"), 1)
+    }
+}
