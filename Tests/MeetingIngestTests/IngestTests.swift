@@ -23,19 +23,6 @@ final class IngestTests: XCTestCase {
         try corpus.reader.read { try Int.fetchOne($0, sql: sql, arguments: arguments) ?? -1 }
     }
 
-    private func assertConsistent(_ corpusPath: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let queue = try DatabaseQueue(path: corpusPath)
-        try queue.write { db in
-            XCTAssertEqual(try String.fetchOne(db, sql: "PRAGMA integrity_check"), "ok", file: file, line: line)
-            XCTAssertTrue(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty, file: file, line: line)
-            try db.execute(sql: "INSERT INTO turn_fts(turn_fts) VALUES ('integrity-check')")
-            XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT count(*) FROM turn_fts_docsize"),
-                           try Int.fetchOne(db, sql: "SELECT count(*) FROM turn"), file: file, line: line)
-            XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT coalesce(sum(turns), 0) FROM meeting"),
-                           try Int.fetchOne(db, sql: "SELECT count(*) FROM turn"), file: file, line: line)
-        }
-    }
-
     func testSeedAndFixturesLandInTheStoreSearchableAndExportable() throws {
         let folder = try folder(with: ["talks_with_press.txt", "standup.vtt", "interview.srt", "planning.txt", "own_form.json"])
         try FileManager.default.copyItem(at: TestPaths.seed, to: folder.appendingPathComponent("seed.txt"))
@@ -44,7 +31,7 @@ final class IngestTests: XCTestCase {
         XCTAssertEqual(report.failed, [])
         XCTAssertEqual(report.added.count, 6)
         XCTAssertEqual(report.meetingsWritten, 6)
-        try assertConsistent(corpusURL.path)
+        try assertCorpusConsistent(corpusURL.path)
 
         let corpus = try Corpus.openReadOnly(path: corpusURL.path)
         let figures = try corpus.figures()
@@ -159,7 +146,7 @@ final class IngestTests: XCTestCase {
         XCTAssertEqual(try count(corpus, "SELECT count(*) FROM turn_fts WHERE turn_fts MATCH 'rechargeable'"), 1)
         XCTAssertEqual(try count(corpus, "SELECT count(*) FROM turn_fts WHERE turn_fts MATCH 'simpler'"), 0)
         XCTAssertEqual(try corpus.meeting(id: "planning")?.turns[1].paragraphs.last, "The survey shows users want a rechargeable remote.")
-        try assertConsistent(corpusURL.path)
+        try assertCorpusConsistent(corpusURL.path)
     }
 
     func testPruneRemovesMeetingsOfVanishedFilesAndTheirPeople() throws {
@@ -178,7 +165,7 @@ final class IngestTests: XCTestCase {
         XCTAssertEqual(try corpus.meetingIDs(), ["planning"])
         XCTAssertEqual(try count(corpus, "SELECT count(*) FROM person WHERE name = 'Alice Smith'"), 0)
         XCTAssertEqual(try count(corpus, "SELECT count(*) FROM turn_fts WHERE turn_fts MATCH 'release'"), 0)
-        try assertConsistent(corpusURL.path)
+        try assertCorpusConsistent(corpusURL.path)
     }
 
     func testAMeetingIDOwnedByAnotherFileFailsOnlyThatFile() throws {
@@ -191,7 +178,7 @@ final class IngestTests: XCTestCase {
         XCTAssertEqual(report.added.count, 1)
         XCTAssertEqual(report.failed.count, 1)
         XCTAssertTrue(report.failed.first?.reason.contains("already comes from") == true, report.summary)
-        try assertConsistent(corpusURL.path)
+        try assertCorpusConsistent(corpusURL.path)
     }
 
     func testPeopleAreSharedAcrossMeetings() throws {

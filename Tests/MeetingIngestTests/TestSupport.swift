@@ -27,3 +27,18 @@ func makeScratchFolder(_ test: XCTestCase) throws -> URL {
     test.addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
     return folder
 }
+
+/// SQLite, foreign keys and the FTS index agree: every turn is indexed once and
+/// every meeting's turn count matches its turns.
+func assertCorpusConsistent(_ corpusPath: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    let queue = try DatabaseQueue(path: corpusPath)
+    try queue.write { db in
+        XCTAssertEqual(try String.fetchOne(db, sql: "PRAGMA integrity_check"), "ok", file: file, line: line)
+        XCTAssertTrue(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty, file: file, line: line)
+        try db.execute(sql: "INSERT INTO turn_fts(turn_fts) VALUES ('integrity-check')")
+        XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT count(*) FROM turn_fts_docsize"),
+                       try Int.fetchOne(db, sql: "SELECT count(*) FROM turn"), file: file, line: line)
+        XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT coalesce(sum(turns), 0) FROM meeting"),
+                       try Int.fetchOne(db, sql: "SELECT count(*) FROM turn"), file: file, line: line)
+    }
+}
