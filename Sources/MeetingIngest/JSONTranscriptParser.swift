@@ -26,63 +26,69 @@ enum JSONTranscriptParser {
     }
 
     /// `jsonLines` (from a `.jsonl`/`.ndjson` name) numbers every meeting, even a lone one.
-    static func parse(_ text: String, stem: String, source: String, jsonLines: Bool) throws -> [Meeting] {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        // A whole-document parse first: a pretty-printed `.json` spans lines.
-        if !jsonLines || !trimmed.contains("\n"), let whole = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) {
-            let objects = (whole as? [Any]) ?? [whole]
-            return try objects.enumerated().map { position, object in
-                let id = objects.count == 1 && !(whole is [Any]) && !jsonLines ? stem : "\(stem)-\(position)"
-                return try meeting(from: object, defaultID: id, source: source, where: objects.count == 1 ? "" : "item \(position): ")
+    static func parse(_ text: String, format: TranscriptFormat, stem: String, source: String, jsonLines: Bool) throws -> [Meeting] {
+        let decoder = JSONDecoder()
+        func decode(_ data: Data, defaultID: String, location: String) throws -> Meeting {
+            decoder.userInfo[Meeting.defaultIDKey] = defaultID
+            do {
+                if format == .qmsum {
+                    return try qmsumMeeting(decoder.decode(QMSumMeeting.self, from: data), id: defaultID, source: source)
+                }
+                var meeting = try decoder.decode(Meeting.self, from: data)
+                if meeting.source == nil { meeting.source = source }
+                return meeting
+            } catch let error as DecodingError {
+                throw IngestError(location + describe(error))
             }
         }
-        let lines = trimmed.split(separator: "\n", omittingEmptySubsequences: false)
-        guard lines.count > 1 || jsonLines else { throw IngestError("invalid or truncated JSON") }
-        var meetings: [Meeting] = []
-        for (lineIndex, line) in lines.enumerated() where !line.allSatisfy(\.isWhitespace) {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) else {
-                throw IngestError("line \(lineIndex + 1): invalid or truncated JSON")
+
+        let body = text.drop(while: \.isWhitespace)
+        if body.hasPrefix("[") {
+            // An array of meetings: each element decoded on its own, to number the ids.
+            guard let elements = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [Any] else {
+                throw IngestError("invalid or truncated JSON")
             }
-            meetings.append(try meeting(from: object, defaultID: "\(stem)-\(meetings.count)", source: source,
-                                        where: "line \(lineIndex + 1): "))
+            return try elements.enumerated().map { position, element in
+                guard JSONSerialization.isValidJSONObject(element) else {
+                    throw IngestError("item \(position): expected a JSON object for a meeting")
+                }
+                return try decode(try JSONSerialization.data(withJSONObject: element), defaultID: "\(stem)-\(position)",
+                                  location: "item \(position): ")
+            }
+        }
+        if !jsonLines {
+            do {
+                return [try decode(Data(body.utf8), defaultID: stem, location: "")]
+            } catch let error as IngestError where !body.contains("\n") || !error.description.hasPrefix("invalid") {
+                throw error
+            } catch {
+                // Several lines that are not one document: read it as JSONL.
+            }
+        }
+        var meetings: [Meeting] = []
+        for (lineIndex, line) in body.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where !line.allSatisfy(\.isWhitespace) {
+            meetings.append(try decode(Data(line.utf8), defaultID: "\(stem)-\(meetings.count)", location: "line \(lineIndex + 1): "))
         }
         return meetings
     }
 
-    private static func meeting(from object: Any, defaultID: String, source: String, where location: String) throws -> Meeting {
-        guard var fields = object as? [String: Any] else {
-            throw IngestError("\(location)expected a JSON object for a meeting")
+    private struct QMSumMeeting: Decodable {
+        struct Entry: Decodable {
+            let speaker: String
+            let content: String
         }
-        if let transcript = fields["meeting_transcripts"] {
-            return try qmsumMeeting(transcript, id: defaultID, source: source, location: location)
-        }
-        if fields["id"] == nil { fields["id"] = defaultID }
-        do {
-            let data = try JSONSerialization.data(withJSONObject: fields)
-            var meeting = try JSONDecoder().decode(Meeting.self, from: data)
-            if meeting.source == nil { meeting.source = source }
-            return meeting
-        } catch let error as DecodingError {
-            throw IngestError("\(location)not a meetingd meeting: \(describe(error))")
-        }
+        let transcript: [Entry]
+        enum CodingKeys: String, CodingKey { case transcript = "meeting_transcripts" }
     }
 
     /// QMSum turns keep their order and count, so turn i is QMSum's span index i.
-    private static func qmsumMeeting(_ transcript: Any, id: String, source: String, location: String) throws -> Meeting {
-        guard let entries = transcript as? [[String: Any]] else {
-            throw IngestError("\(location)meeting_transcripts is not a list of {speaker, content}")
+    private static func qmsumMeeting(_ qmsum: QMSumMeeting, id: String, source: String) throws -> Meeting {
+        guard !qmsum.transcript.isEmpty else { throw IngestError("meeting_transcripts is empty") }
+        let turns = qmsum.transcript.enumerated().map { index, entry in
+            let name = entry.speaker.trimmingCharacters(in: .whitespaces)
+            return Turn(index: index, speaker: name.isEmpty ? nil : name, paragraphs: entry.content.components(separatedBy: "\n"))
         }
-        var turns: [Turn] = []
-        turns.reserveCapacity(entries.count)
-        for (index, entry) in entries.enumerated() {
-            guard let content = entry["content"] as? String, let speaker = entry["speaker"] as? String else {
-                throw IngestError("\(location)turn \(index) lacks a speaker or content string")
-            }
-            let name = speaker.trimmingCharacters(in: .whitespaces)
-            turns.append(Turn(index: index, speaker: name.isEmpty ? nil : name,
-                              paragraphs: content.components(separatedBy: "\n")))
-        }
-        guard !turns.isEmpty else { throw IngestError("\(location)meeting_transcripts is empty") }
         return Meeting(id: id, title: id, source: source, turns: turns)
     }
 
@@ -92,6 +98,7 @@ enum JSONTranscriptParser {
             return keys.isEmpty ? "" : " at " + keys.joined(separator: ".")
         }
         switch error {
+        case .dataCorrupted(let context) where context.codingPath.isEmpty: return "invalid or truncated JSON"
         case .keyNotFound(let key, let context): return "missing \"\(key.stringValue)\"\(path(context))"
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
             return "\(context.debugDescription)\(path(context))"

@@ -57,7 +57,7 @@ public enum TranscriptParser {
         case .officialPage: meetings = [try OfficialPageParser.parse(text, id: stem, source: path)]
         case .qmsum, .meetingJSON:
             let jsonLines = path.hasSuffix(".jsonl") || path.hasSuffix(".ndjson")
-            meetings = try JSONTranscriptParser.parse(text, stem: stem, source: path, jsonLines: jsonLines)
+            meetings = try JSONTranscriptParser.parse(text, format: format, stem: stem, source: path, jsonLines: jsonLines)
         case .webVTT: meetings = [try CaptionParser.parseWebVTT(text, id: stem, source: path)]
         case .srt: meetings = [try CaptionParser.parseSRT(text, id: stem, source: path)]
         case .plain: meetings = [try PlainTranscriptParser.parse(text, id: stem, source: path)]

@@ -41,13 +41,23 @@ public struct Meeting: Codable, Sendable, Equatable {
         self.turns = turns
     }
 
+    /// A decoder's `userInfo` entry: the id of a meeting whose JSON carries none
+    /// (ingest gives the file's stem).
+    public static let defaultIDKey = CodingUserInfoKey(rawValue: "meetingd.defaultMeetingID")!
+
     private enum CodingKeys: String, CodingKey {
         case id, title, date, place, format, source, lead, participants, documents, sections, turns
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        id = try container.decode(String.self, forKey: .id)
+        if let id = try container.decodeIfPresent(String.self, forKey: .id) {
+            self.id = id
+        } else if let id = decoder.userInfo[Self.defaultIDKey] as? String {
+            self.id = id
+        } else {
+            throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: container.codingPath, debugDescription: "no meeting id"))
+        }
         title = try container.decode(String.self, forKey: .title)
         date = try container.decodeIfPresent(String.self, forKey: .date)
         place = try container.decodeIfPresent(String.self, forKey: .place)
