@@ -64,7 +64,7 @@ let package = Package(
                 linkerSettings: moduleLinkerSettings),
         .target(name: "SummariseModule", dependencies: [meetingKit], path: "Plugins/summarise",
                 linkerSettings: moduleLinkerSettings),
-        .testTarget(name: "MeetingdTests", dependencies: ["MeetingdCore", meetingKit]),
+        .testTarget(name: "MeetingdTests", dependencies: ["CZeroMQ", "MeetingdCore", meetingKit]),
         .testTarget(name: "MeetingIngestTests", dependencies: ["MeetingIngest", meetingKit]),
     ]
 )

@@ -248,7 +248,7 @@ final class Dispatcher {
     }
 }
 
-enum BuiltinMethods {
+public enum BuiltinMethods {
     static let noParams: JSONValue = ["type": "object", "additionalProperties": false, "properties": [:]]
     static let all: [MethodInfo] = [
         MethodInfo(name: "meetingd.ping", summary: "Answers \"pong\": a liveness check.",
@@ -260,5 +260,5 @@ enum BuiltinMethods {
         MethodInfo(name: "rpc.discover", summary: "This service's OpenRPC document.",
                    paramsSchema: noParams, resultSchema: ["type": "object"]),
     ]
-    static var names: Set<String> { Set(all.map(\.name)) }
+    public static var names: Set<String> { Set(all.map(\.name)) }
 }

@@ -59,10 +59,11 @@ public final class Server: @unchecked Sendable {
         try control.bind(Self.controlAddress)
         let controlClient = try ZMQSocket(context: context, type: ZMQ_PAIR)
         try controlClient.connect(Self.controlAddress)
+        // A stop asked for before serving starts waits in the control socket.
+        controlLock.withLock { $0 = controlClient }
         defer { controlLock.withLock { $0?.close(); $0 = nil } }
 
         try startWorkers()
-        controlLock.withLock { $0 = controlClient }
         logger.info("serving", metadata: [
             "endpoints": "\(config.endpoints.joined(separator: ","))", "workers": "\(config.workers)",
             "modules": "\(state.modules.map(\.name).joined(separator: ","))",

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MeetingIngest
 import MeetingKit
 import MeetingdCore
 
@@ -65,9 +66,19 @@ struct Serve: ParsableCommand {
         let logger = Logger(label: "meetingd")
         do {
             let modules = try ModuleLoader.loadAll(config, reserved: BuiltinMethods.names)
+            if !config.ingestPaths.isEmpty { try ingestAtStart(config, logger: logger) }
+            let corpus = try? Corpus.openReadOnly(path: config.corpusPath)
             let corpusPath = config.corpusPath
             let state = ServerState(config: config, modules: modules, corpusFigures: {
-                ["path": .string(corpusPath), "exists": .bool(FileManager.default.fileExists(atPath: corpusPath))]
+                var figures: JSONValue = ["path": .string(corpusPath)]
+                do {
+                    guard let corpus else { throw CorpusError("no corpus at \(corpusPath)") }
+                    figures = try JSONValue(encoding: corpus.figures())
+                    if case .object(var object) = figures { object["path"] = .string(corpusPath); figures = .object(object) }
+                } catch {
+                    if case .object(var object) = figures { object["error"] = .string("\(error)"); figures = .object(object) }
+                }
+                return figures
             })
             let server = Server(state: state, logger: logger)
             let stopSignals = signals
@@ -87,6 +98,15 @@ struct Serve: ParsableCommand {
             throw ExitCode(1)
         }
     }
+}
+
+/// Brings the corpus up to date with the configured sources before serving.
+/// A file that fails is logged and skipped; the daemon still starts.
+func ingestAtStart(_ config: MeetingdConfig, logger: Logger) throws {
+    let ingester = try Ingester(corpusPath: config.corpusPath) { logger.info("\($0)") }
+    let report = try ingester.ingest(paths: config.ingestPaths, prune: false)
+    logger.info("ingest at start: \(report.summary.prefix { $0 != "\n" })")
+    for failure in report.failed { logger.error("ingest failed for \(failure.path): \(failure.reason)") }
 }
 
 struct CheckConfig: ParsableCommand {
