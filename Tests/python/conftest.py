@@ -10,3 +10,12 @@ def pytest_runtest_makereport(item, call):
             log = getattr(value, "log_path", None)
             if log is not None and log.exists():
                 report.sections.append((f"meetingd stderr ({name})", log.read_text(errors="replace")[-8000:]))
+
+
+@pytest.fixture(scope="session")
+def corpus_daemon():
+    """One daemon for the module tests: the seed page and the QMSum validation meetings."""
+    from meetingd_client import CorpusDaemon, ROOT, SHARED
+    daemon = CorpusDaemon([ROOT / "Samples", SHARED / "qmsum" / "val.jsonl"])
+    yield daemon
+    daemon.stop()

@@ -1,0 +1,98 @@
+"""Shared by the module tests: a real meetingd serving a real corpus, and a small
+JSON-RPC client. The corpus is the bundled seed page plus the QMSum validation
+meetings, ingested with `meetingd ingest` into a temporary SQLite file."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import zmq
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared"
+MEETINGD = Path(os.environ.get("MEETINGD_BIN", ROOT / ".build/debug/meetingd"))
+CTX = zmq.Context.instance()
+SEED_ID = "000_16830d1d99dc7d5d"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RPCError(Exception):
+    def __init__(self, error):
+        super().__init__(f"{error.get('code')}: {error.get('message')}")
+        self.code = error.get("code")
+        self.message = error.get("message")
+        self.data = error.get("data")
+
+
+class CorpusDaemon:
+    """`meetingd serve` with the stock modules on a corpus ingested from `sources`."""
+
+    def __init__(self, sources, workers=2, module_settings=""):
+        self.directory = Path(tempfile.mkdtemp(prefix="meetingd-py-"))
+        self.corpus = self.directory / "corpus.sqlite"
+        ingest = subprocess.run([str(MEETINGD), "ingest", "--corpus", str(self.corpus), *map(str, sources)],
+                                capture_output=True, text=True, timeout=600)
+        if ingest.returncode != 0:
+            raise RuntimeError(f"ingest failed:\n{ingest.stdout}\n{ingest.stderr}")
+        self.endpoint = f"tcp://127.0.0.1:{free_port()}"
+        config = self.directory / "meetingd.yaml"
+        config.write_text(
+            f"endpoints: [{self.endpoint}]\nworkers: {workers}\ncorpus: {self.corpus}\n"
+            f"module_dirs: [{MEETINGD.parent}]\n"
+            f"modules:\n  lookup: {{}}\n  search: {{}}\n  summarise: {{}}\n{module_settings}")
+        self.log_path = self.directory / "meetingd.stderr"
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen([str(MEETINGD), "serve", "--config", str(config)],
+                                        stdout=self.log, stderr=self.log)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"meetingd exited:\n{self.log_path.read_text()}")
+            try:
+                if self.call("meetingd.ping", timeout_ms=500) == "pong":
+                    return
+            except (TimeoutError, RPCError):
+                pass
+        raise RuntimeError(f"meetingd did not answer:\n{self.log_path.read_text()}")
+
+    def raw(self, body, timeout_ms=10000):
+        """Sends one frame (bytes as they are, anything else as JSON); returns the reply frame."""
+        sock = CTX.socket(zmq.REQ)
+        sock.linger = 0
+        sock.connect(self.endpoint)
+        try:
+            sock.send(body if isinstance(body, bytes) else json.dumps(body).encode())
+            if not sock.poll(timeout_ms, zmq.POLLIN):
+                raise TimeoutError(f"no reply from {self.endpoint} in {timeout_ms} ms")
+            return sock.recv()
+        finally:
+            sock.close()
+
+    def call(self, method, params=None, timeout_ms=10000):
+        """The result of one call, or RPCError with the JSON-RPC error."""
+        reply = json.loads(self.raw({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}, timeout_ms))
+        if "error" in reply:
+            raise RPCError(reply["error"])
+        return reply["result"]
+
+    def alive(self):
+        return self.process.poll() is None and self.call("meetingd.ping") == "pong"
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.log.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
