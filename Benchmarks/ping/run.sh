@@ -36,7 +36,7 @@ free_port() {
 }
 
 # start NAME ENDPOINT COMMAND...: runs a server in the background and waits
-# (at most ~60 s) until it answers a ping; its stderr goes to $work/NAME.log.
+# until it answers a ping (60 tries at most); its stderr goes to $work/NAME.log.
 start() {
     local name=$1 endpoint=$2
     shift 2
