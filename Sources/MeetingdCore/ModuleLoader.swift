@@ -30,9 +30,12 @@ public final class LoadedModule: @unchecked Sendable {
     let description: UnsafePointer<meetingd_module>
     let settingsJSON: String
     let logContext: ModuleLogContext
+    /// The library file as it was when loaded: a file changed since cannot be loaded
+    /// again in this process (dlopen hands back the copy already mapped).
+    let fileIdentity: FileIdentity?
 
     init(description: UnsafePointer<meetingd_module>, path: String, name: String, version: String,
-         methods: [MethodInfo], settings: JSONValue) {
+         methods: [MethodInfo], settings: JSONValue, fileIdentity: FileIdentity?) {
         self.description = description
         self.path = path
         self.name = name
@@ -40,6 +43,13 @@ public final class LoadedModule: @unchecked Sendable {
         self.methods = methods
         self.settingsJSON = settings.serialized
         self.logContext = ModuleLogContext(logger: Logger(label: "module.\(name)"))
+        self.fileIdentity = fileIdentity
+    }
+
+    /// The same library, opened from now on with other settings.
+    func with(settings: JSONValue) -> LoadedModule {
+        LoadedModule(description: description, path: path, name: name, version: version,
+                     methods: methods, settings: settings, fileIdentity: fileIdentity)
     }
 
     /// Opens one instance, for one worker thread.
@@ -97,13 +107,30 @@ public enum ModuleLoader {
     /// Loads every enabled module of `config`, refusing anything that would leave the
     /// daemon half-working: a missing file, a missing entry symbol, another ABI
     /// version, a bad description, or a module or method name seen twice.
-    public static func loadAll(_ config: MeetingdConfig, reserved: Set<String>) throws(ModuleLoadError) -> [LoadedModule] {
+    ///
+    /// On a reload, `loaded` holds the modules already in the process: a library at the
+    /// same path is reused with its new settings, and one whose file has changed since
+    /// keeps its old code and is named in `restartNeeded`.
+    public static func loadAll(_ config: MeetingdConfig, reserved: Set<String>, loaded: [LoadedModule] = [],
+                               restartNeeded: inout [String]) throws(ModuleLoadError) -> [LoadedModule] {
         var modules: [LoadedModule] = []
         var seenMethods = reserved
         var seenModules = Set<String>()
         for moduleConfig in config.enabledModules {
             let path = try locate(moduleConfig, in: config.moduleDirs)
-            let module = try load(path: path, expectedName: moduleConfig.name, settings: moduleConfig.settings)
+            let module: LoadedModule
+            if let previous = loaded.first(where: { $0.path == path }) {
+                guard previous.name == moduleConfig.name else {
+                    throw ModuleLoadError(module: moduleConfig.name, path: path,
+                                          reason: "the library is module '\(previous.name)', but the config enables it as '\(moduleConfig.name)'")
+                }
+                if FileIdentity(path: path) != previous.fileIdentity {
+                    restartNeeded.append("module '\(previous.name)': \(path) changed on disk; the old code stays loaded until a restart")
+                }
+                module = previous.with(settings: moduleConfig.settings)
+            } else {
+                module = try load(path: path, expectedName: moduleConfig.name, settings: moduleConfig.settings)
+            }
             guard seenModules.insert(module.name).inserted else {
                 throw ModuleLoadError(module: module.name, path: path, reason: "another loaded module is already named '\(module.name)'")
             }
@@ -181,6 +208,23 @@ public enum ModuleLoader {
         }
         return LoadedModule(description: description, path: path, name: name,
                             version: module.version.map { String(cString: $0) } ?? "unknown",
-                            methods: methods, settings: settings)
+                            methods: methods, settings: settings, fileIdentity: FileIdentity(path: path))
+    }
+}
+
+/// Which file a path named, and its state, when a module was loaded.
+struct FileIdentity: Equatable, Sendable {
+    let device: UInt64
+    let inode: UInt64
+    let size: Int64
+    let modified: Int
+
+    init?(path: String) {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        device = UInt64(status.st_dev)
+        inode = UInt64(status.st_ino)
+        size = Int64(status.st_size)
+        modified = status.st_mtim.tv_sec * 1_000_000_000 + status.st_mtim.tv_nsec
     }
 }

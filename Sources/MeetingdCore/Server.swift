@@ -3,6 +3,10 @@
 // DEALER socket and its own module instances. The proxy loop is ours rather than
 // zmq_proxy so that a stop can close the front door while replies still flow
 // back, and so that each request is stamped with its arrival time and queue depth.
+//
+// A reload builds a new ServerState on the calling thread, then tells each worker
+// (inproc PUB/SUB) to swap to it between two requests: nothing queued or in
+// flight is dropped, and a config that fails is refused before any worker moves.
 
 import CZeroMQ
 import Foundation
@@ -12,72 +16,176 @@ import Synchronization
 
 public struct ServerError: Error, CustomStringConvertible {
     public let message: String
+    public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+/// What the host does that the server core does not know how to: read the config
+/// again, and bring the corpus up to date (ingest) before serving it.
+public struct ServerHooks: Sendable {
+    public var loadConfig: @Sendable () throws -> MeetingdConfig
+    public var prepareCorpus: @Sendable (MeetingdConfig) throws -> Void
+
+    public init(loadConfig: @escaping @Sendable () throws -> MeetingdConfig,
+                prepareCorpus: @escaping @Sendable (MeetingdConfig) throws -> Void) {
+        self.loadConfig = loadConfig
+        self.prepareCorpus = prepareCorpus
+    }
 }
 
 public final class Server: @unchecked Sendable {
     static let backendAddress = "inproc://meetingd-workers"
     static let controlAddress = "inproc://meetingd-control"
+    static let reloadAddress = "inproc://meetingd-reload"
 
-    private let state: ServerState
+    private let runtime: ServerRuntime
+    private let current: Mutex<ServerState>
+    private let hooks: ServerHooks
     private let logger: Logger
+    private let notifier = SystemdNotifier()
     private let context: UnsafeMutableRawPointer
     private let workersDone = DispatchGroup()
-    private let controlLock = Mutex<ZMQSocket?>(nil)
+    private let control = Mutex<ZMQSocket?>(nil)
+    private let reloadPublisher = Mutex<ZMQSocket?>(nil)
+    private let proxyBeat = Atomic<UInt64>(0)
+    private let stopping = Atomic<Bool>(false)
 
-    public init(state: ServerState, logger: Logger) {
-        self.state = state
+    public init(config: MeetingdConfig, modules: [LoadedModule], hooks: ServerHooks, logger: Logger) {
+        runtime = ServerRuntime(workers: config.workers)
+        current = Mutex(ServerState(config: config, modules: modules, runtime: runtime, generation: 0))
+        self.hooks = hooks
         self.logger = logger
         context = zmq_ctx_new()
     }
 
+    public var state: ServerState { current.withLock { $0 } }
+
     /// Asks a running server to stop: no new requests, finish those in flight. Any thread.
     public func requestStop() {
-        controlLock.withLock { socket in _ = socket?.send("STOP") }
+        control.withLock { socket in _ = socket?.send("STOP") }
     }
 
-    /// Binds, starts the workers (each opens its module instances), calls `onReady`,
-    /// and serves until `requestStop`. Throws if anything fails before ready.
-    public func run(onReady: () -> Void, onStopping: () -> Void) throws {
+    /// Binds, starts the workers (each opens its module instances), tells systemd it
+    /// is ready, and serves until `requestStop`. Throws if anything fails before ready.
+    public func run() throws {
         let config = state.config
         let frontend = try ZMQSocket(context: context, type: ZMQ_ROUTER)
         let backend = try ZMQSocket(context: context, type: ZMQ_DEALER)
-        let control = try ZMQSocket(context: context, type: ZMQ_PAIR)
+        let controlServer = try ZMQSocket(context: context, type: ZMQ_PAIR)
+        let publisher = try ZMQSocket(context: context, type: ZMQ_PUB)
         defer {
             frontend.close()
             backend.close()
-            control.close()
+            controlServer.close()
             zmq_ctx_term(context)
         }
         try frontend.setInt64(ZMQ_MAXMSGSIZE, Int64(config.limits.maxMessageBytes))
+        let activated = SocketActivation.listeningSockets()
         for endpoint in config.endpoints {
-            do { try frontend.bind(endpoint) } catch {
-                throw ServerError(message: "cannot listen on \(endpoint): \(String(cString: zmq_strerror(error.code)))")
+            do {
+                // A socket systemd already listens on is adopted rather than bound anew.
+                if let fd = activated[endpoint] { try frontend.setInt(ZMQ_USE_FD, fd) }
+                try frontend.bind(endpoint)
+            } catch {
+                throw ServerError("cannot listen on \(endpoint): \(String(cString: zmq_strerror(error.code)))")
             }
         }
         try backend.bind(Self.backendAddress)
-        try control.bind(Self.controlAddress)
+        try controlServer.bind(Self.controlAddress)
+        try publisher.bind(Self.reloadAddress)
+        reloadPublisher.withLock { $0 = publisher }
         let controlClient = try ZMQSocket(context: context, type: ZMQ_PAIR)
         try controlClient.connect(Self.controlAddress)
         // A stop asked for before serving starts waits in the control socket.
-        controlLock.withLock { $0 = controlClient }
-        defer { controlLock.withLock { $0?.close(); $0 = nil } }
+        control.withLock { $0 = controlClient }
+        defer {
+            control.withLock { $0?.close(); $0 = nil }
+            reloadPublisher.withLock { $0?.close(); $0 = nil }
+        }
 
         try startWorkers()
         logger.info("serving", metadata: [
             "endpoints": "\(config.endpoints.joined(separator: ","))", "workers": "\(config.workers)",
             "modules": "\(state.modules.map(\.name).joined(separator: ","))",
+            "socket_activated": "\(activated.count)",
         ])
-        onReady()
-        proxy(frontend: frontend, backend: backend, control: control, onStopping: onStopping)
+        startMonitor()
+        notifier.notify("READY=1\nSTATUS=\(statusLine())\nMAINPID=\(getpid())")
+        proxy(frontend: frontend, backend: backend, control: controlServer)
 
-        // Idle workers are blocked in a receive: ending the context wakes them with ETERM.
+        // Idle workers are blocked in a poll: ending the context wakes them with ETERM.
+        stopping.store(true, ordering: .relaxed)
         zmq_ctx_shutdown(context)
         let grace = DispatchTime.now() + .milliseconds(config.limits.shutdownGraceMs + 1000)
         if workersDone.wait(timeout: grace) == .timedOut {
-            throw ServerError(message: "workers did not finish within the shutdown grace period")
+            throw ServerError("workers did not finish within the shutdown grace period")
         }
         logger.info("stopped")
+    }
+
+    // MARK: - Reload
+
+    /// Re-reads the config, brings the corpus up to date, loads what modules it now
+    /// names, and moves every worker to the new state between requests. A config
+    /// that fails anywhere is refused and the old one stays. Call from one thread.
+    public func reload() {
+        notifier.reloading()
+        logger.info("reloading")
+        let old = state
+        var restartNeeded: [String] = []
+        do {
+            let config = try hooks.loadConfig()
+            if config.endpoints != old.config.endpoints {
+                restartNeeded.append("endpoints changed to \(config.endpoints.joined(separator: ", "))")
+            }
+            if config.workers != old.config.workers {
+                restartNeeded.append("workers changed to \(config.workers)")
+            }
+            try hooks.prepareCorpus(config)
+            let modules = try ModuleLoader.loadAll(config, reserved: BuiltinMethods.names, loaded: old.modules,
+                                                   restartNeeded: &restartNeeded)
+            // Every module must open with its new settings before any worker moves.
+            for module in modules { try module.open(corpusPath: config.corpusPath).close() }
+            // Endpoints and workers stay as they are until a restart.
+            var applied = config
+            applied.endpoints = old.config.endpoints
+            applied.workers = old.config.workers
+            let next = ServerState(config: applied, modules: modules, runtime: runtime, generation: old.generation + 1)
+            current.withLock { $0 = next }
+            moveWorkers()
+            runtime.reload.withLock { record in
+                record.attempts += 1
+                record.generation += 1
+                record.lastAt = Date()
+                record.lastError = nil
+                record.restartNeeded = restartNeeded
+            }
+            logger.info("reloaded", metadata: ["modules": "\(modules.map(\.name).joined(separator: ","))"])
+            for note in restartNeeded { logger.warning("restart needed: \(note)") }
+        } catch {
+            runtime.reload.withLock { record in
+                record.attempts += 1
+                record.lastAt = Date()
+                record.lastError = "\(error)"
+            }
+            logger.error("reload refused, still serving the previous configuration: \(error)")
+        }
+        notifier.notify("READY=1\nSTATUS=\(statusLine())")
+    }
+
+    /// Tells every worker to swap to the current state and waits until all have.
+    private func moveWorkers() {
+        let target = state.generation
+        reloadPublisher.withLock { _ = $0?.send("RELOAD") }
+        // A worker busy with a long request swaps when it is done; do not wait forever.
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(state.config.limits.requestDeadlineMs) * 1_000_000
+        while runtime.workerHealth.contains(where: { $0.generation.load(ordering: .relaxed) < target }) {
+            if DispatchTime.now().uptimeNanoseconds > deadline {
+                logger.warning("reload: some workers are still finishing a request; they swap when done")
+                return
+            }
+            usleep(1000)
+        }
     }
 
     // MARK: - Workers
@@ -85,70 +193,170 @@ public final class Server: @unchecked Sendable {
     private func startWorkers() throws {
         let failures = Mutex<[String]>([])
         let opened = DispatchGroup()
-        for index in 0..<state.config.workers {
+        let initial = state
+        for index in 0..<initial.config.workers {
             opened.enter()
             workersDone.enter()
             let thread = Thread { [self] in
                 defer { workersDone.leave() }
-                var instances: [ModuleInstance] = []
+                let instances: [ModuleInstance]
                 do {
-                    for module in state.modules { instances.append(try module.open(corpusPath: state.config.corpusPath)) }
+                    instances = try openInstances(initial)
                 } catch {
                     failures.withLock { $0.append("\(error)") }
-                    instances.forEach { $0.close() }
                     opened.leave()
                     return
                 }
                 opened.leave()
-                serve(worker: index, instances: instances)
+                serve(worker: index, state: initial, instances: instances)
             }
             thread.name = "meetingd-worker-\(index)"
             thread.stackSize = 8 << 20
             thread.start()
         }
         opened.wait()
-        let problems = failures.withLock { $0 }
-        if let first = problems.first {
+        if let first = failures.withLock({ $0.first }) {
             zmq_ctx_shutdown(context)
             workersDone.wait()
-            throw ServerError(message: first)
+            throw ServerError(first)
         }
     }
 
-    private func serve(worker index: Int, instances: [ModuleInstance]) {
+    private func openInstances(_ state: ServerState) throws(ModuleLoadError) -> [ModuleInstance] {
+        var instances: [ModuleInstance] = []
+        do {
+            for module in state.modules { instances.append(try module.open(corpusPath: state.config.corpusPath)) }
+        } catch {
+            instances.forEach { $0.close() }
+            throw error
+        }
+        return instances
+    }
+
+    private func serve(worker index: Int, state initial: ServerState, instances: [ModuleInstance]) {
         let workerLogger = Logger(label: "meetingd.worker\(index)")
-        let dispatcher = Dispatcher(state: state, stats: state.workerStats[index], instances: instances, logger: workerLogger)
+        let health = runtime.workerHealth[index]
+        var dispatcher = Dispatcher(state: initial, stats: runtime.workerStats[index], instances: instances, logger: workerLogger)
         defer { dispatcher.closeInstances() }
         guard let socket = try? ZMQSocket(context: context, type: ZMQ_DEALER),
-              (try? socket.connect(Self.backendAddress)) != nil else {
+              (try? socket.connect(Self.backendAddress)) != nil,
+              let reloads = try? ZMQSocket(context: context, type: ZMQ_SUB),
+              (try? reloads.connect(Self.reloadAddress)) != nil else {
             workerLogger.error("worker \(index) cannot connect to the proxy")
             return
         }
-        defer { socket.close() }
+        defer {
+            socket.close()
+            reloads.close()
+        }
+        zmq_setsockopt(reloads.handle, ZMQ_SUBSCRIBE, "", 0)
+        var items = [
+            zmq_pollitem_t(socket: socket.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
+            zmq_pollitem_t(socket: reloads.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
+        ]
         let frames = FrameList()
         while true {
-            guard frames.receive(from: socket) else {
+            if zmq_poll(&items, 2, -1) < 0 {
                 if zmq_errno() == EINTR { continue }
                 break  // ETERM: the server is stopping
             }
-            // [stamp, routing envelope..., request body]
-            guard frames.count >= 3, frames.bytes(at: 0).count == RequestStamp.size else {
-                workerLogger.warning("dropped a message of unexpected shape", metadata: ["frames": "\(frames.count)"])
-                frames.clear()
-                continue
+            if items[1].revents & Int16(ZMQ_POLLIN) != 0 {
+                // However many reloads were asked for meanwhile, one swap to the newest does.
+                while frames.receive(from: reloads, flags: ZMQ_DONTWAIT) { frames.clear() }
+                let next = state
+                do {
+                    let fresh = try openInstances(next)
+                    dispatcher.closeInstances()
+                    dispatcher = Dispatcher(state: next, stats: runtime.workerStats[index], instances: fresh, logger: workerLogger)
+                } catch {
+                    workerLogger.error("reload: keeping the previous modules: \(error)")
+                }
+                health.generation.store(next.generation, ordering: .relaxed)
             }
-            let stampBytes = frames.bytes(at: 0)
-            let stamp = RequestStamp(arrivalNanos: stampBytes.loadUnaligned(as: UInt64.self),
-                                     queuedAhead: stampBytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-            let reply = dispatcher.handle(frame: frames.bytes(at: frames.count - 1), stamp: stamp)
-            _ = frames.send(to: socket, range: 1..<(frames.count - 1), moreAfter: true)
-            _ = reply.withUnsafeBytes { socket.send($0) }
+            guard items[0].revents & Int16(ZMQ_POLLIN) != 0 else { continue }
+            // A bounded batch, so a reload is not kept waiting behind a long queue.
+            for _ in 0..<32 {
+                guard frames.receive(from: socket, flags: ZMQ_DONTWAIT) else { break }
+                // [stamp, routing envelope..., request body]
+                guard frames.count >= 3, frames.bytes(at: 0).count == RequestStamp.size else {
+                    workerLogger.warning("dropped a message of unexpected shape", metadata: ["frames": "\(frames.count)"])
+                    frames.clear()
+                    continue
+                }
+                let stampBytes = frames.bytes(at: 0)
+                let stamp = RequestStamp(arrivalNanos: stampBytes.loadUnaligned(as: UInt64.self),
+                                         queuedAhead: stampBytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+                health.busySince.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
+                let reply = dispatcher.handle(frame: frames.bytes(at: frames.count - 1), stamp: stamp)
+                health.busySince.store(0, ordering: .relaxed)
+                _ = frames.send(to: socket, range: 1..<(frames.count - 1), moreAfter: true)
+                _ = reply.withUnsafeBytes { socket.send($0) }
+            }
         }
+    }
+
+    // MARK: - Health and status for systemd
+
+    /// Pets the watchdog only while the proxy loop turns and no worker is stuck in
+    /// one request for longer than the watchdog timeout, and keeps STATUS= current.
+    private func startMonitor() {
+        guard notifier.isActive else { return }
+        let interval = min(notifier.watchdogInterval ?? 2_000_000_000, 2_000_000_000)
+        let thread = Thread { [self] in
+            var lastRequests = totalRequests()
+            var lastTime = DispatchTime.now().uptimeNanoseconds
+            while !stopping.load(ordering: .relaxed) {
+                usleep(UInt32(interval / 1000))
+                let now = DispatchTime.now().uptimeNanoseconds
+                let requests = totalRequests()
+                let rate = Double(requests - lastRequests) / (Double(now - lastTime) / 1e9)
+                lastRequests = requests
+                lastTime = now
+                var message = "STATUS=\(statusLine(rate: rate))"
+                if let timeout = notifier.watchdogTimeout, healthy(now: now, timeout: timeout) {
+                    message += "\nWATCHDOG=1"
+                }
+                notifier.notify(message)
+            }
+        }
+        thread.name = "meetingd-monitor"
+        thread.start()
+    }
+
+    private func healthy(now: UInt64, timeout: UInt64) -> Bool {
+        let proxyIdle = now &- proxyBeat.load(ordering: .relaxed)
+        guard proxyIdle < timeout else {
+            logger.error("watchdog: the proxy loop has not turned for \(proxyIdle / 1_000_000) ms")
+            return false
+        }
+        for (index, health) in runtime.workerHealth.enumerated() {
+            let since = health.busySince.load(ordering: .relaxed)
+            if since != 0, now &- since > timeout {
+                logger.error("watchdog: worker \(index) has been on one request for \((now - since) / 1_000_000) ms")
+                return false
+            }
+        }
+        return true
+    }
+
+    private func totalRequests() -> UInt64 {
+        runtime.workerStats.reduce(0) { sum, worker in sum + worker.snapshot().values.reduce(0) { $0 + $1.requests } }
+    }
+
+    private func statusLine(rate: Double = 0) -> String {
+        let current = state
+        let meetings = (try? current.corpus?.reader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM meeting") }) ?? nil
+        var line = "serving \(meetings.map(String.init) ?? "?") meetings, \(String(format: "%.1f", rate)) req/s, modules: "
+            + current.modules.map(\.name).joined(separator: ",")
+        let record = runtime.reload.withLock { $0 }
+        if let error = record.lastError { line += "; last reload refused: \(error)" }
+        if !record.restartNeeded.isEmpty { line += "; restart needed: \(record.restartNeeded.joined(separator: "; "))" }
+        return line.replacingOccurrences(of: "\n", with: " ")
     }
 
     // MARK: - Proxy
 
-    private func proxy(frontend: ZMQSocket, backend: ZMQSocket, control: ZMQSocket, onStopping: () -> Void) {
+    private func proxy(frontend: ZMQSocket, backend: ZMQSocket, control: ZMQSocket) {
         var items = [
             zmq_pollitem_t(socket: frontend.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
             zmq_pollitem_t(socket: backend.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
@@ -159,11 +367,15 @@ public final class Server: @unchecked Sendable {
         var stopDeadline: UInt64? = nil
         // Batches bound the time one busy side can keep the other waiting.
         let batch = 64
+        // Idle, the loop still turns this often, so the watchdog knows it is alive.
+        let beatMs = notifier.watchdogInterval.map { Int($0 / 4_000_000) } ?? -1
+        let grace = UInt64(state.config.limits.shutdownGraceMs) * 1_000_000
 
         while true {
-            var timeout: Int = -1
+            let now = DispatchTime.now().uptimeNanoseconds
+            proxyBeat.store(now, ordering: .relaxed)
+            var timeout = beatMs
             if let deadline = stopDeadline {
-                let now = DispatchTime.now().uptimeNanoseconds
                 if inFlight == 0 { break }
                 if now >= deadline {
                     logger.warning("shutdown grace period over with requests still in flight", metadata: ["in_flight": "\(inFlight)"])
@@ -192,12 +404,12 @@ public final class Server: @unchecked Sendable {
                 }
             }
             if items[2].revents & Int16(ZMQ_POLLIN) != 0 {
-                frames.receive(from: control) ? frames.clear() : ()
+                if frames.receive(from: control) { frames.clear() }
                 if stopDeadline == nil {
                     logger.info("stopping: no new requests; finishing those in flight", metadata: ["in_flight": "\(inFlight)"])
-                    onStopping()
+                    notifier.notify("STOPPING=1")
                     items[0].events = 0  // the front door closes; replies still go out
-                    stopDeadline = DispatchTime.now().uptimeNanoseconds + UInt64(state.config.limits.shutdownGraceMs) * 1_000_000
+                    stopDeadline = DispatchTime.now().uptimeNanoseconds + grace
                 }
             }
         }

@@ -4,40 +4,102 @@
 
 import Foundation
 import MeetingKit
+import Synchronization
 
-public final class ServerState: Sendable {
-    public let config: MeetingdConfig
-    public let modules: [LoadedModule]
+/// What outlives a reload: statistics, worker health, and the reload record.
+final class ServerRuntime: Sendable {
     let workerStats: [WorkerStats]
+    let workerHealth: [WorkerHealth]
     let startedAt = Date()
     let startedUptime = DispatchTime.now().uptimeNanoseconds
-    let corpusFigures: @Sendable () -> JSONValue
-    let openRPC: JSONValue
+    let reload = Mutex(ReloadRecord())
 
-    public init(config: MeetingdConfig, modules: [LoadedModule], corpusFigures: @escaping @Sendable () -> JSONValue) {
-        self.config = config
-        self.modules = modules
-        self.workerStats = (0..<config.workers).map { _ in WorkerStats() }
-        self.corpusFigures = corpusFigures
-        self.openRPC = OpenRPC.document(modules: modules)
+    init(workers: Int) {
+        workerStats = (0..<workers).map { _ in WorkerStats() }
+        workerHealth = (0..<workers).map { _ in WorkerHealth() }
     }
 
     var uptimeSeconds: Double { Double(DispatchTime.now().uptimeNanoseconds - startedUptime) / 1e9 }
+}
+
+/// When a worker started the request it is on (0 when idle), for the watchdog.
+final class WorkerHealth: Sendable {
+    let busySince = Atomic<UInt64>(0)
+    /// The ServerState generation this worker serves.
+    let generation = Atomic<Int>(0)
+}
+
+struct ReloadRecord {
+    var attempts = 0
+    var generation = 0
+    var lastAt: Date?
+    var lastError: String?
+    /// Changes that the running daemon cannot take on without a restart.
+    var restartNeeded: [String] = []
+
+    var json: JSONValue {
+        [
+            "attempts": JSONValue(attempts),
+            "generation": JSONValue(generation),
+            "last_at": JSONValue(lastAt.map { ISO8601DateFormatter().string(from: $0) }),
+            "ok": .bool(lastError == nil),
+            "error": JSONValue(lastError),
+            "restart_needed": .array(restartNeeded.map(JSONValue.string)),
+        ]
+    }
+}
+
+/// One generation of configuration: replaced whole by a reload.
+public final class ServerState: Sendable {
+    public let config: MeetingdConfig
+    public let modules: [LoadedModule]
+    let runtime: ServerRuntime
+    let corpus: Corpus?
+    let openRPC: JSONValue
+    /// Counts reloads that took effect.
+    let generation: Int
+
+    init(config: MeetingdConfig, modules: [LoadedModule], runtime: ServerRuntime, generation: Int) {
+        self.generation = generation
+        self.config = config
+        self.modules = modules
+        self.runtime = runtime
+        self.corpus = try? Corpus.openReadOnly(path: config.corpusPath)
+        self.openRPC = OpenRPC.document(modules: modules)
+    }
+
+    func corpusFigures() -> JSONValue {
+        var figures: JSONObject = ["path": .string(config.corpusPath)]
+        do {
+            guard let corpus else { throw CorpusError("cannot open the corpus at \(config.corpusPath)") }
+            let counts = try corpus.figures()
+            figures["meetings"] = JSONValue(counts.meetings)
+            figures["turns"] = JSONValue(counts.turns)
+            figures["words"] = JSONValue(counts.words)
+            figures["people"] = JSONValue(counts.people)
+            figures["first_date"] = JSONValue(counts.firstDate)
+            figures["last_date"] = JSONValue(counts.lastDate)
+        } catch {
+            figures["error"] = .string("\(error)")
+        }
+        return .object(figures)
+    }
 
     func status() -> JSONValue {
-        let merged = StatsReport.merged(workerStats)
+        let merged = StatsReport.merged(runtime.workerStats)
         let total = merged.values.reduce(UInt64(0)) { $0 + $1.requests }
         return [
             "version": .string(MeetingdVersion.current),
             "abi_version": JSONValue(MeetingdVersion.moduleABI),
             "pid": JSONValue(Int(getpid())),
-            "started": .string(ISO8601DateFormatter().string(from: startedAt)),
-            "uptime_s": .double((uptimeSeconds * 10).rounded() / 10),
+            "started": .string(ISO8601DateFormatter().string(from: runtime.startedAt)),
+            "uptime_s": .double((runtime.uptimeSeconds * 10).rounded() / 10),
             "workers": JSONValue(config.workers),
             "endpoints": .array(config.endpoints.map(JSONValue.string)),
             "config_file": JSONValue(config.file),
             "corpus": corpusFigures(),
             "modules": .array(modules.map { .string($0.name) }),
+            "reload": runtime.reload.withLock { $0.json },
             "requests": .int(Int64(total)),
             "methods": StatsReport.json(merged),
         ]

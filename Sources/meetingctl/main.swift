@@ -99,7 +99,7 @@ struct Meetingctl: ParsableCommand {
         commandName: "meetingctl",
         abstract: "Talk to a running meetingd.",
         version: MeetingdVersion.current,
-        subcommands: [Call.self, Ping.self, Status.self, Modules.self]
+        subcommands: [Call.self, Ping.self, Status.self, Modules.self, Reload.self]
     )
 }
 
@@ -171,6 +171,44 @@ struct Modules: ParsableCommand {
             print("\(module["name"]?.stringValue ?? "?") \(module["version"]?.stringValue ?? "")  (\(module["path"]?.stringValue ?? ""))")
             for method in module["methods"]?.arrayValue ?? [] { print("  \(method.stringValue ?? "")") }
         }
+    }
+}
+
+struct Reload: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Reload the daemon's config and wait for the outcome (for systemd's ExecReload).",
+        discussion: "Sends SIGHUP, then watches meetingd.status until the reload is done. Exits 0 when it took effect, 1 when the new config was refused (the daemon keeps the old one).")
+    @OptionGroup var client: ClientOptions
+    @Option(name: .long, help: "The daemon's process id (default: the pid meetingd.status reports).")
+    var pid: Int32?
+    @Option(name: .long, help: "Milliseconds to wait for the reload to finish.")
+    var wait: Int = 120_000
+
+    func run() throws {
+        let before = try client.call("meetingd.status")
+        let attempts = before["reload"]?["attempts"]?.intValue ?? 0
+        guard let target = pid ?? before["pid"]?.intValue.map(Int32.init) else {
+            throw ValidationError("the daemon did not report its pid; pass --pid")
+        }
+        guard kill(target, SIGHUP) == 0 else {
+            throw ValidationError("cannot signal process \(target): \(String(cString: strerror(errno)))")
+        }
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(wait) * 1_000_000
+        while DispatchTime.now().uptimeNanoseconds < deadline {
+            usleep(100_000)
+            guard let status = try? client.call("meetingd.status"), let reload = status["reload"],
+                  (reload["attempts"]?.intValue ?? 0) > attempts else { continue }
+            if client.json { print(reload.serialized) }
+            guard reload["ok"] == true else {
+                FileHandle.standardError.write(Data("meetingctl: reload refused, the daemon keeps its previous config: \(reload["error"]?.stringValue ?? "")\n".utf8))
+                throw ExitCode(1)
+            }
+            if !client.json { print("reloaded (generation \(reload["generation"]?.serialized ?? "?"))") }
+            for note in reload["restart_needed"]?.arrayValue ?? [] { print("restart needed: \(note.stringValue ?? "")") }
+            return
+        }
+        FileHandle.standardError.write(Data("meetingctl: the reload did not finish within \(wait) ms\n".utf8))
+        throw ExitCode(3)
     }
 }
 

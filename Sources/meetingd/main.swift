@@ -57,42 +57,37 @@ struct Serve: ParsableCommand {
         // Signals are taken by one thread with sigwait, so block them everywhere first.
         var signals = sigset_t()
         sigemptyset(&signals)
-        sigaddset(&signals, SIGTERM)
-        sigaddset(&signals, SIGINT)
+        for signal in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&signals, signal) }
         pthread_sigmask(SIG_BLOCK, &signals, nil)
 
         let config = try options.load()
         StderrLogHandler.bootstrap(level: Logger.Level(rawValue: config.logLevel) ?? .info)
         let logger = Logger(label: "meetingd")
         do {
-            let modules = try ModuleLoader.loadAll(config, reserved: BuiltinMethods.names)
-            if !config.ingestPaths.isEmpty { try ingestAtStart(config, logger: logger) }
-            let corpus = try? Corpus.openReadOnly(path: config.corpusPath)
-            let corpusPath = config.corpusPath
-            let state = ServerState(config: config, modules: modules, corpusFigures: {
-                var figures: JSONValue = ["path": .string(corpusPath)]
-                do {
-                    guard let corpus else { throw CorpusError("no corpus at \(corpusPath)") }
-                    figures = try JSONValue(encoding: corpus.figures())
-                    if case .object(var object) = figures { object["path"] = .string(corpusPath); figures = .object(object) }
-                } catch {
-                    if case .object(var object) = figures { object["error"] = .string("\(error)"); figures = .object(object) }
-                }
-                return figures
-            })
-            let server = Server(state: state, logger: logger)
-            let stopSignals = signals
+            var restartNeeded: [String] = []
+            let modules = try ModuleLoader.loadAll(config, reserved: BuiltinMethods.names, restartNeeded: &restartNeeded)
+            try ingest(config, logger: logger)
+            let (file, overrides) = (options.config, options.overrides)
+            let hooks = ServerHooks(
+                loadConfig: { try ConfigLoader.load(file: file, overrides: overrides) },
+                prepareCorpus: { try ingest($0, logger: logger) })
+            let server = Server(config: config, modules: modules, hooks: hooks, logger: logger)
+            let waitSet = signals
             let signalThread = Thread {
-                var waitSet = stopSignals
+                var waitSet = waitSet
                 var caught: Int32 = 0
                 while sigwait(&waitSet, &caught) == 0 {
-                    logger.info("received signal \(caught)")
-                    server.requestStop()
+                    if caught == SIGHUP {
+                        server.reload()
+                    } else {
+                        logger.info("received signal \(caught)")
+                        server.requestStop()
+                    }
                 }
             }
             signalThread.name = "meetingd-signals"
             signalThread.start()
-            try server.run(onReady: {}, onStopping: {})
+            try server.run()
         } catch {
             logger.critical("\(error)")
             throw ExitCode(1)
@@ -102,7 +97,8 @@ struct Serve: ParsableCommand {
 
 /// Brings the corpus up to date with the configured sources before serving.
 /// A file that fails is logged and skipped; the daemon still starts.
-func ingestAtStart(_ config: MeetingdConfig, logger: Logger) throws {
+func ingest(_ config: MeetingdConfig, logger: Logger) throws {
+    guard !config.ingestPaths.isEmpty else { return }
     let ingester = try Ingester(corpusPath: config.corpusPath) { logger.info("\($0)") }
     let report = try ingester.ingest(paths: config.ingestPaths, prune: false)
     logger.info("ingest at start: \(report.summary.prefix { $0 != "\n" })")

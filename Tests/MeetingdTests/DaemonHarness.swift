@@ -83,16 +83,19 @@ final class Daemon {
 
     /// Starts `meetingd serve` with `config` (YAML text; `ENDPOINT` in it is replaced by
     /// a fresh loopback endpoint) and waits until it answers a ping.
+    let configFile: URL
+
     init(test: XCTestCase, config: String, endpoint: String? = nil, extraArguments: [String] = [],
-         waitForReady: Bool = true) throws {
+         environment: [String: String] = [:], waitForReady: Bool = true) throws {
         let directory = try temporaryDirectory(test)
         self.endpoint = endpoint ?? "tcp://127.0.0.1:\(freePort())"
-        let configFile = directory.appendingPathComponent("meetingd.yaml")
+        configFile = directory.appendingPathComponent("meetingd.yaml")
         try config.replacingOccurrences(of: "ENDPOINT", with: self.endpoint).write(to: configFile, atomically: true, encoding: .utf8)
         logFile = directory.appendingPathComponent("meetingd.log")
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: BuildProducts.meetingd)
         process.arguments = ["serve", "--config", configFile.path] + extraArguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let log = try FileHandle(forWritingTo: logFile)
         process.standardOutput = log
         process.standardError = log
@@ -104,6 +107,11 @@ final class Daemon {
     }
 
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    /// Rewrites the config file (ENDPOINT stands for this daemon's endpoint).
+    func rewriteConfig(_ config: String) throws {
+        try config.replacingOccurrences(of: "ENDPOINT", with: endpoint).write(to: configFile, atomically: true, encoding: .utf8)
+    }
 
     func waitUntilAnswering(seconds: Double = 30) throws {
         let deadline = Date().addingTimeInterval(seconds)
