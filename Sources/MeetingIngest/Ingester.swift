@@ -65,11 +65,10 @@ public final class Ingester {
         let files = collectFiles(paths, failures: &report.failed)
         let stored = try writer.storedSources()
         let bytesTotal = files.reduce(0) { $0 + $1.size }
-        var bytesDone = 0
-        var lastLine = clock
+        var filesDone = 0, bytesDone = 0
+        var lastLine = clock, lastCommit = clock
         var batch: [PendingFile] = []
         var batchSize = 0
-        var lastCommit = clock
 
         func elapsed() -> Double {
             let duration = ContinuousClock.now - clock
@@ -83,42 +82,35 @@ public final class Ingester {
             lastCommit = .now
         }
 
-        for (number, file) in files.enumerated() {
-            defer {
-                bytesDone += file.size
-                let status = IngestProgress(filesDone: number + 1, filesTotal: files.count, bytesDone: bytesDone,
-                                            bytesTotal: bytesTotal, elapsed: elapsed())
-                if let progress {
-                    progress(status)
-                } else if ContinuousClock.now - lastLine > .seconds(2) || number + 1 == files.count {
-                    lastLine = .now
-                    log(String(format: "ingest: %d/%d files, %.1f/%.1f MB, %.1f MB/s", number + 1, files.count,
-                               Double(bytesDone) / 1e6, Double(bytesTotal) / 1e6, Double(bytesDone) / 1e6 / max(status.elapsed, 0.001)))
-                }
+        // Files are read, hashed and parsed on another thread while this one writes.
+        let outcomes = OutcomeQueue(byteBudget: 4 * batchBytes)
+        defer { outcomes.cancel() }
+        Thread { Self.readFiles(files, stored: stored, into: outcomes) }.start()
+
+        while let outcome = outcomes.pop() {
+            switch outcome {
+            case .unchanged(let path, _):
+                report.unchanged.append(path)
+            case .failed(let path, let reason, _):
+                fail(path, reason, into: &report)
+            case .parsed(let file):
+                batch.append(file)
+                batchSize += file.bytes
             }
-            let data: Data
-            do {
-                data = try Data(contentsOf: URL(fileURLWithPath: file.path))
-            } catch {
-                fail(file.path, "cannot read: \(error.localizedDescription)", into: &report)
-                continue
-            }
-            report.bytesRead += data.count
-            let hash = ContentHash.of(data)
-            if stored[file.path]?.hash == hash {
-                report.unchanged.append(file.path)
-                continue
-            }
-            do {
-                let parsed = try TranscriptParser.parse(data, stem: file.stem, path: file.path)
-                batch.append(PendingFile(path: file.path, hash: hash, bytes: data.count, parsed: parsed,
-                                         isNew: stored[file.path] == nil))
-                batchSize += data.count
-            } catch {
-                fail(file.path, "\(error)", into: &report)
-            }
+            filesDone += 1
+            bytesDone += outcome.bytes
+            report.bytesRead += outcome.bytes
             if batchSize >= batchBytes || batch.count >= batchFiles || ContinuousClock.now - lastCommit >= batchInterval {
                 try commit()
+            }
+            let status = IngestProgress(filesDone: filesDone, filesTotal: files.count, bytesDone: bytesDone,
+                                        bytesTotal: bytesTotal, elapsed: elapsed())
+            if let progress {
+                progress(status)
+            } else if ContinuousClock.now - lastLine > .seconds(2) || filesDone == files.count {
+                lastLine = .now
+                log(String(format: "ingest: %d/%d files, %.1f/%.1f MB, %.1f MB/s", filesDone, files.count,
+                           Double(bytesDone) / 1e6, Double(bytesTotal) / 1e6, Double(bytesDone) / 1e6 / max(status.elapsed, 0.001)))
             }
         }
         try commit()
@@ -137,18 +129,115 @@ public final class Ingester {
         return report
     }
 
-    private struct SourceFile {
+    /// The reader thread: every file, in order, becomes one outcome.
+    private static func readFiles(_ files: [SourceFile], stored: [String: CorpusWriter.StoredSource], into outcomes: OutcomeQueue) {
+        for file in files {
+            let outcome: FileOutcome
+            do {
+                let data = try Data(contentsOf: URL(fileURLWithPath: file.path))
+                let hash = ContentHash.of(data)
+                if stored[file.path]?.hash == hash {
+                    outcome = .unchanged(path: file.path, bytes: data.count)
+                } else {
+                    do {
+                        let parsed = try TranscriptParser.parse(data, stem: file.stem, path: file.path)
+                        outcome = .parsed(PendingFile(path: file.path, hash: hash, bytes: data.count, format: parsed.format,
+                                                      meetings: parsed.meetings.map(CorpusWriter.PreparedMeeting.init),
+                                                      isNew: stored[file.path] == nil))
+                    } catch {
+                        outcome = .failed(path: file.path, reason: "\(error)", bytes: data.count)
+                    }
+                }
+            } catch {
+                outcome = .failed(path: file.path, reason: "cannot read: \(error.localizedDescription)", bytes: 0)
+            }
+            guard outcomes.push(outcome) else { return }
+        }
+        outcomes.finish()
+    }
+
+    private struct SourceFile: Sendable {
         let path: String
         let stem: String
         let size: Int
     }
 
-    private struct PendingFile {
+    private struct PendingFile: Sendable {
         let path: String
         let hash: String
         let bytes: Int
-        let parsed: TranscriptParser.Parsed
+        let format: TranscriptFormat
+        let meetings: [CorpusWriter.PreparedMeeting]
         let isNew: Bool
+    }
+
+    private enum FileOutcome: Sendable {
+        case unchanged(path: String, bytes: Int)
+        case failed(path: String, reason: String, bytes: Int)
+        case parsed(PendingFile)
+
+        var bytes: Int {
+            switch self {
+            case .unchanged(_, let bytes), .failed(_, _, let bytes): bytes
+            case .parsed(let file): file.bytes
+            }
+        }
+    }
+
+    /// A FIFO from the reader thread to the writer, holding at most about `byteBudget`
+    /// bytes of parsed files, so a fast reader cannot fill memory.
+    private final class OutcomeQueue: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var items: [FileOutcome] = []
+        private var head = 0
+        private var queuedBytes = 0
+        private var finished = false
+        private var cancelled = false
+        private let byteBudget: Int
+
+        init(byteBudget: Int) { self.byteBudget = byteBudget }
+
+        /// False once the writer has gone away.
+        func push(_ outcome: FileOutcome) -> Bool {
+            condition.lock()
+            defer { condition.unlock() }
+            while queuedBytes > byteBudget, !cancelled { condition.wait() }
+            guard !cancelled else { return false }
+            items.append(outcome)
+            queuedBytes += outcome.bytes
+            condition.broadcast()
+            return true
+        }
+
+        func pop() -> FileOutcome? {
+            condition.lock()
+            defer { condition.unlock() }
+            while head == items.count, !finished { condition.wait() }
+            guard head < items.count else { return nil }
+            let outcome = items[head]
+            head += 1
+            if head == items.count {
+                items.removeAll(keepingCapacity: true)
+                head = 0
+            }
+            queuedBytes -= outcome.bytes
+            condition.broadcast()
+            return outcome
+        }
+
+        func finish() {
+            condition.lock()
+            finished = true
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        func cancel() {
+            condition.lock()
+            cancelled = true
+            condition.broadcast()
+            condition.unlock()
+        }
     }
 
     private func fail(_ path: String, _ reason: String, into report: inout IngestReport) {
@@ -156,31 +245,28 @@ public final class Ingester {
         log("failed: \(path): \(reason)")
     }
 
-    /// One transaction per batch, one savepoint per file: a file the store refuses
-    /// (a meeting id another file owns) fails alone.
+    /// One transaction per batch. No savepoint per file: FTS5 flushes its pending index
+    /// at every savepoint, which makes a bulk load several times slower; instead the
+    /// store refuses a file (a meeting id another file owns) before writing any of it.
     private func write(_ batch: [PendingFile], into report: inout IngestReport) throws {
-        var outcomes: [(PendingFile, String?)] = []
+        var refusals: [String: String] = [:]
         try writer.database.write { db in
-            outcomes = []
+            refusals = [:]
             for file in batch {
                 do {
-                    try db.inSavepoint {
-                        try CorpusWriter.replaceSource(db, path: file.path, hash: file.hash, bytes: file.bytes,
-                                                       format: file.parsed.format.rawValue, meetings: file.parsed.meetings)
-                        return .commit
-                    }
-                    outcomes.append((file, nil))
+                    try CorpusWriter.replaceSource(db, path: file.path, hash: file.hash, bytes: file.bytes,
+                                                   format: file.format.rawValue, meetings: file.meetings)
                 } catch let error as CorpusError {
-                    outcomes.append((file, error.description))
+                    refusals[file.path] = error.description
                 }
             }
         }
-        for (file, failure) in outcomes {
-            if let failure {
-                fail(file.path, failure, into: &report)
+        for file in batch {
+            if let refusal = refusals[file.path] {
+                fail(file.path, refusal, into: &report)
             } else {
                 if file.isNew { report.added.append(file.path) } else { report.updated.append(file.path) }
-                report.meetingsWritten += file.parsed.meetings.count
+                report.meetingsWritten += file.meetings.count
             }
         }
     }

@@ -6,9 +6,8 @@ import MeetingKit
 enum JSONTranscriptParser {
     /// QMSum if the first object has `meeting_transcripts`, the meetingd form if it has `turns` or `id`.
     static func detect(_ text: Substring) throws -> TranscriptFormat {
-        let sample = text.prefix(65_536)
-        if sample.contains("\"meeting_transcripts\"") { return .qmsum }
-        if sample.contains("\"turns\"") { return .meetingJSON }
+        if containsBytes(text, #""meeting_transcripts""#, within: 65_536) { return .qmsum }
+        if containsBytes(text, #""turns""#, within: 65_536) { return .meetingJSON }
         // The keys may come late in a big object: decide on the first parsed document,
         // a line of JSONL or else the whole text.
         let firstLine = text.prefix(while: { $0 != "\n" })
@@ -23,6 +22,26 @@ enum JSONTranscriptParser {
         if keys.contains("meeting_transcripts") { return .qmsum }
         if keys.contains("turns") || keys.contains("title") { return .meetingJSON }
         throw IngestError("JSON that is neither QMSum (meeting_transcripts) nor a meetingd meeting (id, title, turns)")
+    }
+
+    /// A plain byte search: the generic `firstRange(of:)` is slow on UTF-8 views.
+    private static func containsBytes(_ text: Substring, _ needle: String, within limit: Int) -> Bool {
+        var text = text
+        let pattern = Array(needle.utf8)
+        return text.withUTF8 { whole in
+            let haystack = UnsafeBufferPointer(rebasing: whole.prefix(limit))
+            guard haystack.count >= pattern.count else { return false }
+            var start = 0
+            while start <= haystack.count - pattern.count {
+                if haystack[start] == pattern[0] {
+                    var matched = 1
+                    while matched < pattern.count, haystack[start + matched] == pattern[matched] { matched += 1 }
+                    if matched == pattern.count { return true }
+                }
+                start += 1
+            }
+            return false
+        }
     }
 
     /// `jsonLines` (from a `.jsonl`/`.ndjson` name) numbers every meeting, even a lone one.

@@ -42,15 +42,25 @@ public enum TranscriptParser {
         public let meetings: [Meeting]
     }
 
+    private static func contains(_ data: Data, byte: UInt8) -> Bool {
+        data.withUnsafeBytes { bytes in
+            bytes.baseAddress.map { memchr($0, Int32(byte), bytes.count) != nil } ?? false
+        }
+    }
+
     /// `stem` gives meeting ids (file name without extension); `path` is the default `source`.
     public static func parse(_ data: Data, stem: String, path: String) throws -> Parsed {
         if data.isEmpty { throw IngestError("empty file") }
-        if data.contains(0) { throw IngestError("binary file (contains NUL bytes), not a transcript") }
+        if contains(data, byte: 0) {
+            throw IngestError("binary file (contains NUL bytes), not a transcript")
+        }
         guard var text = String(validating: data, as: UTF8.self) else {
             throw IngestError("not valid UTF-8 text")
         }
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        if text.contains("\r") { text = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n") }
+        if contains(data, byte: UInt8(ascii: "\r")) {
+            text = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        }
         let format = try TranscriptFormat.detect(text[...])
         let meetings: [Meeting]
         switch format {

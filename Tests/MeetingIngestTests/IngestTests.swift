@@ -61,9 +61,13 @@ final class IngestTests: XCTestCase {
             """), 1)
         let sentenceCheck = try corpus.reader.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT substr(turn.text, start_offset + 1, end_offset - start_offset) AS sentence
-                FROM sentence JOIN turn ON turn.id = sentence.turn_id WHERE turn.meeting_id = 'seed' ORDER BY turn.idx, ordinal
-                """).map { $0["sentence"] as String }
+                SELECT text, sentences FROM turn JOIN meeting ON meeting.pk = turn.meeting_pk WHERE meeting.id = 'seed' ORDER BY turn.id
+                """).flatMap { row -> [String] in
+                    let scalars = Array((row["text"] as String).unicodeScalars)
+                    return TranscriptText.decodeSentences(row["sentences"] as Data).map {
+                        String(String.UnicodeScalarView(scalars[$0.start..<$0.end]))
+                    }
+                }
         }
         XCTAssertEqual(sentenceCheck.first, "Colleagues,")
         XCTAssertEqual(sentenceCheck.last, "Thank you for your attention.")
@@ -120,7 +124,7 @@ final class IngestTests: XCTestCase {
             try DatabaseQueue(path: corpusURL.path).read { db in
                 try Row.fetchAll(db, sql: """
                     SELECT 'source', id, path, hash, ingested_at FROM source
-                    UNION ALL SELECT 'turn', id, meeting_id, idx, text FROM turn
+                    UNION ALL SELECT 'turn', turn.id, meeting.id, idx, text FROM turn JOIN meeting ON meeting.pk = turn.meeting_pk
                     UNION ALL SELECT 'person', id, name, key, '' FROM person ORDER BY 1, 2
                     """)
             }
@@ -189,8 +193,8 @@ final class IngestTests: XCTestCase {
         let corpus = try Corpus.openReadOnly(path: corpusURL.path)
         let putinMeetings = try corpus.reader.read { db in
             try String.fetchAll(db, sql: """
-                SELECT DISTINCT meeting_id FROM participant JOIN person ON person.id = participant.person_id
-                WHERE person.key = ? ORDER BY meeting_id
+                SELECT DISTINCT meeting.id FROM participant JOIN person ON person.id = participant.person_id
+                JOIN meeting ON meeting.pk = participant.meeting_pk WHERE person.key = ? ORDER BY meeting.id
                 """, arguments: [PersonName.key("Vladimir Putin")])
         }
         XCTAssertEqual(putinMeetings, ["security_council", "seed", "talks_with_press"])

@@ -55,7 +55,7 @@ final class InterruptedIngestTests: XCTestCase {
         func storedTurns() throws -> [String: Int] {
             try DatabaseQueue(path: corpus).read { db in
                 Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: """
-                    SELECT meeting.id, count(turn.id) AS turns FROM meeting LEFT JOIN turn ON turn.meeting_id = meeting.id GROUP BY meeting.id
+                    SELECT meeting.id, count(turn.id) AS turns FROM meeting LEFT JOIN turn ON turn.meeting_pk = meeting.pk GROUP BY meeting.pk
                     """).map { ($0["id"] as String, $0["turns"] as Int) })
             }
         }

@@ -28,17 +28,25 @@ func makeScratchFolder(_ test: XCTestCase) throws -> URL {
     return folder
 }
 
-/// SQLite, foreign keys and the FTS index agree: every turn is indexed once and
-/// every meeting's turn count matches its turns.
+/// SQLite, foreign keys and the FTS index agree: every turn is indexed once, sits in
+/// its meeting's id range, and every speaker is counted in `speaker`.
 func assertCorpusConsistent(_ corpusPath: String, file: StaticString = #filePath, line: UInt = #line) throws {
     let queue = try DatabaseQueue(path: corpusPath)
     try queue.write { db in
+        func number(_ sql: String) throws -> Int { try Int.fetchOne(db, sql: sql) ?? -1 }
         XCTAssertEqual(try String.fetchOne(db, sql: "PRAGMA integrity_check"), "ok", file: file, line: line)
         XCTAssertTrue(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty, file: file, line: line)
         try db.execute(sql: "INSERT INTO turn_fts(turn_fts) VALUES ('integrity-check')")
-        XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT count(*) FROM turn_fts_docsize"),
-                       try Int.fetchOne(db, sql: "SELECT count(*) FROM turn"), file: file, line: line)
-        XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT coalesce(sum(turns), 0) FROM meeting"),
-                       try Int.fetchOne(db, sql: "SELECT count(*) FROM turn"), file: file, line: line)
+        let turns = try number("SELECT count(*) FROM turn")
+        XCTAssertEqual(try number("SELECT count(*) FROM turn_fts_docsize"), turns, file: file, line: line)
+        XCTAssertEqual(try number("SELECT coalesce(sum(turns), 0) FROM meeting"), turns, file: file, line: line)
+        XCTAssertEqual(try number("""
+            SELECT count(*) FROM turn JOIN meeting ON meeting.pk = turn.meeting_pk
+            WHERE turn.id - meeting.first_turn = turn.idx AND turn.idx < meeting.turns
+            """), turns, file: file, line: line)
+        XCTAssertEqual(try number("SELECT coalesce(sum(turns), 0) FROM speaker"),
+                       try number("SELECT count(*) FROM turn JOIN person ON person.id = turn.person_id"), file: file, line: line)
+        XCTAssertEqual(try number("SELECT count(*) FROM turn WHERE person_id IS NOT NULL"),
+                       try number("SELECT count(*) FROM turn JOIN person ON person.id = turn.person_id"), file: file, line: line)
     }
 }

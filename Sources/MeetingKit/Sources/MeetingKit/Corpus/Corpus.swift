@@ -75,8 +75,9 @@ extension Meeting {
     /// Reads one meeting back into the model (what `meetingd export` writes).
     public static func fetch(_ db: Database, id: String) throws -> Meeting? {
         guard let row = try Row.fetchOne(db, sql: """
-            SELECT id, title, date, place, format, source, lead FROM meeting WHERE id = ?
+            SELECT pk, id, title, date, place, format, source, lead FROM meeting WHERE id = ?
             """, arguments: [id]) else { return nil }
+        let pk: Int64 = row["pk"]
         let lead: String = row["lead"]
         var meeting = Meeting(
             id: row["id"], title: row["title"], date: row["date"], place: row["place"],
@@ -84,18 +85,19 @@ extension Meeting {
             source: row["source"], lead: lead.isEmpty ? [] : lead.components(separatedBy: "\n"))
         meeting.participants = try Row.fetchAll(db, sql: """
             SELECT person.name, role, country, organisation FROM participant
-            JOIN person ON person.id = participant.person_id WHERE meeting_id = ? ORDER BY ordinal
-            """, arguments: [id]).map {
+            JOIN person ON person.id = participant.person_id WHERE meeting_pk = ? ORDER BY ordinal
+            """, arguments: [pk]).map {
                 Participant(name: $0["name"], role: $0["role"], country: $0["country"], organisation: $0["organisation"])
             }
-        meeting.documents = try String.fetchAll(db, sql: "SELECT title FROM document WHERE meeting_id = ? ORDER BY ordinal",
-                                                arguments: [id])
-        meeting.sections = try String.fetchAll(db, sql: "SELECT title FROM section WHERE meeting_id = ? ORDER BY ordinal",
-                                               arguments: [id]).map(Section.init(title:))
+        meeting.documents = try String.fetchAll(db, sql: "SELECT title FROM document WHERE meeting_pk = ? ORDER BY ordinal",
+                                                arguments: [pk])
+        meeting.sections = try String.fetchAll(db, sql: "SELECT title FROM section WHERE meeting_pk = ? ORDER BY ordinal",
+                                               arguments: [pk]).map(Section.init(title:))
         meeting.turns = try Row.fetchAll(db, sql: """
-            SELECT idx, section, person.name AS speaker, role, text, start_time, end_time FROM turn
-            LEFT JOIN person ON person.id = turn.person_id WHERE meeting_id = ? ORDER BY idx
-            """, arguments: [id]).map {
+            SELECT idx, section, person.name AS speaker, role, text, start_time, end_time
+            FROM meeting JOIN turn ON turn.id BETWEEN meeting.first_turn AND meeting.first_turn + meeting.turns - 1
+            LEFT JOIN person ON person.id = turn.person_id WHERE meeting.pk = ? ORDER BY turn.id
+            """, arguments: [pk]).map {
                 let text: String = $0["text"]
                 return Turn(index: $0["idx"], section: $0["section"], speaker: $0["speaker"], role: $0["role"],
                             paragraphs: text.components(separatedBy: "\n"), start: $0["start_time"], end: $0["end_time"])

@@ -3,27 +3,35 @@ import Foundation
 /// The corpus schema, in versioned migrations. Only `meetingd ingest` migrates;
 /// readers refuse a corpus whose migrations they do not all know.
 ///
-/// Tables (times in seconds, offsets in Unicode scalars):
+/// Tables (times in seconds; text offsets in Unicode scalars, as SQLite's `substr` counts):
 /// - `source(id, path UNIQUE, hash, bytes, format, ingested_at)`: one row per ingested file.
-/// - `meeting(id, source_id, ordinal, title, date, place, format, source, lead, turns, words, duration)`;
-///   `lead` is its paragraphs joined by "\n".
+/// - `meeting(pk, id UNIQUE, source_id, ordinal, title, date, place, format, source, lead,
+///   first_turn, turns, words, duration)`: `id` is the public meeting id; `lead` is its
+///   paragraphs joined by "\n". A meeting's turns are the rows `turn.id` in
+///   `first_turn ..< first_turn + turns`, so `turn.id - first_turn` is the turn index and a
+///   meeting's hits in `turn_fts` are `rowid BETWEEN first_turn AND first_turn + turns - 1`.
 /// - `person(id, name, key UNIQUE)` and `person_alias(key, person_id, alias)`: people shared
 ///   across meetings; `key` is `PersonName.key` of the name or alias.
-/// - `participant(meeting_id, ordinal, person_id, role, country, organisation)`.
-/// - `document(meeting_id, ordinal, title)`, `section(meeting_id, ordinal, title)`.
-/// - `turn(id, meeting_id, idx, section, person_id, role, text, start_time, end_time, words)`;
-///   `text` is the paragraphs joined by "\n", marks kept.
-/// - `sentence(turn_id, ordinal, start_offset, end_offset)`: `substr(turn.text, start_offset + 1, end_offset - start_offset)`.
-/// - `turn_fts(text, speaker, meeting_id UNINDEXED, date UNINDEXED)`: FTS5 over turn text without
-///   marks and over the speaker's canonical name; rowid = `turn.id`; external content
-///   `turn_fts_content` (a view), so the text is stored once.
+/// - `participant(meeting_pk, ordinal, person_id, role, country, organisation)`.
+/// - `speaker(meeting_pk, person_id, turns, words)`: who spoke in a meeting, how much.
+/// - `document(meeting_pk, ordinal, title)`, `section(meeting_pk, ordinal, title)`.
+/// - `turn(id, meeting_pk, idx, section, person_id, role, text, start_time, end_time, words, sentences)`:
+///   `text` is the paragraphs joined by "\n", transcription marks kept; `sentences` is the
+///   sentence spans in `text`, encoded by `TranscriptText.encodeSentences` (decode with
+///   `TranscriptText.decodeSentences`). No index but the id: reach turns through `meeting.first_turn`.
+/// - `turn_fts(text, speaker, meeting_id UNINDEXED, date UNINDEXED)`: FTS5 (porter, unicode61,
+///   diacritics folded) over turn text without transcription marks and over the speaker's
+///   canonical name; rowid = `turn.id`. Its external content is the view `turn_fts_content`,
+///   so the text is stored once.
 public enum CorpusSchema {
     public static let ftsTable = "turn_fts"
     public static let ftsContentView = "turn_fts_content"
 
-    /// SQL that strips `TranscriptText.marks` from `column`, as `TranscriptText.strippingMarks` does.
+    /// SQL that strips `TranscriptText.marks` from `column`, as `TranscriptText.strippingMarks` does;
+    /// text without a brace (most text) is passed through without copies.
     static func strippingMarksSQL(_ column: String) -> String {
-        TranscriptText.marks.reduce(column) { sql, mark in "replace(\(sql), '\(mark)', '')" }
+        let replaced = TranscriptText.marks.reduce(column) { sql, mark in "replace(\(sql), '\(mark)', '')" }
+        return "CASE WHEN instr(\(column), '{') = 0 THEN \(column) ELSE \(replaced) END"
     }
 
     public static var migrator: DatabaseMigrator {
@@ -39,7 +47,8 @@ public enum CorpusSchema {
                     ingested_at TEXT NOT NULL
                 );
                 CREATE TABLE meeting (
-                    id TEXT PRIMARY KEY,
+                    pk INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
                     source_id INTEGER NOT NULL REFERENCES source(id) ON DELETE CASCADE,
                     ordinal INTEGER NOT NULL,
                     title TEXT NOT NULL,
@@ -48,6 +57,7 @@ public enum CorpusSchema {
                     format TEXT,
                     source TEXT,
                     lead TEXT NOT NULL,
+                    first_turn INTEGER NOT NULL,
                     turns INTEGER NOT NULL,
                     words INTEGER NOT NULL,
                     duration REAL
@@ -69,56 +79,59 @@ public enum CorpusSchema {
                 ) WITHOUT ROWID;
                 CREATE INDEX person_alias_person ON person_alias(person_id);
                 CREATE TABLE participant (
-                    meeting_id TEXT NOT NULL REFERENCES meeting(id) ON DELETE CASCADE,
+                    meeting_pk INTEGER NOT NULL REFERENCES meeting(pk) ON DELETE CASCADE,
                     ordinal INTEGER NOT NULL,
                     person_id INTEGER NOT NULL REFERENCES person(id),
                     role TEXT,
                     country TEXT,
                     organisation TEXT,
-                    PRIMARY KEY (meeting_id, ordinal)
+                    PRIMARY KEY (meeting_pk, ordinal)
                 ) WITHOUT ROWID;
                 CREATE INDEX participant_person ON participant(person_id);
+                CREATE TABLE speaker (
+                    meeting_pk INTEGER NOT NULL REFERENCES meeting(pk) ON DELETE CASCADE,
+                    person_id INTEGER NOT NULL REFERENCES person(id),
+                    turns INTEGER NOT NULL,
+                    words INTEGER NOT NULL,
+                    PRIMARY KEY (meeting_pk, person_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX speaker_person ON speaker(person_id);
                 CREATE TABLE document (
-                    meeting_id TEXT NOT NULL REFERENCES meeting(id) ON DELETE CASCADE,
+                    meeting_pk INTEGER NOT NULL REFERENCES meeting(pk) ON DELETE CASCADE,
                     ordinal INTEGER NOT NULL,
                     title TEXT NOT NULL,
-                    PRIMARY KEY (meeting_id, ordinal)
+                    PRIMARY KEY (meeting_pk, ordinal)
                 ) WITHOUT ROWID;
                 CREATE TABLE section (
-                    meeting_id TEXT NOT NULL REFERENCES meeting(id) ON DELETE CASCADE,
+                    meeting_pk INTEGER NOT NULL REFERENCES meeting(pk) ON DELETE CASCADE,
                     ordinal INTEGER NOT NULL,
                     title TEXT NOT NULL,
-                    PRIMARY KEY (meeting_id, ordinal)
+                    PRIMARY KEY (meeting_pk, ordinal)
                 ) WITHOUT ROWID;
+                -- Turns have no foreign keys: an index per key would cost a fifth of the text's
+                -- size. The writer keeps them whole: a meeting's turns are written and deleted
+                -- with it, by id range, and every person_id has its `speaker` row.
                 CREATE TABLE turn (
                     id INTEGER PRIMARY KEY,
-                    meeting_id TEXT NOT NULL REFERENCES meeting(id) ON DELETE CASCADE,
+                    meeting_pk INTEGER NOT NULL,
                     idx INTEGER NOT NULL,
                     section INTEGER,
-                    person_id INTEGER REFERENCES person(id),
+                    person_id INTEGER,
                     role TEXT,
                     text TEXT NOT NULL,
                     start_time REAL,
                     end_time REAL,
                     words INTEGER NOT NULL,
-                    UNIQUE (meeting_id, idx)
+                    sentences BLOB NOT NULL
                 );
-                CREATE INDEX turn_person ON turn(person_id);
-                CREATE TABLE sentence (
-                    turn_id INTEGER NOT NULL REFERENCES turn(id) ON DELETE CASCADE,
-                    ordinal INTEGER NOT NULL,
-                    start_offset INTEGER NOT NULL,
-                    end_offset INTEGER NOT NULL,
-                    PRIMARY KEY (turn_id, ordinal)
-                ) WITHOUT ROWID;
                 CREATE VIEW \(ftsContentView) AS
                     SELECT turn.id AS turn_id,
                            \(strippingMarksSQL("turn.text")) AS text,
                            coalesce(person.name, '') AS speaker,
-                           turn.meeting_id AS meeting_id,
+                           meeting.id AS meeting_id,
                            meeting.date AS date
                     FROM turn
-                    JOIN meeting ON meeting.id = turn.meeting_id
+                    JOIN meeting ON meeting.pk = turn.meeting_pk
                     LEFT JOIN person ON person.id = turn.person_id;
                 CREATE VIRTUAL TABLE \(ftsTable) USING fts5(
                     text, speaker, meeting_id UNINDEXED, date UNINDEXED,

@@ -42,6 +42,50 @@ public enum TranscriptText {
         public init(start: Int, end: Int) { self.start = start; self.end = end }
     }
 
+    /// Sentence spans as stored in `turn.sentences`: per sentence, the gap since the
+    /// previous sentence's end and the sentence's length, as LEB128 varints (2 bytes a
+    /// sentence, typically).
+    public static func encodeSentences(_ spans: [SentenceSpan]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(spans.count * 2)
+        func append(_ value: Int) {
+            var rest = UInt(value)
+            while rest >= 0x80 {
+                bytes.append(UInt8(rest & 0x7F) | 0x80)
+                rest >>= 7
+            }
+            bytes.append(UInt8(rest))
+        }
+        var previousEnd = 0
+        for span in spans {
+            append(span.start - previousEnd)
+            append(span.end - span.start)
+            previousEnd = span.end
+        }
+        return bytes
+    }
+
+    public static func decodeSentences<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> [SentenceSpan] {
+        var spans: [SentenceSpan] = []
+        var iterator = bytes.makeIterator()
+        func next() -> Int? {
+            var value = 0, shift = 0
+            while let byte = iterator.next() {
+                value |= Int(byte & 0x7F) << shift
+                if byte < 0x80 { return value }
+                shift += 7
+            }
+            return nil
+        }
+        var previousEnd = 0
+        while let gap = next(), let length = next() {
+            let start = previousEnd + gap
+            spans.append(SentenceSpan(start: start, end: start + length))
+            previousEnd = start + length
+        }
+        return spans
+    }
+
     private static let abbreviations: Set<String> = [
         "mr", "mrs", "ms", "dr", "st", "no", "vs", "etc", "e.g", "i.e", "prof", "gen", "jr", "sr", "co", "inc", "ltd", "approx", "fig", "cf",
     ]
