@@ -1,20 +1,13 @@
-// The lookup module: meetings, people, turns and documents by key.
+// The lookup module: meetings, people, turns and documents by key and by filter.
+// Every query is a cached prepared statement on the corpus's read pool; params
+// reach SQL only as bound arguments.
 
 import MeetingKit
 
 final class LookupModule: MeetingdModule {
     static let name = "lookup"
-    static let version = "0.1.0"
-    static let methods = [
-        MethodSpec(
-            "lookup.meeting",
-            summary: "Everything the corpus knows about one meeting except the turn texts.",
-            params: [
-                "type": "object", "additionalProperties": false, "required": ["id"],
-                "properties": ["id": ["type": "string", "minLength": 1, "description": "The meeting id."]],
-            ],
-            result: ["type": "object", "required": ["id", "title"]]),
-    ]
+    static let version = "1.0.0"
+    static let methods = lookupMethods
 
     private let corpus: Corpus
 
@@ -23,34 +16,77 @@ final class LookupModule: MeetingdModule {
     }
 
     func handle(method: String, params: JSONValue) throws(MethodError) -> JSONValue {
+        let request = Params(params)
         switch method {
-        case "lookup.meeting": return try meeting(id: params["id"]?.stringValue ?? "")
+        case "lookup.meeting": return try read { db in try self.meeting(db, id: request.string("id") ?? "") }
+        case "lookup.meetings":
+            let filter = try MeetingFilter(request)
+            return try read { db in try self.meetings(db, filter) }
+        case "lookup.turns":
+            let query = try TurnQuery(request)
+            return try read { db in try self.turns(db, query) }
+        case "lookup.person":
+            let page = request.page(LookupLimits.personMeetings)
+            return try read { db in try self.person(db, name: request.string("name") ?? "", page: page) }
+        case "lookup.speakers":
+            let page = request.page(LookupLimits.speakers)
+            return try read { db in try self.speakers(db, meeting: request.string("meeting"), page: page) }
+        case "lookup.documents":
+            let query = try DocumentQuery(request)
+            return try read { db in try self.documents(db, query) }
+        case "lookup.stats": return try read { db in try self.stats(db) }
         default: throw MethodError(code: ErrorCode.methodNotFound, message: "lookup has no method \(method)")
         }
     }
 
-    private func meeting(id: String) throws(MethodError) -> JSONValue {
-        let found: Meeting?
-        do { found = try corpus.meeting(id: id) } catch {
-            throw MethodError(code: ErrorCode.internalError, message: "corpus read failed: \(error)")
+    /// Runs `body` in one read transaction (one consistent snapshot). Corpus failures
+    /// become JSON-RPC errors: an unreadable corpus is -32007, anything else -32603.
+    private func read(_ body: (Database) throws -> JSONValue) throws(MethodError) -> JSONValue {
+        do {
+            return try corpus.reader.read { db in
+                do { return try body(db) } catch let error as DatabaseError
+                    where error.message?.contains("no such function: \(WordMatch.sqlName)") == true {
+                    db.add(function: WordMatch.function)
+                    return try body(db)
+                }
+            }
+        } catch let error as MethodError {
+            throw error
+        } catch let error as DatabaseError where Self.unreadable.contains(error.resultCode.primaryResultCode) {
+            throw MethodError(code: ErrorCode.unavailable, message: "the corpus cannot be read: \(error.message ?? "\(error)")")
+        } catch {
+            throw MethodError(code: ErrorCode.internalError, message: "lookup failed: \(error)")
         }
-        guard let meeting = found else { throw MethodError.notFound("meeting", id: id) }
-        var speakers: [String: (turns: Int, words: Int)] = [:]
-        var order: [String] = []
-        for turn in meeting.turns {
-            let speaker = turn.speaker ?? "(unknown)"
-            if speakers[speaker] == nil { order.append(speaker) }
-            speakers[speaker, default: (0, 0)].turns += 1
-            speakers[speaker]!.words += turn.paragraphs.reduce(0) { $0 + $1.split(whereSeparator: \.isWhitespace).count }
-        }
-        var answer = (try? JSONValue(encoding: meeting).objectValue) ?? [:]
-        answer["turns"] = nil
-        answer["turn_count"] = JSONValue(meeting.turns.count)
-        answer["speakers"] = .array(order.map { name in
-            ["name": .string(name), "turns": JSONValue(speakers[name]!.turns), "words": JSONValue(speakers[name]!.words)]
-        })
-        answer["words"] = JSONValue(speakers.values.reduce(0) { $0 + $1.words })
-        return .object(answer)
+    }
+
+    private static let unreadable: [ResultCode] = [.SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_IOERR, .SQLITE_CORRUPT,
+                                                       .SQLITE_NOTADB, .SQLITE_CANTOPEN, .SQLITE_NOMEM]
+}
+
+/// Typed access to params the host has already checked against the schema.
+struct Params {
+    let value: JSONValue
+    init(_ value: JSONValue) { self.value = value }
+
+    func string(_ key: String) -> String? { value[key]?.stringValue }
+    func int(_ key: String) -> Int? { value[key]?.intValue }
+
+    func page(_ bounds: (default: Int, max: Int)) -> Page {
+        Page(limit: min(int("limit") ?? bounds.default, bounds.max), offset: int("offset") ?? 0)
+    }
+}
+
+struct Page {
+    let limit: Int
+    let offset: Int
+    var arguments: StatementArguments { ["limit": limit, "offset": offset] }
+
+    /// The page's envelope around its items.
+    func answer(total: Int, _ key: String, _ items: [JSONValue], extra: JSONObject = [:]) -> JSONValue {
+        var object: JSONObject = ["total": JSONValue(total), "offset": JSONValue(offset), "limit": JSONValue(limit)]
+        for (name, value) in extra { object[name] = value }
+        object[key] = .array(items)
+        return .object(object)
     }
 }
 

@@ -1,0 +1,222 @@
+// lookup.meeting, lookup.meetings and lookup.turns.
+
+import MeetingKit
+
+/// The filters of `lookup.meetings`, checked before the corpus is read.
+struct MeetingFilter {
+    let from: String?
+    let until: String?
+    let place: String?
+    let title: String?
+    let participant: String?
+    let speaker: String?
+    let order: String
+    let page: Page
+
+    init(_ params: Params) throws(MethodError) {
+        from = try params.string("from").map { text throws(MethodError) in try DateBounds.lower(text, field: "from") }
+        until = try params.string("to").map { text throws(MethodError) in try DateBounds.upperExclusive(text, field: "to") }
+        try DateBounds.checkOrder(lower: from, upperExclusive: until, field: "to")
+        place = try params.string("place").map { text throws(MethodError) in try WordMatch.argument(text, field: "place") }
+        title = try params.string("title").map { text throws(MethodError) in try WordMatch.argument(text, field: "title") }
+        participant = params.string("participant")
+        speaker = params.string("speaker")
+        let sort = params.string("sort") ?? MeetingSort.defaultKey
+        guard let order = MeetingSort.sql(for: sort) else {
+            throw MethodError.invalidParams(field: "sort", reason: "unknown sort key \"\(sort)\"")
+        }
+        self.order = order
+        page = params.page(LookupLimits.meetings)
+    }
+}
+
+struct TurnQuery {
+    let meeting: String
+    let speaker: String?
+    let section: Int?
+    let from: Int
+    let to: Int?
+    let page: Page
+
+    init(_ params: Params) throws(MethodError) {
+        meeting = params.string("meeting") ?? ""
+        speaker = params.string("speaker")
+        section = params.int("section")
+        from = params.int("from") ?? 0
+        to = params.int("to")
+        if let to, to < from { throw MethodError.invalidParams(field: "to", reason: "is before from (\(from))") }
+        page = params.page(LookupLimits.turns)
+    }
+}
+
+extension LookupModule {
+    func meeting(_ db: Database, id: String) throws -> JSONValue {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT pk, id, title, date, place, format, source, lead, first_turn, turns, words, duration
+            FROM meeting WHERE id = :id
+            """), arguments: ["id": id]) else { throw MethodError.notFound("meeting", id: id) }
+        let pk: Int64 = row["pk"]
+        let lead: String = row["lead"]
+        let participants = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT person.name, role, country, organisation FROM participant
+            JOIN person ON person.id = participant.person_id WHERE meeting_pk = :pk ORDER BY ordinal
+            """), arguments: ["pk": pk]).map { row -> JSONValue in
+                ["name": .string(row["name"]), "role": JSONValue(row["role"] as String?),
+                 "country": JSONValue(row["country"] as String?), "organisation": JSONValue(row["organisation"] as String?)]
+            }
+        let documents = try String.fetchAll(db.cachedStatement(sql: """
+            SELECT title FROM document WHERE meeting_pk = :pk ORDER BY ordinal
+            """), arguments: ["pk": pk])
+        let speakerRows = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT person.name, speaker.turns, speaker.words FROM speaker
+            JOIN person ON person.id = speaker.person_id WHERE meeting_pk = :pk ORDER BY speaker.words DESC, person.name
+            """), arguments: ["pk": pk])
+        let turnCount: Int = row["turns"]
+        let namedTurns = speakerRows.reduce(0) { $0 + ($1["turns"] as Int) }
+        let speakers = speakerRows.map { row -> JSONValue in
+            ["name": .string(row["name"]), "turns": JSONValue(row["turns"] as Int), "words": JSONValue(row["words"] as Int)]
+        }
+        return [
+            "id": .string(row["id"]), "title": .string(row["title"]), "date": JSONValue(row["date"] as String?),
+            "place": JSONValue(row["place"] as String?), "format": JSONValue(row["format"] as String?),
+            "source": JSONValue(row["source"] as String?),
+            "lead": .array(lead.isEmpty ? [] : lead.split(separator: "\n", omittingEmptySubsequences: false).map { .string(String($0)) }),
+            "participants": .array(participants),
+            "documents": .array(documents.map(JSONValue.string)),
+            "sections": .array(try sections(db, meetingPK: pk, firstTurn: row["first_turn"], turnCount: turnCount)),
+            "speakers": .array(speakers),
+            "unnamed_turns": JSONValue(turnCount - namedTurns),
+            "turn_count": JSONValue(turnCount),
+            "words": JSONValue(row["words"] as Int),
+            "duration": (row["duration"] as Double?).map(JSONValue.double) ?? .null,
+        ]
+    }
+
+    /// Section titles with the turn range each covers (turns carry their section).
+    private func sections(_ db: Database, meetingPK: Int64, firstTurn: Int64, turnCount: Int) throws -> [JSONValue] {
+        let titles = try String.fetchAll(db.cachedStatement(sql: """
+            SELECT title FROM section WHERE meeting_pk = :pk ORDER BY ordinal
+            """), arguments: ["pk": meetingPK])
+        guard !titles.isEmpty else { return [] }
+        var ranges: [Int: (first: Int, last: Int, turns: Int)] = [:]
+        for row in try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT section, min(idx) AS first, max(idx) AS last, count(*) AS turns FROM turn
+            WHERE id BETWEEN :first AND :last AND section IS NOT NULL GROUP BY section
+            """), arguments: ["first": firstTurn, "last": firstTurn + Int64(turnCount) - 1]) {
+            ranges[row["section"]] = (row["first"], row["last"], row["turns"])
+        }
+        return titles.enumerated().map { index, title in
+            let range = ranges[index]
+            return ["index": JSONValue(index), "title": .string(title),
+                    "first_turn": range.map { JSONValue($0.first) } ?? .null,
+                    "last_turn": range.map { JSONValue($0.last) } ?? .null,
+                    "turns": JSONValue(range?.turns ?? 0)]
+        }
+    }
+
+    func meetings(_ db: Database, _ filter: MeetingFilter) throws -> JSONValue {
+        var conditions: [String] = []
+        var arguments: [String: (any DatabaseValueConvertible)?] = [:]
+        var resolved: JSONObject = [:]
+        if let from = filter.from { conditions.append("m.date >= :from"); arguments["from"] = from }
+        if let until = filter.until { conditions.append("m.date < :until"); arguments["until"] = until }
+        if let place = filter.place { conditions.append("\(WordMatch.sqlName)(m.place, :place)"); arguments["place"] = place }
+        if let title = filter.title { conditions.append("\(WordMatch.sqlName)(m.title, :title)"); arguments["title"] = title }
+        if let name = filter.participant {
+            let person = try resolvedPerson(db, name, field: "participant")
+            conditions.append("""
+                m.pk IN (SELECT meeting_pk FROM participant WHERE person_id = :participant
+                         UNION SELECT meeting_pk FROM speaker WHERE person_id = :participant)
+                """)
+            arguments["participant"] = person.id
+            resolved["participant"] = .string(person.name)
+        }
+        if let name = filter.speaker {
+            let person = try resolvedPerson(db, name, field: "speaker")
+            conditions.append("m.pk IN (SELECT meeting_pk FROM speaker WHERE person_id = :speaker)")
+            arguments["speaker"] = person.id
+            resolved["speaker"] = .string(person.name)
+        }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let filterArguments = StatementArguments(arguments)
+        let total = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM meeting m \(whereClause)"),
+                                     arguments: filterArguments) ?? 0
+        guard filter.page.limit > 0, filter.page.offset < total else {
+            return filter.page.answer(total: total, "meetings", [], extra: resolved)
+        }
+        let rows = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT m.id, m.title, m.date, m.place, m.format, m.turns, m.words, m.duration FROM meeting m
+            \(whereClause) ORDER BY \(filter.order) LIMIT :limit OFFSET :offset
+            """), arguments: filterArguments + filter.page.arguments)
+        let meetings = rows.map { row -> JSONValue in
+            ["id": .string(row["id"]), "title": .string(row["title"]), "date": JSONValue(row["date"] as String?),
+             "place": JSONValue(row["place"] as String?), "format": JSONValue(row["format"] as String?),
+             "turn_count": JSONValue(row["turns"] as Int), "words": JSONValue(row["words"] as Int),
+             "duration": (row["duration"] as Double?).map(JSONValue.double) ?? .null]
+        }
+        return filter.page.answer(total: total, "meetings", meetings, extra: resolved)
+    }
+
+    func turns(_ db: Database, _ query: TurnQuery) throws -> JSONValue {
+        guard let meeting = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT pk, first_turn, turns, (SELECT count(*) FROM section WHERE meeting_pk = pk) AS sections
+            FROM meeting WHERE id = :id
+            """), arguments: ["id": query.meeting]) else { throw MethodError.notFound("meeting", id: query.meeting) }
+        let firstTurn: Int64 = meeting["first_turn"]
+        let turnCount: Int = meeting["turns"]
+        let sectionCount: Int = meeting["sections"]
+        if let section = query.section, section >= sectionCount {
+            throw MethodError.invalidParams(field: "section", reason: "meeting \(query.meeting) has \(sectionCount) sections, numbered from 0")
+        }
+        var conditions = ["t.id BETWEEN :first AND :last"]
+        var arguments: [String: (any DatabaseValueConvertible)?] = [
+            "first": firstTurn + Int64(query.from),
+            "last": firstTurn + Int64(min(query.to ?? turnCount - 1, turnCount - 1)),
+        ]
+        var resolved: JSONObject = ["meeting": .string(query.meeting)]
+        if let name = query.speaker {
+            let person = try meetingSpeaker(db, name, meetingPK: meeting["pk"])
+            conditions.append("t.person_id = :speaker")
+            arguments["speaker"] = person.id
+            resolved["speaker"] = .string(person.name)
+        }
+        if let section = query.section { conditions.append("t.section = :section"); arguments["section"] = section }
+        let whereClause = "WHERE " + conditions.joined(separator: " AND ")
+        let filterArguments = StatementArguments(arguments)
+        let total = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM turn t \(whereClause)"),
+                                     arguments: filterArguments) ?? 0
+        guard query.page.limit > 0, query.page.offset < total else {
+            return query.page.answer(total: total, "turns", [], extra: resolved)
+        }
+        let rows = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT t.idx, t.section, p.name AS speaker, t.role, t.text, t.start_time, t.end_time
+            FROM turn t LEFT JOIN person p ON p.id = t.person_id
+            \(whereClause) ORDER BY t.id LIMIT :limit OFFSET :offset
+            """), arguments: filterArguments + query.page.arguments)
+        let turns = rows.map { row -> JSONValue in
+            let text: String = row["text"]
+            return ["index": JSONValue(row["idx"] as Int), "section": (row["section"] as Int?).map(JSONValue.init) ?? .null,
+                    "speaker": JSONValue(row["speaker"] as String?), "role": JSONValue(row["role"] as String?),
+                    "paragraphs": .array(text.split(separator: "\n", omittingEmptySubsequences: false).map { .string(String($0)) }),
+                    "start": (row["start_time"] as Double?).map(JSONValue.double) ?? .null,
+                    "end": (row["end_time"] as Double?).map(JSONValue.double) ?? .null]
+        }
+        return query.page.answer(total: total, "turns", turns, extra: resolved)
+    }
+
+    /// A speaker of this meeting by name: a name several people share in the corpus is
+    /// fine when only one of them speaks here.
+    private func meetingSpeaker(_ db: Database, _ name: String, meetingPK: Int64) throws -> PersonMatch {
+        let candidates: [PersonMatch]
+        switch try PersonResolver.resolve(name, in: db) {
+        case .unknown: throw MethodError.notFound("person", id: name)
+        case .person(let person): return person
+        case .ambiguous(let people): candidates = people
+        }
+        let speaking = Set(try Int64.fetchAll(db.cachedStatement(sql: "SELECT person_id FROM speaker WHERE meeting_pk = :pk"),
+                                              arguments: ["pk": meetingPK]))
+        let here = candidates.filter { speaking.contains($0.id) }
+        if here.count == 1 { return here[0] }
+        throw Self.ambiguity(name, field: "speaker", here.isEmpty ? candidates : here)
+    }
+}
