@@ -8,11 +8,10 @@ import Foundation
 import Logging
 import MeetingKit
 
-/// What the proxy stamps on each request: when it arrived and how many were queued before it.
+/// What the proxy stamps on each request: when it arrived (monotonic nanoseconds).
 struct RequestStamp {
-    static let size = 16
+    static let size = 8
     var arrivalNanos: UInt64
-    var queuedAhead: UInt64
 }
 
 final class Dispatcher {
@@ -171,11 +170,6 @@ final class Dispatcher {
                           message: "Deadline exceeded: the request waited \(waitedMs) ms for a worker, past the \(state.config.limits.requestDeadlineMs) ms deadline",
                           data: ["waited_ms": .int(Int64(waitedMs)), "deadline_ms": JSONValue(state.config.limits.requestDeadlineMs)])
         }
-        if stamp.queuedAhead > UInt64(state.config.limits.maxQueued) {
-            throw Failure(code: ErrorCode.overloaded,
-                          message: "Overloaded: \(stamp.queuedAhead) requests were queued ahead of this one (limit \(state.config.limits.maxQueued)); retry later",
-                          data: ["queued": .int(Int64(stamp.queuedAhead)), "limit": JSONValue(state.config.limits.maxQueued)])
-        }
         if let violation = SchemaValidator.validate(params, against: route.method.paramsSchema) {
             throw Failure(code: ErrorCode.invalidParams, message: "Invalid params: \(violation)",
                           data: ["field": .string(violation.field), "reason": .string(violation.reason)])
@@ -228,6 +222,10 @@ final class Dispatcher {
     }
 
     private func writeError(id: JSONValue, _ failure: Failure) {
+        Self.writeError(id: id, failure, to: &out)
+    }
+
+    private static func writeError(id: JSONValue, _ failure: Failure, to out: inout [UInt8]) {
         out.append(contentsOf: #"{"jsonrpc":"2.0","id":"#.utf8)
         id.write(to: &out)
         out.append(contentsOf: #","error":"#.utf8)
@@ -235,6 +233,31 @@ final class Dispatcher {
         if let data = failure.data { error["data"] = data }
         JSONValue.object(error).write(to: &out)
         out.append(UInt8(ascii: "}"))
+    }
+
+    /// The "overloaded" answer the proxy gives by itself when its queue is full:
+    /// one error per call that has an id, or an empty frame when none has.
+    static func overloadedReply(to frame: UnsafeRawBufferPointer, queued: Int, limit: Int) -> [UInt8] {
+        let failure = Failure(code: ErrorCode.overloaded,
+                              message: "Overloaded: \(queued) requests are queued (limit \(limit)); retry later",
+                              data: ["queued": JSONValue(queued), "limit": JSONValue(limit)])
+        var out: [UInt8] = []
+        switch try? JSONValue.parse(frame) {
+        case .array(let calls)?:
+            let ids = calls.compactMap { $0["id"] }
+            guard !ids.isEmpty else { return out }
+            out.append(UInt8(ascii: "["))
+            for (i, id) in ids.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                writeError(id: id, failure, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let request)?:
+            if let id = request["id"] { writeError(id: id, failure, to: &out) }
+        default:
+            writeError(id: .null, failure, to: &out)
+        }
+        return out
     }
 
     private func builtin(_ name: String) throws -> JSONValue {

@@ -1,14 +1,19 @@
-// The zguide multithreaded server: a ROUTER socket on every configured endpoint,
-// an inproc DEALER to the workers, and one thread per worker, each with its own
-// DEALER socket and its own module instances. The proxy loop is ours rather than
-// zmq_proxy so that a stop can close the front door while replies still flow
-// back, and so that each request is stamped with its arrival time and queue depth.
+// The zguide's load-balancing broker: a ROUTER socket on every configured
+// endpoint, an inproc ROUTER to the workers, and one thread per worker, each with
+// its own DEALER socket and module instances. A request goes to a worker that is
+// free (its last reply said so), so a fast request never waits behind a slow one
+// on a busy worker, as it would with a round-robin DEALER. The broker loop is
+// ours rather than zmq_proxy so that a stop can close the front door while
+// replies still flow back, the queue length is known (and capped), and each
+// request is stamped with its arrival time for the deadline check.
 //
-// A reload builds a new ServerState on the calling thread, then tells each worker
-// (inproc PUB/SUB) to swap to it between two requests: nothing queued or in
-// flight is dropped, and a config that fails is refused before any worker moves.
+// A reload builds a new ServerState on the calling thread, then raises a
+// generation number that each worker checks between two requests and adopts:
+// nothing queued or in flight is dropped, and a config that fails is refused
+// before any worker moves.
 
 import CZeroMQ
+import DequeModule
 import Foundation
 import Logging
 import MeetingKit
@@ -36,7 +41,8 @@ public struct ServerHooks: Sendable {
 public final class Server: @unchecked Sendable {
     static let backendAddress = "inproc://meetingd-workers"
     static let controlAddress = "inproc://meetingd-control"
-    static let reloadAddress = "inproc://meetingd-reload"
+    /// What a worker sends when it starts: "ready for a request".
+    static let readySignal: [UInt8] = [0x52]
 
     private let runtime: ServerRuntime
     private let current: Mutex<ServerState>
@@ -46,7 +52,8 @@ public final class Server: @unchecked Sendable {
     private let context: UnsafeMutableRawPointer
     private let workersDone = DispatchGroup()
     private let control = Mutex<ZMQSocket?>(nil)
-    private let reloadPublisher = Mutex<ZMQSocket?>(nil)
+    /// The generation workers should serve; each moves to it between requests.
+    private let targetGeneration = Atomic<Int>(0)
     private let proxyBeat = Atomic<UInt64>(0)
     private let stopping = Atomic<Bool>(false)
 
@@ -70,9 +77,8 @@ public final class Server: @unchecked Sendable {
     public func run() throws {
         let config = state.config
         let frontend = try ZMQSocket(context: context, type: ZMQ_ROUTER)
-        let backend = try ZMQSocket(context: context, type: ZMQ_DEALER)
+        let backend = try ZMQSocket(context: context, type: ZMQ_ROUTER)
         let controlServer = try ZMQSocket(context: context, type: ZMQ_PAIR)
-        let publisher = try ZMQSocket(context: context, type: ZMQ_PUB)
         defer {
             frontend.close()
             backend.close()
@@ -92,16 +98,11 @@ public final class Server: @unchecked Sendable {
         }
         try backend.bind(Self.backendAddress)
         try controlServer.bind(Self.controlAddress)
-        try publisher.bind(Self.reloadAddress)
-        reloadPublisher.withLock { $0 = publisher }
         let controlClient = try ZMQSocket(context: context, type: ZMQ_PAIR)
         try controlClient.connect(Self.controlAddress)
         // A stop asked for before serving starts waits in the control socket.
         control.withLock { $0 = controlClient }
-        defer {
-            control.withLock { $0?.close(); $0 = nil }
-            reloadPublisher.withLock { $0?.close(); $0 = nil }
-        }
+        defer { control.withLock { $0?.close(); $0 = nil } }
 
         try startWorkers()
         logger.info("serving", metadata: [
@@ -113,7 +114,7 @@ public final class Server: @unchecked Sendable {
         notifier.notify("READY=1\nSTATUS=\(statusLine())\nMAINPID=\(getpid())")
         proxy(frontend: frontend, backend: backend, control: controlServer)
 
-        // Idle workers are blocked in a poll: ending the context wakes them with ETERM.
+        // Idle workers are blocked in a receive: ending the context wakes them with ETERM.
         stopping.store(true, ordering: .relaxed)
         zmq_ctx_shutdown(context)
         let grace = DispatchTime.now() + .milliseconds(config.limits.shutdownGraceMs + 1000)
@@ -176,7 +177,7 @@ public final class Server: @unchecked Sendable {
     /// Tells every worker to swap to the current state and waits until all have.
     private func moveWorkers() {
         let target = state.generation
-        reloadPublisher.withLock { _ = $0?.send("RELOAD") }
+        targetGeneration.store(target, ordering: .releasing)
         // A worker busy with a long request swaps when it is done; do not wait forever.
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(state.config.limits.requestDeadlineMs) * 1_000_000
         while runtime.workerHealth.contains(where: { $0.generation.load(ordering: .relaxed) < target }) {
@@ -233,36 +234,32 @@ public final class Server: @unchecked Sendable {
         return instances
     }
 
+    /// A worker's routing id at the broker: "w" and its index, so the broker can
+    /// keep free workers as numbers.
+    static func workerID(_ index: Int) -> [UInt8] { [0x77, UInt8(index >> 8), UInt8(index & 0xFF)] }
+
+    /// How long an idle worker waits for a request before it checks for a reload.
+    static let idleCheckMs: Int32 = 100
+
     private func serve(worker index: Int, state initial: ServerState, instances: [ModuleInstance]) {
         let workerLogger = Logger(label: "meetingd.worker\(index)")
         let health = runtime.workerHealth[index]
         var dispatcher = Dispatcher(state: initial, stats: runtime.workerStats[index], instances: instances, logger: workerLogger)
         defer { dispatcher.closeInstances() }
+        var routingID = Self.workerID(index)
         guard let socket = try? ZMQSocket(context: context, type: ZMQ_DEALER),
-              (try? socket.connect(Self.backendAddress)) != nil,
-              let reloads = try? ZMQSocket(context: context, type: ZMQ_SUB),
-              (try? reloads.connect(Self.reloadAddress)) != nil else {
-            workerLogger.error("worker \(index) cannot connect to the proxy")
+              (try? socket.setInt(ZMQ_RCVTIMEO, Self.idleCheckMs)) != nil,
+              zmq_setsockopt(socket.handle, ZMQ_ROUTING_ID, &routingID, routingID.count) == 0,
+              (try? socket.connect(Self.backendAddress)) != nil else {
+            workerLogger.error("worker \(index) cannot connect to the broker")
             return
         }
-        defer {
-            socket.close()
-            reloads.close()
-        }
-        zmq_setsockopt(reloads.handle, ZMQ_SUBSCRIBE, "", 0)
-        var items = [
-            zmq_pollitem_t(socket: socket.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
-            zmq_pollitem_t(socket: reloads.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
-        ]
+        defer { socket.close() }
+        var served = initial.generation
+        _ = Self.readySignal.withUnsafeBytes { socket.send($0) }
         let frames = FrameList()
         while true {
-            if zmq_poll(&items, 2, -1) < 0 {
-                if zmq_errno() == EINTR { continue }
-                break  // ETERM: the server is stopping
-            }
-            if items[1].revents & Int16(ZMQ_POLLIN) != 0 {
-                // However many reloads were asked for meanwhile, one swap to the newest does.
-                while frames.receive(from: reloads, flags: ZMQ_DONTWAIT) { frames.clear() }
+            if targetGeneration.load(ordering: .acquiring) != served {
                 let next = state
                 do {
                     let fresh = try openInstances(next)
@@ -271,27 +268,28 @@ public final class Server: @unchecked Sendable {
                 } catch {
                     workerLogger.error("reload: keeping the previous modules: \(error)")
                 }
-                health.generation.store(next.generation, ordering: .relaxed)
+                served = next.generation
+                health.generation.store(served, ordering: .relaxed)
             }
-            guard items[0].revents & Int16(ZMQ_POLLIN) != 0 else { continue }
-            // A bounded batch, so a reload is not kept waiting behind a long queue.
-            for _ in 0..<32 {
-                guard frames.receive(from: socket, flags: ZMQ_DONTWAIT) else { break }
-                // [stamp, routing envelope..., request body]
-                guard frames.count >= 3, frames.bytes(at: 0).count == RequestStamp.size else {
-                    workerLogger.warning("dropped a message of unexpected shape", metadata: ["frames": "\(frames.count)"])
-                    frames.clear()
-                    continue
-                }
-                let stampBytes = frames.bytes(at: 0)
-                let stamp = RequestStamp(arrivalNanos: stampBytes.loadUnaligned(as: UInt64.self),
-                                         queuedAhead: stampBytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-                health.busySince.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
-                let reply = dispatcher.handle(frame: frames.bytes(at: frames.count - 1), stamp: stamp)
-                health.busySince.store(0, ordering: .relaxed)
-                _ = frames.send(to: socket, range: 1..<(frames.count - 1), moreAfter: true)
-                _ = reply.withUnsafeBytes { socket.send($0) }
+            guard frames.receive(from: socket) else {
+                let error = zmq_errno()
+                if error == EAGAIN || error == EINTR { continue }
+                break  // ETERM: the server is stopping
             }
+            // [stamp, routing envelope..., request body]
+            guard frames.count >= 3, frames.bytes(at: 0).count == RequestStamp.size else {
+                workerLogger.warning("dropped a message of unexpected shape", metadata: ["frames": "\(frames.count)"])
+                frames.clear()
+                _ = Self.readySignal.withUnsafeBytes { socket.send($0) }
+                continue
+            }
+            let stamp = RequestStamp(arrivalNanos: frames.bytes(at: 0).loadUnaligned(as: UInt64.self))
+            health.busySince.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
+            let reply = dispatcher.handle(frame: frames.bytes(at: frames.count - 1), stamp: stamp)
+            health.busySince.store(0, ordering: .relaxed)
+            // The reply also tells the broker this worker is free again.
+            _ = frames.send(to: socket, range: 1..<(frames.count - 1), moreAfter: true)
+            _ = reply.withUnsafeBytes { socket.send($0) }
         }
     }
 
@@ -354,7 +352,7 @@ public final class Server: @unchecked Sendable {
         return line.replacingOccurrences(of: "\n", with: " ")
     }
 
-    // MARK: - Proxy
+    // MARK: - Broker
 
     private func proxy(frontend: ZMQSocket, backend: ZMQSocket, control: ZMQSocket) {
         var items = [
@@ -362,23 +360,39 @@ public final class Server: @unchecked Sendable {
             zmq_pollitem_t(socket: backend.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
             zmq_pollitem_t(socket: control.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
         ]
-        let frames = FrameList()
-        var inFlight: UInt64 = 0
+        let limits = state.config.limits
+        let incoming = FrameList()
+        var spare: [FrameList] = []       // recycled, so queueing allocates nothing in the steady state
+        var queued = Deque<FrameList>()   // requests waiting for a free worker
+        var freeWorkers = Deque<Int>()    // workers ready for a request
+        let workerIDs = (0..<state.config.workers).map(Self.workerID)
+        var busyWorkers = 0
         var stopDeadline: UInt64? = nil
         // Batches bound the time one busy side can keep the other waiting.
         let batch = 64
         // Idle, the loop still turns this often, so the watchdog knows it is alive.
         let beatMs = notifier.watchdogInterval.map { Int($0 / 4_000_000) } ?? -1
-        let grace = UInt64(state.config.limits.shutdownGraceMs) * 1_000_000
+
+        func dispatchQueued() {
+            while let worker = freeWorkers.first, let request = queued.first {
+                freeWorkers.removeFirst()
+                queued.removeFirst()
+                workerIDs[worker].withUnsafeBytes { request.prepend($0) }
+                _ = request.send(to: backend)
+                busyWorkers += 1
+                spare.append(request)
+            }
+        }
 
         while true {
             let now = DispatchTime.now().uptimeNanoseconds
             proxyBeat.store(now, ordering: .relaxed)
             var timeout = beatMs
             if let deadline = stopDeadline {
-                if inFlight == 0 { break }
+                if busyWorkers == 0 && queued.isEmpty { break }
                 if now >= deadline {
-                    logger.warning("shutdown grace period over with requests still in flight", metadata: ["in_flight": "\(inFlight)"])
+                    logger.warning("shutdown grace period over with requests still in flight",
+                                   metadata: ["in_flight": "\(busyWorkers + queued.count)"])
                     break
                 }
                 timeout = Int((deadline - now) / 1_000_000) + 1
@@ -390,26 +404,50 @@ public final class Server: @unchecked Sendable {
             }
             if items[1].revents & Int16(ZMQ_POLLIN) != 0 {
                 for _ in 0..<batch {
-                    guard frames.receive(from: backend, flags: ZMQ_DONTWAIT) else { break }
-                    _ = frames.send(to: frontend)
-                    inFlight -= 1
+                    // [worker id, "R"] when a worker starts; [worker id, envelope..., reply] after a request.
+                    guard incoming.receive(from: backend, flags: ZMQ_DONTWAIT) else { break }
+                    let id = incoming.bytes(at: 0)
+                    guard id.count == 3 else { incoming.clear(); continue }
+                    freeWorkers.append(Int(id[1]) << 8 | Int(id[2]))
+                    if incoming.count == 2 && incoming.bytes(at: 1).elementsEqual(Self.readySignal) {
+                        incoming.clear()
+                    } else {
+                        busyWorkers -= 1
+                        _ = incoming.send(to: frontend, range: 1..<incoming.count)
+                    }
                 }
+                dispatchQueued()
             }
             if items[0].revents & Int16(ZMQ_POLLIN) != 0 {
                 for _ in 0..<batch {
-                    guard frames.receive(from: frontend, flags: ZMQ_DONTWAIT) else { break }
-                    var stamp = (DispatchTime.now().uptimeNanoseconds, inFlight)
-                    withUnsafeBytes(of: &stamp) { frames.prepend($0) }
-                    if frames.send(to: backend) { inFlight += 1 }
+                    let request = spare.popLast() ?? FrameList()
+                    guard request.receive(from: frontend, flags: ZMQ_DONTWAIT) else {
+                        spare.append(request)
+                        break
+                    }
+                    if queued.count >= limits.maxQueued {
+                        // Full: answer at once rather than let the queue grow without bound.
+                        let reply = Dispatcher.overloadedReply(to: request.bytes(at: request.count - 1),
+                                                               queued: queued.count, limit: limits.maxQueued)
+                        _ = request.send(to: frontend, range: 0..<(request.count - 1), moreAfter: true)
+                        _ = reply.withUnsafeBytes { frontend.send($0) }
+                        spare.append(request)
+                        continue
+                    }
+                    var stamp = DispatchTime.now().uptimeNanoseconds
+                    withUnsafeBytes(of: &stamp) { request.prepend($0) }
+                    queued.append(request)
                 }
+                dispatchQueued()
             }
             if items[2].revents & Int16(ZMQ_POLLIN) != 0 {
-                if frames.receive(from: control) { frames.clear() }
+                if incoming.receive(from: control) { incoming.clear() }
                 if stopDeadline == nil {
-                    logger.info("stopping: no new requests; finishing those in flight", metadata: ["in_flight": "\(inFlight)"])
+                    logger.info("stopping: no new requests; finishing those in flight",
+                                metadata: ["in_flight": "\(busyWorkers + queued.count)"])
                     notifier.notify("STOPPING=1")
                     items[0].events = 0  // the front door closes; replies still go out
-                    stopDeadline = DispatchTime.now().uptimeNanoseconds + grace
+                    stopDeadline = DispatchTime.now().uptimeNanoseconds + UInt64(limits.shutdownGraceMs) * 1_000_000
                 }
             }
         }

@@ -6,6 +6,7 @@ import Logging
 import MeetingIngest
 import MeetingKit
 import MeetingdCore
+import Synchronization
 
 struct Meetingd: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -63,6 +64,8 @@ struct Serve: ParsableCommand {
         let config = try options.load()
         StderrLogHandler.bootstrap(level: Logger.Level(rawValue: config.logLevel) ?? .info)
         let logger = Logger(label: "meetingd")
+        let slot = ServerSlot()
+        startSignalThread(signals, slot: slot, logger: logger)
         do {
             var restartNeeded: [String] = []
             let modules = try ModuleLoader.loadAll(config, reserved: BuiltinMethods.names, restartNeeded: &restartNeeded)
@@ -72,27 +75,44 @@ struct Serve: ParsableCommand {
                 loadConfig: { try ConfigLoader.load(file: file, overrides: overrides) },
                 prepareCorpus: { try ingest($0, logger: logger) })
             let server = Server(config: config, modules: modules, hooks: hooks, logger: logger)
-            let waitSet = signals
-            let signalThread = Thread {
-                var waitSet = waitSet
-                var caught: Int32 = 0
-                while sigwait(&waitSet, &caught) == 0 {
-                    if caught == SIGHUP {
-                        server.reload()
-                    } else {
-                        logger.info("received signal \(caught)")
-                        server.requestStop()
-                    }
-                }
-            }
-            signalThread.name = "meetingd-signals"
-            signalThread.start()
+            slot.server.withLock { $0 = server }
             try server.run()
         } catch {
             logger.critical("\(error)")
             throw ExitCode(1)
         }
     }
+
+    /// SIGTERM/SIGINT stop the server (or, before it serves, the process); SIGHUP reloads.
+    func startSignalThread(_ signals: sigset_t, slot: ServerSlot, logger: Logger) {
+        let thread = Thread {
+            var waitSet = signals
+            var caught: Int32 = 0
+            while sigwait(&waitSet, &caught) == 0 {
+                let server = slot.server.withLock { $0 }
+                switch (caught, server) {
+                case (SIGHUP, let server?):
+                    server.reload()
+                case (SIGHUP, nil):
+                    logger.warning("SIGHUP before serving: nothing to reload yet")
+                case (_, let server?):
+                    logger.info("received signal \(caught)")
+                    server.requestStop()
+                case (_, nil):
+                    // Ingest commits in transactions, so stopping mid-way loses nothing.
+                    logger.info("received signal \(caught) before serving; exiting")
+                    Foundation.exit(0)
+                }
+            }
+        }
+        thread.name = "meetingd-signals"
+        thread.start()
+    }
+}
+
+/// The server, once there is one, for the signal thread.
+final class ServerSlot: Sendable {
+    let server = Mutex<Server?>(nil)
 }
 
 /// Brings the corpus up to date with the configured sources before serving.

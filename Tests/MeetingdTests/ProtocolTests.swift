@@ -204,6 +204,54 @@ final class ProtocolTests: XCTestCase {
         XCTAssertTrue(daemon.log.contains("stopping"))
     }
 
+    // MARK: - Scheduling: free workers first, deadlines, overload
+
+    func sendSleep(_ daemon: Daemon, ms: Int, id: Int = 100) throws -> ZMQClient {
+        let client = try ZMQClient(endpoint: daemon.endpoint)
+        client.send(frames: [Array(#"{"jsonrpc":"2.0","id":\#(id),"method":"hello.sleep","params":{"ms":\#(ms)}}"#.utf8)])
+        return client
+    }
+
+    func testFastRequestDoesNotWaitBehindASlowOne() throws {
+        let daemon = try Daemon(test: self, config: helloConfig())  // two workers
+        let slow = try sendSleep(daemon, ms: 3000)
+        usleep(200_000)
+        for _ in 0..<6 {  // round-robin would put every other one behind the sleeper
+            let started = Date()
+            XCTAssertEqual(try daemon.call("meetingd.ping")["result"], "pong")
+            XCTAssertLessThan(Date().timeIntervalSince(started), 1.5, "a ping waited behind hello.sleep")
+        }
+        XCTAssertNotNil(slow.receiveFrames(timeoutMs: 5000))
+    }
+
+    func testQueuedPastTheDeadlineIsAnsweredSo() throws {
+        let daemon = try Daemon(test: self, config: helloConfig(extra: "limits: {request_deadline_ms: 300}")
+            .replacingOccurrences(of: "workers: 2", with: "workers: 1"))
+        let slow = try sendSleep(daemon, ms: 1000)
+        usleep(100_000)
+        let late = try daemon.call("meetingd.ping", id: 5)
+        XCTAssertEqual(error(late)?.code, -32005, "\(late)")
+        XCTAssertEqual(late["id"], 5)
+        XCTAssertGreaterThan(error(late)?.data?["waited_ms"]?.intValue ?? 0, 300)
+        XCTAssertNotNil(slow.receiveFrames(timeoutMs: 5000))
+        XCTAssertEqual(try daemon.call("meetingd.ping")["result"], "pong")
+    }
+
+    func testFullQueueAnswersOverloaded() throws {
+        let daemon = try Daemon(test: self, config: helloConfig(extra: "limits: {max_queued: 1}")
+            .replacingOccurrences(of: "workers: 2", with: "workers: 1"))
+        let busy = try sendSleep(daemon, ms: 1500, id: 1)
+        usleep(100_000)
+        let waiting = try sendSleep(daemon, ms: 10, id: 2)  // fills the one queue place
+        usleep(100_000)
+        let refused = try daemon.call("meetingd.ping", id: 3)
+        XCTAssertEqual(error(refused)?.code, -32006, "\(refused)")
+        XCTAssertEqual(refused["id"], 3)
+        XCTAssertEqual(error(refused)?.data?["limit"], 1)
+        XCTAssertNotNil(busy.receiveFrames(timeoutMs: 5000))
+        XCTAssertNotNil(waiting.receiveFrames(timeoutMs: 5000), "the queued request was lost")
+    }
+
     // MARK: - Modules that must keep the daemon from starting
 
     func assertServeFails(config: String, mentions expected: [String], file: StaticString = #filePath, line: UInt = #line) throws {
