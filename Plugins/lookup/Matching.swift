@@ -31,9 +31,10 @@ enum DateBounds {
         }
     }
 
-    /// Checks `to` is not before `from` once both are bounds.
+    /// Checks `to` is not before `from`, comparing both as first days ("2021" is 2021-01-01).
     static func checkOrder(lower: String?, upperExclusive: String?, field: String) throws(MethodError) {
-        if let lower, let upperExclusive, upperExclusive <= lower {
+        func firstDay(_ bound: String) -> String { bound + String("-01-01".suffix(10 - bound.count)) }
+        if let lower, let upperExclusive, firstDay(upperExclusive) <= firstDay(lower) {
             throw MethodError.invalidParams(field: field, reason: "is before from")
         }
     }

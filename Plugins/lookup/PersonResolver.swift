@@ -5,7 +5,9 @@
 //    (the ingester stores full names, surnames and "Role Name" forms as aliases);
 // 2. the name without its leading words ("President Putin" → "Putin"), provided each
 //    dropped word is a title or a word of the person's own name or aliases, so that
-//    "John Putin" does not reach Vladimir Putin;
+//    "John Putin" does not reach Vladimir Putin; when several people fit, those whose own
+//    names explain more of the dropped words win ("President Berdimuhamedov" is the one
+//    stored as "President of Turkmenistan Gurbanguly Berdimuhamedov");
 // 3. spelling: the same forms, compared after folding transliteration variants
 //    ("kh"/"h", "y"/"i", doubled letters…) within a small edit distance, so that
 //    "Berdymukhamedov" finds "Gurbanguly Berdimuhamedov".
@@ -46,9 +48,8 @@ enum PersonResolver {
         // Steps 1 and 2: the whole name, then ever shorter tails of it.
         for start in words.indices {
             let tail = words[start...].joined(separator: " ")
-            let hits = try exactMatches(tail, in: db)
-            let fitting = try hits.filter { try allowsDropping(words[..<start], for: $0.id, in: db) }
-            if !fitting.isEmpty { return decide(fitting, typedKey: tail) }
+            let fitting = try bestExplained(try exactMatches(tail, in: db), dropping: words[..<start], in: db)
+            if !fitting.isEmpty { return decide(fitting) }
         }
         return try spellingMatches(words, in: db)
     }
@@ -71,16 +72,26 @@ enum PersonResolver {
         }
     }
 
-    private static func allowsDropping(_ dropped: ArraySlice<String>, for person: Int64, in db: Database) throws -> Bool {
-        let unexplained = dropped.filter { !titles.contains($0) }
-        guard !unexplained.isEmpty else { return true }
-        let ownWords = Set(try String.fetchAll(db.cachedStatement(sql: """
-            SELECT key FROM person WHERE id = :id UNION SELECT key FROM person_alias WHERE person_id = :id
-            """), arguments: ["id": person]).flatMap { $0.split(separator: " ").map(String.init) })
-        return unexplained.allSatisfy(ownWords.contains)
+    /// The matches that may drop these leading words, keeping those whose own name and
+    /// aliases contain the most of them.
+    private static func bestExplained(_ matches: [PersonMatch], dropping dropped: ArraySlice<String>,
+                                      in db: Database) throws -> [PersonMatch] {
+        guard !dropped.isEmpty, !matches.isEmpty else { return matches }
+        var best: [PersonMatch] = []
+        var bestCount = -1
+        for match in matches {
+            let ownWords = Set(try String.fetchAll(db.cachedStatement(sql: """
+                SELECT key FROM person WHERE id = :id UNION SELECT key FROM person_alias WHERE person_id = :id
+                """), arguments: ["id": match.id]).flatMap { $0.split(separator: " ").map(String.init) })
+            guard dropped.allSatisfy({ ownWords.contains($0) || titles.contains($0) }) else { continue }
+            let explained = dropped.filter(ownWords.contains).count
+            if explained > bestCount { best = []; bestCount = explained }
+            if explained == bestCount { best.append(match) }
+        }
+        return best
     }
 
-    private static func decide(_ matches: [PersonMatch], typedKey: String) -> NameResolution {
+    private static func decide(_ matches: [PersonMatch]) -> NameResolution {
         if matches.count == 1 { return .person(matches[0]) }
         let byName = matches.filter { $0.kind == .name }
         return byName.count == 1 ? .person(byName[0]) : .ambiguous(matches)
@@ -113,7 +124,8 @@ enum PersonResolver {
                 }
             }
         }
-        let fitting = try matches.filter { try allowsDropping(words[..<best.form], for: $0.id, in: db) }
+        guard best.form < forms.count else { return .unknown }
+        let fitting = try bestExplained(matches, dropping: words[..<best.form], in: db)
         return fitting.isEmpty ? .unknown : fitting.count == 1 ? .person(fitting[0]) : .ambiguous(fitting)
     }
 
