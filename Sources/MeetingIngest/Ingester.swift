@@ -85,7 +85,9 @@ public final class Ingester {
         // Files are read, hashed and parsed on another thread while this one writes.
         let outcomes = OutcomeQueue(byteBudget: 4 * batchBytes)
         defer { outcomes.cancel() }
-        Thread { Self.readFiles(files, stored: stored, into: outcomes) }.start()
+        let reader = Thread { Self.readFiles(files, stored: stored, into: outcomes) }
+        reader.name = "ingest-reader"
+        reader.start()
 
         while let outcome = outcomes.pop() {
             switch outcome {

@@ -42,14 +42,17 @@ final class IngestTests: XCTestCase {
         XCTAssertGreaterThan(figures.words, 900)
 
         // Full text: stemmed, diacritics folded, speakers indexed, marks and chrome not indexed.
-        func hits(_ query: String) throws -> [String] {
+        func hits(_ query: String, speaker: String? = nil) throws -> [String] {
             try corpus.reader.read {
-                try String.fetchAll($0, sql: "SELECT meeting_id FROM turn_fts WHERE turn_fts MATCH ? ORDER BY rank", arguments: [query])
+                try String.fetchAll($0, sql: """
+                    SELECT meeting_id FROM turn_fts WHERE turn_fts MATCH ? AND (?2 IS NULL OR speaker = ?2) ORDER BY rank
+                    """, arguments: [query, speaker])
             }
         }
         XCTAssertEqual(try hits("\"Sputnik V\""), ["seed"])
         XCTAssertEqual(try hits("vaccinate"), ["seed"])
-        XCTAssertEqual(try hits("speaker:putin AND commercial"), ["talks_with_press"])
+        XCTAssertEqual(try hits("commercial", speaker: "Vladimir Putin"), ["talks_with_press"])
+        XCTAssertEqual(try hits("commercial", speaker: "Kassym-Jomart Tokayev"), [])
         XCTAssertEqual(try hits("vocalsound"), [])
         XCTAssertEqual(try hits("disfmarker"), [])
         XCTAssertEqual(try hits("\"font size\""), [])

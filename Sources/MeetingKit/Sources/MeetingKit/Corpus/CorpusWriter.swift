@@ -1,4 +1,6 @@
 import Foundation
+// The C API, for the one statement that runs per turn (see `insertTurn`).
+import GRDBSQLite
 
 public struct CorpusError: Error, CustomStringConvertible, Sendable {
     public let description: String
@@ -81,7 +83,7 @@ public final class CorpusWriter {
                 throw CorpusError("meeting id \"\(meeting.id)\" already comes from \(owner)")
             }
         }
-        let now = ISO8601DateFormatter().string(from: Date())
+        let now = Date.now.ISO8601Format()
         let sourceID: Int64
         if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM source WHERE path = ?", arguments: [path]) {
             try deleteMeetings(db, sourceID: existing)
@@ -193,10 +195,8 @@ public final class CorpusWriter {
             let words = prepared.words[position]
             let personID = try turn.speaker.map { try people.id(db, name: $0, role: turn.role) }
             if let personID { spoken[personID, default: (0, 0)].turns += 1; spoken[personID]!.words += words }
-            try turnStatement.execute(arguments: [
-                firstTurn + Int64(turn.index), meetingPK, turn.index, turn.section, personID, turn.role, prepared.texts[position],
-                turn.start, turn.end, words, prepared.sentences[position],
-            ])
+            try insertTurn(db, turnStatement, id: firstTurn + Int64(turn.index), meetingPK: meetingPK, turn: turn,
+                           personID: personID, text: prepared.texts[position], words: words, sentences: prepared.sentences[position])
         }
         let speakerStatement = try db.cachedStatement(sql: "INSERT INTO speaker (meeting_pk, person_id, turns, words) VALUES (?, ?, ?, ?)")
         for (personID, counts) in spoken {
@@ -207,6 +207,49 @@ public final class CorpusWriter {
             SELECT turn_id, text, speaker, meeting_id, date FROM \(CorpusSchema.ftsContentView) WHERE turn_id BETWEEN ? AND ?
             """).execute(arguments: [firstTurn, firstTurn + Int64(meeting.turns.count) - 1])
     }
+
+    /// Binds and steps the turn insert through the C API: it runs once per turn, and
+    /// GRDB's general argument path (boxing, copies) costs as much as SQLite's own work here.
+    private static func insertTurn(_ db: Database, _ statement: Statement, id: Int64, meetingPK: Int64, turn: Turn,
+                                   personID: Int64?, text: String, words: Int, sentences: Data) throws {
+        let handle = statement.sqliteStatement
+        sqlite3_reset(handle)
+        func bind(_ index: Int32, _ value: Int64?) {
+            if let value { sqlite3_bind_int64(handle, index, value) } else { sqlite3_bind_null(handle, index) }
+        }
+        func bind(_ index: Int32, _ value: Double?) {
+            if let value { sqlite3_bind_double(handle, index, value) } else { sqlite3_bind_null(handle, index) }
+        }
+        bind(1, id)
+        bind(2, meetingPK)
+        bind(3, Int64(turn.index))
+        bind(4, turn.section.map(Int64.init))
+        bind(5, personID)
+        if let role = turn.role {
+            sqlite3_bind_text(handle, 6, role, -1, transientDestructor)
+        } else {
+            sqlite3_bind_null(handle, 6)
+        }
+        bind(8, turn.start)
+        bind(9, turn.end)
+        bind(10, Int64(words))
+        var text = text
+        let code = text.withUTF8 { utf8 in
+            // Text and sentences stay alive and unchanged until the step, so SQLite need not copy them.
+            sqlite3_bind_text(handle, 7, utf8.baseAddress.map(UnsafeRawPointer.init) ?? emptyText, Int32(utf8.count), nil)
+            return sentences.withUnsafeBytes { bytes in
+                sqlite3_bind_blob(handle, 11, bytes.baseAddress ?? emptyText, Int32(bytes.count), nil)
+                return sqlite3_step(handle)
+            }
+        }
+        sqlite3_reset(handle)
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+    }
+
+    private static let transientDestructor = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+    private static var emptyText: UnsafeRawPointer { UnsafeRawPointer(("" as StaticString).utf8Start) }
 
     /// Person ids by name within one meeting, creating people and aliases on first sight:
     /// the name, "role name" ("President of Russia Vladimir Putin") and the surname.
