@@ -1,91 +1,237 @@
-// The summarise module: extractive summaries of meetings.
+// The summarise module: extractive summaries of a meeting, of one speaker's part,
+// of the part that answers a question, and of what the corpus says about a subject,
+// every sentence cited by turn and offsets; and a meeting's key phrases.
 
 import MeetingKit
 
 final class SummariseModule: MeetingdModule {
     static let name = "summarise"
-    static let version = "0.1.0"
+    static let version = "1.0.0"
+    static let defaultWords = 100
+
+    static let cleaningRule = """
+        `text` is the cited span of the stored turn text (`start`..<`end`, in Unicode scalars as SQLite's substr and \
+        Python's str count) cleaned as follows, on its whitespace-separated tokens: transcription marks ({vocalsound}, \
+        {disfmarker}, {pause}, {comment}, {gap}, {nonvocalsound}) are removed; filler tokens (um, umm, uh, uhh, uhm, hmm, \
+        hm, mm, mmm, mhm, mm-hmm, uh-huh, er, erm, ah, eh; compared lowercased without trailing ,.;:!?) are dropped, and \
+        so is a lone "," right after a dropped filler or at the start; an alphabetic token equal (ignoring case) to the \
+        kept token before it is dropped; tokens are joined by one space except that a token made only of ,.;:!?%) or \
+        starting with an apostrophe, or equal to n't, is glued to the one before; the first character is upper-cased.
+        """
+
+    static let sentenceSchema: JSONValue = [
+        "type": "object", "required": ["text", "turn", "speaker", "start", "end"],
+        "properties": [
+            "text": ["type": "string", "description": .string(cleaningRule)],
+            "turn": ["type": "integer", "description": "The turn's index in its meeting, from 0."],
+            "speaker": ["type": ["string", "null"], "description": "The speaker's canonical name; null for an unnamed voice."],
+            "start": ["type": "integer", "description": "Offset of the span in the stored turn text, in Unicode scalars."],
+            "end": ["type": "integer", "description": "End of the span (exclusive)."],
+        ],
+    ]
+
     static let methods = [
         MethodSpec(
             "summarise.meeting",
-            summary: "An extractive summary of a meeting within a word budget, each sentence cited by turn and offsets.",
+            summary: """
+                An extractive summary of a meeting, of one speaker's part in it, or of the part that answers a question, \
+                within a word budget; every sentence cited by turn and offsets.
+                """,
             params: [
                 "type": "object", "additionalProperties": false, "required": ["meeting"],
                 "properties": [
-                    "meeting": ["type": "string", "minLength": 1, "description": "The meeting id."],
-                    "max_words": ["type": "integer", "minimum": 10, "maximum": 2000, "description": "Word budget (default 100)."],
+                    "meeting": ["type": "string", "minLength": 1, "maxLength": 500, "description": "The meeting id."],
+                    "query": ["type": "string", "minLength": 1, "maxLength": 1000, "description": """
+                        A question as people ask it ("Summarize the discussion about X", "What did Y think about Z?"). \
+                        Without a subject ("Summarize the whole meeting.") the whole meeting is summarised; a speaker \
+                        it names counts for more when locating, or is summarised alone if it names no subject.
+                        """],
+                    "speaker": ["type": "string", "minLength": 1, "maxLength": 500, "description": """
+                        Summarise only this speaker's sentences: a canonical name, an alias, or words of the name \
+                        ("Marketing", "Huw Irranca-Davies"). Not-found (-32004) if nobody of that name spoke in the meeting.
+                        """],
+                    "max_words": ["type": "integer", "minimum": 1, "maximum": 5000, "description": """
+                        Word budget of `summary` (attributions included, words counted as TranscriptText.wordCount \
+                        does: runs of letters and digits); never exceeded, no sentence is ever cut. Default 100.
+                        """],
+                    "max_sentences": ["type": "integer", "minimum": 1, "maximum": 200, "description": "At most this many sentences."],
                 ],
             ],
-            result: ["type": "object", "required": ["summary", "sentences"]]),
+            result: [
+                "type": "object", "required": ["meeting", "summary", "words", "sentences", "keywords", "located"],
+                "properties": [
+                    "meeting": ["type": "string"],
+                    "summary": ["type": "string", "description": """
+                        The sentences in transcript order, each run of one speaker's sentences on its own line after \
+                        "Name: " (parenthesised constituency and party left out of the name).
+                        """],
+                    "words": ["type": "integer", "description": "Words in `summary`, at most max_words."],
+                    "sentences": ["type": "array", "items": sentenceSchema],
+                    "keywords": ["type": "array", "items": ["type": "string"], "description": "The words that weigh most in the part summarised."],
+                    "located": ["type": "array", "description": "For a question: the turn ranges [from, to] (inclusive) found to be about it; empty otherwise.",
+                                "items": ["type": "array", "items": ["type": "integer"]]],
+                ],
+            ]),
+        MethodSpec(
+            "summarise.corpus",
+            summary: "A digest across meetings of what was said about a subject, each sentence cited by meeting, date, speaker, turn and offsets.",
+            params: [
+                "type": "object", "additionalProperties": false, "required": ["q"],
+                "properties": [
+                    "q": ["type": "string", "minLength": 1, "maxLength": 1000, "description": "The subject, in words."],
+                    "from": ["type": "string", "pattern": #"^\d{4}(-\d{2}(-\d{2})?)?$"#, "description": "Only meetings on or after this date (YYYY, YYYY-MM or YYYY-MM-DD)."],
+                    "to": ["type": "string", "pattern": #"^\d{4}(-\d{2}(-\d{2})?)?$"#, "description": "Only meetings on or before this date."],
+                    "speaker": ["type": "string", "minLength": 1, "maxLength": 500, "description": "Only this person's words (canonical name or alias); not-found if unknown."],
+                    "max_words": ["type": "integer", "minimum": 1, "maximum": 5000, "description": "Word budget of `summary`, labels included (default 100)."],
+                ],
+            ],
+            result: [
+                "type": "object", "required": ["summary", "words", "sentences"],
+                "properties": [
+                    "summary": ["type": "string", "description": "One line a sentence: \"date speaker: text\" (each part when known)."],
+                    "words": ["type": "integer"],
+                    "sentences": ["type": "array", "items": [
+                        "type": "object", "required": ["meeting", "date", "text", "turn", "speaker", "start", "end"],
+                        "properties": [
+                            "meeting": ["type": "string"], "date": ["type": ["string", "null"]],
+                            "text": ["type": "string", "description": .string(cleaningRule)],
+                            "turn": ["type": "integer"], "speaker": ["type": ["string", "null"]],
+                            "start": ["type": "integer"], "end": ["type": "integer"],
+                        ],
+                    ]],
+                ],
+            ]),
+        MethodSpec(
+            "summarise.keywords",
+            summary: "The key phrases of a meeting, ranked: runs of up to three content words, by frequency times corpus rarity.",
+            params: [
+                "type": "object", "additionalProperties": false, "required": ["meeting"],
+                "properties": [
+                    "meeting": ["type": "string", "minLength": 1, "maxLength": 500, "description": "The meeting id."],
+                    "limit": ["type": "integer", "minimum": 1, "maximum": 100, "description": "Phrases to return (default 10)."],
+                ],
+            ],
+            result: [
+                "type": "object", "required": ["meeting", "keywords"],
+                "properties": [
+                    "meeting": ["type": "string"],
+                    "keywords": ["type": "array", "items": [
+                        "type": "object", "required": ["phrase", "count", "score"],
+                        "properties": ["phrase": ["type": "string"], "count": ["type": "integer"], "score": ["type": "number"]],
+                    ]],
+                ],
+            ]),
     ]
 
     private let corpus: Corpus
+    /// Corpus document frequencies, read on first use and kept for the instance's life.
+    private var analyser: TextAnalyser?
 
     init(context: ModuleContext) throws {
         corpus = try Corpus.openReadOnly(path: context.corpusPath)
     }
 
     func handle(method: String, params: JSONValue) throws(MethodError) -> JSONValue {
-        switch method {
-        case "summarise.meeting":
-            return try summarise(meeting: params["meeting"]?.stringValue ?? "", maxWords: params["max_words"]?.intValue ?? 100)
-        default: throw MethodError(code: ErrorCode.methodNotFound, message: "summarise has no method \(method)")
-        }
-    }
-
-    private struct Candidate {
-        let text: String
-        let turn: Int
-        let speaker: String?
-        let start: Int
-        let end: Int
-        let words: [String]
-    }
-
-    /// Scores sentences by the mean corpus-free frequency of their content words, then
-    /// takes the best in transcript order within the budget, never cutting one.
-    private func summarise(meeting id: String, maxWords: Int) throws(MethodError) -> JSONValue {
-        let candidates: [Candidate]
         do {
-            candidates = try corpus.reader.read { db -> [Candidate]? in
-                guard try Bool.fetchOne(db, sql: "SELECT 1 FROM meeting WHERE id = ?", arguments: [id]) != nil else { return nil }
-                return try Row.fetchAll(db, sql: """
-                    SELECT t.idx, p.name AS speaker, s.start_offset, s.end_offset,
-                           substr(t.text, s.start_offset + 1, s.end_offset - s.start_offset) AS text
-                    FROM turn t JOIN sentence s ON s.turn_id = t.id LEFT JOIN person p ON p.id = t.person_id
-                    WHERE t.meeting_id = ? ORDER BY t.idx, s.ordinal
-                    """, arguments: [id]).map { row in
-                    let text: String = row["text"]
-                    return Candidate(text: text, turn: row["idx"], speaker: row["speaker"], start: row["start_offset"],
-                                     end: row["end_offset"], words: text.lowercased().split(whereSeparator: { !$0.isLetter }).map(String.init))
-                }
-            } ?? { throw MethodError.notFound("meeting", id: id) }()
+            switch method {
+            case "summarise.meeting": return try summariseMeeting(params)
+            case "summarise.corpus": return try summariseCorpus(params)
+            case "summarise.keywords": return try keywords(params)
+            default: throw MethodError(code: ErrorCode.methodNotFound, message: "summarise has no method \(method)")
+            }
         } catch let error as MethodError {
             throw error
         } catch {
-            throw MethodError(code: ErrorCode.internalError, message: "corpus read failed: \(error)")
+            throw MethodError(code: ErrorCode.internalError, message: "summarise failed: \(error)")
         }
-        var frequency: [String: Int] = [:]
-        for candidate in candidates { for word in candidate.words where word.count > 3 { frequency[word, default: 0] += 1 } }
-        let scored = candidates.indices.filter { candidates[$0].words.count >= 5 }.map { index -> (Int, Double) in
-            let content = candidates[index].words.filter { $0.count > 3 }
-            let score = content.reduce(0.0) { $0 + Double(frequency[$1] ?? 0) } / Double(max(content.count, 1))
-            return (index, score)
-        }.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
-        var chosen: [Int] = []
-        var words = 0
-        for (index, _) in scored where words + candidates[index].words.count <= maxWords {
-            chosen.append(index)
-            words += candidates[index].words.count
+    }
+
+    private func readyAnalyser() throws -> TextAnalyser {
+        if let analyser { return analyser }
+        let frequencies = try corpus.reader.read { db in try CorpusFrequencies.load(db) }
+        return TextAnalyser(frequencies: frequencies)
+    }
+
+    /// Runs `body` with the instance's analyser, keeping the stems it learns.
+    private func withAnalyser<T>(_ body: (inout TextAnalyser) throws -> T) throws -> T {
+        var current = try readyAnalyser()
+        defer { analyser = current }
+        return try body(&current)
+    }
+
+    private func loadMeeting(_ id: String, analyser: inout TextAnalyser) throws -> MeetingText {
+        let loaded = try corpus.reader.read { db in try MeetingText.load(db, id: id, analyser: &analyser) }
+        guard let meeting = loaded else { throw MethodError.notFound("meeting", id: id) }
+        return meeting
+    }
+
+    private func summariseMeeting(_ params: JSONValue) throws -> JSONValue {
+        let id = params["meeting"]?.stringValue ?? ""
+        let maxWords = params["max_words"]?.intValue ?? Self.defaultWords
+        let maxSentences = params["max_sentences"]?.intValue ?? Int.max
+        return try withAnalyser { analyser in
+            let meeting = try loadMeeting(id, analyser: &analyser)
+            var onlySpeakers: Set<Int>?
+            if let name = params["speaker"]?.stringValue {
+                onlySpeakers = try speakers(named: name, in: meeting)
+            }
+            let plan = meeting.plan(query: params["query"]?.stringValue, onlySpeakers: onlySpeakers, analyser: &analyser)
+            let chosen = meeting.choose(plan, maxWords: maxWords, maxSentences: maxSentences)
+            let summary = meeting.summaryText(chosen)
+            let sentences: [JSONValue] = chosen.map { index in
+                let sentence = meeting.sentences[index]
+                return ["text": .string(sentence.text), "turn": JSONValue(sentence.turn),
+                        "speaker": JSONValue(sentence.speaker.map { meeting.speakers[$0] }),
+                        "start": JSONValue(sentence.start), "end": JSONValue(sentence.end)]
+            }
+            return [
+                "meeting": .string(id), "summary": .string(summary), "words": JSONValue(TranscriptText.wordCount(summary)),
+                "sentences": .array(sentences),
+                "keywords": .array(meeting.keywords(of: plan.candidates, limit: 8).map(JSONValue.string)),
+                "located": .array(plan.located.map { [JSONValue($0.lowerBound), JSONValue($0.upperBound)] }),
+            ]
         }
-        chosen.sort()
-        let sentences: [JSONValue] = chosen.map { index in
-            let c = candidates[index]
-            return ["text": .string(c.text), "turn": JSONValue(c.turn), "speaker": JSONValue(c.speaker),
-                    "start": JSONValue(c.start), "end": JSONValue(c.end)]
+    }
+
+    /// The meeting's speakers a name refers to: by canonical name or alias, else by the
+    /// name's words ("Marketing", "Huw Irranca-Davies" for "Huw Irranca-Davies AM").
+    private func speakers(named name: String, in meeting: MeetingText) throws -> Set<Int> {
+        let key = PersonName.key(name)
+        let known = try corpus.reader.read { db in
+            try Set(String.fetchAll(db, sql: """
+                SELECT name FROM person WHERE key = :key
+                UNION SELECT p.name FROM person_alias a JOIN person p ON p.id = a.person_id WHERE a.key = :key
+                """, arguments: ["key": key]))
         }
-        return ["summary": .string(chosen.map { candidates[$0].text }.joined(separator: " ")),
-                "words": JSONValue(words), "sentences": .array(sentences)]
+        let matching = Set(meeting.speakers.indices.filter { index in
+            let speaker = meeting.speakers[index]
+            return known.contains(speaker) || " \(PersonName.key(speaker)) ".contains(" \(key) ")
+        })
+        guard !matching.isEmpty else { throw MethodError.notFound("speaker", id: name) }
+        return matching
+    }
+
+    private func keywords(_ params: JSONValue) throws -> JSONValue {
+        let id = params["meeting"]?.stringValue ?? ""
+        let limit = params["limit"]?.intValue ?? 10
+        return try withAnalyser { analyser in
+            let meeting = try loadMeeting(id, analyser: &analyser)
+            let phrases = meeting.keyphrases(limit: limit, analyser: &analyser)
+            return ["meeting": .string(id), "keywords": .array(phrases.map { phrase in
+                ["phrase": .string(phrase.phrase), "count": JSONValue(phrase.count), "score": .double(Double(phrase.score))]
+            })]
+        }
+    }
+
+    private func summariseCorpus(_ params: JSONValue) throws -> JSONValue {
+        let q = params["q"]?.stringValue ?? ""
+        let maxWords = params["max_words"]?.intValue ?? Self.defaultWords
+        return try withAnalyser { analyser in
+            let digest = try CorpusDigest.gather(
+                q: q, from: params["from"]?.stringValue, to: params["to"]?.stringValue,
+                speaker: params["speaker"]?.stringValue, corpus: corpus, analyser: &analyser)
+            return digest.summary(q: q, maxWords: maxWords, analyser: &analyser)
+        }
     }
 }
 

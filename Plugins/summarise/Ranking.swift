@@ -1,0 +1,170 @@
+// Ranking sentences: centrality (LexRank), query relevance (BM25 on turns,
+// smoothed over neighbouring turns), and a budgeted MMR choice.
+
+import Foundation
+import MeetingKit
+
+/// Tunable weights, gathered so that their roles are visible in one place.
+enum RankingWeights {
+    /// LexRank damping: the share of a sentence's score that flows from similar sentences.
+    static let damping: Float = 0.85
+    /// For a question the prior is relevance, and it should weigh more than centrality.
+    static let queryDamping: Float = 0.5
+    static let lexRankIterations = 20
+    /// MMR: weight of a sentence's own score against its similarity to sentences already chosen.
+    static let mmrLambda: Float = 0.7
+    /// BM25 parameters.
+    static let k1: Float = 1.2
+    static let b: Float = 0.75
+    /// Turns on each side whose relevance spreads to a turn, with a triangular kernel.
+    static let smoothingRadius = 4
+    /// A sentence is a query candidate when its turn's smoothed relevance reaches this share of the best turn's.
+    static let regionThreshold: Float = 0.3
+    /// How much a named speaker's turns count for more when locating.
+    static let namedSpeakerBoost: Float = 1.0
+    /// Share of a query candidate's prior that comes from its own words rather than its turn's neighbourhood.
+    static let sentenceRelevanceShare: Float = 0.4
+}
+
+/// What a question asks for: topic stems (with IDF weights) and the speakers it names.
+struct QueryFocus {
+    var topic: [(term: Int, weight: Float)] = []
+    var namedSpeakers: Set<Int> = []
+
+    /// Words that phrase a request rather than name its subject.
+    static let requestWords: Set<String> = [
+        "summarize", "summarise", "summary", "summarization", "discuss", "discussed", "discussing", "discussion", "discussions",
+        "talk", "talked", "talking", "think", "thought", "thinks", "opinion", "opinions", "say", "said", "says", "meeting",
+        "meetings", "group", "whole", "decide", "decided", "decision", "decisions", "conclusion", "conclusions", "conclude",
+        "concluded", "agree", "agreed", "agreement", "disagree", "disagreed", "main", "point", "points", "topic", "topics",
+        "mention", "mentioned", "mentioning", "explain", "explained", "view", "views", "believe", "believed", "feel", "felt",
+        "suggest", "suggested", "suggestion", "suggestions", "express", "expressed", "ask", "asked", "answer", "answered",
+        "respond", "responded", "response", "happen", "happened", "overall", "general", "regarding", "part", "reason",
+        "reasons", "consider", "considered", "comment", "commented", "comments", "debate", "debated", "argue", "argued",
+        "state", "stated", "talk", "team", "everyone", "people", "members", "member", "committee", "party", "whole",
+        "detail", "details", "detailed", "question", "questions", "questioning", "raise", "raised", "present", "presented",
+        "presentation", "presentations", "introduce", "introduced", "idea", "ideas", "come", "came", "discuss", "give", "gave",
+    ]
+
+    init() {}
+
+    init(query: String, meeting: MeetingText, analyser: inout TextAnalyser) {
+        let queryWords = SpokenText.words(Substring(query))
+        namedSpeakers = Self.speakersNamed(in: queryWords, speakers: meeting.speakers, analyser: &analyser)
+        let speakerStems = Set(namedSpeakers.flatMap { analyser.stems(meeting.speakers[$0]) })
+        var seen: Set<Int> = []
+        for word in queryWords {
+            let lower = word.lowercased()
+            if Self.requestWords.contains(lower) || SpokenText.stopwords.contains(lower) || SpokenText.phatic.contains(lower) { continue }
+            let stem = analyser.stem(lower)
+            guard !speakerStems.contains(stem), let term = meeting.vocabulary.ids[stem], seen.insert(term).inserted else { continue }
+            topic.append((term, meeting.vocabulary.idf[term]))
+        }
+    }
+
+    /// Speakers whose distinctive name words the query uses: a word shared by several
+    /// speakers ("PhD", "Hon.") counts for a share; a lone letter ("What did C think")
+    /// counts only as a capital standing alone.
+    static func speakersNamed(in queryWords: [Substring], speakers: [String], analyser: inout TextAnalyser) -> Set<Int> {
+        let queryStems = Set(queryWords.filter { $0.count > 1 }.map { analyser.stem($0.lowercased()) })
+        let queryLetters = Set(queryWords.dropFirst().filter { $0.count == 1 && $0.first!.isUppercase }.map { $0.lowercased() })
+        let nameWords = speakers.map { name in
+            Set(SpokenText.words(Substring(name)).map { $0.count == 1 ? $0.lowercased() : analyser.stem($0.lowercased()) })
+        }
+        var sharing: [String: Int] = [:]
+        for words in nameWords { for word in words { sharing[word, default: 0] += 1 } }
+        var named: Set<Int> = []
+        for (speaker, words) in nameWords.enumerated() {
+            let score = words.reduce(Float(0)) { score, word in
+                let used = word.count == 1 ? queryLetters.contains(word) : queryStems.contains(word)
+                return used ? score + 1 / Float(sharing[word]!) : score
+            }
+            if score >= 1 { named.insert(speaker) }
+        }
+        return named
+    }
+}
+
+extension MeetingText {
+    /// LexRank with a prior (Otterbacher et al.'s biased LexRank) over `candidates`, in
+    /// linear time: the similarity-weighted sum over all sentences is one dot product with
+    /// the sum of their unit vectors, so no n×n matrix is built.
+    func lexRank(_ candidates: [Int], prior: [Float], damping: Float) -> [Float] {
+        let n = candidates.count
+        guard n > 1 else { return [Float](repeating: 1, count: n) }
+        let vocabularySize = vocabulary.stems.count
+        var sum = [Float](repeating: 0, count: vocabularySize)
+        for index in candidates { for entry in sentences[index].vector { sum[entry.term] += entry.weight } }
+        func dot(_ index: Int, _ dense: [Float]) -> Float {
+            sentences[index].vector.reduce(0) { $0 + $1.weight * dense[$1.term] }
+        }
+        // Degree without the sentence's similarity to itself (1 for a non-empty unit vector).
+        let degree = candidates.map { index -> Float in
+            max(dot(index, sum) - (sentences[index].vector.isEmpty ? 0 : 1), 0)
+        }
+        let priorTotal = prior.reduce(0, +)
+        let teleport = priorTotal > 0 ? prior.map { $0 / priorTotal } : [Float](repeating: 1 / Float(n), count: n)
+        var score = teleport
+        var flow = [Float](repeating: 0, count: vocabularySize)
+        for _ in 0..<RankingWeights.lexRankIterations {
+            for i in flow.indices { flow[i] = 0 }
+            var stranded: Float = 0
+            for (position, index) in candidates.enumerated() {
+                guard degree[position] > 1e-6 else { stranded += score[position]; continue }
+                let share = score[position] / degree[position]
+                for entry in sentences[index].vector { flow[entry.term] += share * entry.weight }
+            }
+            var next = [Float](repeating: 0, count: n)
+            for (position, index) in candidates.enumerated() {
+                let selfFlow = degree[position] > 1e-6 && !sentences[index].vector.isEmpty ? score[position] / degree[position] : 0
+                let incoming = dot(index, flow) - selfFlow
+                next[position] = (1 - damping + damping * stranded) * teleport[position] + damping * incoming
+            }
+            score = next
+        }
+        return score
+    }
+
+    /// BM25 of every turn for the query's topic stems.
+    func turnRelevance(_ topic: [(term: Int, weight: Float)]) -> [Float] {
+        let averageLength = max(Float(turns.reduce(0) { $0 + $1.length }) / Float(max(turns.count, 1)), 1)
+        return turns.map { turn in
+            topic.reduce(0) { score, query in
+                guard let count = turn.termCounts[query.term] else { return score }
+                let tf = Float(count)
+                let norm = RankingWeights.k1 * (1 - RankingWeights.b + RankingWeights.b * Float(turn.length) / averageLength)
+                return score + query.weight * tf * (RankingWeights.k1 + 1) / (tf + norm)
+            }
+        }
+    }
+
+    /// BM25-like weight of the topic stems in one sentence, saturating per stem.
+    func sentenceRelevance(_ index: Int, _ topic: [(term: Int, weight: Float)]) -> Float {
+        let terms = sentences[index].terms
+        return topic.reduce(0) { score, query in
+            let tf = Float(terms.lazy.filter { $0 == query.term }.count)
+            return score + query.weight * tf / (tf + 0.5)
+        }
+    }
+
+    static func smooth(_ scores: [Float], radius: Int) -> [Float] {
+        scores.indices.map { i in
+            var total: Float = 0
+            for offset in -radius...radius where scores.indices.contains(i + offset) {
+                total += scores[i + offset] * Float(radius + 1 - abs(offset)) / Float(radius + 1)
+            }
+            return total
+        }
+    }
+
+    func cosine(_ a: Int, _ b: Int) -> Float {
+        let x = sentences[a].vector, y = sentences[b].vector
+        var i = 0, j = 0
+        var total: Float = 0
+        while i < x.count && j < y.count {
+            if x[i].term == y[j].term { total += x[i].weight * y[j].weight; i += 1; j += 1 }
+            else if x[i].term < y[j].term { i += 1 } else { j += 1 }
+        }
+        return total
+    }
+}

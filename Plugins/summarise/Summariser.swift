@@ -1,0 +1,159 @@
+// Choosing a summary: which sentences are candidates and how they score (whole
+// meeting, one speaker, or one question), then a budgeted MMR choice and the text.
+
+import MeetingKit
+
+/// The candidates of a summary with their scores, and the turns a query located.
+struct SummaryPlan {
+    var candidates: [Int] = []
+    var scores: [Float] = []
+    var located: [ClosedRange<Int>] = []
+}
+
+extension MeetingText {
+    /// Candidates and scores for a whole-meeting summary, or a question's if `query` names a subject.
+    /// `onlySpeakers` keeps the sentences of those speakers only.
+    func plan(query: String?, onlySpeakers: Set<Int>?, analyser: inout TextAnalyser) -> SummaryPlan {
+        let focus = query.map { QueryFocus(query: $0, meeting: self, analyser: &analyser) } ?? QueryFocus()
+        let speakers = onlySpeakers ?? (focus.topic.isEmpty && !focus.namedSpeakers.isEmpty ? focus.namedSpeakers : nil)
+        func admitted(_ index: Int) -> Bool {
+            sentences[index].eligible && (speakers == nil || sentences[index].speaker.map { speakers!.contains($0) } == true)
+        }
+        if !focus.topic.isEmpty, let plan = locate(focus, admitted: admitted) { return plan }
+        var plan = SummaryPlan()
+        plan.candidates = sentences.indices.filter(admitted)
+        plan.scores = lexRank(plan.candidates, prior: [Float](repeating: 1, count: plan.candidates.count),
+                              damping: RankingWeights.damping)
+        return plan
+    }
+
+    /// Turns the question is about (BM25, smoothed over neighbours, named speakers counted
+    /// up), their sentences as candidates, scored by LexRank biased towards relevance.
+    private func locate(_ focus: QueryFocus, admitted: (Int) -> Bool) -> SummaryPlan? {
+        var relevance = turnRelevance(focus.topic)
+        if !focus.namedSpeakers.isEmpty {
+            for (position, turn) in turns.enumerated() where turn.speaker.map(focus.namedSpeakers.contains) == true {
+                relevance[position] *= 1 + RankingWeights.namedSpeakerBoost
+            }
+        }
+        let smoothed = Self.smooth(relevance, radius: RankingWeights.smoothingRadius)
+        guard let peak = smoothed.max(), peak > 0 else { return nil }
+        var plan = SummaryPlan()
+        var prior: [Float] = []
+        var topicPeak: Float = 0
+        var sentenceScores: [Float] = []
+        for (position, turn) in turns.enumerated() where smoothed[position] >= RankingWeights.regionThreshold * peak {
+            if let last = plan.located.last, last.upperBound == turn.index - 1 {
+                plan.located[plan.located.count - 1] = last.lowerBound...turn.index
+            } else {
+                plan.located.append(turn.index...turn.index)
+            }
+            for index in turn.sentences where admitted(index) {
+                let own = sentenceRelevance(index, focus.topic)
+                topicPeak = max(topicPeak, own)
+                plan.candidates.append(index)
+                sentenceScores.append(own)
+                prior.append(smoothed[position] / peak)
+            }
+        }
+        guard !plan.candidates.isEmpty else { return nil }
+        let share = RankingWeights.sentenceRelevanceShare
+        for i in prior.indices {
+            prior[i] = share * (topicPeak > 0 ? sentenceScores[i] / topicPeak : 0) + (1 - share) * prior[i]
+        }
+        plan.scores = lexRank(plan.candidates, prior: prior, damping: RankingWeights.queryDamping)
+        return plan
+    }
+
+    /// Words an attribution adds before a sentence of `speaker`.
+    func attributionWords(_ speaker: Int?) -> Int {
+        speaker.map { TranscriptText.wordCount(Self.displayName(speakers[$0])) } ?? 0
+    }
+
+    /// A speaker as the summary names them: parenthesised constituencies and parties
+    /// ("(Sherwood Park, CPC)") left out, roles ("(Leader of the Opposition)") kept.
+    static func displayName(_ name: String) -> String {
+        var result = name
+        while let close = result.firstIndex(of: ")"),
+              let open = result[..<close].lastIndex(of: "("),
+              result[open..<close].contains(",") {
+            result.removeSubrange(open...close)
+        }
+        return result.split(separator: " ").joined(separator: " ")
+    }
+
+    /// MMR within the budget: each step takes the candidate with the best score less its
+    /// similarity to what is already chosen, among those that still fit, counting the
+    /// attributions the summary text will carry (one per run of a speaker, or `labelWords`
+    /// per sentence when every sentence is labelled). Returns sentence indices in transcript order.
+    func choose(_ plan: SummaryPlan, maxWords: Int, maxSentences: Int, labelWords: ((Int) -> Int)? = nil) -> [Int] {
+        guard let best = plan.scores.max(), best > 0 else { return [] }
+        let relative = plan.scores.map { $0 / best }
+        var similarity = [Float](repeating: 0, count: plan.candidates.count)
+        var taken = [Bool](repeating: false, count: plan.candidates.count)
+        var chosen: [Int] = []
+        var words = 0
+        let attributions = speakers.indices.map { attributionWords($0) }
+        func prefix(_ index: Int, after previous: Int?) -> Int {
+            guard let speaker = sentences[index].speaker else { return 0 }
+            return previous.map { sentences[$0].speaker == speaker } == true ? 0 : attributions[speaker]
+        }
+        /// Words the summary grows by if `index` joins, given where it falls among the chosen.
+        func cost(_ index: Int) -> Int {
+            if let labelWords { return sentences[index].words + labelWords(index) }
+            let position = chosen.firstIndex { $0 > index } ?? chosen.count
+            let before = position > 0 ? chosen[position - 1] : nil
+            var total = sentences[index].words + prefix(index, after: before)
+            if position < chosen.count {
+                let after = chosen[position]
+                total += prefix(after, after: index) - prefix(after, after: before)
+            }
+            return total
+        }
+        while chosen.count < maxSentences {
+            var pick: (position: Int, value: Float, cost: Int)?
+            for position in plan.candidates.indices where !taken[position] {
+                let index = plan.candidates[position]
+                let value = RankingWeights.mmrLambda * relative[position] - (1 - RankingWeights.mmrLambda) * similarity[position]
+                if let current = pick, value <= current.value { continue }
+                let added = cost(index)
+                if words + added <= maxWords { pick = (position, value, added) }
+            }
+            guard let pick else { break }
+            taken[pick.position] = true
+            let index = plan.candidates[pick.position]
+            chosen.insert(index, at: chosen.firstIndex { $0 > index } ?? chosen.count)
+            words += pick.cost
+            for position in plan.candidates.indices where !taken[position] {
+                similarity[position] = max(similarity[position], cosine(index, plan.candidates[position]))
+            }
+        }
+        return chosen
+    }
+
+    /// The summary as read: a speaker's name before each run of their sentences, one line a run.
+    func summaryText(_ chosen: [Int]) -> String {
+        var text = ""
+        var previousSpeaker: Int??
+        for index in chosen {
+            let speaker = sentences[index].speaker
+            if previousSpeaker == nil || previousSpeaker! != speaker {
+                if !text.isEmpty { text.append("\n") }
+                if let speaker { text += Self.displayName(speakers[speaker]) + ": " }
+            } else {
+                text.append(" ")
+            }
+            text += sentences[index].text
+            previousSpeaker = .some(speaker)
+        }
+        return text
+    }
+
+    /// The stems that weigh most in `indices`, as the words people used.
+    func keywords(of indices: [Int], limit: Int) -> [String] {
+        var weight: [Int: Float] = [:]
+        for index in indices { for entry in sentences[index].vector { weight[entry.term, default: 0] += entry.weight } }
+        return weight.sorted { $0.value != $1.value ? $0.value > $1.value : vocabulary.stems[$0.key] < vocabulary.stems[$1.key] }
+            .lazy.map { vocabulary.surface($0.key) }.filter { !SpokenText.phatic.contains($0) }.prefix(limit).map { $0 }
+    }
+}
