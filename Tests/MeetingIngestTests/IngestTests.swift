@@ -53,6 +53,8 @@ final class IngestTests: XCTestCase {
         XCTAssertEqual(try hits("vaccinate"), ["seed"])
         XCTAssertEqual(try hits("commercial", speaker: "Vladimir Putin"), ["talks_with_press"])
         XCTAssertEqual(try hits("commercial", speaker: "Kassym-Jomart Tokayev"), [])
+        XCTAssertEqual(try hits("speaker : putin AND commercial"), ["talks_with_press"])
+        XCTAssertEqual(try hits("speaker : tokayev AND commercial"), [])
         XCTAssertEqual(try hits("vocalsound"), [])
         XCTAssertEqual(try hits("disfmarker"), [])
         XCTAssertEqual(try hits("\"font size\""), [])

@@ -19,10 +19,11 @@ import Foundation
 ///   `text` is the paragraphs joined by "\n", transcription marks kept; `sentences` is the
 ///   sentence spans in `text`, encoded by `TranscriptText.encodeSentences` (decode with
 ///   `TranscriptText.decodeSentences`). No index but the id: reach turns through `meeting.first_turn`.
-/// - `turn_fts(text, speaker UNINDEXED, meeting_id UNINDEXED, date UNINDEXED)`: FTS5 (porter,
-///   unicode61, diacritics folded) over turn text without transcription marks; `speaker` is the
-///   canonical name, `meeting_id` the public id; rowid = `turn.id`. Its external content is the
-///   view `turn_fts_content`, so the text is stored once.
+/// - `turn_fts(text, speaker, meeting_id UNINDEXED, date UNINDEXED)`: FTS5 (porter, unicode61,
+///   diacritics folded) over turn text without transcription marks and over the speaker's
+///   canonical name (so `speaker : putin` filters in the index); `meeting_id` is the public id;
+///   rowid = `turn.id`. Its external content is the view `turn_fts_content`, so the text is
+///   stored once.
 public enum CorpusSchema {
     public static let ftsTable = "turn_fts"
     public static let ftsContentView = "turn_fts_content"
@@ -133,10 +134,8 @@ public enum CorpusSchema {
                     FROM turn
                     JOIN meeting ON meeting.pk = turn.meeting_pk
                     LEFT JOIN person ON person.id = turn.person_id;
-                -- The speaker is returned but not indexed: indexing it cost a sixth of the load
-                -- time; speaker filters go through turn.person_id.
                 CREATE VIRTUAL TABLE \(ftsTable) USING fts5(
-                    text, speaker UNINDEXED, meeting_id UNINDEXED, date UNINDEXED,
+                    text, speaker, meeting_id UNINDEXED, date UNINDEXED,
                     content='\(ftsContentView)', content_rowid='turn_id',
                     tokenize='porter unicode61 remove_diacritics 2'
                 );
