@@ -3,6 +3,7 @@ filter, pagination edges, name resolution and every error, on the seed page and 
 QMSum validation meetings (`corpus_daemon`), and on fixture meetings with several
 people who share names (`people_daemon`)."""
 import json
+import subprocess
 import threading
 from pathlib import Path
 
@@ -497,3 +498,26 @@ def test_two_workers_answer_concurrent_lookups_correctly(corpus_daemon):
         thread.join(timeout=120)
     assert not failures
     assert corpus_daemon.alive()
+
+
+# meetingctl
+
+def meetingctl(daemon, *args):
+    from meetingd_client import MEETINGD
+    return subprocess.run([str(MEETINGD.parent / "meetingctl"), *args, "--endpoint", daemon.endpoint],
+                          capture_output=True, text=True, timeout=30)
+
+
+def test_meetingctl_lookup_commands(people_daemon):
+    shown = meetingctl(people_daemon, "meeting", "ashgabat-2021")
+    assert shown.returncode == 0
+    assert "Summit of Turkic Council heads" in shown.stdout and "Press statements" in shown.stdout
+    as_json = meetingctl(people_daemon, "meeting", "ashgabat-2021", "--json")
+    assert json.loads(as_json.stdout) == people_daemon.call("lookup.meeting", {"id": "ashgabat-2021"})
+    listed = meetingctl(people_daemon, "meetings", "--from", "2021", "--participant", "President Putin")
+    assert "ashgabat-2021" in listed.stdout and "budget-call-2019" not in listed.stdout and "of 2" in listed.stdout
+    assert "John Smith" in meetingctl(people_daemon, "person", "Smith").stdout
+    turns = meetingctl(people_daemon, "turns", "security_council_2022", "--speaker", "Mishustin")
+    assert "[1] Mikhail Mishustin (Prime Minister)" in turns.stdout and "Vladimir Putin" not in turns.stdout
+    missing = meetingctl(people_daemon, "meeting", "nope")
+    assert missing.returncode == 1 and "-32004" in missing.stderr
