@@ -1,82 +1,163 @@
-// The search module: ranked full-text search over the turns of the corpus.
+// The search module: ranked full-text search over the turns of the corpus, with
+// filters, highlights, typo tolerance, suggestions and more-like-this.
 
+import Foundation
 import MeetingKit
 
 final class SearchModule: MeetingdModule {
     static let name = "search"
-    static let version = "0.1.0"
+    static let version = "0.2.0"
     static let maxLimit = 100
+
+    static let dateSchema: JSONValue = [
+        "type": "string", "pattern": "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$",
+        "description": "A date, YYYY-MM-DD (or YYYY-MM, YYYY for a whole month or year).",
+    ]
+    static let markersSchema: JSONValue = [
+        "type": "object", "additionalProperties": false,
+        "description": "The strings put around matched words in snippets (default from the module settings, else [ and ]).",
+        "properties": [
+            "open": ["type": "string", "maxLength": 32, "description": "Put before a matched word."],
+            "close": ["type": "string", "maxLength": 32, "description": "Put after a matched word."],
+        ],
+    ]
+    static let hitSchema: JSONValue = [
+        "type": "object", "required": ["meeting", "title", "turn", "score", "snippet"],
+        "properties": [
+            "meeting": ["type": "string", "description": "The meeting id."],
+            "title": ["type": "string"], "date": ["type": ["string", "null"]], "place": ["type": ["string", "null"]],
+            "turn": ["type": "integer", "description": "The turn index in its meeting."],
+            "sentence": ["type": "integer", "description": "With unit sentence: the sentence index in the turn."],
+            "speaker": ["type": ["string", "null"]],
+            "score": ["type": "number", "description": "Higher is better; comparable within one answer."],
+            "snippet": ["type": "string", "description": "The best passage, matched words between the markers."],
+            "matches": ["type": "integer", "description": "With unit meeting: the meeting's matching turns."],
+            "passages": ["type": "array", "description": "With unit meeting: its best turns, as hits."],
+        ],
+    ]
+
     static let methods = [
         MethodSpec(
             "search.query",
-            summary: "BM25-ranked turns matching every word of q, with highlighted snippets.",
+            summary: "BM25-ranked turns, sentences or meetings matching a query, with highlighted snippets. Query language: words (all must match, stemmed), \"exact phrases\", prefix*, a OR b, -excluded, speaker:Name. A question or request (\"What did Y say about Z?\") is read as its topic words, any of which may match.",
             params: [
                 "type": "object", "additionalProperties": false, "required": ["q"],
                 "properties": [
-                    "q": ["type": "string", "minLength": 1, "maxLength": 1000, "description": "Words to find (all must match)."],
+                    "q": ["type": "string", "minLength": 1, "maxLength": 2000, "description": "The query, in the search query language."],
+                    "unit": ["type": "string", "enum": ["turn", "sentence", "meeting"],
+                             "description": "What a hit is: a turn (default), a sentence, or a meeting with its best passages."],
                     "meeting": ["type": "string", "minLength": 1, "description": "Search only this meeting."],
+                    "speaker": ["type": "string", "minLength": 1, "maxLength": 200, "description": "Only turns by this speaker (a name or part of one)."],
+                    "from": dateSchema, "to": dateSchema,
+                    "place": ["type": "string", "minLength": 1, "maxLength": 200, "description": "Only meetings whose place contains this text."],
                     "limit": ["type": "integer", "minimum": 0, "maximum": .int(Int64(maxLimit)), "description": "Hits to return (default 10)."],
+                    "offset": ["type": "integer", "minimum": 0, "maximum": 10000, "description": "Hits to skip, for the next page (default 0)."],
+                    "markers": markersSchema,
                 ],
             ],
-            result: ["type": "object", "required": ["total", "hits"]]),
+            result: [
+                "type": "object", "required": ["total", "took_ms", "hits"],
+                "properties": [
+                    "total": ["type": "integer", "description": "Matching units (a lower bound when total_exact is false)."],
+                    "total_exact": ["type": "boolean", "description": "False when more turns matched than the ranking budget: the newest were ranked."],
+                    "took_ms": ["type": "number"],
+                    "hits": ["type": "array", "items": hitSchema],
+                    "interpreted": ["type": "object", "description": "How q was read: request or keywords, the words searched and those ignored."],
+                    "corrected": ["type": "object", "description": "Present when a word had no match: what was searched instead."],
+                ],
+            ]),
+        MethodSpec(
+            "search.suggest",
+            summary: "Completions of the last word of q (index terms and speaker names) and a \"did you mean\" for misspelt words.",
+            params: [
+                "type": "object", "additionalProperties": false, "required": ["q"],
+                "properties": [
+                    "q": ["type": "string", "minLength": 1, "maxLength": 200, "description": "What the user has typed so far."],
+                    "limit": ["type": "integer", "minimum": 1, "maximum": 50, "description": "Completions of each kind (default 8)."],
+                ],
+            ],
+            result: [
+                "type": "object", "required": ["completions", "speakers"],
+                "properties": [
+                    "completions": ["type": "array", "items": ["type": "string"], "description": "Words of the corpus that complete the last word, most frequent first."],
+                    "speakers": ["type": "array", "items": ["type": "string"], "description": "Speaker names matching the last word."],
+                    "did_you_mean": ["type": "string", "description": "q with misspelt words replaced, when any was."],
+                ],
+            ]),
+        MethodSpec(
+            "search.similar",
+            summary: "Passages in other meetings that discuss what a given turn discusses (more like this, from its weighted terms).",
+            params: [
+                "type": "object", "additionalProperties": false, "required": ["meeting", "turn"],
+                "properties": [
+                    "meeting": ["type": "string", "minLength": 1, "description": "The meeting id."],
+                    "turn": ["type": "integer", "minimum": 0, "description": "The turn index in that meeting."],
+                    "limit": ["type": "integer", "minimum": 1, "maximum": .int(Int64(maxLimit)), "description": "Hits to return (default 10)."],
+                    "same_meeting": ["type": "boolean", "description": "Also return passages of the same meeting (default false)."],
+                    "markers": markersSchema,
+                ],
+            ],
+            result: [
+                "type": "object", "required": ["terms", "hits"],
+                "properties": [
+                    "terms": ["type": "array", "items": ["type": "string"], "description": "The weighted index terms searched for."],
+                    "hits": ["type": "array", "items": hitSchema],
+                ],
+            ]),
     ]
 
-    private let corpus: Corpus
+    let corpus: Corpus
+    let defaultMarkers: Markers
+    /// At most this many matching turns are scored per query: FTS5's ranking cost grows
+    /// with the matches, and a common word would otherwise stall the worker for seconds.
+    let rankingBudget: Int
+    private var loadedVocabulary: Vocabulary?
 
     init(context: ModuleContext) throws {
         corpus = try Corpus.openReadOnly(path: context.corpusPath)
+        let settings = context.config
+        defaultMarkers = Markers(open: settings["markers"]?["open"]?.stringValue ?? "[",
+                                 close: settings["markers"]?["close"]?.stringValue ?? "]")
+        rankingBudget = max(settings["ranking_budget"]?.intValue ?? 20_000, 100)
     }
 
     func handle(method: String, params: JSONValue) throws(MethodError) -> JSONValue {
         switch method {
-        case "search.query":
-            return try query(params["q"]?.stringValue ?? "", meeting: params["meeting"]?.stringValue,
-                             limit: params["limit"]?.intValue ?? 10)
+        case "search.query": return try query(params)
+        case "search.suggest": return try suggest(params)
+        case "search.similar": return try similar(params)
         default: throw MethodError(code: ErrorCode.methodNotFound, message: "search has no method \(method)")
         }
     }
 
-    /// Each word becomes a quoted FTS5 string, so user text is never read as query syntax.
-    static func matchExpression(_ q: String) -> String? {
-        let words = q.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map { "\"\($0)\"" }
-        return words.isEmpty ? nil : words.joined(separator: " ")
-    }
-
-    private func query(_ q: String, meeting: String?, limit: Int) throws(MethodError) -> JSONValue {
-        guard let match = Self.matchExpression(q) else {
-            throw MethodError.invalidParams(field: "q", reason: "has no words to search for")
-        }
-        let table = CorpusSchema.ftsTable
-        let filter = meeting == nil ? "" : "AND meeting_id = :meeting"
-        var arguments: StatementArguments = ["match": match, "limit": limit]
-        if let meeting { arguments += ["meeting": meeting] }
+    /// Runs `body` on a reader connection, answering any database failure as an internal error.
+    func read<T>(_ body: (Database) throws -> T) throws(MethodError) -> T {
         do {
-            return try corpus.reader.read { db in
-                let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table) WHERE \(table) MATCH :match \(filter)",
-                                             arguments: arguments) ?? 0
-                let rows = try Row.fetchAll(db, sql: """
-                    SELECT f.meeting_id, m.title, m.date, t.idx, f.speaker, bm25(\(table)) AS score,
-                           snippet(\(table), 0, '[', ']', '…', 16) AS snippet
-                    FROM \(table) f
-                    JOIN turn t ON t.id = f.rowid
-                    JOIN meeting m ON m.id = f.meeting_id
-                    WHERE \(table) MATCH :match \(filter)
-                    ORDER BY rank LIMIT :limit
-                    """, arguments: arguments)
-                let hits: [JSONValue] = rows.map { row in
-                    [
-                        "meeting": .string(row["meeting_id"]), "title": .string(row["title"]),
-                        "date": JSONValue(row["date"] as String?), "turn": JSONValue(row["idx"] as Int),
-                        "speaker": JSONValue(row["speaker"] as String?),
-                        "score": .double(-(row["score"] as Double)), "snippet": .string(row["snippet"]),
-                    ]
-                }
-                return ["total": JSONValue(total), "hits": .array(hits)]
-            }
+            return try corpus.reader.read { db in try body(db) }
+        } catch let error as MethodError {
+            throw error
         } catch {
             throw MethodError(code: ErrorCode.internalError, message: "search failed: \(error)")
         }
     }
+
+    /// The vocabulary, read on first use by this instance.
+    func vocabulary(_ db: Database) throws -> Vocabulary {
+        if let loadedVocabulary { return loadedVocabulary }
+        let vocabulary = try Vocabulary(db)
+        loadedVocabulary = vocabulary
+        return vocabulary
+    }
+
+    func markers(_ params: JSONValue) -> Markers {
+        Markers(open: params["markers"]?["open"]?.stringValue ?? defaultMarkers.open,
+                close: params["markers"]?["close"]?.stringValue ?? defaultMarkers.close)
+    }
+}
+
+struct Markers {
+    var open: String
+    var close: String
 }
 
 @_cdecl("meetingd_module_entry")

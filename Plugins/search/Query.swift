@@ -1,0 +1,236 @@
+// search.query: parse, plan, score within the filters, correct typos, then build
+// the page of hits for the unit asked for.
+
+import Foundation
+import MeetingKit
+
+extension SearchModule {
+    enum Unit: String {
+        case turn, sentence, meeting
+    }
+
+    func query(_ params: JSONValue) throws(MethodError) -> JSONValue {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let text = params["q"]?.stringValue ?? ""
+        let parsed: ParsedQuery
+        do { parsed = try QueryLanguage.parse(text) } catch { throw Self.invalidQuery(error) }
+        let unit = Unit(rawValue: params["unit"]?.stringValue ?? "turn") ?? .turn
+        let page = (offset: params["offset"]?.intValue ?? 0, limit: params["limit"]?.intValue ?? 10)
+        let markers = markers(params)
+        var plan = SearchPlan(query: text, parsed: parsed, speakerParam: params["speaker"]?.stringValue)
+
+        var answer: JSONObject = try read { db in
+            let scope = try SearchScope.resolve(db, params)
+            var corrections: [(from: String, to: String)] = []
+            if plan.isRequest {
+                if let meeting = params["meeting"]?.stringValue { try findNamedSpeakers(db, &plan, meeting: meeting) }
+            }
+            var matches = try scoredMatches(db, expression: plan.matchExpression, scope: scope)
+            // Only a query that finds nothing is corrected: a rare word is not a typo.
+            if matches.candidates.isEmpty {
+                corrections = plan.isRequest ? try correctTopicWords(db, &plan) : try correctKeywords(db, &plan)
+                if !corrections.isEmpty { matches = try scoredMatches(db, expression: plan.matchExpression, scope: scope) }
+            }
+            if plan.isRequest { try adjustForRequest(db, &matches.candidates, plan: plan) }
+            matches.candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.rowid > $1.rowid }
+
+            var answer: JSONObject = ["interpreted": plan.interpreted]
+            let hits: [JSONValue]
+            switch unit {
+            case .turn:
+                answer["total"] = JSONValue(matches.candidates.count)
+                hits = try matches.candidates.dropFirst(page.offset).prefix(page.limit).map { candidate in
+                    .object(try turnHit(db, candidate, highlighting: plan.highlightExpression, markers: markers))
+                }
+            case .sentence:
+                answer["total"] = JSONValue(matches.candidates.count)
+                hits = try sentenceHits(db, matches.candidates, plan: plan, markers: markers, page: page)
+            case .meeting:
+                let groups = try groupByMeeting(db, matches.candidates)
+                answer["total"] = JSONValue(groups.count)
+                hits = try groups.dropFirst(page.offset).prefix(page.limit).map { group in
+                    try meetingHit(db, group, plan: plan, markers: markers)
+                }
+            }
+            answer["hits"] = .array(hits)
+            answer["total_exact"] = .bool(matches.exhaustive)
+            if !corrections.isEmpty {
+                var corrected = text
+                for correction in corrections {
+                    corrected = corrected.replacingOccurrences(of: correction.from, with: correction.to)
+                }
+                answer["corrected"] = [
+                    "q": .string(corrected),
+                    "words": .array(corrections.map { ["from": .string($0.from), "to": .string($0.to)] }),
+                ]
+            }
+            return answer
+        }
+        answer["took_ms"] = .double(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)
+        return .object(answer)
+    }
+
+    static func invalidQuery(_ error: QuerySyntaxError) -> MethodError {
+        MethodError(code: ErrorCode.invalidParams,
+                    message: "Invalid params: q: \(error.reason) at character \(error.position); \(error.hint)",
+                    data: ["field": "q", "reason": .string(error.reason), "position": JSONValue(error.position),
+                           "hint": .string(error.hint)])
+    }
+
+    /// Keyword words with no match at all are replaced by the closest index term.
+    private func correctKeywords(_ db: Database, _ plan: inout SearchPlan) throws -> [(from: String, to: String)] {
+        var corrections: [(from: String, to: String)] = []
+        for (c, clause) in plan.clauses.enumerated() {
+            for (t, term) in clause.enumerated() where term.tokens.count == 1 && !term.isPrefix {
+                guard let replacement = try correction(db, word: term.tokens[0]) else { continue }
+                plan.clauses[c][t].tokens = [replacement.stem]
+                corrections.append((term.written, Self.matchingCase(of: term.written, replacement.written)))
+            }
+        }
+        return corrections
+    }
+
+    /// A request's topic words with no match are replaced, or kept when nothing is close.
+    private func correctTopicWords(_ db: Database, _ plan: inout SearchPlan) throws -> [(from: String, to: String)] {
+        var corrections: [(from: String, to: String)] = []
+        var words: [String] = []
+        for word in plan.topicWords {
+            guard let replacement = try correction(db, word: word) else { words.append(word); continue }
+            words.append(replacement.stem)
+            corrections.append((word, replacement.written))
+        }
+        plan.topicWords = words
+        return corrections
+    }
+
+    /// "Sputnk" is corrected to "Sputnik", "sputnk" to "sputnik".
+    static func matchingCase(of original: String, _ word: String) -> String {
+        guard original.first?.isUppercase == true else { return word }
+        return word.prefix(1).uppercased() + word.dropFirst()
+    }
+
+    private func correction(_ db: Database, word: String) throws -> (stem: String, written: String)? {
+        guard Vocabulary.allowedDistance(word) > 0, try !indexHolds(db, word: word) else { return nil }
+        let stem = try Stemmer.stems(of: word, db).first ?? word
+        guard let replacement = try vocabulary(db).correction(for: word, stem: stem) else { return nil }
+        return (replacement, try writtenForm(db, stem: replacement))
+    }
+
+    /// In a request, the turns of a speaker it names count double: "What did X think
+    /// about Y" is answered by X's turns about Y. Named speakers are looked for among
+    /// the speakers of the meeting searched.
+    private func findNamedSpeakers(_ db: Database, _ plan: inout SearchPlan, meeting: String) throws {
+        let speakers = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT p.id, p.name FROM meeting m JOIN speaker s ON s.meeting_pk = m.pk JOIN person p ON p.id = s.person_id
+            WHERE m.id = ?
+            """), arguments: [meeting]).map { (id: $0[0] as Int64, name: $0[1] as String) }
+        let named = RequestPhrasing.mentionedSpeakers(in: plan.clauses.flatMap { $0.flatMap(\.tokens) }, among: speakers)
+        guard !named.isEmpty else { return }
+        plan.namedSpeakers = named
+        // The name is who spoke, not what was said.
+        let nameWords = named.flatMap { QueryLanguage.tokens($0.name) }
+        let topic = plan.topicWords.filter { word in !nameWords.contains { RequestPhrasing.sameWord($0, word) } }
+        if !topic.isEmpty { plan.topicWords = topic }
+    }
+
+    /// BM25 favours short turns ("Yes, the battery."); requests are answered by turns that
+    /// say something, so a turn's score grows slowly with its length, and doubles for a named speaker.
+    private func adjustForRequest(_ db: Database, _ candidates: inout [Candidate], plan: SearchPlan) throws {
+        let named = Set(plan.namedSpeakers.map(\.id))
+        let statement = try db.cachedStatement(sql: "SELECT words, person_id FROM turn WHERE id = ?")
+        for index in candidates.indices {
+            guard let row = try Row.fetchOne(statement, arguments: [candidates[index].rowid]) else { continue }
+            let words: Int = row[0]
+            let speaker: Int64? = row[1]
+            candidates[index].score *= pow(Double(max(words, 1)), 0.2) * (speaker.map(named.contains) == true ? 2 : 1)
+        }
+    }
+
+    // MARK: Hits
+
+    /// A turn with its meeting and a snippet of its best passage.
+    func turnHit(_ db: Database, _ candidate: Candidate, highlighting expression: String, markers: Markers) throws -> JSONObject {
+        let table = CorpusSchema.ftsTable
+        let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT snippet(\(table), 0, ?, ?, '…', 24), t.idx, m.id, m.title, m.date, m.place, p.name
+            FROM \(table) JOIN turn t ON t.id = \(table).rowid JOIN meeting m ON m.pk = t.meeting_pk
+            LEFT JOIN person p ON p.id = t.person_id
+            WHERE \(table) MATCH ? AND \(table).rowid = ?
+            """), arguments: [markers.open, markers.close, expression, candidate.rowid])
+        guard let row else { return [:] }
+        return [
+            "meeting": .string(row[2]), "title": .string(row[3]), "date": JSONValue(row[4] as String?),
+            "place": JSONValue(row[5] as String?), "turn": JSONValue(row[1] as Int), "speaker": JSONValue(row[6] as String?),
+            "score": .double(candidate.score), "snippet": .string(row[0] ?? ""),
+        ]
+    }
+
+    /// The sentences holding a matched word, in the order of their turns' ranks.
+    private func sentenceHits(_ db: Database, _ candidates: [Candidate], plan: SearchPlan, markers: Markers,
+                              page: (offset: Int, limit: Int)) throws -> [JSONValue] {
+        let table = CorpusSchema.ftsTable
+        var hits: [JSONValue] = []
+        var skipped = 0
+        for candidate in candidates where hits.count < page.limit {
+            guard let highlighted = try String.fetchOne(db.cachedStatement(sql: """
+                SELECT highlight(\(table), 0, char(2), char(3)) FROM \(table) WHERE \(table) MATCH ? AND rowid = ?
+                """), arguments: [plan.highlightExpression, candidate.rowid]) else { continue }
+            let scalars = Array(highlighted.unicodeScalars)
+            var turnHit: JSONObject?
+            for (index, span) in TranscriptText.sentences(in: highlighted).enumerated() where hits.count < page.limit {
+                let sentence = String(String.UnicodeScalarView(scalars[span.start..<span.end]))
+                guard sentence.contains("\u{2}") else { continue }
+                guard skipped >= page.offset else { skipped += 1; continue }
+                if turnHit == nil { turnHit = try self.turnHit(db, candidate, highlighting: plan.highlightExpression, markers: markers) }
+                var hit = turnHit!
+                hit["sentence"] = JSONValue(index)
+                hit["snippet"] = .string(sentence.replacingOccurrences(of: "\u{2}", with: markers.open)
+                    .replacingOccurrences(of: "\u{3}", with: markers.close))
+                hits.append(.object(hit))
+            }
+        }
+        return hits
+    }
+
+    struct MeetingGroup {
+        var meetingPK: Int64
+        var score: Double
+        var turns: [Candidate]
+    }
+
+    /// Turns grouped per meeting; a meeting scores its best turn plus a share of its next two,
+    /// so a meeting that keeps returning to the topic outranks one passing mention.
+    private func groupByMeeting(_ db: Database, _ ranked: [Candidate]) throws -> [MeetingGroup] {
+        let spans = try Row.fetchAll(db, sql: "SELECT pk, first_turn FROM meeting ORDER BY first_turn")
+            .map { (pk: $0[0] as Int64, first: $0[1] as Int64) }
+        var groups: [Int64: MeetingGroup] = [:]
+        for candidate in ranked {
+            var low = 0, high = spans.count
+            while low < high {
+                let middle = (low + high) / 2
+                if spans[middle].first <= candidate.rowid { low = middle + 1 } else { high = middle }
+            }
+            guard low > 0 else { continue }
+            let pk = spans[low - 1].pk
+            groups[pk, default: MeetingGroup(meetingPK: pk, score: 0, turns: [])].turns.append(candidate)
+        }
+        return groups.values.map { group in
+            var group = group
+            let best = group.turns.prefix(3).map(\.score)
+            group.score = best[0] + 0.3 * best.dropFirst().reduce(0, +)
+            return group
+        }.sorted { $0.score != $1.score ? $0.score > $1.score : $0.meetingPK > $1.meetingPK }
+    }
+
+    private func meetingHit(_ db: Database, _ group: MeetingGroup, plan: SearchPlan, markers: Markers) throws -> JSONValue {
+        let passages = try group.turns.prefix(3).map { try turnHit(db, $0, highlighting: plan.highlightExpression, markers: markers) }
+        var hit = passages[0]
+        hit["score"] = .double(group.score)
+        hit["matches"] = JSONValue(group.turns.count)
+        hit["passages"] = .array(passages.map { passage in
+            .object(["turn": passage["turn"] ?? .null, "speaker": passage["speaker"] ?? .null,
+                     "score": passage["score"] ?? .null, "snippet": passage["snippet"] ?? .null])
+        })
+        return .object(hit)
+    }
+}

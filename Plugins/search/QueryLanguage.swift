@@ -1,0 +1,143 @@
+// The search query language: words, "phrases", prefix*, OR, -exclusions and speaker:Name.
+// Parsed into terms of lowercased tokens, which the module alone turns into FTS5 syntax.
+
+/// One thing to find: a word, a prefix or a phrase, as the tokens FTS5's unicode61
+/// tokenizer would see (so "children's" is the phrase "children s").
+struct QueryTerm: Equatable {
+    var tokens: [String]
+    var isPhrase: Bool
+    var isPrefix: Bool
+    /// As the user wrote it, for corrections and messages.
+    var written: String
+    /// 1-based character position in the query.
+    var position: Int
+}
+
+struct ParsedQuery: Equatable {
+    /// Every clause must match; a clause matches when any of its alternatives (joined by OR) does.
+    var clauses: [[QueryTerm]] = []
+    var excluded: [QueryTerm] = []
+    var speakers: [String] = []
+
+    var terms: [QueryTerm] { clauses.flatMap { $0 } }
+    var usesOperators: Bool {
+        !excluded.isEmpty || !speakers.isEmpty || clauses.contains { $0.count > 1 }
+            || terms.contains { $0.isPrefix || $0.written.hasPrefix("\"") }
+    }
+}
+
+struct QuerySyntaxError: Error, Equatable {
+    let position: Int
+    let reason: String
+    let hint: String
+}
+
+enum QueryLanguage {
+    /// Splits text into tokens as unicode61 does: runs of letters and digits, lowercased.
+    static func tokens<S: StringProtocol>(_ text: S) -> [String] {
+        text.split(whereSeparator: { !($0.isLetter || $0.isNumber) }).map { $0.lowercased() }
+    }
+
+    static func parse(_ query: String) throws(QuerySyntaxError) -> ParsedQuery {
+        // Control characters are read as spaces: they can only come from pasting or hostility.
+        let characters = Array(query.map { $0.isWhitespace || $0.unicodeScalars.allSatisfy(\.properties.isControlLike) ? " " : $0 })
+        var parsed = ParsedQuery()
+        var index = 0
+        var pendingOr: Int? = nil
+
+        func add(_ term: QueryTerm, negated: Bool) {
+            if negated { parsed.excluded.append(term) }
+            else if pendingOr != nil, !parsed.clauses.isEmpty { parsed.clauses[parsed.clauses.count - 1].append(term) }
+            else { parsed.clauses.append([term]) }
+            pendingOr = nil
+        }
+
+        /// Reads a quoted string starting at the opening quote; returns its content.
+        func readQuoted() throws(QuerySyntaxError) -> String {
+            let open = index
+            index += 1
+            guard let close = characters[index...].firstIndex(of: "\"") else {
+                throw QuerySyntaxError(position: open + 1, reason: "unclosed quote",
+                                       hint: "close the phrase with a second \" or remove the quote")
+            }
+            index = close + 1
+            return String(characters[(open + 1)..<close])
+        }
+
+        while index < characters.count {
+            if characters[index] == " " { index += 1; continue }
+            let start = index
+            var negated = false
+            if characters[index] == "-" {
+                negated = true
+                index += 1
+                guard index < characters.count, characters[index] != " " else {
+                    throw QuerySyntaxError(position: start + 1, reason: "a lone '-' excludes nothing",
+                                           hint: "write -word to leave out turns with that word, or remove the '-'")
+                }
+            }
+            if characters[index] == "\"" {
+                let content = try readQuoted()
+                var isPrefix = false
+                while index < characters.count, characters[index] == "*" { isPrefix = true; index += 1 }
+                let tokens = tokens(content)
+                guard !tokens.isEmpty else {
+                    throw QuerySyntaxError(position: start + 1, reason: "the phrase has no words",
+                                           hint: "put words between the quotes, or remove them")
+                }
+                add(QueryTerm(tokens: tokens, isPhrase: true, isPrefix: isPrefix, written: "\"\(content)\"",
+                              position: start + 1), negated: negated)
+                continue
+            }
+            let wordStart = index
+            while index < characters.count, characters[index] != " ", characters[index] != "\"" { index += 1 }
+            let word = String(characters[wordStart..<index])
+            if word == "OR", !negated {
+                guard !parsed.clauses.isEmpty, pendingOr == nil else {
+                    throw QuerySyntaxError(position: start + 1, reason: "OR needs a word on each side",
+                                           hint: "write a OR b, or \"or\" in quotes to search for the word")
+                }
+                pendingOr = start + 1
+                continue
+            }
+            if word.lowercased().hasPrefix("speaker:") {
+                var name = String(word.dropFirst("speaker:".count))
+                if name.isEmpty, index < characters.count, characters[index] == "\"" { name = try readQuoted() }
+                guard !negated else {
+                    throw QuerySyntaxError(position: start + 1, reason: "a speaker cannot be excluded",
+                                           hint: "use speaker:Name to keep one speaker's turns")
+                }
+                guard !tokens(name).isEmpty else {
+                    throw QuerySyntaxError(position: start + 1, reason: "speaker: needs a name",
+                                           hint: "write speaker:Putin or speaker:\"Vladimir Putin\"")
+                }
+                parsed.speakers.append(name)
+                continue
+            }
+            var stem = Substring(word)
+            var isPrefix = false
+            while stem.hasSuffix("*") { stem = stem.dropLast(); isPrefix = true }
+            let tokens = tokens(stem)
+            // Punctuation alone ("&", "(", "*") has nothing the index could match: it is skipped.
+            guard !tokens.isEmpty else { continue }
+            add(QueryTerm(tokens: tokens, isPhrase: tokens.count > 1, isPrefix: isPrefix, written: String(word),
+                          position: start + 1), negated: negated)
+        }
+        if let orPosition = pendingOr {
+            throw QuerySyntaxError(position: orPosition, reason: "OR needs a word on each side",
+                                   hint: "write a OR b, or \"or\" in quotes to search for the word")
+        }
+        if parsed.clauses.isEmpty, parsed.speakers.isEmpty {
+            throw parsed.excluded.isEmpty
+                ? QuerySyntaxError(position: 1, reason: "the query has no words to search for", hint: "type a word to find")
+                : QuerySyntaxError(position: parsed.excluded[0].position, reason: "every word is excluded",
+                                   hint: "add a word to find next to the -excluded ones")
+        }
+        return parsed
+    }
+}
+
+extension Unicode.Scalar.Properties {
+    /// C0/C1 controls and format characters such as zero-width joiners and bidi overrides.
+    var isControlLike: Bool { generalCategory == .control || generalCategory == .format }
+}

@@ -1,0 +1,210 @@
+// From a parsed query to ranked turns: the FTS5 expression, the scope of the filters,
+// and the budgeted scoring every method shares.
+
+import MeetingKit
+
+/// What one search looks for, as FTS5 syntax built from the module's own tokens only.
+struct SearchPlan {
+    var clauses: [[QueryTerm]]
+    var excluded: [QueryTerm]
+    var speakers: [String]
+    var speakerParam: String?
+    /// A request is read as its topic words, any of which may match.
+    var isRequest: Bool
+    var topicWords: [String]
+    /// Speakers a request names, whose turns it favours.
+    var namedSpeakers: [(id: Int64, name: String)] = []
+    /// Grammar words left out of a keyword query that has other words.
+    var ignored: [String] = []
+
+    init(query: String, parsed: ParsedQuery, speakerParam: String?) {
+        clauses = parsed.clauses
+        excluded = parsed.excluded
+        speakers = parsed.speakers
+        self.speakerParam = speakerParam
+        topicWords = []
+        isRequest = RequestPhrasing.isRequest(query, parsed: parsed)
+        if isRequest {
+            topicWords = RequestPhrasing.topicWords(of: parsed)
+            // A question that names no topic ("What did they say?") is searched for its words.
+            if topicWords.isEmpty { isRequest = false }
+        }
+        if !isRequest { dropStopWords() }
+    }
+
+    /// "the president" searches for "president": a stop word adds nothing to the ranking
+    /// but costs a walk through millions of postings.
+    private mutating func dropStopWords() {
+        func isStopWord(_ clause: [QueryTerm]) -> Bool {
+            clause.count == 1 && clause[0].tokens.count == 1 && !clause[0].isPrefix
+                && RequestPhrasing.stopWords.contains(clause[0].tokens[0])
+        }
+        guard clauses.contains(where: { !isStopWord($0) }) else { return }
+        ignored = clauses.filter(isStopWord).map { $0[0].written }
+        clauses.removeAll(where: isStopWord)
+    }
+
+    static func quoted(_ tokens: [String], prefix: Bool = false) -> String {
+        "\"" + tokens.joined(separator: " ") + "\"" + (prefix ? "*" : "")
+    }
+
+    static func quoted(_ term: QueryTerm) -> String { quoted(term.tokens, prefix: term.isPrefix) }
+
+    /// The text part alone: what snippets highlight.
+    var textExpression: String? {
+        let positive: String
+        if isRequest {
+            positive = topicWords.map { Self.quoted([$0]) }.joined(separator: " OR ")
+        } else if !clauses.isEmpty {
+            positive = clauses.map { clause in
+                clause.count == 1 ? Self.quoted(clause[0]) : "(" + clause.map(Self.quoted).joined(separator: " OR ") + ")"
+            }.joined(separator: " AND ")
+        } else {
+            return nil
+        }
+        guard !excluded.isEmpty else { return "text : (\(positive))" }
+        return "text : ((\(positive)) NOT (\(excluded.map(Self.quoted).joined(separator: " OR "))))"
+    }
+
+    /// What snippets mark: the text words, else (a speaker-only query) the whole match.
+    var highlightExpression: String { textExpression ?? matchExpression }
+
+    var matchExpression: String {
+        var parts: [String] = []
+        if let speakerParam { parts.append("speaker : (\(Self.quoted(QueryLanguage.tokens(speakerParam))))") }
+        if !speakers.isEmpty {
+            parts.append("speaker : (" + speakers.map { Self.quoted(QueryLanguage.tokens($0)) }.joined(separator: " OR ") + ")")
+        }
+        if let textExpression { parts.append(textExpression) }
+        return parts.joined(separator: " AND ")
+    }
+
+    var interpreted: JSONValue {
+        var words: [String] = isRequest ? topicWords : clauses.flatMap { $0.map(\.written) }
+        words += excluded.map { "-" + $0.written }
+        var answer: JSONObject = ["as": isRequest ? "request" : "keywords", "words": .array(words.map(JSONValue.string))]
+        if !ignored.isEmpty { answer["ignored"] = .array(ignored.map(JSONValue.string)) }
+        if !speakers.isEmpty { answer["speakers"] = .array(speakers.map(JSONValue.string)) }
+        if !namedSpeakers.isEmpty { answer["favoured_speakers"] = .array(namedSpeakers.map { .string($0.name) }) }
+        return .object(answer)
+    }
+}
+
+/// Which turns a search may return: id ranges of the meetings the filters keep.
+struct SearchScope {
+    /// nil: the whole corpus.
+    var ranges: [ClosedRange<Int64>]?
+    /// Set when the filters keep too many meetings to query range by range:
+    /// candidates are then checked against `ranges` after scoring.
+    var filterAfterScoring = false
+
+    static let maxRangeQueries = 64
+
+    static func resolve(_ db: Database, _ params: JSONValue) throws -> SearchScope {
+        var conditions: [String] = []
+        var arguments = StatementArguments()
+        if let meeting = params["meeting"]?.stringValue {
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM meeting WHERE id = ?", arguments: [meeting]) != nil else {
+                throw MethodError.notFound("meeting", id: meeting)
+            }
+            conditions.append("id = ?"); arguments += [meeting]
+        }
+        if let from = params["from"]?.stringValue { conditions.append("date >= ?"); arguments += [from] }
+        // "2020" and "2020-05" take in every day of that year or month.
+        if let to = params["to"]?.stringValue { conditions.append("date <= ?"); arguments += [to + "~"] }
+        if let place = params["place"]?.stringValue {
+            conditions.append("place LIKE ? ESCAPE '\\'")
+            arguments += ["%" + place.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                .replacingOccurrences(of: "_", with: "\\_") + "%"]
+        }
+        guard !conditions.isEmpty else { return SearchScope(ranges: nil) }
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT first_turn, turns FROM meeting WHERE \(conditions.joined(separator: " AND ")) AND turns > 0
+            ORDER BY first_turn DESC
+            """, arguments: arguments)
+        var ranges: [ClosedRange<Int64>] = []
+        for row in rows {
+            let first: Int64 = row[0], count: Int64 = row[1]
+            // Meetings adjacent in id order merge into one range.
+            if let last = ranges.last, last.lowerBound == first + count {
+                ranges[ranges.count - 1] = first...last.upperBound
+            } else {
+                ranges.append(first...(first + count - 1))
+            }
+        }
+        return SearchScope(ranges: ranges, filterAfterScoring: ranges.count > maxRangeQueries)
+    }
+
+    func contains(_ rowid: Int64) -> Bool {
+        guard let ranges else { return true }
+        // Ranges are in descending order.
+        var low = 0, high = ranges.count
+        while low < high {
+            let middle = (low + high) / 2
+            if ranges[middle].lowerBound > rowid { low = middle + 1 } else { high = middle }
+        }
+        return low < ranges.count && ranges[low].contains(rowid)
+    }
+}
+
+struct Candidate {
+    let rowid: Int64
+    var score: Double
+}
+
+struct ScoredMatches {
+    var candidates: [Candidate]
+    /// False when more turns matched than the budget allowed to score.
+    var exhaustive: Bool
+}
+
+extension SearchModule {
+    /// BM25 scores (higher is better) of the turns matching `expression` within `scope`.
+    /// Matches are read newest first and at most `rankingBudget` are scored.
+    func scoredMatches(_ db: Database, expression: String, scope: SearchScope) throws -> ScoredMatches {
+        let table = CorpusSchema.ftsTable
+        var candidates: [Candidate] = []
+        var exhaustive = true
+        var scanned = 0
+        func collect(_ sql: String, _ arguments: StatementArguments) throws {
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
+            while let row = try rows.next() {
+                scanned += 1
+                guard scanned <= rankingBudget else { exhaustive = false; return }
+                let rowid: Int64 = row[0]
+                if scope.filterAfterScoring, !scope.contains(rowid) { continue }
+                candidates.append(Candidate(rowid: rowid, score: -(row[1] as Double)))
+            }
+        }
+        let limit = rankingBudget + 1
+        if let ranges = scope.ranges, !scope.filterAfterScoring {
+            for range in ranges where exhaustive {
+                try collect("""
+                    SELECT rowid, bm25(\(table)) FROM \(table) WHERE \(table) MATCH ? AND rowid BETWEEN ? AND ?
+                    ORDER BY rowid DESC LIMIT ?
+                    """, [expression, range.lowerBound, range.upperBound, limit - scanned])
+            }
+        } else {
+            try collect("SELECT rowid, bm25(\(table)) FROM \(table) WHERE \(table) MATCH ? ORDER BY rowid DESC LIMIT ?",
+                        [expression, limit])
+        }
+        return ScoredMatches(candidates: candidates, exhaustive: exhaustive)
+    }
+
+    /// Whether any turn's text holds `word` (stemmed as the index stems it).
+    func indexHolds(_ db: Database, word: String) throws -> Bool {
+        let table = CorpusSchema.ftsTable
+        return try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM \(table) WHERE \(table) MATCH ? LIMIT 1"),
+                                 arguments: ["text : " + SearchPlan.quoted([word])]) != nil
+    }
+
+    /// How `stem` is written in the corpus, from one place it occurs.
+    func writtenForm(_ db: Database, stem: String) throws -> String {
+        let table = CorpusSchema.ftsTable
+        let fragment = try String.fetchOne(db.cachedStatement(sql: """
+            SELECT snippet(\(table), 0, char(2), char(3), '', 1) FROM \(table) WHERE \(table) MATCH ? LIMIT 1
+            """), arguments: ["text : " + SearchPlan.quoted([stem])]) ?? stem
+        guard let open = fragment.firstIndex(of: "\u{2}"), let close = fragment[open...].firstIndex(of: "\u{3}") else { return stem }
+        return fragment[fragment.index(after: open)..<close].lowercased()
+    }
+}
