@@ -48,7 +48,7 @@ extension SearchModule {
         var result = ""
         var current = ""
         func flush() {
-            result += current.lowercased() == word ? replacement : current
+            result += current.lowercased() == word ? matchingCase(of: current, replacement) : current
             current = ""
         }
         for character in text {

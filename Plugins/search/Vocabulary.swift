@@ -34,10 +34,12 @@ final class Vocabulary {
         try db.execute(sql: "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocabulary USING fts5vocab(main, \(CorpusSchema.ftsTable), 'row')")
     }
 
-    /// Edit distance 1 for words of up to 7 letters, 2 for longer ones; none under 3.
+    /// Edit distance 1 for words of up to 7 letters, 2 for longer ones; none under 3 letters
+    /// or with digits (codes and figures are not misspelt words).
     static func allowedDistance(_ word: String) -> Int {
         let length = word.unicodeScalars.count
-        return length < 3 ? 0 : length <= 7 ? 1 : 2
+        guard length >= 3, !word.contains(where: \.isNumber) else { return 0 }
+        return length <= 7 ? 1 : 2
     }
 
     /// The most frequent stem within the allowed edit distance of `word` or of its own stem.
@@ -49,7 +51,9 @@ final class Vocabulary {
             let scalars = Array(target.unicodeScalars)
             for length in max(1, scalars.count - limit)...(scalars.count + limit) {
                 for candidate in stemsByLength[length] ?? [] {
-                    guard let distance = Self.editDistance(scalars, candidate, limit: limit), distance > 0 else { continue }
+                    guard let distance = Self.editDistance(scalars, candidate, limit: limit), distance > 0,
+                          // Two edits and another first letter is another word ("sanctions", "functions").
+                          distance == 1 || candidate.first == scalars.first else { continue }
                     let text = String(String.UnicodeScalarView(candidate))
                     let documents = documentCounts[text] ?? 0
                     if best == nil || distance < best!.distance || (distance == best!.distance && documents > best!.documents) {

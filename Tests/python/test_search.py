@@ -1,0 +1,268 @@
+"""The search module through the running daemon, on the seed page and the QMSum validation meetings."""
+import pytest
+
+from meetingd_client import RPCError, SEED_ID
+
+
+def search(daemon, q, **params):
+    return daemon.call("search.query", {"q": q, **params})
+
+
+def all_hits(daemon, q, **params):
+    """Every turn hit of q, page by page."""
+    hits, offset = [], 0
+    while True:
+        page = search(daemon, q, limit=100, offset=offset, **params)["hits"]
+        hits += page
+        if len(page) < 100:
+            return hits
+        offset += 100
+
+
+def marked_words(snippet, open_="[", close="]"):
+    words, rest = [], snippet
+    while open_ in rest:
+        rest = rest.split(open_, 1)[1]
+        word, rest = rest.split(close, 1)
+        words.append(word.lower())
+    return words
+
+
+# The seed page
+
+def test_sputnik_v_finds_putins_turn(corpus_daemon):
+    result = search(corpus_daemon, "Sputnik V")
+    assert result["total"] >= 1 and isinstance(result["took_ms"], float)
+    hit = result["hits"][0]
+    assert (hit["meeting"], hit["turn"], hit["speaker"]) == (SEED_ID, 0, "Vladimir Putin")
+    assert hit["title"] == "Meeting of CIS Heads of State Council" and hit["date"] == "2020-12-18"
+    assert "[Sputnik] [V]" in hit["snippet"]
+
+
+@pytest.mark.parametrize("chrome", ["Font size", "Print version", "Text version"])
+def test_site_chrome_is_not_indexed(corpus_daemon, chrome):
+    assert search(corpus_daemon, chrome, meeting=SEED_ID)["hits"] == []
+    assert all(hit["meeting"] != SEED_ID for hit in search(corpus_daemon, chrome)["hits"])
+
+
+# The query language
+
+def test_words_are_stemmed(corpus_daemon):
+    hits = all_hits(corpus_daemon, "vaccines")
+    forms = {word for hit in hits for word in marked_words(hit["snippet"])}
+    assert {"vaccinated", "vaccines"} <= forms or len(forms) > 1
+
+
+def test_all_words_must_match(corpus_daemon):
+    both = search(corpus_daemon, "remote battery")["total"]
+    assert 0 < both < min(search(corpus_daemon, "remote")["total"], search(corpus_daemon, "battery")["total"])
+    for hit in search(corpus_daemon, "remote battery", limit=20)["hits"]:
+        words = marked_words(hit["snippet"])
+        assert any(w.startswith("remote") for w in words) or any(w.startswith("batter") for w in words)
+
+
+def test_phrase_is_exact(corpus_daemon):
+    phrase = search(corpus_daemon, '"remote control"', limit=20)
+    assert 0 < phrase["total"] < search(corpus_daemon, "remote control")["total"]
+    # A phrase is marked as one span; its words are stemmed like any ("remote controls").
+    assert all(any(w.startswith("remote control") for w in marked_words(hit["snippet"])) for hit in phrase["hits"])
+
+
+def test_prefix(corpus_daemon):
+    prefix = search(corpus_daemon, "vaccin*", limit=100)
+    assert prefix["total"] >= search(corpus_daemon, "vaccines")["total"]
+    words = {w for hit in prefix["hits"] for w in marked_words(hit["snippet"])}
+    assert words and all(w.startswith("vaccin") for w in words)
+
+
+def test_or(corpus_daemon):
+    a, b = search(corpus_daemon, "titanium")["total"], search(corpus_daemon, "kinetic")["total"]
+    either = search(corpus_daemon, "titanium OR kinetic")["total"]
+    both = search(corpus_daemon, "titanium kinetic")["total"]
+    assert a > 0 and b > 0 and either == a + b - both
+
+
+def test_exclusion(corpus_daemon):
+    remote, with_control = search(corpus_daemon, "remote")["total"], search(corpus_daemon, "remote control")["total"]
+    without = search(corpus_daemon, "remote -control", limit=50)
+    assert without["total"] == remote - with_control > 0
+    assert all("control" not in hit["snippet"].lower() for hit in without["hits"])
+
+
+def test_stop_words_are_left_out_of_keywords(corpus_daemon):
+    result = search(corpus_daemon, "the titanium")
+    assert result["interpreted"]["ignored"] == ["the"]
+    assert result["total"] == search(corpus_daemon, "titanium")["total"]
+
+
+def test_request_is_read_as_its_topic(corpus_daemon):
+    result = search(corpus_daemon, "Summarize the discussion about the titanium case.", meeting="val-20")
+    assert result["interpreted"]["as"] == "request"
+    assert "titanium" in result["interpreted"]["words"] and "summarize" not in result["interpreted"]["words"]
+    assert result["hits"] and "[titanium]" in result["hits"][0]["snippet"].lower()
+
+
+# Filters
+
+def test_meeting_filter(corpus_daemon):
+    hits = all_hits(corpus_daemon, "remote", meeting="val-3")
+    assert hits and {hit["meeting"] for hit in hits} == {"val-3"}
+    assert len(hits) < search(corpus_daemon, "remote")["total"]
+
+
+def test_unknown_meeting_is_not_found(corpus_daemon):
+    with pytest.raises(RPCError) as error:
+        search(corpus_daemon, "remote", meeting="no-such-meeting")
+    assert error.value.code == -32004 and error.value.data == {"kind": "meeting", "id": "no-such-meeting"}
+
+
+def test_speaker_filter_and_shorthand(corpus_daemon):
+    by_param = all_hits(corpus_daemon, "battery", speaker="Industrial Designer")
+    assert by_param and {hit["speaker"] for hit in by_param} == {"Industrial Designer"}
+    by_syntax = all_hits(corpus_daemon, 'battery speaker:"Industrial Designer"')
+    assert [(h["meeting"], h["turn"]) for h in by_syntax] == [(h["meeting"], h["turn"]) for h in by_param]
+    putin = search(corpus_daemon, "vaccines speaker:Putin")["hits"]
+    assert putin and {hit["speaker"] for hit in putin} == {"Vladimir Putin"}
+
+
+def test_date_filters(corpus_daemon):
+    assert {h["meeting"] for h in search(corpus_daemon, "vaccines", **{"from": "2020-12-01"})["hits"]} == {SEED_ID}
+    assert {h["meeting"] for h in search(corpus_daemon, "vaccines", to="2020")["hits"]} == {SEED_ID}
+    assert search(corpus_daemon, "vaccines", to="2020-12-17")["hits"] == []
+    assert search(corpus_daemon, "vaccines", **{"from": "2021"})["hits"] == []
+
+
+def test_place_filter(corpus_daemon):
+    assert {h["meeting"] for h in search(corpus_daemon, "vaccines", place="ogaryovo")["hits"]} == {SEED_ID}
+    assert search(corpus_daemon, "vaccines", place="Geneva")["hits"] == []
+
+
+def test_bad_date_is_invalid_params(corpus_daemon):
+    with pytest.raises(RPCError) as error:
+        search(corpus_daemon, "vaccines", **{"from": "last week"})
+    assert error.value.code == -32602 and error.value.data["field"] == "from"
+
+
+# Pagination, highlights, units
+
+def test_pagination(corpus_daemon):
+    whole = search(corpus_daemon, "battery", limit=10)["hits"]
+    pages = search(corpus_daemon, "battery", limit=5)["hits"] + search(corpus_daemon, "battery", limit=5, offset=5)["hits"]
+    assert len(whole) == 10 and pages == whole
+    scores = [hit["score"] for hit in whole]
+    assert scores == sorted(scores, reverse=True)
+    assert search(corpus_daemon, "battery", offset=10000)["hits"] == []
+
+
+def test_custom_markers(corpus_daemon):
+    hit = search(corpus_daemon, "Sputnik", markers={"open": "<b>", "close": "</b>"})["hits"][0]
+    assert "<b>Sputnik</b>" in hit["snippet"] and "[" not in hit["snippet"]
+
+
+def test_grouping_by_meeting(corpus_daemon):
+    turns = all_hits(corpus_daemon, "titanium")
+    result = search(corpus_daemon, "titanium", unit="meeting", limit=100)
+    meetings = [hit["meeting"] for hit in result["hits"]]
+    assert len(meetings) == len(set(meetings)) == result["total"] == len({h["meeting"] for h in turns}) > 1
+    for hit in result["hits"]:
+        assert hit["matches"] == sum(1 for t in turns if t["meeting"] == hit["meeting"])
+        assert 1 <= len(hit["passages"]) <= 3 and "[titanium]" in hit["passages"][0]["snippet"].lower()
+    assert [hit["score"] for hit in result["hits"]] == sorted((hit["score"] for hit in result["hits"]), reverse=True)
+
+
+def test_sentence_unit(corpus_daemon):
+    hits = search(corpus_daemon, "Sputnik", unit="sentence")["hits"]
+    assert hits[0]["meeting"] == SEED_ID and isinstance(hits[0]["sentence"], int)
+    assert hits[0]["snippet"].startswith("I am referring to the [Sputnik] V")
+
+
+# Typos and suggestions
+
+def test_typo_is_corrected(corpus_daemon):
+    result = search(corpus_daemon, "Sputnk")
+    assert result["corrected"]["words"] == [{"from": "Sputnk", "to": "Sputnik"}]
+    assert result["corrected"]["q"] == "Sputnik"
+    assert result["hits"][0]["speaker"] == "Vladimir Putin" and "[Sputnik]" in result["hits"][0]["snippet"]
+
+
+def test_correct_words_are_left_alone(corpus_daemon):
+    assert "corrected" not in search(corpus_daemon, "Sputnik")
+    rare = search(corpus_daemon, "EpiVacCorona")
+    assert "corrected" not in rare and rare["hits"][0]["meeting"] == SEED_ID
+
+
+def test_suggest_completes_words_and_speakers(corpus_daemon):
+    words = corpus_daemon.call("search.suggest", {"q": "Sputn"})
+    assert "sputnik" in words["completions"] and "did_you_mean" not in words
+    speakers = corpus_daemon.call("search.suggest", {"q": "vaccines by Vlad"})
+    assert "Vladimir Putin" in speakers["speakers"]
+
+
+def test_suggest_did_you_mean(corpus_daemon):
+    assert corpus_daemon.call("search.suggest", {"q": "Sputnk vaccines "})["did_you_mean"] == "Sputnik vaccines "
+
+
+# More like this
+
+def test_similar_passages(corpus_daemon):
+    source = search(corpus_daemon, "titanium rubber")["hits"][0]
+    result = corpus_daemon.call("search.similar", {"meeting": source["meeting"], "turn": source["turn"], "limit": 5})
+    assert result["terms"] and len(result["hits"]) == 5
+    assert all(hit["meeting"] != source["meeting"] for hit in result["hits"])
+    assert all(marked_words(hit["snippet"]) for hit in result["hits"])
+    same = corpus_daemon.call("search.similar", {"meeting": source["meeting"], "turn": source["turn"], "same_meeting": True})
+    assert all((h["meeting"], h["turn"]) != (source["meeting"], source["turn"]) for h in same["hits"])
+
+
+def test_similar_unknown_turn(corpus_daemon):
+    with pytest.raises(RPCError) as error:
+        corpus_daemon.call("search.similar", {"meeting": SEED_ID, "turn": 5})
+    assert error.value.code == -32004 and error.value.data["kind"] == "turn"
+
+
+# Hostile queries: a clear error or a sensible result, and the daemon serves on
+
+@pytest.mark.parametrize("q, position", [
+    ('"unbalanced quote', 1), ('remote "control', 8), ("OR", 1), ("remote OR", 8), ("OR remote", 1),
+    ("remote OR OR battery", 11), ("-", 1), ("remote - battery", 8), ("-remote", 1), ('""', 1),
+    ("speaker:", 1), ("*", 1), ("(((", 1),
+])
+def test_bad_syntax_is_invalid_params_with_position(corpus_daemon, q, position):
+    with pytest.raises(RPCError) as error:
+        search(corpus_daemon, q)
+    assert error.value.code == -32602
+    assert error.value.data["field"] == "q" and error.value.data["position"] == position and error.value.data["hint"]
+    assert corpus_daemon.alive()
+
+
+@pytest.mark.parametrize("q", [
+    "NEAR(", "NEAR(remote battery, 2)", "remote AND battery", "remote NOT battery", "{text}: remote", "^remote",
+    "remote)", "col:remote", "'; DROP TABLE turn; --", "\"remote\"*", "a*b*c", "ñandú Zürich café",
+    "Sputnik\x00\x01 \x1b[31mV\u202e", "🚀 remote",
+])
+def test_fts5_syntax_is_never_read_from_the_query(corpus_daemon, q):
+    result = search(corpus_daemon, q)
+    assert isinstance(result["hits"], list)
+    assert corpus_daemon.alive()
+
+
+def test_control_characters_are_spaces(corpus_daemon):
+    hit = search(corpus_daemon, "Sputnik\x00\x07\x1f V")["hits"][0]
+    assert hit["speaker"] == "Vladimir Putin"
+
+
+def test_huge_query_is_refused(corpus_daemon):
+    with pytest.raises(RPCError) as error:
+        search(corpus_daemon, "remote " * 1500)
+    assert error.value.code == -32602 and error.value.data["field"] == "q"
+    assert corpus_daemon.alive()
+
+
+def test_long_query_within_limit_answers(corpus_daemon):
+    result = search(corpus_daemon, " OR ".join(["remote", "battery", "titanium"] * 60))
+    assert result["total"] > 0 and corpus_daemon.alive()
+
+
+def test_methods_are_discoverable(corpus_daemon):
+    methods = {m["name"]: m for m in corpus_daemon.call("rpc.discover")["methods"]}
+    assert {"search.query", "search.suggest", "search.similar"} <= methods.keys()
