@@ -15,6 +15,7 @@ enum DocumentsOfPage {
         ("programmes", "Programme"), ("programme", "Programme"), ("roadmaps", "Roadmap"), ("roadmap", "Roadmap"),
     ]
     private static let signingVerbs = ["signed", "adopted", "approved", "documents include", "documents included"]
+    // Regex is immutable but not marked Sendable, hence nonisolated(unsafe).
     nonisolated(unsafe) private static let verbAfterKind = #/^(?:was|were|has been|have been|had been)(?: also)? (?:signed|adopted|approved) /#
     nonisolated(unsafe) private static let documentsSignedTo = #/[Dd]ocuments (?:were|was|have been|has been)(?: also)? (?:signed|adopted) (to \p{L}+) (.+)$/#
 

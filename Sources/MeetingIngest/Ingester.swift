@@ -190,7 +190,7 @@ public final class Ingester {
     /// bytes of parsed files, so a fast reader cannot fill memory.
     private final class OutcomeQueue: @unchecked Sendable {
         private let condition = NSCondition()
-        private var items: [FileOutcome] = []
+        private var items: [FileOutcome?] = []
         private var head = 0
         private var queuedBytes = 0
         private var finished = false
@@ -215,11 +215,12 @@ public final class Ingester {
             condition.lock()
             defer { condition.unlock() }
             while head == items.count, !finished { condition.wait() }
-            guard head < items.count else { return nil }
-            let outcome = items[head]
+            guard head < items.count, let outcome = items[head] else { return nil }
+            // Release each outcome as it is taken: the reader may stay ahead for the whole run.
+            items[head] = nil
             head += 1
-            if head == items.count {
-                items.removeAll(keepingCapacity: true)
+            if head == items.count || head >= 1024 {
+                items.removeFirst(head)
                 head = 0
             }
             queuedBytes -= outcome.bytes

@@ -8,6 +8,7 @@ enum OfficialPageParser {
     private static let months = ["January", "February", "March", "April", "May", "June", "July", "August",
                                  "September", "October", "November", "December"]
     /// "December 18, 2020, Novo-Ogaryovo, Moscow Region", optionally with "14:00, " after the year.
+    // Regex is immutable but not marked Sendable, hence nonisolated(unsafe).
     nonisolated(unsafe) private static let dateLine = #/^(January|February|March|April|May|June|July|August|September|October|November|December) (\d{1,2}), (\d{4})(?:, (\d{1,2}):(\d{2}))?(?:, (.+))?$/#
     private static let chrome: Set<String> = [
         "View settings", "Font size:", "Site colours:", "Images", "Settings", "Official website of the President of Russia",

@@ -4,6 +4,7 @@ import MeetingKit
 /// Plain transcripts of `Speaker: text` lines, optionally stamped `[hh:mm:ss]`;
 /// a line without a speaker is a new paragraph of the current turn.
 enum PlainTranscriptParser {
+    // Regex is immutable but not marked Sendable, hence nonisolated(unsafe).
     nonisolated(unsafe) private static let speakerLine = #/^(?:\[?(\d{1,2}:\d{2}(?::\d{2})?)\]?\s+)?([\p{L}\p{N}][\p{L}\p{N}'’.\-() ]{0,60}?):\s+(.*)$/#
 
     private static func speakerLineParts(_ line: Substring) -> (time: Double?, speaker: String, text: String)? {
