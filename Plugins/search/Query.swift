@@ -25,20 +25,32 @@ extension SearchModule {
             if plan.isRequest {
                 if let meeting = params["meeting"]?.stringValue { try findNamedSpeakers(db, &plan, meeting: meeting) }
             }
-            var matches = try scoredMatches(db, expression: plan.matchExpression, scope: scope)
+            // Keyword turns are ranked inside SQLite; requests are rescored and meetings grouped here.
+            let rankedInSQLite = unit == .turn && !plan.isRequest && !scope.filterAfterScoring
+            var totalMatches = 0
+            func search() throws -> ScoredMatches {
+                guard rankedInSQLite else { return try scoredMatches(db, expression: plan.matchExpression, scope: scope) }
+                let top = try topMatches(db, expression: plan.matchExpression, scope: scope, count: page.offset + page.limit)
+                totalMatches = top.total
+                return ScoredMatches(candidates: top.page, exhaustive: top.exhaustive)
+            }
+            var matches = try search()
             // Only a query that finds nothing is corrected: a rare word is not a typo.
-            if matches.candidates.isEmpty {
+            if (rankedInSQLite ? totalMatches : matches.candidates.count) == 0 {
                 corrections = plan.isRequest ? try correctTopicWords(db, &plan) : try correctKeywords(db, &plan)
-                if !corrections.isEmpty { matches = try scoredMatches(db, expression: plan.matchExpression, scope: scope) }
+                if !corrections.isEmpty { matches = try search() }
             }
             if plan.isRequest { try adjustForRequest(db, &matches.candidates, plan: plan) }
-            matches.candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.rowid > $1.rowid }
+            if !rankedInSQLite {
+                totalMatches = matches.candidates.count
+                matches.candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.rowid > $1.rowid }
+            }
 
             var answer: JSONObject = ["interpreted": plan.interpreted]
             let hits: [JSONValue]
             switch unit {
             case .turn:
-                answer["total"] = JSONValue(matches.candidates.count)
+                answer["total"] = JSONValue(totalMatches)
                 hits = try matches.candidates.dropFirst(page.offset).prefix(page.limit).map { candidate in
                     .object(try turnHit(db, candidate, highlighting: plan.highlightExpression, markers: markers))
                 }

@@ -191,6 +191,32 @@ extension SearchModule {
         return ScoredMatches(candidates: candidates, exhaustive: exhaustive)
     }
 
+    /// The best `count` matches, ranked inside SQLite (no row leaves it that is not on the
+    /// page), with how many matched: the keyword path, where nothing is rescored.
+    func topMatches(_ db: Database, expression: String, scope: SearchScope, count: Int) throws -> (page: [Candidate], total: Int, exhaustive: Bool) {
+        let table = CorpusSchema.ftsTable
+        let statement = try db.cachedStatement(sql: """
+            SELECT rowid, score, count(*) OVER () FROM (
+                SELECT rowid, bm25(\(table)) AS score FROM \(table) WHERE \(table) MATCH ? AND rowid BETWEEN ? AND ?
+                ORDER BY rowid DESC LIMIT ?)
+            ORDER BY score, rowid DESC LIMIT ?
+            """)
+        var page: [Candidate] = []
+        var total = 0
+        for range in scope.ranges ?? [Int64.min...Int64.max] where total <= rankingBudget {
+            let rows = try Row.fetchCursor(statement, arguments: [
+                expression, range.lowerBound, range.upperBound, rankingBudget + 1 - total, max(count, 1)])
+            var matched = 0
+            while let row = try rows.next() {
+                page.append(Candidate(rowid: row[0], score: -(row[1] as Double)))
+                matched = row[2]
+            }
+            total += matched
+        }
+        page.sort { $0.score != $1.score ? $0.score > $1.score : $0.rowid > $1.rowid }
+        return (Array(page.prefix(count)), min(total, rankingBudget), total <= rankingBudget)
+    }
+
     /// Whether any turn's text holds `word` (stemmed as the index stems it).
     func indexHolds(_ db: Database, word: String) throws -> Bool {
         let table = CorpusSchema.ftsTable
