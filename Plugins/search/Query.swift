@@ -136,12 +136,12 @@ extension SearchModule {
             SELECT p.id, p.name FROM meeting m JOIN speaker s ON s.meeting_pk = m.pk JOIN person p ON p.id = s.person_id
             WHERE m.id = ?
             """), arguments: [meeting]).map { (id: $0[0] as Int64, name: $0[1] as String) }
-        let named = RequestPhrasing.mentionedSpeakers(in: plan.clauses.flatMap { $0.flatMap(\.tokens) }, among: speakers)
-        guard !named.isEmpty else { return }
-        plan.namedSpeakers = named
+        let words = plan.clauses.flatMap { $0.flatMap(\.tokens) }
+        let named = RequestPhrasing.namedSpeakers(in: words, among: speakers)
+        guard !named.speakers.isEmpty else { return }
+        plan.namedSpeakers = named.speakers
         // The name is who spoke, not what was said.
-        let nameWords = named.flatMap { QueryLanguage.tokens($0.name) }
-        let topic = plan.topicWords.filter { word in !nameWords.contains { RequestPhrasing.sameWord($0, word) } }
+        let topic = RequestPhrasing.topicWords(of: words, skipping: named.positions)
         if !topic.isEmpty { plan.topicWords = topic }
     }
 

@@ -25,7 +25,7 @@ struct SearchPlan {
         topicWords = []
         isRequest = RequestPhrasing.isRequest(query, parsed: parsed)
         if isRequest {
-            topicWords = RequestPhrasing.topicWords(of: parsed)
+            topicWords = RequestPhrasing.topicWords(of: parsed.terms.flatMap(\.tokens))
             // A question that names no topic ("What did they say?") is searched for its words.
             if topicWords.isEmpty { isRequest = false }
         }

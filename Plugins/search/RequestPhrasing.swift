@@ -48,22 +48,49 @@ enum RequestPhrasing {
         a == b || (a.count >= 5 && b.count >= 5 && a.prefix(5) == b.prefix(5))
     }
 
-    /// The speakers a request names ("What did Kirsty Williams...", "...the Industrial Designer say"):
-    /// all words of their name, or one distinctive word of it.
-    static func mentionedSpeakers(in words: [String], among speakers: [(id: Int64, name: String)]) -> [(id: Int64, name: String)] {
-        speakers.filter { speaker in
-            let nameWords = QueryLanguage.tokens(speaker.name)
-            let named = { (nameWord: String) in words.contains { sameWord($0, nameWord) } }
-            return !nameWords.isEmpty && (nameWords.allSatisfy(named)
-                || nameWords.contains { $0.count >= 4 && !stopWords.contains($0) && named($0) })
+    /// The speakers a request names ("What did Kirsty Williams...", "...the Industrial Designer say",
+    /// "the professor" for "Professor E"), with the positions in `words` their names take.
+    /// A name counts whole, or as two or more of its words in a row, or, for a name with one
+    /// real word ("Marketing", "Professor E"), as that word; one word of a longer name does not
+    /// ("design" does not name the Industrial Designer).
+    static func namedSpeakers(in words: [String], among speakers: [(id: Int64, name: String)])
+        -> (speakers: [(id: Int64, name: String)], positions: Set<Int>) {
+        var named: [(id: Int64, name: String)] = []
+        var positions = Set<Int>()
+        for speaker in speakers {
+            let name = QueryLanguage.tokens(speaker.name)
+            var runs: [Range<Int>] = []
+            for length in stride(from: min(name.count, words.count), through: 2, by: -1) where runs.isEmpty {
+                for start in 0...(name.count - length) {
+                    let part = name[start..<(start + length)]
+                    for position in 0...(words.count - length)
+                    where zip(words[position..<(position + length)], part).allSatisfy(sameWord) {
+                        runs.append(position..<(position + length))
+                    }
+                }
+            }
+            let realWords = name.filter { $0.count >= 3 }
+            if runs.isEmpty, name.count == 1 || realWords.count == 1 {
+                let word = name.count == 1 ? name[0] : realWords[0]
+                if word.count >= 4, !stopWords.contains(word) {
+                    runs = words.indices.filter { sameWord(words[$0], word) }.map { $0..<($0 + 1) }
+                }
+            }
+            guard !runs.isEmpty else { continue }
+            named.append(speaker)
+            for run in runs { positions.formUnion(run) }
         }
+        return (named, positions)
     }
 
-    /// The topic words of a request, in order, without repeats.
-    static func topicWords(of parsed: ParsedQuery) -> [String] {
+    /// The topic words of a request, in order, without repeats, leaving out the words at `skipping`.
+    static func topicWords(of words: [String], skipping: Set<Int> = []) -> [String] {
         var seen = Set<String>()
-        return parsed.terms.flatMap(\.tokens).filter {
-            !stopWords.contains($0) && !requestWords.contains($0) && seen.insert($0).inserted
+        return words.indices.compactMap { index in
+            let word = words[index]
+            guard !skipping.contains(index), !stopWords.contains(word), !requestWords.contains(word),
+                  seen.insert(word).inserted else { return nil }
+            return word
         }
     }
 }
