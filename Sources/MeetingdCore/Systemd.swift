@@ -65,6 +65,14 @@ public enum SocketActivation {
         return sockets
     }
 
+    static func addressText(_ family: Int32, _ address: UnsafeRawPointer) -> String {
+        var text = [UInt8](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        text.withUnsafeMutableBufferPointer { buffer in
+            _ = buffer.withMemoryRebound(to: CChar.self) { inet_ntop(family, address, $0.baseAddress, socklen_t($0.count)) }
+        }
+        return String(decoding: text.prefix { $0 != 0 }, as: UTF8.self)
+    }
+
     static func endpoint(of fd: Int32) -> String? {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -76,19 +84,15 @@ public enum SocketActivation {
         case AF_INET:
             return withUnsafePointer(to: &storage) {
                 $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address in
-                    var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
                     var raw = address.pointee.sin_addr
-                    inet_ntop(AF_INET, &raw, &text, socklen_t(text.count))
-                    return "tcp://\(String(cString: text)):\(UInt16(bigEndian: address.pointee.sin_port))"
+                    return "tcp://\(addressText(AF_INET, &raw)):\(UInt16(bigEndian: address.pointee.sin_port))"
                 }
             }
         case AF_INET6:
             return withUnsafePointer(to: &storage) {
                 $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { address in
-                    var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
                     var raw = address.pointee.sin6_addr
-                    inet_ntop(AF_INET6, &raw, &text, socklen_t(text.count))
-                    return "tcp://[\(String(cString: text))]:\(UInt16(bigEndian: address.pointee.sin6_port))"
+                    return "tcp://[\(addressText(AF_INET6, &raw))]:\(UInt16(bigEndian: address.pointee.sin6_port))"
                 }
             }
         case AF_UNIX:
