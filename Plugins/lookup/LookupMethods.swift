@@ -13,21 +13,26 @@ enum LookupLimits {
 }
 
 /// The `sort` keys of `lookup.meetings` and their SQL; a leading "-" sorts descending.
-/// Undated meetings come last in either date order.
+/// Ties go in ingest order (`pk`), which the date index already holds.
 enum MeetingSort {
     static let orders: [(key: String, sql: String)] = [
-        ("date", "m.date IS NULL, m.date, m.id"),
-        ("-date", "m.date IS NULL, m.date DESC, m.id"),
+        ("date", "m.date, m.pk"),
+        ("-date", "m.date DESC, m.pk DESC"),
         ("id", "m.id"),
-        ("title", "m.title COLLATE NOCASE, m.id"),
-        ("words", "m.words, m.id"),
-        ("-words", "m.words DESC, m.id"),
-        ("turns", "m.turns, m.id"),
-        ("-turns", "m.turns DESC, m.id"),
+        ("title", "m.title COLLATE NOCASE, m.pk"),
+        ("words", "m.words, m.pk"),
+        ("-words", "m.words DESC, m.pk"),
+        ("turns", "m.turns, m.pk"),
+        ("-turns", "m.turns DESC, m.pk"),
     ]
     static let defaultKey = "date"
 
-    static func sql(for key: String) -> String? { orders.first { $0.key == key }?.sql }
+    /// Undated meetings sort last in either date order; under a date bound there are
+    /// none, and the bare order lets SQLite walk the date index instead of sorting.
+    static func sql(for key: String, datesBounded: Bool) -> String? {
+        guard let order = orders.first(where: { $0.key == key })?.sql else { return nil }
+        return key.hasSuffix("date") && !datesBounded ? "m.date IS NULL, " + order : order
+    }
 }
 
 extension LookupModule {

@@ -10,6 +10,7 @@ final class LookupModule: MeetingdModule {
     static let methods = lookupMethods
 
     private let corpus: Corpus
+    private var preparedConnections: Set<ObjectIdentifier> = []
 
     init(context: ModuleContext) throws {
         corpus = try Corpus.openReadOnly(path: context.corpusPath)
@@ -44,9 +45,11 @@ final class LookupModule: MeetingdModule {
     private func read(_ body: (Database) throws -> JSONValue) throws(MethodError) -> JSONValue {
         do {
             return try corpus.reader.read { db in
+                if preparedConnections.insert(ObjectIdentifier(db)).inserted { try Self.prepare(db) }
                 do { return try body(db) } catch let error as DatabaseError
                     where error.message?.contains("no such function: \(WordMatch.sqlName)") == true {
-                    db.add(function: WordMatch.function)
+                    // A connection GRDB reopened at a recycled address: prepare it after all.
+                    try Self.prepare(db)
                     return try body(db)
                 }
             }
@@ -58,6 +61,15 @@ final class LookupModule: MeetingdModule {
             throw MethodError(code: ErrorCode.internalError, message: "lookup failed: \(error)")
         }
     }
+
+    /// Sets up a reader connection on first use: the word-matching SQL function, and a page
+    /// cache that holds the meeting, people and participant tables (SQLite's default 2 MB
+    /// holds a third of them at 10,000 meetings, and every miss is a read from the file).
+    private static func prepare(_ db: Database) throws {
+        db.add(function: WordMatch.function)
+        try db.execute(sql: "PRAGMA cache_size = -\(pageCacheKiB)")
+    }
+    private static let pageCacheKiB = 32 * 1024
 
     private static let unreadable: [ResultCode] = [.SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_IOERR, .SQLITE_CORRUPT,
                                                        .SQLITE_NOTADB, .SQLITE_CANTOPEN, .SQLITE_NOMEM]

@@ -22,7 +22,7 @@ struct MeetingFilter {
         participant = params.string("participant")
         speaker = params.string("speaker")
         let sort = params.string("sort") ?? MeetingSort.defaultKey
-        guard let order = MeetingSort.sql(for: sort) else {
+        guard let order = MeetingSort.sql(for: sort, datesBounded: from != nil || until != nil) else {
             throw MethodError.invalidParams(field: "sort", reason: "unknown sort key \"\(sort)\"")
         }
         self.order = order
@@ -51,18 +51,19 @@ struct TurnQuery {
 
 extension LookupModule {
     func meeting(_ db: Database, id: String) throws -> JSONValue {
+        // Columns by position: GRDB's lookup by name lowercases the name on every access.
         guard let row = try Row.fetchOne(db.cachedStatement(sql: """
             SELECT pk, id, title, date, place, format, source, lead, first_turn, turns, words, duration
             FROM meeting WHERE id = :id
             """), arguments: ["id": id]) else { throw MethodError.notFound("meeting", id: id) }
-        let pk: Int64 = row["pk"]
-        let lead: String = row["lead"]
+        let pk: Int64 = row[0]
+        let lead: String = row[7]
         let participants = try Row.fetchAll(db.cachedStatement(sql: """
             SELECT person.name, role, country, organisation FROM participant
             JOIN person ON person.id = participant.person_id WHERE meeting_pk = :pk ORDER BY ordinal
             """), arguments: ["pk": pk]).map { row -> JSONValue in
-                ["name": .string(row["name"]), "role": JSONValue(row["role"] as String?),
-                 "country": JSONValue(row["country"] as String?), "organisation": JSONValue(row["organisation"] as String?)]
+                ["name": .string(row[0]), "role": JSONValue(row[1] as String?),
+                 "country": JSONValue(row[2] as String?), "organisation": JSONValue(row[3] as String?)]
             }
         let documents = try String.fetchAll(db.cachedStatement(sql: """
             SELECT title FROM document WHERE meeting_pk = :pk ORDER BY ordinal
@@ -71,24 +72,24 @@ extension LookupModule {
             SELECT person.name, speaker.turns, speaker.words FROM speaker
             JOIN person ON person.id = speaker.person_id WHERE meeting_pk = :pk ORDER BY speaker.words DESC, person.name
             """), arguments: ["pk": pk])
-        let turnCount: Int = row["turns"]
-        let namedTurns = speakerRows.reduce(0) { $0 + ($1["turns"] as Int) }
+        let turnCount: Int = row[9]
+        let namedTurns = speakerRows.reduce(0) { $0 + ($1[1] as Int) }
         let speakers = speakerRows.map { row -> JSONValue in
-            ["name": .string(row["name"]), "turns": JSONValue(row["turns"] as Int), "words": JSONValue(row["words"] as Int)]
+            ["name": .string(row[0]), "turns": JSONValue(row[1] as Int), "words": JSONValue(row[2] as Int)]
         }
         return [
-            "id": .string(row["id"]), "title": .string(row["title"]), "date": JSONValue(row["date"] as String?),
-            "place": JSONValue(row["place"] as String?), "format": JSONValue(row["format"] as String?),
-            "source": JSONValue(row["source"] as String?),
+            "id": .string(row[1]), "title": .string(row[2]), "date": JSONValue(row[3] as String?),
+            "place": JSONValue(row[4] as String?), "format": JSONValue(row[5] as String?),
+            "source": JSONValue(row[6] as String?),
             "lead": .array(lead.isEmpty ? [] : lead.split(separator: "\n", omittingEmptySubsequences: false).map { .string(String($0)) }),
             "participants": .array(participants),
             "documents": .array(documents.map(JSONValue.string)),
-            "sections": .array(try sections(db, meetingPK: pk, firstTurn: row["first_turn"], turnCount: turnCount)),
+            "sections": .array(try sections(db, meetingPK: pk, firstTurn: row[8], turnCount: turnCount)),
             "speakers": .array(speakers),
             "unnamed_turns": JSONValue(turnCount - namedTurns),
             "turn_count": JSONValue(turnCount),
-            "words": JSONValue(row["words"] as Int),
-            "duration": (row["duration"] as Double?).map(JSONValue.double) ?? .null,
+            "words": JSONValue(row[10] as Int),
+            "duration": (row[11] as Double?).map(JSONValue.double) ?? .null,
         ]
     }
 
@@ -126,7 +127,7 @@ extension LookupModule {
             let person = try resolvedPerson(db, name, field: "participant")
             conditions.append("""
                 m.pk IN (SELECT meeting_pk FROM participant WHERE person_id = :participant
-                         UNION SELECT meeting_pk FROM speaker WHERE person_id = :participant)
+                         UNION ALL SELECT meeting_pk FROM speaker WHERE person_id = :participant)
                 """)
             arguments["participant"] = person.id
             resolved["participant"] = .string(person.name)
@@ -139,22 +140,36 @@ extension LookupModule {
         }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let filterArguments = StatementArguments(arguments)
-        let total = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM meeting m \(whereClause)"),
-                                     arguments: filterArguments) ?? 0
-        guard filter.page.limit > 0, filter.page.offset < total else {
-            return filter.page.answer(total: total, "meetings", [], extra: resolved)
+        // A person's meetings are few: one pass with a window count beats a count and then a
+        // page (two walks of the same list). Over broad filters the window would materialise
+        // every row, so those count first and fetch only the page.
+        // Columns by position, as in `meeting`.
+        let rows: [Row]
+        let total: Int
+        let columns = "m.id, m.title, m.date, m.place, m.format, m.turns, m.words, m.duration"
+        if filter.participant != nil || filter.speaker != nil {
+            rows = try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT \(columns), count(*) OVER () FROM meeting m \(whereClause)
+                ORDER BY \(filter.order) LIMIT :limit OFFSET :offset
+                """), arguments: filterArguments + filter.page.arguments)
+            total = try rows.first.map { $0[8] as Int } ?? count(db, whereClause, filterArguments)
+        } else {
+            total = try count(db, whereClause, filterArguments)
+            rows = filter.page.limit == 0 || filter.page.offset >= total ? [] : try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT \(columns) FROM meeting m \(whereClause) ORDER BY \(filter.order) LIMIT :limit OFFSET :offset
+                """), arguments: filterArguments + filter.page.arguments)
         }
-        let rows = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT m.id, m.title, m.date, m.place, m.format, m.turns, m.words, m.duration FROM meeting m
-            \(whereClause) ORDER BY \(filter.order) LIMIT :limit OFFSET :offset
-            """), arguments: filterArguments + filter.page.arguments)
         let meetings = rows.map { row -> JSONValue in
-            ["id": .string(row["id"]), "title": .string(row["title"]), "date": JSONValue(row["date"] as String?),
-             "place": JSONValue(row["place"] as String?), "format": JSONValue(row["format"] as String?),
-             "turn_count": JSONValue(row["turns"] as Int), "words": JSONValue(row["words"] as Int),
-             "duration": (row["duration"] as Double?).map(JSONValue.double) ?? .null]
+            ["id": .string(row[0]), "title": .string(row[1]), "date": JSONValue(row[2] as String?),
+             "place": JSONValue(row[3] as String?), "format": JSONValue(row[4] as String?),
+             "turn_count": JSONValue(row[5] as Int), "words": JSONValue(row[6] as Int),
+             "duration": (row[7] as Double?).map(JSONValue.double) ?? .null]
         }
         return filter.page.answer(total: total, "meetings", meetings, extra: resolved)
+    }
+
+    private func count(_ db: Database, _ whereClause: String, _ arguments: StatementArguments) throws -> Int {
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM meeting m \(whereClause)"), arguments: arguments) ?? 0
     }
 
     func turns(_ db: Database, _ query: TurnQuery) throws -> JSONValue {
@@ -220,3 +235,4 @@ extension LookupModule {
         throw Self.ambiguity(name, field: "speaker", here.isEmpty ? candidates : here)
     }
 }
+
