@@ -190,6 +190,29 @@ final class IngestTests: XCTestCase {
         try assertCorpusConsistent(corpusURL.path)
     }
 
+    /// The writer strips marks in Swift, the content view in SQL; FTS5's integrity-check
+    /// fails if they ever differ, and a later delete would corrupt the index.
+    func testMarksNextToUnusualTextIndexAsTheContentViewSays() throws {
+        let folder = try makeScratchFolder(self)
+        let file = folder.appendingPathComponent("marks.txt")
+        let text = "Ann: a {gap}\u{301} b {disfmarker}{disfmarker} c {{vocalsound}} d {pause e {comment}é\u{301}\n"
+            + "Bob: {nonvocalsound}\n"
+        try Data(text.utf8).write(to: file)
+        let corpusURL = folder.appendingPathComponent("corpus.sqlite")
+        XCTAssertEqual(try ingester(corpusURL).ingest(paths: [file.path], prune: false).added.count, 1)
+        try assertCorpusConsistent(corpusURL.path)
+        let corpus = try Corpus.openReadOnly(path: corpusURL.path)
+        XCTAssertEqual(try count(corpus, "SELECT count(*) FROM turn_fts WHERE turn_fts MATCH 'disfmarker OR gap OR comment'"), 0)
+        XCTAssertEqual(try count(corpus, "SELECT count(*) FROM turn_fts WHERE turn_fts MATCH 'pause'"), 1)
+        XCTAssertEqual(try corpus.meeting(id: "marks")?.turns.first?.text, "a {gap}\u{301} b {disfmarker}{disfmarker} c {{vocalsound}} d {pause e {comment}é\u{301}")
+
+        // Replacing the file deletes the old index rows by the view's values.
+        try Data("Ann: fresh words\n".utf8).write(to: file)
+        XCTAssertEqual(try ingester(corpusURL).ingest(paths: [file.path], prune: false).updated.count, 1)
+        try assertCorpusConsistent(corpusURL.path)
+        XCTAssertEqual(try count(corpus, "SELECT count(*) FROM turn_fts WHERE turn_fts MATCH 'pause'"), 0)
+    }
+
     func testPeopleAreSharedAcrossMeetings() throws {
         let folder = try folder(with: ["talks_with_press.txt", "security_council.txt"])
         try FileManager.default.copyItem(at: TestPaths.seed, to: folder.appendingPathComponent("seed.txt"))

@@ -9,12 +9,29 @@ public enum TranscriptText {
     /// the list needs a migration that rebuilds the index.
     public static let marks = ["{disfmarker}", "{vocalsound}", "{pause}", "{comment}", "{gap}", "{nonvocalsound}"]
 
-    /// `text` with the transcription marks removed (whitespace left as it was).
+    /// `text` with the transcription marks removed (whitespace left as it was). Byte for
+    /// byte what SQLite's nested `replace()` in the FTS content view gives, which the
+    /// index depends on: mark by mark, over UTF-8 bytes, with no Unicode equivalence.
     public static func strippingMarks(_ text: String) -> String {
         guard text.utf8.contains(UInt8(ascii: "{")) else { return text }
-        var result = text
-        for mark in marks { result = result.replacingOccurrences(of: mark, with: "") }
-        return result
+        var bytes = Array(text.utf8)
+        for mark in marks {
+            let pattern = Array(mark.utf8)
+            var kept: [UInt8] = []
+            kept.reserveCapacity(bytes.count)
+            var position = 0
+            while position < bytes.count {
+                if bytes[position] == pattern[0], position + pattern.count <= bytes.count,
+                   bytes[position..<(position + pattern.count)].elementsEqual(pattern) {
+                    position += pattern.count
+                } else {
+                    kept.append(bytes[position])
+                    position += 1
+                }
+            }
+            bytes = kept
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Words as the reader sees them: runs of letters and digits, marks excluded.
