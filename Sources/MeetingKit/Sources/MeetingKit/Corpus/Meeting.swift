@@ -1,9 +1,22 @@
 import Foundation
 
 /// One meeting as meetingd knows it. Its `Codable` form is the project's
-/// documented, lossless JSON: `meetingd export` writes it and ingest reads it back.
-/// Optional fields are left out of the JSON when unknown; arrays may be omitted
-/// on input and then read as empty.
+/// documented, lossless JSON: `meetingd export` writes it (one meeting a line, keys
+/// sorted) and `meetingd ingest` reads it back, one meeting per `.json` file, an array
+/// of them, or one per line of a `.jsonl` file. Optional fields are left out when
+/// unknown; `id` may be omitted on input (the file's stem, or `stem-N` for line N of a
+/// JSONL file, is used) and arrays may be omitted (read as empty). For example:
+///
+///     {"id": "board-2024-01", "title": "Board meeting", "date": "2024-01-15T10:00:00+01:00",
+///      "place": "Vienna", "format": "in person", "source": "https://example.org/board",
+///      "lead": ["The board reviewed the plan."],
+///      "participants": [{"name": "Eva Gruber", "role": "Chair", "organisation": "Board"}],
+///      "documents": ["Annual plan 2024"], "sections": [{"title": "Annual plan"}],
+///      "turns": [{"index": 0, "section": 0, "speaker": "Eva Gruber", "role": "Chair",
+///                 "paragraphs": ["Welcome.", "Let us begin."], "start": 0, "end": 12.5}]}
+///
+/// `format` is "in person", "videoconference" or "telephone"; times are seconds;
+/// `turns[i].index` must be `i`; a turn without `speaker` is an unnamed voice.
 public struct Meeting: Codable, Sendable, Equatable {
     /// Stable across re-ingests: the file's stem, `stem-N` for line N (from 0) of a
     /// JSONL file, or the id the document carries.
