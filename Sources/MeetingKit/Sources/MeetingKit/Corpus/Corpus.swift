@@ -100,7 +100,8 @@ extension Meeting {
             """, arguments: [pk]).map {
                 let text: String = $0["text"]
                 return Turn(index: $0["idx"], section: $0["section"], speaker: $0["speaker"], role: $0["role"],
-                            paragraphs: text.components(separatedBy: "\n"), start: $0["start_time"], end: $0["end_time"])
+                            paragraphs: text.isEmpty ? [] : text.components(separatedBy: "\n"),
+                            start: $0["start_time"], end: $0["end_time"])
             }
         return meeting
     }
