@@ -20,7 +20,7 @@ struct Export: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let store = try Corpus.openReadOnly(path: try resolveCorpusPath(config: config, corpus: corpus))
+        let store = try Corpus.openReadOnly(path: try loadConfig(config: config, corpus: corpus).corpusPath)
         let ids = meeting.isEmpty ? try store.meetingIDs() : meeting
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -22,13 +22,17 @@ struct Ingest: ParsableCommand {
     @Flag(name: .long, help: "Remove the meetings of ingested files that no longer exist.")
     var prune = false
 
-    @Argument(help: "Transcript files or folders.")
-    var paths: [String]
+    @Argument(help: "Transcript files or folders (default: the config's `ingest` folders).")
+    var paths: [String] = []
 
     func run() throws {
-        let corpusPath = try resolveCorpusPath(config: config, corpus: corpus)
+        let settings = try loadConfig(config: config, corpus: corpus)
+        let paths = paths.isEmpty ? settings.ingestPaths : paths
+        guard !paths.isEmpty else {
+            throw ValidationError("name transcript files or folders, or list folders under `ingest` in the config")
+        }
         let bar = isatty(STDERR_FILENO) == 1 ? ProgressBar() : nil
-        let ingester = try Ingester(corpusPath: corpusPath) { line in
+        let ingester = try Ingester(corpusPath: settings.corpusPath) { line in
             bar?.clear()
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
@@ -40,10 +44,10 @@ struct Ingest: ParsableCommand {
     }
 }
 
-/// The corpus named by `--corpus`, or else by the config; a bad config exits 2.
-func resolveCorpusPath(config: String?, corpus: String?) throws -> String {
+/// The config, with `--corpus` over its corpus path; a bad config exits 2.
+func loadConfig(config: String?, corpus: String?) throws -> MeetingdConfig {
     do {
-        return try ConfigLoader.load(file: config, overrides: ConfigOverrides(corpus: corpus)).corpusPath
+        return try ConfigLoader.load(file: config, overrides: ConfigOverrides(corpus: corpus))
     } catch {
         FileHandle.standardError.write(Data("meetingd: \(error)\n".utf8))
         throw ExitCode(2)
