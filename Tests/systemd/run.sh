@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+# meetingd under a real systemd. Boots systemd as PID 1 in fresh PID, mount,
+# network, UTS and cgroup namespaces (lib.sh, ns-init: /etc, /usr and /var are
+# overlays that vanish at power-off, so the host is left as it was), installs
+# the release build into it with scripts/install, and checks with systemctl:
+# start waits for READY, STATUS=, the inbox, reload under load, a refused
+# reload, restart after SIGKILL, the watchdog, a clean stop, the hardening
+# figure, and uninstall. Prints PASS/FAIL per check and "N passed, M failed";
+# exits non-zero if any failed. Always powers that systemd off.
+#
+#   Tests/systemd/run.sh [--no-build]     (root; builds into MEETINGD_BUILD_DIR, default .build-systemd)
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+REPO=$PWD
+. Tests/systemd/lib.sh
+
+BUILD_DIR=${MEETINGD_BUILD_DIR:-$REPO/.build-systemd}
+SECURITY_GOAL=1.5
+build=1
+[ "${1:-}" = "--no-build" ] && build=0
+
+passed=0 failed=0
+pass() { passed=$((passed + 1)); echo "PASS $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL $*"; }
+check() {  # check NAME CMD...: PASS when CMD succeeds
+    local name=$1; shift
+    if "$@"; then pass "$name"; else fail "$name"; fi
+}
+info() { echo "     $*"; }
+finish() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if [ -n "$SD_PID" ] && [ "$failed" -gt 0 ]; then
+        echo "---- journal of the failed run (last 60 lines) ----"
+        ns 20 journalctl --no-pager -n 60 -o short-monotonic 2>/dev/null | sed 's/^/     /'
+    fi
+    ns_poweroff
+    echo "$passed passed, $failed failed"
+    if [ "$failed" -gt 0 ] || [ "$passed" -eq 0 ]; then exit 1; fi
+    exit "$rc"
+}
+trap finish EXIT
+trap 'fail "interrupted"; exit 1' INT TERM
+
+# ns SECS CMD...: CMD inside the namespaced systemd's world, killed after SECS.
+ns() {
+    local secs=$1; shift
+    timeout -k 5 $((secs + 10)) nsenter -t "$SD_PID" -m -p -n -u -C -- timeout -k 5 "$secs" "$@"
+}
+nsh() { local secs=$1; shift; ns "$secs" sh -c "$*"; }
+sc() { ns 120 systemctl --no-pager "$@"; }
+prop() { ns 20 systemctl show -P "$2" "$1"; }
+ctl() { ns 30 /usr/local/bin/meetingctl "$@"; }
+ping_ok() { ctl ping --timeout 2000 --retries 1 >/dev/null 2>&1; }
+ping_tcp() { ctl ping --endpoint tcp://127.0.0.1:5555 --timeout 2000 --retries 1 >/dev/null 2>&1; }
+wait_for() {  # wait_for SECS CMD...: poll CMD every 0.2 s until it succeeds, for SECS at most
+    local end=$((SECONDS + $1)); shift
+    while [ "$SECONDS" -lt "$end" ]; do "$@" && return 0; sleep 0.2; done
+    return 1
+}
+until_pid_changes() {  # until_pid_changes OLDPID SECS: a new main pid, active again
+    local end=$((SECONDS + $2)) pid
+    while [ "$SECONDS" -lt "$end" ]; do
+        pid=$(mainpid)
+        if [ "$pid" != "$1" ] && [ "$pid" != 0 ] && [ "$(prop meetingd.service ActiveState)" = active ]; then
+            echo "$pid"; return 0
+        fi
+        sleep 0.2
+    done
+    mainpid; return 1
+}
+mainpid() { prop meetingd.service MainPID; }
+
+if [ "$(id -u)" -ne 0 ]; then echo "run.sh: needs root (it boots systemd in namespaces)"; exit 1; fi
+
+# ---- build (release) and the C test module ----
+if [ "$build" = 1 ]; then
+    scripts/setup
+    if ! timeout 3600 swift build -c release --scratch-path "$BUILD_DIR"; then
+        fail "release build"; exit 1
+    fi
+fi
+ART=$BUILD_DIR/systemd-test
+mkdir -p "$ART"
+if ! make -s -C Plugins/hello-c OUT="$ART/hello.so" >/dev/null; then fail "build the hello-c test module"; exit 1; fi
+
+# ---- boot ----
+if ns_boot; then pass "systemd boots as PID 1 in fresh namespaces"; else fail "systemd boots as PID 1 in fresh namespaces"; exit 1; fi
+
+# ---- install ----
+if ns 600 "$REPO/scripts/install" --no-build --build-dir "$BUILD_DIR" > "$ART/install.log" 2>&1; then
+    pass "scripts/install"
+else
+    fail "scripts/install"; sed 's/^/     /' "$ART/install.log" | tail -20; exit 1
+fi
+ldd_clean() {
+    local out
+    out=$(nsh 60 'for f in /usr/local/lib/meetingd/meetingd /usr/local/lib/meetingd/meetingctl /usr/local/lib/meetingd/libMeetingKit.so /usr/local/lib/meetingd/modules/*.so; do ldd "$f" | sed "s|^|$f: |"; done')
+    [ -n "$out" ] && ! grep -q "not found" <<<"$out" || { grep "not found" <<<"$out" | sed 's/^/     /'; return 1; }
+}
+check "ldd resolves every library of the binaries and modules" ldd_clean
+verify_clean() {
+    local out
+    out=$(ns 60 systemd-analyze verify /usr/local/lib/systemd/system/meetingd.service /usr/local/lib/systemd/system/meetingd.socket \
+          /usr/local/lib/systemd/system/meetingd-ingest.service /usr/local/lib/systemd/system/meetingd-ingest.path 2>&1)
+    [ -z "$out" ] || { sed 's/^/     /' <<<"$out"; return 1; }
+}
+check "systemd-analyze verify reports nothing on the units" verify_clean
+check "the meetingd user and group exist" ns 10 getent passwd meetingd
+ns 10 install -m 0644 "$ART/hello.so" /usr/local/lib/meetingd/modules/hello.so
+
+# ---- start ----
+start_ready() {
+    local t0 t1 started active
+    t0=$(date +%s%N)
+    sc start meetingd.socket meetingd.service || return 1
+    t1=$(date +%s%N)
+    info "systemctl start returned after $(( (t1 - t0) / 1000000 )) ms"
+    # No retries, no wait: ready means answering right now, on both endpoints.
+    ping_ok || { info "no pong over ipc right after start"; return 1; }
+    ping_tcp || { info "no pong over tcp right after start"; return 1; }
+    [ "$(prop meetingd.service ActiveState)/$(prop meetingd.service SubState)" = active/running ] || return 1
+    started=$(prop meetingd.service ExecMainStartTimestampMonotonic)
+    active=$(prop meetingd.service ActiveEnterTimestampMonotonic)
+    info "READY=1 came $(( (active - started) / 1000 )) ms after exec"
+    [ "$active" -gt "$started" ]
+}
+check "start returns once the daemon is ready, and it answers at once (ipc and tcp)" start_ready
+socket_adopted() {
+    # The tcp listener belongs to meetingd.socket; the service has no network.
+    [ "$(prop meetingd.socket ActiveState)" = active ] &&
+    [ "$(prop meetingd.service PrivateNetwork)" = yes ] && ping_tcp
+}
+check "the tcp listener comes from meetingd.socket while the service has PrivateNetwork=yes" socket_adopted
+status_line() {
+    local text out
+    text=$(prop meetingd.service StatusText)
+    out=$(sc status meetingd.service 2>&1)
+    info "StatusText: $text"
+    [ -n "$text" ] && grep -q "Status: \"" <<<"$out"
+}
+check "systemctl status shows the daemon's STATUS= line" status_line
+journal_ok() {
+    local out
+    out=$(ns 20 journalctl -u meetingd.service -o verbose --no-pager 2>/dev/null)
+    # Lines arrive with their own priorities, and without a raw "<N>" prefix.
+    grep -q "MESSAGE=" <<<"$out" && ! grep -Eq "MESSAGE=<[0-7]>" <<<"$out" && grep -q "PRIORITY=" <<<"$out"
+}
+check "the daemon logs to the journal with parsed <N> priorities" journal_ok
+
+# ---- the inbox ----
+SAMPLE=$(ls Samples/* | head -1)
+SAMPLE_ID=$(basename "${SAMPLE%.*}")
+lookup_sample() { ctl call lookup.meeting "{\"id\":\"$SAMPLE_ID\"}" --json --timeout 3000 --retries 1 >/dev/null 2>&1; }
+inbox_served() {
+    local pid0 pid1
+    sc start meetingd-ingest.path || return 1
+    pid0=$(mainpid)
+    if lookup_sample; then info "$SAMPLE_ID is already in the corpus before the drop"; return 1; fi
+    # Written under a hidden name, then renamed in: ingest never sees half a file.
+    nsh 20 "cp '$REPO/$SAMPLE' /var/lib/meetingd/inbox/.$SAMPLE_ID.part && chown meetingd:meetingd /var/lib/meetingd/inbox/.$SAMPLE_ID.part && mv /var/lib/meetingd/inbox/.$SAMPLE_ID.part /var/lib/meetingd/inbox/$(basename "$SAMPLE")" || return 1
+    wait_for 60 lookup_sample || { info "not served within 60 s"; sc status meetingd-ingest.service | sed 's/^/     /'; return 1; }
+    pid1=$(mainpid)
+    info "served $SAMPLE_ID; ingest result: $(prop meetingd-ingest.service Result); daemon pid $pid0 -> $pid1"
+    [ "$pid0" = "$pid1" ] && [ "$(prop meetingd.service NRestarts)" = 0 ]
+}
+check "a transcript dropped into the inbox is served without a restart" inbox_served
+
+# ---- reload under load ----
+CONF=/etc/meetingd/meetingd.yaml
+nsh 10 "cp $CONF $CONF.orig"
+with_hello() {  # the config plus the hello module, and a worker count
+    nsh 10 "sed -e 's/^workers: .*/workers: ${1:-0}/' $CONF.orig > $CONF.new && printf '  hello:\n    settings: {greeting: Howdy}\n' >> $CONF.new && mv $CONF.new $CONF"
+}
+reload_under_load() {
+    local out rc pid0 stop=/run/meetingd-load.stop
+    pid0=$(mainpid)
+    with_hello 0 || return 1
+    nsh 5 "rm -f $stop"
+    ns 200 python3 "$REPO/Tests/systemd/load.py" --endpoint ipc:///run/meetingd/meetingd.sock \
+        --endpoint tcp://127.0.0.1:5555 --clients 6 --seconds 120 --stop-file "$stop" --timeout-ms 10000 \
+        --method search.query --params '{"q": "vaccine"}' \
+        --method lookup.meeting --params "{\"id\": \"$SAMPLE_ID\"}" > "$ART/load.json" 2>"$ART/load.err" &
+    local load=$!
+    sleep 2
+    sc reload meetingd.service; rc=$?
+    info "systemctl reload (adds the hello module): exit $rc"
+    sleep 1
+    nsh 10 "sed -i 's/greeting: Howdy/greeting: Hiya/' $CONF"
+    sc reload meetingd.service || rc=1
+    info "second reload (changes a module setting): exit $rc"
+    sleep 2
+    nsh 5 "touch $stop"
+    wait "$load"; local lrc=$?
+    info "load: $(cat "$ART/load.json") $(head -c 300 "$ART/load.err")"
+    out=$(ctl call hello.greet '{"name": "systemd"}' --json 2>&1)
+    info "hello.greet after the reloads: $out"
+    [ "$rc" = 0 ] && [ "$lrc" = 0 ] && grep -q "Hiya" <<<"$out" && [ "$(mainpid)" = "$pid0" ]
+}
+check "reload under load from 6 clients: zero failed or lost requests, new config in effect" reload_under_load
+
+refused_reload() {
+    local pid0 rc out
+    pid0=$(mainpid)
+    nsh 10 "cp $CONF $CONF.good && printf 'workers: [not a number\nbogus_key: 1\n' >> $CONF"
+    sc reload meetingd.service >/dev/null 2>&1; rc=$?
+    info "systemctl reload with a broken config: exit $rc"
+    out=$(ctl call hello.greet '{"name": "x"}' --json 2>&1)
+    info "StatusText: $(prop meetingd.service StatusText)"
+    nsh 10 "mv $CONF.good $CONF"
+    [ "$rc" != 0 ] && [ "$(mainpid)" = "$pid0" ] && [ "$(prop meetingd.service ActiveState)" = active ] &&
+        ping_ok && grep -q Hiya <<<"$out"
+}
+check "reload with a broken config fails, and the daemon keeps serving on the old one" refused_reload
+
+# ---- crash: SIGKILL ----
+restart_after_kill() {
+    local pid0 n0 pid1
+    pid0=$(mainpid); n0=$(prop meetingd.service NRestarts)
+    sc kill -s SIGKILL meetingd.service || return 1
+    pid1=$(until_pid_changes "$pid0" 60)
+    info "pid $pid0 -> $pid1, NRestarts $n0 -> $(prop meetingd.service NRestarts)"
+    [ "$pid1" != "$pid0" ] && [ "$pid1" != 0 ] && wait_for 10 ping_ok
+}
+check "systemctl kill -s SIGKILL is followed by an automatic restart" restart_after_kill
+
+# ---- hang: the watchdog ----
+watchdog_restart() {
+    local pid0 pid1 i rc
+    nsh 10 "mkdir -p /run/systemd/system/meetingd.service.d && printf '[Service]\nWatchdogSec=3s\n' > /run/systemd/system/meetingd.service.d/50-test-watchdog.conf"
+    with_hello 1 || return 1
+    sc daemon-reload && sc restart meetingd.service || return 1
+    pid0=$(mainpid)
+    info "WatchdogUSec=$(prop meetingd.service WatchdogUSec), workers: 1, pid $pid0"
+    # One request that blocks the only worker for 60 s; nobody waits for it.
+    ctl call hello.sleep '{"ms": 60000}' --timeout 20000 --retries 1 >/dev/null 2>&1 &
+    local sleeper=$!
+    pid1=$(until_pid_changes "$pid0" 45)
+    kill "$sleeper" 2>/dev/null; wait "$sleeper" 2>/dev/null
+    info "pid $pid0 -> $pid1 after the hang"
+    ns 20 journalctl -u meetingd.service --no-pager -n 200 | grep -q "Watchdog timeout"; rc=$?
+    [ "$rc" = 0 ] || info "no 'Watchdog timeout' in the journal"
+    nsh 10 "rm -rf /run/systemd/system/meetingd.service.d && cp $CONF.orig $CONF"
+    sc daemon-reload
+    sc restart meetingd.service
+    [ "$rc" = 0 ] && [ "$pid1" != "$pid0" ] && [ "$pid1" != 0 ] && wait_for 10 ping_ok
+}
+check "a hung daemon (one worker blocked in hello.sleep) is restarted by the watchdog" watchdog_restart
+
+# ---- stop ----
+clean_stop() {
+    local t0 t1 ms
+    t0=$(date +%s%N)
+    sc stop meetingd.service || return 1
+    t1=$(date +%s%N); ms=$(( (t1 - t0) / 1000000 ))
+    info "stop took $ms ms; Result=$(prop meetingd.service Result) ExecMainStatus=$(prop meetingd.service ExecMainStatus)"
+    [ "$ms" -lt 20000 ] && [ "$(prop meetingd.service Result)" = success ] &&
+        [ "$(prop meetingd.service ExecMainStatus)" = 0 ] && [ "$(prop meetingd.service ActiveState)" = inactive ]
+}
+check "stop completes within TimeoutStopSec with a clean exit (status 0)" clean_stop
+
+# ---- hardening ----
+security_ok() {
+    local line figure
+    line=$(ns 60 systemd-analyze security meetingd.service --no-pager 2>&1 | grep "Overall exposure level")
+    figure=$(sed -E 's/.*: ([0-9.]+).*/\1/' <<<"$line")
+    info "systemd-analyze security meetingd.service: $figure (goal <= $SECURITY_GOAL)"
+    ns 60 systemd-analyze security --offline=yes --threshold=15 /usr/local/lib/systemd/system/meetingd.service >/dev/null 2>&1 || return 1
+    awk -v f="$figure" -v g="$SECURITY_GOAL" 'BEGIN { exit !(f != "" && f + 0 <= g + 0) }'
+}
+check "systemd-analyze security meetingd.service <= $SECURITY_GOAL" security_ok
+
+# ---- uninstall ----
+uninstall_ok() {
+    ns 120 "$REPO/scripts/uninstall" > "$ART/uninstall.log" 2>&1 || { tail "$ART/uninstall.log"; return 1; }
+    nsh 10 '! ls /usr/local/lib/meetingd/meetingd /usr/local/lib/systemd/system/meetingd.service /usr/local/bin/meetingctl /etc/ld.so.conf.d/meetingd.conf 2>/dev/null | grep -q .' || return 1
+    [ "$(prop meetingd.service LoadState)" = not-found ] || return 1
+    nsh 10 'test -e /var/lib/meetingd/corpus.sqlite' || { info "the corpus did not survive a plain uninstall"; return 1; }
+    ns 120 "$REPO/scripts/uninstall" --purge >> "$ART/uninstall.log" 2>&1 || return 1
+    nsh 10 '! test -e /var/lib/meetingd && ! getent passwd meetingd >/dev/null'
+}
+check "scripts/uninstall removes it all but the corpus; --purge removes that too" uninstall_ok
