@@ -112,6 +112,7 @@ final class SearchModule: MeetingdModule {
     /// with the matches, and a common word would otherwise stall the worker for seconds.
     let rankingBudget: Int
     private var loadedVocabulary: Vocabulary?
+    private var loadedStopStems: Set<String>?
 
     init(context: ModuleContext) throws {
         corpus = try Corpus.openReadOnly(path: context.corpusPath)
@@ -147,6 +148,14 @@ final class SearchModule: MeetingdModule {
         let vocabulary = try Vocabulary(db)
         loadedVocabulary = vocabulary
         return vocabulary
+    }
+
+    /// The stop words as the index stems them ("this" is "thi").
+    func stopStems(_ db: Database) throws -> Set<String> {
+        if let loadedStopStems { return loadedStopStems }
+        let stems = Set(try Stemmer.stems(of: RequestPhrasing.stopWords.joined(separator: " "), db))
+        loadedStopStems = stems
+        return stems
     }
 
     func markers(_ params: JSONValue) -> Markers {

@@ -90,14 +90,15 @@ extension SearchModule {
     private func weightedTerms(_ db: Database, of text: String, count: Int) throws -> [String] {
         let vocabulary = try vocabulary(db)
         let turns = Double(try Int.fetchOne(db, sql: "SELECT coalesce(sum(turns), 0) FROM meeting") ?? 0)
+        let stopStems = try stopStems(db)
         var frequencies: [String: Int] = [:]
         for stem in try Stemmer.stems(of: text, db)
-        where stem.unicodeScalars.count >= 3 && !RequestPhrasing.stopWords.contains(stem) && stem.contains(where: \.isLetter) {
+        where stem.unicodeScalars.count >= 3 && !stopStems.contains(stem) && stem.contains(where: \.isLetter) {
             frequencies[stem, default: 0] += 1
         }
         let weighted = frequencies.compactMap { stem, frequency -> (String, Double)? in
-            // A stem only this turn holds finds nothing else.
-            guard let documents = vocabulary.documentCounts[stem], documents > 1 else { return nil }
+            // A stem only this turn holds finds nothing else; one in every twentieth turn tells nothing apart.
+            guard let documents = vocabulary.documentCounts[stem], documents > 1, Double(documents) < turns / 20 else { return nil }
             return (stem, Double(frequency).squareRoot() * log(turns / Double(documents)))
         }
         return weighted.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }.prefix(count).map(\.0)
