@@ -22,7 +22,7 @@ struct DocumentQuery {
 extension LookupModule {
     func person(_ db: Database, name: String, page: Page) throws -> JSONValue {
         let person: PersonMatch
-        switch try PersonResolver.resolve(name, in: db) {
+        switch try cache.resolve(name, in: db) {
         case .unknown: throw MethodError.notFound("person", id: name)
         case .ambiguous(let candidates):
             return ["ambiguous": true, "query": .string(name), "candidates": .array(try candidates.map { candidate in
@@ -74,7 +74,7 @@ extension LookupModule {
 
     /// One person for a name filter; an unknown name is not found, an ambiguous one -32602.
     func resolvedPerson(_ db: Database, _ name: String, field: String) throws -> PersonMatch {
-        switch try PersonResolver.resolve(name, in: db) {
+        switch try cache.resolve(name, in: db) {
         case .unknown: throw MethodError.notFound("person", id: name)
         case .ambiguous(let candidates): throw Self.ambiguity(name, field: field, candidates)
         case .person(let person): return person

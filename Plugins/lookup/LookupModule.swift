@@ -11,6 +11,7 @@ final class LookupModule: MeetingdModule {
 
     private let corpus: Corpus
     private var preparedConnections: Set<ObjectIdentifier> = []
+    let cache = CorpusCache()
 
     init(context: ModuleContext) throws {
         corpus = try Corpus.openReadOnly(path: context.corpusPath)
@@ -46,6 +47,7 @@ final class LookupModule: MeetingdModule {
         do {
             return try corpus.reader.read { db in
                 if preparedConnections.insert(ObjectIdentifier(db)).inserted { try Self.prepare(db) }
+                try cache.validate(db)
                 do { return try body(db) } catch let error as DatabaseError
                     where error.message?.contains("no such function: \(WordMatch.sqlName)") == true {
                     // A connection GRDB reopened at a recycled address: prepare it after all.

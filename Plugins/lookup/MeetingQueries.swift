@@ -11,6 +11,8 @@ struct MeetingFilter {
     let participant: String?
     let speaker: String?
     let order: String
+    /// For the date sorts, whether descending; nil for the others.
+    let dateDescending: Bool?
     let page: Page
 
     init(_ params: Params) throws(MethodError) {
@@ -26,6 +28,7 @@ struct MeetingFilter {
             throw MethodError.invalidParams(field: "sort", reason: "unknown sort key \"\(sort)\"")
         }
         self.order = order
+        dateDescending = sort == "date" ? false : sort == "-date" ? true : nil
         page = params.page(LookupLimits.meetings)
     }
 }
@@ -116,60 +119,71 @@ extension LookupModule {
     }
 
     func meetings(_ db: Database, _ filter: MeetingFilter) throws -> JSONValue {
-        var conditions: [String] = []
-        var arguments: [String: (any DatabaseValueConvertible)?] = [:]
+        let participant = try filter.participant.map { name in try resolvedPerson(db, name, field: "participant") }
+        let speaker = try filter.speaker.map { name in try resolvedPerson(db, name, field: "speaker") }
         var resolved: JSONObject = [:]
-        if let from = filter.from { conditions.append("m.date >= :from"); arguments["from"] = from }
-        if let until = filter.until { conditions.append("m.date < :until"); arguments["until"] = until }
-        if let place = filter.place { conditions.append("\(WordMatch.sqlName)(m.place, :place)"); arguments["place"] = place }
-        if let title = filter.title { conditions.append("\(WordMatch.sqlName)(m.title, :title)"); arguments["title"] = title }
-        if let name = filter.participant {
-            let person = try resolvedPerson(db, name, field: "participant")
-            conditions.append("""
-                m.pk IN (SELECT meeting_pk FROM participant WHERE person_id = :participant
-                         UNION ALL SELECT meeting_pk FROM speaker WHERE person_id = :participant)
-                """)
-            arguments["participant"] = person.id
-            resolved["participant"] = .string(person.name)
-        }
-        if let name = filter.speaker {
-            let person = try resolvedPerson(db, name, field: "speaker")
-            conditions.append("m.pk IN (SELECT meeting_pk FROM speaker WHERE person_id = :speaker)")
-            arguments["speaker"] = person.id
-            resolved["speaker"] = .string(person.name)
-        }
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        let filterArguments = StatementArguments(arguments)
-        // A person's meetings are few: one pass with a window count beats a count and then a
-        // page (two walks of the same list). Over broad filters the window would materialise
-        // every row, so those count first and fetch only the page.
+        if let participant { resolved["participant"] = .string(participant.name) }
+        if let speaker { resolved["speaker"] = .string(speaker.name) }
+        let page = filter.page
+        let (total, rows) = try personByDate(db, filter, participant: participant, speaker: speaker)
+            ?? filtered(db, filter, participant: participant, speaker: speaker)
         // Columns by position, as in `meeting`.
-        let rows: [Row]
-        let total: Int
-        let columns = "m.id, m.title, m.date, m.place, m.format, m.turns, m.words, m.duration"
-        if filter.participant != nil || filter.speaker != nil {
-            rows = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT \(columns), count(*) OVER () FROM meeting m \(whereClause)
-                ORDER BY \(filter.order) LIMIT :limit OFFSET :offset
-                """), arguments: filterArguments + filter.page.arguments)
-            total = try rows.first.map { $0[8] as Int } ?? count(db, whereClause, filterArguments)
-        } else {
-            total = try count(db, whereClause, filterArguments)
-            rows = filter.page.limit == 0 || filter.page.offset >= total ? [] : try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT \(columns) FROM meeting m \(whereClause) ORDER BY \(filter.order) LIMIT :limit OFFSET :offset
-                """), arguments: filterArguments + filter.page.arguments)
-        }
         let meetings = rows.map { row -> JSONValue in
             ["id": .string(row[0]), "title": .string(row[1]), "date": JSONValue(row[2] as String?),
              "place": JSONValue(row[3] as String?), "format": JSONValue(row[4] as String?),
              "turn_count": JSONValue(row[5] as Int), "words": JSONValue(row[6] as Int),
              "duration": (row[7] as Double?).map(JSONValue.double) ?? .null]
         }
-        return filter.page.answer(total: total, "meetings", meetings, extra: resolved)
+        return page.answer(total: total, "meetings", meetings, extra: resolved)
     }
 
-    private func count(_ db: Database, _ whereClause: String, _ arguments: StatementArguments) throws -> Int {
-        try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM meeting m \(whereClause)"), arguments: arguments) ?? 0
+    private static let listedColumns = "m.id, m.title, m.date, m.place, m.format, m.turns, m.words, m.duration"
+
+    /// The common listing, one person's meetings in date order within dates, from the
+    /// instance's cache: the page's rows are then read by key. Nil for other filters.
+    private func personByDate(_ db: Database, _ filter: MeetingFilter, participant: PersonMatch?,
+                              speaker: PersonMatch?) throws -> (Int, [Row])? {
+        guard filter.place == nil, filter.title == nil, let descending = filter.dateDescending,
+              let (person, spokeOnly) = participant.map({ ($0, false) }) ?? speaker.map({ ($0, true) }),
+              participant == nil || speaker == nil else { return nil }
+        let ordered = try cache.meetings(of: person.id, spokeOnly: spokeOnly, in: db)
+            .ordered(from: filter.from, until: filter.until, descending: descending)
+        let statement = try db.cachedStatement(sql: "SELECT \(Self.listedColumns) FROM meeting m WHERE pk = :pk")
+        let rows = try ordered.dropFirst(filter.page.offset).prefix(filter.page.limit).compactMap { pk in
+            try Row.fetchOne(statement, arguments: ["pk": pk])
+        }
+        return (ordered.count, rows)
+    }
+
+    /// Any filters, in SQL: a count, then the page.
+    private func filtered(_ db: Database, _ filter: MeetingFilter, participant: PersonMatch?,
+                          speaker: PersonMatch?) throws -> (Int, [Row]) {
+        var conditions: [String] = []
+        var arguments: [String: (any DatabaseValueConvertible)?] = [:]
+        if let from = filter.from { conditions.append("m.date >= :from"); arguments["from"] = from }
+        if let until = filter.until { conditions.append("m.date < :until"); arguments["until"] = until }
+        if let place = filter.place { conditions.append("\(WordMatch.sqlName)(m.place, :place)"); arguments["place"] = place }
+        if let title = filter.title { conditions.append("\(WordMatch.sqlName)(m.title, :title)"); arguments["title"] = title }
+        if let participant {
+            conditions.append("""
+                m.pk IN (SELECT meeting_pk FROM participant WHERE person_id = :participant
+                         UNION ALL SELECT meeting_pk FROM speaker WHERE person_id = :participant)
+                """)
+            arguments["participant"] = participant.id
+        }
+        if let speaker {
+            conditions.append("m.pk IN (SELECT meeting_pk FROM speaker WHERE person_id = :speaker)")
+            arguments["speaker"] = speaker.id
+        }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let filterArguments = StatementArguments(arguments)
+        let total = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM meeting m \(whereClause)"),
+                                     arguments: filterArguments) ?? 0
+        guard filter.page.limit > 0, filter.page.offset < total else { return (total, []) }
+        let rows = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT \(Self.listedColumns) FROM meeting m \(whereClause) ORDER BY \(filter.order) LIMIT :limit OFFSET :offset
+            """), arguments: filterArguments + filter.page.arguments)
+        return (total, rows)
     }
 
     func turns(_ db: Database, _ query: TurnQuery) throws -> JSONValue {
@@ -223,7 +237,7 @@ extension LookupModule {
     /// fine when only one of them speaks here.
     private func meetingSpeaker(_ db: Database, _ name: String, meetingPK: Int64) throws -> PersonMatch {
         let candidates: [PersonMatch]
-        switch try PersonResolver.resolve(name, in: db) {
+        switch try cache.resolve(name, in: db) {
         case .unknown: throw MethodError.notFound("person", id: name)
         case .person(let person): return person
         case .ambiguous(let people): candidates = people

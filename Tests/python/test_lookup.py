@@ -521,3 +521,39 @@ def test_meetingctl_lookup_commands(people_daemon):
     assert "[1] Mikhail Mishustin (Prime Minister)" in turns.stdout and "Vladimir Putin" not in turns.stdout
     missing = meetingctl(people_daemon, "meeting", "nope")
     assert missing.returncode == 1 and "-32004" in missing.stderr
+
+
+# the instance cache behind person filters
+
+@pytest.mark.parametrize("sort", ["date", "-date"])
+def test_person_filter_pages_match_the_general_query(corpus_daemon, people_daemon, sort):
+    """A person filter with a date sort is served from the instance's cache; adding a
+    title filter that keeps every meeting sends the same listing through SQL."""
+    for daemon, person, title, dates in [(corpus_daemon, "Project Manager", "val", {}),
+                                         (people_daemon, "Putin", "of", {}),
+                                         (people_daemon, "Putin", "of", {"from": "2021-10-15", "to": "2022"})]:
+        for params in ({"participant": person}, {"speaker": person}):
+            cached = [m["id"] for m in all_meetings(daemon, sort=sort, **params, **dates)]
+            general = [m["id"] for m in all_meetings(daemon, sort=sort, title=title, **params, **dates)]
+            assert cached == general and cached, (params, dates)
+            for offset, limit in [(0, 1), (1, 2), (len(cached) - 1, 5), (len(cached), 5)]:
+                page = daemon.call("lookup.meetings", {**params, **dates, "sort": sort, "offset": offset, "limit": limit})
+                assert page["total"] == len(cached)
+                assert [m["id"] for m in page["meetings"]] == cached[offset:offset + limit]
+
+
+def test_lookups_see_meetings_ingested_while_serving():
+    daemon = CorpusDaemon([FIXTURES / "budget_call.json"])
+    try:
+        for _ in range(4):  # fill every worker's cache
+            assert daemon.call("lookup.meetings", {"participant": "Anna Smith", "sort": "-date"})["total"] == 1
+            assert error_of(daemon, "lookup.person", {"name": "Berdimuhamedov"}).code == -32004
+        from meetingd_client import MEETINGD
+        subprocess.run([str(MEETINGD), "ingest", "--corpus", str(daemon.corpus), str(FIXTURES / "ashgabat_summit.json")],
+                       check=True, capture_output=True, timeout=60)
+        for _ in range(4):  # every worker's instance, whichever answers
+            page = daemon.call("lookup.meetings", {"participant": "Anna Smith", "sort": "-date"})
+            assert [m["id"] for m in page["meetings"]] == ["ashgabat-2021", "budget-call-2019"]
+            assert daemon.call("lookup.person", {"name": "Berdimuhamedov"})["ambiguous"] is True
+    finally:
+        daemon.stop()
