@@ -33,6 +33,16 @@ struct QuerySyntaxError: Error, Equatable {
 }
 
 enum QueryLanguage {
+    /// FTS5 gathers every posting of every term a prefix covers before it ranks one;
+    /// "th*" covers half the corpus and takes seconds.
+    static let shortestPrefix = 3
+
+    static func checkPrefix(_ tokens: [String], position: Int) throws(QuerySyntaxError) {
+        guard let last = tokens.last, last.count < shortestPrefix else { return }
+        throw QuerySyntaxError(position: position, reason: "a prefix needs at least \(shortestPrefix) letters",
+                               hint: "type more letters before the *, or search for the word without it")
+    }
+
     /// Splits text into tokens as unicode61 does: runs of letters and digits, lowercased.
     static func tokens<S: StringProtocol>(_ text: S) -> [String] {
         text.split(whereSeparator: { !($0.isLetter || $0.isNumber) }).map { $0.lowercased() }
@@ -85,6 +95,7 @@ enum QueryLanguage {
                     throw QuerySyntaxError(position: start + 1, reason: "the phrase has no words",
                                            hint: "put words between the quotes, or remove them")
                 }
+                if isPrefix { try checkPrefix(tokens, position: start + 1) }
                 add(QueryTerm(tokens: tokens, isPhrase: true, isPrefix: isPrefix, written: "\"\(content)\"",
                               position: start + 1), negated: negated)
                 continue
@@ -120,6 +131,7 @@ enum QueryLanguage {
             let tokens = tokens(stem)
             // Punctuation alone ("&", "(", "*") has nothing the index could match: it is skipped.
             guard !tokens.isEmpty else { continue }
+            if isPrefix { try checkPrefix(tokens, position: start + 1) }
             add(QueryTerm(tokens: tokens, isPhrase: tokens.count > 1, isPrefix: isPrefix, written: String(word),
                           position: start + 1), negated: negated)
         }

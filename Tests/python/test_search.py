@@ -225,7 +225,7 @@ def test_similar_unknown_turn(corpus_daemon):
 @pytest.mark.parametrize("q, position", [
     ('"unbalanced quote', 1), ('remote "control', 8), ("OR", 1), ("remote OR", 8), ("OR remote", 1),
     ("remote OR OR battery", 11), ("-", 1), ("remote - battery", 8), ("-remote", 1), ('""', 1),
-    ("speaker:", 1), ("*", 1), ("(((", 1),
+    ("speaker:", 1), ("*", 1), ("(((", 1), ("th*", 1), ("remote ba*", 8), ('"remote co"*', 1),
 ])
 def test_bad_syntax_is_invalid_params_with_position(corpus_daemon, q, position):
     with pytest.raises(RPCError) as error:
