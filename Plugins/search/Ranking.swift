@@ -18,7 +18,7 @@ struct SearchPlan {
     var ignored: [String] = []
 
     init(query: String, parsed: ParsedQuery, speakerParam: String?) {
-        clauses = parsed.clauses
+        clauses = Self.withoutRepeats(parsed.clauses)
         excluded = parsed.excluded
         speakers = parsed.speakers
         self.speakerParam = speakerParam
@@ -30,6 +30,17 @@ struct SearchPlan {
             if topicWords.isEmpty { isRequest = false }
         }
         if !isRequest { dropStopWords() }
+    }
+
+    /// "a OR a OR b" searches for a or b, "a a" for a: FTS5 would walk each copy's postings.
+    static func withoutRepeats(_ clauses: [[QueryTerm]]) -> [[QueryTerm]] {
+        func key(_ term: QueryTerm) -> String { term.tokens.joined(separator: " ") + (term.isPrefix ? "*" : "") }
+        var seenClauses = Set<[String]>()
+        return clauses.compactMap { clause in
+            var seen = Set<String>()
+            let alternatives = clause.filter { seen.insert(key($0)).inserted }
+            return seenClauses.insert(alternatives.map(key).sorted()).inserted ? alternatives : nil
+        }
     }
 
     /// "the president" searches for "president": a stop word adds nothing to the ranking

@@ -95,6 +95,12 @@ def test_stop_words_are_left_out_of_keywords(corpus_daemon):
     assert result["total"] == search(corpus_daemon, "titanium")["total"]
 
 
+def test_repeated_words_are_searched_once(corpus_daemon):
+    result = search(corpus_daemon, "titanium titanium OR titanium " + "kinetic OR " * 50 + "kinetic")
+    assert result["interpreted"]["words"] == ["titanium", "kinetic"]
+    assert result["total"] == search(corpus_daemon, "titanium kinetic")["total"]
+
+
 def test_request_is_read_as_its_topic(corpus_daemon):
     result = search(corpus_daemon, "Summarize the discussion about the titanium case.", meeting="val-20")
     assert result["interpreted"]["as"] == "request"
