@@ -17,6 +17,8 @@ public final class CorpusWriter {
     public init(path: String) throws {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
+        // A second ingest (the daemon's at start, a command line one) waits its turn.
+        configuration.busyMode = .timeout(60)
         configuration.prepareDatabase { db in
             // WAL with synchronous=NORMAL: a killed process never loses a commit;
             // only a power loss may drop the last ones, still consistently. A big cache
