@@ -110,6 +110,7 @@ def main():
     parser.add_argument("--meetingd", default=os.environ.get("MEETINGD_BIN", str(ROOT / ".build/debug/meetingd")))
     parser.add_argument("--words", type=int, default=100, help="max_words of each summary (default 100)")
     parser.add_argument("--show", type=int, default=0, help="print this many worst-scored queries")
+    parser.add_argument("--dump", help="write every query's scores and summary to this JSON file")
     args = parser.parse_args()
 
     split = Path(args.split)
@@ -149,6 +150,8 @@ def main():
                                                        for m in ("rouge1", "rouge2", "rougeL", "rougeLsum"))
               + (f"{statistics.mean(located) * 100:>8.1f}%" if located else f"{'':>9}")
               + f"{statistics.mean(times):>9.2f}{times[int(len(times) * 0.9)]:>8.2f}")
+    if args.dump:
+        Path(args.dump).write_text(json.dumps(rows, indent=1))
     for row in sorted(rows, key=lambda r: r["rouge1"])[:args.show]:
         print(f"\n{row['rouge1']:.1f} {row['meeting']} {row['query']}\n{row['summary']}")
 

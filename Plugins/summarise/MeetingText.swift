@@ -20,6 +20,8 @@ struct SpokenSentence {
     let terms: [Int]
     /// Whether it may appear in a summary: enough content words, not a backchannel or courtesy.
     let eligible: Bool
+    /// Whether it ends as a sentence does (. ! ? …), rather than where its speaker was cut off.
+    let terminated: Bool
 }
 
 struct TermWeight {
@@ -36,31 +38,54 @@ struct SpokenTurn {
     let length: Int
 }
 
-/// Stems numbered per request, with their corpus IDF and the surface form seen most.
+/// Stems numbered per meeting, with their corpus IDF; and the words seen, each mapped
+/// once to its stem's number, so that analysing a word is one lookup.
 struct Vocabulary {
     private(set) var ids: [String: Int] = [:]
     private(set) var stems: [String] = []
     private(set) var idf: [Float] = []
-    private var surfaceCounts: [[String: Int]] = []
+    private var wordIndex: [String: Int] = [:]
+    private var wordTerm: [Int?] = []
+    private var wordInformative: [Bool] = []
+    private var wordSpelling: [String] = []
+    private var wordUses: [Int] = []
 
-    mutating func id(stem: String, surface: String, frequencies: CorpusFrequencies) -> Int {
-        let id: Int
-        if let known = ids[stem] {
-            id = known
-        } else {
-            id = stems.count
-            ids[stem] = id
-            stems.append(stem)
-            idf.append(frequencies.idf(stem))
-            surfaceCounts.append([:])
+    /// The word's term (nil for a function word) and whether it carries content beyond courtesy.
+    mutating func classify(_ lowercased: String, analyser: inout TextAnalyser) -> (term: Int?, informative: Bool) {
+        if let known = wordIndex[lowercased] {
+            wordUses[known] += 1
+            return (wordTerm[known], wordInformative[known])
         }
-        surfaceCounts[id][surface, default: 0] += 1
-        return id
+        var term: Int?
+        let informative = !SpokenText.stopwords.contains(lowercased) && !SpokenText.phatic.contains(lowercased)
+        if !SpokenText.stopwords.contains(lowercased) {
+            let stem = analyser.stem(lowercased)
+            if let id = ids[stem] {
+                term = id
+            } else {
+                term = stems.count
+                ids[stem] = stems.count
+                stems.append(stem)
+                idf.append(analyser.frequencies.idf(stem))
+            }
+        }
+        wordIndex[lowercased] = wordTerm.count
+        wordTerm.append(term)
+        wordInformative.append(informative)
+        wordSpelling.append(lowercased)
+        wordUses.append(1)
+        return (term, informative)
     }
 
-    /// The word as people wrote it most often (ties broken alphabetically, for determinism).
-    func surface(_ id: Int) -> String {
-        surfaceCounts[id].max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key ?? stems[id]
+    /// The word as people said it most often (ties broken alphabetically, for determinism).
+    func surface(_ term: Int) -> String {
+        var best: Int?
+        for word in wordTerm.indices where wordTerm[word] == term {
+            if let current = best, wordUses[current] > wordUses[word]
+                || (wordUses[current] == wordUses[word] && wordSpelling[current] < wordSpelling[word]) { continue }
+            best = word
+        }
+        return best.map { wordSpelling[$0] } ?? stems[term]
     }
 }
 
@@ -129,7 +154,8 @@ struct MeetingText {
             sentences.append(SpokenSentence(
                 turn: index, speaker: speaker, start: span.start, end: span.end, text: cleaned,
                 words: TranscriptText.wordCount(cleaned), vector: analysis.vector(idf: vocabulary.idf), terms: analysis.terms,
-                eligible: analysis.informativeWords >= 3 && analysis.words >= 5))
+                eligible: analysis.informativeWords >= 3 && analysis.words >= 5,
+                terminated: cleaned.trimmingSuffix(while: { "\"')]”’»".contains($0) }).last.map { ".!?…".contains($0) } ?? false))
         }
         turns.append(SpokenTurn(index: index, speaker: speaker, sentences: first..<sentences.count,
                                 termCounts: turnCounts, length: length))
@@ -169,10 +195,9 @@ struct TextAnalyser {
         var analysis = Analysis()
         for word in SpokenText.words(Substring(text)) {
             analysis.words += 1
-            let lower = word.lowercased()
-            if SpokenText.stopwords.contains(lower) { continue }
-            if !SpokenText.phatic.contains(lower) { analysis.informativeWords += 1 }
-            analysis.terms.append(vocabulary.id(stem: stem(lower), surface: lower, frequencies: frequencies))
+            let (term, informative) = vocabulary.classify(word.lowercased(), analyser: &self)
+            if informative { analysis.informativeWords += 1 }
+            if let term { analysis.terms.append(term) }
         }
         return analysis
     }
@@ -186,19 +211,29 @@ struct TextAnalyser {
     }
 }
 
+/// Where a meeting's turns lie in the corpus: a re-ingested meeting gets new turn ids,
+/// so an unchanged key means unchanged text.
+struct MeetingKey: Equatable {
+    let id: String
+    let firstTurn: Int64
+    let turns: Int64
+}
+
 extension MeetingText {
-    /// Reads one meeting; nil when the id is unknown.
-    static func load(_ db: Database, id: String, analyser: inout TextAnalyser) throws -> MeetingText? {
+    static func key(_ db: Database, id: String) throws -> (key: MeetingKey, title: String, date: String?)? {
         guard let row = try Row.fetchOne(db, sql: "SELECT title, date, first_turn, turns FROM meeting WHERE id = ?",
                                          arguments: [id]) else { return nil }
-        var meeting = MeetingText(id: id, title: row["title"], date: row["date"])
-        let firstTurn: Int64 = row["first_turn"]
-        let turnCount: Int64 = row["turns"]
-        guard turnCount > 0 else { return meeting }
+        return (MeetingKey(id: id, firstTurn: row["first_turn"], turns: row["turns"]), row["title"], row["date"])
+    }
+
+    /// Reads and analyses the turns of the meeting `key` names.
+    static func load(_ db: Database, key: MeetingKey, title: String, date: String?, analyser: inout TextAnalyser) throws -> MeetingText {
+        var meeting = MeetingText(id: key.id, title: title, date: date)
+        guard key.turns > 0 else { return meeting }
         let turns = try Row.fetchCursor(db, sql: """
             SELECT t.idx, p.name, t.text, t.sentences FROM turn t LEFT JOIN person p ON p.id = t.person_id
             WHERE t.id BETWEEN ? AND ? ORDER BY t.id
-            """, arguments: [firstTurn, firstTurn + turnCount - 1])
+            """, arguments: [key.firstTurn, key.firstTurn + key.turns - 1])
         while let turn = try turns.next() {
             let spans = TranscriptText.decodeSentences(turn[3] as Data)
             meeting.addTurn(index: turn[0], speaker: turn[1], text: turn[2], spans: spans, analyser: &analyser)

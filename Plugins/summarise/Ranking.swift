@@ -4,26 +4,46 @@
 import Foundation
 import MeetingKit
 
+// TUNING ONLY (remove): SUMMARISE_TUNE="name=value,..." overrides weights.
+func tune(_ name: String, _ value: Float) -> Float {
+    for pair in (ProcessInfo.processInfo.environment["SUMMARISE_TUNE"] ?? "").split(separator: ",") {
+        let parts = pair.split(separator: "=")
+        if parts.count == 2, parts[0] == name, let v = Float(parts[1]) { return v }
+    }
+    return value
+}
+
 /// Tunable weights, gathered so that their roles are visible in one place.
 enum RankingWeights {
     /// LexRank damping: the share of a sentence's score that flows from similar sentences.
-    static let damping: Float = 0.85
+    static let damping: Float = tune("damping", 0.85)
     /// For a question the prior is relevance, and it should weigh more than centrality.
-    static let queryDamping: Float = 0.5
+    static let queryDamping: Float = tune("queryDamping", 0.5)
     static let lexRankIterations = 20
+    /// Score share kept by a sentence that does not end a thought (no final . ! ?: an interrupted turn).
+    static let unterminatedShare: Float = tune("unterminatedShare", 0.5)
     /// MMR: weight of a sentence's own score against its similarity to sentences already chosen.
-    static let mmrLambda: Float = 0.7
+    static let mmrLambda: Float = tune("mmrLambda", 0.7)
     /// BM25 parameters.
-    static let k1: Float = 1.2
-    static let b: Float = 0.75
-    /// Turns on each side whose relevance spreads to a turn, with a triangular kernel.
-    static let smoothingRadius = 4
-    /// A sentence is a query candidate when its turn's smoothed relevance reaches this share of the best turn's.
-    static let regionThreshold: Float = 0.3
+    static let k1: Float = tune("k1", 1.2)
+    static let b: Float = tune("b", 0.75)
+    /// Words on each side over which a turn's relevance spreads (about half a typical answer's stretch).
+    static let smoothingHalfWidth: Float = tune("smoothingHalfWidth", 300)
+    /// A located stretch extends from its peak while smoothed relevance stays above this share of the peak.
+    static let regionThreshold: Float = tune("regionThreshold", 0.5)
+    /// Another stretch is located if its peak reaches this share of the best one's.
+    static let secondRegionRatio: Float = tune("secondRegionRatio", 0.8)
+    /// How far locating weighs a word by its rarity in this meeting rather than in the corpus (0...1).
+    static let localIdfShare: Float = tune("localIdfShare", 1)
+    /// Pseudo-relevance feedback: words taken from the best-matching turns, how many turns, and their weight.
+    static let feedbackTerms: Float = tune("feedbackTerms", 10)
+    static let feedbackTurns: Float = tune("feedbackTurns", 5)
+    static let feedbackWeight: Float = tune("feedbackWeight", 0.3)
+    static let maxRegions = Int(tune("maxRegions", 2))
     /// How much a named speaker's turns count for more when locating.
-    static let namedSpeakerBoost: Float = 1.0
+    static let namedSpeakerBoost: Float = tune("namedSpeakerBoost", 1.0)
     /// Share of a query candidate's prior that comes from its own words rather than its turn's neighbourhood.
-    static let sentenceRelevanceShare: Float = 0.4
+    static let sentenceRelevanceShare: Float = tune("sentenceRelevanceShare", 0.4)
 }
 
 /// What a question asks for: topic stems (with IDF weights) and the speakers it names.
@@ -147,13 +167,23 @@ extension MeetingText {
         }
     }
 
-    static func smooth(_ scores: [Float], radius: Int) -> [Float] {
-        scores.indices.map { i in
-            var total: Float = 0
-            for offset in -radius...radius where scores.indices.contains(i + offset) {
-                total += scores[i + offset] * Float(radius + 1 - abs(offset)) / Float(radius + 1)
+    /// Each turn's relevance spread over the turns within `halfWidth` words of it, with a
+    /// triangular kernel: a question's answer is a stretch of talk, measured in words
+    /// because a turn may be one word or five hundred.
+    func smooth(_ scores: [Float], halfWidth: Float) -> [Float] {
+        var middles: [Float] = []
+        var wordsBefore: Float = 0
+        for turn in turns {
+            let words = Float(sentences[turn.sentences].reduce(0) { $0 + $1.words })
+            middles.append(wordsBefore + words / 2)
+            wordsBefore += words
+        }
+        let relevant = scores.indices.filter { scores[$0] > 0 }
+        return middles.map { middle in
+            relevant.reduce(0) { total, other in
+                let distance = abs(middles[other] - middle)
+                return distance < halfWidth ? total + scores[other] * (1 - distance / halfWidth) : total
             }
-            return total
         }
     }
 

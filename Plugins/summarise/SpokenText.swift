@@ -7,31 +7,39 @@ enum SpokenText {
     /// schemas and re-implemented by the tests. On the whitespace-separated tokens of
     /// the cited span of the stored turn text:
     /// 1. a transcription mark (`TranscriptText.marks`) is removed wherever it occurs;
-    /// 2. a filler token (`fillers`, compared lowercased without trailing `,.;:!?`) is dropped,
+    /// 2. letters spelled out the AMI way are written together: every ASCII letter followed by
+    ///    `_` loses the `_` ("L_C_D_s" becomes "LCDs");
+    /// 3. a filler token (`fillers`, compared lowercased without trailing `,.;:!?`) is dropped,
     ///    and so is a lone `,` right after a dropped filler or at the start;
-    /// 3. an alphabetic token equal (ignoring case) to the token kept just before it is dropped (stutters);
-    /// 4. tokens are joined by one space, except that a token made only of `,.;:!?%)` or
+    /// 4. while nothing is kept yet, an opener token (`openers`, compared as fillers are) is dropped;
+    /// 5. a word token (letters and apostrophes) equal, ignoring case, to the token kept just before it
+    ///    is dropped (stutters);
+    /// 6. tokens are joined by one space, except that a token made only of `,.;:!?%)` or
     ///    starting with an apostrophe (`'s`, `'ll`) or equal to `n't` is glued to the previous one;
-    /// 5. the first character is upper-cased.
+    /// 7. the first character is upper-cased.
     static func clean(_ span: Substring) -> String {
         var kept: [Substring] = []
         var afterFiller = false
-        for rawToken in span.split(whereSeparator: \.isWhitespace) {
-            let token = rawToken.contains("{") ? Substring(TranscriptText.strippingMarks(String(rawToken))) : rawToken
+        for rawToken in whitespaceTokens(span) {
+            var token = rawToken.utf8.contains(UInt8(ascii: "{")) ? Substring(TranscriptText.strippingMarks(String(rawToken))) : rawToken
+            if token.utf8.contains(UInt8(ascii: "_")) { token = Substring(joiningSpelledLetters(token)) }
             if token.isEmpty { continue }
-            let bare = token.lowercased().trimmingSuffix(while: { ",.;:!?".contains($0) })
+            // Fillers and openers are short: longer tokens skip the lowercasing.
+            let bare = token.utf8.count <= 10 ? token.lowercased().trimmingSuffix(while: { ",.;:!?".contains($0) }) : ""
             if fillers.contains(bare) {
                 afterFiller = true
                 continue
             }
             if token == ",", afterFiller || kept.isEmpty { continue }
             afterFiller = false
-            if let previous = kept.last, token.allSatisfy(\.isLetter), previous.lowercased() == token.lowercased() { continue }
+            if kept.isEmpty, openers.contains(bare) { continue }
+            if let previous = kept.last, previous.utf8.count == token.utf8.count, isWordToken(token),
+               previous.lowercased() == token.lowercased() { continue }
             kept.append(token)
         }
         var text = ""
         for token in kept {
-            let glued = token.allSatisfy { ",.;:!?%)".contains($0) } || token.hasPrefix("'") || token.hasPrefix("’") || token == "n't"
+            let glued = token.utf8.allSatisfy { ",.;:!?%)".utf8.contains($0) } || token.hasPrefix("'") || token.hasPrefix("’") || token == "n't"
             if !text.isEmpty && !glued { text.append(" ") }
             text.append(contentsOf: token)
         }
@@ -41,10 +49,59 @@ enum SpokenText {
         return text
     }
 
+    /// Letters and apostrophes only, at least one letter.
+    private static func isWordToken(_ token: Substring) -> Bool {
+        if token.utf8.allSatisfy({ $0 < 0x80 }) {
+            return token.utf8.contains { ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A }
+                && token.utf8.allSatisfy { ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A || $0 == UInt8(ascii: "'") }
+        }
+        return token.contains(where: \.isLetter) && token.allSatisfy { $0.isLetter || $0 == "'" || $0 == "’" }
+    }
+
+    /// Tokens between runs of whitespace (Unicode White_Space), with a byte scan for ASCII text.
+    static func whitespaceTokens(_ text: Substring) -> [Substring] {
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else { return text.split(whereSeparator: \.isWhitespace) }
+        var tokens: [Substring] = []
+        let utf8 = text.utf8
+        var start: String.Index?
+        var index = utf8.startIndex
+        while index < utf8.endIndex {
+            let byte = utf8[index]
+            let isSpace = byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)
+            if isSpace {
+                if let begin = start { tokens.append(text[begin..<index]); start = nil }
+            } else if start == nil {
+                start = index
+            }
+            utf8.formIndex(after: &index)
+        }
+        if let begin = start { tokens.append(text[begin..<utf8.endIndex]) }
+        return tokens
+    }
+
+    static func joiningSpelledLetters(_ token: Substring) -> String {
+        var result = ""
+        var characters = token.makeIterator()
+        var pending = characters.next()
+        while let character = pending {
+            let next = characters.next()
+            result.append(character)
+            if character.isASCII, character.isLetter, next == "_" {
+                pending = characters.next()
+            } else {
+                pending = next
+            }
+        }
+        return result
+    }
+
     /// Sounds that carry no words; never in a summary.
     static let fillers: Set<String> = [
         "um", "umm", "uh", "uhh", "uhm", "hmm", "hm", "mm", "mmm", "mhm", "mm-hmm", "uh-huh", "er", "erm", "ah", "eh",
     ]
+
+    /// Discourse markers that open spoken sentences without adding to them ("So, well, the price...").
+    static let openers: Set<String> = ["so", "well", "yeah", "yes", "okay", "ok", "alright", "right", "oh", "and", "but", "anyway", "like"]
 
     /// Words that make a sentence a backchannel, an acknowledgement or a courtesy
     /// ("Yeah, okay.", "Thank you for your attention.", "Colleagues,") rather than content.
@@ -79,9 +136,33 @@ enum SpokenText {
         "thanks", "would", "anyway", "whatever", "basically", "certainly", "course", "able", "getting", "doesn",
     ]
 
-    /// Lowercased runs of letters and digits, as the corpus index and ROUGE cut words.
+    /// Runs of letters and digits, as the corpus index and ROUGE cut words; a byte scan,
+    /// with Unicode properties consulted only for runs that are not ASCII.
     static func words(_ text: Substring) -> [Substring] {
-        text.split(whereSeparator: { !($0.isLetter || $0.isNumber) })
+        var result: [Substring] = []
+        let utf8 = text.utf8
+        var start: String.Index?
+        var nonASCII = false
+        func flush(_ end: String.Index) {
+            guard let begin = start else { return }
+            let run = text[begin..<end]
+            if nonASCII { result += run.split(whereSeparator: { !($0.isLetter || $0.isNumber) }) } else { result.append(run) }
+            start = nil
+            nonASCII = false
+        }
+        var index = utf8.startIndex
+        while index < utf8.endIndex {
+            let byte = utf8[index]
+            if byte >= 0x80 || (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A) {
+                if start == nil { start = index }
+                if byte >= 0x80 { nonASCII = true }
+            } else {
+                flush(index)
+            }
+            utf8.formIndex(after: &index)
+        }
+        flush(utf8.endIndex)
+        return result
     }
 }
 

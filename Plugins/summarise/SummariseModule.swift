@@ -126,6 +126,10 @@ final class SummariseModule: MeetingdModule {
     private let corpus: Corpus
     /// Corpus document frequencies, read on first use and kept for the instance's life.
     private var analyser: TextAnalyser?
+    /// Meetings analysed lately, most recent last: questions tend to come in runs on one meeting.
+    private var recentMeetings: [MeetingText] = []
+    private var recentKeys: [MeetingKey] = []
+    static let recentLimit = 8
 
     init(context: ModuleContext) throws {
         corpus = try Corpus.openReadOnly(path: context.corpusPath)
@@ -146,23 +150,34 @@ final class SummariseModule: MeetingdModule {
         }
     }
 
-    private func readyAnalyser() throws -> TextAnalyser {
-        if let analyser { return analyser }
-        let frequencies = try corpus.reader.read { db in try CorpusFrequencies.load(db) }
-        return TextAnalyser(frequencies: frequencies)
-    }
-
-    /// Runs `body` with the instance's analyser, keeping the stems it learns.
+    /// Runs `body` with the instance's analyser, keeping the stems it learns. The analyser
+    /// is moved out while in use, so that adding to its caches copies nothing.
     private func withAnalyser<T>(_ body: (inout TextAnalyser) throws -> T) throws -> T {
-        var current = try readyAnalyser()
+        var current = try analyser ?? TextAnalyser(frequencies: corpus.reader.read { db in try CorpusFrequencies.load(db) })
+        analyser = nil
         defer { analyser = current }
         return try body(&current)
     }
 
     private func loadMeeting(_ id: String, analyser: inout TextAnalyser) throws -> MeetingText {
-        let loaded = try corpus.reader.read { db in try MeetingText.load(db, id: id, analyser: &analyser) }
-        guard let meeting = loaded else { throw MethodError.notFound("meeting", id: id) }
-        return meeting
+        try corpus.reader.read { db in
+            guard let found = try MeetingText.key(db, id: id) else { throw MethodError.notFound("meeting", id: id) }
+            if let position = recentKeys.firstIndex(of: found.key) {
+                let meeting = recentMeetings.remove(at: position)
+                recentKeys.remove(at: position)
+                recentMeetings.append(meeting)
+                recentKeys.append(found.key)
+                return meeting
+            }
+            let meeting = try MeetingText.load(db, key: found.key, title: found.title, date: found.date, analyser: &analyser)
+            if recentKeys.count == Self.recentLimit {
+                recentKeys.removeFirst()
+                recentMeetings.removeFirst()
+            }
+            recentMeetings.append(meeting)
+            recentKeys.append(found.key)
+            return meeting
+        }
     }
 
     private func summariseMeeting(_ params: JSONValue) throws -> JSONValue {

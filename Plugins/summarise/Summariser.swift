@@ -1,6 +1,7 @@
 // Choosing a summary: which sentences are candidates and how they score (whole
 // meeting, one speaker, or one question), then a budgeted MMR choice and the text.
 
+import Foundation
 import MeetingKit
 
 /// The candidates of a summary with their scores, and the turns a query located.
@@ -19,35 +20,49 @@ extension MeetingText {
         func admitted(_ index: Int) -> Bool {
             sentences[index].eligible && (speakers == nil || sentences[index].speaker.map { speakers!.contains($0) } == true)
         }
-        if !focus.topic.isEmpty, let plan = locate(focus, admitted: admitted) { return plan }
-        var plan = SummaryPlan()
-        plan.candidates = sentences.indices.filter(admitted)
-        plan.scores = lexRank(plan.candidates, prior: [Float](repeating: 1, count: plan.candidates.count),
-                              damping: RankingWeights.damping)
+        var plan: SummaryPlan
+        if !focus.topic.isEmpty, let located = locate(focus, admitted: admitted) {
+            plan = located
+        } else {
+            plan = SummaryPlan()
+            plan.candidates = sentences.indices.filter(admitted)
+            plan.scores = lexRank(plan.candidates, prior: [Float](repeating: 1, count: plan.candidates.count),
+                                  damping: RankingWeights.damping)
+        }
+        for (position, index) in plan.candidates.enumerated() where !sentences[index].terminated {
+            plan.scores[position] *= RankingWeights.unterminatedShare
+        }
         return plan
     }
 
     /// Turns the question is about (BM25, smoothed over neighbours, named speakers counted
     /// up), their sentences as candidates, scored by LexRank biased towards relevance.
     private func locate(_ focus: QueryFocus, admitted: (Int) -> Bool) -> SummaryPlan? {
-        var relevance = turnRelevance(focus.topic)
+        var relevance = turnRelevance(expandedByFeedback(locatingWeights(focus.topic)))
         if !focus.namedSpeakers.isEmpty {
             for (position, turn) in turns.enumerated() where turn.speaker.map(focus.namedSpeakers.contains) == true {
                 relevance[position] *= 1 + RankingWeights.namedSpeakerBoost
             }
         }
-        let smoothed = Self.smooth(relevance, radius: RankingWeights.smoothingRadius)
+        let smoothed = smooth(relevance, halfWidth: RankingWeights.smoothingHalfWidth)
         guard let peak = smoothed.max(), peak > 0 else { return nil }
         var plan = SummaryPlan()
+        var inRegion = [Bool](repeating: false, count: turns.count)
+        while plan.located.count < RankingWeights.maxRegions {
+            guard let top = smoothed.indices.filter({ !inRegion[$0] }).max(by: { smoothed[$0] < smoothed[$1] }),
+                  smoothed[top] >= (plan.located.isEmpty ? peak : RankingWeights.secondRegionRatio * peak) else { break }
+            let floor = RankingWeights.regionThreshold * smoothed[top]
+            var lower = top, upper = top
+            while lower > 0, !inRegion[lower - 1], smoothed[lower - 1] >= floor { lower -= 1 }
+            while upper < turns.count - 1, !inRegion[upper + 1], smoothed[upper + 1] >= floor { upper += 1 }
+            for position in lower...upper { inRegion[position] = true }
+            plan.located.append(turns[lower].index...turns[upper].index)
+        }
+        plan.located.sort { $0.lowerBound < $1.lowerBound }
         var prior: [Float] = []
         var topicPeak: Float = 0
         var sentenceScores: [Float] = []
-        for (position, turn) in turns.enumerated() where smoothed[position] >= RankingWeights.regionThreshold * peak {
-            if let last = plan.located.last, last.upperBound == turn.index - 1 {
-                plan.located[plan.located.count - 1] = last.lowerBound...turn.index
-            } else {
-                plan.located.append(turn.index...turn.index)
-            }
+        for (position, turn) in turns.enumerated() where inRegion[position] {
             for index in turn.sentences where admitted(index) {
                 let own = sentenceRelevance(index, focus.topic)
                 topicPeak = max(topicPeak, own)
@@ -63,6 +78,48 @@ extension MeetingText {
         }
         plan.scores = lexRank(plan.candidates, prior: prior, damping: RankingWeights.queryDamping)
         return plan
+    }
+
+    /// Topic weights for finding where a question is answered: a word said all through
+    /// this meeting locates nothing, however rare it is in the corpus.
+    func locatingWeights(_ topic: [(term: Int, weight: Float)]) -> [(term: Int, weight: Float)] {
+        let turnCount = Float(turns.count)
+        return topic.map { query in
+            let df = Float(turns.reduce(0) { $0 + ($1.termCounts[query.term] == nil ? 0 : 1) })
+            let local = log(1 + (turnCount - df + 0.5) / (df + 0.5))
+            return (query.term, pow(query.weight, 1 - RankingWeights.localIdfShare) * pow(local, RankingWeights.localIdfShare))
+        }
+    }
+
+    /// Pseudo-relevance feedback: the words that weigh most in the turns the question matches
+    /// best join it at a fraction of its weight, so that a stretch talking about the subject
+    /// in other words is found too.
+    func expandedByFeedback(_ topic: [(term: Int, weight: Float)]) -> [(term: Int, weight: Float)] {
+        let feedbackTerms = Int(RankingWeights.feedbackTerms)
+        guard feedbackTerms > 0, let strongest = topic.map(\.weight).max() else { return topic }
+        let relevance = turnRelevance(topic)
+        let top = relevance.indices.filter { relevance[$0] > 0 }
+            .sorted { relevance[$0] != relevance[$1] ? relevance[$0] > relevance[$1] : $0 < $1 }.prefix(Int(RankingWeights.feedbackTurns))
+        let turnCount = Float(turns.count)
+        let asked = Set(topic.map(\.term))
+        var weight: [Int: Float] = [:]
+        for position in top {
+            for (term, count) in turns[position].termCounts where !asked.contains(term) {
+                weight[term, default: 0] += Float(count)
+            }
+        }
+        var documentFrequency: [Int: Float] = [:]
+        for turn in turns { for term in turn.termCounts.keys where weight[term] != nil { documentFrequency[term, default: 0] += 1 } }
+        var scored: [(term: Int, weight: Float)] = []
+        for (term, count) in weight {
+            let df = documentFrequency[term] ?? 0
+            let idf: Float = log(1 + (turnCount - df + 0.5) / (df + 0.5))
+            if count * idf > 0 { scored.append((term, count * idf)) }
+        }
+        scored.sort { $0.weight != $1.weight ? $0.weight > $1.weight : $0.term < $1.term }
+        guard let best = scored.first?.weight else { return topic }
+        let scale = RankingWeights.feedbackWeight * strongest / best
+        return topic + scored.prefix(feedbackTerms).map { (term: $0.term, weight: $0.weight * scale) }
     }
 
     /// Words an attribution adds before a sentence of `speaker`.
