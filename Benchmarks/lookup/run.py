@@ -8,7 +8,7 @@ The corpus comes from Benchmarks/corpus/generate.py and `meetingd ingest`, and i
 kept in --workdir for the next run. meetingd and the lookup module are built in
 release mode (scratch path .build-release) unless --bin-dir gives them.
 
-usage: run.py [--meetings 10000] [--seconds 5] [--rounds 3] [--workdir DIR] [--bin-dir DIR]
+usage: run.py [--meetings 10000] [--seconds 5] [--rounds 3] [--workers 0] [--workdir DIR] [--bin-dir DIR]
 """
 import argparse
 import json
@@ -66,11 +66,11 @@ def corpus(workdir, meetings, meetingd):
 
 
 class Daemon:
-    def __init__(self, meetingd, bin_dir, corpus_path, directory):
+    def __init__(self, meetingd, bin_dir, corpus_path, directory, workers):
         self.endpoint = f"tcp://127.0.0.1:{free_port()}"
         config = os.path.join(directory, "meetingd.yaml")
         with open(config, "w") as out:
-            out.write(f"endpoints: [{self.endpoint}]\nworkers: 2\ncorpus: {corpus_path}\n"
+            out.write(f"endpoints: [{self.endpoint}]\nworkers: {workers}\ncorpus: {corpus_path}\n"
                       f"module_dirs: [{bin_dir}]\nmodules:\n  lookup: {{}}\nlog_level: warning\n")
         self.log = open(os.path.join(directory, "meetingd.stderr"), "w")
         self.process = subprocess.Popen([meetingd, "serve", "--config", config], stdout=self.log, stderr=self.log)
@@ -138,6 +138,7 @@ def main():
     parser.add_argument("--meetings", type=int, default=10000)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=0, help="meetingd workers (default 0: one per core)")
     parser.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "meetingd-lookup-bench"))
     parser.add_argument("--bin-dir", help="a folder with meetingd and liblookup.so (default: build them in release mode)")
     args = parser.parse_args()
@@ -152,7 +153,7 @@ def main():
     run(["cc", "-std=c11", "-O2", os.path.join(HERE, "latency.c"), *zmq_flags, "-o", latency])
 
     run_dir = tempfile.mkdtemp(prefix="lookup-bench-")
-    daemon = Daemon(meetingd, bin_dir, corpus_path, run_dir)
+    daemon = Daemon(meetingd, bin_dir, corpus_path, run_dir, args.workers)
     try:
         stats = daemon.call("lookup.stats")
         print(f"corpus: {stats['meetings']} meetings, {stats['turns']} turns, {stats['words']} words, "
@@ -174,7 +175,7 @@ def main():
         return statistics.median(r[tag][key] for r in rounds)
 
     ping_p50, ping_p99 = median("ping", "p50_us"), median("ping", "p99_us")
-    print(f"{args.meetings} meetings, 1 client, {args.rounds} rounds of {args.seconds:g} s, medians over rounds")
+    print(f"{args.meetings} meetings, {args.workers or os.cpu_count()} workers, 1 client, {args.rounds} rounds of {args.seconds:g} s, medians over rounds")
     print(f"{'method':<16} {'requests':>8} {'p50 us':>8} {'p90 us':>8} {'p99 us':>8} {'p50 x ping':>11} {'p99 x ping':>11}")
     verdicts = []
     for tag in ("ping", "lookup.meeting", "lookup.meetings"):

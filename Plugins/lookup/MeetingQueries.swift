@@ -148,10 +148,12 @@ extension LookupModule {
               participant == nil || speaker == nil else { return nil }
         let ordered = try cache.meetings(of: person.id, spokeOnly: spokeOnly, in: db)
             .ordered(from: filter.from, until: filter.until, descending: descending)
-        let statement = try db.cachedStatement(sql: "SELECT \(Self.listedColumns) FROM meeting m WHERE pk = :pk")
-        let rows = try ordered.dropFirst(filter.page.offset).prefix(filter.page.limit).compactMap { pk in
-            try Row.fetchOne(statement, arguments: ["pk": pk])
-        }
+        let pagePKs = ordered.dropFirst(filter.page.offset).prefix(filter.page.limit)
+        guard !pagePKs.isEmpty else { return (ordered.count, []) }
+        // One statement for the page: its keys go in as a JSON array, in order.
+        let rows = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT \(Self.listedColumns) FROM json_each(:pks) AS page JOIN meeting m ON m.pk = page.value ORDER BY page.key
+            """), arguments: ["pks": "[" + pagePKs.map(String.init).joined(separator: ",") + "]"])
         return (ordered.count, rows)
     }
 
