@@ -10,6 +10,8 @@ enum LookupLimits {
     static let personMeetings = (default: 50, max: 200)
     static let speakers = (default: 50, max: 500)
     static let documents = (default: 50, max: 200)
+    /// The largest offset, turn index or section index a request may give.
+    static let maxIndex = 1_000_000_000
 }
 
 /// The `sort` keys of `lookup.meetings` and their SQL; a leading "-" sorts descending.
@@ -84,9 +86,9 @@ extension LookupModule {
             params: object(required: ["meeting"], [
                 "meeting": ["type": "string", "minLength": 1, "description": "The meeting id."],
                 "speaker": name("Only this speaker's turns."),
-                "section": ["type": "integer", "minimum": 0, "description": "Only turns of this section (an index into the meeting's sections)."],
-                "from": ["type": "integer", "minimum": 0, "description": "First turn index, inclusive."],
-                "to": ["type": "integer", "minimum": 0, "description": "Last turn index, inclusive."],
+                "section": index("Only turns of this section (an index into the meeting's sections)."),
+                "from": index("First turn index, inclusive."),
+                "to": index("Last turn index, inclusive."),
                 "limit": limit(LookupLimits.turns, "Turns per page"),
                 "offset": offset,
             ]),
@@ -168,7 +170,11 @@ extension LookupModule {
         ["type": "integer", "minimum": 0, "maximum": .int(Int64(bounds.max)),
          "description": .string("\(what): default \(bounds.default), at most \(bounds.max).")]
     }
-    private static let offset: JSONValue = ["type": "integer", "minimum": 0, "description": "How many to skip (default 0)."]
+    private static let offset = index("How many to skip (default 0).")
+    /// Positions and counts: bounded so that no arithmetic on them can overflow.
+    private static func index(_ description: String) -> JSONValue {
+        ["type": "integer", "minimum": 0, "maximum": .int(Int64(LookupLimits.maxIndex)), "description": .string(description)]
+    }
     private static func page(_ items: String, _ description: String) -> JSONValue {
         ["type": "object", "required": ["total", "offset", "limit", .string(items)], "properties": [
             "total": integer("How many match, over all pages."),

@@ -289,6 +289,8 @@ def test_turns_of_someone_who_did_not_speak_there_are_none(people_daemon):
     ({"meeting": "val-0", "limit": 201}, -32602, "limit"),
     ({"meeting": "val-0", "limit": -5}, -32602, "limit"),
     ({"meeting": "val-0", "section": 0}, -32602, "section"),
+    ({"meeting": "val-0", "from": 2 ** 62}, -32602, "from"), ({"meeting": "val-0", "offset": 2 ** 40}, -32602, "offset"),
+    ({"meeting": "val-0", "to": 1e300}, -32602, "to"),
     ({"meeting": "val-0", "speaker": "Zbigniew Quarterpounder"}, -32004, None),
     ({"meeting": "nope"}, -32004, None),
     ({}, -32602, "meeting"),
