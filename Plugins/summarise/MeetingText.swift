@@ -154,7 +154,7 @@ struct MeetingText {
             sentences.append(SpokenSentence(
                 turn: index, speaker: speaker, start: span.start, end: span.end, text: cleaned,
                 words: TranscriptText.wordCount(cleaned), vector: analysis.vector(idf: vocabulary.idf), terms: analysis.terms,
-                eligible: analysis.informativeWords >= 3 && analysis.words >= 5,
+                eligible: analysis.informativeWords >= 3 && analysis.words >= 5 && !analysis.courteous,
                 terminated: cleaned.trimmingSuffix(while: { "\"')]”’»".contains($0) }).last.map { ".!?…".contains($0) } ?? false))
         }
         turns.append(SpokenTurn(index: index, speaker: speaker, sentences: first..<sentences.count,
@@ -173,6 +173,7 @@ struct TextAnalyser {
         var terms: [Int] = []
         var words = 0
         var informativeWords = 0
+        var courteous = false
 
         func vector(idf: [Float]) -> [TermWeight] {
             var counts: [Int: Float] = [:]
@@ -195,7 +196,9 @@ struct TextAnalyser {
         var analysis = Analysis()
         for word in SpokenText.words(Substring(text)) {
             analysis.words += 1
-            let (term, informative) = vocabulary.classify(word.lowercased(), analyser: &self)
+            let lowercased = word.lowercased()
+            if SpokenText.courtesies.contains(lowercased) { analysis.courteous = true }
+            let (term, informative) = vocabulary.classify(lowercased, analyser: &self)
             if informative { analysis.informativeWords += 1 }
             if let term { analysis.terms.append(term) }
         }

@@ -41,7 +41,9 @@ enum RankingWeights {
     static let feedbackWeight: Float = tune("feedbackWeight", 0.3)
     static let maxRegions = Int(tune("maxRegions", 2))
     /// How much a named speaker's turns count for more when locating.
-    static let namedSpeakerBoost: Float = tune("namedSpeakerBoost", 1.0)
+    static let namedSpeakerBoost: Float = tune("namedSpeakerBoost", 2)
+    /// How much a named speaker's sentences count for more when choosing.
+    static let namedSpeakerSentenceBoost: Float = tune("namedSpeakerSentenceBoost", 3)
     /// Share of a query candidate's prior that comes from its own words rather than its turn's neighbourhood.
     static let sentenceRelevanceShare: Float = tune("sentenceRelevanceShare", 0.4)
 }

@@ -24,8 +24,7 @@ enum SpokenText {
             var token = rawToken.utf8.contains(UInt8(ascii: "{")) ? Substring(TranscriptText.strippingMarks(String(rawToken))) : rawToken
             if token.utf8.contains(UInt8(ascii: "_")) { token = Substring(joiningSpelledLetters(token)) }
             if token.isEmpty { continue }
-            // Fillers and openers are short: longer tokens skip the lowercasing.
-            let bare = token.utf8.count <= 10 ? token.lowercased().trimmingSuffix(while: { ",.;:!?".contains($0) }) : ""
+            let bare = bareWord(token)
             if fillers.contains(bare) {
                 afterFiller = true
                 continue
@@ -47,6 +46,17 @@ enum SpokenText {
             text = first.uppercased() + text.dropFirst()
         }
         return text
+    }
+
+    /// The token lowercased without trailing `,.;:!?`, when it could be a filler or an
+    /// opener (none is longer than eight bytes); empty otherwise, to spare the lowercasing.
+    private static func bareWord(_ token: Substring) -> String {
+        var end = token.utf8.endIndex
+        while end > token.utf8.startIndex, ",.;:!?".utf8.contains(token.utf8[token.utf8.index(before: end)]) {
+            end = token.utf8.index(before: end)
+        }
+        guard token.utf8.distance(from: token.utf8.startIndex, to: end) <= 8 else { return "" }
+        return token[token.startIndex..<end].lowercased()
     }
 
     /// Letters and apostrophes only, at least one letter.
@@ -111,6 +121,11 @@ enum SpokenText {
         "hello", "hi", "bye", "attention", "great", "cool", "fine", "really", "exactly", "true", "absolutely", "indeed",
         "gonna", "wanna", "gotta", "kinda", "sorta", "like", "mean", "know", "guess", "think", "just", "actually", "chair",
         "anyway", "maybe", "probably", "huh", "wow", "sorry", "pardon", "mister", "madam", "sir", "please",
+    ]
+
+    /// Words of thanks and greeting: a sentence with one is a courtesy, not content.
+    static let courtesies: Set<String> = [
+        "thank", "thanks", "thanked", "greetings", "greet", "congratulate", "congratulations", "congratulating", "applause",
     ]
 
     /// Function words: no weight in any vector.

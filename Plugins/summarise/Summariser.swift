@@ -75,6 +75,9 @@ extension MeetingText {
         let share = RankingWeights.sentenceRelevanceShare
         for i in prior.indices {
             prior[i] = share * (topicPeak > 0 ? sentenceScores[i] / topicPeak : 0) + (1 - share) * prior[i]
+            if let speaker = sentences[plan.candidates[i]].speaker, focus.namedSpeakers.contains(speaker) {
+                prior[i] *= 1 + RankingWeights.namedSpeakerSentenceBoost
+            }
         }
         plan.scores = lexRank(plan.candidates, prior: prior, damping: RankingWeights.queryDamping)
         return plan
