@@ -22,50 +22,46 @@ extension SearchModule {
         var answer: JSONObject = try read { db in
             let scope = try SearchScope.resolve(db, params)
             var corrections: [(from: String, to: String)] = []
-            if plan.isRequest {
-                if let meeting = params["meeting"]?.stringValue { try findNamedSpeakers(db, &plan, meeting: meeting) }
-            }
+            if plan.isRequest, let meeting = params["meeting"]?.stringValue { try findNamedSpeakers(db, &plan, meeting: meeting) }
+            var answer: JSONObject
             // Keyword turns are ranked inside SQLite; requests are rescored and meetings grouped here.
-            let rankedInSQLite = unit == .turn && !plan.isRequest && !scope.filterAfterScoring
-            var totalMatches = 0
-            func search() throws -> ScoredMatches {
-                guard rankedInSQLite else { return try scoredMatches(db, expression: plan.matchExpression, scope: scope) }
-                let top = try topMatches(db, expression: plan.matchExpression, scope: scope, count: page.offset + page.limit)
-                totalMatches = top.total
-                return ScoredMatches(candidates: top.page, exhaustive: top.exhaustive)
-            }
-            var matches = try search()
-            // Only a query that finds nothing is corrected: a rare word is not a typo.
-            if (rankedInSQLite ? totalMatches : matches.candidates.count) == 0 {
-                corrections = plan.isRequest ? try correctTopicWords(db, &plan) : try correctKeywords(db, &plan)
-                if !corrections.isEmpty { matches = try search() }
-            }
-            if plan.isRequest { try adjustForRequest(db, &matches.candidates, plan: plan) }
-            if !rankedInSQLite {
-                totalMatches = matches.candidates.count
+            if unit == .turn, !plan.isRequest, !scope.filterAfterScoring {
+                var result = try keywordTurns(db, plan: plan, scope: scope, page: page, markers: markers)
+                // Only a query that finds nothing is corrected: a rare word is not a typo.
+                if result.total == 0 {
+                    corrections = try correctKeywords(db, &plan)
+                    if !corrections.isEmpty { result = try keywordTurns(db, plan: plan, scope: scope, page: page, markers: markers) }
+                }
+                answer = ["interpreted": plan.interpreted, "total": JSONValue(result.total), "hits": .array(result.hits),
+                          "total_exact": .bool(result.exhaustive)]
+            } else {
+                var matches = try scoredMatches(db, expression: plan.matchExpression, scope: scope)
+                if matches.candidates.isEmpty {
+                    corrections = plan.isRequest ? try correctTopicWords(db, &plan) : try correctKeywords(db, &plan)
+                    if !corrections.isEmpty { matches = try scoredMatches(db, expression: plan.matchExpression, scope: scope) }
+                }
+                if plan.isRequest { try adjustForRequest(db, &matches.candidates, plan: plan) }
                 matches.candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.rowid > $1.rowid }
-            }
-
-            var answer: JSONObject = ["interpreted": plan.interpreted]
-            let hits: [JSONValue]
-            switch unit {
-            case .turn:
-                answer["total"] = JSONValue(totalMatches)
-                hits = try matches.candidates.dropFirst(page.offset).prefix(page.limit).map { candidate in
-                    .object(try turnHit(db, candidate, highlighting: plan.highlightExpression, markers: markers))
+                answer = ["interpreted": plan.interpreted, "total_exact": .bool(matches.exhaustive)]
+                let hits: [JSONValue]
+                switch unit {
+                case .turn:
+                    answer["total"] = JSONValue(matches.candidates.count)
+                    hits = try matches.candidates.dropFirst(page.offset).prefix(page.limit).map { candidate in
+                        .object(try turnHit(db, candidate, highlighting: plan.highlightExpression, markers: markers))
+                    }
+                case .sentence:
+                    answer["total"] = JSONValue(matches.candidates.count)
+                    hits = try sentenceHits(db, matches.candidates, plan: plan, markers: markers, page: page)
+                case .meeting:
+                    let groups = try groupByMeeting(db, matches.candidates)
+                    answer["total"] = JSONValue(groups.count)
+                    hits = try groups.dropFirst(page.offset).prefix(page.limit).map { group in
+                        try meetingHit(db, group, plan: plan, markers: markers)
+                    }
                 }
-            case .sentence:
-                answer["total"] = JSONValue(matches.candidates.count)
-                hits = try sentenceHits(db, matches.candidates, plan: plan, markers: markers, page: page)
-            case .meeting:
-                let groups = try groupByMeeting(db, matches.candidates)
-                answer["total"] = JSONValue(groups.count)
-                hits = try groups.dropFirst(page.offset).prefix(page.limit).map { group in
-                    try meetingHit(db, group, plan: plan, markers: markers)
-                }
+                answer["hits"] = .array(hits)
             }
-            answer["hits"] = .array(hits)
-            answer["total_exact"] = .bool(matches.exhaustive)
             if !corrections.isEmpty {
                 var corrected = text
                 for correction in corrections {
@@ -164,17 +160,58 @@ extension SearchModule {
     func turnHit(_ db: Database, _ candidate: Candidate, highlighting expression: String, markers: Markers) throws -> JSONObject {
         let table = CorpusSchema.ftsTable
         let row = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT snippet(\(table), 0, ?, ?, '…', 24), t.idx, m.id, m.title, m.date, m.place, p.name
-            FROM \(table) JOIN turn t ON t.id = \(table).rowid JOIN meeting m ON m.pk = t.meeting_pk
-            LEFT JOIN person p ON p.id = t.person_id
+            SELECT snippet(\(table), 0, ?, ?, '…', 24), \(Self.hitColumns)
+            FROM \(table) JOIN turn t ON t.id = \(table).rowid \(Self.hitJoins)
             WHERE \(table) MATCH ? AND \(table).rowid = ?
             """), arguments: [markers.open, markers.close, expression, candidate.rowid])
-        guard let row else { return [:] }
-        return [
+        return row.map { Self.hit($0, score: candidate.score) } ?? [:]
+    }
+
+    static let hitColumns = "t.idx, m.id, m.title, m.date, m.place, p.name"
+    static let hitJoins = "JOIN meeting m ON m.pk = t.meeting_pk LEFT JOIN person p ON p.id = t.person_id"
+
+    /// A hit from a row of the snippet then `hitColumns`.
+    static func hit(_ row: Row, score: Double) -> JSONObject {
+        [
             "meeting": .string(row[2]), "title": .string(row[3]), "date": JSONValue(row[4] as String?),
             "place": JSONValue(row[5] as String?), "turn": JSONValue(row[1] as Int), "speaker": JSONValue(row[6] as String?),
-            "score": .double(candidate.score), "snippet": .string(row[0] ?? ""),
+            "score": .double(score), "snippet": .string(row[0] ?? ""),
         ]
+    }
+
+    /// A page of keyword turns. When the matches fit the ranking budget (most queries), one
+    /// FTS5 statement ranks them and makes the snippets of the page alone; beyond it, the
+    /// newest are ranked and each hit of the page is fetched on its own.
+    func keywordTurns(_ db: Database, plan: SearchPlan, scope: SearchScope, page: (offset: Int, limit: Int),
+                      markers: Markers) throws -> (hits: [JSONValue], total: Int, exhaustive: Bool) {
+        let table = CorpusSchema.ftsTable
+        let expression = plan.matchExpression
+        let ranges = scope.ranges ?? [Int64.min...Int64.max]
+        if ranges.count == 1 {
+            let total = try Int.fetchOne(db.cachedStatement(sql: """
+                SELECT count(*) FROM (SELECT 1 FROM \(table) WHERE \(table) MATCH ? AND rowid BETWEEN ? AND ? LIMIT ?)
+                """), arguments: [expression, ranges[0].lowerBound, ranges[0].upperBound, rankingBudget + 1]) ?? 0
+            if total <= rankingBudget {
+                guard total > page.offset, page.limit > 0 else { return ([], total, true) }
+                let ranked = try Row.fetchAll(db.cachedStatement(sql: """
+                    SELECT rowid, bm25(\(table)), snippet(\(table), 0, ?, ?, '…', 24) FROM \(table)
+                    WHERE \(table) MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rank LIMIT ? OFFSET ?
+                    """), arguments: [markers.open, markers.close, expression, ranges[0].lowerBound, ranges[0].upperBound,
+                                      page.limit, page.offset])
+                let details = try db.cachedStatement(sql: "SELECT ?, \(Self.hitColumns) FROM turn t \(Self.hitJoins) WHERE t.id = ?")
+                let hits = try ranked.compactMap { row -> JSONValue? in
+                    let snippet: String = row[2] ?? ""
+                    return try Row.fetchOne(details, arguments: [snippet, row[0] as Int64])
+                        .map { .object(Self.hit($0, score: -(row[1] as Double))) }
+                }
+                return (hits, total, true)
+            }
+        }
+        let top = try topMatches(db, expression: expression, scope: scope, count: page.offset + page.limit)
+        let hits = try top.page.dropFirst(page.offset).map { candidate -> JSONValue in
+            .object(try turnHit(db, candidate, highlighting: plan.highlightExpression, markers: markers))
+        }
+        return (hits, top.total, top.exhaustive)
     }
 
     /// The sentences holding a matched word, in the order of their turns' ranks.
