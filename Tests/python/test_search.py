@@ -272,3 +272,44 @@ def test_long_query_within_limit_answers(corpus_daemon):
 def test_methods_are_discoverable(corpus_daemon):
     methods = {m["name"]: m for m in corpus_daemon.call("rpc.discover")["methods"]}
     assert {"search.query", "search.suggest", "search.similar"} <= methods.keys()
+
+
+# Module settings: the ranking budget and the default markers
+
+@pytest.fixture(scope="module")
+def budget_daemon(corpus_daemon, tmp_path_factory):
+    """A second daemon on the same corpus file, scoring at most 100 turns per query."""
+    import subprocess
+    import time
+    from meetingd_client import CorpusDaemon, MEETINGD, free_port
+    daemon = object.__new__(CorpusDaemon)
+    daemon.endpoint = f"tcp://127.0.0.1:{free_port()}"
+    config = tmp_path_factory.mktemp("budget") / "meetingd.yaml"
+    config.write_text(f"endpoints: [{daemon.endpoint}]\nworkers: 1\ncorpus: {corpus_daemon.corpus}\n"
+                      f"module_dirs: [{MEETINGD.parent}]\nmodules:\n"
+                      "  search: {settings: {ranking_budget: 100, markers: {open: '<<', close: '>>'}}}\n")
+    daemon.process = subprocess.Popen([str(MEETINGD), "serve", "--config", str(config)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if daemon.call("meetingd.ping", timeout_ms=500) == "pong":
+                break
+        except TimeoutError:
+            pass
+    yield daemon
+    daemon.process.terminate()
+    daemon.process.wait(timeout=20)
+
+
+def test_ranking_budget_bounds_common_words(budget_daemon, corpus_daemon):
+    common = search(budget_daemon, "remote", limit=20)
+    assert search(corpus_daemon, "remote")["total"] > 100
+    assert common["total"] == 100 and common["total_exact"] is False and len(common["hits"]) == 20
+    assert [h["score"] for h in common["hits"]] == sorted((h["score"] for h in common["hits"]), reverse=True)
+    rare = search(budget_daemon, "titanium")
+    assert rare["total_exact"] is True and rare["total"] == search(corpus_daemon, "titanium")["total"]
+
+
+def test_markers_setting(budget_daemon):
+    assert "<<Sputnik>>" in search(budget_daemon, "Sputnik")["hits"][0]["snippet"]
