@@ -50,7 +50,8 @@ ns() {
 nsh() { local secs=$1; shift; ns "$secs" sh -c "$*"; }
 sc() { ns 120 systemctl --no-pager "$@"; }
 prop() { ns 20 systemctl show -P "$2" "$1"; }
-ctl() { ns 30 /usr/local/bin/meetingctl "$@"; }
+# The ipc endpoint by name: the config may be broken on purpose.
+ctl() { ns 30 env MEETINGD_ENDPOINT=ipc:///run/meetingd/meetingd.sock /usr/local/bin/meetingctl "$@"; }
 ping_ok() { ctl ping --timeout 2000 --retries 1 >/dev/null 2>&1; }
 ping_tcp() { ctl ping --endpoint tcp://127.0.0.1:5555 --timeout 2000 --retries 1 >/dev/null 2>&1; }
 wait_for() {  # wait_for SECS CMD...: poll CMD every 0.2 s until it succeeds, for SECS at most
@@ -82,7 +83,10 @@ if [ "$build" = 1 ]; then
 fi
 ART=$BUILD_DIR/systemd-test
 mkdir -p "$ART"
-if ! make -s -C Plugins/hello-c OUT="$ART/hello.so" >/dev/null; then fail "build the hello-c test module"; exit 1; fi
+if ! cc -std=c11 -O2 -fPIC -shared -fvisibility=hidden -I Sources/MeetingKit/Sources/CMeetingdModule/include \
+        Plugins/hello-c/hello.c -o "$ART/hello.so"; then
+    fail "build the hello-c test module"; exit 1
+fi
 
 # ---- boot ----
 if ns_boot; then pass "systemd boots as PID 1 in fresh namespaces"; else fail "systemd boots as PID 1 in fresh namespaces"; exit 1; fi
@@ -200,16 +204,19 @@ reload_under_load() {
 check "reload under load from 6 clients: zero failed or lost requests, new config in effect" reload_under_load
 
 refused_reload() {
-    local pid0 rc out
+    local pid0 rc out status
     pid0=$(mainpid)
     nsh 10 "cp $CONF $CONF.good && printf 'workers: [not a number\nbogus_key: 1\n' >> $CONF"
     sc reload meetingd.service >/dev/null 2>&1; rc=$?
     info "systemctl reload with a broken config: exit $rc"
     out=$(ctl call hello.greet '{"name": "x"}' --json 2>&1)
-    info "StatusText: $(prop meetingd.service StatusText)"
+    status=$(prop meetingd.service StatusText)
+    info "StatusText: $status"
+    info "hello.greet on the old config: $out"
+    ping_ok; local alive=$?
     nsh 10 "mv $CONF.good $CONF"
     [ "$rc" != 0 ] && [ "$(mainpid)" = "$pid0" ] && [ "$(prop meetingd.service ActiveState)" = active ] &&
-        ping_ok && grep -q Hiya <<<"$out"
+        [ "$alive" = 0 ] && grep -q Hiya <<<"$out" && grep -q "refused" <<<"$status"
 }
 check "reload with a broken config fails, and the daemon keeps serving on the old one" refused_reload
 
@@ -272,6 +279,7 @@ check "systemd-analyze security meetingd.service <= $SECURITY_GOAL" security_ok
 
 # ---- uninstall ----
 uninstall_ok() {
+    ns 10 rm -f /usr/local/lib/meetingd/modules/hello.so
     ns 120 "$REPO/scripts/uninstall" > "$ART/uninstall.log" 2>&1 || { tail "$ART/uninstall.log"; return 1; }
     nsh 10 '! ls /usr/local/lib/meetingd/meetingd /usr/local/lib/systemd/system/meetingd.service /usr/local/bin/meetingctl /etc/ld.so.conf.d/meetingd.conf 2>/dev/null | grep -q .' || return 1
     [ "$(prop meetingd.service LoadState)" = not-found ] || return 1
