@@ -21,55 +21,26 @@ extension SearchModule {
 
         var answer: JSONObject = try read { db in
             let scope = try SearchScope.resolve(db, params)
-            var corrections: [(from: String, to: String)] = []
             if plan.isRequest, let meeting = params["meeting"]?.stringValue { try findNamedSpeakers(db, &plan, meeting: meeting) }
-            var answer: JSONObject
             // Keyword turns are ranked inside SQLite; requests are rescored and meetings grouped here.
-            if unit == .turn, !plan.isRequest, !scope.filterAfterScoring {
-                var result = try keywordTurns(db, plan: plan, scope: scope, page: page, markers: markers)
-                // Only a query that finds nothing is corrected: a rare word is not a typo.
-                if result.total == 0 {
-                    corrections = try correctKeywords(db, &plan)
-                    if !corrections.isEmpty { result = try keywordTurns(db, plan: plan, scope: scope, page: page, markers: markers) }
-                }
-                answer = ["interpreted": plan.interpreted, "total": JSONValue(result.total), "hits": .array(result.hits),
-                          "total_exact": .bool(result.exhaustive)]
-            } else {
-                var matches = try scoredMatches(db, expression: plan.matchExpression, scope: scope)
-                if matches.candidates.isEmpty {
-                    corrections = plan.isRequest ? try correctTopicWords(db, &plan) : try correctKeywords(db, &plan)
-                    if !corrections.isEmpty { matches = try scoredMatches(db, expression: plan.matchExpression, scope: scope) }
-                }
-                if plan.isRequest { try adjustForRequest(db, &matches.candidates, plan: plan) }
-                matches.candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.rowid > $1.rowid }
-                answer = ["interpreted": plan.interpreted, "total_exact": .bool(matches.exhaustive)]
-                let hits: [JSONValue]
-                switch unit {
-                case .turn:
-                    answer["total"] = JSONValue(matches.candidates.count)
-                    hits = try matches.candidates.dropFirst(page.offset).prefix(page.limit).map { candidate in
-                        .object(try turnHit(db, candidate, highlighting: plan.highlightExpression, markers: markers))
-                    }
-                case .sentence:
-                    answer["total"] = JSONValue(matches.candidates.count)
-                    hits = try sentenceHits(db, matches.candidates, plan: plan, markers: markers, page: page)
-                case .meeting:
-                    let groups = try groupByMeeting(db, matches.candidates)
-                    answer["total"] = JSONValue(groups.count)
-                    hits = try groups.dropFirst(page.offset).prefix(page.limit).map { group in
-                        try meetingHit(db, group, plan: plan, markers: markers)
-                    }
-                }
-                answer["hits"] = .array(hits)
+            let rankedInSQLite = unit == .turn && !plan.isRequest && !scope.filterAfterScoring
+            func search(_ plan: SearchPlan) throws -> JSONObject {
+                rankedInSQLite ? try keywordTurns(db, plan: plan, scope: scope, page: page, markers: markers)
+                    : try rescoredPage(db, plan: plan, scope: scope, unit: unit, page: page, markers: markers)
             }
+            var answer = try search(plan)
+            // Only a query that finds nothing is corrected: a rare word is not a typo.
+            var corrections: [Correction] = []
+            if answer["total"] == 0 {
+                corrections = plan.isRequest ? try correctTopicWords(db, &plan) : try correctKeywords(db, &plan)
+                if !corrections.isEmpty { answer = try search(plan) }
+            }
+            answer["interpreted"] = plan.interpreted
             if !corrections.isEmpty {
-                var corrected = text
-                for correction in corrections {
-                    corrected = corrected.replacingOccurrences(of: correction.from, with: correction.to)
-                }
+                let corrected = corrections.reduce(text) { Self.replacingWord($1.word, with: $1.replacement, in: $0) }
                 answer["corrected"] = [
                     "q": .string(corrected),
-                    "words": .array(corrections.map { ["from": .string($0.from), "to": .string($0.to)] }),
+                    "words": .array(corrections.map { ["from": .string($0.written), "to": .string($0.replacement)] }),
                 ]
             }
             return answer
@@ -85,27 +56,37 @@ extension SearchModule {
                            "hint": .string(error.hint)])
     }
 
+    struct Correction {
+        /// The word as the index tokenizer reads it, lowercased.
+        let word: String
+        /// The word as the query has it.
+        let written: String
+        /// What was searched instead, as the corpus writes it (in the case of `written`).
+        let replacement: String
+    }
+
     /// Keyword words with no match at all are replaced by the closest index term.
-    private func correctKeywords(_ db: Database, _ plan: inout SearchPlan) throws -> [(from: String, to: String)] {
-        var corrections: [(from: String, to: String)] = []
+    private func correctKeywords(_ db: Database, _ plan: inout SearchPlan) throws -> [Correction] {
+        var corrections: [Correction] = []
         for (c, clause) in plan.clauses.enumerated() {
             for (t, term) in clause.enumerated() where term.tokens.count == 1 && !term.isPrefix {
                 guard let replacement = try correction(db, word: term.tokens[0]) else { continue }
                 plan.clauses[c][t].tokens = [replacement.stem]
-                corrections.append((term.written, Self.matchingCase(of: term.written, replacement.written)))
+                corrections.append(Correction(word: term.tokens[0], written: term.written,
+                                              replacement: Self.matchingCase(of: term.written, replacement.written)))
             }
         }
         return corrections
     }
 
     /// A request's topic words with no match are replaced, or kept when nothing is close.
-    private func correctTopicWords(_ db: Database, _ plan: inout SearchPlan) throws -> [(from: String, to: String)] {
-        var corrections: [(from: String, to: String)] = []
+    private func correctTopicWords(_ db: Database, _ plan: inout SearchPlan) throws -> [Correction] {
+        var corrections: [Correction] = []
         var words: [String] = []
         for word in plan.topicWords {
             guard let replacement = try correction(db, word: word) else { words.append(word); continue }
             words.append(replacement.stem)
-            corrections.append((word, replacement.written))
+            corrections.append(Correction(word: word, written: word, replacement: replacement.written))
         }
         plan.topicWords = words
         return corrections
@@ -183,7 +164,7 @@ extension SearchModule {
     /// FTS5 statement ranks them and makes the snippets of the page alone; beyond it, the
     /// newest are ranked and each hit of the page is fetched on its own.
     func keywordTurns(_ db: Database, plan: SearchPlan, scope: SearchScope, page: (offset: Int, limit: Int),
-                      markers: Markers) throws -> (hits: [JSONValue], total: Int, exhaustive: Bool) {
+                      markers: Markers) throws -> JSONObject {
         let table = CorpusSchema.ftsTable
         let expression = plan.matchExpression
         let ranges = scope.ranges ?? [Int64.min...Int64.max]
@@ -192,7 +173,7 @@ extension SearchModule {
                 SELECT count(*) FROM (SELECT 1 FROM \(table) WHERE \(table) MATCH ? AND rowid BETWEEN ? AND ? LIMIT ?)
                 """), arguments: [expression, ranges[0].lowerBound, ranges[0].upperBound, rankingBudget + 1]) ?? 0
             if total <= rankingBudget {
-                guard total > page.offset, page.limit > 0 else { return ([], total, true) }
+                guard total > page.offset, page.limit > 0 else { return Self.page([], total: total, exact: true) }
                 let ranked = try Row.fetchAll(db.cachedStatement(sql: """
                     SELECT rowid, bm25(\(table)), snippet(\(table), 0, ?, ?, '…', 24) FROM \(table)
                     WHERE \(table) MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rank LIMIT ? OFFSET ?
@@ -204,14 +185,43 @@ extension SearchModule {
                     return try Row.fetchOne(details, arguments: [snippet, row[0] as Int64])
                         .map { .object(Self.hit($0, score: -(row[1] as Double))) }
                 }
-                return (hits, total, true)
+                return Self.page(hits, total: total, exact: true)
             }
         }
         let top = try topMatches(db, expression: expression, scope: scope, count: page.offset + page.limit)
         let hits = try top.page.dropFirst(page.offset).map { candidate -> JSONValue in
             .object(try turnHit(db, candidate, highlighting: plan.highlightExpression, markers: markers))
         }
-        return (hits, top.total, top.exhaustive)
+        return Self.page(hits, total: top.total, exact: top.exhaustive)
+    }
+
+    static func page(_ hits: [JSONValue], total: Int, exact: Bool) -> JSONObject {
+        ["total": JSONValue(total), "total_exact": .bool(exact), "hits": .array(hits)]
+    }
+
+    /// Turns rescored here (requests), their sentences, or their meetings: every match
+    /// within the budget comes out of SQLite with its BM25 score.
+    private func rescoredPage(_ db: Database, plan: SearchPlan, scope: SearchScope, unit: Unit,
+                              page: (offset: Int, limit: Int), markers: Markers) throws -> JSONObject {
+        var matches = try scoredMatches(db, expression: plan.matchExpression, scope: scope)
+        if plan.isRequest { try adjustForRequest(db, &matches.candidates, plan: plan) }
+        matches.candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.rowid > $1.rowid }
+        switch unit {
+        case .turn:
+            let hits = try matches.candidates.dropFirst(page.offset).prefix(page.limit).map { candidate -> JSONValue in
+                .object(try turnHit(db, candidate, highlighting: plan.highlightExpression, markers: markers))
+            }
+            return Self.page(hits, total: matches.candidates.count, exact: matches.exhaustive)
+        case .sentence:
+            let hits = try sentenceHits(db, matches.candidates, plan: plan, markers: markers, page: page)
+            return Self.page(hits, total: matches.candidates.count, exact: matches.exhaustive)
+        case .meeting:
+            let groups = try groupByMeeting(db, matches.candidates)
+            let hits = try groups.dropFirst(page.offset).prefix(page.limit).map { group in
+                try meetingHit(db, group, plan: plan, markers: markers)
+            }
+            return Self.page(hits, total: groups.count, exact: matches.exhaustive)
+        }
     }
 
     /// The sentences holding a matched word, in the order of their turns' ranks.
