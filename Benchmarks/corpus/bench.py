@@ -72,18 +72,20 @@ def main():
         folder = os.path.join(args.workdir, f"corpus-{size}")
         if len(glob.glob(os.path.join(folder, "*.json"))) != size:
             subprocess.run([sys.executable, os.path.join(HERE, "generate.py"), str(size), folder], check=True)
+        file_bytes = sum(os.path.getsize(p) for p in glob.glob(os.path.join(folder, "*.json")))
+        corpus = os.path.join(args.workdir, f"corpus-{size}.sqlite")
+        for stale in glob.glob(corpus + "*"):
+            os.remove(stale)
+        # Ingest before this process loads the turns: a child forked from a big parent
+        # would count the parent's pages in its peak memory.
+        ingest_s, ingest_cpu, peak_mb, summary = run_ingest(args.meetingd, corpus, folder)
+        db_bytes = file_size(corpus)
+
         turn_texts = []
         for path in sorted(glob.glob(os.path.join(folder, "*.json"))):
             with open(path, encoding="utf-8") as source:
                 turn_texts += ["\n".join(t["paragraphs"]) for t in json.load(source)["turns"]]
         text_bytes = sum(len(t.encode("utf-8")) for t in turn_texts)
-        file_bytes = sum(os.path.getsize(p) for p in glob.glob(os.path.join(folder, "*.json")))
-
-        corpus = os.path.join(args.workdir, f"corpus-{size}.sqlite")
-        for stale in glob.glob(corpus + "*"):
-            os.remove(stale)
-        ingest_s, ingest_cpu, peak_mb, summary = run_ingest(args.meetingd, corpus, folder)
-        db_bytes = file_size(corpus)
         bare_s, bare_cpu, bare_bytes = bare_fts5_load(turn_texts, os.path.join(args.workdir, f"bare-{size}.sqlite"))
 
         row = (size, len(turn_texts), f"{text_bytes / 1e6:.1f}", f"{ingest_s:.1f}", f"{ingest_cpu:.1f}",
