@@ -34,15 +34,15 @@ extension LookupModule {
         let aliases = try String.fetchAll(db.cachedStatement(sql: """
             SELECT alias FROM person_alias WHERE person_id = :id AND key <> (SELECT key FROM person WHERE id = :id) ORDER BY alias
             """), arguments: ["id": person.id])
-        let roles = try Row.fetchAll(db.cachedStatement(sql: """
+        let roles = try db.jsonRows("""
             SELECT role, country, organisation, count(DISTINCT meeting_pk) AS meetings FROM participant
             WHERE person_id = :id AND role IS NOT NULL GROUP BY role, country, organisation ORDER BY meetings DESC, role
-            """), arguments: ["id": person.id]).map { row -> JSONValue in
+            """, ["id": person.id]) { row in
                 ["role": .string(row["role"]), "country": JSONValue(row["country"] as String?),
                  "organisation": JSONValue(row["organisation"] as String?), "meetings": JSONValue(row["meetings"] as Int)]
             }
         let total = try meetingCount(db, person: person.id)
-        let meetings = try Row.fetchAll(db.cachedStatement(sql: """
+        let meetings = try db.jsonRows("""
             SELECT m.id, m.title, m.date,
                    (SELECT role FROM participant p WHERE p.meeting_pk = m.pk AND p.person_id = :id ORDER BY ordinal LIMIT 1) AS role,
                    EXISTS (SELECT 1 FROM participant p WHERE p.meeting_pk = m.pk AND p.person_id = :id) AS listed,
@@ -50,8 +50,8 @@ extension LookupModule {
             FROM meeting m LEFT JOIN speaker s ON s.meeting_pk = m.pk AND s.person_id = :id
             WHERE m.pk IN (SELECT meeting_pk FROM participant WHERE person_id = :id
                            UNION SELECT meeting_pk FROM speaker WHERE person_id = :id)
-            ORDER BY m.date IS NULL, m.date, m.id LIMIT :limit OFFSET :offset
-            """), arguments: ["id": person.id] + page.arguments).map { row -> JSONValue in
+            ORDER BY m.date IS NULL, m.date, m.pk LIMIT :limit OFFSET :offset
+            """, ["id": person.id] + page.arguments) { row in
                 ["id": .string(row["id"]), "title": .string(row["title"]), "date": JSONValue(row["date"] as String?),
                  "role": JSONValue(row["role"] as String?), "participant": .bool(row["listed"]),
                  "turns": JSONValue(row["turns"] as Int? ?? 0), "words": JSONValue(row["words"] as Int? ?? 0)]
@@ -90,29 +90,29 @@ extension LookupModule {
     }
 
     func speakers(_ db: Database, meeting: String?, page: Page) throws -> JSONValue {
-        let rows: [Row]
         let total: Int
+        let speakers: [JSONValue]
+        let asJSON = { (row: Row) -> JSONValue in
+            ["name": .string(row["name"]), "turns": JSONValue(row["turns"] as Int), "words": JSONValue(row["words"] as Int),
+             "meetings": JSONValue(row["meetings"] as Int)]
+        }
         if let meeting {
             guard let pk = try Int64.fetchOne(db.cachedStatement(sql: "SELECT pk FROM meeting WHERE id = :id"),
                                               arguments: ["id": meeting]) else { throw MethodError.notFound("meeting", id: meeting) }
             total = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM speaker WHERE meeting_pk = :pk"),
                                      arguments: ["pk": pk]) ?? 0
-            rows = try Row.fetchAll(db.cachedStatement(sql: """
+            speakers = try db.jsonRows("""
                 SELECT person.name, speaker.turns, speaker.words, 1 AS meetings FROM speaker
                 JOIN person ON person.id = speaker.person_id WHERE meeting_pk = :pk
                 ORDER BY speaker.words DESC, person.name LIMIT :limit OFFSET :offset
-                """), arguments: ["pk": pk] + page.arguments)
+                """, ["pk": pk] + page.arguments, asJSON)
         } else {
             total = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(DISTINCT person_id) FROM speaker")) ?? 0
-            rows = try Row.fetchAll(db.cachedStatement(sql: """
+            speakers = try db.jsonRows("""
                 SELECT person.name, sum(speaker.turns) AS turns, sum(speaker.words) AS words, count(*) AS meetings
                 FROM speaker JOIN person ON person.id = speaker.person_id GROUP BY speaker.person_id
                 ORDER BY words DESC, person.name LIMIT :limit OFFSET :offset
-                """), arguments: page.arguments)
-        }
-        let speakers = rows.map { row -> JSONValue in
-            ["name": .string(row["name"]), "turns": JSONValue(row["turns"] as Int), "words": JSONValue(row["words"] as Int),
-             "meetings": JSONValue(row["meetings"] as Int)]
+                """, page.arguments, asJSON)
         }
         return page.answer(total: total, "speakers", speakers, extra: meeting.map { ["meeting": .string($0)] } ?? [:])
     }
@@ -133,10 +133,10 @@ extension LookupModule {
         let join = "FROM document d JOIN meeting m ON m.pk = d.meeting_pk \(whereClause)"
         let total = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) \(join)"), arguments: filterArguments) ?? 0
         guard query.page.limit > 0, query.page.offset < total else { return query.page.answer(total: total, "documents", []) }
-        let documents = try Row.fetchAll(db.cachedStatement(sql: """
+        let documents = try db.jsonRows("""
             SELECT d.title, m.id, m.title AS meeting_title, m.date \(join)
-            ORDER BY m.date IS NULL, m.date, m.id, d.ordinal LIMIT :limit OFFSET :offset
-            """), arguments: filterArguments + query.page.arguments).map { row -> JSONValue in
+            ORDER BY m.date IS NULL, m.date, m.pk, d.ordinal LIMIT :limit OFFSET :offset
+            """, filterArguments + query.page.arguments) { row in
                 ["title": .string(row["title"]),
                  "meeting": ["id": .string(row["id"]), "title": .string(row["meeting_title"]),
                              "date": JSONValue(row["date"] as String?)]]
@@ -146,10 +146,10 @@ extension LookupModule {
 
     func stats(_ db: Database) throws -> JSONValue {
         let figures = try CorpusFigures.fetch(db)
-        let perYear = try Row.fetchAll(db.cachedStatement(sql: """
+        let perYear = try db.jsonRows("""
             SELECT substr(date, 1, 4) AS year, count(*) AS meetings FROM meeting WHERE date IS NOT NULL
             GROUP BY year ORDER BY year
-            """)).map { row -> JSONValue in ["year": .string(row["year"]), "meetings": JSONValue(row["meetings"] as Int)] }
+            """) { row in ["year": .string(row["year"]), "meetings": JSONValue(row["meetings"] as Int)] }
         let counts = try Row.fetchOne(db.cachedStatement(sql: """
             SELECT (SELECT count(*) FROM document) AS documents,
                    (SELECT count(*) FROM meeting WHERE date IS NULL) AS undated

@@ -78,6 +78,24 @@ final class LookupModule: MeetingdModule {
                                                        .SQLITE_NOTADB, .SQLITE_CANTOPEN, .SQLITE_NOMEM]
 }
 
+extension Statement {
+    /// Each row turned into JSON as the cursor passes it: `Row.fetchAll` would copy every
+    /// row first, which costs as much as SQLite's own work on a page of results.
+    func jsonRows(_ arguments: StatementArguments, _ transform: (Row) throws -> JSONValue) throws -> [JSONValue] {
+        let rows = try Row.fetchCursor(self, arguments: arguments)
+        var values: [JSONValue] = []
+        while let row = try rows.next() { values.append(try transform(row)) }
+        return values
+    }
+}
+
+extension Database {
+    func jsonRows(_ sql: String, _ arguments: StatementArguments = [],
+                  _ transform: (Row) throws -> JSONValue) throws -> [JSONValue] {
+        try cachedStatement(sql: sql).jsonRows(arguments, transform)
+    }
+}
+
 /// Typed access to params the host has already checked against the schema.
 struct Params {
     let value: JSONValue

@@ -61,25 +61,25 @@ extension LookupModule {
             """), arguments: ["id": id]) else { throw MethodError.notFound("meeting", id: id) }
         let pk: Int64 = row[0]
         let lead: String = row[7]
-        let participants = try Row.fetchAll(db.cachedStatement(sql: """
+        let participants = try db.jsonRows("""
             SELECT person.name, role, country, organisation FROM participant
             JOIN person ON person.id = participant.person_id WHERE meeting_pk = :pk ORDER BY ordinal
-            """), arguments: ["pk": pk]).map { row -> JSONValue in
+            """, ["pk": pk]) { row in
                 ["name": .string(row[0]), "role": JSONValue(row[1] as String?),
                  "country": JSONValue(row[2] as String?), "organisation": JSONValue(row[3] as String?)]
             }
         let documents = try String.fetchAll(db.cachedStatement(sql: """
             SELECT title FROM document WHERE meeting_pk = :pk ORDER BY ordinal
             """), arguments: ["pk": pk])
-        let speakerRows = try Row.fetchAll(db.cachedStatement(sql: """
+        var namedTurns = 0
+        let speakers = try db.jsonRows("""
             SELECT person.name, speaker.turns, speaker.words FROM speaker
             JOIN person ON person.id = speaker.person_id WHERE meeting_pk = :pk ORDER BY speaker.words DESC, person.name
-            """), arguments: ["pk": pk])
+            """, ["pk": pk]) { row in
+                namedTurns += row[1] as Int
+                return ["name": .string(row[0]), "turns": JSONValue(row[1] as Int), "words": JSONValue(row[2] as Int)]
+            }
         let turnCount: Int = row[9]
-        let namedTurns = speakerRows.reduce(0) { $0 + ($1[1] as Int) }
-        let speakers = speakerRows.map { row -> JSONValue in
-            ["name": .string(row[0]), "turns": JSONValue(row[1] as Int), "words": JSONValue(row[2] as Int)]
-        }
         return [
             "id": .string(row[1]), "title": .string(row[2]), "date": JSONValue(row[3] as String?),
             "place": JSONValue(row[4] as String?), "format": JSONValue(row[5] as String?),
@@ -124,42 +124,46 @@ extension LookupModule {
         var resolved: JSONObject = [:]
         if let participant { resolved["participant"] = .string(participant.name) }
         if let speaker { resolved["speaker"] = .string(speaker.name) }
-        let page = filter.page
-        let (total, rows) = try personByDate(db, filter, participant: participant, speaker: speaker)
+        let (total, page) = try personByDate(db, filter, participant: participant, speaker: speaker)
             ?? filtered(db, filter, participant: participant, speaker: speaker)
         // Columns by position, as in `meeting`.
-        let meetings = rows.map { row -> JSONValue in
-            ["id": .string(row[0]), "title": .string(row[1]), "date": JSONValue(row[2] as String?),
-             "place": JSONValue(row[3] as String?), "format": JSONValue(row[4] as String?),
-             "turn_count": JSONValue(row[5] as Int), "words": JSONValue(row[6] as Int),
-             "duration": (row[7] as Double?).map(JSONValue.double) ?? .null]
-        }
-        return page.answer(total: total, "meetings", meetings, extra: resolved)
+        let meetings = try page.map { statement, arguments in
+            try statement.jsonRows(arguments) { row in
+                ["id": .string(row[0]), "title": .string(row[1]), "date": JSONValue(row[2] as String?),
+                 "place": JSONValue(row[3] as String?), "format": JSONValue(row[4] as String?),
+                 "turn_count": JSONValue(row[5] as Int), "words": JSONValue(row[6] as Int),
+                 "duration": (row[7] as Double?).map(JSONValue.double) ?? .null]
+            }
+        } ?? []
+        return filter.page.answer(total: total, "meetings", meetings, extra: resolved)
     }
+
+    /// A listing's total, and the statement that reads its page (nil when the page is empty).
+    private typealias Listing = (total: Int, page: (Statement, StatementArguments)?)
 
     private static let listedColumns = "m.id, m.title, m.date, m.place, m.format, m.turns, m.words, m.duration"
 
     /// The common listing, one person's meetings in date order within dates, from the
     /// instance's cache: the page's rows are then read by key. Nil for other filters.
     private func personByDate(_ db: Database, _ filter: MeetingFilter, participant: PersonMatch?,
-                              speaker: PersonMatch?) throws -> (Int, [Row])? {
+                              speaker: PersonMatch?) throws -> Listing? {
         guard filter.place == nil, filter.title == nil, let descending = filter.dateDescending,
               let (person, spokeOnly) = participant.map({ ($0, false) }) ?? speaker.map({ ($0, true) }),
               participant == nil || speaker == nil else { return nil }
         let ordered = try cache.meetings(of: person.id, spokeOnly: spokeOnly, in: db)
             .ordered(from: filter.from, until: filter.until, descending: descending)
         let pagePKs = ordered.dropFirst(filter.page.offset).prefix(filter.page.limit)
-        guard !pagePKs.isEmpty else { return (ordered.count, []) }
+        guard !pagePKs.isEmpty else { return (ordered.count, nil) }
         // One statement for the page: its keys go in as a JSON array, in order.
-        let rows = try Row.fetchAll(db.cachedStatement(sql: """
+        let statement = try db.cachedStatement(sql: """
             SELECT \(Self.listedColumns) FROM json_each(:pks) AS page JOIN meeting m ON m.pk = page.value ORDER BY page.key
-            """), arguments: ["pks": "[" + pagePKs.map(String.init).joined(separator: ",") + "]"])
-        return (ordered.count, rows)
+            """)
+        return (ordered.count, (statement, ["pks": "[" + pagePKs.map(String.init).joined(separator: ",") + "]"]))
     }
 
     /// Any filters, in SQL: a count, then the page.
     private func filtered(_ db: Database, _ filter: MeetingFilter, participant: PersonMatch?,
-                          speaker: PersonMatch?) throws -> (Int, [Row]) {
+                          speaker: PersonMatch?) throws -> Listing {
         var conditions: [String] = []
         var arguments: [String: (any DatabaseValueConvertible)?] = [:]
         if let from = filter.from { conditions.append("m.date >= :from"); arguments["from"] = from }
@@ -181,11 +185,11 @@ extension LookupModule {
         let filterArguments = StatementArguments(arguments)
         let total = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM meeting m \(whereClause)"),
                                      arguments: filterArguments) ?? 0
-        guard filter.page.limit > 0, filter.page.offset < total else { return (total, []) }
-        let rows = try Row.fetchAll(db.cachedStatement(sql: """
+        guard filter.page.limit > 0, filter.page.offset < total else { return (total, nil) }
+        let statement = try db.cachedStatement(sql: """
             SELECT \(Self.listedColumns) FROM meeting m \(whereClause) ORDER BY \(filter.order) LIMIT :limit OFFSET :offset
-            """), arguments: filterArguments + filter.page.arguments)
-        return (total, rows)
+            """)
+        return (total, (statement, filterArguments + filter.page.arguments))
     }
 
     func turns(_ db: Database, _ query: TurnQuery) throws -> JSONValue {
@@ -219,12 +223,11 @@ extension LookupModule {
         guard query.page.limit > 0, query.page.offset < total else {
             return query.page.answer(total: total, "turns", [], extra: resolved)
         }
-        let rows = try Row.fetchAll(db.cachedStatement(sql: """
+        let turns = try db.jsonRows("""
             SELECT t.idx, t.section, p.name AS speaker, t.role, t.text, t.start_time, t.end_time
             FROM turn t LEFT JOIN person p ON p.id = t.person_id
             \(whereClause) ORDER BY t.id LIMIT :limit OFFSET :offset
-            """), arguments: filterArguments + query.page.arguments)
-        let turns = rows.map { row -> JSONValue in
+            """, filterArguments + query.page.arguments) { row in
             let text: String = row["text"]
             return ["index": JSONValue(row["idx"] as Int), "section": (row["section"] as Int?).map(JSONValue.init) ?? .null,
                     "speaker": JSONValue(row["speaker"] as String?), "role": JSONValue(row["role"] as String?),
