@@ -59,7 +59,15 @@ ns_poweroff() {
     local i
     if [ -n "$SD_PID" ] && kill -0 "$SD_PID" 2>/dev/null; then
         timeout 15 nsenter -t "$SD_PID" -m -p -- systemctl --no-block poweroff >/dev/null 2>&1 || true
-        for i in $(seq 300); do kill -0 "$SD_PID" 2>/dev/null || break; sleep 0.1; done
+        for i in $(seq 300); do
+            kill -0 "$SD_PID" 2>/dev/null || break
+            if [ "$i" = 100 ]; then
+                echo "systemd still shutting down after 10 s; its jobs and processes:" >&2
+                timeout 5 nsenter -t "$SD_PID" -m -p -- systemctl list-jobs --no-pager 2>&1 | sed 's/^/    /' >&2
+                timeout 5 nsenter -t "$SD_PID" -m -p -- ps -e -o pid,stat,args 2>&1 | sed 's/^/    /' >&2
+            fi
+            sleep 0.1
+        done
         if kill -0 "$SD_PID" 2>/dev/null; then
             echo "systemd did not power off within 30 s; killing its PID namespace" >&2
             kill -KILL "$SD_PID" 2>/dev/null || true

@@ -34,7 +34,14 @@ finish() {
         echo "---- journal of the failed run (last 60 lines) ----"
         ns 20 journalctl --no-pager -n 60 -o short-monotonic 2>/dev/null | sed 's/^/     /'
     fi
-    ns_poweroff
+    if [ -n "$SD_PID" ]; then
+        local cg=$NS_CGROUP sd=$SD_PID
+        ns_poweroff
+        if ! kill -0 "$sd" 2>/dev/null && [ ! -d "$cg" ]; then pass "systemd powered off, its cgroup removed"
+        else fail "systemd powered off, its cgroup removed"; fi
+    else
+        ns_poweroff
+    fi
     echo "$passed passed, $failed failed"
     if [ "$failed" -gt 0 ] || [ "$passed" -eq 0 ]; then exit 1; fi
     exit "$rc"
@@ -256,22 +263,31 @@ check "a hung daemon (one worker blocked in hello.sleep) is restarted by the wat
 
 # ---- stop ----
 clean_stop() {
-    local t0 t1 ms
+    local t0 t1 ms crc
+    # A request in flight when the stop comes must still be answered.
+    with_hello 0 && sc reload meetingd.service >/dev/null || return 1
+    ctl call hello.sleep '{"ms": 1500}' --json --timeout 15000 --retries 1 > "$ART/inflight.out" 2>&1 &
+    local client=$!
+    sleep 0.5
     t0=$(date +%s%N)
-    sc stop meetingd.service || return 1
+    sc stop meetingd.service 2>/dev/null || return 1
     t1=$(date +%s%N); ms=$(( (t1 - t0) / 1000000 ))
-    info "stop took $ms ms; Result=$(prop meetingd.service Result) ExecMainStatus=$(prop meetingd.service ExecMainStatus)"
-    [ "$ms" -lt 20000 ] && [ "$(prop meetingd.service Result)" = success ] &&
+    wait "$client"; crc=$?
+    info "stop took $ms ms with a 1.5 s request in flight (its reply: $(head -c 80 "$ART/inflight.out"), exit $crc)"
+    info "Result=$(prop meetingd.service Result) ExecMainCode=$(prop meetingd.service ExecMainCode) ExecMainStatus=$(prop meetingd.service ExecMainStatus)"
+    nsh 10 "cp $CONF.orig $CONF"
+    [ "$ms" -lt 20000 ] && [ "$crc" = 0 ] && grep -q slept_ms "$ART/inflight.out" &&
+        [ "$(prop meetingd.service Result)" = success ] && [ "$(prop meetingd.service ExecMainCode)" = 1 ] &&
         [ "$(prop meetingd.service ExecMainStatus)" = 0 ] && [ "$(prop meetingd.service ActiveState)" = inactive ]
 }
-check "stop completes within TimeoutStopSec with a clean exit (status 0)" clean_stop
+check "stop finishes the request in flight and completes within TimeoutStopSec with exit status 0" clean_stop
 
 # ---- hardening ----
 security_ok() {
     local line figure
     line=$(ns 60 systemd-analyze security meetingd.service --no-pager 2>&1 | grep "Overall exposure level")
     figure=$(sed -E 's/.*: ([0-9.]+).*/\1/' <<<"$line")
-    info "systemd-analyze security meetingd.service: $figure (goal <= $SECURITY_GOAL)"
+    info "systemd-analyze security meetingd.service: $figure (goal <= $SECURITY_GOAL); meetingd-ingest.service: $(ns 60 systemd-analyze security meetingd-ingest.service --no-pager 2>&1 | grep "Overall exposure level" | sed -E 's/.*: ([0-9.]+).*/\1/')"
     ns 60 systemd-analyze security --offline=yes --threshold=15 /usr/local/lib/systemd/system/meetingd.service >/dev/null 2>&1 || return 1
     awk -v f="$figure" -v g="$SECURITY_GOAL" 'BEGIN { exit !(f != "" && f + 0 <= g + 0) }'
 }
