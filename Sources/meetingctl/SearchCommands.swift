@@ -10,7 +10,8 @@ struct SearchCommand: ParsableCommand {
         commandName: "search", abstract: "Ranked turns, sentences or meetings matching a query (search.query).",
         discussion: """
             Query language: words (all must match, stemmed), "exact phrases", prefix*, a OR b, -excluded, \
-            speaker:Name. A question ("What did Y say about Z?") is searched for its topic.
+            speaker:Name. A question ("What did Y say about Z?") is searched for its topic. \
+            Put -- before a query that starts with -: meetingctl search -- '-control remote'.
             """)
     @OptionGroup var client: ClientOptions
     @Argument(help: "The query.") var query: String
