@@ -16,7 +16,12 @@ let package = Package(
         .target(name: "CMeetingdModule"),
         .target(
             name: "MeetingKit",
-            dependencies: ["CMeetingdModule", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "CMeetingdModule",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                // The writer binds bulk inserts through the SQLite C API itself.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
     ]
 )

@@ -122,7 +122,6 @@ func ingest(_ config: MeetingdConfig, logger: Logger) throws {
     let ingester = try Ingester(corpusPath: config.corpusPath) { logger.info("\($0)") }
     let report = try ingester.ingest(paths: config.ingestPaths, prune: false)
     logger.info("ingest at start: \(report.summary.prefix { $0 != "\n" })")
-    for failure in report.failed { logger.error("ingest failed for \(failure.path): \(failure.reason)") }
 }
 
 struct CheckConfig: ParsableCommand {
