@@ -55,6 +55,16 @@ ns_boot() {
     esac
 }
 
+ns_processes() {  # the namespace's processes as the host sees them, with their parents
+    local nspid p pp
+    nspid=$(readlink "/proc/$SD_PID/ns/pid" 2>/dev/null) || return 0
+    for p in /proc/[0-9]*; do
+        [ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$nspid" ] || continue
+        pp=$(awk '/^PPid:/ {print $2}' "$p/status" 2>/dev/null)
+        echo "    host pid ${p#/proc/} ($(awk '/^State:/ {print $2}' "$p/status" 2>/dev/null)) $(tr '\0' ' ' < "$p/cmdline" 2>/dev/null | head -c 120)  <- parent $pp: $(tr '\0' ' ' < "/proc/$pp/cmdline" 2>/dev/null | head -c 120)"
+    done
+}
+
 ns_poweroff() {
     local i
     if [ -n "$SD_PID" ] && kill -0 "$SD_PID" 2>/dev/null; then
@@ -64,7 +74,7 @@ ns_poweroff() {
             if [ "$i" = 100 ]; then
                 echo "systemd still shutting down after 10 s; its jobs and processes:" >&2
                 timeout 5 nsenter -t "$SD_PID" -m -p -- systemctl list-jobs --no-pager 2>&1 | sed 's/^/    /' >&2
-                timeout 5 nsenter -t "$SD_PID" -m -p -- ps -e -o pid,stat,args 2>&1 | sed 's/^/    /' >&2
+                ns_processes >&2
             fi
             sleep 0.1
         done
