@@ -190,6 +190,28 @@ inbox_served() {
 }
 check "a transcript dropped into the inbox is served without a restart" inbox_served
 
+drop() {  # drop FILE: into the inbox under a hidden name, then renamed
+    local name; name=$(basename "$1")
+    nsh 20 "cp '$REPO/$1' /var/lib/meetingd/inbox/.$name.part && mv /var/lib/meetingd/inbox/.$name.part /var/lib/meetingd/inbox/$name"
+}
+inbox_broken_file() {
+    local fixtures=Tests/MeetingIngestTests/Fixtures end result
+    drop "$fixtures/broken_timing.vtt" || return 1
+    end=$((SECONDS + 30))
+    while [ "$SECONDS" -lt "$end" ]; do
+        result=$(prop meetingd-ingest.service Result)
+        [ "$result" != success ] && [ "$(prop meetingd-ingest.service ActiveState)" != activating ] && break
+        sleep 0.2
+    done
+    info "after a broken transcript: meetingd-ingest.service Result=$result, path $(prop meetingd-ingest.path ActiveState)"
+    drop "$fixtures/standup.vtt" || return 1
+    lookup_standup() { ctl call lookup.meeting '{"id":"standup"}' --json --timeout 3000 --retries 1 >/dev/null 2>&1; }
+    wait_for 60 lookup_standup || { info "standup not served within 60 s"; return 1; }
+    nsh 10 "rm -f /var/lib/meetingd/inbox/broken_timing.vtt"
+    [ "$result" = exit-code ] && [ "$(prop meetingd-ingest.path ActiveState)" = active ] && ping_ok
+}
+check "a broken transcript fails meetingd-ingest.service, and the inbox keeps working" inbox_broken_file
+
 # ---- reload under load ----
 CONF=/etc/meetingd/meetingd.yaml
 nsh 10 "cp $CONF $CONF.orig"
