@@ -38,16 +38,16 @@ def free_port():
 
 
 class Daemon:
-    """meetingd serving a corpus ingested from one QMSum file, in a temporary folder."""
+    """meetingd with one worker serving a corpus ingested from `sources`, in a temporary folder."""
 
-    def __init__(self, meetingd, source):
+    def __init__(self, meetingd, *sources):
         self.directory = Path(tempfile.mkdtemp(prefix="meetingd-eval-"))
-        corpus = self.directory / "corpus.sqlite"
-        subprocess.run([str(meetingd), "ingest", "--corpus", str(corpus), str(source)], check=True,
+        self.corpus = self.directory / "corpus.sqlite"
+        subprocess.run([str(meetingd), "ingest", "--corpus", str(self.corpus), *map(str, sources)], check=True,
                        capture_output=True)
         self.endpoint = f"tcp://127.0.0.1:{free_port()}"
         config = self.directory / "meetingd.yaml"
-        config.write_text(f"endpoints: [{self.endpoint}]\nworkers: 1\ncorpus: {corpus}\n"
+        config.write_text(f"endpoints: [{self.endpoint}]\nworkers: 1\ncorpus: {self.corpus}\n"
                           f"module_dirs: [{Path(meetingd).parent}]\nmodules:\n  summarise: {{}}\n")
         self.process = subprocess.Popen([str(meetingd), "serve", "--config", str(config)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

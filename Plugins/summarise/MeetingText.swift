@@ -154,7 +154,8 @@ struct MeetingText {
             sentences.append(SpokenSentence(
                 turn: index, speaker: speaker, start: span.start, end: span.end, text: cleaned,
                 words: TranscriptText.wordCount(cleaned), vector: analysis.vector(idf: vocabulary.idf), terms: analysis.terms,
-                eligible: analysis.informativeWords >= 3 && analysis.words >= 5 && !analysis.courteous,
+                eligible: analysis.informativeWords >= RankingWeights.minInformativeWords
+                    && analysis.words >= RankingWeights.minWords && !analysis.courteous,
                 terminated: cleaned.trimmingSuffix(while: { "\"')]”’»".contains($0) }).last.map { ".!?…".contains($0) } ?? false))
         }
         turns.append(SpokenTurn(index: index, speaker: speaker, sentences: first..<sentences.count,

@@ -4,54 +4,56 @@
 import Foundation
 import MeetingKit
 
-// TUNING ONLY (remove): SUMMARISE_TUNE="name=value,..." overrides weights.
-func tune(_ name: String, _ value: Float) -> Float {
-    for pair in (ProcessInfo.processInfo.environment["SUMMARISE_TUNE"] ?? "").split(separator: ",") {
-        let parts = pair.split(separator: "=")
-        if parts.count == 2, parts[0] == name, let v = Float(parts[1]) { return v }
-    }
-    return value
-}
-
 /// Tunable weights, gathered so that their roles are visible in one place.
 enum RankingWeights {
     /// LexRank damping: the share of a sentence's score that flows from similar sentences.
-    static let damping: Float = tune("damping", 0.85)
+    static let damping: Float = 0.85
     /// For a question the prior is relevance, and it should weigh more than centrality.
-    static let queryDamping: Float = tune("queryDamping", 0.5)
+    static let queryDamping: Float = 0.5
     static let lexRankIterations = 20
+    /// A summary sentence has at least this many words, and this many that are neither function words nor courtesy.
+    static let minWords = 8
+    static let minInformativeWords = 3
     /// Score share kept by a sentence that does not end a thought (no final . ! ?: an interrupted turn).
-    static let unterminatedShare: Float = tune("unterminatedShare", 0.5)
+    static let unterminatedShare: Float = 0.5
     /// MMR: weight of a sentence's own score against its similarity to sentences already chosen.
-    static let mmrLambda: Float = tune("mmrLambda", 0.7)
+    static let mmrLambda: Float = 0.7
     /// BM25 parameters.
-    static let k1: Float = tune("k1", 1.2)
-    static let b: Float = tune("b", 0.75)
+    static let k1: Float = 1.2
+    static let b: Float = 0.75
     /// Words on each side over which a turn's relevance spreads (about half a typical answer's stretch).
-    static let smoothingHalfWidth: Float = tune("smoothingHalfWidth", 300)
+    static let smoothingHalfWidth: Float = 300
     /// A located stretch extends from its peak while smoothed relevance stays above this share of the peak.
-    static let regionThreshold: Float = tune("regionThreshold", 0.5)
+    static let regionThreshold: Float = 0.5
     /// Another stretch is located if its peak reaches this share of the best one's.
-    static let secondRegionRatio: Float = tune("secondRegionRatio", 0.8)
-    /// How far locating weighs a word by its rarity in this meeting rather than in the corpus (0...1).
-    static let localIdfShare: Float = tune("localIdfShare", 1)
+    static let secondRegionRatio: Float = 0.8
     /// Pseudo-relevance feedback: words taken from the best-matching turns, how many turns, and their weight.
-    static let feedbackTerms: Float = tune("feedbackTerms", 10)
-    static let feedbackTurns: Float = tune("feedbackTurns", 5)
-    static let feedbackWeight: Float = tune("feedbackWeight", 0.3)
-    static let maxRegions = Int(tune("maxRegions", 2))
+    static let feedbackTerms = 20
+    static let feedbackTurns = 5
+    static let feedbackWeight: Float = 0.2
+    /// Weight of a question's two-word phrase found in a turn, relative to its words' own weights.
+    static let phraseWeight: Float = 2
+    /// At most this many stretches are located.
+    static let maxRegions = 2
     /// How much a named speaker's turns count for more when locating.
-    static let namedSpeakerBoost: Float = tune("namedSpeakerBoost", 2)
+    static let namedSpeakerBoost: Float = 2
     /// How much a named speaker's sentences count for more when choosing.
-    static let namedSpeakerSentenceBoost: Float = tune("namedSpeakerSentenceBoost", 3)
+    static let namedSpeakerSentenceBoost: Float = 3
     /// Share of a query candidate's prior that comes from its own words rather than its turn's neighbourhood.
-    static let sentenceRelevanceShare: Float = tune("sentenceRelevanceShare", 0.4)
+    static let sentenceRelevanceShare: Float = 0.4
+}
+
+struct TermPair: Hashable {
+    let first: Int
+    let second: Int
 }
 
 /// What a question asks for: topic stems (with IDF weights) and the speakers it names.
 struct QueryFocus {
     var topic: [(term: Int, weight: Float)] = []
     var namedSpeakers: Set<Int> = []
+    /// Subject words next to each other in the question ("touch screen"): said together, they locate better.
+    var phrases: Set<TermPair> = []
 
     /// Words that phrase a request rather than name its subject.
     static let requestWords: Set<String> = [
@@ -82,6 +84,7 @@ struct QueryFocus {
             guard !speakerStems.contains(stem), let term = meeting.vocabulary.ids[stem], seen.insert(term).inserted else { continue }
             topic.append((term, meeting.vocabulary.idf[term]))
         }
+        phrases = Set(zip(topic, topic.dropFirst()).map { TermPair(first: $0.term, second: $1.term) })
     }
 
     /// Speakers whose distinctive name words the query uses: a word shared by several
@@ -156,6 +159,27 @@ extension MeetingText {
                 let tf = Float(count)
                 let norm = RankingWeights.k1 * (1 - RankingWeights.b + RankingWeights.b * Float(turn.length) / averageLength)
                 return score + query.weight * tf * (RankingWeights.k1 + 1) / (tf + norm)
+            }
+        }
+    }
+
+    /// Per turn, a bonus for each of the question's phrases said in it (its two words in a
+    /// row, function words aside), worth `phraseWeight` times the pair's weights, saturating.
+    func phraseRelevance(_ phrases: Set<TermPair>, weights: [(term: Int, weight: Float)]) -> [Float] {
+        guard !phrases.isEmpty else { return [Float](repeating: 0, count: turns.count) }
+        let weight = Dictionary(weights.map { ($0.term, $0.weight) }, uniquingKeysWith: max)
+        return turns.map { turn in
+            var found: [TermPair: Float] = [:]
+            for index in turn.sentences {
+                let terms = sentences[index].terms
+                for (first, second) in zip(terms, terms.dropFirst()) {
+                    let pair = TermPair(first: first, second: second)
+                    if phrases.contains(pair) { found[pair, default: 0] += 1 }
+                }
+            }
+            return found.reduce(0) { total, entry in
+                total + RankingWeights.phraseWeight * ((weight[entry.key.first] ?? 0) + (weight[entry.key.second] ?? 0))
+                    * entry.value / (entry.value + 1)
             }
         }
     }

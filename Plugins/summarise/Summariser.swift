@@ -38,7 +38,9 @@ extension MeetingText {
     /// Turns the question is about (BM25, smoothed over neighbours, named speakers counted
     /// up), their sentences as candidates, scored by LexRank biased towards relevance.
     private func locate(_ focus: QueryFocus, admitted: (Int) -> Bool) -> SummaryPlan? {
-        var relevance = turnRelevance(expandedByFeedback(locatingWeights(focus.topic)))
+        let weights = locatingWeights(focus.topic)
+        var relevance = turnRelevance(expandedByFeedback(weights))
+        for (position, bonus) in phraseRelevance(focus.phrases, weights: weights).enumerated() { relevance[position] += bonus }
         if !focus.namedSpeakers.isEmpty {
             for (position, turn) in turns.enumerated() where turn.speaker.map(focus.namedSpeakers.contains) == true {
                 relevance[position] *= 1 + RankingWeights.namedSpeakerBoost
@@ -83,14 +85,14 @@ extension MeetingText {
         return plan
     }
 
-    /// Topic weights for finding where a question is answered: a word said all through
-    /// this meeting locates nothing, however rare it is in the corpus.
+    /// Topic weights for finding where a question is answered: a word's rarity among this
+    /// meeting's turns, since a word said all through the meeting locates nothing, however
+    /// rare it is in the corpus.
     func locatingWeights(_ topic: [(term: Int, weight: Float)]) -> [(term: Int, weight: Float)] {
         let turnCount = Float(turns.count)
         return topic.map { query in
             let df = Float(turns.reduce(0) { $0 + ($1.termCounts[query.term] == nil ? 0 : 1) })
-            let local = log(1 + (turnCount - df + 0.5) / (df + 0.5))
-            return (query.term, pow(query.weight, 1 - RankingWeights.localIdfShare) * pow(local, RankingWeights.localIdfShare))
+            return (query.term, log(1 + (turnCount - df + 0.5) / (df + 0.5)))
         }
     }
 
@@ -98,11 +100,11 @@ extension MeetingText {
     /// best join it at a fraction of its weight, so that a stretch talking about the subject
     /// in other words is found too.
     func expandedByFeedback(_ topic: [(term: Int, weight: Float)]) -> [(term: Int, weight: Float)] {
-        let feedbackTerms = Int(RankingWeights.feedbackTerms)
+        let feedbackTerms = RankingWeights.feedbackTerms
         guard feedbackTerms > 0, let strongest = topic.map(\.weight).max() else { return topic }
         let relevance = turnRelevance(topic)
         let top = relevance.indices.filter { relevance[$0] > 0 }
-            .sorted { relevance[$0] != relevance[$1] ? relevance[$0] > relevance[$1] : $0 < $1 }.prefix(Int(RankingWeights.feedbackTurns))
+            .sorted { relevance[$0] != relevance[$1] ? relevance[$0] > relevance[$1] : $0 < $1 }.prefix(RankingWeights.feedbackTurns)
         let turnCount = Float(turns.count)
         let asked = Set(topic.map(\.term))
         var weight: [Int: Float] = [:]
