@@ -12,8 +12,12 @@ enum RankingWeights {
     static let queryDamping: Float = 0.5
     static let lexRankIterations = 20
     /// A summary sentence has at least this many words, and this many that are neither function words nor courtesy.
-    static let minWords = 8
+    static let minWords = 5
     static let minInformativeWords = 3
+    /// Sentences shorter than this keep only `shortShare` of their score: they fill what is left
+    /// of a budget, or summarise a meeting of short captions, but rarely say enough on their own.
+    static let fullSentenceWords = 8
+    static let shortShare: Float = 0.1
     /// Score share kept by a sentence that does not end a thought (no final . ! ?: an interrupted turn).
     static let unterminatedShare: Float = 0.5
     /// MMR: weight of a sentence's own score against its similarity to sentences already chosen.

@@ -35,7 +35,8 @@ final class SummariseModule: MeetingdModule {
             "summarise.meeting",
             summary: """
                 An extractive summary of a meeting, of one speaker's part in it, or of the part that answers a question, \
-                within a word budget; every sentence cited by turn and offsets.
+                within a word budget; every sentence cited by turn and offsets. Backchannels, thanks and greetings, and \
+                sentences of fewer than 5 words or 3 content words are never chosen; no sentence is ever cut.
                 """,
             params: [
                 "type": "object", "additionalProperties": false, "required": ["meeting"],

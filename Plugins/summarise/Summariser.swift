@@ -29,8 +29,9 @@ extension MeetingText {
             plan.scores = lexRank(plan.candidates, prior: [Float](repeating: 1, count: plan.candidates.count),
                                   damping: RankingWeights.damping)
         }
-        for (position, index) in plan.candidates.enumerated() where !sentences[index].terminated {
-            plan.scores[position] *= RankingWeights.unterminatedShare
+        for (position, index) in plan.candidates.enumerated() {
+            if !sentences[index].terminated { plan.scores[position] *= RankingWeights.unterminatedShare }
+            if sentences[index].words < RankingWeights.fullSentenceWords { plan.scores[position] *= RankingWeights.shortShare }
         }
         return plan
     }

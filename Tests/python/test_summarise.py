@@ -84,7 +84,7 @@ def assert_cited(daemon, meeting, result):
 
 @pytest.fixture(scope="module")
 def small_daemon():
-    """An empty meeting, a meeting of one sentence, and one full of spoken noise."""
+    """An empty meeting, a meeting of one sentence, one full of spoken noise, and short captions."""
     daemon = CorpusDaemon([FIXTURES])
     yield daemon
     daemon.stop()
@@ -258,3 +258,12 @@ def test_spoken_noise_is_cleaned_and_left_out(small_daemon):
         "Marketing: The price of the LCD screen is twelve euros per unit, which we can't afford.\n"
         "Industrial Designer: We decided that the remote control will use a rubber case and a kinetic battery.")
     assert_cited(small_daemon, "summarise-spoken", result)
+
+
+def test_meeting_of_short_captions_still_has_a_summary(small_daemon):
+    result = small_daemon.call("summarise.meeting", {"meeting": "captions", "max_words": 40})
+    texts = [s["text"] for s in result["sentences"]]
+    assert texts and "Good morning, everyone." not in texts and "Okay." not in texts
+    assert "The payment service integration test timed out." in texts
+    assert result["words"] <= 40
+    assert_cited(small_daemon, "captions", result)
