@@ -47,15 +47,18 @@ struct Vocabulary {
     private var wordIndex: [String: Int] = [:]
     private var wordTerm: [Int?] = []
     private var wordInformative: [Bool] = []
+    private var wordCourteous: [Bool] = []
     private var wordSpelling: [String] = []
     private var wordUses: [Int] = []
 
-    /// The word's term (nil for a function word) and whether it carries content beyond courtesy.
-    mutating func classify(_ lowercased: String, analyser: inout TextAnalyser) -> (term: Int?, informative: Bool) {
+    /// The word's term (nil for a function word), whether it carries content beyond courtesy,
+    /// and whether it thanks or greets.
+    mutating func classify(_ lowercased: String, analyser: inout TextAnalyser) -> (term: Int?, informative: Bool, courteous: Bool) {
         if let known = wordIndex[lowercased] {
             wordUses[known] += 1
-            return (wordTerm[known], wordInformative[known])
+            return (wordTerm[known], wordInformative[known], wordCourteous[known])
         }
+        let courteous = SpokenText.courtesies.contains(lowercased)
         var term: Int?
         let informative = !SpokenText.stopwords.contains(lowercased) && !SpokenText.phatic.contains(lowercased)
         if !SpokenText.stopwords.contains(lowercased) {
@@ -72,9 +75,10 @@ struct Vocabulary {
         wordIndex[lowercased] = wordTerm.count
         wordTerm.append(term)
         wordInformative.append(informative)
+        wordCourteous.append(courteous)
         wordSpelling.append(lowercased)
         wordUses.append(1)
-        return (term, informative)
+        return (term, informative, courteous)
     }
 
     /// The word as people said it most often (ties broken alphabetically, for determinism).
@@ -197,9 +201,8 @@ struct TextAnalyser {
         var analysis = Analysis()
         for word in SpokenText.words(Substring(text)) {
             analysis.words += 1
-            let lowercased = word.lowercased()
-            if SpokenText.courtesies.contains(lowercased) { analysis.courteous = true }
-            let (term, informative) = vocabulary.classify(lowercased, analyser: &self)
+            let (term, informative, courteous) = vocabulary.classify(word.lowercased(), analyser: &self)
+            if courteous { analysis.courteous = true }
             if informative { analysis.informativeWords += 1 }
             if let term { analysis.terms.append(term) }
         }

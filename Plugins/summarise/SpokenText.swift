@@ -19,26 +19,27 @@ enum SpokenText {
     /// 7. the first character is upper-cased.
     static func clean(_ span: Substring) -> String {
         var kept: [Substring] = []
+        kept.reserveCapacity(32)
         var afterFiller = false
         for rawToken in whitespaceTokens(span) {
             var token = rawToken.utf8.contains(UInt8(ascii: "{")) ? Substring(TranscriptText.strippingMarks(String(rawToken))) : rawToken
             if token.utf8.contains(UInt8(ascii: "_")) { token = Substring(joiningSpelledLetters(token)) }
             if token.isEmpty { continue }
-            let bare = bareWord(token)
-            if fillers.contains(bare) {
+            let bare = bareWordKey(token)
+            if fillerKeys.contains(bare) {
                 afterFiller = true
                 continue
             }
             if token == ",", afterFiller || kept.isEmpty { continue }
             afterFiller = false
-            if kept.isEmpty, openers.contains(bare) { continue }
+            if kept.isEmpty, openerKeys.contains(bare) { continue }
             if let previous = kept.last, previous.utf8.count == token.utf8.count, isWordToken(token),
                previous.lowercased() == token.lowercased() { continue }
             kept.append(token)
         }
         var text = ""
         for token in kept {
-            let glued = token.utf8.allSatisfy { ",.;:!?%)".utf8.contains($0) } || token.hasPrefix("'") || token.hasPrefix("’") || token == "n't"
+            let glued = token.utf8.allSatisfy(isClosingPunctuation) || startsWithApostrophe(token) || token == "n't"
             if !text.isEmpty && !glued { text.append(" ") }
             text.append(contentsOf: token)
         }
@@ -48,15 +49,44 @@ enum SpokenText {
         return text
     }
 
-    /// The token lowercased without trailing `,.;:!?`, when it could be a filler or an
-    /// opener (none is longer than eight bytes); empty otherwise, to spare the lowercasing.
-    private static func bareWord(_ token: Substring) -> String {
+    /// The token lowercased without trailing `,.;:!?`, packed into an integer when it is ASCII
+    /// of at most eight bytes, as every filler and opener is (0 otherwise): no string is made
+    /// for the check that every token goes through.
+    private static func bareWordKey(_ token: Substring) -> UInt64 {
         var end = token.utf8.endIndex
         while end > token.utf8.startIndex, ",.;:!?".utf8.contains(token.utf8[token.utf8.index(before: end)]) {
             end = token.utf8.index(before: end)
         }
-        guard token.utf8.distance(from: token.utf8.startIndex, to: end) <= 8 else { return "" }
-        return token[token.startIndex..<end].lowercased()
+        var key: UInt64 = 0
+        var length = 0
+        for byte in token.utf8[token.utf8.startIndex..<end] {
+            length += 1
+            guard length <= 8, byte < 0x80 else { return 0 }
+            let lower = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+            key = key << 8 | UInt64(lower)
+        }
+        return key
+    }
+
+    private static func key(_ word: String) -> UInt64 {
+        word.utf8.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    private static let fillerKeys = Set(fillers.map(key))
+    private static let openerKeys = Set(openers.map(key))
+
+    private static func isClosingPunctuation(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: ","), UInt8(ascii: "."), UInt8(ascii: ";"), UInt8(ascii: ":"), UInt8(ascii: "!"), UInt8(ascii: "?"),
+             UInt8(ascii: "%"), UInt8(ascii: ")"): return true
+        default: return false
+        }
+    }
+
+    /// `'` or `’` first (`'s`, `’ll`), checked on bytes: `hasPrefix` is generic and slow here.
+    private static func startsWithApostrophe(_ token: Substring) -> Bool {
+        guard let first = token.utf8.first else { return false }
+        return first == UInt8(ascii: "'") || (first == 0xE2 && token.utf8.starts(with: "’".utf8))
     }
 
     /// Letters and apostrophes only, at least one letter.
@@ -72,6 +102,7 @@ enum SpokenText {
     static func whitespaceTokens(_ text: Substring) -> [Substring] {
         guard text.utf8.allSatisfy({ $0 < 0x80 }) else { return text.split(whereSeparator: \.isWhitespace) }
         var tokens: [Substring] = []
+        tokens.reserveCapacity(32)
         let utf8 = text.utf8
         var start: String.Index?
         var index = utf8.startIndex
