@@ -1,12 +1,14 @@
 """The summarise module through the real daemon: budgets, citations checked against the
 stored turn text, determinism, errors, and meetings with nothing or one sentence to say."""
+import json
 import re
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from meetingd_client import SEED_ID, CorpusDaemon, RPCError
+from meetingd_client import MEETINGD, SEED_ID, CorpusDaemon, RPCError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "summarise"
 NOT_FOUND, INVALID_PARAMS = -32004, -32602
@@ -267,3 +269,23 @@ def test_meeting_of_short_captions_still_has_a_summary(small_daemon):
     assert "The payment service integration test timed out." in texts
     assert result["words"] <= 40
     assert_cited(small_daemon, "captions", result)
+
+
+def meetingctl(daemon, *args):
+    return subprocess.run([str(MEETINGD.parent / "meetingctl"), *args, "--endpoint", daemon.endpoint],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_meetingctl_summarise(small_daemon):
+    shown = meetingctl(small_daemon, "summarise", "summarise-spoken")
+    assert shown.returncode == 0, shown.stderr
+    assert "Marketing:\n  The price of the LCD screen is twelve euros per unit, which we can't afford.  [turn 2]" in shown.stdout
+    assert "Industrial Designer:" in shown.stdout and shown.stdout.rstrip().endswith("words)")
+    as_json = json.loads(meetingctl(small_daemon, "summarise", "summarise-spoken", "--words", "20", "--json").stdout)
+    assert as_json["words"] <= 20 and len(as_json["sentences"]) == 1
+    asked = meetingctl(small_daemon, "summarise", "summarise-spoken", "--query", "What about the battery?")
+    assert "kinetic battery" in asked.stdout and "about turns" in asked.stdout
+    missing = meetingctl(small_daemon, "summarise", "summarise-spoken", "--speaker", "Nobody Atall")
+    assert missing.returncode == 1 and "-32004" in missing.stderr
+    digest = meetingctl(small_daemon, "summarise", "--corpus", "payment test", "--from", "2024")
+    assert digest.returncode == 0 and "(nothing to summarise)" in digest.stdout  # the captions have no date
