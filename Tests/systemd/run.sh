@@ -15,6 +15,7 @@ REPO=$PWD
 . Tests/systemd/lib.sh
 
 BUILD_DIR=${MEETINGD_BUILD_DIR:-$REPO/.build-systemd}
+ART=$BUILD_DIR/systemd-test   # logs of the last run: install, load, journal
 SECURITY_GOAL=1.5
 build=1
 [ "${1:-}" = "--no-build" ] && build=0
@@ -30,9 +31,12 @@ info() { echo "     $*"; }
 finish() {
     local rc=$?
     trap - EXIT INT TERM
-    if [ -n "$SD_PID" ] && [ "$failed" -gt 0 ]; then
-        echo "---- journal of the failed run (last 60 lines) ----"
-        ns 20 journalctl --no-pager -n 60 -o short-monotonic 2>/dev/null | sed 's/^/     /'
+    if [ -n "$SD_PID" ]; then
+        ns 30 journalctl --no-pager -o short-monotonic > "$ART/journal.txt" 2>/dev/null
+        if [ "$failed" -gt 0 ]; then
+            echo "---- journal of the failed run: meetingd lines, warnings and up (all of it: $ART/journal.txt) ----"
+            grep -E "meetingd|systemd\[1\]: meetingd" "$ART/journal.txt" | grep -Ev "\] vm meetingd\[[0-9]+\]: (info|debug)|Started|Starting|Stopp|Reload|Deactivated" | tail -60 | sed 's/^/     /'
+        fi
     fi
     if [ -n "$SD_PID" ]; then
         local cg=$NS_CGROUP sd=$SD_PID
@@ -88,7 +92,6 @@ if [ "$build" = 1 ]; then
         fail "release build"; exit 1
     fi
 fi
-ART=$BUILD_DIR/systemd-test
 mkdir -p "$ART"
 if ! cc -std=c11 -O2 -fPIC -shared -fvisibility=hidden -I Sources/MeetingKit/Sources/CMeetingdModule/include \
         Plugins/hello-c/hello.c -o "$ART/hello.so"; then
@@ -241,6 +244,7 @@ reload_under_load() {
     info "load: $(cat "$ART/load.json") $(head -c 300 "$ART/load.err")"
     out=$(ctl call hello.greet '{"name": "systemd"}' --json 2>&1)
     info "hello.greet after the reloads: $out"
+    info "main pid $pid0 -> $(mainpid), NRestarts $(prop meetingd.service NRestarts) (a restart here means the daemon crashed under load)"
     [ "$rc" = 0 ] && [ "$lrc" = 0 ] && grep -q "Hiya" <<<"$out" && [ "$(mainpid)" = "$pid0" ]
 }
 check "reload under load from 6 clients: zero failed or lost requests, new config in effect" reload_under_load
