@@ -25,8 +25,10 @@ enum RankingWeights {
     /// BM25 parameters.
     static let k1: Float = 1.2
     static let b: Float = 0.75
-    /// Words on each side over which a turn's relevance spreads (about half a typical answer's stretch).
+    /// Words on each side over which a turn's relevance spreads (about half a typical answer's
+    /// stretch), and for a request to summarise a discussion, which spans more talk.
     static let smoothingHalfWidth: Float = 300
+    static let discussionHalfWidth: Float = 900
     /// A located stretch extends from its peak while smoothed relevance stays above this share of the peak.
     static let regionThreshold: Float = 0.5
     /// Another stretch is located if its peak reaches this share of the best one's.
@@ -58,6 +60,8 @@ struct QueryFocus {
     var namedSpeakers: Set<Int> = []
     /// Subject words next to each other in the question ("touch screen"): said together, they locate better.
     var phrases: Set<TermPair> = []
+    /// "Summarize the discussion about X" asks for a whole stretch of talk, not one exchange.
+    var asksForDiscussion = false
 
     /// Words that phrase a request rather than name its subject.
     static let requestWords: Set<String> = [
@@ -78,6 +82,7 @@ struct QueryFocus {
 
     init(query: String, meeting: MeetingText, analyser: inout TextAnalyser) {
         let queryWords = SpokenText.words(Substring(query))
+        asksForDiscussion = queryWords.contains { ["summarize", "summarise", "discussion", "discussed"].contains($0.lowercased()) }
         namedSpeakers = Self.speakersNamed(in: queryWords, speakers: meeting.speakers, analyser: &analyser)
         let speakerStems = Set(namedSpeakers.flatMap { analyser.stems(meeting.speakers[$0]) })
         var seen: Set<Int> = []

@@ -47,7 +47,8 @@ extension MeetingText {
                 relevance[position] *= 1 + RankingWeights.namedSpeakerBoost
             }
         }
-        let smoothed = smooth(relevance, halfWidth: RankingWeights.smoothingHalfWidth)
+        let smoothed = smooth(relevance, halfWidth: focus.asksForDiscussion
+                                ? RankingWeights.discussionHalfWidth : RankingWeights.smoothingHalfWidth)
         guard let peak = smoothed.max(), peak > 0 else { return nil }
         var plan = SummaryPlan()
         var inRegion = [Bool](repeating: false, count: turns.count)
