@@ -322,15 +322,18 @@ public final class Server: @unchecked Sendable {
     }
 
     private func healthy(now: UInt64, timeout: UInt64) -> Bool {
-        let proxyIdle = now &- proxyBeat.load(ordering: .relaxed)
+        // Stamps are written by other threads and may be newer than `now`: that is 0 ms.
+        func age(_ stamp: UInt64) -> UInt64 { now > stamp ? now - stamp : 0 }
+        let proxyIdle = age(proxyBeat.load(ordering: .relaxed))
         guard proxyIdle < timeout else {
             logger.error("watchdog: the proxy loop has not turned for \(proxyIdle / 1_000_000) ms")
             return false
         }
         for (index, health) in runtime.workerHealth.enumerated() {
             let since = health.busySince.load(ordering: .relaxed)
-            if since != 0, now &- since > timeout {
-                logger.error("watchdog: worker \(index) has been on one request for \((now - since) / 1_000_000) ms")
+            let busyFor = since == 0 ? 0 : age(since)
+            if busyFor > timeout {
+                logger.error("watchdog: worker \(index) has been on one request for \(busyFor / 1_000_000) ms")
                 return false
             }
         }

@@ -214,6 +214,38 @@ final class ServiceTests: XCTestCase {
         XCTAssertTrue(recovered.contains { $0.contains("WATCHDOG=1") }, "\(recovered)")
     }
 
+    func testWatchdogChecksUnderSteadyLoadKeepServing() throws {
+        // A 10 ms watchdog period makes the health check race the workers' busy stamps
+        // hundreds of times; a stamp newer than the check's clock must read as busy 0 ms.
+        let socket = try NotifySocket(directory: try temporaryDirectory(self))
+        let daemon = try Daemon(test: self, config: config(),
+                                environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "20000"])
+        let load = LoadRecord()
+        let clients = DispatchGroup()
+        let endpoint = daemon.endpoint
+        for _ in 0..<4 {
+            DispatchQueue.global().async(group: clients) {
+                guard let client = try? ZMQClient(endpoint: endpoint) else { return }
+                while load.running.load(ordering: .relaxed) {
+                    do {
+                        _ = try client.request(#"{"jsonrpc":"2.0","id":1,"method":"meetingd.ping"}"#, timeoutMs: 5000)
+                        load.answered.add(1, ordering: .relaxed)
+                    } catch {
+                        load.failures.withLock { $0.append("\(error)") }
+                        return
+                    }
+                }
+            }
+        }
+        let pets = socket.receive(seconds: 2.5).filter { $0.contains("WATCHDOG=1") }.count
+        load.running.store(false, ordering: .relaxed)
+        XCTAssertEqual(clients.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(load.failures.withLock { $0 }, [], daemon.log)
+        XCTAssertTrue(daemon.process.isRunning, daemon.log)
+        XCTAssertGreaterThan(pets, 20, "the watchdog went unfed under load")
+        XCTAssertFalse(daemon.log.contains("watchdog:"), daemon.log)
+    }
+
     func testJournalPrefixesWhenStderrIsTheJournal() throws {
         // JOURNAL_STREAM names stderr's device and inode; here stderr is a plain file.
         let directory = try temporaryDirectory(self)
