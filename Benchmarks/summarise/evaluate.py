@@ -41,6 +41,7 @@ class Daemon:
     """meetingd with one worker serving a corpus ingested from `sources`, in a temporary folder."""
 
     def __init__(self, meetingd, *sources):
+        meetingd = Path(meetingd).resolve()  # the config's module_dirs is read relative to the config
         self.directory = Path(tempfile.mkdtemp(prefix="meetingd-eval-"))
         self.corpus = self.directory / "corpus.sqlite"
         subprocess.run([str(meetingd), "ingest", "--corpus", str(self.corpus), *map(str, sources)], check=True,
