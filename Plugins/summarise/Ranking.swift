@@ -109,11 +109,12 @@ struct QueryFocus {
         for words in nameWords { for word in words { sharing[word, default: 0] += 1 } }
         var named: Set<Int> = []
         for (speaker, words) in nameWords.enumerated() {
-            let score = words.reduce(Float(0)) { score, word in
+            // Summed in a fixed order, with slack for rounding: three thirds must make one in every process.
+            let score = words.sorted().reduce(Float(0)) { score, word in
                 let used = word.count == 1 ? queryLetters.contains(word) : queryStems.contains(word)
                 return used ? score + 1 / Float(sharing[word]!) : score
             }
-            if score >= 1 { named.insert(speaker) }
+            if score >= 0.999 { named.insert(speaker) }
         }
         return named
     }
@@ -186,7 +187,8 @@ extension MeetingText {
                     if phrases.contains(pair) { found[pair, default: 0] += 1 }
                 }
             }
-            return found.reduce(0) { total, entry in
+            // Summed in a fixed order: dictionary order changes from process to process.
+            return found.sorted { ($0.key.first, $0.key.second) < ($1.key.first, $1.key.second) }.reduce(0) { total, entry in
                 total + RankingWeights.phraseWeight * ((weight[entry.key.first] ?? 0) + (weight[entry.key.second] ?? 0))
                     * entry.value / (entry.value + 1)
             }

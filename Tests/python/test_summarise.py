@@ -152,6 +152,22 @@ def test_summaries_are_deterministic(corpus_daemon):
     assert all(d == digests[0] for d in digests[1:])
 
 
+def test_summaries_are_the_same_from_another_daemon_on_the_same_sources(corpus_daemon):
+    # Swift seeds its hashing per process: nothing may depend on dictionary order.
+    from meetingd_client import ROOT, SHARED
+    other = CorpusDaemon([ROOT / "Samples", SHARED / "qmsum" / "val.jsonl"])
+    try:
+        for meeting in ("val-1", "val-11", "val-20", "val-29", SEED_ID):
+            for params in ({}, {"query": "What did the Project Manager think about the budget when discussing the design?"},
+                           {"query": "Summarize the discussion about the evaluation results"}):
+                call = {"meeting": meeting, **params}
+                assert other.call("summarise.meeting", call) == corpus_daemon.call("summarise.meeting", call), call
+            assert (other.call("summarise.keywords", {"meeting": meeting})
+                    == corpus_daemon.call("summarise.keywords", {"meeting": meeting}))
+    finally:
+        other.stop()
+
+
 def test_a_question_is_answered_from_the_part_about_it(corpus_daemon):
     result = corpus_daemon.call("summarise.meeting", {
         "meeting": "val-1", "query": "What did the group talk about the touch screen under the limitation of the budget?"})
