@@ -70,7 +70,7 @@ struct CorpusDigest {
             return (term, text.vocabulary.idf[term])
         }
         var plan = SummaryPlan()
-        plan.candidates = text.sentences.indices.filter { text.sentences[$0].eligible }
+        plan.candidates = text.sentences.indices.filter(text.completeSentences())
         let own = plan.candidates.map { text.sentenceRelevance($0, topic) }
         let ownPeak = max(own.max() ?? 0, 1e-6)
         let turnPeak = max(origins.map(\.score).max() ?? 0, 1e-6)

@@ -18,8 +18,6 @@ enum RankingWeights {
     /// of a budget, or summarise a meeting of short captions, but rarely say enough on their own.
     static let fullSentenceWords = 8
     static let shortShare: Float = 0.1
-    /// Score share kept by a sentence that does not end a thought (no final . ! ?: an interrupted turn).
-    static let unterminatedShare: Float = 0.5
     /// MMR: weight of a sentence's own score against its similarity to sentences already chosen.
     static let mmrLambda: Float = 0.7
     /// BM25 parameters.

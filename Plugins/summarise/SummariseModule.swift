@@ -36,7 +36,8 @@ final class SummariseModule: MeetingdModule {
             summary: """
                 An extractive summary of a meeting, of one speaker's part in it, or of the part that answers a question, \
                 within a word budget; every sentence cited by turn and offsets. Backchannels, thanks and greetings, and \
-                sentences of fewer than 5 words or 3 content words are never chosen; no sentence is ever cut.
+                sentences of fewer than 5 words or 3 content words are never chosen, nor in a punctuated transcript a \
+                sentence without a final . ! or ? (one its speaker broke off); no sentence is ever cut.
                 """,
             params: [
                 "type": "object", "additionalProperties": false, "required": ["meeting"],

@@ -17,8 +17,9 @@ extension MeetingText {
     func plan(query: String?, onlySpeakers: Set<Int>?, analyser: inout TextAnalyser) -> SummaryPlan {
         let focus = query.map { QueryFocus(query: $0, meeting: self, analyser: &analyser) } ?? QueryFocus()
         let speakers = onlySpeakers ?? (focus.topic.isEmpty && !focus.namedSpeakers.isEmpty ? focus.namedSpeakers : nil)
+        let complete = completeSentences()
         func admitted(_ index: Int) -> Bool {
-            sentences[index].eligible && (speakers == nil || sentences[index].speaker.map { speakers!.contains($0) } == true)
+            complete(index) && (speakers == nil || sentences[index].speaker.map { speakers!.contains($0) } == true)
         }
         var plan: SummaryPlan
         if !focus.topic.isEmpty, let located = locate(focus, admitted: admitted) {
@@ -29,11 +30,18 @@ extension MeetingText {
             plan.scores = lexRank(plan.candidates, prior: [Float](repeating: 1, count: plan.candidates.count),
                                   damping: RankingWeights.damping)
         }
-        for (position, index) in plan.candidates.enumerated() {
-            if !sentences[index].terminated { plan.scores[position] *= RankingWeights.unterminatedShare }
-            if sentences[index].words < RankingWeights.fullSentenceWords { plan.scores[position] *= RankingWeights.shortShare }
+        for (position, index) in plan.candidates.enumerated() where sentences[index].words < RankingWeights.fullSentenceWords {
+            plan.scores[position] *= RankingWeights.shortShare
         }
         return plan
+    }
+
+    /// Which sentences may be summary sentences: eligible ones, and in a punctuated transcript
+    /// only those that end as sentences do; one without a final . ! ? there is where a speaker
+    /// broke off or was cut short. A transcript without punctuation (captions) has no such ends.
+    func completeSentences() -> (Int) -> Bool {
+        let punctuated = sentences.lazy.filter(\.terminated).count * 2 >= sentences.count
+        return { [sentences] index in sentences[index].eligible && (sentences[index].terminated || !punctuated) }
     }
 
     /// Turns the question is about (BM25, smoothed over neighbours, named speakers counted

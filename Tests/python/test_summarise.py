@@ -269,6 +269,7 @@ def test_one_sentence_meeting(small_daemon):
 
 
 def test_spoken_noise_is_cleaned_and_left_out(small_daemon):
+    # Turn 6 breaks off mid-sentence ("..., but"): in a punctuated transcript that is no summary sentence.
     result = small_daemon.call("summarise.meeting", {"meeting": "summarise-spoken"})
     assert [s["turn"] for s in result["sentences"]] == [2, 5]
     assert result["sentences"][0]["text"] == "The price of the LCD screen is twelve euros per unit, which we can't afford."
