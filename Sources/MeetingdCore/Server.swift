@@ -156,7 +156,6 @@ public final class Server: @unchecked Sendable {
             moveWorkers()
             runtime.reload.withLock { record in
                 record.attempts += 1
-                record.generation += 1
                 record.lastAt = Date()
                 record.lastError = nil
                 record.restartNeeded = restartNeeded

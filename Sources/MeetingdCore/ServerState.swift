@@ -31,13 +31,13 @@ final class WorkerHealth: Sendable {
 
 struct ReloadRecord {
     var attempts = 0
-    var generation = 0
     var lastAt: Date?
     var lastError: String?
     /// Changes that the running daemon cannot take on without a restart.
     var restartNeeded: [String] = []
 
-    var json: JSONValue {
+    /// `generation` is the state's: how many reloads took effect.
+    func json(generation: Int) -> JSONValue {
         [
             "attempts": JSONValue(attempts),
             "generation": JSONValue(generation),
@@ -99,7 +99,7 @@ public final class ServerState: Sendable {
             "config_file": JSONValue(config.file),
             "corpus": corpusFigures(),
             "modules": .array(modules.map { .string($0.name) }),
-            "reload": runtime.reload.withLock { $0.json },
+            "reload": runtime.reload.withLock { $0.json(generation: generation) },
             "requests": .int(Int64(total)),
             "methods": StatsReport.json(merged),
         ]
