@@ -21,6 +21,7 @@ build=1
 [ "${1:-}" = "--no-build" ] && build=0
 
 passed=0 failed=0
+STAGE=""
 pass() { passed=$((passed + 1)); echo "PASS $*"; }
 fail() { failed=$((failed + 1)); echo "FAIL $*"; }
 check() {  # check NAME CMD...: PASS when CMD succeeds
@@ -46,6 +47,7 @@ finish() {
     else
         ns_poweroff
     fi
+    [ -n "$STAGE" ] && rm -rf "$STAGE"
     echo "$passed passed, $failed failed"
     if [ "$failed" -gt 0 ] || [ "$passed" -eq 0 ]; then exit 1; fi
     exit "$rc"
@@ -98,11 +100,22 @@ if ! cc -std=c11 -O2 -fPIC -shared -fvisibility=hidden -I Sources/MeetingKit/Sou
     fail "build the hello-c test module"; exit 1
 fi
 
+# Inside the namespace /tmp and /run are fresh tmpfs, so a checkout under either
+# would be out of sight there: what the namespace needs is copied to the host's
+# /var/tmp, which its /var overlay shows (and whose changes it never writes back).
+STAGE=$(mktemp -d /var/tmp/meetingd-systemd-test.XXXXXX)
+cp -r --parents README.md scripts systemd Samples Tests/systemd Tests/MeetingIngestTests/Fixtures "$STAGE/"
+mkdir -p "$STAGE/build/release"
+for f in meetingd meetingctl libMeetingKit.so liblookup.so libsearch.so libsummarise.so; do
+    cp "$BUILD_DIR/release/$f" "$STAGE/build/release/"
+done
+cp "$ART/hello.so" "$STAGE/"
+
 # ---- boot ----
 if ns_boot; then pass "systemd boots as PID 1 in fresh namespaces"; else fail "systemd boots as PID 1 in fresh namespaces"; exit 1; fi
 
 # ---- install ----
-if ns 600 "$REPO/scripts/install" --no-build --build-dir "$BUILD_DIR" > "$ART/install.log" 2>&1; then
+if ns 600 "$STAGE/scripts/install" --no-build --build-dir "$STAGE/build" > "$ART/install.log" 2>&1; then
     pass "scripts/install"
 else
     fail "scripts/install"; sed 's/^/     /' "$ART/install.log" | tail -20; exit 1
@@ -121,7 +134,7 @@ verify_clean() {
 }
 check "systemd-analyze verify reports nothing on the units" verify_clean
 check "the meetingd user and group exist" ns 10 getent passwd meetingd
-ns 10 install -m 0644 "$ART/hello.so" /usr/local/lib/meetingd/modules/hello.so
+ns 10 install -m 0644 "$STAGE/hello.so" /usr/local/lib/meetingd/modules/hello.so
 
 # ---- start ----
 start_ready() {
@@ -185,7 +198,7 @@ inbox_served() {
     pid0=$(mainpid)
     if lookup_sample; then info "$SAMPLE_ID is already in the corpus before the drop"; return 1; fi
     # Written under a hidden name, then renamed in: ingest never sees half a file.
-    nsh 20 "cp '$REPO/$SAMPLE' /var/lib/meetingd/inbox/.$SAMPLE_ID.part && chown meetingd:meetingd /var/lib/meetingd/inbox/.$SAMPLE_ID.part && mv /var/lib/meetingd/inbox/.$SAMPLE_ID.part /var/lib/meetingd/inbox/$(basename "$SAMPLE")" || return 1
+    nsh 20 "cp '$STAGE/$SAMPLE' /var/lib/meetingd/inbox/.$SAMPLE_ID.part && chown meetingd:meetingd /var/lib/meetingd/inbox/.$SAMPLE_ID.part && mv /var/lib/meetingd/inbox/.$SAMPLE_ID.part /var/lib/meetingd/inbox/$(basename "$SAMPLE")" || return 1
     wait_for 60 lookup_sample || { info "not served within 60 s"; sc status meetingd-ingest.service | sed 's/^/     /'; return 1; }
     pid1=$(mainpid)
     info "served $SAMPLE_ID; ingest result: $(prop meetingd-ingest.service Result); daemon pid $pid0 -> $pid1"
@@ -195,7 +208,7 @@ check "a transcript dropped into the inbox is served without a restart" inbox_se
 
 drop() {  # drop FILE: into the inbox under a hidden name, then renamed
     local name; name=$(basename "$1")
-    nsh 20 "cp '$REPO/$1' /var/lib/meetingd/inbox/.$name.part && mv /var/lib/meetingd/inbox/.$name.part /var/lib/meetingd/inbox/$name"
+    nsh 20 "cp '$STAGE/$1' /var/lib/meetingd/inbox/.$name.part && mv /var/lib/meetingd/inbox/.$name.part /var/lib/meetingd/inbox/$name"
 }
 inbox_broken_file() {
     local fixtures=Tests/MeetingIngestTests/Fixtures end result
@@ -226,7 +239,7 @@ reload_under_load() {
     pid0=$(mainpid)
     with_hello 0 || return 1
     nsh 5 "rm -f $stop"
-    ns 200 python3 "$REPO/Tests/systemd/load.py" --endpoint ipc:///run/meetingd/meetingd.sock \
+    ns 200 python3 "$STAGE/Tests/systemd/load.py" --endpoint ipc:///run/meetingd/meetingd.sock \
         --endpoint tcp://127.0.0.1:5555 --clients 6 --seconds 120 --stop-file "$stop" --timeout-ms 10000 \
         --method search.query --params '{"q": "vaccine"}' \
         --method lookup.meeting --params "{\"id\": \"$SAMPLE_ID\"}" > "$ART/load.json" 2>"$ART/load.err" &
@@ -339,11 +352,11 @@ check "systemd-analyze security meetingd.service <= $SECURITY_GOAL" security_ok
 # ---- uninstall ----
 uninstall_ok() {
     ns 10 rm -f /usr/local/lib/meetingd/modules/hello.so
-    ns 120 "$REPO/scripts/uninstall" > "$ART/uninstall.log" 2>&1 || { tail "$ART/uninstall.log"; return 1; }
+    ns 120 "$STAGE/scripts/uninstall" > "$ART/uninstall.log" 2>&1 || { tail "$ART/uninstall.log"; return 1; }
     nsh 10 '! ls /usr/local/lib/meetingd/meetingd /usr/local/lib/systemd/system/meetingd.service /usr/local/bin/meetingctl /etc/ld.so.conf.d/meetingd.conf 2>/dev/null | grep -q .' || return 1
     [ "$(prop meetingd.service LoadState)" = not-found ] || return 1
     nsh 10 'test -e /var/lib/meetingd/corpus.sqlite' || { info "the corpus did not survive a plain uninstall"; return 1; }
-    ns 120 "$REPO/scripts/uninstall" --purge >> "$ART/uninstall.log" 2>&1 || return 1
+    ns 120 "$STAGE/scripts/uninstall" --purge >> "$ART/uninstall.log" 2>&1 || return 1
     nsh 10 '! test -e /var/lib/meetingd && ! getent passwd meetingd >/dev/null'
 }
 check "scripts/uninstall removes it all but the corpus; --purge removes that too" uninstall_ok
