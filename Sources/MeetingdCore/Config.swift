@@ -125,6 +125,9 @@ public enum ConfigLoader {
 
         if let file {
             let fileDirectory = URL(fileURLWithPath: file).deletingLastPathComponent().path
+            guard FileManager.default.isReadableFile(atPath: file) else {
+                throw ConfigError(problems: [FileManager.default.fileExists(atPath: file) ? "not readable" : "no such file"], file: file)
+            }
             do {
                 let text = try String(contentsOfFile: file, encoding: .utf8)
                 let root = try Yams.compose(yaml: text).map(jsonValue) ?? .object([:])

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MeetingKit
+import MeetingdCore
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,7 +21,7 @@ struct Export: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let store = try Corpus.openReadOnly(path: try loadConfig(config: config, corpus: corpus).corpusPath)
+        let store = try Corpus.openReadOnly(path: try loadConfig(file: config, overrides: ConfigOverrides(corpus: corpus)).corpusPath)
         let ids = meeting.isEmpty ? try store.meetingIDs() : meeting
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

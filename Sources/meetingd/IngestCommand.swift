@@ -26,7 +26,7 @@ struct Ingest: ParsableCommand {
     var paths: [String] = []
 
     func run() throws {
-        let settings = try loadConfig(config: config, corpus: corpus)
+        let settings = try loadConfig(file: config, overrides: ConfigOverrides(corpus: corpus))
         let paths = paths.isEmpty ? settings.ingestPaths : paths
         guard !paths.isEmpty else {
             throw ValidationError("name transcript files or folders, or list folders under `ingest` in the config")
@@ -41,16 +41,6 @@ struct Ingest: ParsableCommand {
         bar?.finish()
         print(report.summary)
         if !report.failed.isEmpty { throw ExitCode(1) }
-    }
-}
-
-/// The config, with `--corpus` over its corpus path; a bad config exits 2.
-func loadConfig(config: String?, corpus: String?) throws -> MeetingdConfig {
-    do {
-        return try ConfigLoader.load(file: config, overrides: ConfigOverrides(corpus: corpus))
-    } catch {
-        FileHandle.standardError.write(Data("meetingd: \(error)\n".utf8))
-        throw ExitCode(2)
     }
 }
 

@@ -39,13 +39,16 @@ struct ConfigOptions: ParsableArguments {
         ConfigOverrides(endpoints: endpoint, corpus: corpus, workers: workers, logLevel: logLevel)
     }
 
-    func load() throws -> MeetingdConfig {
-        do {
-            return try ConfigLoader.load(file: config, overrides: overrides)
-        } catch {
-            FileHandle.standardError.write(Data("meetingd: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
+    func load() throws -> MeetingdConfig { try loadConfig(file: config, overrides: overrides) }
+}
+
+/// The resolved config, or every error in it on stderr and exit status 2.
+func loadConfig(file: String?, overrides: ConfigOverrides) throws -> MeetingdConfig {
+    do {
+        return try ConfigLoader.load(file: file, overrides: overrides)
+    } catch {
+        FileHandle.standardError.write(Data("meetingd: \(error)\n".utf8))
+        throw ExitCode(2)
     }
 }
 
