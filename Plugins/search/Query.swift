@@ -113,8 +113,16 @@ extension SearchModule {
             SELECT p.id, p.name FROM meeting m JOIN speaker s ON s.meeting_pk = m.pk JOIN person p ON p.id = s.person_id
             WHERE m.id = ?
             """), arguments: [meeting]).map { (id: $0[0] as Int64, name: $0[1] as String) }
-        let words = plan.clauses.flatMap { $0.flatMap(\.tokens) }
-        let named = RequestPhrasing.namedSpeakers(in: words, among: speakers)
+        let terms = plan.clauses.flatMap { $0 }
+        let words = terms.flatMap(\.tokens)
+        // Positions of words written as one capital letter; plain words are one token each.
+        var capitals = Set<Int>()
+        var position = 0
+        for term in terms {
+            if term.tokens.count == 1, term.written.count == 1, term.written.first!.isUppercase { capitals.insert(position) }
+            position += term.tokens.count
+        }
+        let named = RequestPhrasing.namedSpeakers(in: words, capitals: capitals, among: speakers)
         guard !named.speakers.isEmpty else { return }
         plan.namedSpeakers = named.speakers
         // The name is who spoke, not what was said.

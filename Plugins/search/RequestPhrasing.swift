@@ -52,8 +52,10 @@ enum RequestPhrasing {
     /// "the professor" for "Professor E"), with the positions in `words` their names take.
     /// A name counts whole, or as two or more of its words in a row, or, for a name with one
     /// real word ("Marketing", "Professor E"), as that word; one word of a longer name does not
-    /// ("design" does not name the Industrial Designer).
-    static func namedSpeakers(in words: [String], among speakers: [(id: Int64, name: String)])
+    /// ("design" does not name the Industrial Designer). A lone capital ("What did C think")
+    /// names a speaker whose name ends in that letter ("Professor C"); `capitals` are the
+    /// positions of such words, since "a" written small is only an article.
+    static func namedSpeakers(in words: [String], capitals: Set<Int> = [], among speakers: [(id: Int64, name: String)])
         -> (speakers: [(id: Int64, name: String)], positions: Set<Int>) {
         var named: [(id: Int64, name: String)] = []
         var positions = Set<Int>()
@@ -68,6 +70,9 @@ enum RequestPhrasing {
                         runs.append(position..<(position + length))
                     }
                 }
+            }
+            if runs.isEmpty, let letter = name.last, letter.count == 1 {
+                runs = capitals.filter { words[$0] == letter }.map { $0..<($0 + 1) }
             }
             let realWords = name.filter { $0.count >= 3 }
             if runs.isEmpty, name.count == 1 || realWords.count == 1 {

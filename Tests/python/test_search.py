@@ -108,6 +108,18 @@ def test_request_is_read_as_its_topic(corpus_daemon):
     assert result["hits"] and "[titanium]" in result["hits"][0]["snippet"].lower()
 
 
+
+def test_request_naming_a_speaker_by_letter_favours_that_speaker(corpus_daemon):
+    # val-10's speakers are Professor C, Grad A, B, D, E and F.
+    asked = search(corpus_daemon, "What did C think about setting up the recording equipment?", meeting="val-10")
+    assert asked["interpreted"]["favoured_speakers"] == ["Professor C"]
+    assert "c" not in asked["interpreted"]["words"] and "equipment" in asked["interpreted"]["words"]
+    assert asked["hits"][0]["speaker"] == "Professor C"
+    # Written small, "a" is an article, not Grad A.
+    small = search(corpus_daemon, "What did a student think about the recording equipment?", meeting="val-10")
+    assert "favoured_speakers" not in small["interpreted"]
+
+
 # Filters
 
 def test_meeting_filter(corpus_daemon):
