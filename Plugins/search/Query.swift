@@ -143,6 +143,39 @@ extension SearchModule {
         }
     }
 
+    /// "What did X say about Y?" is answered by X's substantial turns even where they do
+    /// not use Y's words: a designer presenting the device's structure need not say
+    /// "structure". Within the one meeting searched, every turn of a named speaker gains
+    /// a share of the best match's score that grows with the square of its length, relative
+    /// to the meeting's longest turn. The share was chosen on QMSum's training splits; it
+    /// lifts the gold turn in the top 5 from 0.726 to 0.764 on the validation split.
+    private func favourNamedSpeakersTurns(_ db: Database, _ candidates: inout [Candidate], plan: SearchPlan,
+                                          meeting range: ClosedRange<Int64>) throws {
+        let named = plan.namedSpeakers.map(\.id)
+        let longest = try Int.fetchOne(db.cachedStatement(sql: "SELECT max(words) FROM turn WHERE id BETWEEN ? AND ?"),
+                                       arguments: [range.lowerBound, range.upperBound]) ?? 0
+        // Without a single match the request is first corrected for typos, so nothing is added.
+        guard !named.isEmpty, longest > 0, let best = candidates.map(\.score).max() else { return }
+        let share = Self.namedSpeakerLengthShare * best
+        var position = Dictionary(uniqueKeysWithValues: candidates.indices.map { (candidates[$0].rowid, $0) })
+        let turns = try Row.fetchCursor(db.cachedStatement(sql: """
+            SELECT id, words FROM turn WHERE id BETWEEN ? AND ? AND person_id IN (SELECT value FROM json_each(?))
+            """), arguments: [range.lowerBound, range.upperBound, "[" + named.map(String.init).joined(separator: ",") + "]"])
+        while let turn = try turns.next() {
+            let rowid: Int64 = turn[0]
+            let length = Double(turn[1] as Int) / Double(longest)
+            let bonus = share * length * length
+            if let index = position[rowid] {
+                candidates[index].score += bonus
+            } else if bonus > 0 {
+                position[rowid] = candidates.count
+                candidates.append(Candidate(rowid: rowid, score: bonus))
+            }
+        }
+    }
+
+    static let namedSpeakerLengthShare = 0.1
+
     // MARK: Hits
 
     /// A turn with its meeting and a snippet of its best passage.
@@ -153,7 +186,23 @@ extension SearchModule {
             FROM \(table) JOIN turn t ON t.id = \(table).rowid \(Self.hitJoins)
             WHERE \(table) MATCH ? AND \(table).rowid = ?
             """), arguments: [markers.open, markers.close, expression, candidate.rowid])
-        return row.map { Self.hit($0, score: candidate.score) } ?? [:]
+        if let row { return Self.hit(row, score: candidate.score) }
+        // A named speaker's turn ranked without a matching word: its opening words, unmarked.
+        let plain = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT c.text, \(Self.hitColumns) FROM turn_fts_content c JOIN turn t ON t.id = c.turn_id \(Self.hitJoins)
+            WHERE c.turn_id = ?
+            """), arguments: [candidate.rowid])
+        return plain.map { row in
+            var hit = Self.hit(row, score: candidate.score)
+            hit["snippet"] = .string(Self.opening(of: row[0], words: 24))
+            return hit
+        } ?? [:]
+    }
+
+    /// The first `words` words of `text`, with an ellipsis when there is more.
+    static func opening(of text: String, words: Int) -> String {
+        let parts = text.split(whereSeparator: \.isWhitespace)
+        return parts.prefix(words).joined(separator: " ") + (parts.count > words ? "…" : "")
     }
 
     static let hitColumns = "t.idx, m.id, m.title, m.date, m.place, p.name"
@@ -213,6 +262,9 @@ extension SearchModule {
                               page: (offset: Int, limit: Int), markers: Markers) throws -> JSONObject {
         var matches = try scoredMatches(db, expression: plan.matchExpression, scope: scope)
         if plan.isRequest { try adjustForRequest(db, &matches.candidates, plan: plan) }
+        if plan.isRequest, let ranges = scope.ranges, ranges.count == 1, !plan.namedSpeakers.isEmpty {
+            try favourNamedSpeakersTurns(db, &matches.candidates, plan: plan, meeting: ranges[0])
+        }
         matches.candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.rowid > $1.rowid }
         switch unit {
         case .turn:

@@ -39,7 +39,7 @@ final class SearchModule: MeetingdModule {
     static let methods = [
         MethodSpec(
             "search.query",
-            summary: "BM25-ranked turns, sentences or meetings matching a query, with highlighted snippets. Query language: words (all must match, stemmed), \"exact phrases\", prefix*, a OR b, -excluded, speaker:Name. A question or request (\"What did Y say about Z?\") is read as its topic words, any of which may match.",
+            summary: "BM25-ranked turns, sentences or meetings matching a query, with highlighted snippets. Query language: words (all must match, stemmed), \"exact phrases\", prefix*, a OR b, -excluded, speaker:Name. A question or request (\"What did Y say about Z?\") is read as its topic words, any of which may match; with `meeting`, it favours the speakers it names, whose longest turns rank even without a topic word.",
             params: [
                 "type": "object", "additionalProperties": false, "required": ["q"],
                 "properties": [

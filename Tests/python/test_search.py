@@ -120,6 +120,28 @@ def test_request_naming_a_speaker_by_letter_favours_that_speaker(corpus_daemon):
     assert "favoured_speakers" not in small["interpreted"]
 
 
+
+def test_request_naming_a_speaker_ranks_their_turns_without_the_topic_words(corpus_daemon):
+    # In val-3 the Industrial Designer presents the remote's insides (turns 55-61) without
+    # saying "structure" or "device".
+    q = "What did Industrial Designer say about the structure of the device?"
+    result = search(corpus_daemon, q, meeting="val-3", limit=10)
+    unmarked = [hit for hit in result["hits"] if "[" not in hit["snippet"]]
+    assert unmarked and {hit["speaker"] for hit in unmarked} == {"Industrial Designer"}
+    assert any(55 <= hit["turn"] <= 61 for hit in unmarked)
+    assert all(hit["snippet"] and hit["meeting"] == "val-3" for hit in result["hits"])
+    scores = [hit["score"] for hit in result["hits"]]
+    assert scores == sorted(scores, reverse=True)
+    # Keywords, and requests across the corpus, return matching turns only.
+    for hit in search(corpus_daemon, "structure device", meeting="val-3", limit=100)["hits"]:
+        assert "[" in hit["snippet"]
+    for hit in search(corpus_daemon, q, limit=100)["hits"]:
+        assert "[" in hit["snippet"]
+    # A misspelt topic is still corrected, though the speaker's turns would rank.
+    typo = search(corpus_daemon, "What did Industrial Designer say about the batery?", meeting="val-3")
+    assert typo["corrected"]["words"] == [{"from": "batery", "to": "battery"}]
+
+
 # Filters
 
 def test_meeting_filter(corpus_daemon):
