@@ -33,7 +33,13 @@ extension SearchModule {
             var corrections: [Correction] = []
             if answer["total"] == 0 {
                 corrections = plan.isRequest ? try correctTopicWords(db, &plan) : try correctKeywords(db, &plan)
-                if !corrections.isEmpty { answer = try search(plan) }
+                if !corrections.isEmpty {
+                    answer = try search(plan)
+                } else if !plan.namedSpeakers.isEmpty {
+                    // The topic is not in the meeting, but the speaker asked about is.
+                    plan.typosRuledOut = true
+                    answer = try search(plan)
+                }
             }
             answer["interpreted"] = plan.interpreted
             if !corrections.isEmpty {
@@ -154,8 +160,9 @@ extension SearchModule {
         let named = plan.namedSpeakers.map(\.id)
         let longest = try Int.fetchOne(db.cachedStatement(sql: "SELECT max(words) FROM turn WHERE id BETWEEN ? AND ?"),
                                        arguments: [range.lowerBound, range.upperBound]) ?? 0
-        // Without a single match the request is first corrected for typos, so nothing is added.
-        guard !named.isEmpty, longest > 0, let best = candidates.map(\.score).max() else { return }
+        // Without a single match, the request is first corrected for typos.
+        guard !named.isEmpty, longest > 0,
+              let best = candidates.map(\.score).max() ?? (plan.typosRuledOut ? 1 : nil) else { return }
         let share = Self.namedSpeakerLengthShare * best
         var position = Dictionary(uniqueKeysWithValues: candidates.indices.map { (candidates[$0].rowid, $0) })
         let turns = try Row.fetchCursor(db.cachedStatement(sql: """

@@ -16,6 +16,9 @@ struct SearchPlan {
     var namedSpeakers: [(id: Int64, name: String)] = []
     /// Grammar words left out of a keyword query that has other words.
     var ignored: [String] = []
+    /// Set when a request matched nothing and no word of it was a typo: its named
+    /// speakers' turns may then rank on their own.
+    var typosRuledOut = false
 
     init(query: String, parsed: ParsedQuery, speakerParam: String?) {
         clauses = Self.withoutRepeats(parsed.clauses)
@@ -97,6 +100,7 @@ struct SearchPlan {
         if !ignored.isEmpty { answer["ignored"] = .array(ignored.map(JSONValue.string)) }
         if !speakers.isEmpty { answer["speakers"] = .array(speakers.map(JSONValue.string)) }
         if !namedSpeakers.isEmpty { answer["favoured_speakers"] = .array(namedSpeakers.map { .string($0.name) }) }
+        if typosRuledOut { answer["unmatched"] = .array(topicWords.map(JSONValue.string)) }
         return .object(answer)
     }
 }

@@ -137,6 +137,11 @@ def test_request_naming_a_speaker_ranks_their_turns_without_the_topic_words(corp
         assert "[" in hit["snippet"]
     for hit in search(corpus_daemon, q, limit=100)["hits"]:
         assert "[" in hit["snippet"]
+    # A topic the meeting never mentions: the speaker's turns alone, and the answer says so.
+    absent = search(corpus_daemon, "What did the Industrial Designer say about zeppelins?", meeting="val-3")
+    assert absent["interpreted"]["unmatched"] == ["zeppelins"] and "corrected" not in absent
+    assert absent["hits"] and {hit["speaker"] for hit in absent["hits"]} == {"Industrial Designer"}
+    assert "unmatched" not in result["interpreted"]
     # A misspelt topic is still corrected, though the speaker's turns would rank.
     typo = search(corpus_daemon, "What did Industrial Designer say about the batery?", meeting="val-3")
     assert typo["corrected"]["words"] == [{"from": "batery", "to": "battery"}]
