@@ -121,14 +121,14 @@ extension SearchModule {
             """), arguments: [meeting]).map { (id: $0[0] as Int64, name: $0[1] as String) }
         let terms = plan.clauses.flatMap { $0 }
         let words = terms.flatMap(\.tokens)
-        // Positions of words written as one capital letter; plain words are one token each.
-        var capitals = Set<Int>()
+        // Positions of words written with a capital; plain words are one token each.
+        var capitalised = Set<Int>()
         var position = 0
         for term in terms {
-            if term.tokens.count == 1, term.written.count == 1, term.written.first!.isUppercase { capitals.insert(position) }
+            if term.tokens.count == 1, term.written.first?.isUppercase == true { capitalised.insert(position) }
             position += term.tokens.count
         }
-        let named = RequestPhrasing.namedSpeakers(in: words, capitals: capitals, among: speakers)
+        let named = RequestPhrasing.namedSpeakers(in: words, capitalised: capitalised, among: speakers)
         guard !named.speakers.isEmpty else { return }
         plan.namedSpeakers = named.speakers
         // The name is who spoke, not what was said.

@@ -50,40 +50,61 @@ enum RequestPhrasing {
 
     /// The speakers a request names ("What did Kirsty Williams...", "...the Industrial Designer say",
     /// "the professor" for "Professor E"), with the positions in `words` their names take.
-    /// A name counts whole, or as two or more of its words in a row, or, for a name with one
-    /// real word ("Marketing", "Professor E"), as that word; one word of a longer name does not
-    /// ("design" does not name the Industrial Designer). A lone capital ("What did C think")
-    /// names a speaker whose name ends in that letter ("Professor C"); `capitals` are the
-    /// positions of such words, since "a" written small is only an article.
-    static func namedSpeakers(in words: [String], capitals: Set<Int> = [], among speakers: [(id: Int64, name: String)])
+    /// Sure namings come first: two or more words of a name in a row, or a lone capital for
+    /// a name ending in that letter ("What did C think" for "Professor C"; "a" written small
+    /// is only an article). Then, at positions those left free, single words: the one real
+    /// word of a name ("Marketing", "the professor"), or a capitalised word that only this
+    /// speaker's name holds ("Bains" for "Hon. Navdeep Bains"). Other single words do not
+    /// name ("design" is not the Industrial Designer, and "Grad" in "Grad E" not Grad A).
+    /// `capitalised` holds the positions of words written with a capital.
+    static func namedSpeakers(in words: [String], capitalised: Set<Int> = [], among speakers: [(id: Int64, name: String)])
         -> (speakers: [(id: Int64, name: String)], positions: Set<Int>) {
-        var named: [(id: Int64, name: String)] = []
-        var positions = Set<Int>()
-        for speaker in speakers {
-            let name = QueryLanguage.tokens(speaker.name)
-            var runs: [Range<Int>] = []
-            for length in stride(from: min(name.count, words.count), through: 2, by: -1) where runs.isEmpty {
+        let names = speakers.map { QueryLanguage.tokens($0.name) }
+        // Single words are read from the person's name, not from a role in brackets after it
+        // ("Hon. David Lametti (Minister of Justice ... of Canada)" is not named by "Canada").
+        let personalNames = speakers.map { speaker in
+            QueryLanguage.tokens(String(speaker.name.prefix { $0 != "(" }))
+        }
+        // Which personal names hold each word: "Hon. Navdeep Bains" may speak under two labels.
+        var holders: [String: Set<[String]>] = [:]
+        for name in personalNames { for word in name { holders[word, default: []].insert(name) } }
+        var runs = [[Range<Int>]](repeating: [], count: names.count)
+        for (index, name) in names.enumerated() {
+            for length in stride(from: min(name.count, words.count), through: 2, by: -1) where runs[index].isEmpty {
                 for start in 0...(name.count - length) {
                     let part = name[start..<(start + length)]
+                    // "of the" in "(Leader of the Opposition)" names nobody.
+                    guard part.contains(where: { $0.count >= 3 && !stopWords.contains($0) }) else { continue }
                     for position in 0...(words.count - length)
                     where zip(words[position..<(position + length)], part).allSatisfy(sameWord) {
-                        runs.append(position..<(position + length))
+                        runs[index].append(position..<(position + length))
                     }
                 }
             }
-            if runs.isEmpty, let letter = name.last, letter.count == 1 {
-                runs = capitals.filter { words[$0] == letter }.map { $0..<($0 + 1) }
+            if runs[index].isEmpty, let letter = name.last, letter.count == 1 {
+                runs[index] = capitalised.filter { words[$0] == letter }.map { $0..<($0 + 1) }
             }
+        }
+        let claimed = Set(runs.joined().joined())
+        func isNameWord(_ word: String) -> Bool { word.count >= 4 && !stopWords.contains(word) }
+        for (index, name) in personalNames.enumerated() where runs[index].isEmpty && !name.isEmpty {
             let realWords = name.filter { $0.count >= 3 }
-            if runs.isEmpty, name.count == 1 || realWords.count == 1 {
+            if name.count == 1 || realWords.count == 1 {
                 let word = name.count == 1 ? name[0] : realWords[0]
-                if word.count >= 4, !stopWords.contains(word) {
-                    runs = words.indices.filter { sameWord(words[$0], word) }.map { $0..<($0 + 1) }
-                }
+                guard isNameWord(word) else { continue }
+                runs[index] = words.indices.filter { !claimed.contains($0) && sameWord(words[$0], word) }.map { $0..<($0 + 1) }
+            } else {
+                runs[index] = capitalised.filter { position in
+                    let word = words[position]
+                    return !claimed.contains(position) && isNameWord(word) && holders[word]?.count == 1 && name.contains(word)
+                }.map { $0..<($0 + 1) }
             }
-            guard !runs.isEmpty else { continue }
+        }
+        var named: [(id: Int64, name: String)] = []
+        var positions = Set<Int>()
+        for (index, speaker) in speakers.enumerated() where !runs[index].isEmpty {
             named.append(speaker)
-            for run in runs { positions.formUnion(run) }
+            for run in runs[index] { positions.formUnion(run) }
         }
         return (named, positions)
     }

@@ -115,6 +115,13 @@ def test_request_naming_a_speaker_by_letter_favours_that_speaker(corpus_daemon):
     assert asked["interpreted"]["favoured_speakers"] == ["Professor C"]
     assert "c" not in asked["interpreted"]["words"] and "equipment" in asked["interpreted"]["words"]
     assert asked["hits"][0]["speaker"] == "Professor C"
+    # "Grad E" names Grad E alone, though "Grad" is in Grad A's name too.
+    grad = search(corpus_daemon, "What did Grad E contribute to the discussion on storage disks?", meeting="val-16")
+    assert grad["interpreted"]["favoured_speakers"] == ["Grad E"]
+    # A surname names the one person holding it, under each label they speak with.
+    bains = search(corpus_daemon, "What did Bains say about business loans?", meeting="val-31")
+    assert sorted(bains["interpreted"]["favoured_speakers"]) == ["Hon. Navdeep Bains", "Hon. Navdeep Bains (MississaugaMalton, Lib.)"]
+    assert "bains" not in bains["interpreted"]["words"]
     # Written small, "a" is an article, not Grad A.
     small = search(corpus_daemon, "What did a student think about the recording equipment?", meeting="val-10")
     assert "favoured_speakers" not in small["interpreted"]
