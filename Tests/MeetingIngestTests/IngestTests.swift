@@ -228,4 +228,52 @@ final class IngestTests: XCTestCase {
         XCTAssertEqual(putinMeetings, ["security_council", "seed", "talks_with_press"])
         XCTAssertEqual(try count(corpus, "SELECT count(*) FROM person WHERE name = 'Valentina Matviyenko'"), 1)
     }
+
+    func testLabelledSpeakersAreFoundByPlainNameAndSurname() throws {
+        let folder = try makeScratchFolder(self)
+        let file = folder.appendingPathComponent("hearing.txt")
+        try Data("""
+            Kirsty Williams AM: Good morning.
+            Hon. Navdeep Bains (Minister of Industry): Thank you, Chair.
+            Professor C: And the digits?
+
+            """.utf8).write(to: file)
+        let corpusURL = folder.appendingPathComponent("corpus.sqlite")
+        _ = try ingester(corpusURL).ingest(paths: [file.path], prune: false)
+        let corpus = try Corpus.openReadOnly(path: corpusURL.path)
+        func people(_ key: String) throws -> [String] {
+            try corpus.reader.read { db in
+                try String.fetchAll(db, sql: """
+                    SELECT person.name FROM person_alias JOIN person ON person.id = person_alias.person_id
+                    WHERE person_alias.key = ? ORDER BY person.name
+                    """, arguments: [key])
+            }
+        }
+        XCTAssertEqual(try people("kirsty williams"), ["Kirsty Williams AM"])
+        XCTAssertEqual(try people("williams"), ["Kirsty Williams AM"])
+        XCTAssertEqual(try people("am"), [])
+        XCTAssertEqual(try people("navdeep bains"), ["Hon. Navdeep Bains (Minister of Industry)"])
+        XCTAssertEqual(try people("bains"), ["Hon. Navdeep Bains (Minister of Industry)"])
+        XCTAssertEqual(try people("industry)"), [])
+        // A role label keeps its own words.
+        XCTAssertEqual(try people("c"), ["Professor C"])
+        XCTAssertEqual(PersonName.plainName("Ms. Heather McPherson (Edmonton Strathcona, NDP)"), "Heather McPherson")
+        XCTAssertEqual(PersonName.plainName("Industrial Designer"), "Industrial Designer")
+    }
+
+    func testMigrationGivesAnOlderCorpusThePlainNameAliases() throws {
+        let path = try makeScratchFolder(self).appendingPathComponent("v1.sqlite").path
+        let queue = try DatabaseQueue(path: path)
+        try CorpusSchema.migrator.migrate(queue, upTo: "v1: meetings, people, turns, sentences, FTS5")
+        // What version 1 stored for this label: the name, and its last word as the surname.
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO person (id, name, key) VALUES (7, 'Kirsty Williams AM', 'kirsty williams am')")
+            try db.execute(sql: """
+                INSERT INTO person_alias (key, person_id, alias) VALUES ('kirsty williams am', 7, 'Kirsty Williams AM'), ('am', 7, 'AM')
+                """)
+        }
+        try CorpusSchema.migrator.migrate(queue)
+        let keys = try queue.read { try String.fetchAll($0, sql: "SELECT key FROM person_alias WHERE person_id = 7 ORDER BY key") }
+        XCTAssertEqual(keys, ["kirsty williams", "kirsty williams am", "williams"])
+    }
 }

@@ -141,6 +141,24 @@ public enum CorpusSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v2: people found by plain name and surname") { db in
+            // Labels such as "Kirsty Williams AM" or "Hon. X (Minister of Y)" had their last
+            // word ("AM", "Y)") as a surname, which named every AM; that alias goes, and the
+            // plain name and its last word come in.
+            let insert = try db.makeStatement(sql: "INSERT OR IGNORE INTO person_alias (key, person_id, alias) VALUES (?, ?, ?)")
+            let delete = try db.makeStatement(sql: "DELETE FROM person_alias WHERE key = ? AND person_id = ? AND alias = ?")
+            for row in try Row.fetchAll(db, sql: "SELECT id, name FROM person") {
+                let name: String = row["name"]
+                let aliases = PersonName.aliases(of: name)
+                let words = name.split(separator: " ")
+                if words.count > 1, let lastWord = words.last.map(String.init), !aliases.contains(lastWord) {
+                    try delete.execute(arguments: [PersonName.key(lastWord), row["id"], lastWord])
+                }
+                for alias in aliases {
+                    try insert.execute(arguments: [PersonName.key(alias), row["id"], alias])
+                }
+            }
+        }
         return migrator
     }
 }

@@ -280,7 +280,7 @@ public final class CorpusWriter {
     private static var emptyText: UnsafeRawPointer { UnsafeRawPointer(("" as StaticString).utf8Start) }
 
     /// People by name within one meeting, creating them and their aliases on first sight:
-    /// the name, "role name" ("President of Russia Vladimir Putin") and the surname. The
+    /// the name, "role name" ("President of Russia Vladimir Putin"), the plain name and surname. The
     /// name given back is the stored one, which the index shows as the speaker.
     private struct PeopleCache {
         private var people: [String: (id: Int64, name: String)] = [:]
@@ -299,8 +299,7 @@ public final class CorpusWriter {
             people[name] = person
             var aliases = [name]
             if let role, !role.isEmpty { aliases.append("\(role) \(name)") }
-            let words = name.split(separator: " ")
-            if words.count > 1, let surname = words.last { aliases.append(String(surname)) }
+            aliases += PersonName.aliases(of: name)
             let aliasStatement = try db.cachedStatement(sql: "INSERT OR IGNORE INTO person_alias (key, person_id, alias) VALUES (?, ?, ?)")
             for alias in aliases where aliasesDone.insert("\(person.id)\u{0}\(alias)").inserted {
                 try aliasStatement.execute(arguments: [PersonName.key(alias), person.id, alias])

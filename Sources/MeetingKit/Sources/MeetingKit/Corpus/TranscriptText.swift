@@ -196,4 +196,28 @@ public enum PersonName {
         }
         return key
     }
+
+    /// The person's own name in a speaker label: without a role in brackets, a courtesy
+    /// title before it or letters after it, so that "Hon. Navdeep Bains (Minister of
+    /// Industry)" is "Navdeep Bains" and "Kirsty Williams AM" is "Kirsty Williams".
+    /// Role labels ("Industrial Designer", "Professor C") are left as they are.
+    public static func plainName(_ name: String) -> String {
+        var words = name.prefix { $0 != "(" }.split(whereSeparator: \.isWhitespace)
+        while words.count > 1, courtesyTitles.contains(key(String(words[0]))) { words.removeFirst() }
+        while words.count > 1, postNominals.contains(String(words[words.count - 1])) { words.removeLast() }
+        return words.joined(separator: " ")
+    }
+
+    /// The names a person is also found by: the plain name and its last word (the surname).
+    public static func aliases(of name: String) -> [String] {
+        let plain = plainName(name)
+        var aliases = plain == name || plain.isEmpty ? [] : [plain]
+        let words = plain.split(separator: " ")
+        if words.count > 1, let surname = words.last { aliases.append(String(surname)) }
+        return aliases
+    }
+
+    static let courtesyTitles: Set<String> = ["hon", "the hon", "rt hon", "mr", "mrs", "ms", "miss", "mx", "dr", "sir", "dame"]
+    /// Written in capitals, as labels have them: "AM" after a name, not "am".
+    static let postNominals: Set<String> = ["AM", "MS", "MP", "MSP", "MLA", "MEP", "TD", "QC", "KC", "OBE", "CBE", "MBE", "KBE", "DBE", "PC"]
 }
