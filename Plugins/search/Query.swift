@@ -21,7 +21,7 @@ extension SearchModule {
 
         var answer: JSONObject = try read { db in
             let scope = try SearchScope.resolve(db, params)
-            if plan.isRequest, let meeting = params["meeting"]?.stringValue { try findNamedSpeakers(db, &plan, meeting: meeting) }
+            if plan.isRequest { try findNamedSpeakers(db, &plan, meeting: params["meeting"]?.stringValue) }
             // Keyword turns are ranked inside SQLite; requests are rescored and meetings grouped here.
             let rankedInSQLite = unit == .turn && !plan.isRequest && !scope.filterAfterScoring
             func search(_ plan: SearchPlan) throws -> JSONObject {
@@ -113,12 +113,27 @@ extension SearchModule {
 
     /// In a request, the turns of a speaker it names count double: "What did X think
     /// about Y" is answered by X's turns about Y. Named speakers are looked for among
-    /// the speakers of the meeting searched.
-    private func findNamedSpeakers(_ db: Database, _ plan: inout SearchPlan, meeting: String) throws {
-        let speakers = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT p.id, p.name FROM meeting m JOIN speaker s ON s.meeting_pk = m.pk JOIN person p ON p.id = s.person_id
-            WHERE m.id = ?
-            """), arguments: [meeting]).map { (id: $0[0] as Int64, name: $0[1] as String) }
+    /// the speakers of the meeting searched or, across the corpus, among the people a
+    /// word or two words of the request are a name or alias of ("Putin", "Kirsty Williams").
+    private func findNamedSpeakers(_ db: Database, _ plan: inout SearchPlan, meeting: String?) throws {
+        let speakers: [(id: Int64, name: String)]
+        if let meeting {
+            speakers = try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT p.id, p.name FROM meeting m JOIN speaker s ON s.meeting_pk = m.pk JOIN person p ON p.id = s.person_id
+                WHERE m.id = ?
+                """), arguments: [meeting]).map { (id: $0[0] as Int64, name: $0[1] as String) }
+        } else {
+            // Lone letters ("What did C think") name someone only within one meeting.
+            let words = plan.clauses.flatMap { $0.flatMap(\.tokens) }.filter { $0.count >= 3 }
+            let keys = words + zip(words, words.dropFirst()).map { $0 + " " + $1 }
+            guard !keys.isEmpty else { return }
+            let json = "[" + keys.map { "\"" + $0 + "\"" }.joined(separator: ",") + "]"
+            speakers = try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT id, name FROM person WHERE key IN (SELECT value FROM json_each(:keys))
+                UNION SELECT p.id, p.name FROM person_alias a JOIN person p ON p.id = a.person_id
+                WHERE a.key IN (SELECT value FROM json_each(:keys))
+                """), arguments: ["keys": json]).map { (id: $0[0] as Int64, name: $0[1] as String) }
+        }
         let terms = plan.clauses.flatMap { $0 }
         let words = terms.flatMap(\.tokens)
         // Positions of words written with a capital; plain words are one token each.

@@ -154,6 +154,21 @@ def test_request_naming_a_speaker_ranks_their_turns_without_the_topic_words(corp
     assert typo["corrected"]["words"] == [{"from": "batery", "to": "battery"}]
 
 
+
+def test_request_across_the_corpus_favours_the_person_it_names(corpus_daemon):
+    putin = search(corpus_daemon, "What did Putin say about vaccines?")
+    assert putin["interpreted"]["favoured_speakers"] == ["Vladimir Putin"]
+    assert putin["interpreted"]["words"] == ["vaccines"]
+    assert putin["hits"][0]["speaker"] == "Vladimir Putin" and putin["hits"][0]["meeting"] == SEED_ID
+    # "Kirsty Williams AM" is found by her plain name; the hits still match the topic.
+    kirsty = search(corpus_daemon, "What did Kirsty Williams say about university mergers?")
+    assert kirsty["interpreted"]["favoured_speakers"] == ["Kirsty Williams AM"]
+    assert kirsty["hits"][0]["speaker"] == "Kirsty Williams AM"
+    assert all("[" in hit["snippet"] or hit["speaker"] == "Kirsty Williams AM" for hit in kirsty["hits"])
+    # A word that is nobody's name favours nobody.
+    assert "favoured_speakers" not in search(corpus_daemon, "What was said about the battery life?")["interpreted"]
+
+
 # Filters
 
 def test_meeting_filter(corpus_daemon):
