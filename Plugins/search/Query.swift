@@ -18,6 +18,7 @@ extension SearchModule {
         let page = (offset: params["offset"]?.intValue ?? 0, limit: params["limit"]?.intValue ?? 10)
         let markers = markers(params)
         var plan = SearchPlan(query: text, parsed: parsed, speakerParam: params["speaker"]?.stringValue)
+        plan.searchesOneMeeting = params["meeting"] != nil
 
         var answer: JSONObject = try read { db in
             let scope = try SearchScope.resolve(db, params)
@@ -284,7 +285,7 @@ extension SearchModule {
                               page: (offset: Int, limit: Int), markers: Markers) throws -> JSONObject {
         var matches = try scoredMatches(db, expression: plan.matchExpression, scope: scope)
         if plan.isRequest { try adjustForRequest(db, &matches.candidates, plan: plan) }
-        if plan.isRequest, let ranges = scope.ranges, ranges.count == 1, !plan.namedSpeakers.isEmpty {
+        if plan.isRequest, plan.searchesOneMeeting, let ranges = scope.ranges, ranges.count == 1, !plan.namedSpeakers.isEmpty {
             try favourNamedSpeakersTurns(db, &matches.candidates, plan: plan, meeting: ranges[0])
         }
         matches.candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.rowid > $1.rowid }

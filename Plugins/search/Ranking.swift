@@ -19,6 +19,9 @@ struct SearchPlan {
     /// Set when a request matched nothing and no word of it was a typo: its named
     /// speakers' turns may then rank on their own.
     var typosRuledOut = false
+    /// Set by the `meeting` param: a named speaker's long turns then rank without a match.
+    /// (Other filters may also leave one range of turns, spanning several meetings.)
+    var searchesOneMeeting = false
 
     init(query: String, parsed: ParsedQuery, speakerParam: String?) {
         clauses = Self.withoutRepeats(parsed.clauses)

@@ -165,6 +165,9 @@ def test_request_across_the_corpus_favours_the_person_it_names(corpus_daemon):
     assert kirsty["interpreted"]["favoured_speakers"] == ["Kirsty Williams AM"]
     assert kirsty["hits"][0]["speaker"] == "Kirsty Williams AM"
     assert all("[" in hit["snippet"] or hit["speaker"] == "Kirsty Williams AM" for hit in kirsty["hits"])
+    # Only the meeting param ranks a speaker's turns without a match, not a date that keeps one meeting.
+    dated = search(corpus_daemon, "What did Putin say about zeppelins?", **{"from": "2020-12-18", "to": "2020-12-18"})
+    assert dated["interpreted"]["favoured_speakers"] == ["Vladimir Putin"] and dated["hits"] == []
     # A word that is nobody's name favours nobody.
     assert "favoured_speakers" not in search(corpus_daemon, "What was said about the battery life?")["interpreted"]
 
