@@ -31,7 +31,7 @@ enum RequestPhrasing {
     /// queries they find the turns where opinions and decisions are voiced.
     static let requestWords: Set<String> = [
         "summarize", "summarise", "summary", "discussion", "discussions", "discuss", "discussed", "discussing",
-        "talk", "talked", "talking", "please", "describe", "explain", "tell", "elaborate", "elaborated", "meeting",
+        "talk", "talked", "talking", "please", "describe", "explain", "tell", "elaborate", "elaborated", "meeting", "meetings",
         "group", "members", "member", "team", "presentation", "presentations", "presenting", "presented", "say",
         "said", "says", "mention", "mentioned", "regarding", "concerning", "according",
     ]
