@@ -36,7 +36,7 @@ extension SearchModule {
                 corrections = plan.isRequest ? try correctTopicWords(db, &plan) : try correctKeywords(db, &plan)
                 if !corrections.isEmpty {
                     answer = try search(plan)
-                } else if !plan.namedSpeakers.isEmpty {
+                } else if plan.searchesOneMeeting, !plan.namedSpeakers.isEmpty {
                     // The topic is not in the meeting, but the speaker asked about is.
                     plan.typosRuledOut = true
                     answer = try search(plan)
@@ -212,7 +212,7 @@ extension SearchModule {
         if let row { return Self.hit(row, score: candidate.score) }
         // A named speaker's turn ranked without a matching word: its opening words, unmarked.
         let plain = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT c.text, \(Self.hitColumns) FROM turn_fts_content c JOIN turn t ON t.id = c.turn_id \(Self.hitJoins)
+            SELECT c.text, \(Self.hitColumns) FROM \(CorpusSchema.ftsContentView) c JOIN turn t ON t.id = c.turn_id \(Self.hitJoins)
             WHERE c.turn_id = ?
             """), arguments: [candidate.rowid])
         return plain.map { row in
