@@ -103,8 +103,14 @@ struct QueryFocus {
         let nameWords = speakers.map { name in
             Set(SpokenText.words(Substring(name)).map { $0.count == 1 ? $0.lowercased() : analyser.stem($0.lowercased()) })
         }
-        var sharing: [String: Int] = [:]
-        for words in nameWords { for word in words { sharing[word, default: 0] += 1 } }
+        // A word is shared by people, not labels: "Hon. Navdeep Bains" and "Hon. Navdeep Bains
+        // (MississaugaMalton, Lib.)" are one speaker under two labels.
+        var holders: [String: Set<String>] = [:]
+        for (words, name) in zip(nameWords, speakers) {
+            let person = PersonName.key(PersonName.plainName(name))
+            for word in words { holders[word, default: []].insert(person) }
+        }
+        let sharing = holders.mapValues(\.count)
         var named: Set<Int> = []
         for (speaker, words) in nameWords.enumerated() {
             // Summed in a fixed order, with slack for rounding: three thirds must make one in every process.
