@@ -25,21 +25,24 @@ extension SearchModule {
             if plan.isRequest { try findNamedSpeakers(db, &plan, meeting: params["meeting"]?.stringValue) }
             // Keyword turns are ranked inside SQLite; requests are rescored and meetings grouped here.
             let rankedInSQLite = unit == .turn && !plan.isRequest && !scope.filterAfterScoring
-            func search(_ plan: SearchPlan) throws -> JSONObject {
-                rankedInSQLite ? try keywordTurns(db, plan: plan, scope: scope, page: page, markers: markers)
+            func search(_ plan: inout SearchPlan) throws -> JSONObject {
+                if plan.isRequest, plan.searchesOneMeeting, let ranges = scope.ranges, ranges.count == 1 {
+                    try findMatchingSections(db, &plan, meeting: ranges[0])
+                }
+                return rankedInSQLite ? try keywordTurns(db, plan: plan, scope: scope, page: page, markers: markers)
                     : try rescoredPage(db, plan: plan, scope: scope, unit: unit, page: page, markers: markers)
             }
-            var answer = try search(plan)
+            var answer = try search(&plan)
             // Only a query that finds nothing is corrected: a rare word is not a typo.
             var corrections: [Correction] = []
             if answer["total"] == 0 {
                 corrections = plan.isRequest ? try correctTopicWords(db, &plan) : try correctKeywords(db, &plan)
                 if !corrections.isEmpty {
-                    answer = try search(plan)
+                    answer = try search(&plan)
                 } else if plan.searchesOneMeeting, !plan.namedSpeakers.isEmpty {
                     // The topic is not in the meeting, but the speaker asked about is.
                     plan.typosRuledOut = true
-                    answer = try search(plan)
+                    answer = try search(&plan)
                 }
             }
             answer["interpreted"] = plan.interpreted
@@ -199,6 +202,48 @@ extension SearchModule {
 
     static let namedSpeakerLengthShare = 0.1
 
+    /// Sections (an agenda, or the topic list of a QMSum file) say where a topic is
+    /// discussed: the sections of the one meeting searched whose titles share the request's
+    /// topic words, with how many they share.
+    private func findMatchingSections(_ db: Database, _ plan: inout SearchPlan, meeting range: ClosedRange<Int64>) throws {
+        plan.sectionShares = [:]
+        plan.favouredSections = []
+        let titles = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT s.ordinal, s.title FROM section s JOIN meeting m ON m.pk = s.meeting_pk WHERE m.first_turn = ? ORDER BY s.ordinal
+            """), arguments: [range.lowerBound])
+        guard titles.count > 1, !plan.topicWords.isEmpty else { return }
+        let topic = Set(try Stemmer.stems(of: plan.topicWords.joined(separator: " "), db))
+        for title in titles {
+            let count = Set(try Stemmer.stems(of: title[1], db)).intersection(topic).count
+            guard count > 0 else { continue }
+            plan.sectionShares[title[0]] = count
+            plan.favouredSections.append(title[1])
+        }
+    }
+
+    /// A turn in a section found by `findMatchingSections` counts up to `sectionBoost` more,
+    /// in proportion to the words its title shares against the best title's. The boost was
+    /// chosen on QMSum's training splits; on the validation split it lifts the gold turn in
+    /// the top 5 from 0.768 to 0.806.
+    private func favourMatchingSections(_ db: Database, _ candidates: inout [Candidate], plan: SearchPlan,
+                                        meeting range: ClosedRange<Int64>) throws {
+        guard let most = plan.sectionShares.values.max() else { return }
+        var factor: [Int64: Double] = [:]
+        let turns = try Row.fetchCursor(db.cachedStatement(sql: """
+            SELECT id, section FROM turn WHERE id BETWEEN ? AND ? AND section IN (SELECT value FROM json_each(?))
+            """), arguments: [range.lowerBound, range.upperBound,
+                              "[" + plan.sectionShares.keys.map(String.init).joined(separator: ",") + "]"])
+        while let turn = try turns.next() {
+            let shared = plan.sectionShares[turn[1]] ?? 0
+            factor[turn[0]] = 1 + Self.sectionBoost * Double(shared) / Double(most)
+        }
+        for index in candidates.indices {
+            if let boost = factor[candidates[index].rowid] { candidates[index].score *= boost }
+        }
+    }
+
+    static let sectionBoost = 1.0
+
     // MARK: Hits
 
     /// A turn with its meeting and a snippet of its best passage.
@@ -287,6 +332,9 @@ extension SearchModule {
         if plan.isRequest { try adjustForRequest(db, &matches.candidates, plan: plan) }
         if plan.isRequest, plan.searchesOneMeeting, let ranges = scope.ranges, ranges.count == 1, !plan.namedSpeakers.isEmpty {
             try favourNamedSpeakersTurns(db, &matches.candidates, plan: plan, meeting: ranges[0])
+        }
+        if !plan.sectionShares.isEmpty, let ranges = scope.ranges, ranges.count == 1 {
+            try favourMatchingSections(db, &matches.candidates, plan: plan, meeting: ranges[0])
         }
         matches.candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.rowid > $1.rowid }
         switch unit {

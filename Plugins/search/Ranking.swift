@@ -22,6 +22,10 @@ struct SearchPlan {
     /// Set by the `meeting` param: a named speaker's long turns then rank without a match.
     /// (Other filters may also leave one range of turns, spanning several meetings.)
     var searchesOneMeeting = false
+    /// The sections whose turns a one-meeting request favours: by ordinal, the topic words
+    /// their titles share; and the titles, for `interpreted`.
+    var sectionShares: [Int64: Int] = [:]
+    var favouredSections: [String] = []
 
     init(query: String, parsed: ParsedQuery, speakerParam: String?) {
         clauses = Self.withoutRepeats(parsed.clauses)
@@ -104,6 +108,7 @@ struct SearchPlan {
         if !speakers.isEmpty { answer["speakers"] = .array(speakers.map(JSONValue.string)) }
         if !namedSpeakers.isEmpty { answer["favoured_speakers"] = .array(namedSpeakers.map { .string($0.name) }) }
         if typosRuledOut { answer["unmatched"] = .array(topicWords.map(JSONValue.string)) }
+        if !favouredSections.isEmpty { answer["favoured_sections"] = .array(favouredSections.map(JSONValue.string)) }
         return .object(answer)
     }
 }

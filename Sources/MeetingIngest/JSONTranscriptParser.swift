@@ -97,18 +97,44 @@ enum JSONTranscriptParser {
             let speaker: String
             let content: String
         }
+        struct Topic: Decodable {
+            let topic: String
+            /// Inclusive turn ranges, as strings: [["0", "134"], ...].
+            let spans: [[String]]
+            enum CodingKeys: String, CodingKey { case topic, spans = "relevant_text_span" }
+        }
         let transcript: [Entry]
-        enum CodingKeys: String, CodingKey { case transcript = "meeting_transcripts" }
+        let topics: [Topic]?
+        enum CodingKeys: String, CodingKey { case transcript = "meeting_transcripts", topics = "topic_list" }
     }
 
-    /// QMSum turns keep their order and count, so turn i is QMSum's span index i.
+    /// QMSum turns keep their order and count, so turn i is QMSum's span index i. The
+    /// topic list is the meeting's agenda: each topic is a section, and a turn belongs to
+    /// the first topic whose spans hold it. Spans that are not numbers or fall outside the
+    /// transcript are skipped.
     private static func qmsumMeeting(_ qmsum: QMSumMeeting, id: String, source: String) throws -> Meeting {
         guard !qmsum.transcript.isEmpty else { throw IngestError("meeting_transcripts is empty") }
-        let turns = qmsum.transcript.enumerated().map { index, entry in
+        var turns = qmsum.transcript.enumerated().map { index, entry in
             let name = entry.speaker.trimmingCharacters(in: .whitespaces)
             return Turn(index: index, speaker: name.isEmpty ? nil : name, paragraphs: entry.content.components(separatedBy: "\n"))
         }
-        return Meeting(id: id, title: id, source: source, turns: turns)
+        var sections: [Section] = []
+        for topic in qmsum.topics ?? [] {
+            let title = topic.topic.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !title.isEmpty else { continue }
+            let section = sections.count
+            var holds = false
+            for span in topic.spans {
+                guard span.count == 2, let first = Int(span[0]).map({ max($0, 0) }),
+                      let last = Int(span[1]).map({ min($0, turns.count - 1) }), first <= last else { continue }
+                for index in first...last where turns[index].section == nil {
+                    turns[index].section = section
+                    holds = true
+                }
+            }
+            if holds { sections.append(Section(title: title)) }
+        }
+        return Meeting(id: id, title: id, source: source, sections: sections, turns: turns)
     }
 
     private static func describe(_ error: DecodingError) -> String {

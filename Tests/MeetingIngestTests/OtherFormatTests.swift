@@ -78,4 +78,24 @@ final class OtherFormatTests: XCTestCase {
         XCTAssertEqual(meeting.id, "product-meeting")
         XCTAssertFalse(meeting.turns.isEmpty)
     }
+
+    /// The topic list is the agenda: a section per topic, its spans' turns in it, the first
+    /// topic winning a turn two claim; spans out of range or not numbers are skipped.
+    func testQMSumTopicsBecomeSections() throws {
+        let folder = try makeScratchFolder(self)
+        let file = folder.appendingPathComponent("topics.json")
+        try Data("""
+            {"topic_list": [
+                {"topic": "Budget", "relevant_text_span": [["0", "1"], ["4", "4"]]},
+                {"topic": "Remote design", "relevant_text_span": [["1", "3"]]},
+                {"topic": "Nowhere", "relevant_text_span": [["40", "50"], ["x", "2"]]},
+                {"topic": "  ", "relevant_text_span": [["5", "5"]]}],
+             "meeting_transcripts": [
+                {"speaker": "A", "content": "one"}, {"speaker": "B", "content": "two"}, {"speaker": "A", "content": "three"},
+                {"speaker": "B", "content": "four"}, {"speaker": "A", "content": "five"}, {"speaker": "B", "content": "six"}]}
+            """.utf8).write(to: file)
+        let meeting = try XCTUnwrap(try parseFile(file).meetings.first)
+        XCTAssertEqual(meeting.sections.map(\.title), ["Budget", "Remote design"])
+        XCTAssertEqual(meeting.turns.map(\.section), [0, 0, 1, 1, 0, nil])
+    }
 }

@@ -65,7 +65,12 @@ def test_meeting_has_everything_but_the_turn_texts(corpus_daemon):
 
 def test_meeting_speaker_counts_add_up_on_qmsum(corpus_daemon):
     meeting = corpus_daemon.call("lookup.meeting", {"id": "val-0"})
-    assert meeting["date"] is None and meeting["participants"] == [] and meeting["sections"] == []
+    assert meeting["date"] is None and meeting["participants"] == []
+    # QMSum's topic list is the meeting's agenda.
+    assert meeting["sections"] == [
+        {"index": 0, "title": "Potential collaboration with other ICSI member", "first_turn": 0, "last_turn": 134, "turns": 135},
+        {"index": 1, "title": "Speaker overlap efforts", "first_turn": 135, "last_turn": 700, "turns": 566},
+        {"index": 2, "title": "Recordings and transcriptions", "first_turn": 701, "last_turn": 880, "turns": 180}]
     assert len(meeting["speakers"]) == 8
     assert sum(s["turns"] for s in meeting["speakers"]) + meeting["unnamed_turns"] == meeting["turn_count"] == 881
     assert sum(s["words"] for s in meeting["speakers"]) == meeting["words"]
@@ -288,7 +293,7 @@ def test_turns_of_someone_who_did_not_speak_there_are_none(people_daemon):
     ({"meeting": "val-0", "from": -1}, -32602, "from"),
     ({"meeting": "val-0", "limit": 201}, -32602, "limit"),
     ({"meeting": "val-0", "limit": -5}, -32602, "limit"),
-    ({"meeting": "val-0", "section": 0}, -32602, "section"),
+    ({"meeting": "val-0", "section": 3}, -32602, "section"),  # val-0 has sections 0-2
     ({"meeting": "val-0", "from": 2 ** 62}, -32602, "from"), ({"meeting": "val-0", "offset": 2 ** 40}, -32602, "offset"),
     ({"meeting": "val-0", "to": 1e300}, -32602, "to"),
     ({"meeting": "val-0", "speaker": "Zbigniew Quarterpounder"}, -32004, None),

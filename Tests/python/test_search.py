@@ -172,6 +172,18 @@ def test_request_across_the_corpus_favours_the_person_it_names(corpus_daemon):
     assert "favoured_speakers" not in search(corpus_daemon, "What was said about the battery life?")["interpreted"]
 
 
+
+def test_request_within_a_meeting_favours_the_section_its_topic_names(corpus_daemon):
+    # val-0's agenda (QMSum's topic list) ends with "Recordings and transcriptions", turns 701-880.
+    q = "What's the current status of recordings and transcriptions?"
+    within = search(corpus_daemon, q, meeting="val-0")
+    assert within["interpreted"]["favoured_sections"] == ["Recordings and transcriptions"]
+    assert all(701 <= hit["turn"] <= 880 for hit in within["hits"][:3])
+    assert "favoured_sections" not in search(corpus_daemon, q)["interpreted"]
+    # Keywords are ranked as written, sections or not.
+    assert "favoured_sections" not in search(corpus_daemon, "recordings transcriptions", meeting="val-0")["interpreted"]
+
+
 # Filters
 
 def test_meeting_filter(corpus_daemon):
