@@ -305,8 +305,12 @@ public final class Ingester {
 }
 
 /// A fast 64-bit content fingerprint (FNV-1a over 8-byte words): it only has to tell
-/// whether a file changed, not resist an adversary.
+/// whether a file changed, not resist an adversary. It is prefixed with the version of
+/// the readers, so that files read before the readers learnt more (QMSum's topic list,
+/// in version 2) are read again once.
 enum ContentHash {
+    static let readersVersion = 2
+
     static func of(_ data: Data) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
@@ -319,6 +323,6 @@ enum ContentHash {
                 hash = (hash ^ UInt64(buffer[index])) &* 0x100_0000_01b3
             }
         }
-        return "\(data.count)-" + String(hash, radix: 16)
+        return "r\(readersVersion):\(data.count)-" + String(hash, radix: 16)
     }
 }

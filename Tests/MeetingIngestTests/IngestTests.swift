@@ -158,6 +158,18 @@ final class IngestTests: XCTestCase {
         try assertCorpusConsistent(corpusURL.path)
     }
 
+    func testAFileReadByOlderReadersIsReadAgainOnce() throws {
+        let folder = try folder(with: ["planning.txt"])
+        let corpusURL = folder.appendingPathComponent("corpus.sqlite")
+        XCTAssertEqual(try ingester(corpusURL).ingest(paths: [folder.path], prune: false).added.count, 1)
+        // As version 1 of the readers stored it: the fingerprint without its prefix.
+        let queue = try DatabaseQueue(path: corpusURL.path)
+        try queue.write { try $0.execute(sql: "UPDATE source SET hash = substr(hash, instr(hash, ':') + 1)") }
+        try queue.close()
+        XCTAssertEqual(try ingester(corpusURL).ingest(paths: [folder.path], prune: false).updated.count, 1)
+        XCTAssertEqual(try ingester(corpusURL).ingest(paths: [folder.path], prune: false).unchanged.count, 1)
+    }
+
     func testPruneRemovesMeetingsOfVanishedFilesAndTheirPeople() throws {
         let folder = try folder(with: ["standup.vtt", "planning.txt"])
         let corpusURL = folder.appendingPathComponent("corpus.sqlite")
