@@ -121,6 +121,10 @@ struct MeetingText {
     let date: String?
     var speakers: [String] = []
     var turns: [SpokenTurn] = []
+    /// The section of each turn (parallel to `turns`, when the meeting has sections), and
+    /// each section's title as term numbers.
+    var turnSections: [Int?] = []
+    var sectionTerms: [Set<Int>] = []
     var sentences: [SpokenSentence] = []
     var vocabulary = Vocabulary()
 
@@ -238,12 +242,19 @@ extension MeetingText {
         var meeting = MeetingText(id: key.id, title: title, date: date)
         guard key.turns > 0 else { return meeting }
         let turns = try Row.fetchCursor(db, sql: """
-            SELECT t.idx, p.name, t.text, t.sentences FROM turn t LEFT JOIN person p ON p.id = t.person_id
+            SELECT t.idx, p.name, t.text, t.sentences, t.section FROM turn t LEFT JOIN person p ON p.id = t.person_id
             WHERE t.id BETWEEN ? AND ? ORDER BY t.id
             """, arguments: [key.firstTurn, key.firstTurn + key.turns - 1])
         while let turn = try turns.next() {
             let spans = TranscriptText.decodeSentences(turn[3] as Data)
             meeting.addTurn(index: turn[0], speaker: turn[1], text: turn[2], spans: spans, analyser: &analyser)
+            meeting.turnSections.append(turn[4])
+        }
+        let titles = try String.fetchAll(db, sql: """
+            SELECT s.title FROM section s JOIN meeting m ON m.pk = s.meeting_pk WHERE m.id = ? ORDER BY s.ordinal
+            """, arguments: [key.id])
+        meeting.sectionTerms = titles.map { title in
+            Set(analyser.stems(title).compactMap { meeting.vocabulary.ids[$0] })
         }
         return meeting
     }

@@ -37,6 +37,8 @@ enum RankingWeights {
     static let feedbackWeight: Float = 0.2
     /// Weight of a question's two-word phrase found in a turn, relative to its words' own weights.
     static let phraseWeight: Float = 2
+    /// How much more a turn counts, at most, for being in a section whose title names the question's topic.
+    static let sectionBoost: Float = 1
     /// At most this many stretches are located.
     static let maxRegions = 2
     /// How much a named speaker's turns count for more when locating.

@@ -55,6 +55,7 @@ extension MeetingText {
                 relevance[position] *= 1 + RankingWeights.namedSpeakerBoost
             }
         }
+        for (position, factor) in sectionFactors(focus.topic) { relevance[position] *= factor }
         let smoothed = smooth(relevance, halfWidth: focus.asksForDiscussion
                                 ? RankingWeights.discussionHalfWidth : RankingWeights.smoothingHalfWidth)
         guard let peak = smoothed.max(), peak > 0 else { return nil }
@@ -93,6 +94,20 @@ extension MeetingText {
         }
         plan.scores = lexRank(plan.candidates, prior: prior, damping: RankingWeights.queryDamping)
         return plan
+    }
+
+    /// Sections (an agenda, QMSum's topic list) say where a topic is discussed: a turn in a
+    /// section whose title shares the question's topic stems counts up to
+    /// `sectionBoost` more, in proportion to the stems shared against the best title's.
+    private func sectionFactors(_ topic: [(term: Int, weight: Float)]) -> [(position: Int, factor: Float)] {
+        guard sectionTerms.count > 1, turnSections.count == turns.count else { return [] }
+        let topicTerms = Set(topic.map(\.term))
+        let shared = sectionTerms.map { $0.intersection(topicTerms).count }
+        guard let most = shared.max(), most > 0 else { return [] }
+        return turnSections.enumerated().compactMap { position, section in
+            guard let section, shared[section] > 0 else { return nil }
+            return (position, 1 + RankingWeights.sectionBoost * Float(shared[section]) / Float(most))
+        }
     }
 
     /// Topic weights for finding where a question is answered: a word's rarity among this

@@ -180,6 +180,15 @@ def test_a_question_is_answered_from_the_part_about_it(corpus_daemon):
     assert general["sentences"] == corpus_daemon.call("summarise.meeting", {"meeting": "val-1"})["sentences"]
 
 
+def test_a_question_is_located_in_the_section_its_topic_names(corpus_daemon):
+    # val-0's agenda (QMSum's topic list) ends with "Recordings and transcriptions", turns 701-880;
+    # transcription also comes up in "Speaker overlap efforts" before it.
+    result = corpus_daemon.call("summarise.meeting", {
+        "meeting": "val-0", "query": "What is the current status of recordings and transcriptions?"})
+    assert result["located"] and all(701 <= a <= b <= 880 for a, b in result["located"])
+    assert result["sentences"] and all(701 <= s["turn"] <= 880 for s in result["sentences"])
+
+
 def test_speaker_part(corpus_daemon):
     result = corpus_daemon.call("summarise.meeting", {"meeting": "val-1", "speaker": "Marketing"})
     assert result["sentences"] and all(s["speaker"] == "Marketing" for s in result["sentences"])
