@@ -8,6 +8,10 @@ gold turn in the top 5 and top 10. Next to it, in the same run, plain BM25 with 
 raw query: every word of it OR-ed, ranked by FTS5's bm25 over the same corpus file,
 read directly with Python's sqlite3.
 
+QMSum files carry a topic list (the meeting's agenda, with turn spans), which the
+ingester reads as sections; a request within a meeting favours the sections its topic
+names. To measure ranking from the turns alone, ingest a copy without `topic_list`.
+
 The daemon must serve a corpus holding val.jsonl ingested as is (`meetingd ingest
 ... val.jsonl` names its meetings val-0, val-1, ... in file order), e.g.:
 
