@@ -273,14 +273,18 @@ extension SearchModule {
         return parts.prefix(words).joined(separator: " ") + (parts.count > words ? "…" : "")
     }
 
-    static let hitColumns = "t.idx, m.id, m.title, m.date, m.place, p.name"
-    static let hitJoins = "JOIN meeting m ON m.pk = t.meeting_pk LEFT JOIN person p ON p.id = t.person_id"
+    static let hitColumns = "t.idx, m.id, m.title, m.date, m.place, p.name, sec.title"
+    static let hitJoins = """
+        JOIN meeting m ON m.pk = t.meeting_pk LEFT JOIN person p ON p.id = t.person_id \
+        LEFT JOIN section sec ON sec.meeting_pk = t.meeting_pk AND sec.ordinal = t.section
+        """
 
     /// A hit from a row of the snippet then `hitColumns`.
     static func hit(_ row: Row, score: Double) -> JSONObject {
         [
             "meeting": .string(row[2]), "title": .string(row[3]), "date": JSONValue(row[4] as String?),
             "place": JSONValue(row[5] as String?), "turn": JSONValue(row[1] as Int), "speaker": JSONValue(row[6] as String?),
+            "section": JSONValue(row[7] as String?),
             "score": .double(score), "snippet": .string(row[0] ?? ""),
         ]
     }

@@ -29,6 +29,7 @@ final class SearchModule: MeetingdModule {
             "turn": ["type": "integer", "description": "The turn index in its meeting."],
             "sentence": ["type": "integer", "description": "With unit sentence: the sentence index in the turn."],
             "speaker": ["type": ["string", "null"]],
+            "section": ["type": ["string", "null"], "description": "The title of the turn's section (an agenda item), if it has one."],
             "score": ["type": "number", "description": "Higher is better; comparable within one answer."],
             "snippet": ["type": "string", "description": "The best passage, matched words between the markers."],
             "matches": ["type": "integer", "description": "With unit meeting: the meeting's matching turns."],

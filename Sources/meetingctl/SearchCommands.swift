@@ -70,6 +70,7 @@ struct SearchCommand: ParsableCommand {
         var location = "turn \(hit["turn"]?.intValue ?? 0)"
         if let sentence = hit["sentence"]?.intValue { location += ", sentence \(sentence)" }
         if let speaker = hit["speaker"]?.stringValue { location += " · \(speaker)" }
+        if let section = hit["section"]?.stringValue { location += " · in “\(section)”" }
         print("   " + style.dim(location + String(format: " · score %.2f", hit["score"]?.doubleValue ?? 0)))
         let snippet = (hit["snippet"]?.stringValue ?? "").split(whereSeparator: \.isWhitespace).joined(separator: " ")
         print("   " + style.highlight(snippet))

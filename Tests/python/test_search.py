@@ -179,6 +179,9 @@ def test_request_within_a_meeting_favours_the_section_its_topic_names(corpus_dae
     within = search(corpus_daemon, q, meeting="val-0")
     assert within["interpreted"]["favoured_sections"] == ["Recordings and transcriptions"]
     assert all(701 <= hit["turn"] <= 880 for hit in within["hits"][:3])
+    assert within["hits"][0]["section"] == "Recordings and transcriptions"
+    # Every hit says which section it is in, null where the meeting has none.
+    assert search(corpus_daemon, "Sputnik")["hits"][0]["section"] == "Speech at the Meeting of the CIS Heads of State Council"
     assert "favoured_sections" not in search(corpus_daemon, q)["interpreted"]
     # Keywords are ranked as written, sections or not.
     assert "favoured_sections" not in search(corpus_daemon, "recordings transcriptions", meeting="val-0")["interpreted"]
