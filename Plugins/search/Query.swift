@@ -128,7 +128,7 @@ extension SearchModule {
                 """), arguments: [meeting]).map { (id: $0[0] as Int64, name: $0[1] as String) }
         } else {
             // Lone letters ("What did C think") name someone only within one meeting.
-            let words = plan.clauses.flatMap { $0.flatMap(\.tokens) }.filter { $0.count >= 3 }
+            let words = plan.written.flatMap(\.tokens).filter { $0.count >= 3 }
             let keys = words + zip(words, words.dropFirst()).map { $0 + " " + $1 }
             guard !keys.isEmpty else { return }
             let json = "[" + keys.map { "\"" + $0 + "\"" }.joined(separator: ",") + "]"
@@ -138,7 +138,8 @@ extension SearchModule {
                 WHERE a.key IN (SELECT value FROM json_each(:keys))
                 """), arguments: ["keys": json]).map { (id: $0[0] as Int64, name: $0[1] as String) }
         }
-        let terms = plan.clauses.flatMap { $0 }
+        // Repeats stay: "the Leader of the Opposition" is a name only with its second "the".
+        let terms = plan.written
         let words = terms.flatMap(\.tokens)
         // Positions of words written with a capital; plain words are one token each.
         var capitalised = Set<Int>()

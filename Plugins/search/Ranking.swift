@@ -5,6 +5,8 @@ import MeetingKit
 
 /// What one search looks for, as FTS5 syntax built from the module's own tokens only.
 struct SearchPlan {
+    /// The query's words as written, in order and with repeats: names are read from them.
+    let written: [QueryTerm]
     var clauses: [[QueryTerm]]
     var excluded: [QueryTerm]
     var speakers: [String]
@@ -28,6 +30,7 @@ struct SearchPlan {
     var favouredSections: [String] = []
 
     init(query: String, parsed: ParsedQuery, speakerParam: String?) {
+        written = parsed.terms
         clauses = Self.withoutRepeats(parsed.clauses)
         excluded = parsed.excluded
         speakers = parsed.speakers

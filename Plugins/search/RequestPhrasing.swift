@@ -73,8 +73,10 @@ enum RequestPhrasing {
             for length in stride(from: min(name.count, words.count), through: 2, by: -1) where runs[index].isEmpty {
                 for start in 0...(name.count - length) {
                     let part = name[start..<(start + length)]
-                    // "of the" in "(Leader of the Opposition)" names nobody.
-                    guard part.contains(where: { $0.count >= 3 && !stopWords.contains($0) }) else { continue }
+                    // "of the" or "the government" in "(Leader of the Government ...)" names nobody:
+                    // a run holding a grammar word needs two real words ("Leader of the Opposition").
+                    let realWords = part.filter { $0.count >= 3 && !stopWords.contains($0) }.count
+                    guard realWords >= (part.contains(where: stopWords.contains) ? 2 : 1) else { continue }
                     for position in 0...(words.count - length)
                     where zip(words[position..<(position + length)], part).allSatisfy(sameWord) {
                         runs[index].append(position..<(position + length))

@@ -122,6 +122,12 @@ def test_request_naming_a_speaker_by_letter_favours_that_speaker(corpus_daemon):
     bains = search(corpus_daemon, "What did Bains say about business loans?", meeting="val-31")
     assert sorted(bains["interpreted"]["favoured_speakers"]) == ["Hon. Navdeep Bains", "Hon. Navdeep Bains (MississaugaMalton, Lib.)"]
     assert "bains" not in bains["interpreted"]["words"]
+    # A role in brackets names by its whole phrase, with its repeated "the", and "of the" names nobody:
+    # val-31 has "Hon. Andrew Scheer (Leader of the Opposition)" and "Hon. Pablo Rodriguez (Leader of the
+    # Government in the House of Commons)".
+    leader = search(corpus_daemon, "What did the Leader of the Opposition say about the debt?", meeting="val-31")
+    assert leader["interpreted"]["favoured_speakers"] == ["Hon. Andrew Scheer (Leader of the Opposition)"]
+    assert leader["interpreted"]["words"] == ["debt"]
     # Written small, "a" is an article, not Grad A.
     small = search(corpus_daemon, "What did a student think about the recording equipment?", meeting="val-10")
     assert "favoured_speakers" not in small["interpreted"]
