@@ -131,12 +131,11 @@ extension SearchModule {
             let words = plan.written.flatMap(\.tokens).filter { $0.count >= 3 }
             let keys = words + zip(words, words.dropFirst()).map { $0 + " " + $1 }
             guard !keys.isEmpty else { return }
-            let json = "[" + keys.map { "\"" + $0 + "\"" }.joined(separator: ",") + "]"
             speakers = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT id, name FROM person WHERE key IN (SELECT value FROM json_each(:keys))
                 UNION SELECT p.id, p.name FROM person_alias a JOIN person p ON p.id = a.person_id
                 WHERE a.key IN (SELECT value FROM json_each(:keys))
-                """), arguments: ["keys": json]).map { (id: $0[0] as Int64, name: $0[1] as String) }
+                """), arguments: ["keys": JSONValue.array(keys.map(JSONValue.string)).serialized]).map { (id: $0[0] as Int64, name: $0[1] as String) }
         }
         // Repeats stay: "the Leader of the Opposition" is a name only with its second "the".
         let terms = plan.written
@@ -187,7 +186,7 @@ extension SearchModule {
         var position = Dictionary(uniqueKeysWithValues: candidates.indices.map { (candidates[$0].rowid, $0) })
         let turns = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT id, words FROM turn WHERE id BETWEEN ? AND ? AND person_id IN (SELECT value FROM json_each(?))
-            """), arguments: [range.lowerBound, range.upperBound, "[" + named.map(String.init).joined(separator: ",") + "]"])
+            """), arguments: [range.lowerBound, range.upperBound, Self.jsonArray(named)])
         while let turn = try turns.next() {
             let rowid: Int64 = turn[0]
             let length = Double(turn[1] as Int) / Double(longest)
@@ -213,9 +212,10 @@ extension SearchModule {
             SELECT s.ordinal, s.title FROM section s JOIN meeting m ON m.pk = s.meeting_pk WHERE m.first_turn = ? ORDER BY s.ordinal
             """), arguments: [range.lowerBound])
         guard titles.count > 1, !plan.topicWords.isEmpty else { return }
-        let topic = Set(try Stemmer.stems(of: plan.topicWords.joined(separator: " "), db))
-        for title in titles {
-            let count = Set(try Stemmer.stems(of: title[1], db)).intersection(topic).count
+        var stems = try Stemmer.stems(ofEach: [plan.topicWords.joined(separator: " ")] + titles.map { $0[1] }, db)
+        let topic = Set(stems.removeFirst())
+        for (title, titleStems) in zip(titles, stems) {
+            let count = Set(titleStems).intersection(topic).count
             guard count > 0 else { continue }
             plan.sectionShares[title[0]] = count
             plan.favouredSections.append(title[1])
@@ -232,8 +232,7 @@ extension SearchModule {
         var factor: [Int64: Double] = [:]
         let turns = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT id, section FROM turn WHERE id BETWEEN ? AND ? AND section IN (SELECT value FROM json_each(?))
-            """), arguments: [range.lowerBound, range.upperBound,
-                              "[" + plan.sectionShares.keys.map(String.init).joined(separator: ",") + "]"])
+            """), arguments: [range.lowerBound, range.upperBound, Self.jsonArray(plan.sectionShares.keys)])
         while let turn = try turns.next() {
             let shared = plan.sectionShares[turn[1]] ?? 0
             factor[turn[0]] = 1 + Self.sectionBoost * Double(shared) / Double(most)
@@ -244,6 +243,11 @@ extension SearchModule {
     }
 
     static let sectionBoost = 1.0
+
+    /// Keys as a JSON array, for SQLite's json_each: one bound parameter, whatever their number.
+    static func jsonArray(_ keys: some Sequence<Int64>) -> String {
+        JSONValue.array(keys.map { .int($0) }).serialized
+    }
 
     // MARK: Hits
 
