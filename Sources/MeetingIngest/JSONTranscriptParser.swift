@@ -106,6 +106,13 @@ enum JSONTranscriptParser {
         let transcript: [Entry]
         let topics: [Topic]?
         enum CodingKeys: String, CodingKey { case transcript = "meeting_transcripts", topics = "topic_list" }
+
+        init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            transcript = try container.decode([Entry].self, forKey: .transcript)
+            // The topic list only adds sections: one of another shape leaves the transcript readable.
+            topics = try? container.decodeIfPresent([Topic].self, forKey: .topics)
+        }
     }
 
     /// QMSum turns keep their order and count, so turn i is QMSum's span index i. The

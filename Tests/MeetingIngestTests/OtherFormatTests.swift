@@ -97,5 +97,14 @@ final class OtherFormatTests: XCTestCase {
         let meeting = try XCTUnwrap(try parseFile(file).meetings.first)
         XCTAssertEqual(meeting.sections.map(\.title), ["Budget", "Remote design"])
         XCTAssertEqual(meeting.turns.map(\.section), [0, 0, 1, 1, 0, nil])
+
+        // A topic list of another shape (spans as numbers) is ignored, not a reason to fail the file.
+        try Data("""
+            {"topic_list": [{"topic": "Budget", "relevant_text_span": [[0, 1]]}],
+             "meeting_transcripts": [{"speaker": "A", "content": "one"}, {"speaker": "B", "content": "two"}]}
+            """.utf8).write(to: file)
+        let unshaped = try XCTUnwrap(try parseFile(file).meetings.first)
+        XCTAssertEqual(unshaped.sections, [])
+        XCTAssertEqual(unshaped.turns.map(\.text), ["one", "two"])
     }
 }
