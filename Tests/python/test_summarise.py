@@ -198,6 +198,10 @@ def test_speaker_part(corpus_daemon):
     # A question that names a speaker and no subject summarises that speaker.
     result = corpus_daemon.call("summarise.meeting", {"meeting": "val-1", "query": "What did the Industrial Designer say?"})
     assert result["sentences"] and all(s["speaker"] == "Industrial Designer" for s in result["sentences"])
+    # One person under two labels is still one person: "Bains" names both of his.
+    result = corpus_daemon.call("summarise.meeting", {"meeting": "val-31", "query": "What did Bains say?", "max_words": 60})
+    assert result["sentences"] and {s["speaker"] for s in result["sentences"]} <= {
+        "Hon. Navdeep Bains", "Hon. Navdeep Bains (MississaugaMalton, Lib.)"}
 
 
 def test_unknown_meeting_and_speaker_are_not_found(corpus_daemon):
