@@ -271,6 +271,7 @@ final class IngestTests: XCTestCase {
         XCTAssertEqual(try people("c"), ["Professor C"])
         XCTAssertEqual(PersonName.plainName("Ms. Heather McPherson (Edmonton Strathcona, NDP)"), "Heather McPherson")
         XCTAssertEqual(PersonName.plainName("Industrial Designer"), "Industrial Designer")
+        XCTAssertEqual(PersonName.plainName("Right Hon. Justin Trudeau"), "Justin Trudeau")
     }
 
     func testMigrationGivesAnOlderCorpusThePlainNameAliases() throws {

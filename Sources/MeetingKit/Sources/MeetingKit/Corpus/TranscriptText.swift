@@ -217,7 +217,8 @@ public enum PersonName {
         return aliases
     }
 
-    static let courtesyTitles: Set<String> = ["hon", "the hon", "rt hon", "mr", "mrs", "ms", "miss", "mx", "dr", "sir", "dame"]
+    /// Compared word by word, so "Right Hon." and "Rt Hon" go as two words.
+    static let courtesyTitles: Set<String> = ["right", "rt", "hon", "mr", "mrs", "ms", "miss", "mx", "dr", "sir", "dame"]
     /// Written in capitals, as labels have them: "AM" after a name, not "am".
     static let postNominals: Set<String> = ["AM", "MS", "MP", "MSP", "MLA", "MEP", "TD", "QC", "KC", "OBE", "CBE", "MBE", "KBE", "DBE", "PC"]
 }
