@@ -14,10 +14,12 @@ let package = Package(
     ],
     targets: [
         .target(name: "CMeetingdModule"),
+        // Snowball stemmers for the analyzer (Language/Analyzer.swift).
+        .systemLibrary(name: "CSnowball", path: "Sources/CSnowball", providers: [.apt(["libstemmer-dev"])]),
         .target(
             name: "MeetingKit",
             dependencies: [
-                "CMeetingdModule",
+                "CMeetingdModule", "CSnowball",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The writer binds bulk inserts through the SQLite C API itself.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),

@@ -1,0 +1,2 @@
+// Snowball's stemmers, from Debian's libstemmer-dev.
+#include <libstemmer.h>

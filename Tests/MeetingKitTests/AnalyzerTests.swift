@@ -1,0 +1,63 @@
+import Foundation
+import MeetingKit
+import XCTest
+
+final class AnalyzerTests: XCTestCase {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    /// Stems equal to Snowball's own, as the independent Python implementation gives them
+    /// (`Fixtures/make_snowball_stems.py` writes the lists).
+    func testStemsEqualSnowballsForEnglishAndRussian() throws {
+        let analyzer = Analyzer()
+        for name in ["english", "russian"] {
+            let lines = try String(contentsOf: Self.fixtures.appendingPathComponent("snowball_\(name).tsv"), encoding: .utf8)
+                .split(separator: "\n")
+            XCTAssertGreaterThan(lines.count, 200, name)
+            var wrong: [String] = []
+            for line in lines {
+                let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+                let stem = analyzer.term(fields[0])
+                if stem != fields[1] { wrong.append("\(fields[0]): \(stem), Snowball \(fields[1])") }
+            }
+            XCTAssertEqual(wrong, [], name)
+        }
+    }
+
+    func testWordsFoldCaseDiacriticsAndApostrophes() {
+        let analyzer = Analyzer()
+        XCTAssertEqual(analyzer.words("Café, NAÏVE résumé").map(\.normalized), ["cafe", "naive", "resume"])
+        XCTAssertEqual(analyzer.words("Seamus O’Regan and O'Regan").map(\.normalized), ["seamus", "o'regan", "and", "o'regan"])
+        // "й" keeps its breve, written composed or not; "ё" is "е"; a stress mark goes.
+        XCTAssertEqual(analyzer.words("Мирзиёев Пу\u{301}тин Алиеи\u{306} МИРЗИЕЕВ").map(\.normalized),
+                       ["мирзиеев", "путин", "алией", "мирзиеев"])
+        // Hyphens and quotes separate; an apostrophe at a word's edge is not part of it.
+        XCTAssertEqual(analyzer.words("front-end 'tourist' rock'n'roll").map(\.normalized),
+                       ["front", "end", "tourist", "rock'n'roll"])
+        XCTAssertEqual(analyzer.words("in 2020, 18 декабря").map(\.term), ["in", "2020", "18", "декабр"])
+    }
+
+    /// Every word's byte range holds exactly the word as written in the source.
+    func testOffsetsPointAtTheSourceBytes() {
+        let analyzer = Analyzer()
+        let text = "«Пу\u{301}тин» said: café’s naïve O’Regan — 18 декабря 2020 года, Ново-Огарёво."
+        let bytes = Array(text.utf8)
+        let words = analyzer.words(text)
+        let written = words.map { String(decoding: bytes[$0.bytes], as: UTF8.self) }
+        XCTAssertEqual(written, ["Пу\u{301}тин", "said", "café’s", "naïve", "O’Regan", "18", "декабря", "2020", "года",
+                                 "Ново", "Огарёво"])
+        XCTAssertEqual(words.map(\.position), Array(0..<11))
+        XCTAssertEqual(words.map { Analyzer.normalize(String(decoding: bytes[$0.bytes], as: UTF8.self)) }, words.map(\.normalized))
+    }
+
+    func testStopWordsPerLanguageAndTerms() {
+        let analyzer = Analyzer()
+        XCTAssertEqual(analyzer.terms("What did the presidents say about the vaccines?"), ["presid", "say", "vaccin"])
+        XCTAssertEqual(analyzer.terms("Что он сказал о вакцинах и о переговорах?"), ["сказа", "вакцин", "переговор"])
+        XCTAssertTrue(analyzer.words("It’s").first!.isStopWord)
+    }
+
+    func testLanguageIsReadFromTheScript() {
+        XCTAssertEqual(Language.detect(in: "Заседание Совета глав государств СНГ (CIS)"), .russian)
+        XCTAssertEqual(Language.detect(in: "Meeting of CIS Heads of State Council (СНГ)"), .english)
+    }
+}
