@@ -212,10 +212,9 @@ extension SearchModule {
             SELECT s.ordinal, s.title FROM section s JOIN meeting m ON m.pk = s.meeting_pk WHERE m.first_turn = ? ORDER BY s.ordinal
             """), arguments: [range.lowerBound])
         guard titles.count > 1, !plan.topicWords.isEmpty else { return }
-        var stems = try Stemmer.stems(ofEach: [plan.topicWords.joined(separator: " ")] + titles.map { $0[1] }, db)
-        let topic = Set(stems.removeFirst())
-        for (title, titleStems) in zip(titles, stems) {
-            let count = Set(titleStems).intersection(topic).count
+        let topic = Set(analyzer.terms(plan.topicWords.joined(separator: " ")))
+        for title in titles {
+            let count = Set(analyzer.terms(title[1])).intersection(topic).count
             guard count > 0 else { continue }
             plan.sectionShares[title[0]] = count
             plan.favouredSections.append(title[1])

@@ -112,7 +112,10 @@ final class SearchModule: MeetingdModule {
     /// At most this many matching turns are scored per query: FTS5's ranking cost grows
     /// with the matches, and a common word would otherwise stall the worker for seconds.
     let rankingBudget: Int
-    private var loadedVocabulary: Vocabulary?
+    /// This instance's analyzer (it caches stems; one per worker thread).
+    let analyzer = Analyzer()
+    /// The index's vocabulary, shared with every other instance in the process.
+    private let sharedVocabulary: SharedCorpusValue<Vocabulary>
     private var loadedStopStems: Set<String>?
 
     init(context: ModuleContext) throws {
@@ -121,6 +124,9 @@ final class SearchModule: MeetingdModule {
         defaultMarkers = Markers(open: settings["markers"]?["open"]?.stringValue ?? "[",
                                  close: settings["markers"]?["close"]?.stringValue ?? "]")
         rankingBudget = max(settings["ranking_budget"]?.intValue ?? 20_000, 100)
+        sharedVocabulary = SharedCorpusValue("search.vocabulary", corpusPath: context.corpusPath) { db in try Vocabulary(db) }
+        // Loaded before the daemon says READY, so that no first typo-corrected query waits for it.
+        _ = try corpus.reader.read { db in try sharedVocabulary.get(db) }
     }
 
     func handle(method: String, params: JSONValue) throws(MethodError) -> JSONValue {
@@ -143,13 +149,8 @@ final class SearchModule: MeetingdModule {
         }
     }
 
-    /// The vocabulary, read on first use by this instance.
-    func vocabulary(_ db: Database) throws -> Vocabulary {
-        if let loadedVocabulary { return loadedVocabulary }
-        let vocabulary = try Vocabulary(db)
-        loadedVocabulary = vocabulary
-        return vocabulary
-    }
+    /// The index's vocabulary as of the corpus `db` reads.
+    func vocabulary(_ db: Database) throws -> Vocabulary { try sharedVocabulary.get(db) }
 
     /// The stop words as the index stems them ("this" is "thi").
     func stopStems(_ db: Database) throws -> Set<String> {

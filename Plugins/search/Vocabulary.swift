@@ -1,9 +1,10 @@
 // The index's own vocabulary (porter stems with their document counts), for typo
-// correction, completions and term weights. Read once per module instance, lazily.
+// correction, completions and term weights. Read once per corpus generation and shared
+// by every instance (`SharedCorpusValue`).
 
 import MeetingKit
 
-final class Vocabulary {
+final class Vocabulary: Sendable {
     /// Stem → number of turns holding it.
     let documentCounts: [String: Int]
     /// Stems by length in scalars, for edit-distance scans that skip impossible lengths.
@@ -105,7 +106,9 @@ final class Vocabulary {
     }
 }
 
-/// Porter stems exactly as the index makes them, from a TEMP FTS5 table with the same tokenizer.
+/// Porter stems exactly as the FTS5 index makes them, from a TEMP FTS5 table with the same
+/// tokenizer, for looking words up in that index's own vocabulary. Everything else stems
+/// with the language layer's `Analyzer`.
 enum Stemmer {
     static func stems(of text: String, _ db: Database) throws -> [String] {
         try stems(ofEach: [text], db)[0]

@@ -14,9 +14,9 @@ struct CorpusDigest {
 
     static func gather(q: String, from: String?, to: String?, speaker: String?, corpus: Corpus,
                        analyser: inout TextAnalyser) throws -> CorpusDigest {
-        let words = SpokenText.words(Substring(q)).map { $0.lowercased() }
-        var subject = words.filter { !SpokenText.stopwords.contains($0) && !QueryFocus.requestWords.contains($0) }
-        if subject.isEmpty { subject = words.filter { !SpokenText.stopwords.contains($0) } }
+        let words = analyser.words(Substring(q)).map { $0.lowercased() }
+        var subject = words.filter { !analyser.isFunctionWord($0) && !QueryFocus.requestWords.contains($0) }
+        if subject.isEmpty { subject = words.filter { !analyser.isFunctionWord($0) } }
         guard !subject.isEmpty else { throw MethodError.invalidParams(field: "q", reason: "has no words to search for") }
         // Quoted words only, so user text is never read as FTS5 syntax.
         let match = "text : (" + subject.map { "\"\($0)\"" }.joined(separator: " OR ") + ")"

@@ -30,9 +30,9 @@ extension MeetingText {
                     }
                     run.removeAll()
                 }
-                for word in SpokenText.words(chunk) {
+                for word in analyser.words(chunk) {
                     let lower = word.lowercased()
-                    guard lower.count > 1, !lower.allSatisfy(\.isNumber), !SpokenText.stopwords.contains(lower),
+                    guard lower.count > 1, !lower.allSatisfy(\.isNumber), !analyser.isFunctionWord(lower),
                           !SpokenText.phatic.contains(lower), let term = vocabulary.ids[analyser.stem(lower)] else {
                         flush()
                         continue

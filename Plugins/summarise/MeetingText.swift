@@ -60,8 +60,9 @@ struct Vocabulary {
         }
         let courteous = SpokenText.courtesies.contains(lowercased)
         var term: Int?
-        let informative = !SpokenText.stopwords.contains(lowercased) && !SpokenText.phatic.contains(lowercased)
-        if !SpokenText.stopwords.contains(lowercased) {
+        let isFunctionWord = analyser.isFunctionWord(lowercased)
+        let informative = !isFunctionWord && !SpokenText.phatic.contains(lowercased)
+        if !isFunctionWord {
             let stem = analyser.stem(lowercased)
             if let id = ids[stem] {
                 term = id
@@ -69,7 +70,7 @@ struct Vocabulary {
                 term = stems.count
                 ids[stem] = stems.count
                 stems.append(stem)
-                idf.append(analyser.frequencies.idf(stem))
+                idf.append(analyser.statistics.idf(stem))
             }
         }
         wordIndex[lowercased] = wordTerm.count
@@ -90,27 +91,6 @@ struct Vocabulary {
             best = word
         }
         return best.map { wordSpelling[$0] } ?? stems[term]
-    }
-}
-
-/// Document frequencies of stems over the corpus's turns, read once from the FTS index.
-struct CorpusFrequencies {
-    let documents: Int
-    let frequency: [String: Int]
-
-    func idf(_ stem: String) -> Float {
-        let df = Float(frequency[stem] ?? 0)
-        return log(1 + (Float(documents) - df + 0.5) / (df + 0.5))
-    }
-
-    static func load(_ db: Database) throws -> CorpusFrequencies {
-        // fts5vocab reads the index only; a temp table is allowed on a read-only corpus.
-        try db.execute(sql: "CREATE VIRTUAL TABLE IF NOT EXISTS temp.summarise_vocab USING fts5vocab(main, '\(CorpusSchema.ftsTable)', 'col')")
-        var frequency: [String: Int] = [:]
-        let rows = try Row.fetchCursor(db, sql: "SELECT term, doc FROM temp.summarise_vocab WHERE col = 'text'")
-        while let row = try rows.next() { frequency[row[0]] = row[1] }
-        let documents = try Int.fetchOne(db, sql: "SELECT count(*) FROM turn") ?? 0
-        return CorpusFrequencies(documents: max(documents, 1), frequency: frequency)
     }
 }
 
@@ -171,12 +151,11 @@ struct MeetingText {
     }
 }
 
-/// Cuts text into stems, with a per-instance cache of the stems of words seen before.
+/// The language layer as summarise uses it: the module instance's analyzer and the
+/// corpus's shared word statistics.
 struct TextAnalyser {
-    let frequencies: CorpusFrequencies
-    private var stemCache: [String: String] = [:]
-
-    init(frequencies: CorpusFrequencies) { self.frequencies = frequencies }
+    let analyzer: Analyzer
+    let statistics: TermStatistics
 
     struct Analysis {
         var terms: [Int] = []
@@ -194,18 +173,31 @@ struct TextAnalyser {
         }
     }
 
-    mutating func stem(_ word: String) -> String {
-        if let known = stemCache[word] { return known }
-        let stem = PorterStemmer.stem(word)
-        stemCache[word] = stem
-        return stem
+    /// The analyzer's term of a word as written.
+    func stem(_ word: String) -> String { analyzer.term(Analyzer.normalize(word)) }
+
+    /// The words of `text` as written, cut as the analyzer cuts them.
+    func words(_ text: Substring) -> [Substring] {
+        var result: [Substring] = []
+        let utf8 = text.utf8
+        analyzer.forEachWord(String(text)) { bytes, _ in
+            let start = utf8.index(utf8.startIndex, offsetBy: bytes.lowerBound)
+            result.append(text[start..<utf8.index(start, offsetBy: bytes.count)])
+        }
+        return result
     }
 
-    mutating func analyse(_ text: String, into vocabulary: inout Vocabulary) -> Analysis {
+    /// A stop word of the analyzer's, or a word of speech too common to locate a topic.
+    func isFunctionWord(_ lowercased: String) -> Bool {
+        analyzer.isStopWord(lowercased) || SpokenText.spokenFunctionWords.contains(lowercased)
+    }
+
+    func analyse(_ text: String, into vocabulary: inout Vocabulary) -> Analysis {
         var analysis = Analysis()
-        for word in SpokenText.words(Substring(text)) {
+        var analyser = self
+        for word in words(Substring(text)) {
             analysis.words += 1
-            let (term, informative, courteous) = vocabulary.classify(word.lowercased(), analyser: &self)
+            let (term, informative, courteous) = vocabulary.classify(word.lowercased(), analyser: &analyser)
             if courteous { analysis.courteous = true }
             if informative { analysis.informativeWords += 1 }
             if let term { analysis.terms.append(term) }
@@ -214,10 +206,10 @@ struct TextAnalyser {
     }
 
     /// Stems of free text (a query), not added to any vocabulary.
-    mutating func stems(_ text: String) -> [String] {
-        SpokenText.words(Substring(text)).compactMap { word in
+    func stems(_ text: String) -> [String] {
+        words(Substring(text)).compactMap { word in
             let lower = word.lowercased()
-            return SpokenText.stopwords.contains(lower) ? nil : stem(lower)
+            return isFunctionWord(lower) ? nil : stem(lower)
         }
     }
 }

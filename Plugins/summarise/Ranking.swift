@@ -81,14 +81,14 @@ struct QueryFocus {
     init() {}
 
     init(query: String, meeting: MeetingText, analyser: inout TextAnalyser) {
-        let queryWords = SpokenText.words(Substring(query))
+        let queryWords = analyser.words(Substring(query))
         asksForDiscussion = queryWords.contains { ["summarize", "summarise", "discussion", "discussed"].contains($0.lowercased()) }
         namedSpeakers = Self.speakersNamed(in: queryWords, speakers: meeting.speakers, analyser: &analyser)
         let speakerStems = Set(namedSpeakers.flatMap { analyser.stems(meeting.speakers[$0]) })
         var seen: Set<Int> = []
         for word in queryWords {
             let lower = word.lowercased()
-            if Self.requestWords.contains(lower) || SpokenText.stopwords.contains(lower) || SpokenText.phatic.contains(lower) { continue }
+            if Self.requestWords.contains(lower) || analyser.isFunctionWord(lower) || SpokenText.phatic.contains(lower) { continue }
             let stem = analyser.stem(lower)
             guard !speakerStems.contains(stem), let term = meeting.vocabulary.ids[stem], seen.insert(term).inserted else { continue }
             topic.append((term, meeting.vocabulary.idf[term]))
@@ -103,7 +103,7 @@ struct QueryFocus {
         let queryStems = Set(queryWords.filter { $0.count > 1 }.map { analyser.stem($0.lowercased()) })
         let queryLetters = Set(queryWords.dropFirst().filter { $0.count == 1 && $0.first!.isUppercase }.map { $0.lowercased() })
         let nameWords = speakers.map { name in
-            Set(SpokenText.words(Substring(name)).map { $0.count == 1 ? $0.lowercased() : analyser.stem($0.lowercased()) })
+            Set(analyser.words(Substring(name)).map { $0.count == 1 ? $0.lowercased() : analyser.stem($0.lowercased()) })
         }
         // A word is shared by people, not labels: "Hon. Navdeep Bains" and "Hon. Navdeep Bains
         // (MississaugaMalton, Lib.)" are one speaker under two labels.

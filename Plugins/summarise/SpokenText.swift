@@ -159,57 +159,20 @@ enum SpokenText {
         "thank", "thanks", "thanked", "greetings", "greet", "congratulate", "congratulations", "congratulating", "applause",
     ]
 
-    /// Function words: no weight in any vector.
-    static let stopwords: Set<String> = [
-        "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at",
-        "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "d", "did",
-        "do", "does", "doing", "don", "down", "during", "each", "else", "even", "ever", "every", "few", "for", "from",
-        "further", "get", "got", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself",
-        "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "let", "ll", "m", "me", "might", "more", "most",
-        "much", "must", "my", "myself", "nor", "not", "now", "of", "off", "on", "once", "one", "only", "or", "other", "our",
-        "ours", "ourselves", "out", "over", "own", "quite", "re", "s", "same", "shall", "she", "should", "some", "such",
-        "t", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "thing",
-        "things", "this", "those", "through", "to", "too", "under", "until", "up", "us", "ve", "very", "was", "way", "we",
-        "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your",
-        "yours", "yourself", "yourselves", "n't", "nt", "lot", "bit", "kind", "sort", "stuff", "something", "anything",
-        "everything", "nothing", "someone", "anyone", "everyone", "go", "going", "gone", "went", "say", "said", "says",
-        "see", "saw", "seen", "come", "came", "make", "made", "put", "take", "took", "want", "wanted", "need", "needed",
-        "use", "used", "yeah", "okay", "ok", "uh", "um", "mm", "hmm", "oh", "ah", "whether", "though", "although", "yet",
-        "still", "however", "therefore", "per", "via", "upon", "within", "without", "across", "along", "among", "around",
-        "i'm", "it's", "that's", "there's", "we're", "they're", "you're", "can't", "won't", "isn't", "aren't", "two",
-        "three", "first", "second", "many", "may", "another", "back", "well", "just", "like", "really", "know", "mean",
-        "think", "right", "so", "gonna", "wanna", "actually", "probably", "maybe", "sure", "good", "yes", "no", "thank",
-        "thanks", "would", "anyway", "whatever", "basically", "certainly", "course", "able", "getting", "doesn",
+    /// Words of speech too common to locate a topic, beyond the analyzer's stop words
+    /// (`StopWords`): no weight in any vector.
+    static let spokenFunctionWords: Set<String> = [
+        "also", "can", "d", "don", "else", "even", "ever", "every", "get", "got", "let", "ll", "m", "might", "much",
+        "must", "now", "one", "quite", "re", "s", "shall", "t", "thing", "things", "us", "ve", "way", "will", "n't",
+        "nt", "lot", "bit", "kind", "sort", "stuff", "something", "anything", "everything", "nothing", "someone",
+        "anyone", "everyone", "go", "going", "gone", "went", "say", "said", "says", "see", "saw", "seen", "come",
+        "came", "make", "made", "put", "take", "took", "want", "wanted", "need", "needed", "use", "used", "yeah",
+        "okay", "ok", "uh", "um", "mm", "hmm", "oh", "ah", "whether", "though", "although", "yet", "still", "however",
+        "therefore", "per", "via", "upon", "within", "without", "across", "along", "among", "around", "two", "three",
+        "first", "second", "many", "may", "another", "back", "well", "just", "like", "really", "know", "mean",
+        "think", "right", "gonna", "wanna", "actually", "probably", "maybe", "sure", "good", "yes", "thank", "thanks",
+        "anyway", "whatever", "basically", "certainly", "course", "able", "getting", "doesn",
     ]
-
-    /// Runs of letters and digits, as the corpus index and ROUGE cut words; a byte scan,
-    /// with Unicode properties consulted only for runs that are not ASCII.
-    static func words(_ text: Substring) -> [Substring] {
-        var result: [Substring] = []
-        let utf8 = text.utf8
-        var start: String.Index?
-        var nonASCII = false
-        func flush(_ end: String.Index) {
-            guard let begin = start else { return }
-            let run = text[begin..<end]
-            if nonASCII { result += run.split(whereSeparator: { !($0.isLetter || $0.isNumber) }) } else { result.append(run) }
-            start = nil
-            nonASCII = false
-        }
-        var index = utf8.startIndex
-        while index < utf8.endIndex {
-            let byte = utf8[index]
-            if byte >= 0x80 || (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A) {
-                if start == nil { start = index }
-                if byte >= 0x80 { nonASCII = true }
-            } else {
-                flush(index)
-            }
-            utf8.formIndex(after: &index)
-        }
-        flush(utf8.endIndex)
-        return result
-    }
 }
 
 extension StringProtocol {

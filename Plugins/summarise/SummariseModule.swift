@@ -127,7 +127,10 @@ final class SummariseModule: MeetingdModule {
 
     private let corpus: Corpus
     /// Corpus document frequencies, read on first use and kept for the instance's life.
-    private var analyser: TextAnalyser?
+    /// This instance's analyzer (it caches stems; one per worker thread).
+    private let analyzer = Analyzer()
+    /// The corpus's word statistics, shared with every other instance in the process.
+    private let statistics: SharedCorpusValue<TermStatistics>
     /// Meetings analysed lately, most recent last: questions tend to come in runs on one meeting.
     private var recentMeetings: [MeetingText] = []
     private var recentKeys: [MeetingKey] = []
@@ -135,6 +138,9 @@ final class SummariseModule: MeetingdModule {
 
     init(context: ModuleContext) throws {
         corpus = try Corpus.openReadOnly(path: context.corpusPath)
+        statistics = SharedCorpusValue("summarise.term-statistics", corpusPath: context.corpusPath, build: TermStatistics.load)
+        // Loaded before the daemon says READY, so that no first request waits for it.
+        _ = try corpus.reader.read { db in try statistics.get(db) }
     }
 
     func handle(method: String, params: JSONValue) throws(MethodError) -> JSONValue {
@@ -152,13 +158,10 @@ final class SummariseModule: MeetingdModule {
         }
     }
 
-    /// Runs `body` with the instance's analyser, keeping the stems it learns. The analyser
-    /// is moved out while in use, so that adding to its caches copies nothing.
+    /// Runs `body` with the instance's analyzer and the corpus's current word statistics.
     private func withAnalyser<T>(_ body: (inout TextAnalyser) throws -> T) throws -> T {
-        var current = try analyser ?? TextAnalyser(frequencies: corpus.reader.read { db in try CorpusFrequencies.load(db) })
-        analyser = nil
-        defer { analyser = current }
-        return try body(&current)
+        var analyser = TextAnalyser(analyzer: analyzer, statistics: try corpus.reader.read { db in try statistics.get(db) })
+        return try body(&analyser)
     }
 
     private func loadMeeting(_ id: String, analyser: inout TextAnalyser) throws -> MeetingText {

@@ -133,6 +133,7 @@ public final class Ingester {
 
     /// The reader thread: every file, in order, becomes one outcome.
     private static func readFiles(_ files: [SourceFile], stored: [String: CorpusWriter.StoredSource], into outcomes: OutcomeQueue) {
+        let analyzer = Analyzer()
         for file in files {
             let outcome: FileOutcome
             do {
@@ -144,7 +145,7 @@ public final class Ingester {
                     do {
                         let parsed = try TranscriptParser.parse(data, stem: file.stem, path: file.path)
                         outcome = .parsed(PendingFile(path: file.path, hash: hash, bytes: data.count, format: parsed.format,
-                                                      meetings: parsed.meetings.map(CorpusWriter.PreparedMeeting.init),
+                                                      meetings: parsed.meetings.map { CorpusWriter.PreparedMeeting($0, analyzer: analyzer) },
                                                       isNew: stored[file.path] == nil))
                     } catch {
                         outcome = .failed(path: file.path, reason: "\(error)", bytes: data.count)

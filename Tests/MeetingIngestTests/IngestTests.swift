@@ -78,10 +78,12 @@ final class IngestTests: XCTestCase {
         XCTAssertEqual(sentenceCheck.last, "Thank you for your attention.")
         XCTAssertTrue(sentenceCheck.contains("I am referring to the Sputnik V and EpiVacCorona vaccines."))
 
-        // Export gives back what was parsed, for every format.
+        // Export gives back what was parsed, for every format, with the language ingest read from the text.
         for name in ["talks_with_press.txt", "standup.vtt", "interview.srt", "planning.txt", "own_form.json"] {
             var parsed = try XCTUnwrap(parseFile(folder.appendingPathComponent(name)).meetings.first)
             parsed.source = parsed.source.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path }
+            XCTAssertNil(parsed.language, name)
+            parsed.language = .english
             XCTAssertEqual(try corpus.meeting(id: parsed.id), parsed, name)
         }
     }
@@ -135,10 +137,13 @@ final class IngestTests: XCTestCase {
             }
         }
         let before = try snapshot()
+        func generation() throws -> Int64 { try DatabaseQueue(path: corpusURL.path).read(CorpusGeneration.current) }
+        let generationBefore = try generation()
         let again = try ingester(corpusURL).ingest(paths: [folder.path], prune: false)
         XCTAssertEqual(again.unchanged.count, 3)
         XCTAssertEqual(again.added + again.updated, [])
         XCTAssertEqual(try snapshot(), before)
+        XCTAssertEqual(try generation(), generationBefore, "nothing changed, so readers keep what they derived")
 
         let planning = folder.appendingPathComponent("planning.txt")
         var text = try String(contentsOf: planning, encoding: .utf8)
@@ -147,6 +152,7 @@ final class IngestTests: XCTestCase {
         let changed = try ingester(corpusURL).ingest(paths: [folder.path], prune: false)
         XCTAssertEqual(changed.updated, [planning.resolvingSymlinksInPath().path])
         XCTAssertEqual(changed.unchanged.count, 2)
+        XCTAssertGreaterThan(try generation(), generationBefore)
 
         let after = try snapshot()
         let untouched = { (rows: [Row]) in rows.filter { $0[0] == "turn" && ($0[2] as String) != "planning" } }

@@ -29,7 +29,8 @@ func makeScratchFolder(_ test: XCTestCase) throws -> URL {
 }
 
 /// SQLite, foreign keys and the FTS index agree: every turn is indexed once, sits in
-/// its meeting's id range, and every speaker is counted in `speaker`.
+/// its meeting's id range, every speaker is counted in `speaker`, and `term_stat` holds
+/// what the analyzer counts in the turns now stored.
 func assertCorpusConsistent(_ corpusPath: String, file: StaticString = #filePath, line: UInt = #line) throws {
     let queue = try DatabaseQueue(path: corpusPath)
     try queue.write { db in
@@ -49,5 +50,12 @@ func assertCorpusConsistent(_ corpusPath: String, file: StaticString = #filePath
                        try number("SELECT count(*) FROM turn JOIN person ON person.id = turn.person_id"), file: file, line: line)
         XCTAssertEqual(try number("SELECT count(*) FROM turn WHERE person_id IS NOT NULL"),
                        try number("SELECT count(*) FROM turn JOIN person ON person.id = turn.person_id"), file: file, line: line)
+        let analyzer = Analyzer()
+        var recounted: [String: Int] = [:]
+        for text in try String.fetchAll(db, sql: "SELECT text FROM turn") {
+            for term in Set(analyzer.terms(TranscriptText.strippingMarks(text))) { recounted[term, default: 0] += 1 }
+        }
+        XCTAssertFalse(recounted.isEmpty && turns > 0, file: file, line: line)
+        XCTAssertEqual(try TermStatistics.load(db).turnsWithTerm, recounted, file: file, line: line)
     }
 }

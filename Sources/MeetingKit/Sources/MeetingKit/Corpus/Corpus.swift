@@ -75,14 +75,15 @@ extension Meeting {
     /// Reads one meeting back into the model (what `meetingd export` writes).
     public static func fetch(_ db: Database, id: String) throws -> Meeting? {
         guard let row = try Row.fetchOne(db, sql: """
-            SELECT pk, id, title, date, place, format, source, lead FROM meeting WHERE id = ?
+            SELECT pk, id, title, date, place, format, source, lead, language FROM meeting WHERE id = ?
             """, arguments: [id]) else { return nil }
         let pk: Int64 = row["pk"]
         let lead: String = row["lead"]
         var meeting = Meeting(
             id: row["id"], title: row["title"], date: row["date"], place: row["place"],
             format: (row["format"] as String?).flatMap(MeetingFormat.init(rawValue:)),
-            source: row["source"], lead: lead.isEmpty ? [] : lead.components(separatedBy: "\n"))
+            source: row["source"], lead: lead.isEmpty ? [] : lead.components(separatedBy: "\n"),
+            language: (row["language"] as String?).flatMap(Language.init(rawValue:)))
         meeting.participants = try Row.fetchAll(db, sql: """
             SELECT person.name, role, country, organisation FROM participant
             JOIN person ON person.id = participant.person_id WHERE meeting_pk = ? ORDER BY ordinal

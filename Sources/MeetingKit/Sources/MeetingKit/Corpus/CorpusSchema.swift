@@ -24,6 +24,9 @@ import Foundation
 ///   canonical name (so `speaker : putin` filters in the index); `meeting_id` is the public id;
 ///   rowid = `turn.id`. Its external content is the view `turn_fts_content`, so the text is
 ///   stored once.
+/// - `meeting.language`: "en" or "ru" (`Language`).
+/// - `term_stat(term, turns)`: how many turns hold each of the analyzer's terms (`TermStatistics`).
+/// - `corpus_state(generation)`: one row; every change to the corpus raises it (`CorpusGeneration`).
 public enum CorpusSchema {
     public static let ftsTable = "turn_fts"
     public static let ftsContentView = "turn_fts_content"
@@ -158,6 +161,32 @@ public enum CorpusSchema {
                     try insert.execute(arguments: [PersonName.key(alias), row["id"], alias])
                 }
             }
+        }
+        migrator.registerMigration("v3: the language layer: meeting language, term statistics, generation") { db in
+            try db.execute(sql: """
+                ALTER TABLE meeting ADD COLUMN language TEXT NOT NULL DEFAULT 'en';
+                CREATE TABLE term_stat (term TEXT PRIMARY KEY, turns INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE TABLE corpus_state (generation INTEGER NOT NULL);
+                -- From a random number, so that a corpus made anew at the same path never
+                -- repeats a generation its predecessor had.
+                INSERT INTO corpus_state (generation) VALUES (abs(random() % 4611686018427387904));
+                """)
+            let analyzer = Analyzer()
+            var counts: [String: Int] = [:]
+            let meetings = try Row.fetchAll(db, sql: "SELECT pk, title, lead, first_turn, turns FROM meeting")
+            let turnTexts = try db.makeStatement(sql: "SELECT text FROM turn WHERE id BETWEEN ? AND ? ORDER BY id")
+            let setLanguage = try db.makeStatement(sql: "UPDATE meeting SET language = ? WHERE pk = ?")
+            for meeting in meetings {
+                let first: Int64 = meeting["first_turn"], turns: Int64 = meeting["turns"]
+                var sample: [String] = [meeting["title"], meeting["lead"]]
+                let texts = try String.fetchCursor(turnTexts, arguments: [first, first + turns - 1])
+                while let text = try texts.next() {
+                    if sample.count < 22 { sample.append(text) }
+                    for term in TermStatistics.distinctTerms(ofStoredText: text, analyzer: analyzer) { counts[term, default: 0] += 1 }
+                }
+                try setLanguage.execute(arguments: [Language.detect(in: sample.joined(separator: " ")).rawValue, meeting["pk"]])
+            }
+            try TermStatistics.apply(counts, sign: 1, db)
         }
         return migrator
     }

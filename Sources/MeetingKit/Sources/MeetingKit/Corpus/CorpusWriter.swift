@@ -34,21 +34,31 @@ public final class CorpusWriter {
         try CorpusSchema.migrator.migrate(database)
     }
 
-    /// A meeting with what ingest computes per turn (text, indexed text, words, sentences),
-    /// so that this work can run on another thread than the writer.
+    /// A meeting with what ingest computes per turn (text, indexed text, words, sentences,
+    /// terms), so that this work can run on another thread than the writer.
     public struct PreparedMeeting: Sendable {
         public let meeting: Meeting
+        let language: Language
         let texts: [String]
         let indexedTexts: [String]
         let words: [Int]
         let sentences: [Data]
+        /// How many of the meeting's turns hold each term.
+        let termCounts: [String: Int]
 
-        public init(_ meeting: Meeting) {
+        /// `analyzer` is the calling thread's own.
+        public init(_ meeting: Meeting, analyzer: Analyzer) {
             self.meeting = meeting
+            language = meeting.languageOrDetected
             texts = meeting.turns.map(\.text)
             indexedTexts = texts.map(TranscriptText.strippingMarks)
             words = texts.map(TranscriptText.wordCount)
             sentences = texts.map { Data(TranscriptText.encodeSentences(TranscriptText.sentences(in: $0))) }
+            var counts: [String: Int] = [:]
+            for text in indexedTexts {
+                for term in Set(analyzer.terms(text)) { counts[term, default: 0] += 1 }
+            }
+            termCounts = counts
         }
     }
 
@@ -102,6 +112,7 @@ public final class CorpusWriter {
         for (ordinal, prepared) in meetings.enumerated() {
             try insert(db, prepared, sourceID: sourceID, ordinal: ordinal)
         }
+        try CorpusGeneration.advance(db)
     }
 
     /// Removes a file's meetings and its record (for `--prune`).
@@ -109,6 +120,7 @@ public final class CorpusWriter {
         guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM source WHERE path = ?", arguments: [path]) else { return }
         try deleteMeetings(db, sourceID: id)
         try db.execute(sql: "DELETE FROM source WHERE id = ?", arguments: [id])
+        try CorpusGeneration.advance(db)
     }
 
     /// Forgets people that no meeting mentions any more (after replacements and prunes).
@@ -140,8 +152,15 @@ public final class CorpusWriter {
 
     private static func deleteMeetings(_ db: Database, sourceID: Int64) throws {
         let meetings = try Row.fetchAll(db, sql: "SELECT pk, first_turn, turns FROM meeting WHERE source_id = ?", arguments: [sourceID])
+        let analyzer = meetings.isEmpty ? nil : Analyzer()
         for meeting in meetings {
             let first: Int64 = meeting["first_turn"], last = first + (meeting["turns"] as Int64) - 1
+            var termCounts: [String: Int] = [:]
+            let texts = try String.fetchCursor(db, sql: "SELECT text FROM turn WHERE id BETWEEN ? AND ?", arguments: [first, last])
+            while let text = try texts.next() {
+                for term in TermStatistics.distinctTerms(ofStoredText: text, analyzer: analyzer!) { termCounts[term, default: 0] += 1 }
+            }
+            try TermStatistics.apply(termCounts, sign: -1, db)
             // External-content FTS5 needs the indexed values to delete a row; the content
             // view gives exactly what was inserted.
             try db.execute(sql: """
@@ -163,14 +182,16 @@ public final class CorpusWriter {
         let duration: Double? = if let first = starts.min(), let last = ends.max() { last - first } else { nil }
 
         try db.cachedStatement(sql: """
-            INSERT INTO meeting (id, source_id, ordinal, title, date, place, format, source, lead, first_turn, turns, words, duration)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO meeting (id, source_id, ordinal, title, date, place, format, source, lead, first_turn, turns, words, duration,
+                                 language)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 meeting.id, sourceID, ordinal, meeting.title, meeting.date, meeting.place, meeting.format?.rawValue,
                 meeting.source, meeting.lead.joined(separator: "\n"), firstTurn, meeting.turns.count,
-                prepared.words.reduce(0, +), duration,
+                prepared.words.reduce(0, +), duration, prepared.language.rawValue,
             ])
         let meetingPK = db.lastInsertedRowID
+        try TermStatistics.apply(prepared.termCounts, sign: 1, db)
 
         let participantStatement = try db.cachedStatement(sql: """
             INSERT INTO participant (meeting_pk, ordinal, person_id, role, country, organisation) VALUES (?, ?, ?, ?, ?, ?)

@@ -11,12 +11,14 @@ import Foundation
 ///      "place": "Vienna", "format": "in person", "source": "https://example.org/board",
 ///      "lead": ["The board reviewed the plan."],
 ///      "participants": [{"name": "Eva Gruber", "role": "Chair", "organisation": "Board"}],
-///      "documents": ["Annual plan 2024"], "sections": [{"title": "Annual plan"}],
+///      "documents": ["Annual plan 2024"], "sections": [{"title": "Annual plan"}], "language": "en",
 ///      "turns": [{"index": 0, "section": 0, "speaker": "Eva Gruber", "role": "Chair",
 ///                 "paragraphs": ["Welcome.", "Let us begin."], "start": 0, "end": 12.5}]}
 ///
 /// `format` is "in person", "videoconference" or "telephone"; times are seconds;
 /// `turns[i].index` must be `i`; a turn without `speaker` is an unnamed voice.
+/// `language` is "en" or "ru"; when a file does not say, ingest reads it from the script
+/// most of the title, lead and first turns are written in.
 public struct Meeting: Codable, Sendable, Equatable {
     /// Stable across re-ingests: the file's stem, `stem-N` for line N (from 0) of a
     /// JSONL file, or the id the document carries.
@@ -36,11 +38,13 @@ public struct Meeting: Codable, Sendable, Equatable {
     public var sections: [Section]
     /// In source order; `turns[i].index == i`.
     public var turns: [Turn]
+    /// The language the meeting is held in; nil when the source does not say.
+    public var language: Language?
 
     public init(id: String, title: String, date: String? = nil, place: String? = nil,
                 format: MeetingFormat? = nil, source: String? = nil, lead: [String] = [],
                 participants: [Participant] = [], documents: [String] = [],
-                sections: [Section] = [], turns: [Turn] = []) {
+                sections: [Section] = [], turns: [Turn] = [], language: Language? = nil) {
         self.id = id
         self.title = title
         self.date = date
@@ -52,6 +56,14 @@ public struct Meeting: Codable, Sendable, Equatable {
         self.documents = documents
         self.sections = sections
         self.turns = turns
+        self.language = language
+    }
+
+    /// The language as given, or else read from the script of the title, lead and first turns.
+    public var languageOrDetected: Language {
+        if let language { return language }
+        let sample = ([title] + lead + turns.prefix(20).map(\.text)).joined(separator: " ")
+        return Language.detect(in: sample)
     }
 
     /// A decoder's `userInfo` entry: the id of a meeting whose JSON carries none
@@ -59,7 +71,7 @@ public struct Meeting: Codable, Sendable, Equatable {
     public static let defaultIDKey = CodingUserInfoKey(rawValue: "meetingd.defaultMeetingID")!
 
     private enum CodingKeys: String, CodingKey {
-        case id, title, date, place, format, source, lead, participants, documents, sections, turns
+        case id, title, date, place, format, source, lead, participants, documents, sections, turns, language
     }
 
     public init(from decoder: any Decoder) throws {
@@ -81,6 +93,7 @@ public struct Meeting: Codable, Sendable, Equatable {
         documents = try container.decodeIfPresent([String].self, forKey: .documents) ?? []
         sections = try container.decodeIfPresent([Section].self, forKey: .sections) ?? []
         turns = try container.decodeIfPresent([Turn].self, forKey: .turns) ?? []
+        language = try container.decodeIfPresent(Language.self, forKey: .language)
     }
 }
 

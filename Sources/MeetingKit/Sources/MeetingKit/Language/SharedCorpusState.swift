@@ -1,0 +1,68 @@
+// Read-only data derived from a corpus (word statistics, vocabularies, the people
+// index), built once per corpus generation and shared by every worker and module
+// instance of the process, instead of one copy per worker.
+
+import Synchronization
+
+/// The process-wide table of derived data, by corpus path and name. Each value is built
+/// by the first instance that asks for it at a new generation, while the others that ask
+/// meanwhile wait for it; the previous generation's value is let go when it is replaced.
+public final class SharedCorpusState: Sendable {
+    public static let shared = SharedCorpusState()
+
+    private struct Key: Hashable {
+        let corpusPath: String
+        let name: String
+    }
+
+    /// One value's place: its own lock, held while it is built, so that building one
+    /// value never blocks readers of another.
+    private final class Slot: Sendable {
+        let current = Mutex<(generation: Int64, value: any Sendable)?>(nil)
+    }
+
+    private let slots = Mutex<[Key: Slot]>([:])
+
+    /// The value `name` for this corpus at `generation`, built by `build` if nobody has yet.
+    public func value<Value: Sendable>(_ name: String, corpusPath: String, generation: Int64,
+                                       build: () throws -> Value) throws -> Value {
+        let slot = slots.withLock { slots in
+            let key = Key(corpusPath: corpusPath, name: name)
+            if let slot = slots[key] { return slot }
+            let slot = Slot()
+            slots[key] = slot
+            return slot
+        }
+        return try slot.current.withLock { current in
+            if let current, current.generation == generation, let value = current.value as? Value { return value }
+            let value = try build()
+            current = (generation, value)
+            return value
+        }
+    }
+}
+
+/// A module instance's handle on one shared value: it keeps the value it was last given
+/// and asks the process-wide table again only when the corpus generation has moved, so a
+/// request costs one read of the generation and no lock.
+public final class SharedCorpusValue<Value: Sendable> {
+    private let name: String
+    private let corpusPath: String
+    private let build: (Database) throws -> Value
+    private var held: (generation: Int64, value: Value)?
+
+    public init(_ name: String, corpusPath: String, build: @escaping (Database) throws -> Value) {
+        self.name = name
+        self.corpusPath = corpusPath
+        self.build = build
+    }
+
+    /// The value for the corpus as `db` sees it.
+    public func get(_ db: Database) throws -> Value {
+        let generation = try CorpusGeneration.current(db)
+        if let held, held.generation == generation { return held.value }
+        let value = try SharedCorpusState.shared.value(name, corpusPath: corpusPath, generation: generation) { try build(db) }
+        held = (generation, value)
+        return value
+    }
+}

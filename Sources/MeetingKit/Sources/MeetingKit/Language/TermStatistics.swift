@@ -1,0 +1,56 @@
+// Corpus-wide word statistics in the analyzer's terms, kept by ingest in the corpus
+// (`term_stat`) so that readers load them instead of counting 86 million words.
+
+import Foundation
+
+/// How many turns hold each term. A turn's terms are the analyzer's terms of its text
+/// without transcription marks, stop words left out, each counted once per turn.
+public struct TermStatistics: Sendable {
+    /// Turns in the corpus.
+    public let turns: Int
+    public let turnsWithTerm: [String: Int]
+
+    /// BM25's inverse document frequency: ln(1 + (N - n + 0.5) / (n + 0.5)).
+    public func idf(_ term: String) -> Float {
+        let n = Float(turnsWithTerm[term] ?? 0)
+        return log(1 + (Float(max(turns, 1)) - n + 0.5) / (n + 0.5))
+    }
+
+    public static func load(_ db: Database) throws -> TermStatistics {
+        var counts: [String: Int] = [:]
+        counts.reserveCapacity(try Int.fetchOne(db, sql: "SELECT count(*) FROM term_stat") ?? 0)
+        let rows = try Row.fetchCursor(db, sql: "SELECT term, turns FROM term_stat")
+        while let row = try rows.next() { counts[row[0]] = row[1] }
+        let turns = try Int.fetchOne(db, sql: "SELECT count(*) FROM turn") ?? 0
+        return TermStatistics(turns: turns, turnsWithTerm: counts)
+    }
+
+    /// The distinct terms of one stored turn text.
+    static func distinctTerms(ofStoredText text: String, analyzer: Analyzer) -> Set<String> {
+        Set(analyzer.terms(TranscriptText.strippingMarks(text)))
+    }
+
+    /// Adds (`sign` 1) or takes away (`sign` -1) turn counts; terms no turn holds any more go.
+    static func apply(_ counts: [String: Int], sign: Int, _ db: Database) throws {
+        let upsert = try db.cachedStatement(sql: """
+            INSERT INTO term_stat (term, turns) VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET turns = turns + excluded.turns
+            """)
+        let dropEmpty = try db.cachedStatement(sql: "DELETE FROM term_stat WHERE term = ? AND turns <= 0")
+        for (term, count) in counts {
+            try upsert.execute(arguments: [term, sign * count])
+            if sign < 0 { try dropEmpty.execute(arguments: [term]) }
+        }
+    }
+}
+
+/// A number every change to the corpus raises, in the same transaction as the change:
+/// what readers derive from the corpus is rebuilt when it moves.
+public enum CorpusGeneration {
+    public static func current(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT generation FROM corpus_state")) ?? 0
+    }
+
+    static func advance(_ db: Database) throws {
+        try db.execute(sql: "UPDATE corpus_state SET generation = generation + 1")
+    }
+}
