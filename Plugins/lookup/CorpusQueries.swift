@@ -72,21 +72,9 @@ extension LookupModule {
             """), arguments: ["id": person]) ?? 0
     }
 
-    /// One person for a name filter; an unknown name is not found, an ambiguous one -32602.
+    /// One person for a name filter, as every module resolves one (`PersonResolver.person`).
     func resolvedPerson(_ db: Database, _ name: String, field: String) throws -> PersonMatch {
-        switch try cache.resolve(name, in: db) {
-        case .unknown: throw MethodError.notFound("person", id: name)
-        case .ambiguous(let candidates): throw Self.ambiguity(name, field: field, candidates)
-        case .person(let person): return person
-        }
-    }
-
-    static func ambiguity(_ name: String, field: String, _ candidates: [PersonMatch]) -> MethodError {
-        let names = candidates.map(\.name)
-        let reason = "\"\(name)\" could be any of \(names.count) people: \(names.prefix(10).joined(separator: ", "))"
-        return MethodError(code: ErrorCode.invalidParams, message: "Invalid params: \(field): \(reason)",
-                           data: ["field": .string(field), "reason": .string(reason),
-                                  "candidates": .array(names.map(JSONValue.string))])
+        try PersonResolver.decided(cache.resolve(name, in: db), typed: name, field: field, in: db)
     }
 
     func speakers(_ db: Database, meeting: String?, page: Page) throws -> JSONValue {

@@ -239,19 +239,8 @@ extension LookupModule {
     }
 
     /// A speaker of this meeting by name: a name several people share in the corpus is
-    /// fine when only one of them speaks here.
+    /// fine when only one of them takes part here.
     private func meetingSpeaker(_ db: Database, _ name: String, meetingPK: Int64) throws -> PersonMatch {
-        let candidates: [PersonMatch]
-        switch try cache.resolve(name, in: db) {
-        case .unknown: throw MethodError.notFound("person", id: name)
-        case .person(let person): return person
-        case .ambiguous(let people): candidates = people
-        }
-        let speaking = Set(try Int64.fetchAll(db.cachedStatement(sql: "SELECT person_id FROM speaker WHERE meeting_pk = :pk"),
-                                              arguments: ["pk": meetingPK]))
-        let here = candidates.filter { speaking.contains($0.id) }
-        if here.count == 1 { return here[0] }
-        throw Self.ambiguity(name, field: "speaker", here.isEmpty ? candidates : here)
+        try PersonResolver.decided(cache.resolve(name, in: db), typed: name, field: "speaker", in: db, meetingPK: meetingPK)
     }
 }
-

@@ -17,11 +17,19 @@ extension SearchModule {
         let unit = Unit(rawValue: params["unit"]?.stringValue ?? "turn") ?? .turn
         let page = (offset: params["offset"]?.intValue ?? 0, limit: params["limit"]?.intValue ?? 10)
         let markers = markers(params)
-        var plan = SearchPlan(query: text, parsed: parsed, speakerParam: params["speaker"]?.stringValue)
+        var plan = SearchPlan(query: text, parsed: parsed)
         plan.searchesOneMeeting = params["meeting"] != nil
 
         var answer: JSONObject = try read { db in
             let scope = try SearchScope.resolve(db, params)
+            if let typed = params["speaker"]?.stringValue {
+                // The person the name or role means, as every module resolves it; the index
+                // holds each turn's speaker under that person's canonical name.
+                let meetingPK = try params["meeting"]?.stringValue.flatMap { id in
+                    try Int64.fetchOne(db.cachedStatement(sql: "SELECT pk FROM meeting WHERE id = ?"), arguments: [id])
+                }
+                plan.speakerParam = try PersonResolver.person(typed, field: "speaker", in: db, meetingPK: meetingPK).name
+            }
             if plan.isRequest { try findNamedSpeakers(db, &plan, meeting: params["meeting"]?.stringValue) }
             // Keyword turns are ranked inside SQLite; requests are rescored and meetings grouped here.
             let rankedInSQLite = unit == .turn && !plan.isRequest && !scope.filterAfterScoring
@@ -122,9 +130,12 @@ extension SearchModule {
     private func findNamedSpeakers(_ db: Database, _ plan: inout SearchPlan, meeting: String?) throws {
         let speakers: [(id: Int64, name: String)]
         if let meeting {
+            // Each speaker under every label they speak with here ("Hon. Andrew Scheer (Leader
+            // of the Opposition)"), so that a role in a label names them too.
             speakers = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT p.id, p.name FROM meeting m JOIN speaker s ON s.meeting_pk = m.pk JOIN person p ON p.id = s.person_id
-                WHERE m.id = ?
+                SELECT DISTINCT p.id, coalesce(t.label, p.name) FROM meeting m JOIN turn t
+                ON t.id BETWEEN m.first_turn AND m.first_turn + m.turns - 1 JOIN person p ON p.id = t.person_id
+                WHERE m.id = ? ORDER BY p.id, 2
                 """), arguments: [meeting]).map { (id: $0[0] as Int64, name: $0[1] as String) }
         } else {
             // Lone letters ("What did C think") name someone only within one meeting.
@@ -149,7 +160,14 @@ extension SearchModule {
         }
         let named = RequestPhrasing.namedSpeakers(in: words, capitalised: capitalised, among: speakers)
         guard !named.speakers.isEmpty else { return }
-        plan.namedSpeakers = named.speakers
+        let canonical = try Dictionary(Row.fetchAll(db.cachedStatement(sql: """
+            SELECT id, name FROM person WHERE id IN (SELECT value FROM json_each(?))
+            """), arguments: [Self.jsonArray(named.speakers.map(\.id))]).map { ($0[0] as Int64, $0[1] as String) },
+            uniquingKeysWith: { first, _ in first })
+        var seen = Set<Int64>()
+        plan.namedSpeakers = named.speakers.compactMap { speaker in
+            seen.insert(speaker.id).inserted ? (speaker.id, canonical[speaker.id] ?? speaker.name) : nil
+        }
         // The name is who spoke, not what was said.
         let topic = RequestPhrasing.topicWords(of: words, skipping: named.positions)
         if !topic.isEmpty { plan.topicWords = topic }

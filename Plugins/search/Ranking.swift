@@ -10,6 +10,7 @@ struct SearchPlan {
     var clauses: [[QueryTerm]]
     var excluded: [QueryTerm]
     var speakers: [String]
+    /// The canonical name of the person the `speaker` param resolved to.
     var speakerParam: String?
     /// A request is read as its topic words, any of which may match.
     var isRequest: Bool
@@ -29,12 +30,11 @@ struct SearchPlan {
     var sectionShares: [Int64: Int] = [:]
     var favouredSections: [String] = []
 
-    init(query: String, parsed: ParsedQuery, speakerParam: String?) {
+    init(query: String, parsed: ParsedQuery) {
         written = parsed.terms
         clauses = Self.withoutRepeats(parsed.clauses)
         excluded = parsed.excluded
         speakers = parsed.speakers
-        self.speakerParam = speakerParam
         topicWords = []
         isRequest = RequestPhrasing.isRequest(query, parsed: parsed)
         if isRequest {
@@ -108,6 +108,7 @@ struct SearchPlan {
         words += excluded.map { "-" + $0.written }
         var answer: JSONObject = ["as": isRequest ? "request" : "keywords", "words": .array(words.map(JSONValue.string))]
         if !ignored.isEmpty { answer["ignored"] = .array(ignored.map(JSONValue.string)) }
+        if let speakerParam { answer["speaker"] = .string(speakerParam) }
         if !speakers.isEmpty { answer["speakers"] = .array(speakers.map(JSONValue.string)) }
         if !namedSpeakers.isEmpty { answer["favoured_speakers"] = .array(namedSpeakers.map { .string($0.name) }) }
         if typosRuledOut { answer["unmatched"] = .array(topicWords.map(JSONValue.string)) }

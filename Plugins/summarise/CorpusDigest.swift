@@ -27,12 +27,8 @@ struct CorpusDigest {
             if let from { filters += " AND f.date >= :from"; arguments += ["from": from] }
             if let to { filters += " AND substr(f.date, 1, length(:to)) <= :to"; arguments += ["to": to] }
             if let speaker {
-                let key = PersonName.key(speaker)
-                let people = try Int64.fetchAll(db, sql: """
-                    SELECT id FROM person WHERE key = :key UNION SELECT person_id FROM person_alias WHERE key = :key
-                    """, arguments: ["key": key])
-                guard !people.isEmpty else { throw MethodError.notFound("person", id: speaker) }
-                filters += " AND t.person_id IN (\(people.map(String.init).joined(separator: ",")))"
+                filters += " AND t.person_id = :person"
+                arguments += ["person": try PersonResolver.person(speaker, field: "speaker", in: db).id]
             }
             let table = CorpusSchema.ftsTable
             let rows = try Row.fetchAll(db, sql: """

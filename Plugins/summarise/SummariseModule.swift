@@ -49,8 +49,10 @@ final class SummariseModule: MeetingdModule {
                         it names counts for more when locating, or is summarised alone if it names no subject.
                         """],
                     "speaker": ["type": "string", "minLength": 1, "maxLength": 500, "description": """
-                        Summarise only this speaker's sentences: a canonical name, an alias, or words of the name \
-                        ("Marketing", "Huw Irranca-Davies"). Not-found (-32004) if nobody of that name spoke in the meeting.
+                        Summarise only this speaker's sentences: a name, surname, alias or role, resolved as in every module \
+                        ("President Putin", "Huw Irranca-Davies", "the President of Uzbekistan"). Not-found (-32004) if \
+                        nobody of that name is known or that person does not speak in the meeting; -32602 with \
+                        `data.candidates` if it fits several people.
                         """],
                     "max_words": ["type": "integer", "minimum": 1, "maximum": 5000, "description": """
                         Word budget of `summary` (attributions included, words counted as TranscriptText.wordCount \
@@ -83,7 +85,7 @@ final class SummariseModule: MeetingdModule {
                     "q": ["type": "string", "minLength": 1, "maxLength": 1000, "description": "The subject, in words."],
                     "from": ["type": "string", "pattern": #"^\d{4}(-\d{2}(-\d{2})?)?$"#, "description": "Only meetings on or after this date (YYYY, YYYY-MM or YYYY-MM-DD)."],
                     "to": ["type": "string", "pattern": #"^\d{4}(-\d{2}(-\d{2})?)?$"#, "description": "Only meetings on or before this date."],
-                    "speaker": ["type": "string", "minLength": 1, "maxLength": 500, "description": "Only this person's words (canonical name or alias); not-found if unknown."],
+                    "speaker": ["type": "string", "minLength": 1, "maxLength": 500, "description": "Only this person's words (a name, alias or role, resolved as in every module); not-found if unknown, -32602 with data.candidates if ambiguous."],
                     "max_words": ["type": "integer", "minimum": 1, "maximum": 5000, "description": "Word budget of `summary`, labels included (default 100)."],
                 ],
             ],
@@ -213,22 +215,18 @@ final class SummariseModule: MeetingdModule {
         }
     }
 
-    /// The meeting's speakers a name refers to: by canonical name or alias, else by the
-    /// name's words ("Marketing", "Huw Irranca-Davies" for "Huw Irranca-Davies AM").
+    /// The meeting's speaker a name or role refers to, as every module resolves one
+    /// (`PersonResolver`); not found when that person does not speak in the meeting.
     private func speakers(named name: String, in meeting: MeetingText) throws -> Set<Int> {
-        let key = PersonName.key(name)
-        let known = try corpus.reader.read { db in
-            try Set(String.fetchAll(db, sql: """
-                SELECT name FROM person WHERE key = :key
-                UNION SELECT p.name FROM person_alias a JOIN person p ON p.id = a.person_id WHERE a.key = :key
-                """, arguments: ["key": key]))
+        let person = try corpus.reader.read { db in
+            let pk = try Int64.fetchOne(db.cachedStatement(sql: "SELECT pk FROM meeting WHERE id = ?"), arguments: [meeting.id])
+            return try PersonResolver.person(name, field: "speaker", in: db, meetingPK: pk)
         }
-        let matching = Set(meeting.speakers.indices.filter { index in
-            let speaker = meeting.speakers[index]
-            return known.contains(speaker) || " \(PersonName.key(speaker)) ".contains(" \(key) ")
-        })
-        guard !matching.isEmpty else { throw MethodError.notFound("speaker", id: name) }
-        return matching
+        guard let index = meeting.speakers.firstIndex(of: person.name) else {
+            throw MethodError(code: ErrorCode.notFound, message: "\(person.name) does not speak in meeting \(meeting.id)",
+                              data: ["kind": "speaker", "id": .string(name), "person": .string(person.name)])
+        }
+        return [index]
     }
 
     private func keywords(_ params: JSONValue) throws -> JSONValue {

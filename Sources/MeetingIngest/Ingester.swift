@@ -308,9 +308,9 @@ public final class Ingester {
 /// A fast 64-bit content fingerprint (FNV-1a over 8-byte words): it only has to tell
 /// whether a file changed, not resist an adversary. It is prefixed with the version of
 /// the readers, so that files read before the readers learnt more (QMSum's topic list,
-/// in version 2) are read again once.
+/// in version 2; one person per plain name, in version 3) are read again once.
 enum ContentHash {
-    static let readersVersion = 2
+    static let readersVersion = 3
 
     static func of(_ data: Data) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -247,13 +247,16 @@ final class IngestTests: XCTestCase {
         XCTAssertEqual(try count(corpus, "SELECT count(*) FROM person WHERE name = 'Valentina Matviyenko'"), 1)
     }
 
-    func testLabelledSpeakersAreFoundByPlainNameAndSurname() throws {
+    func testLabelledSpeakersAreOnePersonFoundByPlainNameSurnameAndRole() throws {
         let folder = try makeScratchFolder(self)
         let file = folder.appendingPathComponent("hearing.txt")
         try Data("""
             Kirsty Williams AM: Good morning.
             Hon. Navdeep Bains (Minister of Industry): Thank you, Chair.
             Professor C: And the digits?
+            Hon. Navdeep Bains: The digits are fine.
+            Hon. Seamus O’Regan (Minister of Energy): And mine?
+            Seamus O'Regan: Also fine.
 
             """.utf8).write(to: file)
         let corpusURL = folder.appendingPathComponent("corpus.sqlite")
@@ -267,14 +270,25 @@ final class IngestTests: XCTestCase {
                     """, arguments: [key])
             }
         }
-        XCTAssertEqual(try people("kirsty williams"), ["Kirsty Williams AM"])
-        XCTAssertEqual(try people("williams"), ["Kirsty Williams AM"])
+        XCTAssertEqual(try people("kirsty williams am"), ["Kirsty Williams"])
+        XCTAssertEqual(try people("williams"), ["Kirsty Williams"])
         XCTAssertEqual(try people("am"), [])
-        XCTAssertEqual(try people("navdeep bains"), ["Hon. Navdeep Bains (Minister of Industry)"])
-        XCTAssertEqual(try people("bains"), ["Hon. Navdeep Bains (Minister of Industry)"])
+        // Each label, with or without its role or title, is one person under the plain name.
+        XCTAssertEqual(try people("navdeep bains"), ["Navdeep Bains"])
+        XCTAssertEqual(try people("hon navdeep bains (minister of industry)"), ["Navdeep Bains"])
+        XCTAssertEqual(try people("bains"), ["Navdeep Bains"])
         XCTAssertEqual(try people("industry)"), [])
+        XCTAssertEqual(try people("minister of industry"), ["Navdeep Bains"])
+        XCTAssertEqual(try people("o'regan"), ["Seamus O’Regan"])
+        XCTAssertEqual(try people("minister of energy"), ["Seamus O’Regan"])
+        XCTAssertEqual(try count(corpus, "SELECT count(*) FROM person"), 4)
         // A role label keeps its own words.
         XCTAssertEqual(try people("c"), ["Professor C"])
+        // Export gives back each turn's label as written.
+        XCTAssertEqual(try corpus.meeting(id: "hearing")?.turns.map(\.speaker), [
+            "Kirsty Williams AM", "Hon. Navdeep Bains (Minister of Industry)", "Professor C", "Hon. Navdeep Bains",
+            "Hon. Seamus O’Regan (Minister of Energy)", "Seamus O'Regan",
+        ])
         XCTAssertEqual(PersonName.plainName("Ms. Heather McPherson (Edmonton Strathcona, NDP)"), "Heather McPherson")
         XCTAssertEqual(PersonName.plainName("Industrial Designer"), "Industrial Designer")
         XCTAssertEqual(PersonName.plainName("Right Hon. Justin Trudeau"), "Justin Trudeau")

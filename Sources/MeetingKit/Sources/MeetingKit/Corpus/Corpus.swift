@@ -95,7 +95,7 @@ extension Meeting {
         meeting.sections = try String.fetchAll(db, sql: "SELECT title FROM section WHERE meeting_pk = ? ORDER BY ordinal",
                                                arguments: [pk]).map(Section.init(title:))
         meeting.turns = try Row.fetchAll(db, sql: """
-            SELECT idx, section, person.name AS speaker, role, text, start_time, end_time
+            SELECT idx, section, coalesce(turn.label, person.name) AS speaker, role, text, start_time, end_time
             FROM meeting JOIN turn ON turn.id BETWEEN meeting.first_turn AND meeting.first_turn + meeting.turns - 1
             LEFT JOIN person ON person.id = turn.person_id WHERE meeting.pk = ? ORDER BY turn.id
             """, arguments: [pk]).map {

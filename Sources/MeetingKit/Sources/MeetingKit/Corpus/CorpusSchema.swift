@@ -24,7 +24,8 @@ import Foundation
 ///   canonical name (so `speaker : putin` filters in the index); `meeting_id` is the public id;
 ///   rowid = `turn.id`. Its external content is the view `turn_fts_content`, so the text is
 ///   stored once.
-/// - `meeting.language`: "en" or "ru" (`Language`).
+/// - `meeting.language`: "en" or "ru" (`Language`); `turn.label`: the speaker label as the
+///   source wrote it, where it is not the person's stored name (null otherwise).
 /// - `term_stat(term, turns)`: how many turns hold each of the analyzer's terms (`TermStatistics`).
 /// - `corpus_state(generation)`: one row; every change to the corpus raises it (`CorpusGeneration`).
 public enum CorpusSchema {
@@ -162,9 +163,10 @@ public enum CorpusSchema {
                 }
             }
         }
-        migrator.registerMigration("v3: the language layer: meeting language, term statistics, generation") { db in
+        migrator.registerMigration("v3: the language layer: meeting language, speaker labels, term statistics, generation") { db in
             try db.execute(sql: """
                 ALTER TABLE meeting ADD COLUMN language TEXT NOT NULL DEFAULT 'en';
+                ALTER TABLE turn ADD COLUMN label TEXT;
                 CREATE TABLE term_stat (term TEXT PRIMARY KEY, turns INTEGER NOT NULL) WITHOUT ROWID;
                 CREATE TABLE corpus_state (generation INTEGER NOT NULL);
                 -- From a random number, so that a corpus made anew at the same path never

@@ -212,8 +212,8 @@ public final class CorpusWriter {
         }
 
         let turnStatement = try db.cachedStatement(sql: """
-            INSERT INTO turn (id, meeting_pk, idx, section, person_id, role, text, start_time, end_time, words, sentences)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO turn (id, meeting_pk, idx, section, person_id, role, text, start_time, end_time, words, sentences, label)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         var spoken: [Int64: (turns: Int, words: Int)] = [:]
         // The index rows are bound here rather than selected from the content view: the
@@ -227,7 +227,9 @@ public final class CorpusWriter {
             let speaker = try turn.speaker.map { try people.person(db, name: $0, role: turn.role) }
             if let speaker { spoken[speaker.id, default: (0, 0)].turns += 1; spoken[speaker.id]!.words += words }
             let turnID = firstTurn + Int64(turn.index)
-            try insertTurn(db, turnStatement, id: turnID, meetingPK: meetingPK, turn: turn,
+            // The label as written, where it is not the person's stored name, so export gives it back.
+            let label = turn.speaker.flatMap { $0 == speaker?.name ? nil : $0 }
+            try insertTurn(db, turnStatement, id: turnID, meetingPK: meetingPK, turn: turn, label: label,
                            personID: speaker?.id, text: prepared.texts[position], words: words, sentences: prepared.sentences[position])
             try insertIndexRow(db, indexStatement, turnID: turnID, text: prepared.indexedTexts[position],
                                speaker: speaker?.name ?? "", meetingID: meeting.id, date: meeting.date)
@@ -240,7 +242,7 @@ public final class CorpusWriter {
 
     /// Binds and steps the turn insert through the C API: it runs once per turn, and
     /// GRDB's general argument path (boxing, copies) costs as much as SQLite's own work here.
-    private static func insertTurn(_ db: Database, _ statement: Statement, id: Int64, meetingPK: Int64, turn: Turn,
+    private static func insertTurn(_ db: Database, _ statement: Statement, id: Int64, meetingPK: Int64, turn: Turn, label: String?,
                                    personID: Int64?, text: String, words: Int, sentences: Data) throws {
         let handle = statement.sqliteStatement
         sqlite3_reset(handle)
@@ -259,6 +261,11 @@ public final class CorpusWriter {
             sqlite3_bind_text(handle, 6, role, -1, transientDestructor)
         } else {
             sqlite3_bind_null(handle, 6)
+        }
+        if let label {
+            sqlite3_bind_text(handle, 12, label, -1, transientDestructor)
+        } else {
+            sqlite3_bind_null(handle, 12)
         }
         bind(8, turn.start)
         bind(9, turn.end)
@@ -300,15 +307,22 @@ public final class CorpusWriter {
     private static let transientDestructor = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
     private static var emptyText: UnsafeRawPointer { UnsafeRawPointer(("" as StaticString).utf8Start) }
 
-    /// People by name within one meeting, creating them and their aliases on first sight:
-    /// the name, "role name" ("President of Russia Vladimir Putin"), the plain name and surname. The
-    /// name given back is the stored one, which the index shows as the speaker.
+    /// People by speaker label or name within one meeting, creating them and their aliases on
+    /// first sight. One person is one plain name (`PersonName.plainName`): "Hon. Seamus O'Regan
+    /// (Minister of Natural Resources)" and "Seamus O'Regan" are the same person, stored under
+    /// the plain name. Aliases: the label as written, the plain name and surname, each role
+    /// (the one given and one in brackets, whole and each part between commas) alone and
+    /// before the name ("President of Russia Vladimir Putin"), so that `PersonResolver` finds
+    /// the person by role. The name given back is the stored one, which the index shows as
+    /// the speaker.
     private struct PeopleCache {
         private var people: [String: (id: Int64, name: String)] = [:]
         private var aliasesDone: Set<String> = []
 
-        mutating func person(_ db: Database, name: String, role: String?) throws -> (id: Int64, name: String) {
-            if let cached = people[name], role == nil || aliasesDone.contains("\(cached.id)\u{0}\(role!) \(name)") { return cached }
+        mutating func person(_ db: Database, name label: String, role: String?) throws -> (id: Int64, name: String) {
+            if let cached = people[label], role == nil || aliasesDone.contains("\(cached.id)\u{0}\(role!)") { return cached }
+            let plain = PersonName.plainName(label)
+            let name = plain.isEmpty ? label : plain
             let key = PersonName.key(name)
             let person: (id: Int64, name: String)
             if let stored = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, name FROM person WHERE key = ?"), arguments: [key]) {
@@ -317,13 +331,17 @@ public final class CorpusWriter {
                 try db.cachedStatement(sql: "INSERT INTO person (name, key) VALUES (?, ?)").execute(arguments: [name, key])
                 person = (db.lastInsertedRowID, name)
             }
-            people[name] = person
-            var aliases = [name]
-            if let role, !role.isEmpty { aliases.append("\(role) \(name)") }
-            aliases += PersonName.aliases(of: name)
+            people[label] = person
+            var aliases = [label, name]
+            for role in [role, PersonName.bracketedRole(label)].compactMap({ $0 }) where !role.isEmpty {
+                let parts = role.components(separatedBy: ", ").filter { !$0.isEmpty }
+                for part in Set([role] + parts).sorted() { aliases += [part, "\(part) \(name)"] }
+            }
+            aliases += PersonName.aliases(of: label)
             let aliasStatement = try db.cachedStatement(sql: "INSERT OR IGNORE INTO person_alias (key, person_id, alias) VALUES (?, ?, ?)")
             for alias in aliases where aliasesDone.insert("\(person.id)\u{0}\(alias)").inserted {
-                try aliasStatement.execute(arguments: [PersonName.key(alias), person.id, alias])
+                let aliasKey = PersonName.key(alias)
+                if !aliasKey.isEmpty { try aliasStatement.execute(arguments: [aliasKey, person.id, alias]) }
             }
             return person
         }

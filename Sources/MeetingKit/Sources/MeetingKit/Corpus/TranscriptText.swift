@@ -217,6 +217,22 @@ public enum PersonName {
         return aliases
     }
 
+    /// The role in a label's brackets, "Minister of Natural Resources" in "Hon. Seamus O'Regan
+    /// (Minister of Natural Resources)"; nil for other brackets (a riding and party).
+    public static func bracketedRole(_ label: String) -> String? {
+        guard let open = label.lastIndex(of: "("), let close = label.lastIndex(of: ")"), open < close else { return nil }
+        let inside = label[label.index(after: open)..<close].trimmingCharacters(in: .whitespaces)
+        guard let head = inside.split(separator: " ").first, roleHeads.contains(key(String(head))) else { return nil }
+        return inside
+    }
+
+    /// First words of a role: a bracket that starts with one names a role.
+    static let roleHeads: Set<String> = [
+        "minister", "president", "prime", "deputy", "vice", "acting", "chair", "chairman", "chairwoman", "chairperson",
+        "secretary", "speaker", "leader", "parliamentary", "associate", "assistant", "director", "commissioner", "clerk",
+        "member", "governor", "mayor", "ambassador", "head", "chief", "counsel", "auditor", "advisor", "adviser",
+    ]
+
     /// Compared word by word, so "Right Hon." and "Rt Hon" go as two words.
     static let courtesyTitles: Set<String> = ["right", "rt", "hon", "mr", "mrs", "ms", "miss", "mx", "dr", "sir", "dame"]
     /// Written in capitals, as labels have them: "AM" after a name, not "am".

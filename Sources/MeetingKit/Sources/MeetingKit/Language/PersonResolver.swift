@@ -1,48 +1,85 @@
-// Name resolution: from a name as someone types it to the person the corpus knows.
+// Name resolution: from a name or role as someone types it to the person the corpus
+// knows. Every module param that names a person and every name a question holds goes
+// through it, so that all modules answer the same person, ambiguity or not-found.
 //
 // In order, stopping at the first step that finds anyone:
 // 1. the whole name's key (`PersonName.key`) against every person's name and aliases
-//    (the ingester stores full names, surnames and "Role Name" forms as aliases);
+//    (the ingester stores full names, surnames, speaker labels, roles and "Role Name"
+//    forms as aliases, so "the President of Uzbekistan" is an alias of the person in
+//    that role);
 // 2. the name without its leading words ("President Putin" → "Putin"), provided each
 //    dropped word is a title or a word of the person's own name or aliases, so that
 //    "John Putin" does not reach Vladimir Putin; when several people fit, those whose own
 //    names explain more of the dropped words win ("President Berdimuhamedov" is the one
 //    stored as "President of Turkmenistan Gurbanguly Berdimuhamedov");
-// 3. spelling: the same forms, compared after folding transliteration variants
-//    ("kh"/"h", "y"/"i", doubled letters…) within a small edit distance, so that
-//    "Berdymukhamedov" finds "Gurbanguly Berdimuhamedov".
+// 3. spelling: the same forms, compared after transliterating Cyrillic to Latin
+//    (`transliterationKey`) and folding romanisation variants ("kh"/"h", "y"/"i",
+//    doubled letters…) within a small edit distance, so that "Berdymukhamedov" finds
+//    "Gurbanguly Berdimuhamedov" and "Putin" finds «Путин».
 // Several people at the best step answer `.ambiguous`, never a guess; a person whose
 // canonical name is exactly the name typed wins over others who merely have it as an alias.
 
 import Foundation
-import MeetingKit
 
-struct PersonMatch {
-    enum Kind: String { case name, alias, spelling }
-    let id: Int64
-    let name: String
-    let kind: Kind
+public struct PersonMatch: Sendable {
+    public enum Kind: String, Sendable { case name, alias, spelling }
+    public let id: Int64
+    public let name: String
+    public let kind: Kind
     /// The stored name or alias that matched.
-    let matched: String
-    let distance: Int
+    public let matched: String
+    public let distance: Int
 }
 
-enum NameResolution {
+public enum NameResolution: Sendable {
     case person(PersonMatch)
     case ambiguous([PersonMatch])
     case unknown
 }
 
-enum PersonResolver {
+public enum PersonResolver {
+    /// One person for a param that names someone: an unknown name is -32004 (not found),
+    /// one that fits several people -32602 with `data.candidates`. With `meetingPK`, a name
+    /// several people share is fine when only one of them takes part in that meeting.
+    public static func person(_ typed: String, field: String, in db: Database, meetingPK: Int64? = nil) throws -> PersonMatch {
+        try decided(resolve(typed, in: db), typed: typed, field: field, in: db, meetingPK: meetingPK)
+    }
+
+    /// `person` for a resolution already made (a module may cache resolutions).
+    public static func decided(_ resolution: NameResolution, typed: String, field: String, in db: Database,
+                               meetingPK: Int64? = nil) throws -> PersonMatch {
+        switch resolution {
+        case .unknown: throw MethodError.notFound("person", id: typed)
+        case .person(let person): return person
+        case .ambiguous(let candidates):
+            guard let meetingPK else { throw ambiguity(typed, field: field, candidates) }
+            let present = Set(try Int64.fetchAll(db.cachedStatement(sql: """
+                SELECT person_id FROM speaker WHERE meeting_pk = :pk UNION SELECT person_id FROM participant WHERE meeting_pk = :pk
+                """), arguments: ["pk": meetingPK]))
+            let here = candidates.filter { present.contains($0.id) }
+            if here.count == 1 { return here[0] }
+            throw ambiguity(typed, field: field, here.isEmpty ? candidates : here)
+        }
+    }
+
+    public static func ambiguity(_ typed: String, field: String, _ candidates: [PersonMatch]) -> MethodError {
+        let names = candidates.map(\.name)
+        let reason = "\"\(typed)\" could be any of \(names.count) people: \(names.prefix(10).joined(separator: ", "))"
+        return MethodError(code: ErrorCode.invalidParams, message: "Invalid params: \(field): \(reason)",
+                           data: ["field": .string(field), "reason": .string(reason),
+                                  "candidates": .array(names.map(JSONValue.string))])
+    }
+
     /// Words that may precede a name without being part of it.
     static let titles: Set<String> = [
-        "mr", "mrs", "ms", "miss", "dr", "sir", "dame", "madam", "lord", "lady", "professor", "prof",
+        "mr", "mrs", "ms", "miss", "mx", "dr", "sir", "dame", "madam", "lord", "lady", "professor", "prof", "hon",
+        "honourable", "honorable", "right", "rt",
         "president", "vice", "prime", "minister", "chancellor", "premier", "king", "queen", "prince", "princess",
         "chairman", "chairwoman", "chair", "speaker", "secretary", "general", "governor", "mayor", "deputy",
         "acting", "ambassador", "senator", "the", "of", "his", "her", "excellency", "majesty", "comrade",
     ]
 
-    static func resolve(_ typed: String, in db: Database) throws -> NameResolution {
+    public static func resolve(_ typed: String, in db: Database) throws -> NameResolution {
         let words = PersonName.key(typed).split(separator: " ").map(String.init)
         guard !words.isEmpty else { return .unknown }
         // Steps 1 and 2: the whole name, then ever shorter tails of it.
@@ -132,10 +169,11 @@ enum PersonResolver {
     /// Short names must be spelled right (after folding); longer ones may be off by one or two.
     static func maxDistance(_ length: Int) -> Int { length <= 4 ? 0 : length <= 8 ? 1 : 2 }
 
-    /// A key with the usual romanisation variants folded to one spelling, so that
-    /// "Berdymukhamedov" and "Berdimuhamedov" meet.
-    static func transliterationKey(_ key: String) -> [Unicode.Scalar] {
-        var text = key.replacingOccurrences(of: "-", with: " ").replacingOccurrences(of: "'", with: "")
+    /// A key in Latin letters with the usual romanisation variants folded to one spelling,
+    /// so that "Berdymukhamedov" and "Berdimuhamedov", or "Putin" and «Путин», meet.
+    /// Cyrillic is first written in Latin letters by `cyrillicToLatin`.
+    public static func transliterationKey(_ key: String) -> [Unicode.Scalar] {
+        var text = cyrillicToLatin(key).replacingOccurrences(of: "-", with: " ").replacingOccurrences(of: "'", with: "")
         for (variant, folded) in [("dzh", "j"), ("zh", "j"), ("kh", "h"), ("ck", "k"), ("ph", "f"), ("x", "ks"),
                                   ("w", "v"), ("y", "i"), ("ou", "u")] {
             text = text.replacingOccurrences(of: variant, with: folded)
@@ -144,6 +182,27 @@ enum PersonResolver {
         for scalar in text.unicodeScalars where scalar != scalars.last { scalars.append(scalar) }
         return scalars
     }
+
+    /// Russian Cyrillic in Latin letters, as the English pages of official sites spell
+    /// names (BGN/PCGN without diacritics: «Шавкат» is "shavkat", «Щ» "shch", «ё» "e",
+    /// the hard and soft signs nothing). Other text passes through.
+    public static func cyrillicToLatin(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { (0x0400...0x04FF).contains($0.value) }) else { return text }
+        var result = ""
+        for character in text {
+            let lower = character.lowercased()
+            guard let latin = cyrillicLetters[lower] else { result.append(character); continue }
+            result += character.isUppercase ? latin.prefix(1).uppercased() + latin.dropFirst() : latin
+        }
+        return result
+    }
+
+    static let cyrillicLetters: [String: String] = [
+        "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i", "й": "y",
+        "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f",
+        "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya",
+        "і": "i", "ї": "yi", "є": "ye", "ў": "w",
+    ]
 
     /// Levenshtein distance, or nil once it must exceed `limit`.
     static func editDistance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar], atMost limit: Int) -> Int? {
