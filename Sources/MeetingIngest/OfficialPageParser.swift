@@ -1,23 +1,13 @@
 import Foundation
 import MeetingKit
 
-/// Official meeting pages copied as text (like the seed): site chrome, title, the
-/// date-and-place line, lead paragraphs, `* * *` sections and `Role Name:` turns,
-/// and the date-and-place line repeated at the end.
+/// Official meeting pages copied as text (like the seed), in English or Russian
+/// (`OfficialPageStyle`): site chrome, title, the date-and-place line, lead paragraphs,
+/// `* * *` sections and `Role Name:` turns («В.Путин:» in Russian), and the
+/// date-and-place line repeated at the end.
 enum OfficialPageParser {
-    private static let months = ["January", "February", "March", "April", "May", "June", "July", "August",
-                                 "September", "October", "November", "December"]
-    /// "December 18, 2020, Novo-Ogaryovo, Moscow Region", optionally with "14:00, " after the year.
-    // Regex is immutable but not marked Sendable, hence nonisolated(unsafe).
-    nonisolated(unsafe) private static let dateLine = #/^(January|February|March|April|May|June|July|August|September|October|November|December) (\d{1,2}), (\d{4})(?:, (\d{1,2}):(\d{2}))?(?:, (.+))?$/#
-    private static let chrome: Set<String> = [
-        "View settings", "Font size:", "Site colours:", "Images", "Settings", "Official website of the President of Russia",
-        "Version for people with disabilities", "Text version", "Site colours", "Font size",
-    ]
-    private static let anonymousSpeakers: Set<String> = ["Question", "Remark", "Response", "Reply", "Answer", "Comment"]
-
     static func looksLikeOfficialPage(_ text: Substring) -> Bool {
-        paragraphs(of: text).prefix(40).contains { $0.wholeMatch(of: dateLine) != nil }
+        paragraphs(of: text).prefix(40).contains { OfficialPageStyle.of(dateLine: $0) != nil }
     }
 
     /// Lines as paragraphs, with the no-break and doubled spaces of page-to-text copies made single spaces.
@@ -27,24 +17,22 @@ enum OfficialPageParser {
 
     static func parse(_ text: String, id: String, source: String) throws -> Meeting {
         let all = paragraphs(of: text[...])
-        guard let dateIndex = all.firstIndex(where: { $0.wholeMatch(of: dateLine) != nil }) else {
+        guard let dateIndex = all.firstIndex(where: { OfficialPageStyle.of(dateLine: $0) != nil }),
+              let style = OfficialPageStyle.of(dateLine: all[dateIndex]),
+              let (date, place) = style.readDateLine(all[dateIndex]) else {
             throw IngestError("official page without a date-and-place line")
         }
         let dateText = all[dateIndex]
-        guard let title = all[..<dateIndex].last(where: { !chrome.contains($0) && !$0.hasSuffix("/") }) else {
+        guard let title = all[..<dateIndex].last(where: { !style.chrome.contains($0) && !$0.hasSuffix("/") }) else {
             throw IngestError("official page without a title before the date line")
         }
         guard all.count > dateIndex + 1, all.last == dateText else {
             throw IngestError("truncated official page: it does not end with the date-and-place line \"\(dateText)\"")
         }
-        let match = dateText.wholeMatch(of: dateLine)!.output
-        let month = months.firstIndex(of: String(match.1))! + 1
-        var date = String(format: "%04d-%02d-%02d", Int(match.3)!, month, Int(match.2)!)
-        if let hour = match.4, let minute = match.5 { date += String(format: "T%02d:%02d", Int(hour)!, Int(minute)!) }
 
-        var meeting = Meeting(id: id, title: title, date: date, place: match.6.map(String.init), source: source)
+        var meeting = Meeting(id: id, title: title, date: date, place: place, source: source, language: style.language)
         let body = all[(dateIndex + 1)..<(all.count - 1)].filter { $0 != dateText }
-        var people = PeopleOfPage()
+        var people = PeopleOfPage(style: style)
         var position = body.startIndex
         // The lead runs to the first separator or speaker line (probed on a copy, so
         // that the participants sentence registers people first).
@@ -53,12 +41,14 @@ enum OfficialPageParser {
             meeting.lead.append(body[position])
             position += 1
         }
-        meeting.format = format(of: meeting.lead)
+        meeting.format = format(of: meeting.lead, style: style)
         for paragraph in meeting.lead {
-            for participant in participants(in: paragraph) { people.add(participant) }
+            let found = style.language == .russian ? RussianPage.participants(in: paragraph) : participants(in: paragraph)
+            for participant in found { people.add(participant) }
         }
         people.addActors(of: meeting.lead)
-        meeting.documents = DocumentsOfPage.documents(in: meeting.lead)
+        meeting.documents = style.language == .russian ? RussianPage.documents(in: meeting.lead)
+            : DocumentsOfPage.documents(in: meeting.lead)
 
         var currentSection: Int?
         while position < body.endIndex {
@@ -89,8 +79,9 @@ enum OfficialPageParser {
         return meeting
     }
 
-    private static func format(of lead: [String]) -> MeetingFormat? {
+    private static func format(of lead: [String], style: OfficialPageStyle) -> MeetingFormat? {
         let text = lead.joined(separator: " ").lowercased()
+        if style.language == .russian { return RussianPage.format(of: text) }
         if text.contains("videoconference") || text.contains("video conference") || text.contains("video link") {
             return .videoconference
         }
@@ -127,9 +118,12 @@ enum OfficialPageParser {
 
     /// The people of one page, by name key: participants first, then speakers as they appear.
     struct PeopleOfPage {
+        let style: OfficialPageStyle
         private(set) var participants: [Participant] = []
         private var indexByKey: [String: Int] = [:]
         private var keyBySurname: [String: String] = [:]
+
+        init(style: OfficialPageStyle) { self.style = style }
 
         mutating func add(_ person: RoleAndName) {
             let key = PersonName.key(person.name)
@@ -151,6 +145,10 @@ enum OfficialPageParser {
 
         /// "Vladimir Putin took part in ..." makes him a participant even before he speaks.
         mutating func addActors(of lead: [String]) {
+            if style.language == .russian {
+                if let name = lead.first.flatMap(RussianPage.actor(of:)) { add(RoleAndName(name: name)) }
+                return
+            }
             guard let first = lead.first,
                   let match = first.firstMatch(of: #/^(\p{Lu}[\p{L}’'-]+(?: \p{Lu}[\p{L}’'-]+){1,2}) (?:took part|held|chaired|attended|had)\b/#)
             else { return }
@@ -176,13 +174,23 @@ enum OfficialPageParser {
             guard afterColon == paragraph.endIndex || paragraph[afterColon] == " " else { return nil }
             var prefix = String(paragraph[..<colon]).trimmingCharacters(in: .whitespaces)
             let text = paragraph[afterColon...].trimmingCharacters(in: .whitespaces)
-            if anonymousSpeakers.contains(prefix) { return (nil, prefix, text) }
-            for note in [" (retranslated)", " (via interpreter)", " (in Russian)", " (in English)"] where prefix.hasSuffix(note) {
+            if style.anonymousSpeakers.contains(prefix) { return (nil, prefix, text) }
+            for note in style.speakerNotes where prefix.hasSuffix(note) {
                 prefix.removeLast(note.count)
+            }
+            if style.language == .russian, let initialled = RussianPage.initialsAndSurname(prefix) {
+                // «В.Путин»: the participant with that surname and first initial, else the label as written.
+                if let known = canonicalName(initialled.surname),
+                   known.first.map({ String($0) == initialled.initials.first.map(String.init) }) == true {
+                    return (known, nil, text)
+                }
+                let name = initialled.initials.map { "\($0)." }.joined() + " " + initialled.surname
+                add(RoleAndName(name: name))
+                return (name, nil, text)
             }
             guard OfficialPageParser.isSpeakerPrefix(prefix) else { return nil }
             if let known = canonicalName(prefix) { return (known, nil, text) }
-            let person = RoleAndName.split(prefix)
+            let person = style.language == .russian ? RussianPage.roleAndName(prefix) : RoleAndName.split(prefix)
             guard !person.name.isEmpty, person.name.contains(" ") || canonicalName(person.name) != nil else { return nil }
             add(person)
             return (canonicalName(person.name) ?? person.name, person.role, text)

@@ -26,6 +26,8 @@ import Foundation
 ///   stored once.
 /// - `meeting.language`: "en" or "ru" (`Language`); `turn.label`: the speaker label as the
 ///   source wrote it, where it is not the person's stored name (null otherwise).
+/// - `person_romanised(key, person_id)`: each person's `PersonResolver.romanisedKey`, so that a
+///   name written in Cyrillic and in Latin letters is stored as one person.
 /// - `term_stat(term, turns)`: how many turns hold each of the analyzer's terms (`TermStatistics`).
 /// - `corpus_state(generation)`: one row; every change to the corpus raises it (`CorpusGeneration`).
 public enum CorpusSchema {
@@ -168,6 +170,12 @@ public enum CorpusSchema {
                 ALTER TABLE meeting ADD COLUMN language TEXT NOT NULL DEFAULT 'en';
                 ALTER TABLE turn ADD COLUMN label TEXT;
                 CREATE TABLE term_stat (term TEXT PRIMARY KEY, turns INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE TABLE person_romanised (
+                    key TEXT NOT NULL,
+                    person_id INTEGER NOT NULL REFERENCES person(id) ON DELETE CASCADE,
+                    PRIMARY KEY (key, person_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX person_romanised_person ON person_romanised(person_id);
                 CREATE TABLE corpus_state (generation INTEGER NOT NULL);
                 -- From a random number, so that a corpus made anew at the same path never
                 -- repeats a generation its predecessor had.
@@ -189,6 +197,10 @@ public enum CorpusSchema {
                 try setLanguage.execute(arguments: [Language.detect(in: sample.joined(separator: " ")).rawValue, meeting["pk"]])
             }
             try TermStatistics.apply(counts, sign: 1, db)
+            let romanise = try db.makeStatement(sql: "INSERT OR IGNORE INTO person_romanised (key, person_id) VALUES (?, ?)")
+            for row in try Row.fetchAll(db, sql: "SELECT id, name FROM person") {
+                try romanise.execute(arguments: [PersonResolver.romanisedKey(row["name"]), row["id"]])
+            }
         }
         return migrator
     }

@@ -327,12 +327,18 @@ public final class CorpusWriter {
             let person: (id: Int64, name: String)
             if let stored = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, name FROM person WHERE key = ?"), arguments: [key]) {
                 person = (stored["id"], stored["name"])
+            } else if let id = try PersonResolver.storedPerson(spelling: name, in: db),
+                      let stored = try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM person WHERE id = ?"), arguments: [id]) {
+                // The same person in the other script or another romanisation: this name becomes an alias.
+                person = (id, stored)
             } else {
                 try db.cachedStatement(sql: "INSERT INTO person (name, key) VALUES (?, ?)").execute(arguments: [name, key])
                 person = (db.lastInsertedRowID, name)
+                try db.cachedStatement(sql: "INSERT OR IGNORE INTO person_romanised (key, person_id) VALUES (?, ?)")
+                    .execute(arguments: [PersonResolver.romanisedKey(name), person.id])
             }
             people[label] = person
-            var aliases = [label, name]
+            var aliases = [label, name, person.name]
             for role in [role, PersonName.bracketedRole(label)].compactMap({ $0 }) where !role.isEmpty {
                 let parts = role.components(separatedBy: ", ").filter { !$0.isEmpty }
                 for part in Set([role] + parts).sorted() { aliases += [part, "\(part) \(name)"] }

@@ -183,6 +183,43 @@ public enum PersonResolver {
         return scalars
     }
 
+    /// A name in Latin letters, surname first, folded as `transliterationKey` folds it:
+    /// «Владимир Путин» and "Vladimir Putin" are both "putin vladimir". Ingest keeps it
+    /// per person (`person_romanised`) to store a person written in both scripts once.
+    public static func romanisedKey(_ name: String) -> String {
+        var words = PersonName.key(PersonName.plainName(name)).split(separator: " ").map(String.init)
+        if words.count > 1 { words.insert(words.removeLast(), at: 0) }
+        return String(String.UnicodeScalarView(transliterationKey(words.joined(separator: " "))))
+    }
+
+    /// The person already stored under another spelling of `name`: the same romanised key,
+    /// or, for a name in the other script (Cyrillic against Latin), one within the spelling
+    /// distance whose surname starts alike ("Мирзиёев" and "Mirziyoyev"). Nil unless exactly one.
+    public static func storedPerson(spelling name: String, in db: Database) throws -> Int64? {
+        let romanised = romanisedKey(name)
+        guard romanised.unicodeScalars.count >= 3 else { return nil }
+        let exact = try Int64.fetchAll(db.cachedStatement(sql: "SELECT person_id FROM person_romanised WHERE key = ?"),
+                                       arguments: [romanised])
+        if !exact.isEmpty { return exact.count == 1 ? exact[0] : nil }
+        let cyrillic = name.unicodeScalars.contains { (0x0400...0x04FF).contains($0.value) }
+        let target = Array(romanised.unicodeScalars)
+        let allowed = maxDistance(target.count)
+        guard allowed > 0 else { return nil }
+        var found = Set<Int64>()
+        let prefix = String(romanised.prefix(3))
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: """
+            SELECT r.key, r.person_id, p.name FROM person_romanised r JOIN person p ON p.id = r.person_id
+            WHERE r.key >= :prefix AND r.key < :prefix || char(1114111)
+            """), arguments: ["prefix": prefix])
+        while let row = try rows.next() {
+            let storedName: String = row[2]
+            guard storedName.unicodeScalars.contains(where: { (0x0400...0x04FF).contains($0.value) }) != cyrillic else { continue }
+            let key: String = row[0]
+            if editDistance(target, Array(key.unicodeScalars), atMost: allowed) != nil { found.insert(row[1]) }
+        }
+        return found.count == 1 ? found.first : nil
+    }
+
     /// Russian Cyrillic in Latin letters, as the English pages of official sites spell
     /// names (BGN/PCGN without diacritics: «Шавкат» is "shavkat", «Щ» "shch", «ё» "e",
     /// the hard and soft signs nothing). Other text passes through.
