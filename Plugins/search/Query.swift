@@ -131,22 +131,32 @@ extension SearchModule {
         let speakers: [(id: Int64, name: String)]
         if let meeting {
             // Each speaker under every label they speak with here ("Hon. Andrew Scheer (Leader
-            // of the Opposition)"), so that a role in a label names them too.
+            // of the Opposition)") and every role they hold here, so that a role names them too.
             speakers = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT DISTINCT p.id, coalesce(t.label, p.name) FROM meeting m JOIN turn t
                 ON t.id BETWEEN m.first_turn AND m.first_turn + m.turns - 1 JOIN person p ON p.id = t.person_id
-                WHERE m.id = ? ORDER BY p.id, 2
-                """), arguments: [meeting]).map { (id: $0[0] as Int64, name: $0[1] as String) }
+                WHERE m.id = :id
+                UNION SELECT t.person_id, t.role FROM meeting m JOIN turn t ON t.id BETWEEN m.first_turn AND m.first_turn + m.turns - 1
+                WHERE m.id = :id AND t.person_id IS NOT NULL AND t.role IS NOT NULL
+                UNION SELECT pa.person_id, pa.role FROM meeting m JOIN participant pa ON pa.meeting_pk = m.pk
+                WHERE m.id = :id AND pa.role IS NOT NULL
+                ORDER BY 1, 2
+                """), arguments: ["id": meeting]).map { (id: $0[0] as Int64, name: $0[1] as String) }
         } else {
-            // Lone letters ("What did C think") name someone only within one meeting.
-            let words = plan.written.flatMap(\.tokens).filter { $0.count >= 3 }
-            let keys = words + zip(words, words.dropFirst()).map { $0 + " " + $1 }
+            // The people whose name or alias (a label, a role) is a run of up to six of the
+            // request's words; lone letters ("What did C think") name someone only within one meeting.
+            let words = plan.written.flatMap(\.tokens)
+            var keys = words.filter { $0.count >= 3 }
+            for length in 2...6 where length <= words.count {
+                for start in 0...(words.count - length) { keys.append(words[start..<(start + length)].joined(separator: " ")) }
+            }
             guard !keys.isEmpty else { return }
             speakers = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT id, name FROM person WHERE key IN (SELECT value FROM json_each(:keys))
-                UNION SELECT p.id, p.name FROM person_alias a JOIN person p ON p.id = a.person_id
+                UNION SELECT p.id, a.alias FROM person_alias a JOIN person p ON p.id = a.person_id
                 WHERE a.key IN (SELECT value FROM json_each(:keys))
-                """), arguments: ["keys": JSONValue.array(keys.map(JSONValue.string)).serialized]).map { (id: $0[0] as Int64, name: $0[1] as String) }
+                """), arguments: ["keys": JSONValue.array(keys.map { .string(PersonName.key($0)) }).serialized])
+                .map { (id: $0[0] as Int64, name: $0[1] as String) }
         }
         // Repeats stay: "the Leader of the Opposition" is a name only with its second "the".
         let terms = plan.written
@@ -158,7 +168,7 @@ extension SearchModule {
             if term.tokens.count == 1, term.written.first?.isUppercase == true { capitalised.insert(position) }
             position += term.tokens.count
         }
-        let named = RequestPhrasing.namedSpeakers(in: words, capitalised: capitalised, among: speakers)
+        let named = NamesInText.named(in: words, capitalised: capitalised, among: speakers)
         guard !named.speakers.isEmpty else { return }
         let canonical = try Dictionary(Row.fetchAll(db.cachedStatement(sql: """
             SELECT id, name FROM person WHERE id IN (SELECT value FROM json_each(?))

@@ -1,6 +1,8 @@
 // The search query language: words, "phrases", prefix*, OR, -exclusions and speaker:Name.
 // Parsed into terms of lowercased tokens, which the module alone turns into FTS5 syntax.
 
+import MeetingKit
+
 /// One thing to find: a word, a prefix or a phrase, as the tokens FTS5's unicode61
 /// tokenizer would see (so "children's" is the phrase "children s").
 struct QueryTerm: Equatable {
@@ -44,9 +46,7 @@ enum QueryLanguage {
     }
 
     /// Splits text into tokens as unicode61 does: runs of letters and digits, lowercased.
-    static func tokens<S: StringProtocol>(_ text: S) -> [String] {
-        text.split(whereSeparator: { !($0.isLetter || $0.isNumber) }).map { $0.lowercased() }
-    }
+    static func tokens<S: StringProtocol>(_ text: S) -> [String] { NamesInText.words(text) }
 
     static func parse(_ query: String) throws(QuerySyntaxError) -> ParsedQuery {
         // Control characters are read as spaces: they can only come from pasting or hostility.

@@ -100,6 +100,8 @@ struct MeetingText {
     let title: String
     let date: String?
     var speakers: [String] = []
+    /// Per speaker, what a question may call them: the name, the labels they speak with and their roles.
+    var speakerForms: [[String]] = []
     var turns: [SpokenTurn] = []
     /// The section of each turn (parallel to `turns`, when the meeting has sections), and
     /// each section's title as term numbers.
@@ -120,6 +122,7 @@ struct MeetingText {
         let speaker = name.map { name -> Int in
             if let known = speakers.firstIndex(of: name) { return known }
             speakers.append(name)
+            speakerForms.append([name])
             return speakers.count - 1
         }
         let scalars = text.unicodeScalars
@@ -241,6 +244,19 @@ extension MeetingText {
             let spans = TranscriptText.decodeSentences(turn[3] as Data)
             meeting.addTurn(index: turn[0], speaker: turn[1], text: turn[2], spans: spans, analyser: &analyser)
             meeting.turnSections.append(turn[4])
+        }
+        let forms = try Row.fetchAll(db, sql: """
+            SELECT p.name, t.label FROM turn t JOIN person p ON p.id = t.person_id
+            WHERE t.id BETWEEN :first AND :last AND t.label IS NOT NULL
+            UNION SELECT p.name, t.role FROM turn t JOIN person p ON p.id = t.person_id
+            WHERE t.id BETWEEN :first AND :last AND t.role IS NOT NULL
+            UNION SELECT p.name, pa.role FROM participant pa JOIN meeting m ON m.pk = pa.meeting_pk JOIN person p ON p.id = pa.person_id
+            WHERE m.id = :id AND pa.role IS NOT NULL
+            ORDER BY 1, 2
+            """, arguments: ["first": key.firstTurn, "last": key.firstTurn + key.turns - 1, "id": key.id])
+        for row in forms {
+            guard let speaker = meeting.speakers.firstIndex(of: row[0]) else { continue }
+            meeting.speakerForms[speaker].append(row[1])
         }
         let titles = try String.fetchAll(db, sql: """
             SELECT s.title FROM section s JOIN meeting m ON m.pk = s.meeting_pk WHERE m.id = ? ORDER BY s.ordinal

@@ -81,48 +81,21 @@ struct QueryFocus {
     init() {}
 
     init(query: String, meeting: MeetingText, analyser: inout TextAnalyser) {
-        let queryWords = analyser.words(Substring(query))
-        asksForDiscussion = queryWords.contains { ["summarize", "summarise", "discussion", "discussed"].contains($0.lowercased()) }
-        namedSpeakers = Self.speakersNamed(in: queryWords, speakers: meeting.speakers, analyser: &analyser)
-        let speakerStems = Set(namedSpeakers.flatMap { analyser.stems(meeting.speakers[$0]) })
+        let queryWords = NamesInText.words(query)
+        asksForDiscussion = queryWords.contains { ["summarize", "summarise", "discussion", "discussed"].contains($0) }
+        // Who the question names, by the rule every module shares: each speaker under their
+        // name, the labels they speak with here and their roles.
+        let candidates = meeting.speakerForms.enumerated().flatMap { speaker, forms in forms.map { (id: Int64(speaker), name: $0) } }
+        let named = NamesInText.named(in: queryWords, capitalised: NamesInText.capitalisedPositions(query), among: candidates)
+        namedSpeakers = Set(named.speakers.map { Int($0.id) })
         var seen: Set<Int> = []
-        for word in queryWords {
-            let lower = word.lowercased()
+        for (position, lower) in queryWords.enumerated() where !named.positions.contains(position) {
             if Self.requestWords.contains(lower) || analyser.isFunctionWord(lower) || SpokenText.phatic.contains(lower) { continue }
             let stem = analyser.stem(lower)
-            guard !speakerStems.contains(stem), let term = meeting.vocabulary.ids[stem], seen.insert(term).inserted else { continue }
+            guard let term = meeting.vocabulary.ids[stem], seen.insert(term).inserted else { continue }
             topic.append((term, meeting.vocabulary.idf[term]))
         }
         phrases = Set(zip(topic, topic.dropFirst()).map { TermPair(first: $0.term, second: $1.term) })
-    }
-
-    /// Speakers whose distinctive name words the query uses: a word shared by several
-    /// speakers ("PhD", "Hon.") counts for a share; a lone letter ("What did C think")
-    /// counts only as a capital standing alone.
-    static func speakersNamed(in queryWords: [Substring], speakers: [String], analyser: inout TextAnalyser) -> Set<Int> {
-        let queryStems = Set(queryWords.filter { $0.count > 1 }.map { analyser.stem($0.lowercased()) })
-        let queryLetters = Set(queryWords.dropFirst().filter { $0.count == 1 && $0.first!.isUppercase }.map { $0.lowercased() })
-        let nameWords = speakers.map { name in
-            Set(analyser.words(Substring(name)).map { $0.count == 1 ? $0.lowercased() : analyser.stem($0.lowercased()) })
-        }
-        // A word is shared by people, not labels: "Hon. Navdeep Bains" and "Hon. Navdeep Bains
-        // (MississaugaMalton, Lib.)" are one speaker under two labels.
-        var holders: [String: Set<String>] = [:]
-        for (words, name) in zip(nameWords, speakers) {
-            let person = PersonName.key(PersonName.plainName(name))
-            for word in words { holders[word, default: []].insert(person) }
-        }
-        let sharing = holders.mapValues(\.count)
-        var named: Set<Int> = []
-        for (speaker, words) in nameWords.enumerated() {
-            // Summed in a fixed order, with slack for rounding: three thirds must make one in every process.
-            let score = words.sorted().reduce(Float(0)) { score, word in
-                let used = word.count == 1 ? queryLetters.contains(word) : queryStems.contains(word)
-                return used ? score + 1 / Float(sharing[word]!) : score
-            }
-            if score >= 0.999 { named.insert(speaker) }
-        }
-        return named
     }
 }
 

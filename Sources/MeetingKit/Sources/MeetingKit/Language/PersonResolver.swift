@@ -120,7 +120,9 @@ public enum PersonResolver {
             let ownWords = Set(try String.fetchAll(db.cachedStatement(sql: """
                 SELECT key FROM person WHERE id = :id UNION SELECT key FROM person_alias WHERE person_id = :id
                 """), arguments: ["id": match.id]).flatMap { $0.split(separator: " ").map(String.init) })
-            guard dropped.allSatisfy({ ownWords.contains($0) || titles.contains($0) }) else { continue }
+            // An initial ("V. Putin", «В.Путин») may stand for a word of the person's own name.
+            let isInitial = { (word: String) in word.count == 1 && ownWords.contains { $0.first == word.first } }
+            guard dropped.allSatisfy({ ownWords.contains($0) || titles.contains($0) || isInitial($0) }) else { continue }
             let explained = dropped.filter(ownWords.contains).count
             if explained > bestCount { best = []; bestCount = explained }
             if explained == bestCount { best.append(match) }
@@ -192,30 +194,41 @@ public enum PersonResolver {
         return String(String.UnicodeScalarView(transliterationKey(words.joined(separator: " "))))
     }
 
-    /// The person already stored under another spelling of `name`: the same romanised key,
-    /// or, for a name in the other script (Cyrillic against Latin), one within the spelling
-    /// distance whose surname starts alike ("Мирзиёев" and "Mirziyoyev"). Nil unless exactly one.
+    /// The person already stored under another spelling of `name`: the same romanised key;
+    /// for a name in the other script (Cyrillic against Latin), one within the spelling
+    /// distance ("Мирзиёев" and "Mirziyoyev"); for initials and a surname ("К. Токаев",
+    /// "V. Putin"), the one person with that surname whose given names start with those
+    /// letters. Nil unless exactly one.
     public static func storedPerson(spelling name: String, in db: Database) throws -> Int64? {
         let romanised = romanisedKey(name)
         guard romanised.unicodeScalars.count >= 3 else { return nil }
         let exact = try Int64.fetchAll(db.cachedStatement(sql: "SELECT person_id FROM person_romanised WHERE key = ?"),
                                        arguments: [romanised])
         if !exact.isEmpty { return exact.count == 1 ? exact[0] : nil }
-        let cyrillic = name.unicodeScalars.contains { (0x0400...0x04FF).contains($0.value) }
+        let isCyrillic = { (text: String) in text.unicodeScalars.contains { (0x0400...0x04FF).contains($0.value) } }
+        let cyrillic = isCyrillic(name)
+        let parts = romanised.split(separator: " ").map { Array($0.unicodeScalars) }
+        let initials = parts.count > 1 && parts.dropFirst().allSatisfy { $0.count == 1 } ? parts.dropFirst().map { $0[0] } : nil
         let target = Array(romanised.unicodeScalars)
-        let allowed = maxDistance(target.count)
-        guard allowed > 0 else { return nil }
         var found = Set<Int64>()
-        let prefix = String(romanised.prefix(3))
         let rows = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT r.key, r.person_id, p.name FROM person_romanised r JOIN person p ON p.id = r.person_id
             WHERE r.key >= :prefix AND r.key < :prefix || char(1114111)
-            """), arguments: ["prefix": prefix])
+            """), arguments: ["prefix": String(romanised.prefix(3))])
         while let row = try rows.next() {
-            let storedName: String = row[2]
-            guard storedName.unicodeScalars.contains(where: { (0x0400...0x04FF).contains($0.value) }) != cyrillic else { continue }
             let key: String = row[0]
-            if editDistance(target, Array(key.unicodeScalars), atMost: allowed) != nil { found.insert(row[1]) }
+            let otherScript = isCyrillic(row[2]) != cyrillic
+            let stored = key.split(separator: " ").map { Array($0.unicodeScalars) }
+            if let initials {
+                // The surname alike (the same, across scripts within the spelling distance), the initials the given names'.
+                guard stored.count > initials.count, zip(initials, stored.dropFirst()).allSatisfy({ $0 == $1.first }),
+                      stored[0] == parts[0] || (otherScript && editDistance(parts[0], stored[0], atMost: maxDistance(parts[0].count)) != nil)
+                else { continue }
+                found.insert(row[1])
+            } else if otherScript, maxDistance(target.count) > 0,
+                      editDistance(target, Array(key.unicodeScalars), atMost: maxDistance(target.count)) != nil {
+                found.insert(row[1])
+            }
         }
         return found.count == 1 ? found.first : nil
     }
