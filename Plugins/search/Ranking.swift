@@ -61,7 +61,7 @@ struct SearchPlan {
     private mutating func dropStopWords() {
         func isStopWord(_ clause: [QueryTerm]) -> Bool {
             clause.count == 1 && clause[0].tokens.count == 1 && !clause[0].isPrefix
-                && RequestPhrasing.stopWords.contains(clause[0].tokens[0])
+                && RequestPhrasing.isStopWord(clause[0].tokens[0])
         }
         guard clauses.contains(where: { !isStopWord($0) }) else { return }
         ignored = clauses.filter(isStopWord).map { $0[0].written }

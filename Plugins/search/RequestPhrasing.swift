@@ -3,6 +3,8 @@
 // they look for. Such a query is read as the topic words it carries, any of which may
 // match, ranked together.
 
+import MeetingKit
+
 enum RequestPhrasing {
     /// Words that open a question or a request.
     static let openers: Set<String> = [
@@ -11,19 +13,17 @@ enum RequestPhrasing {
         "is", "are", "can", "could", "should", "would", "will", "has", "have", "had",
     ]
 
-    /// Grammar words: they carry no topic.
-    static let stopWords: Set<String> = [
-        "a", "an", "the", "and", "or", "but", "if", "then", "than", "so", "as", "of", "at", "by", "for", "with",
-        "about", "against", "between", "into", "through", "during", "before", "after", "above", "below", "to",
-        "from", "up", "down", "in", "out", "on", "off", "over", "under", "again", "further", "once", "here",
-        "there", "all", "any", "both", "each", "few", "more", "most", "other", "some", "such", "no", "nor", "not",
-        "only", "own", "same", "too", "very", "s", "t", "d", "ll", "m", "re", "ve", "can", "will", "just",
-        "should", "now", "i", "me", "my", "we", "our", "ours", "you", "your", "he", "him", "his", "she", "her",
-        "it", "its", "they", "them", "their", "this", "that", "these", "those", "am", "is", "are", "was", "were",
-        "be", "been", "being", "have", "has", "had", "having", "do", "does", "did", "doing", "would", "could",
-        "what", "whats", "which", "who", "whom", "whose", "why", "how", "when", "where", "while", "also", "towards",
-        "toward", "upon", "within", "without", "among", "via", "per", "whether", "there", "yes", "yeah", "okay",
-        "oh", "um", "uh", "well", "like", "really", "get", "got", "one", "us",
+    /// Words that carry no topic: the analyzer's stop words (`StopWords`, both languages)
+    /// and these, common in requests and speech.
+    static func isStopWord(_ word: String) -> Bool { StopWords.contains(word) || requestGrammarWords.contains(word) }
+
+    /// Every word `isStopWord` holds.
+    static var stopWords: Set<String> { StopWords.all.union(requestGrammarWords) }
+
+    private static let requestGrammarWords: Set<String> = [
+        "s", "t", "d", "ll", "m", "re", "ve", "can", "will", "just", "now", "whats", "whose", "also", "towards",
+        "toward", "upon", "within", "without", "among", "via", "per", "whether", "yes", "yeah", "okay", "oh", "um",
+        "uh", "well", "like", "really", "get", "got", "one", "us",
     ]
 
     /// Words that frame the request ("summarize the discussion about", "what did the group
@@ -47,7 +47,7 @@ enum RequestPhrasing {
         var seen = Set<String>()
         return words.indices.compactMap { index in
             let word = words[index]
-            guard !skipping.contains(index), !stopWords.contains(word), !requestWords.contains(word),
+            guard !skipping.contains(index), !isStopWord(word), !requestWords.contains(word),
                   seen.insert(word).inserted else { return nil }
             return word
         }

@@ -155,7 +155,7 @@ final class SearchModule: MeetingdModule {
     /// The stop words as the index stems them ("this" is "thi").
     func stopStems(_ db: Database) throws -> Set<String> {
         if let loadedStopStems { return loadedStopStems }
-        let stems = Set(try Stemmer.stems(of: RequestPhrasing.stopWords.joined(separator: " "), db))
+        let stems = Set(try Stemmer.stems(of: RequestPhrasing.stopWords.sorted().joined(separator: " "), db))
         loadedStopStems = stems
         return stems
     }

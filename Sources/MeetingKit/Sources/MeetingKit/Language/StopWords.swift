@@ -36,5 +36,5 @@ public enum StopWords {
         "им", "более", "всегда", "конечно", "всю", "между",
     ]
 
-    static let all = english.union(russian)
+    public static let all = english.union(russian)
 }
