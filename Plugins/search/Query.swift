@@ -22,14 +22,15 @@ extension SearchModule {
 
         var answer: JSONObject = try read { db in
             let scope = try SearchScope.resolve(db, params)
+            // The person the `speaker` param or `speaker:Name` in q means, as every module resolves
+            // a name; the index holds each turn's speaker under that person's canonical name.
+            let meetingPK = try params["meeting"]?.stringValue.flatMap { id in
+                try Int64.fetchOne(db.cachedStatement(sql: "SELECT pk FROM meeting WHERE id = ?"), arguments: [id])
+            }
             if let typed = params["speaker"]?.stringValue {
-                // The person the name or role means, as every module resolves it; the index
-                // holds each turn's speaker under that person's canonical name.
-                let meetingPK = try params["meeting"]?.stringValue.flatMap { id in
-                    try Int64.fetchOne(db.cachedStatement(sql: "SELECT pk FROM meeting WHERE id = ?"), arguments: [id])
-                }
                 plan.speakerParam = try PersonResolver.person(typed, field: "speaker", in: db, meetingPK: meetingPK).name
             }
+            plan.speakers = try plan.speakers.map { typed in try PersonResolver.person(typed, field: "q", in: db, meetingPK: meetingPK).name }
             if plan.isRequest { try findNamedSpeakers(db, &plan, meeting: params["meeting"]?.stringValue) }
             // Keyword turns are ranked inside SQLite; requests are rescored and meetings grouped here.
             let rankedInSQLite = unit == .turn && !plan.isRequest && !scope.filterAfterScoring

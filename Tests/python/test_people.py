@@ -168,3 +168,15 @@ def test_russian_pages_are_searched_by_word_form_and_summarised(people_daemon):
     focused = call("summarise.meeting", {"meeting": "ru_cis_council", "query": "Что говорили о Нагорном Карабахе?",
                                          "max_words": 40})
     assert any("Карабах" in sentence["text"] for sentence in focused["sentences"]), focused
+
+
+def test_speaker_in_the_query_language_means_a_person_too(people_daemon):
+    hits = people_daemon.call("search.query", {"q": 'vaccines speaker:"President Putin"'})
+    assert hits["hits"] and {hit["speaker"] for hit in hits["hits"]} <= PUTIN
+    assert hits["interpreted"]["speakers"][0] in PUTIN
+    with pytest.raises(RPCError) as error:
+        people_daemon.call("search.query", {"q": "budget speaker:Davies"})
+    assert error.value.code == INVALID_PARAMS and set(error.value.data["candidates"]) == {"Suzy Davies", "Don Davies"}
+    with pytest.raises(RPCError) as error:
+        people_daemon.call("search.query", {"q": "budget speaker:Nobody"})
+    assert error.value.code == NOT_FOUND
