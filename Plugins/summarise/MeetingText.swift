@@ -82,6 +82,11 @@ struct Vocabulary {
         return (term, informative, courteous)
     }
 
+    /// Every word seen that has a term, with how often it was used.
+    var spellings: [(spelling: String, uses: Int)] {
+        wordSpelling.indices.compactMap { wordTerm[$0] == nil ? nil : (wordSpelling[$0], wordUses[$0]) }
+    }
+
     /// The word as people said it most often (ties broken alphabetically, for determinism).
     func surface(_ term: Int) -> String {
         var best: Int?

@@ -57,6 +57,9 @@ struct TermPair: Hashable {
 /// What a question asks for: topic stems (with IDF weights) and the speakers it names.
 struct QueryFocus {
     var topic: [(term: Int, weight: Float)] = []
+    /// The question's subject words as asked (its words less names, request and function words),
+    /// whether or not the meeting holds them.
+    var subjectWords: [String] = []
     var namedSpeakers: Set<Int> = []
     /// Subject words next to each other in the question ("touch screen"): said together, they locate better.
     var phrases: Set<TermPair> = []
@@ -76,6 +79,8 @@ struct QueryFocus {
         "state", "stated", "talk", "team", "everyone", "people", "members", "member", "committee", "party", "whole",
         "detail", "details", "detailed", "question", "questions", "questioning", "raise", "raised", "present", "presented",
         "presentation", "presentations", "introduce", "introduced", "idea", "ideas", "come", "came", "discuss", "give", "gave",
+        "говорил", "говорила", "говорили", "говорилось", "сказал", "сказала", "сказали", "сказано", "обсуждали",
+        "обсуждалось", "обсуждался", "заявил", "заявила", "думает", "считает", "считают", "мнение", "обсуждение",
     ]
 
     init() {}
@@ -91,6 +96,7 @@ struct QueryFocus {
         var seen: Set<Int> = []
         for (position, lower) in queryWords.enumerated() where !named.positions.contains(position) {
             if Self.requestWords.contains(lower) || analyser.isFunctionWord(lower) || SpokenText.phatic.contains(lower) { continue }
+            if !subjectWords.contains(lower) { subjectWords.append(lower) }
             let stem = analyser.stem(lower)
             guard let term = meeting.vocabulary.ids[stem], seen.insert(term).inserted else { continue }
             topic.append((term, meeting.vocabulary.idf[term]))

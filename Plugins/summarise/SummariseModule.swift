@@ -65,6 +65,11 @@ final class SummariseModule: MeetingdModule {
                 "type": "object", "required": ["meeting", "summary", "words", "sentences", "keywords", "located"],
                 "properties": [
                     "meeting": ["type": "string"],
+                    "found": ["type": "boolean", "description": """
+                        False when `query` has a subject that the meeting does not hold (after stemming and typo correction): \
+                        then nothing is summarised, and `topic` gives the subject words looked for.
+                        """],
+                    "topic": ["type": "array", "items": ["type": "string"]],
                     "summary": ["type": "string", "description": """
                         The sentences in transcript order, each run of one speaker's sentences on its own line after \
                         "Name: " (parenthesised constituency and party left out of the name).
@@ -125,9 +130,10 @@ final class SummariseModule: MeetingdModule {
                     ]],
                 ],
             ]),
+        answerSpec,
     ]
 
-    private let corpus: Corpus
+    let corpus: Corpus
     /// Corpus document frequencies, read on first use and kept for the instance's life.
     /// This instance's analyzer (it caches stems; one per worker thread).
     private let analyzer = Analyzer()
@@ -151,6 +157,7 @@ final class SummariseModule: MeetingdModule {
             case "summarise.meeting": return try summariseMeeting(params)
             case "summarise.corpus": return try summariseCorpus(params)
             case "summarise.keywords": return try keywords(params)
+            case "summarise.answer": return try answer(params)
             default: throw MethodError(code: ErrorCode.methodNotFound, message: "summarise has no method \(method)")
             }
         } catch let error as MethodError {
@@ -161,12 +168,12 @@ final class SummariseModule: MeetingdModule {
     }
 
     /// Runs `body` with the instance's analyzer and the corpus's current word statistics.
-    private func withAnalyser<T>(_ body: (inout TextAnalyser) throws -> T) throws -> T {
+    func withAnalyser<T>(_ body: (inout TextAnalyser) throws -> T) throws -> T {
         var analyser = TextAnalyser(analyzer: analyzer, statistics: try corpus.reader.read { db in try statistics.get(db) })
         return try body(&analyser)
     }
 
-    private func loadMeeting(_ id: String, analyser: inout TextAnalyser) throws -> MeetingText {
+    func loadMeeting(_ id: String, analyser: inout TextAnalyser) throws -> MeetingText {
         try corpus.reader.read { db in
             guard let found = try MeetingText.key(db, id: id) else { throw MethodError.notFound("meeting", id: id) }
             if let position = recentKeys.firstIndex(of: found.key) {
@@ -197,7 +204,19 @@ final class SummariseModule: MeetingdModule {
             if let name = params["speaker"]?.stringValue {
                 onlySpeakers = try speakers(named: name, in: meeting)
             }
-            let plan = meeting.plan(query: params["query"]?.stringValue, onlySpeakers: onlySpeakers, analyser: &analyser)
+            var query = params["query"]?.stringValue
+            if let asked = query {
+                // As summarise.answer does: a subject the meeting does not hold is not found, never
+                // answered with an unrelated summary; a typo of one of its words is corrected.
+                let record = try corpus.reader.read { db in try Meeting.fetchRecord(db, id: id) }
+                let checked = subjectCheck(asked, meeting: meeting, record: record, analyser: &analyser)
+                if checked.notFound {
+                    return ["meeting": .string(id), "found": false, "summary": "", "words": 0, "sentences": [], "keywords": [],
+                            "located": [], "topic": .array(checked.focus.subjectWords.map(JSONValue.string))]
+                }
+                query = checked.asked
+            }
+            let plan = meeting.plan(query: query, onlySpeakers: onlySpeakers, analyser: &analyser)
             let chosen = meeting.choose(plan, maxWords: maxWords, maxSentences: maxSentences)
             let summary = meeting.summaryText(chosen)
             let sentences: [JSONValue] = chosen.map { index in
@@ -207,7 +226,7 @@ final class SummariseModule: MeetingdModule {
                         "start": JSONValue(sentence.start), "end": JSONValue(sentence.end)]
             }
             return [
-                "meeting": .string(id), "summary": .string(summary), "words": JSONValue(TranscriptText.wordCount(summary)),
+                "meeting": .string(id), "found": true, "summary": .string(summary), "words": JSONValue(TranscriptText.wordCount(summary)),
                 "sentences": .array(sentences),
                 "keywords": .array(meeting.keywords(of: plan.candidates, limit: 8).map(JSONValue.string)),
                 "located": .array(plan.located.map { [JSONValue($0.lowerBound), JSONValue($0.upperBound)] }),
@@ -217,7 +236,7 @@ final class SummariseModule: MeetingdModule {
 
     /// The meeting's speaker a name or role refers to, as every module resolves one
     /// (`PersonResolver`); not found when that person does not speak in the meeting.
-    private func speakers(named name: String, in meeting: MeetingText) throws -> Set<Int> {
+    func speakers(named name: String, in meeting: MeetingText) throws -> Set<Int> {
         let person = try corpus.reader.read { db in
             let pk = try Int64.fetchOne(db.cachedStatement(sql: "SELECT pk FROM meeting WHERE id = ?"), arguments: [meeting.id])
             return try PersonResolver.person(name, field: "speaker", in: db, meetingPK: pk)

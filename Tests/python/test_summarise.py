@@ -270,7 +270,7 @@ def test_keywords_are_ranked_phrases(corpus_daemon):
 
 def test_empty_meeting(small_daemon):
     result = small_daemon.call("summarise.meeting", {"meeting": "summarise-empty", "query": "What was decided?"})
-    assert result == {"meeting": "summarise-empty", "summary": "", "words": 0, "sentences": [], "keywords": [], "located": []}
+    assert result == {"meeting": "summarise-empty", "found": True, "summary": "", "words": 0, "sentences": [], "keywords": [], "located": []}
     assert small_daemon.call("summarise.keywords", {"meeting": "summarise-empty"})["keywords"] == []
 
 
