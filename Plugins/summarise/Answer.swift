@@ -167,7 +167,8 @@ extension SummariseModule {
 
     /// Whether the question's subject is in the meeting (its turns, title or lead): typos of the
     /// meeting's words corrected first, the subject there when at least half its words are
-    /// ("the Eurasian Economic Union" is not on a page that only says "economic").
+    /// ("the Eurasian Economic Union" is not on a page that only says "economic"), or when the
+    /// question names someone who speaks here.
     func subjectCheck(_ question: String, meeting: MeetingText, record: MeetingRecord, analyser: inout TextAnalyser)
         -> (focus: QueryFocus, asked: String, corrections: [JSONValue], absent: [String], notFound: Bool) {
         var asked = question
@@ -187,7 +188,9 @@ extension SummariseModule {
         }
         if !corrections.isEmpty { focus = QueryFocus(query: asked, meeting: meeting, analyser: &analyser) }
         let absent = missing(focus)
-        return (focus, asked, corrections, absent, !focus.subjectWords.isEmpty && absent.count * 2 > focus.subjectWords.count)
+        // A question naming someone who speaks here is about their words, whatever it calls the subject.
+        let notFound = !focus.subjectWords.isEmpty && focus.namedSpeakers.isEmpty && absent.count * 2 > focus.subjectWords.count
+        return (focus, asked, corrections, absent, notFound)
     }
 
     /// `found: false` with hints: the meeting's words spelled closest to the subject's, and
