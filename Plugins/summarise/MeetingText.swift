@@ -164,7 +164,7 @@ struct MeetingText {
                 words: TranscriptText.wordCount(cleaned), vector: analysis.vector(idf: vocabulary.idf), terms: analysis.terms,
                 eligible: analysis.informativeWords >= RankingWeights.minInformativeWords
                     && analysis.words >= RankingWeights.minWords && !analysis.courteous,
-                terminated: cleaned.trimmingSuffix(while: { "\"')]”’»".contains($0) }).last.map { ".!?…".contains($0) } ?? false))
+                terminated: TranscriptText.endsSentence(cleaned)))
         }
         turns.append(SpokenTurn(index: index, speaker: speaker, sentences: first..<sentences.count,
                                 termCounts: turnCounts, length: length))
