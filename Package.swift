@@ -68,5 +68,7 @@ let package = Package(
                 linkerSettings: moduleLinkerSettings),
         .testTarget(name: "MeetingdTests", dependencies: ["CZeroMQ", "MeetingdCore", meetingKit]),
         .testTarget(name: "MeetingIngestTests", dependencies: ["MeetingIngest", meetingKit]),
+        // MeetingKit's language rules on their own.
+        .testTarget(name: "LanguageTests", dependencies: [meetingKit]),
     ]
 )

@@ -155,7 +155,7 @@ struct MeetingText {
             scalarOffset = span.end
             let raw = Substring(text.unicodeScalars[scalarIndex..<spanEnd])
             scalarIndex = spanEnd
-            let cleaned = SpokenText.clean(raw)
+            let cleaned = SpokenTranscript.clean(raw, sourceOffset: span.start).text
             let analysis = analyser.analyse(cleaned, into: &vocabulary)
             for term in analysis.terms { turnCounts[term, default: 0] += 1 }
             length += analysis.terms.count
