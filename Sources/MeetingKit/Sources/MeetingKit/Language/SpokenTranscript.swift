@@ -123,14 +123,19 @@ public enum SpokenTranscript {
         var verbatim = true
         /// `bareWordKey` of the text.
         var key: UInt64 = 0
+        /// `packedWord` of the text, for restarts.
+        var wordKey: UInt64 = 0
         var isFiller = false
+        var isComma = false
 
         init(_ text: Substring, source: Range<Int>, verbatim: Bool = true) {
             self.text = text
             self.source = source
             self.verbatim = verbatim
             key = SpokenTranscript.bareWordKey(text)
+            wordKey = SpokenTranscript.packedWord(text)
             isFiller = key != 0 && SpokenTranscript.fillerKeys.contains(key)
+            isComma = text.utf8.first == UInt8(ascii: ",") && text.utf8.allSatisfy { $0 == UInt8(ascii: ",") }
         }
     }
 
@@ -183,14 +188,14 @@ public enum SpokenTranscript {
 
     /// Rule 2: lone hyphens and apostrophes put back where the transcriber's tokeniser took them.
     private static func repairingPunctuation(_ tokens: [Token], repairs: inout Int) -> [Token] {
-        guard tokens.contains(where: { $0.text.utf8.count == 1 && ($0.text == "-" || $0.text == "'") }) else { return tokens }
+        guard tokens.contains(where: { isLone("-", $0.text) || isLone("'", $0.text) }) else { return tokens }
         var repaired: [Token] = []
         repaired.reserveCapacity(tokens.count)
         var index = 0
         while index < tokens.count {
             let token = tokens[index]
             let next = index + 1 < tokens.count ? tokens[index + 1] : nil
-            if token.text == "-", let previous = repaired.last, let next, endsWithWordCharacter(previous.text), startsWithWordCharacter(next.text) {
+            if isLone("-", token.text), let previous = repaired.last, let next, endsWithWordCharacter(previous.text), startsWithWordCharacter(next.text) {
                 if isRestart(previous.text, of: next.text) {
                     repaired[repaired.count - 1] = Token(next.text, source: next.source, verbatim: next.verbatim)
                     repairs += 1
@@ -201,7 +206,7 @@ public enum SpokenTranscript {
                 index += 2
                 continue
             }
-            if token.text == "'", let previous = repaired.last, endsWithWordCharacter(previous.text) {
+            if isLone("'", token.text), let previous = repaired.last, endsWithWordCharacter(previous.text) {
                 if previous.text.lowercased() == "o", let next, startsWithWordCharacter(next.text) {
                     repaired[repaired.count - 1] = Token(Substring(previous.text + "'" + next.text), source: previous.source.lowerBound..<next.source.upperBound,
                                                          verbatim: false)
@@ -269,17 +274,17 @@ public enum SpokenTranscript {
     /// Commas between the words do not hide a restart ("on , on the meeting").
     private static func droppingRestarts(_ kept: inout [Token]) -> Int {
         var dropped = 0
-        while let last = kept.last, !isComma(last.text), saysAgain(last, in: kept) {
+        while let last = kept.last, !last.isComma, saysAgain(last, in: kept) {
             var words: [Int] = []
             var index = kept.count - 1
             while index >= 0, words.count < 2 * maxRestartWords {
-                if !isComma(kept[index].text) { words.append(index) }
+                if !kept[index].isComma { words.append(index) }
                 index -= 1
             }
             words.reverse()
             let count = words.count
             guard let length = (1...maxRestartWords).first(where: { length in
-                count >= 2 * length && (0..<length).allSatisfy { sameWord(kept[words[count - 2 * length + $0]].text, kept[words[count - length + $0]].text) }
+                count >= 2 * length && (0..<length).allSatisfy { sameWord(kept[words[count - 2 * length + $0]], kept[words[count - length + $0]]) }
             }) else { break }
             kept.removeSubrange(words[count - 2 * length]..<words[count - length])
             dropped += 1
@@ -292,8 +297,8 @@ public enum SpokenTranscript {
         var index = kept.count - 2
         var words = 0
         while index >= 0, words < maxRestartWords {
-            if !isComma(kept[index].text) {
-                if sameWord(kept[index].text, last.text) { return true }
+            if !kept[index].isComma {
+                if sameWord(kept[index], last) { return true }
                 words += 1
             }
             index -= 1
@@ -302,8 +307,16 @@ public enum SpokenTranscript {
     }
 
     /// Both are words (with at least one letter) equal but for case and trailing commas.
-    private static func sameWord(_ first: Substring, _ second: Substring) -> Bool {
-        let a = withoutTrailingCommas(first), b = withoutTrailingCommas(second)
+    private static func sameWord(_ first: Token, _ second: Token) -> Bool {
+        if first.wordKey != 0 || second.wordKey != 0 { return first.wordKey == second.wordKey }
+        return sameLongWord(first.text, second.text)
+    }
+
+    /// `sameWord` for words that do not pack into an integer: longer or not ASCII.
+    private static func sameLongWord(_ first: Substring, _ second: Substring) -> Bool {
+        let comma = UInt8(ascii: ",")
+        let a = first.utf8.last == comma ? withoutTrailingCommas(first) : first
+        let b = second.utf8.last == comma ? withoutTrailingCommas(second) : second
         guard a.utf8.count == b.utf8.count else { return false }
         let equal = a.utf8.allSatisfy({ $0 < 0x80 })
             ? zip(a.utf8, b.utf8).allSatisfy { x, y in x == y || (isASCIILetter(x) && x | 0x20 == y | 0x20) }
@@ -323,7 +336,7 @@ public enum SpokenTranscript {
         for (index, token) in kept.enumerated() {
             var glued = glueNext || token.text.utf8.allSatisfy(isClosingPunctuation) || isClitic(token.text)
             glueNext = false
-            if token.text == "\"" {
+            if isLone("\"", token.text) {
                 let isLast = index == kept.count - 1
                 let opening = index == 0 || (!isLast && !quoteOpen && !kept[index + 1].text.utf8.allSatisfy(isClosingPunctuation))
                 if opening { glueNext = true } else { glued = true }
@@ -335,7 +348,7 @@ public enum SpokenTranscript {
             }
             let start = length
             text.append(contentsOf: token.text)
-            length += token.text.utf8.allSatisfy({ $0 < 0x80 }) ? token.text.utf8.count : token.text.unicodeScalars.count
+            length += token.verbatim ? token.source.count : token.text.unicodeScalars.count
             pieces.append(CleanedText.Piece(cleaned: start..<length, source: token.source, verbatim: token.verbatim))
         }
         // Upper-casing may change the number of scalars ("ß" is "SS"), which the offsets must not.
@@ -348,6 +361,7 @@ public enum SpokenTranscript {
 
     /// `'s`, `’re`, `n't`... (with any closing punctuation after them): part of the word before.
     private static func isClitic(_ token: Substring) -> Bool {
+        guard let byte = token.utf8.first, byte == UInt8(ascii: "'") || byte == UInt8(ascii: "n") || byte == 0xE2 else { return false }
         let bare = withoutTrailingPunctuation(token)
         if bare == "n't" || bare == "n’t" { return true }
         guard let first = bare.first, first == "'" || first == "’" else { return false }
@@ -370,6 +384,27 @@ public enum SpokenTranscript {
             key = key << 8 | UInt64(isASCIILetter(byte) ? byte | 0x20 : byte)
         }
         return key
+    }
+
+    /// The token without trailing commas, lowercased and packed into an integer when it is an ASCII
+    /// word (letters, digits, `'` and `-`, a letter among them) of at most eight bytes; 0 otherwise.
+    private static func packedWord(_ token: Substring) -> UInt64 {
+        var key: UInt64 = 0
+        var length = 0
+        var hasLetter = false
+        for byte in withoutTrailingCommas(token).utf8 {
+            length += 1
+            guard length <= 8 else { return 0 }
+            if isASCIILetter(byte) {
+                hasLetter = true
+                key = key << 8 | UInt64(byte | 0x20)
+            } else if (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "'") || byte == UInt8(ascii: "-") {
+                key = key << 8 | UInt64(byte)
+            } else {
+                return 0
+            }
+        }
+        return hasLetter ? key : 0
     }
 
     private static func key(_ word: String) -> UInt64 {
@@ -397,8 +432,9 @@ public enum SpokenTranscript {
         return token[token.startIndex..<end]
     }
 
-    private static func isComma(_ token: Substring) -> Bool {
-        !token.isEmpty && token.utf8.allSatisfy { $0 == UInt8(ascii: ",") }
+    /// The token is that one ASCII character, checked on bytes: string comparison is slow here.
+    private static func isLone(_ character: Unicode.Scalar, _ token: Substring) -> Bool {
+        token.utf8.count == 1 && token.utf8.first == UInt8(ascii: character)
     }
 
     private static func isVowel(_ byte: UInt8) -> Bool {
