@@ -118,17 +118,17 @@ public enum SpokenTranscript {
     // MARK: Tokens
 
     private struct Token {
-        var text: Substring
-        var source: Range<Int>
-        var verbatim = true
+        let text: Substring
+        let source: Range<Int>
+        let verbatim: Bool
         /// `bareWordKey` of the text.
-        var key: UInt64 = 0
+        let key: UInt64
         /// `packedWord` of the text, for restarts.
-        var wordKey: UInt64 = 0
-        var isFiller = false
-        var isComma = false
+        let wordKey: UInt64
+        let isFiller: Bool
+        let isComma: Bool
 
-        init(_ text: Substring, source: Range<Int>, verbatim: Bool = true) {
+        init(_ text: Substring, source: Range<Int>, verbatim: Bool) {
             self.text = text
             self.source = source
             self.verbatim = verbatim
@@ -144,29 +144,32 @@ public enum SpokenTranscript {
     private static func tokens(_ text: Substring, offset: Int) -> [Token] {
         var tokens: [Token] = []
         tokens.reserveCapacity(32)
-        func add(_ raw: Substring, _ source: Range<Int>) {
+        /// `plain`: the token has no `{` or `_`, so marks and spelled letters need no look.
+        func add(_ raw: Substring, _ source: Range<Int>, plain: Bool = false) {
             var token = raw
-            if token.utf8.contains(UInt8(ascii: "{")) { token = Substring(TranscriptText.strippingMarks(String(token))) }
-            if token.utf8.contains(UInt8(ascii: "_")) { token = Substring(joiningSpelledLetters(token)) }
+            if !plain, token.utf8.contains(UInt8(ascii: "{")) { token = Substring(TranscriptText.strippingMarks(String(token))) }
+            if !plain, token.utf8.contains(UInt8(ascii: "_")) { token = Substring(joiningSpelledLetters(token)) }
             // Both only delete, so an unchanged length is an unchanged token.
             if !token.isEmpty { tokens.append(Token(token, source: source, verbatim: token.utf8.count == raw.utf8.count)) }
         }
         if text.utf8.allSatisfy({ $0 < 0x80 }) {
             let utf8 = text.utf8
             var start: (index: String.Index, offset: Int)?
+            var plain = true
             var index = utf8.startIndex
             var position = offset
             while index < utf8.endIndex {
                 let byte = utf8[index]
                 if byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) {
-                    if let begin = start { add(text[begin.index..<index], begin.offset..<position); start = nil }
-                } else if start == nil {
-                    start = (index, position)
+                    if let begin = start { add(text[begin.index..<index], begin.offset..<position, plain: plain); start = nil }
+                } else {
+                    if start == nil { start = (index, position); plain = true }
+                    if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "_") { plain = false }
                 }
                 utf8.formIndex(after: &index)
                 position += 1
             }
-            if let begin = start { add(text[begin.index..<utf8.endIndex], begin.offset..<position) }
+            if let begin = start { add(text[begin.index..<utf8.endIndex], begin.offset..<position, plain: plain) }
         } else {
             let scalars = text.unicodeScalars
             var start: (index: String.Index, offset: Int)?
@@ -239,35 +242,36 @@ public enum SpokenTranscript {
     /// neither a filler nor a fragment itself ("cha ch channel").
     private static func fragments(_ tokens: [Token]) -> [Bool] {
         var fragments = [Bool](repeating: false, count: tokens.count)
-        var next: Token?
+        var next: Int?
         for index in tokens.indices.reversed() where !tokens[index].isFiller {
-            var previous = index - 1
-            while previous >= 0, tokens[previous].isFiller { previous -= 1 }
-            let adjacent = index + 1 < tokens.count ? tokens[index + 1] : nil
-            if isFragment(tokens[index], before: next, adjacent: adjacent, after: previous >= 0 ? tokens[previous] : nil) {
+            if tokens[index].text.utf8.count <= 3, isFragment(index, in: tokens, before: next) {
                 fragments[index] = true
             } else {
-                next = tokens[index]
+                next = index
             }
         }
         return fragments
     }
 
-    /// `next` is the next token that is neither a filler nor a fragment, `adjacent` the very next one.
-    private static func isFragment(_ token: Token, before next: Token?, adjacent: Token?, after previous: Token?) -> Bool {
-        let bytes = token.text.utf8
-        guard bytes.count <= 3, isASCIIWord(token.text) else { return false }
+    /// `next` is the next token that is neither a filler nor a fragment.
+    private static func isFragment(_ index: Int, in tokens: [Token], before next: Int?) -> Bool {
+        let text = tokens[index].text, bytes = text.utf8
+        guard bytes.count <= 3, isASCIIWord(text) else { return false }
         let first = bytes.first!
         if bytes.count == 1 {
             if first >= UInt8(ascii: "a") { return first != UInt8(ascii: "a") && first != UInt8(ascii: "i") }
-            let startsWithLetter = { (token: Token?) in token?.text.utf8.first.map { $0 | 0x20 == first | 0x20 } ?? false }
-            guard first != UInt8(ascii: "A"), first != UInt8(ascii: "I"), startsWithLetter(next) || startsWithLetter(adjacent) else { return false }
-            return previous.map { endsClause($0.text) } ?? true
+            guard first != UInt8(ascii: "A"), first != UInt8(ascii: "I") else { return false }
+            let startsWithLetter = { (other: Int?) in other.flatMap { tokens[$0].text.utf8.first }.map { $0 | 0x20 == first | 0x20 } ?? false }
+            guard startsWithLetter(next) || startsWithLetter(index + 1 < tokens.count ? index + 1 : nil) else { return false }
+            var previous = index - 1
+            while previous >= 0, tokens[previous].isFiller { previous -= 1 }
+            return previous < 0 || endsClause(tokens[previous].text)
         }
-        guard bytes.allSatisfy({ $0 >= UInt8(ascii: "a") }), !shortWordKeys.contains(token.key) else { return false }
-        if bytes.count == 2, !bytes.contains(where: isVowel), !consonantWordKeys.contains(token.key) { return true }
-        guard let next, next.text.utf8.count > bytes.count else { return false }
-        return next.text.utf8.starts(with: bytes) || next.text.lowercased().hasPrefix(token.text)
+        let key = tokens[index].key
+        guard bytes.allSatisfy({ $0 >= UInt8(ascii: "a") }), !shortWordKeys.contains(key) else { return false }
+        if bytes.count == 2, !bytes.contains(where: isVowel), !consonantWordKeys.contains(key) { return true }
+        guard let next, tokens[next].text.utf8.count > bytes.count else { return false }
+        return tokens[next].text.utf8.starts(with: bytes) || tokens[next].text.lowercased().hasPrefix(text)
     }
 
     /// Rule 5 on the tokens kept so far, whose last one was just added; returns how many restarts went.
