@@ -68,7 +68,6 @@ let package = Package(
                 linkerSettings: moduleLinkerSettings),
         .testTarget(name: "MeetingdTests", dependencies: ["CZeroMQ", "MeetingdCore", meetingKit]),
         .testTarget(name: "MeetingIngestTests", dependencies: ["MeetingIngest", meetingKit]),
-        // MeetingKit's language rules on their own.
-        .testTarget(name: "LanguageTests", dependencies: [meetingKit]),
+        .testTarget(name: "MeetingKitTests", dependencies: [meetingKit], exclude: ["Fixtures"]),
     ]
 )
