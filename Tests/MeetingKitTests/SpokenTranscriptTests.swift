@@ -54,11 +54,6 @@ final class SpokenTranscriptTests: XCTestCase {
         }
     }
 
-    func testRestartsAndFragmentsAreCounted() {
-        XCTAssertEqual(SpokenTranscript.clean("Well , we t we t we talked about this").repairs, 4)
-        XCTAssertEqual(SpokenTranscript.clean("I think that would be a good thing to add").repairs, 0)
-    }
-
     /// Each word of the cleaned text maps back to the source text it was made from.
     func testEveryCleanedWordMapsToItsSourceText() {
         for (source, _) in Self.cases {

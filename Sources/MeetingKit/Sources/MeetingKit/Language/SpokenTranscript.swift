@@ -14,8 +14,6 @@ public struct CleanedText: Sendable, Equatable {
 
     public let text: String
     public let pieces: [Piece]
-    /// Restarts and word fragments taken out.
-    public let repairs: Int
 
     /// The source range that `cleaned` (offsets into `text`) came from: exact inside verbatim
     /// tokens, whole tokens otherwise; nil when the range holds no token.
@@ -59,8 +57,7 @@ public enum SpokenTranscript {
     /// Source offsets count Unicode scalars of `span`, plus `sourceOffset` (the span's own start
     /// in the turn text, so that the map gives turn offsets as stored citations do).
     public static func clean(_ span: Substring, sourceOffset: Int = 0) -> CleanedText {
-        var repairs = 0
-        let tokens = repairingPunctuation(tokens(span, offset: sourceOffset), repairs: &repairs)
+        let tokens = repairingPunctuation(tokens(span, offset: sourceOffset))
         let fragments = fragments(tokens)
         var kept: [Token] = []
         kept.reserveCapacity(tokens.count)
@@ -71,17 +68,14 @@ public enum SpokenTranscript {
                 afterFiller = true
                 continue
             }
-            if fragments[index] {
-                repairs += 1
-                continue
-            }
+            if fragments[index] { continue }
             if kept.isEmpty ? token.text.utf8.allSatisfy(isSentencePunctuation) : afterFiller && token.text == "," { continue }
             afterFiller = false
             if kept.isEmpty, openerKeys.contains(token.key) { continue }
             kept.append(token)
-            repairs += droppingRestarts(&kept)
+            droppingRestarts(&kept)
         }
-        return joined(kept, repairs: repairs)
+        return joined(kept)
     }
 
     /// Sounds that carry no words.
@@ -190,7 +184,7 @@ public enum SpokenTranscript {
     }
 
     /// Rule 2: lone hyphens and apostrophes put back where the transcriber's tokeniser took them.
-    private static func repairingPunctuation(_ tokens: [Token], repairs: inout Int) -> [Token] {
+    private static func repairingPunctuation(_ tokens: [Token]) -> [Token] {
         guard tokens.contains(where: { isLone("-", $0.text) || isLone("'", $0.text) }) else { return tokens }
         var repaired: [Token] = []
         repaired.reserveCapacity(tokens.count)
@@ -201,7 +195,6 @@ public enum SpokenTranscript {
             if isLone("-", token.text), let previous = repaired.last, let next, endsWithWordCharacter(previous.text), startsWithWordCharacter(next.text) {
                 if isRestart(previous.text, of: next.text) {
                     repaired[repaired.count - 1] = Token(next.text, source: next.source, verbatim: next.verbatim)
-                    repairs += 1
                 } else {
                     repaired[repaired.count - 1] = Token(Substring(previous.text + "-" + next.text), source: previous.source.lowerBound..<next.source.upperBound,
                                                          verbatim: false)
@@ -274,10 +267,9 @@ public enum SpokenTranscript {
         return tokens[next].text.utf8.starts(with: bytes) || tokens[next].text.lowercased().hasPrefix(text)
     }
 
-    /// Rule 5 on the tokens kept so far, whose last one was just added; returns how many restarts went.
+    /// Rule 5 on the tokens kept so far, whose last one was just added.
     /// Commas between the words do not hide a restart ("on , on the meeting").
-    private static func droppingRestarts(_ kept: inout [Token]) -> Int {
-        var dropped = 0
+    private static func droppingRestarts(_ kept: inout [Token]) {
         while let last = kept.last, !last.isComma, saysAgain(last, in: kept) {
             var words: [Int] = []
             var index = kept.count - 1
@@ -291,9 +283,7 @@ public enum SpokenTranscript {
                 count >= 2 * length && (0..<length).allSatisfy { sameWord(kept[words[count - 2 * length + $0]], kept[words[count - length + $0]]) }
             }) else { break }
             kept.removeSubrange(words[count - 2 * length]..<words[count - length])
-            dropped += 1
         }
-        return dropped
     }
 
     /// Whether `last`, the last kept token, is one of the words just before it: what every restart has.
@@ -330,7 +320,7 @@ public enum SpokenTranscript {
 
     // MARK: Joining
 
-    private static func joined(_ kept: [Token], repairs: Int) -> CleanedText {
+    private static func joined(_ kept: [Token]) -> CleanedText {
         var text = ""
         var pieces: [CleanedText.Piece] = []
         pieces.reserveCapacity(kept.count)
@@ -360,7 +350,7 @@ public enum SpokenTranscript {
             let upper = first.uppercased()
             if upper.unicodeScalars.count == first.unicodeScalars.count { text = upper + text.dropFirst() }
         }
-        return CleanedText(text: text, pieces: pieces, repairs: repairs)
+        return CleanedText(text: text, pieces: pieces)
     }
 
     /// `'s`, `’re`, `n't`... (with any closing punctuation after them): part of the word before.
