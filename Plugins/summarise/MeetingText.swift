@@ -143,7 +143,7 @@ struct MeetingText {
             scalarOffset = span.end
             let raw = Substring(text.unicodeScalars[scalarIndex..<spanEnd])
             scalarIndex = spanEnd
-            let cleaned = SpokenText.clean(raw)
+            let cleaned = SpokenTranscript.clean(raw, sourceOffset: span.start).text
             let analysis = analyser.analyse(cleaned, into: &vocabulary)
             for term in analysis.terms { turnCounts[term, default: 0] += 1 }
             length += analysis.terms.count
@@ -152,7 +152,7 @@ struct MeetingText {
                 words: TranscriptText.wordCount(cleaned), vector: analysis.vector(idf: vocabulary.idf), terms: analysis.terms,
                 eligible: analysis.informativeWords >= RankingWeights.minInformativeWords
                     && analysis.words >= RankingWeights.minWords && !analysis.courteous,
-                terminated: cleaned.trimmingSuffix(while: { "\"')]”’»".contains($0) }).last.map { ".!?…".contains($0) } ?? false))
+                terminated: TranscriptText.endsSentence(cleaned)))
         }
         turns.append(SpokenTurn(index: index, speaker: speaker, sentences: first..<sentences.count,
                                 termCounts: turnCounts, length: length))

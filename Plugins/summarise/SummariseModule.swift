@@ -11,12 +11,21 @@ final class SummariseModule: MeetingdModule {
 
     static let cleaningRule = """
         `text` is the cited span of the stored turn text (`start`..<`end`, in Unicode scalars as SQLite's substr and \
-        Python's str count) cleaned as follows, on its whitespace-separated tokens: transcription marks ({vocalsound}, \
-        {disfmarker}, {pause}, {comment}, {gap}, {nonvocalsound}) are removed; filler tokens (um, umm, uh, uhh, uhm, hmm, \
-        hm, mm, mmm, mhm, mm-hmm, uh-huh, er, erm, ah, eh; compared lowercased without trailing ,.;:!?) are dropped, and \
-        so is a lone "," right after a dropped filler or at the start; an alphabetic token equal (ignoring case) to the \
-        kept token before it is dropped; tokens are joined by one space except that a token made only of ,.;:!?%) or \
-        starting with an apostrophe, or equal to n't, is glued to the one before; the first character is upper-cased.
+        Python's str count) cleaned as follows (MeetingKit's SpokenTranscript.clean), on its whitespace-separated \
+        tokens: transcription marks ({vocalsound}, {disfmarker}, {pause}, {comment}, {gap}, {nonvocalsound}) are \
+        removed and AMI's spelled letters lose their _ (L_C_D_s: LCDs); a lone - between two words joins them \
+        (front - end: front-end) unless the first begins the second (Th - the, is - is: the second alone stays), and a \
+        lone ' after a word ends it (guys ': guys', o ' clock: o'clock); filler tokens (um, umm, uh, uhh, uhm, hmm, hm, \
+        mm, mmm, mhm, mm-hmm, uh-huh, uh-uh, er, erm, ah, eh; compared lowercased without trailing ,.;:!?) are \
+        dropped, and so is a lone "," right after one; word fragments are dropped: a lone lowercase letter other than \
+        a and i, two lowercase consonants that are not a word or unit (th), two or three lowercase letters that are \
+        not a word and begin the next word (wha what), a capital other than A and I at the start or after ,.;:!? before \
+        a word with its letter (B But); while nothing is kept yet, openers (so, well, yeah, yes, okay, ok, alright, \
+        right, oh, and, but, anyway, like) and tokens of ,.;:!? alone are dropped; when a run of one to four words is \
+        said again right away (ignoring case and commas: we we should, on , on the), the first saying is dropped; \
+        tokens are joined by one space, except that tokens made only of ,.;:!?%), the clitics 's 're 'm 'll 've 'd \
+        n't and a closing " are glued to the one before, and an opening " to the one after; the first letter is \
+        upper-cased.
         """
 
     static let sentenceSchema: JSONValue = [

@@ -15,38 +15,123 @@ NOT_FOUND, INVALID_PARAMS = -32004, -32602
 
 # The documented cleaning (summarise.meeting's schema, `text` of a sentence), re-implemented.
 MARKS = ["{disfmarker}", "{vocalsound}", "{pause}", "{comment}", "{gap}", "{nonvocalsound}"]
-FILLERS = {"um", "umm", "uh", "uhh", "uhm", "hmm", "hm", "mm", "mmm", "mhm", "mm-hmm", "uh-huh", "er", "erm", "ah", "eh"}
+FILLERS = {"um", "umm", "uh", "uhh", "uhm", "hmm", "hm", "mm", "mmm", "mhm", "mm-hmm", "uh-huh", "uh-uh", "er", "erm", "ah", "eh"}
 OPENERS = {"so", "well", "yeah", "yes", "okay", "ok", "alright", "right", "oh", "and", "but", "anyway", "like"}
+SHORT_WORDS = set("""ad ah am an as at be by do eh go ha he hi if in is it me my no of oh ok on or ox so to up us we ye
+act add ago aid aim air all and any app are arm art ask ate bad bag bar bed bet big bin bit box boy bug bus but buy bye
+can cap car cat cup cut dad day did die dig dog dot due ear eat egg end era eye fan far fat fed fee few fit fix fly for
+fun gap gas get god got gum guy had has hat her hey him his hit hot how ice ill its job joy key kid lab law lay led leg
+let lid lie lit log lot low mad man map may men met mix mom mum net new nor not now nut odd off oil old one our out owe
+own pay pen per pet pin pop pot pro put ran rat raw red rid row run sad sat saw say sea see set she shy sit six sky son
+sum sun tab tag tap tax tea ten the tie tip toe too top toy try two use van via war was way web wet who why win won yes
+yet you zip""".split())
+CONSONANT_WORDS = {"mr", "dr", "ms", "st", "tv", "pc", "cd", "dj", "km", "kg", "cm", "mg", "ml", "gb", "mb", "kb", "hz", "pm"}
+CLITICS = {"s", "re", "m", "ll", "ve", "d"}
 BACKCHANNELS = {"yeah", "okay", "ok", "mm-hmm", "uh-huh", "right", "yes", "hmm", "mm"}
 
 
+def bare(token):
+    return token.rstrip(",.;:!?").lower()
+
+
+def only(token, characters):
+    return all(c in characters for c in token)
+
+
+def is_restart(first, second):
+    """"Th - the", "is - is": the first word is a start of the second."""
+    return bool(re.fullmatch(r"[A-Za-z]+", first)) and second.lower().startswith(first.lower()) \
+        and (len(first) < len(second) or first.lower() in SHORT_WORDS)
+
+
+def is_fragment(token, following, adjacent, previous):
+    if len(token) > 3 or not re.fullmatch(r"[A-Za-z]+", token):
+        return False
+    if len(token) == 1:
+        if token.islower():
+            return token not in "ai"
+        if token in "AI" or not any(t and t[0].lower() == token.lower() for t in (following, adjacent)):
+            return False
+        return previous is None or previous[-1] in ",.;:!?"
+    if not token.islower() or token in SHORT_WORDS:
+        return False
+    if len(token) == 2 and not set(token) & set("aeiouy") and token not in CONSONANT_WORDS:
+        return True
+    return following is not None and len(following) > len(token) and following.lower().startswith(token)
+
+
+def same_word(a, b):
+    a, b = a.rstrip(","), b.rstrip(",")
+    return a.lower() == b.lower() and any(c.isalpha() for c in a) and all(c.isalnum() or c in "'’-" for c in a)
+
+
 def clean(span):
-    kept, after_filler = [], False
+    tokens = []
     for token in span.split():
-        if "{" in token:
-            for mark in MARKS:
-                token = token.replace(mark, "")
+        for mark in MARKS:
+            token = token.replace(mark, "")
         token = re.sub(r"([A-Za-z])_", r"\1", token)
-        if not token:
+        if token:
+            tokens.append(token)
+    repaired, i = [], 0
+    while i < len(tokens):
+        token, following = tokens[i], tokens[i + 1] if i + 1 < len(tokens) else None
+        if token == "-" and repaired and following and repaired[-1][-1].isalnum() and following[0].isalnum():
+            repaired[-1] = following if is_restart(repaired[-1], following) else repaired[-1] + "-" + following
+            i += 2
+        elif token == "'" and repaired and repaired[-1][-1].isalnum():
+            if repaired[-1].lower() == "o" and following and following[0].isalnum():
+                repaired[-1] += "'" + following
+                i += 2
+            else:
+                repaired[-1] += "'"
+                i += 1
+        else:
+            repaired.append(token)
+            i += 1
+    tokens = repaired
+    fragment, following = [False] * len(tokens), None
+    for i in reversed(range(len(tokens))):
+        if bare(tokens[i]) in FILLERS:
             continue
-        bare = token.rstrip(",.;:!?").lower()
-        if bare in FILLERS:
+        previous = next((tokens[j] for j in reversed(range(i)) if bare(tokens[j]) not in FILLERS), None)
+        adjacent = tokens[i + 1] if i + 1 < len(tokens) else None
+        if is_fragment(tokens[i], following, adjacent, previous):
+            fragment[i] = True
+        else:
+            following = tokens[i]
+    kept, after_filler = [], False
+    for token, is_cut in zip(tokens, fragment):
+        if bare(token) in FILLERS:
             after_filler = True
             continue
-        if token == "," and (after_filler or not kept):
+        if is_cut or (after_filler and token == "," if kept else only(token, ",.;:!?")):
             continue
         after_filler = False
-        if not kept and bare in OPENERS:
-            continue
-        is_word = any(c.isalpha() for c in token) and all(c.isalpha() or c in "'’" for c in token)
-        if kept and is_word and kept[-1].lower() == token.lower():
+        if not kept and bare(token) in OPENERS:
             continue
         kept.append(token)
-    text = ""
-    for token in kept:
-        glued = all(c in ",.;:!?%)" for c in token) or token.startswith(("'", "’")) or token == "n't"
+        while kept and not only(kept[-1], ","):
+            words = [i for i, t in enumerate(kept) if not only(t, ",")][-8:]
+            n = len(words)
+            length = next((length for length in range(1, 5) if n >= 2 * length and all(
+                same_word(kept[words[n - 2 * length + k]], kept[words[n - length + k]]) for k in range(length))), None)
+            if length is None:
+                break
+            del kept[words[n - 2 * length]:words[n - length]]
+    text, quote_open, glue_next = "", False, False
+    for i, token in enumerate(kept):
+        clitic = token.rstrip(",.;:!?")
+        glued = glue_next or only(token, ",.;:!?%)") or clitic in ("n't", "n’t") \
+            or (clitic[:1] in ("'", "’") and clitic[1:].lower() in CLITICS)
+        glue_next = False
+        if token == '"':
+            opening = i == 0 or (i < len(kept) - 1 and not quote_open and not only(kept[i + 1], ",.;:!?%)"))
+            glue_next, glued, quote_open = opening, glued or not opening, opening
         text += ("" if not text or glued else " ") + token
-    return text[0].upper() + text[1:] if text and text[0].islower() else text
+    if text and text[0].islower() and len(text[0].upper()) == 1:
+        text = text[0].upper() + text[1:]
+    return text
 
 
 def word_count(text):
