@@ -68,5 +68,6 @@ let package = Package(
                 linkerSettings: moduleLinkerSettings),
         .testTarget(name: "MeetingdTests", dependencies: ["CZeroMQ", "MeetingdCore", meetingKit]),
         .testTarget(name: "MeetingIngestTests", dependencies: ["MeetingIngest", meetingKit]),
+        .testTarget(name: "MeetingIndexTests", dependencies: [.product(name: "MeetingIndex", package: "MeetingKit")]),
     ]
 )

@@ -8,12 +8,15 @@ let package = Package(
     name: "MeetingKit",
     products: [
         .library(name: "MeetingKit", type: .dynamic, targets: ["MeetingKit"]),
+        // The search index core: no dependencies, so it builds fast and any module can use it.
+        .library(name: "MeetingIndex", targets: ["MeetingIndex"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         .target(name: "CMeetingdModule"),
+        .target(name: "MeetingIndex"),
         .target(
             name: "MeetingKit",
             dependencies: [
