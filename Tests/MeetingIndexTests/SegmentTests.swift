@@ -46,8 +46,7 @@ final class SegmentTests: XCTestCase {
     func testDictionaryIsSortedAndFindsEveryTerm() throws {
         let segment = try TestSegment(Self.corpus)
         let reader = segment.reader
-        var frequencies: [String: Int] = [:]
-        for document in Self.corpus { for term in document.terms.keys { frequencies[term, default: 0] += 1 } }
+        let frequencies = documentFrequencies(Self.corpus)
         XCTAssertEqual(reader.termCount, frequencies.count)
         let terms = (0..<reader.termCount).map(reader.term(at:))
         XCTAssertEqual(terms, frequencies.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })

@@ -91,3 +91,43 @@ final class TestSegment {
 
     deinit { bytes.deallocate() }
 }
+
+/// BM25 over every document, written from the formula documented in BM25.swift
+/// rather than from the index's code.
+func exhaustiveSearch(_ corpus: [TestDocument], frequencies: [String: Int],
+                      _ query: IndexQuery) -> (hits: [IndexHit], total: Int) {
+    var terms: [(text: String, boost: Double)] = []
+    for term in query.terms {
+        if let index = terms.firstIndex(where: { $0.text == term.text }) { terms[index].boost += term.boost }
+        else { terms.append((term.text, term.boost)) }
+    }
+    let n = Double(corpus.count)
+    let totalTokens = corpus.reduce(0) { $0 + Int($1.length) }
+    let averageLength = corpus.isEmpty || totalTokens == 0 ? 1 : Double(totalTokens) / n
+    let weights = terms.map { term -> Double in
+        let df = Double(frequencies[term.text] ?? 0)
+        return term.boost * log(1 + (n - df + 0.5) / (df + 0.5))
+    }
+    var hits: [IndexHit] = []
+    for document in corpus {
+        let present = terms.map { document.terms[$0.text] != nil }
+        let matches = query.mode == .any ? present.contains(true) : !present.contains(false)
+        guard matches, !query.excluded.contains(where: { document.terms[$0] != nil }) else { continue }
+        var score = 0.0
+        for (index, term) in terms.enumerated() {
+            guard let positions = document.terms[term.text] else { continue }
+            let tf = Double(positions.count)
+            score += weights[index] * (tf / (tf + 1.2 * (1 - 0.75 + 0.75 * Double(document.length) / averageLength)))
+        }
+        hits.append(IndexHit(documentID: document.id, score: score))
+    }
+    hits.sort { $0.score > $1.score || ($0.score == $1.score && $0.documentID < $1.documentID) }
+    return (Array(hits.prefix(query.limit)), hits.count)
+}
+
+/// Term → the number of documents holding it.
+func documentFrequencies(_ corpus: [TestDocument]) -> [String: Int] {
+    var frequencies: [String: Int] = [:]
+    for document in corpus { for term in document.terms.keys { frequencies[term, default: 0] += 1 } }
+    return frequencies
+}
