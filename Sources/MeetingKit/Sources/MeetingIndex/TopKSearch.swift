@@ -10,7 +10,9 @@
 // k-th best score are "non-essential" and only looked up for documents that an
 // essential term holds; windows of ordinals (up to the nearest end of an essential
 // term's block) whose summed block maxima cannot reach it are skipped unread.
-// `.all` (AND) intersects, driven by the rarest term, skipping windows the same way.
+// `.all` (AND) intersects, driven by the rarest term, skipping windows the same way,
+// and reads the other terms for a document only if the rarest term's score plus their
+// block maxima can enter.
 // Excluded (NOT) terms are looked up for each document that would be counted or kept.
 //
 // `total` counts every match until `exactTotalUpTo` have been counted; only then may
@@ -278,19 +280,27 @@ struct TopKCollector: ~Copyable {
         var windowStart: UInt32 = 0
         while true {
             var windowEnd = UInt32.max
-            var windowBound = 0.0
-            for term in byRarity {
+            var othersBound = 0.0
+            for (position, term) in byRarity.enumerated() {
                 guard term.cursor.advanceShallow(to: windowStart) else { return }
                 windowEnd = min(windowEnd, term.cursor.blockLastDoc)
-                windowBound += term.cursor.blockMaxScore(weight: term.weight, bm25)
+                if position > 0 { othersBound += term.cursor.blockMaxScore(weight: term.weight, bm25) }
             }
-            if cannotEnter(windowBound, threshold) {
+            if cannotEnter(othersBound + lead.blockMaxScore(weight: byRarity[0].weight, bm25), threshold) {
                 skippedAny = true
                 windowStart = windowEnd + 1
                 continue
             }
             var ordinal = lead.advance(to: windowStart)
             candidates: while ordinal <= windowEnd {
+                // The lead's own score may already rule the document out, before the others are read.
+                let length = segment.documentLength(ordinal: Int(ordinal))
+                let leadContribution = byRarity[0].weight * bm25.saturation(frequency: lead.frequency, length: length)
+                if cannotEnter(leadContribution + othersBound, threshold) {
+                    skippedAny = true
+                    ordinal = lead.next()
+                    continue
+                }
                 for term in byRarity.dropFirst() {
                     let other = term.cursor.advance(to: ordinal)
                     if other > ordinal {
@@ -298,8 +308,8 @@ struct TopKCollector: ~Copyable {
                         continue candidates
                     }
                 }
-                let length = segment.documentLength(ordinal: Int(ordinal))
-                for term in byRarity {
+                contributions[byRarity[0].order] = leadContribution
+                for term in byRarity.dropFirst() {
                     contributions[term.order] = term.weight * bm25.saturation(frequency: term.cursor.frequency, length: length)
                 }
                 accept(ordinal)
