@@ -95,19 +95,20 @@ print("segment: \(segment.count / 1_000_000) MB, finished in \(seconds(since: st
 
 struct QueryClass {
     let name: String
-    let mode: IndexQuery.Mode
-    /// Zipf rank ranges, one per word.
-    let ranks: [Range<Int>]
+    /// Zipf rank ranges of the words, as the query's clauses (AND of ORs).
+    let clauses: [[Range<Int>]]
 }
+let common = 0..<50, middling = 100..<2000, rare = 5000..<50000
 let classes = [
-    QueryClass(name: "common word", mode: .any, ranks: [0..<50]),
-    QueryClass(name: "middling word", mode: .any, ranks: [100..<2000]),
-    QueryClass(name: "rare word", mode: .any, ranks: [5000..<50000]),
-    QueryClass(name: "OR common+middling", mode: .any, ranks: [0..<50, 100..<2000]),
-    QueryClass(name: "AND common+middling", mode: .all, ranks: [0..<50, 100..<2000]),
-    QueryClass(name: "OR 2 common", mode: .any, ranks: [0..<50, 0..<50]),
-    QueryClass(name: "AND 2 common", mode: .all, ranks: [0..<50, 0..<50]),
-    QueryClass(name: "OR 3 middling", mode: .any, ranks: [100..<2000, 100..<2000, 100..<2000]),
+    QueryClass(name: "common word", clauses: [[common]]),
+    QueryClass(name: "middling word", clauses: [[middling]]),
+    QueryClass(name: "rare word", clauses: [[rare]]),
+    QueryClass(name: "OR common+middling", clauses: [[common, middling]]),
+    QueryClass(name: "AND common+middling", clauses: [[common], [middling]]),
+    QueryClass(name: "OR 2 common", clauses: [[common, common]]),
+    QueryClass(name: "AND 2 common", clauses: [[common], [common]]),
+    QueryClass(name: "OR 3 middling", clauses: [[middling, middling, middling]]),
+    QueryClass(name: "common AND (mid OR mid)", clauses: [[common], [middling, middling]]),
 ]
 
 func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
@@ -121,8 +122,10 @@ segment.withUnsafeBytes { bytes in
         var pruned: [Double] = [], exhaustive: [Double] = []
         var prunedBlocks = 0, exhaustiveBlocks = 0, allBlocks = 0, inexactTotals = 0
         for _ in 0..<queriesPerClass {
-            let terms = queryClass.ranks.map { IndexQuery.Term("t\(Int.random(in: $0, using: &generator))") }
-            let query = IndexQuery(terms: terms, mode: queryClass.mode)
+            let clauses = queryClass.clauses.map { clause in
+                clause.map { IndexQuery.Term("t\(Int.random(in: $0, using: &generator))") }
+            }
+            let query = IndexQuery(clauses: clauses)
             var exhaustiveQuery = query
             exhaustiveQuery.dynamicPruning = false
             exhaustiveQuery.exactTotalUpTo = .max
@@ -136,8 +139,8 @@ segment.withUnsafeBytes { bytes in
             let slow = reader.search(exhaustiveQuery)
             exhaustive.append(milliseconds(ContinuousClock.now - start))
 
-            precondition(fast.hits == slow.hits, "pruned and exhaustive top 10 differ for \(terms.map(\.text))")
-            precondition(!fast.totalExact || fast.total == slow.total, "totals differ for \(terms.map(\.text))")
+            precondition(fast.hits == slow.hits, "pruned and exhaustive top 10 differ for \(clauses.map { $0.map(\.text) })")
+            precondition(!fast.totalExact || fast.total == slow.total, "totals differ for \(clauses.map { $0.map(\.text) })")
             if !fast.totalExact { inexactTotals += 1 }
             prunedBlocks += fast.blocksDecoded
             exhaustiveBlocks += slow.blocksDecoded
@@ -145,7 +148,7 @@ segment.withUnsafeBytes { bytes in
         }
         pruned.sort()
         exhaustive.sort()
-        let line = queryClass.name.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "  %8.3f / %-8.3f   %8.3f / %-8.3f     %6.1fx     %5.1f%% / %5.1f%%   (%d of %d totals capped)",
+        let line = queryClass.name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "  %8.3f / %-8.3f   %8.3f / %-8.3f     %6.1fx     %5.1f%% / %5.1f%%   (%d of %d totals capped)",
                           percentile(pruned, 0.5), percentile(pruned, 0.99),
                           percentile(exhaustive, 0.5), percentile(exhaustive, 0.99),
                           percentile(exhaustive, 0.5) / percentile(pruned, 0.5),

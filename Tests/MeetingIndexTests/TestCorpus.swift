@@ -97,10 +97,11 @@ final class TestSegment {
 func exhaustiveSearch(_ corpus: [TestDocument], frequencies: [String: Int],
                       _ query: IndexQuery) -> (hits: [IndexHit], total: Int) {
     var terms: [(text: String, boost: Double)] = []
-    for term in query.terms {
+    for term in query.clauses.joined() {
         if let index = terms.firstIndex(where: { $0.text == term.text }) { terms[index].boost += term.boost }
         else { terms.append((term.text, term.boost)) }
     }
+    let clauses = query.clauses.filter { !$0.isEmpty }
     let n = Double(corpus.count)
     let totalTokens = corpus.reduce(0) { $0 + Int($1.length) }
     let averageLength = corpus.isEmpty || totalTokens == 0 ? 1 : Double(totalTokens) / n
@@ -110,8 +111,7 @@ func exhaustiveSearch(_ corpus: [TestDocument], frequencies: [String: Int],
     }
     var hits: [IndexHit] = []
     for document in corpus {
-        let present = terms.map { document.terms[$0.text] != nil }
-        let matches = query.mode == .any ? present.contains(true) : !present.contains(false)
+        let matches = !clauses.isEmpty && clauses.allSatisfy { $0.contains { document.terms[$0.text] != nil } }
         guard matches, !query.excluded.contains(where: { document.terms[$0] != nil }) else { continue }
         var score = 0.0
         for (index, term) in terms.enumerated() {

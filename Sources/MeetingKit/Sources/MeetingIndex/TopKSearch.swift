@@ -5,14 +5,14 @@
 // document that only ties the k-th best score cannot enter, which is what lets
 // pruning drop any document whose score bound is not above the k-th best score.
 //
-// `.any` (OR) runs block-max MaxScore (Turtle & Flood 1995; with block maxima as in
+// A query of one clause (OR) runs block-max MaxScore (Turtle & Flood 1995; with block maxima as in
 // Lucene's MaxScoreBulkScorer): terms whose summed score bounds cannot reach the
 // k-th best score are "non-essential" and only looked up for documents that an
 // essential term holds; windows of ordinals (up to the nearest end of an essential
 // term's block) whose summed block maxima cannot reach it are skipped unread.
-// `.all` (AND) intersects, driven by the rarest term, skipping windows the same way,
-// and reads the other terms for a document only if the rarest term's score plus their
-// block maxima can enter.
+// A query of several clauses (AND of ORs) intersects them, driven by the clause with
+// the fewest postings, skipping windows the same way, and reads the other clauses for
+// a document only if the driving clause's score plus their block maxima can enter.
 // Excluded (NOT) terms are looked up for each document that would be counted or kept.
 //
 // `total` counts every match until `exactTotalUpTo` have been counted; only then may
@@ -21,13 +21,6 @@
 // total is the term's document frequency.
 
 public struct IndexQuery: Sendable {
-    public enum Mode: Sendable {
-        /// A document matches when it holds any term (OR).
-        case any
-        /// A document matches when it holds every term (AND).
-        case all
-    }
-
     public struct Term: Sendable {
         public var text: String
         /// Multiplies the term's BM25 weight; must be positive.
@@ -39,23 +32,34 @@ public struct IndexQuery: Sendable {
         }
     }
 
-    /// Repeated terms count once, with their boosts summed.
-    public var terms: [Term]
+    /// As the search language reads a query: a document matches when it holds a term of
+    /// every clause (AND of ORs); empty clauses are ignored. Every distinct term the
+    /// document holds adds to its score; a term repeated in the query counts once, with
+    /// its boosts summed.
+    public var clauses: [[Term]]
     public var excluded: [String]
-    public var mode: Mode
     public var limit: Int
     public var exactTotalUpTo: Int
     /// False scores every match: the exhaustive path the benchmark measures pruning against.
     public var dynamicPruning: Bool
 
-    public init(terms: [Term], excluded: [String] = [], mode: Mode = .all, limit: Int = 10,
+    public init(clauses: [[Term]], excluded: [String] = [], limit: Int = 10,
                 exactTotalUpTo: Int = 1000, dynamicPruning: Bool = true) {
-        self.terms = terms
+        self.clauses = clauses
         self.excluded = excluded
-        self.mode = mode
         self.limit = limit
         self.exactTotalUpTo = exactTotalUpTo
         self.dynamicPruning = dynamicPruning
+    }
+
+    /// Documents holding any of `terms` (OR).
+    public static func any(_ terms: [Term], excluded: [String] = [], limit: Int = 10) -> IndexQuery {
+        IndexQuery(clauses: [terms], excluded: excluded, limit: limit)
+    }
+
+    /// Documents holding every one of `terms` (AND).
+    public static func all(_ terms: [Term], excluded: [String] = [], limit: Int = 10) -> IndexQuery {
+        IndexQuery(clauses: terms.map { [$0] }, excluded: excluded, limit: limit)
     }
 }
 
@@ -81,33 +85,45 @@ public struct IndexSearchResult: Sendable {
 
 extension SegmentReader {
     public func search(_ query: IndexQuery) -> IndexSearchResult {
+        let nothing = IndexSearchResult(hits: [], total: 0, totalExact: true, blocksDecoded: 0, blocksInQueryTerms: 0)
+        // Distinct terms in order of first appearance, and the clauses as indexes into them.
         var merged: [(text: String, boost: Double)] = []
-        for term in query.terms {
-            precondition(term.boost > 0, "a term's boost must be positive")
-            if let index = merged.firstIndex(where: { $0.text == term.text }) { merged[index].boost += term.boost }
-            else { merged.append((term.text, term.boost)) }
-        }
-        var scored: [ScoredTerm] = []
-        for (order, term) in merged.enumerated() {
-            guard let info = lookup(term.text) else {
-                if query.mode == .all { return IndexSearchResult(hits: [], total: 0, totalExact: true, blocksDecoded: 0, blocksInQueryTerms: 0) }
-                continue
+        var mergedClauses: [[Int]] = []
+        for clause in query.clauses where !clause.isEmpty {
+            var indexes: [Int] = []
+            for term in clause {
+                precondition(term.boost > 0, "a term's boost must be positive")
+                if let index = merged.firstIndex(where: { $0.text == term.text }) {
+                    merged[index].boost += term.boost
+                    if !indexes.contains(index) { indexes.append(index) }
+                } else {
+                    merged.append((term.text, term.boost))
+                    indexes.append(merged.count - 1)
+                }
             }
+            mergedClauses.append(indexes)
+        }
+        // Terms the segment does not hold match nothing and drop out.
+        var scored: [ScoredTerm] = []
+        var position = [Int?](repeating: nil, count: merged.count)
+        for (order, term) in merged.enumerated() {
+            guard let info = lookup(term.text) else { continue }
             let weight = term.boost * BM25.idf(documentFrequency: info.documentFrequency, documentCount: documentCount)
+            position[order] = scored.count
             scored.append(ScoredTerm(cursor: postings(info), weight: weight, order: order,
                                      maxScore: weight * bm25.saturation(frequency: info.maxScoreFrequency, length: info.maxScoreLength)))
         }
+        let clauses = mergedClauses.map { $0.compactMap { position[$0] } }
+        guard !scored.isEmpty, !clauses.contains(where: \.isEmpty), query.limit > 0 else { return nothing }
         let excluded = Set(query.excluded).compactMap { lookup($0) }.map(postings)
-        guard !scored.isEmpty, query.limit > 0 else {
-            return IndexSearchResult(hits: [], total: 0, totalExact: true, blocksDecoded: 0, blocksInQueryTerms: 0)
-        }
         let countsMatches = scored.count > 1 || !excluded.isEmpty
         var collector = TopKCollector(limit: query.limit, termCount: merged.count,
                                       exactTotalUpTo: countsMatches ? query.exactTotalUpTo : 0,
                                       dynamicPruning: query.dynamicPruning, excluded: excluded)
-        switch query.mode {
-        case .any: collector.collectAny(scored, self)
-        case .all: collector.collectAll(scored, self)
+        if clauses.count == 1 {
+            collector.collectAny(scored, self)
+        } else {
+            collector.collectAll(scored, clauses: clauses, self)
         }
         let allCursors = scored.map(\.cursor) + excluded
         return IndexSearchResult(
@@ -271,49 +287,77 @@ struct TopKCollector: ~Copyable {
         }
     }
 
-    // MARK: AND: block-max intersection
+    // MARK: AND of ORs: block-max intersection
 
-    mutating func collectAll(_ terms: [ScoredTerm], _ segment: SegmentReader) {
+    /// `clauses` index into `terms`; a term may sit in more than one clause.
+    mutating func collectAll(_ terms: [ScoredTerm], clauses: [[Int]], _ segment: SegmentReader) {
         let bm25 = segment.bm25
-        let byRarity = terms.sorted { $0.cursor.documentFrequency < $1.cursor.documentFrequency }
-        let lead = byRarity[0].cursor
+        func postings(_ clause: [Int]) -> Int { clause.reduce(0) { $0 + terms[$1].cursor.documentFrequency } }
+        let byRarity = clauses.sorted { postings($0) < postings($1) }
+        let lead = byRarity[0]
+        let others = Array(byRarity.dropFirst())
+        let outsideLead = terms.indices.filter { !lead.contains($0) }
+        var termBounds = [Double](repeating: 0, count: terms.count)
+        var hasPostingsLeft = [Bool](repeating: true, count: terms.count)
+
+        /// The lowest ordinal a clause holds at or after `target`.
+        func advance(_ clause: [Int], to target: UInt32) -> UInt32 {
+            var lowest = PostingsCursor.exhausted
+            for term in clause { lowest = min(lowest, terms[term].cursor.advance(to: target)) }
+            return lowest
+        }
+
         var windowStart: UInt32 = 0
         while true {
             var windowEnd = UInt32.max
-            var othersBound = 0.0
-            for (position, term) in byRarity.enumerated() {
-                guard term.cursor.advanceShallow(to: windowStart) else { return }
-                windowEnd = min(windowEnd, term.cursor.blockLastDoc)
-                if position > 0 { othersBound += term.cursor.blockMaxScore(weight: term.weight, bm25) }
+            for (index, term) in terms.enumerated() {
+                hasPostingsLeft[index] = term.cursor.advanceShallow(to: windowStart)
+                if hasPostingsLeft[index] {
+                    windowEnd = min(windowEnd, term.cursor.blockLastDoc)
+                    termBounds[index] = term.cursor.blockMaxScore(weight: term.weight, bm25)
+                } else {
+                    termBounds[index] = 0
+                }
             }
-            if cannotEnter(othersBound + lead.blockMaxScore(weight: byRarity[0].weight, bm25), threshold) {
+            // A clause whose terms have no postings left ends the query.
+            if byRarity.contains(where: { $0.allSatisfy { !hasPostingsLeft[$0] } }) { return }
+            let othersBound = outsideLead.reduce(0) { $0 + termBounds[$1] }
+            if cannotEnter(othersBound + lead.reduce(0) { $0 + termBounds[$1] }, threshold) {
                 skippedAny = true
                 windowStart = windowEnd + 1
                 continue
             }
-            var ordinal = lead.advance(to: windowStart)
+            var ordinal = advance(lead, to: windowStart)
             candidates: while ordinal <= windowEnd {
-                // The lead's own score may already rule the document out, before the others are read.
                 let length = segment.documentLength(ordinal: Int(ordinal))
-                let leadContribution = byRarity[0].weight * bm25.saturation(frequency: lead.frequency, length: length)
-                if cannotEnter(leadContribution + othersBound, threshold) {
+                // The lead clause's own score may already rule the document out, before the others are read.
+                var leadScore = 0.0
+                for index in lead where terms[index].cursor.doc == ordinal {
+                    let term = terms[index]
+                    let contribution = term.weight * bm25.saturation(frequency: term.cursor.frequency, length: length)
+                    contributions[term.order] = contribution
+                    leadScore += contribution
+                }
+                if cannotEnter(leadScore + othersBound, threshold) {
                     skippedAny = true
-                    ordinal = lead.next()
+                    clearContributions()
+                    ordinal = advance(lead, to: ordinal + 1)
                     continue
                 }
-                for term in byRarity.dropFirst() {
-                    let other = term.cursor.advance(to: ordinal)
-                    if other > ordinal {
-                        ordinal = lead.advance(to: other)
+                for clause in others {
+                    let next = advance(clause, to: ordinal)
+                    if next > ordinal {
+                        clearContributions()
+                        ordinal = advance(lead, to: next)
                         continue candidates
                     }
                 }
-                contributions[byRarity[0].order] = leadContribution
-                for term in byRarity.dropFirst() {
+                for index in outsideLead where terms[index].cursor.doc == ordinal {
+                    let term = terms[index]
                     contributions[term.order] = term.weight * bm25.saturation(frequency: term.cursor.frequency, length: length)
                 }
                 accept(ordinal)
-                ordinal = lead.next()
+                ordinal = advance(lead, to: ordinal + 1)
             }
             windowStart = windowEnd + 1
         }
