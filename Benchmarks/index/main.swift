@@ -27,7 +27,6 @@ let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let documentCount = arguments.first ?? 2_500_000
 let queriesPerClass = arguments.dropFirst().first ?? 200
 let vocabularySize = 200_000
-var generator = SplitMix64(state: 2026)
 
 func milliseconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) * 1e3 + Double(duration.components.attoseconds) / 1e15
@@ -68,30 +67,34 @@ func sampleLength(_ generator: inout SplitMix64) -> Int {
     return min(2000, max(1, Int(exp(3 + normal))))
 }
 
-let words = ZipfSampler(count: vocabularySize)
-var started = ContinuousClock.now
-var writer = SegmentWriter()
-for rank in 0..<vocabularySize { precondition(writer.termID(for: "t\(rank)") == rank) }
-var tokens: [(rank: Int, position: UInt32)] = []
-var totalTokens = 0
-for id in 0..<documentCount {
-    let length = sampleLength(&generator)
-    totalTokens += length
-    tokens.removeAll(keepingCapacity: true)
-    for position in 0..<length { tokens.append((words.sample(&generator), UInt32(position))) }
-    tokens.sort { $0.rank < $1.rank || ($0.rank == $1.rank && $0.position < $1.position) }
-    var terms: [(termID: Int, positions: [UInt32])] = []
-    for token in tokens {
-        if terms.last?.termID == token.rank { terms[terms.count - 1].positions.append(token.position) }
-        else { terms.append((token.rank, [token.position])) }
+/// The segment of `documentCount` turns. A function rather than top-level code, which
+/// runs on the main actor and would check its isolation in every sort comparison.
+func buildSegment(documentCount: Int, vocabularySize: Int, _ generator: inout SplitMix64) throws -> [UInt8] {
+    let words = ZipfSampler(count: vocabularySize)
+    var started = ContinuousClock.now
+    var writer = SegmentWriter()
+    for rank in 0..<vocabularySize { precondition(writer.termID(for: "t\(rank)") == rank) }
+    var tokens: [(rank: Int, position: UInt32)] = []
+    var totalTokens = 0
+    for id in 0..<documentCount {
+        let length = sampleLength(&generator)
+        totalTokens += length
+        tokens.removeAll(keepingCapacity: true)
+        for position in 0..<length { tokens.append((words.sample(&generator), UInt32(position))) }
+        tokens.sort { $0.rank < $1.rank || ($0.rank == $1.rank && $0.position < $1.position) }
+        var terms: [(termID: Int, positions: [UInt32])] = []
+        for token in tokens {
+            if terms.last?.termID == token.rank { terms[terms.count - 1].positions.append(token.position) }
+            else { terms.append((token.rank, [token.position])) }
+        }
+        try writer.addDocument(id: UInt32(id), length: UInt32(length), termIDs: terms)
     }
-    try writer.addDocument(id: UInt32(id), length: UInt32(length), termIDs: terms)
+    print("corpus: \(documentCount) documents, \(totalTokens) tokens, \(vocabularySize) words; generated and added in \(seconds(since: started))")
+    started = ContinuousClock.now
+    let segment = writer.finish()
+    print("segment: \(segment.count / 1_000_000) MB, finished in \(seconds(since: started))")
+    return segment
 }
-print("corpus: \(documentCount) documents, \(totalTokens) tokens, \(vocabularySize) words; generated and added in \(seconds(since: started))")
-started = ContinuousClock.now
-let segment = writer.finish()
-writer = SegmentWriter()
-print("segment: \(segment.count / 1_000_000) MB, finished in \(seconds(since: started))")
 
 struct QueryClass {
     let name: String
@@ -115,45 +118,52 @@ func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
     sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
 }
 
-segment.withUnsafeBytes { bytes in
-    let reader = try! SegmentReader(bytes)
-    print("class                   pruned p50/p99 ms   exhaustive p50/p99 ms   p50 ratio   blocks decoded pruned / exhaustive")
-    for queryClass in classes {
-        var pruned: [Double] = [], exhaustive: [Double] = []
-        var prunedBlocks = 0, exhaustiveBlocks = 0, allBlocks = 0, inexactTotals = 0
-        for _ in 0..<queriesPerClass {
-            let clauses = queryClass.clauses.map { clause in
-                clause.map { IndexQuery.Term("t\(Int.random(in: $0, using: &generator))") }
+func measure(_ segment: [UInt8], _ classes: [QueryClass], queriesPerClass: Int, _ generator: inout SplitMix64) throws {
+    try segment.withUnsafeBytes { bytes in
+        let reader = try SegmentReader(bytes)
+        print("class                   pruned p50/p99 ms   exhaustive p50/p99 ms   p50 ratio   blocks decoded pruned / exhaustive")
+        for queryClass in classes {
+            var pruned: [Double] = [], exhaustive: [Double] = []
+            var prunedBlocks = 0, exhaustiveBlocks = 0, allBlocks = 0, inexactTotals = 0
+            for _ in 0..<queriesPerClass {
+                let clauses = queryClass.clauses.map { clause in
+                    clause.map { IndexQuery.Term("t\(Int.random(in: $0, using: &generator))") }
+                }
+                let query = IndexQuery(clauses: clauses)
+                var exhaustiveQuery = query
+                exhaustiveQuery.dynamicPruning = false
+                exhaustiveQuery.exactTotalUpTo = .max
+
+                // Both paths are timed with the query's postings in cache.
+                _ = reader.search(query)
+                var start = ContinuousClock.now
+                let fast = reader.search(query)
+                pruned.append(milliseconds(ContinuousClock.now - start))
+                start = ContinuousClock.now
+                let slow = reader.search(exhaustiveQuery)
+                exhaustive.append(milliseconds(ContinuousClock.now - start))
+
+                precondition(fast.hits == slow.hits, "pruned and exhaustive top 10 differ for \(clauses.map { $0.map(\.text) })")
+                precondition(!fast.totalExact || fast.total == slow.total, "totals differ for \(clauses.map { $0.map(\.text) })")
+                if !fast.totalExact { inexactTotals += 1 }
+                prunedBlocks += fast.blocksDecoded
+                exhaustiveBlocks += slow.blocksDecoded
+                allBlocks += fast.blocksInQueryTerms
             }
-            let query = IndexQuery(clauses: clauses)
-            var exhaustiveQuery = query
-            exhaustiveQuery.dynamicPruning = false
-            exhaustiveQuery.exactTotalUpTo = .max
-
-            // Both paths are timed with the query's postings in cache.
-            _ = reader.search(query)
-            var start = ContinuousClock.now
-            let fast = reader.search(query)
-            pruned.append(milliseconds(ContinuousClock.now - start))
-            start = ContinuousClock.now
-            let slow = reader.search(exhaustiveQuery)
-            exhaustive.append(milliseconds(ContinuousClock.now - start))
-
-            precondition(fast.hits == slow.hits, "pruned and exhaustive top 10 differ for \(clauses.map { $0.map(\.text) })")
-            precondition(!fast.totalExact || fast.total == slow.total, "totals differ for \(clauses.map { $0.map(\.text) })")
-            if !fast.totalExact { inexactTotals += 1 }
-            prunedBlocks += fast.blocksDecoded
-            exhaustiveBlocks += slow.blocksDecoded
-            allBlocks += fast.blocksInQueryTerms
+            pruned.sort()
+            exhaustive.sort()
+            let figures = String(format: "  %8.3f / %-8.3f   %8.3f / %-8.3f     %6.1fx     %5.1f%% / %5.1f%%   (%d of %d totals capped)",
+                                 percentile(pruned, 0.5), percentile(pruned, 0.99),
+                                 percentile(exhaustive, 0.5), percentile(exhaustive, 0.99),
+                                 percentile(exhaustive, 0.5) / percentile(pruned, 0.5),
+                                 100 * Double(prunedBlocks) / Double(max(allBlocks, 1)),
+                                 100 * Double(exhaustiveBlocks) / Double(max(allBlocks, 1)), inexactTotals, queriesPerClass)
+            let line = queryClass.name.padding(toLength: 24, withPad: " ", startingAt: 0) + figures
+            print(line)
         }
-        pruned.sort()
-        exhaustive.sort()
-        let line = queryClass.name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "  %8.3f / %-8.3f   %8.3f / %-8.3f     %6.1fx     %5.1f%% / %5.1f%%   (%d of %d totals capped)",
-                          percentile(pruned, 0.5), percentile(pruned, 0.99),
-                          percentile(exhaustive, 0.5), percentile(exhaustive, 0.99),
-                          percentile(exhaustive, 0.5) / percentile(pruned, 0.5),
-                          100 * Double(prunedBlocks) / Double(max(allBlocks, 1)),
-                          100 * Double(exhaustiveBlocks) / Double(max(allBlocks, 1)), inexactTotals, queriesPerClass)
-        print(line)
     }
 }
+
+var generator = SplitMix64(state: 2026)
+let segment = try buildSegment(documentCount: documentCount, vocabularySize: vocabularySize, &generator)
+try measure(segment, classes, queriesPerClass: queriesPerClass, &generator)
