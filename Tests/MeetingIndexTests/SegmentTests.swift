@@ -138,6 +138,30 @@ final class SegmentTests: XCTestCase {
         }
     }
 
+    /// A segment will be mapped from a file at any offset; the same documents, given
+    /// their terms in another order, make the same bytes.
+    func testSegmentIsTheSameBytesReadAtAnyAlignment() throws {
+        var generator = SeededGenerator(seed: 5)
+        var shuffled = SegmentWriter()
+        for document in Self.corpus {
+            try shuffled.addDocument(id: document.id, length: document.length,
+                                     terms: document.terms.map { (term: $0.key, positions: $0.value) }.shuffled(using: &generator))
+        }
+        let bytes = shuffled.finish()
+        let aligned = try TestSegment(Self.corpus)
+        XCTAssertEqual(bytes, Array(UnsafeRawBufferPointer(aligned.bytes)))
+
+        let misaligned = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count + 3, alignment: 8)
+        defer { misaligned.deallocate() }
+        UnsafeMutableRawBufferPointer(rebasing: misaligned[3...]).copyBytes(from: bytes)
+        let reader = try SegmentReader(UnsafeRawBufferPointer(rebasing: misaligned[3...]))
+        for term in ["w0", "w7", "w150"] {
+            let query = IndexQuery.any([.init(term), .init("w3")])
+            XCTAssertEqual(reader.search(query).hits, aligned.reader.search(query).hits)
+            XCTAssertEqual(reader.lookup(term), aligned.reader.lookup(term))
+        }
+    }
+
     func testWriterRejectsWhatTheFormatCannotHold() throws {
         var writer = SegmentWriter()
         try writer.addDocument(id: 5, length: 2, terms: [(term: "a", positions: [0, 1])])

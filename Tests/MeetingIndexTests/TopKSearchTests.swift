@@ -76,7 +76,7 @@ final class TopKSearchTests: XCTestCase {
     func testLimitsOtherThanTen() throws {
         let segment = try TestSegment(Self.corpus)
         var generator = SeededGenerator(seed: 9)
-        for limit in [1, 2, 50, 500] {
+        for limit in [1, 2, 50, 500, Int.max] {
             for round in 0..<20 {
                 var query = Self.randomQuery(&generator, shape: Shape.allCases[round % 3])
                 query.limit = limit

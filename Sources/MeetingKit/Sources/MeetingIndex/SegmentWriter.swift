@@ -33,7 +33,8 @@
 //                   a later block's is the last ordinal of the block before), then frequency − 1,
 //                   each bit-packed at its width (see BitPacking).
 // Postings hold document ordinals (0..<N), not ids, so gaps stay small and dense terms
-// pack to 0 bits.
+// pack to 0 bits. The max-score pairs are chosen with this segment's own average length;
+// scoring with other statistics (several segments) must derive its bounds anew.
 //
 // Positions of a term, apart from the postings so that scoring never reads them:
 //   per posting, in order, frequency LEB128 varints: the first position, then the

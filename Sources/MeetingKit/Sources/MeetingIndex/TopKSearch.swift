@@ -376,7 +376,8 @@ struct TopKHeap {
 
     init(limit: Int) {
         self.limit = limit
-        entries.reserveCapacity(limit)
+        // A limit of "everything" must not reserve that much.
+        entries.reserveCapacity(min(limit, 1024))
     }
 
     var isFull: Bool { entries.count == limit }
