@@ -259,7 +259,8 @@ struct TopKCollector: ~Copyable {
                     let contribution = term.weight * bm25.saturation(frequency: term.cursor.frequency, length: length)
                     contributions[term.order] = contribution
                     partial += contribution
-                    term.cursor.next()
+                    // At the window's end the next window moves the cursor, decoding only if it is not skipped.
+                    if ordinal < windowEnd { term.cursor.next() }
                 }
                 threshold = self.threshold
                 var remaining = nonEssentialBound
@@ -282,6 +283,7 @@ struct TopKCollector: ~Copyable {
                     skippedAny = true
                     clearContributions()
                 }
+                if ordinal == windowEnd { break }
             }
             windowStart = windowEnd + 1
         }
@@ -341,22 +343,24 @@ struct TopKCollector: ~Copyable {
                 if cannotEnter(leadScore + othersBound, threshold) {
                     skippedAny = true
                     clearContributions()
-                    ordinal = advance(lead, to: ordinal + 1)
-                    continue
-                }
-                for clause in others {
-                    let next = advance(clause, to: ordinal)
-                    if next > ordinal {
-                        clearContributions()
-                        ordinal = advance(lead, to: next)
-                        continue candidates
+                } else {
+                    for clause in others {
+                        let next = advance(clause, to: ordinal)
+                        if next > ordinal {
+                            clearContributions()
+                            // Past the window, the lead clause is moved by the next window, if it is not skipped.
+                            if next > windowEnd { break candidates }
+                            ordinal = advance(lead, to: next)
+                            continue candidates
+                        }
                     }
+                    for index in outsideLead where terms[index].cursor.doc == ordinal {
+                        let term = terms[index]
+                        contributions[term.order] = term.weight * bm25.saturation(frequency: term.cursor.frequency, length: length)
+                    }
+                    accept(ordinal)
                 }
-                for index in outsideLead where terms[index].cursor.doc == ordinal {
-                    let term = terms[index]
-                    contributions[term.order] = term.weight * bm25.saturation(frequency: term.cursor.frequency, length: length)
-                }
-                accept(ordinal)
+                if ordinal == windowEnd { break }
                 ordinal = advance(lead, to: ordinal + 1)
             }
             windowStart = windowEnd + 1
