@@ -37,9 +37,7 @@ public struct SegmentReader: @unchecked Sendable {
         guard let base = bytes.baseAddress, bytes.count >= SegmentFormat.headerSize + SegmentFormat.trailingPadding else {
             throw .tooShort
         }
-        func load<T: FixedWidthInteger>(_ offset: Int, as type: T.Type) -> T {
-            T(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: T.self))
-        }
+        func load<T: FixedWidthInteger>(_ offset: Int, as type: T.Type) -> T { Self.load(base, offset, as: type) }
         guard load(0, as: UInt32.self) == SegmentFormat.magic else { throw .notASegment }
         let version = load(4, as: UInt32.self)
         guard version == SegmentFormat.version else { throw .unsupportedVersion(version) }
@@ -70,7 +68,9 @@ public struct SegmentReader: @unchecked Sendable {
         UInt32(littleEndian: base.loadUnaligned(fromByteOffset: documentLengthsOffset + 4 * ordinal, as: UInt32.self))
     }
 
-    private func load<T: FixedWidthInteger>(_ offset: Int, as type: T.Type) -> T {
+    private func load<T: FixedWidthInteger>(_ offset: Int, as type: T.Type) -> T { Self.load(base, offset, as: type) }
+
+    private static func load<T: FixedWidthInteger>(_ base: UnsafeRawPointer, _ offset: Int, as type: T.Type) -> T {
         T(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 
