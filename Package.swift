@@ -66,8 +66,12 @@ let package = Package(
                 linkerSettings: moduleLinkerSettings),
         .target(name: "SummariseModule", dependencies: [meetingKit], path: "Plugins/summarise",
                 linkerSettings: moduleLinkerSettings),
+        // Not run in CI: Benchmarks/index/main.swift says how to run it.
+        .executableTarget(name: "IndexBenchmark", dependencies: [.product(name: "MeetingIndex", package: "MeetingKit")],
+                          path: "Benchmarks/index"),
         .testTarget(name: "MeetingdTests", dependencies: ["CZeroMQ", "MeetingdCore", meetingKit]),
         .testTarget(name: "MeetingIngestTests", dependencies: ["MeetingIngest", meetingKit]),
         .testTarget(name: "MeetingKitTests", dependencies: [meetingKit], exclude: ["Fixtures"]),
+        .testTarget(name: "MeetingIndexTests", dependencies: [.product(name: "MeetingIndex", package: "MeetingKit")]),
     ]
 )

@@ -8,6 +8,8 @@ let package = Package(
     name: "MeetingKit",
     products: [
         .library(name: "MeetingKit", type: .dynamic, targets: ["MeetingKit"]),
+        // The search index core: no dependencies, so it builds fast and any module can use it.
+        .library(name: "MeetingIndex", targets: ["MeetingIndex"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
@@ -16,6 +18,7 @@ let package = Package(
         .target(name: "CMeetingdModule"),
         // Snowball stemmers for the analyzer (Language/Analyzer.swift).
         .systemLibrary(name: "CSnowball", path: "Sources/CSnowball", providers: [.apt(["libstemmer-dev"])]),
+        .target(name: "MeetingIndex"),
         .target(
             name: "MeetingKit",
             dependencies: [

@@ -1,0 +1,289 @@
+// Reads a segment in place (see SegmentWriter for the format): nothing is copied,
+// a query allocates only its cursors' two 128-value block buffers.
+
+public enum SegmentFormatError: Error, Equatable {
+    case tooShort
+    case notASegment
+    case unsupportedVersion(UInt32)
+    case sectionOutOfBounds
+}
+
+/// A term as the dictionary holds it.
+public struct TermInfo: Sendable, Equatable {
+    public let documentFrequency: Int
+    let postingsOffset: Int
+    let positionsOffset: Int
+    /// The posting with the term's highest BM25 saturation.
+    public let maxScoreFrequency: UInt32
+    public let maxScoreLength: UInt32
+}
+
+/// A view of a segment's bytes. The bytes must stay valid and unchanged while the
+/// reader or any cursor from it is in use (a mapped file, or an owned buffer).
+public struct SegmentReader: @unchecked Sendable {
+    @usableFromInline let base: UnsafeRawPointer
+    public let documentCount: Int
+    public let termCount: Int
+    public let totalTokens: UInt64
+    public let bm25: BM25
+    @usableFromInline let documentIDsOffset: Int
+    @usableFromInline let documentLengthsOffset: Int
+    let termEntriesOffset: Int
+    let termBytesOffset: Int
+
+    /// Checks the header and that its sections lie inside `bytes`; postings are trusted
+    /// as the writer made them.
+    public init(_ bytes: UnsafeRawBufferPointer) throws(SegmentFormatError) {
+        guard let base = bytes.baseAddress, bytes.count >= SegmentFormat.headerSize + SegmentFormat.trailingPadding else {
+            throw .tooShort
+        }
+        func load<T: FixedWidthInteger>(_ offset: Int, as type: T.Type) -> T { Self.load(base, offset, as: type) }
+        guard load(0, as: UInt32.self) == SegmentFormat.magic else { throw .notASegment }
+        let version = load(4, as: UInt32.self)
+        guard version == SegmentFormat.version else { throw .unsupportedVersion(version) }
+        self.base = base
+        documentCount = Int(load(8, as: UInt32.self))
+        termCount = Int(load(12, as: UInt32.self))
+        totalTokens = load(16, as: UInt64.self)
+        documentIDsOffset = Int(load(24, as: UInt64.self))
+        documentLengthsOffset = Int(load(32, as: UInt64.self))
+        termEntriesOffset = Int(load(40, as: UInt64.self))
+        termBytesOffset = Int(load(48, as: UInt64.self))
+        let size = Int(load(56, as: UInt64.self))
+        guard size + SegmentFormat.trailingPadding <= bytes.count,
+              documentIDsOffset + 4 * documentCount <= size,
+              documentLengthsOffset + 4 * documentCount <= size,
+              termEntriesOffset + SegmentFormat.termEntrySize * termCount <= size,
+              termBytesOffset <= size else { throw .sectionOutOfBounds }
+        bm25 = BM25(totalTokens: totalTokens, documentCount: documentCount)
+    }
+
+    @inlinable
+    public func documentID(ordinal: Int) -> UInt32 {
+        UInt32(littleEndian: base.loadUnaligned(fromByteOffset: documentIDsOffset + 4 * ordinal, as: UInt32.self))
+    }
+
+    @inlinable
+    public func documentLength(ordinal: Int) -> UInt32 {
+        UInt32(littleEndian: base.loadUnaligned(fromByteOffset: documentLengthsOffset + 4 * ordinal, as: UInt32.self))
+    }
+
+    private func load<T: FixedWidthInteger>(_ offset: Int, as type: T.Type) -> T { Self.load(base, offset, as: type) }
+
+    private static func load<T: FixedWidthInteger>(_ base: UnsafeRawPointer, _ offset: Int, as type: T.Type) -> T {
+        T(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+
+    /// The dictionary's `index`-th term (terms are in byte order).
+    public func term(at index: Int) -> String {
+        String(decoding: termBytes(at: index), as: UTF8.self)
+    }
+
+    private func termBytes(at index: Int) -> UnsafeRawBufferPointer {
+        let entry = termEntriesOffset + SegmentFormat.termEntrySize * index
+        let start = Int(load(entry, as: UInt32.self)), count = Int(load(entry + 4, as: UInt32.self))
+        return UnsafeRawBufferPointer(start: base + termBytesOffset + start, count: count)
+    }
+
+    public func termInfo(at index: Int) -> TermInfo {
+        let entry = termEntriesOffset + SegmentFormat.termEntrySize * index
+        return TermInfo(documentFrequency: Int(load(entry + 24, as: UInt32.self)),
+                        postingsOffset: Int(load(entry + 8, as: UInt64.self)),
+                        positionsOffset: Int(load(entry + 16, as: UInt64.self)),
+                        maxScoreFrequency: load(entry + 28, as: UInt32.self),
+                        maxScoreLength: load(entry + 32, as: UInt32.self))
+    }
+
+    /// Binary search of the dictionary by the term's bytes.
+    public func lookup(_ term: String) -> TermInfo? {
+        var term = term
+        return term.withUTF8 { wanted in
+            var low = 0, high = termCount
+            while low < high {
+                let middle = (low + high) / 2
+                let order = Self.compare(termBytes(at: middle), UnsafeRawBufferPointer(wanted))
+                if order == 0 { return termInfo(at: middle) }
+                if order < 0 { low = middle + 1 } else { high = middle }
+            }
+            return nil
+        }
+    }
+
+    private static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+        for index in 0..<min(a.count, b.count) where a[index] != b[index] {
+            return a[index] < b[index] ? -1 : 1
+        }
+        return a.count - b.count
+    }
+
+    public func postings(_ term: TermInfo) -> PostingsCursor {
+        PostingsCursor(postings: base + term.postingsOffset, positions: base + term.positionsOffset,
+                       documentFrequency: term.documentFrequency)
+    }
+}
+
+/// Walks one term's postings in ordinal order. It starts before the first posting:
+/// call `next()` or `advance(to:)` first. `doc` is `PostingsCursor.exhausted` at the end.
+///
+/// Two positions are kept: the skip position (`block`), which `advanceShallow(to:)`
+/// moves over skip data alone to read block bounds, and the decoded block the cursor's
+/// current posting is in. `next()` and `advance(to:)` decode a block only when they land in it.
+/// The search loops live in this module, so these calls inline without `@inlinable`.
+/// A cursor belongs to one query on one thread, so its state is exempt from dynamic
+/// exclusivity checks: they took a third of a common word's query time.
+public final class PostingsCursor {
+    public static let exhausted = UInt32.max
+
+    public let documentFrequency: Int
+    public let blockCount: Int
+    /// The current posting's ordinal.
+    @exclusivity(unchecked) public private(set) var doc: UInt32 = 0
+    /// Blocks whose ordinals were unpacked, for the benchmark's count.
+    @exclusivity(unchecked) public private(set) var blocksDecoded = 0
+    /// The block the skip position is at.
+    @exclusivity(unchecked) public private(set) var block = 0
+
+    let postings: UnsafeRawPointer
+    let positions: UnsafeRawPointer
+    @exclusivity(unchecked) var decodedBlock = -1
+    @exclusivity(unchecked) var index = 0
+    @exclusivity(unchecked) var decodedCount = 0
+    @exclusivity(unchecked) var frequenciesDecoded = false
+    @exclusivity(unchecked) var frequencyData: UnsafeRawPointer
+    @exclusivity(unchecked) var frequencyBits = 0
+    let ordinals: UnsafeMutablePointer<UInt32>
+    let frequencies: UnsafeMutablePointer<UInt32>
+
+    init(postings: UnsafeRawPointer, positions: UnsafeRawPointer, documentFrequency: Int) {
+        self.postings = postings
+        self.positions = positions
+        self.documentFrequency = documentFrequency
+        blockCount = (documentFrequency + SegmentFormat.blockSize - 1) / SegmentFormat.blockSize
+        frequencyData = postings
+        ordinals = .allocate(capacity: SegmentFormat.blockSize)
+        frequencies = .allocate(capacity: SegmentFormat.blockSize)
+        if blockCount == 0 { doc = Self.exhausted }
+    }
+
+    deinit {
+        ordinals.deallocate()
+        frequencies.deallocate()
+    }
+
+    func lastDoc(ofBlock block: Int) -> UInt32 {
+        UInt32(littleEndian: postings.loadUnaligned(fromByteOffset: 4 * block, as: UInt32.self))
+    }
+
+    func blockEntry(_ block: Int, field: Int) -> UInt32 {
+        UInt32(littleEndian: postings.loadUnaligned(
+            fromByteOffset: 4 * blockCount + SegmentFormat.blockEntrySize * block + 4 * field, as: UInt32.self))
+    }
+
+    /// The last ordinal of the block at the skip position.
+    public var blockLastDoc: UInt32 { lastDoc(ofBlock: block) }
+    /// The posting of the block at the skip position with the highest BM25 saturation.
+    public var blockMaxFrequency: UInt32 { blockEntry(block, field: 2) }
+    public var blockMaxLength: UInt32 { blockEntry(block, field: 3) }
+
+    /// The block at the skip position's bound on `weight × saturation`: its exact maximum.
+    public func blockMaxScore(weight: Double, _ bm25: BM25) -> Double {
+        weight * bm25.saturation(frequency: blockMaxFrequency, length: blockMaxLength)
+    }
+
+    /// Moves the skip position to the first block that can hold `target` or a later
+    /// ordinal, without decoding; false when no block can. Later `advance(to:)` targets
+    /// must not be lower: postings between the old and the new block are passed over.
+    @discardableResult
+    public func advanceShallow(to target: UInt32) -> Bool {
+        while block < blockCount && lastDoc(ofBlock: block) < target { block &+= 1 }
+        return block < blockCount
+    }
+
+    /// Moves to the first posting at or after `target` and returns its ordinal.
+    @discardableResult
+    public func advance(to target: UInt32) -> UInt32 {
+        if decodedBlock == block && doc >= target { return doc }
+        guard advanceShallow(to: target) else {
+            doc = Self.exhausted
+            return doc
+        }
+        if decodedBlock != block { decode(block) }
+        while ordinals[index] < target { index &+= 1 }
+        doc = ordinals[index]
+        return doc
+    }
+
+    /// Moves to the next posting and returns its ordinal.
+    @discardableResult
+    public func next() -> UInt32 {
+        if decodedBlock == block {
+            index &+= 1
+            if index < decodedCount {
+                doc = ordinals[index]
+                return doc
+            }
+            block &+= 1
+        }
+        guard block < blockCount else {
+            doc = Self.exhausted
+            return doc
+        }
+        decode(block)
+        doc = ordinals[0]
+        return doc
+    }
+
+    func decode(_ block: Int) {
+        let data = postings + Int(blockEntry(block, field: 0))
+        let gapBits = Int(data.load(as: UInt8.self))
+        frequencyBits = Int(data.load(fromByteOffset: 1, as: UInt8.self))
+        let count = block == blockCount - 1 ? documentFrequency - SegmentFormat.blockSize * block : SegmentFormat.blockSize
+        BitPacking.unpack(data + 2, count: count, bitWidth: gapBits, into: ordinals)
+        var previousPlusOne = block == 0 ? 0 : lastDoc(ofBlock: block - 1) &+ 1
+        for slot in 0..<count {
+            let ordinal = previousPlusOne &+ ordinals[slot]
+            ordinals[slot] = ordinal
+            previousPlusOne = ordinal &+ 1
+        }
+        frequencyData = data + 2 + BitPacking.packedByteCount(count: count, bitWidth: gapBits)
+        frequenciesDecoded = false
+        decodedBlock = block
+        decodedCount = count
+        index = 0
+        blocksDecoded &+= 1
+    }
+
+    /// The current posting's term frequency; a block's frequencies are unpacked on first use.
+    public var frequency: UInt32 {
+        if !frequenciesDecoded {
+            BitPacking.unpack(frequencyData, count: decodedCount, bitWidth: frequencyBits, into: frequencies)
+            frequenciesDecoded = true
+        }
+        return frequencies[index] &+ 1
+    }
+
+    /// The current posting's positions, replacing `buffer`'s contents.
+    public func positions(into buffer: inout [UInt32]) {
+        buffer.removeAll(keepingCapacity: true)
+        var cursor = positions + Int(blockEntry(block, field: 1))
+        func readVarint() -> UInt32 {
+            var value: UInt32 = 0, shift: UInt32 = 0
+            while true {
+                let byte = cursor.load(as: UInt8.self)
+                cursor += 1
+                value |= UInt32(byte & 0x7F) << shift
+                if byte < 0x80 { return value }
+                shift += 7
+            }
+        }
+        let wanted = frequency
+        for earlier in 0..<index {
+            for _ in 0...frequencies[earlier] { _ = readVarint() }
+        }
+        var position: UInt32 = 0
+        for _ in 0..<wanted {
+            position += readVarint()
+            buffer.append(position)
+        }
+    }
+}

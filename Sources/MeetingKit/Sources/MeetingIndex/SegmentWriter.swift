@@ -1,0 +1,277 @@
+// Builds an immutable segment: one contiguous byte buffer that can be written to a
+// file and memory-mapped as it is. Integers are little-endian; sections start on
+// 8-byte boundaries.
+//
+// Header (64 bytes)
+//   0  magic "MIDX"            UInt32 (0x5844494D)
+//   4  format version          UInt32 (1)
+//   8  document count N        UInt32
+//  12  term count              UInt32
+//  16  total tokens            UInt64   sum of document lengths; average length = total / N
+//  24  document ids offset     UInt64   N × UInt32, ascending: ordinal → caller's document id
+//  32  document lengths offset UInt64   N × UInt32, exact lengths in tokens (not quantised, so
+//                                       an exhaustive scorer from the same inputs agrees exactly)
+//  40  term entries offset     UInt64   term count × 40 bytes, in byte order of the terms
+//  48  term bytes offset       UInt64   the terms' UTF-8, concatenated in the same order
+//  56  segment size            UInt64   bytes before the trailing padding
+//
+// Term entry (40 bytes)
+//   0 term bytes start UInt32 (relative to term bytes), 4 term byte count UInt32,
+//   8 postings offset UInt64, 16 positions offset UInt64 (both absolute),
+//   24 document frequency UInt32, 28 max-score frequency UInt32, 32 max-score length UInt32, 36 zero.
+//   The (frequency, length) pair is the posting with the term's highest BM25 saturation,
+//   so the term's score upper bound is weight × saturation(pair).
+//
+// Postings of a term: B = ⌈df / 128⌉ blocks of 128 postings (the last may be shorter).
+//   last documents  B × UInt32: the last ordinal in each block, scanned by advance(to:)
+//   block entries   B × 16 bytes: packed data offset UInt32 (relative to the postings
+//                   offset), positions offset UInt32 (relative to the term's positions),
+//                   block-max frequency UInt32, block-max length UInt32 (the block's
+//                   posting with the highest saturation: the block's exact score bound)
+//   packed blocks   per block: gap bit width UInt8, frequency bit width UInt8, then the
+//                   gaps (ordinal − previous ordinal − 1; the first block's previous is −1,
+//                   a later block's is the last ordinal of the block before), then frequency − 1,
+//                   each bit-packed at its width (see BitPacking).
+// Postings hold document ordinals (0..<N), not ids, so gaps stay small and dense terms
+// pack to 0 bits. The max-score pairs are chosen with this segment's own average length;
+// scoring with other statistics (several segments) must derive its bounds anew.
+//
+// Positions of a term, apart from the postings so that scoring never reads them:
+//   per posting, in order, frequency LEB128 varints: the first position, then the
+//   differences between consecutive positions.
+//
+// The buffer ends with 8 zero bytes so that the bit unpacker's 64-bit loads stay inside it.
+
+public enum SegmentFormat {
+    public static let magic: UInt32 = 0x5844_494D
+    public static let version: UInt32 = 1
+    public static let blockSize = 128
+    static let headerSize = 64
+    static let termEntrySize = 40
+    static let blockEntrySize = 16
+    static let trailingPadding = 8
+}
+
+public enum SegmentWriterError: Error, Equatable {
+    case documentIDNotAscending(UInt32)
+    case termRepeatedInDocument(term: String, documentID: UInt32)
+    case positionsNotAscending(term: String, documentID: UInt32)
+    case noPositions(term: String, documentID: UInt32)
+    case unknownTermID(Int)
+    case tooManyDocuments
+}
+
+public struct SegmentWriter {
+    /// Identifies a term within this writer; `termID(for:)` hands them out.
+    public typealias TermID = Int
+
+    private struct TermPostings {
+        var ordinals: [UInt32] = []
+        var frequencies: [UInt32] = []
+        var positions: [UInt8] = []
+        /// Where each block's first posting starts in `positions`.
+        var blockPositionStarts: [UInt32] = []
+    }
+
+    private var termIDs: [String: TermID] = [:]
+    private var terms: [String] = []
+    private var postings: [TermPostings] = []
+    private var documentIDs: [UInt32] = []
+    private var documentLengths: [UInt32] = []
+    private var totalTokens: UInt64 = 0
+    /// Per term, the call to `addDocument` that last named it: repeats are found without a set per document.
+    private var lastNamedIn: [UInt64] = []
+    private var addCalls: UInt64 = 0
+
+    public init() {}
+
+    public var documentCount: Int { documentIDs.count }
+
+    /// The id of `term`, added to the dictionary if it is new.
+    public mutating func termID(for term: String) -> TermID {
+        if let id = termIDs[term] { return id }
+        let id = terms.count
+        termIDs[term] = id
+        terms.append(term)
+        postings.append(TermPostings())
+        lastNamedIn.append(0)
+        return id
+    }
+
+    /// Adds a document: ids must ascend; each term appears once, with its positions ascending.
+    public mutating func addDocument(id: UInt32, length: UInt32,
+                                     terms documentTerms: [(term: String, positions: [UInt32])]) throws(SegmentWriterError) {
+        var ids: [(termID: TermID, positions: [UInt32])] = []
+        ids.reserveCapacity(documentTerms.count)
+        for (term, positions) in documentTerms { ids.append((termID(for: term), positions)) }
+        try addDocument(id: id, length: length, termIDs: ids)
+    }
+
+    public mutating func addDocument(id: UInt32, length: UInt32,
+                                     termIDs documentTerms: [(termID: TermID, positions: [UInt32])]) throws(SegmentWriterError) {
+        if let last = documentIDs.last, id <= last { throw .documentIDNotAscending(id) }
+        guard documentIDs.count < Int(UInt32.max) else { throw .tooManyDocuments }
+        let ordinal = UInt32(documentIDs.count)
+        addCalls += 1
+        for (termID, positions) in documentTerms {
+            guard postings.indices.contains(termID) else { throw .unknownTermID(termID) }
+            if lastNamedIn[termID] == addCalls { throw .termRepeatedInDocument(term: terms[termID], documentID: id) }
+            lastNamedIn[termID] = addCalls
+            guard !positions.isEmpty else { throw .noPositions(term: terms[termID], documentID: id) }
+            for index in positions.indices.dropFirst() where positions[index] <= positions[index - 1] {
+                throw .positionsNotAscending(term: terms[termID], documentID: id)
+            }
+        }
+        // Checked first, so that a rejected document leaves nothing behind.
+        for (termID, positions) in documentTerms {
+            Self.append(ordinal: ordinal, positions: positions, to: &postings[termID])
+        }
+        documentIDs.append(id)
+        documentLengths.append(length)
+        totalTokens += UInt64(length)
+    }
+
+    private static func append(ordinal: UInt32, positions: [UInt32], to term: inout TermPostings) {
+        if term.ordinals.count % SegmentFormat.blockSize == 0 {
+            term.blockPositionStarts.append(UInt32(term.positions.count))
+        }
+        term.ordinals.append(ordinal)
+        term.frequencies.append(UInt32(positions.count))
+        var previous: UInt32 = 0
+        for position in positions {
+            appendVarint(position - previous, to: &term.positions)
+            previous = position
+        }
+    }
+
+    private static func appendVarint(_ value: UInt32, to bytes: inout [UInt8]) {
+        var rest = value
+        while rest >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
+            rest >>= 7
+        }
+        bytes.append(UInt8(rest))
+    }
+
+    /// The segment's bytes, ready for `SegmentReader`.
+    public func finish() -> [UInt8] {
+        let bm25 = BM25(totalTokens: totalTokens, documentCount: documentIDs.count)
+        let order = terms.indices.sorted { terms[$0].utf8.lexicographicallyPrecedes(terms[$1].utf8) }
+        var out = [UInt8](repeating: 0, count: SegmentFormat.headerSize)
+
+        let documentIDsOffset = out.count
+        for id in documentIDs { out.appendLittleEndian(id) }
+        out.alignTo8()
+        let documentLengthsOffset = out.count
+        for length in documentLengths { out.appendLittleEndian(length) }
+        out.alignTo8()
+
+        struct Entry {
+            var postingsOffset = 0, positionsOffset = 0
+            var maxFrequency: UInt32 = 0, maxLength: UInt32 = 0
+        }
+        var entries = [Entry](repeating: Entry(), count: terms.count)
+        for termID in order {
+            entries[termID].postingsOffset = out.count
+            (entries[termID].maxFrequency, entries[termID].maxLength) = writePostings(postings[termID], bm25: bm25, to: &out)
+            out.alignTo8()
+        }
+        for termID in order {
+            entries[termID].positionsOffset = out.count
+            out.append(contentsOf: postings[termID].positions)
+        }
+        out.alignTo8()
+
+        let termEntriesOffset = out.count
+        var termBytesStart: UInt32 = 0
+        for termID in order {
+            let byteCount = UInt32(terms[termID].utf8.count)
+            out.appendLittleEndian(termBytesStart)
+            out.appendLittleEndian(byteCount)
+            out.appendLittleEndian(UInt64(entries[termID].postingsOffset))
+            out.appendLittleEndian(UInt64(entries[termID].positionsOffset))
+            out.appendLittleEndian(UInt32(postings[termID].ordinals.count))
+            out.appendLittleEndian(entries[termID].maxFrequency)
+            out.appendLittleEndian(entries[termID].maxLength)
+            out.appendLittleEndian(UInt32(0))
+            termBytesStart += byteCount
+        }
+        let termBytesOffset = out.count
+        for termID in order { out.append(contentsOf: terms[termID].utf8) }
+        let size = out.count
+        out.append(contentsOf: repeatElement(0, count: SegmentFormat.trailingPadding))
+
+        out.storeLittleEndian(SegmentFormat.magic, at: 0)
+        out.storeLittleEndian(SegmentFormat.version, at: 4)
+        out.storeLittleEndian(UInt32(documentIDs.count), at: 8)
+        out.storeLittleEndian(UInt32(terms.count), at: 12)
+        out.storeLittleEndian(totalTokens, at: 16)
+        out.storeLittleEndian(UInt64(documentIDsOffset), at: 24)
+        out.storeLittleEndian(UInt64(documentLengthsOffset), at: 32)
+        out.storeLittleEndian(UInt64(termEntriesOffset), at: 40)
+        out.storeLittleEndian(UInt64(termBytesOffset), at: 48)
+        out.storeLittleEndian(UInt64(size), at: 56)
+        return out
+    }
+
+    /// Writes one term's skip data and packed blocks; returns its max-score (frequency, length).
+    private func writePostings(_ term: TermPostings, bm25: BM25, to out: inout [UInt8]) -> (UInt32, UInt32) {
+        let count = term.ordinals.count
+        let blockCount = (count + SegmentFormat.blockSize - 1) / SegmentFormat.blockSize
+        let start = out.count
+        let entriesStart = start + 4 * blockCount
+        out.append(contentsOf: repeatElement(0, count: (4 + SegmentFormat.blockEntrySize) * blockCount))
+        var termBest: (frequency: UInt32, length: UInt32, saturation: Double) = (0, 0, -1)
+        var values = [UInt32](repeating: 0, count: SegmentFormat.blockSize)
+        var previousPlusOne: UInt32 = 0
+        for block in 0..<blockCount {
+            let range = (block * SegmentFormat.blockSize)..<min(count, (block + 1) * SegmentFormat.blockSize)
+            var best: (frequency: UInt32, length: UInt32, saturation: Double) = (0, 0, -1)
+            for index in range {
+                let frequency = term.frequencies[index], length = documentLengths[Int(term.ordinals[index])]
+                let saturation = bm25.saturation(frequency: frequency, length: length)
+                if saturation > best.saturation { best = (frequency, length, saturation) }
+            }
+            if best.saturation > termBest.saturation { termBest = best }
+            let entry = entriesStart + block * SegmentFormat.blockEntrySize
+            out.storeLittleEndian(term.ordinals[range.upperBound - 1], at: start + 4 * block)
+            out.storeLittleEndian(UInt32(out.count - start), at: entry)
+            out.storeLittleEndian(term.blockPositionStarts[block], at: entry + 4)
+            out.storeLittleEndian(best.frequency, at: entry + 8)
+            out.storeLittleEndian(best.length, at: entry + 12)
+
+            var maximumGap: UInt32 = 0
+            for (slot, index) in range.enumerated() {
+                values[slot] = term.ordinals[index] - previousPlusOne
+                maximumGap = max(maximumGap, values[slot])
+                previousPlusOne = term.ordinals[index] + 1
+            }
+            let maximumFrequency = term.frequencies[range].max()! - 1
+            let gapBits = BitPacking.bitWidth(ofMaximum: maximumGap)
+            let frequencyBits = BitPacking.bitWidth(ofMaximum: maximumFrequency)
+            out.append(UInt8(gapBits))
+            out.append(UInt8(frequencyBits))
+            values.withUnsafeBufferPointer { BitPacking.pack(UnsafeBufferPointer(rebasing: $0[0..<range.count]), bitWidth: gapBits, into: &out) }
+            for (slot, index) in range.enumerated() { values[slot] = term.frequencies[index] - 1 }
+            values.withUnsafeBufferPointer { BitPacking.pack(UnsafeBufferPointer(rebasing: $0[0..<range.count]), bitWidth: frequencyBits, into: &out) }
+        }
+        return (termBest.frequency, termBest.length)
+    }
+
+}
+
+extension [UInt8] {
+    mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
+    }
+
+    mutating func storeLittleEndian<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { bytes in
+            for (index, byte) in bytes.enumerated() { self[offset + index] = byte }
+        }
+    }
+
+    mutating func alignTo8() {
+        while count % 8 != 0 { append(0) }
+    }
+}

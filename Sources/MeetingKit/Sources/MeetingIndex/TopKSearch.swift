@@ -1,0 +1,424 @@
+// Top-k retrieval over one segment with exact BM25 (see BM25) and dynamic pruning.
+//
+// Documents are visited in ordinal order, so ties break by the rule the results
+// follow: higher score first, then lower document id (ordinals ascend with ids). A
+// document that only ties the k-th best score cannot enter, which is what lets
+// pruning drop any document whose score bound is not above the k-th best score.
+//
+// A query of one clause (OR) runs block-max MaxScore (Turtle & Flood 1995; with block maxima as in
+// Lucene's MaxScoreBulkScorer): terms whose summed score bounds cannot reach the
+// k-th best score are "non-essential" and only looked up for documents that an
+// essential term holds; windows of ordinals (up to the nearest end of an essential
+// term's block) whose summed block maxima cannot reach it are skipped unread.
+// A query of several clauses (AND of ORs) intersects them, driven by the clause with
+// the fewest postings, skipping windows the same way, and reads the other clauses for
+// a document only if the driving clause's score plus their block maxima can enter.
+// Excluded (NOT) terms are looked up for each document that would be counted or kept.
+//
+// `total` counts every match until `exactTotalUpTo` have been counted; only then may
+// pruning skip documents, and `total` is then the number counted, a lower bound, with
+// `totalExact` false. A one-term query without exclusions needs no counting: its
+// total is the term's document frequency.
+
+public struct IndexQuery: Sendable {
+    public struct Term: Sendable {
+        public var text: String
+        /// Multiplies the term's BM25 weight; must be positive.
+        public var boost: Double
+
+        public init(_ text: String, boost: Double = 1) {
+            self.text = text
+            self.boost = boost
+        }
+    }
+
+    /// As the search language reads a query: a document matches when it holds a term of
+    /// every clause (AND of ORs); empty clauses are ignored. Every distinct term the
+    /// document holds adds to its score; a term repeated in the query counts once, with
+    /// its boosts summed.
+    public var clauses: [[Term]]
+    public var excluded: [String]
+    public var limit: Int
+    public var exactTotalUpTo: Int
+    /// False scores every match: the exhaustive path the benchmark measures pruning against.
+    public var dynamicPruning: Bool
+
+    public init(clauses: [[Term]], excluded: [String] = [], limit: Int = 10,
+                exactTotalUpTo: Int = 1000, dynamicPruning: Bool = true) {
+        self.clauses = clauses
+        self.excluded = excluded
+        self.limit = limit
+        self.exactTotalUpTo = exactTotalUpTo
+        self.dynamicPruning = dynamicPruning
+    }
+
+    /// Documents holding any of `terms` (OR).
+    public static func any(_ terms: [Term], excluded: [String] = [], limit: Int = 10) -> IndexQuery {
+        IndexQuery(clauses: [terms], excluded: excluded, limit: limit)
+    }
+
+    /// Documents holding every one of `terms` (AND).
+    public static func all(_ terms: [Term], excluded: [String] = [], limit: Int = 10) -> IndexQuery {
+        IndexQuery(clauses: terms.map { [$0] }, excluded: excluded, limit: limit)
+    }
+}
+
+public struct IndexHit: Sendable, Equatable {
+    public var documentID: UInt32
+    public var score: Double
+
+    public init(documentID: UInt32, score: Double) {
+        self.documentID = documentID
+        self.score = score
+    }
+}
+
+public struct IndexSearchResult: Sendable {
+    /// Best first: higher score, then lower document id.
+    public var hits: [IndexHit]
+    public var total: Int
+    public var totalExact: Bool
+    /// Postings blocks unpacked, and how many the query's terms (excluded ones too) have.
+    public var blocksDecoded: Int
+    public var blocksInQueryTerms: Int
+}
+
+extension SegmentReader {
+    public func search(_ query: IndexQuery) -> IndexSearchResult {
+        let nothing = IndexSearchResult(hits: [], total: 0, totalExact: true, blocksDecoded: 0, blocksInQueryTerms: 0)
+        // Distinct terms in order of first appearance, and the clauses as indexes into them.
+        var merged: [(text: String, boost: Double)] = []
+        var mergedClauses: [[Int]] = []
+        for clause in query.clauses where !clause.isEmpty {
+            var indexes: [Int] = []
+            for term in clause {
+                precondition(term.boost > 0, "a term's boost must be positive")
+                if let index = merged.firstIndex(where: { $0.text == term.text }) {
+                    merged[index].boost += term.boost
+                    if !indexes.contains(index) { indexes.append(index) }
+                } else {
+                    merged.append((term.text, term.boost))
+                    indexes.append(merged.count - 1)
+                }
+            }
+            mergedClauses.append(indexes)
+        }
+        // Terms the segment does not hold match nothing and drop out.
+        var scored: [ScoredTerm] = []
+        var position = [Int?](repeating: nil, count: merged.count)
+        for (order, term) in merged.enumerated() {
+            guard let info = lookup(term.text) else { continue }
+            let weight = term.boost * BM25.idf(documentFrequency: info.documentFrequency, documentCount: documentCount)
+            position[order] = scored.count
+            scored.append(ScoredTerm(cursor: postings(info), weight: weight, order: order,
+                                     maxScore: weight * bm25.saturation(frequency: info.maxScoreFrequency, length: info.maxScoreLength)))
+        }
+        let clauses = mergedClauses.map { $0.compactMap { position[$0] } }
+        guard !scored.isEmpty, !clauses.contains(where: \.isEmpty), query.limit > 0 else { return nothing }
+        let excluded = Set(query.excluded).compactMap { lookup($0) }.map(postings)
+        let countsMatches = scored.count > 1 || !excluded.isEmpty
+        var collector = TopKCollector(limit: query.limit, termCount: merged.count,
+                                      exactTotalUpTo: countsMatches ? query.exactTotalUpTo : 0,
+                                      dynamicPruning: query.dynamicPruning, excluded: excluded)
+        if clauses.count == 1 {
+            collector.collectAny(scored, self)
+        } else {
+            collector.collectAll(scored, clauses: clauses, self)
+        }
+        let allCursors = scored.map(\.cursor) + excluded
+        return IndexSearchResult(
+            hits: collector.heap.sortedBestFirst().map { IndexHit(documentID: documentID(ordinal: Int($0.ordinal)), score: $0.score) },
+            total: countsMatches ? collector.counted : scored[0].cursor.documentFrequency,
+            totalExact: countsMatches ? !collector.skippedAny : true,
+            blocksDecoded: allCursors.reduce(0) { $0 + $1.blocksDecoded },
+            blocksInQueryTerms: allCursors.reduce(0) { $0 + $1.blockCount })
+    }
+}
+
+struct ScoredTerm {
+    let cursor: PostingsCursor
+    /// boost × idf.
+    let weight: Double
+    /// Position among the query's terms: scores are summed in this order.
+    let order: Int
+    let maxScore: Double
+}
+
+/// Bounds are compared with this much room, so that a bound summed in another order
+/// than the exact score (and rounded differently) never prunes a document that would enter.
+let boundSlack = 1 + 1e-9
+
+struct TopKCollector: ~Copyable {
+    var heap: TopKHeap
+    var counted = 0
+    var skippedAny = false
+    let exactTotalUpTo: Int
+    let dynamicPruning: Bool
+    let excluded: [PostingsCursor]
+    /// Per query term (by order): its score in the document being scored, or 0.
+    let contributions: UnsafeMutablePointer<Double>
+    let termCount: Int
+
+    init(limit: Int, termCount: Int, exactTotalUpTo: Int, dynamicPruning: Bool, excluded: [PostingsCursor]) {
+        heap = TopKHeap(limit: limit)
+        self.exactTotalUpTo = exactTotalUpTo
+        self.dynamicPruning = dynamicPruning
+        self.excluded = excluded
+        self.termCount = termCount
+        contributions = .allocate(capacity: termCount)
+        contributions.initialize(repeating: 0, count: termCount)
+    }
+
+    deinit { contributions.deallocate() }
+
+    /// Documents scoring at or below this cannot enter; -∞ while every match must be seen.
+    var threshold: Double {
+        dynamicPruning && counted >= exactTotalUpTo && heap.isFull ? heap.worstScore : -.infinity
+    }
+
+    func cannotEnter(_ bound: Double, _ threshold: Double) -> Bool {
+        bound * boundSlack <= threshold
+    }
+
+    func isExcluded(_ ordinal: UInt32) -> Bool {
+        for cursor in excluded where cursor.advance(to: ordinal) == ordinal { return true }
+        return false
+    }
+
+    /// Sums the contributions in query order, clears them and offers the document.
+    mutating func accept(_ ordinal: UInt32) {
+        var score = 0.0
+        for order in 0..<termCount {
+            score += contributions[order]
+            contributions[order] = 0
+        }
+        if isExcluded(ordinal) { return }
+        counted += 1
+        heap.offer(score: score, ordinal: ordinal)
+    }
+
+    func clearContributions() {
+        contributions.update(repeating: 0, count: termCount)
+    }
+
+    // MARK: OR: block-max MaxScore
+
+    mutating func collectAny(_ terms: [ScoredTerm], _ segment: SegmentReader) {
+        let bm25 = segment.bm25
+        // Ascending bound: a prefix of this order is non-essential.
+        let byBound = terms.sorted { $0.maxScore < $1.maxScore }
+        var boundBelow = [0.0]
+        for term in byBound { boundBelow.append(boundBelow.last! + term.maxScore) }
+        var firstEssential = 0
+        var windowBounds = [Double](repeating: 0, count: byBound.count)
+        var windowStart: UInt32 = 0
+        while true {
+            var threshold = self.threshold
+            while firstEssential < byBound.count && cannotEnter(boundBelow[firstEssential + 1], threshold) {
+                firstEssential += 1
+            }
+            if firstEssential > 0 { skippedAny = true }
+            if firstEssential == byBound.count { return }
+
+            var windowEnd = UInt32.max
+            var anyLeft = false
+            for position in firstEssential..<byBound.count where byBound[position].cursor.advanceShallow(to: windowStart) {
+                anyLeft = true
+                windowEnd = min(windowEnd, byBound[position].cursor.blockLastDoc)
+            }
+            if !anyLeft { return }
+            var windowBound = 0.0
+            for position in 0..<byBound.count {
+                let term = byBound[position]
+                if !term.cursor.advanceShallow(to: windowStart) {
+                    windowBounds[position] = 0
+                } else if position >= firstEssential || term.cursor.blockLastDoc >= windowEnd {
+                    windowBounds[position] = term.cursor.blockMaxScore(weight: term.weight, bm25)
+                } else {
+                    windowBounds[position] = term.maxScore
+                }
+                windowBound += windowBounds[position]
+            }
+            if cannotEnter(windowBound, threshold) {
+                skippedAny = true
+                windowStart = windowEnd + 1
+                continue
+            }
+
+            var nonEssentialBound = 0.0
+            for position in 0..<firstEssential { nonEssentialBound += windowBounds[position] }
+            for position in firstEssential..<byBound.count { byBound[position].cursor.advance(to: windowStart) }
+            while true {
+                var ordinal = PostingsCursor.exhausted
+                for position in firstEssential..<byBound.count { ordinal = min(ordinal, byBound[position].cursor.doc) }
+                if ordinal > windowEnd { break }
+                let length = segment.documentLength(ordinal: Int(ordinal))
+                var partial = 0.0
+                for position in firstEssential..<byBound.count where byBound[position].cursor.doc == ordinal {
+                    let term = byBound[position]
+                    let contribution = term.weight * bm25.saturation(frequency: term.cursor.frequency, length: length)
+                    contributions[term.order] = contribution
+                    partial += contribution
+                    // At the window's end the next window moves the cursor, decoding only if it is not skipped.
+                    if ordinal < windowEnd { term.cursor.next() }
+                }
+                threshold = self.threshold
+                var remaining = nonEssentialBound
+                var competitive = !cannotEnter(partial + remaining, threshold)
+                var position = firstEssential - 1
+                while competitive && position >= 0 {
+                    let term = byBound[position]
+                    remaining -= windowBounds[position]
+                    if term.cursor.advance(to: ordinal) == ordinal {
+                        let contribution = term.weight * bm25.saturation(frequency: term.cursor.frequency, length: length)
+                        contributions[term.order] = contribution
+                        partial += contribution
+                    }
+                    competitive = !cannotEnter(partial + remaining, threshold)
+                    position -= 1
+                }
+                if competitive {
+                    accept(ordinal)
+                } else {
+                    skippedAny = true
+                    clearContributions()
+                }
+                if ordinal == windowEnd { break }
+            }
+            windowStart = windowEnd + 1
+        }
+    }
+
+    // MARK: AND of ORs: block-max intersection
+
+    /// `clauses` index into `terms`; a term may sit in more than one clause.
+    mutating func collectAll(_ terms: [ScoredTerm], clauses: [[Int]], _ segment: SegmentReader) {
+        let bm25 = segment.bm25
+        func postings(_ clause: [Int]) -> Int { clause.reduce(0) { $0 + terms[$1].cursor.documentFrequency } }
+        let byRarity = clauses.sorted { postings($0) < postings($1) }
+        let lead = byRarity[0]
+        let others = Array(byRarity.dropFirst())
+        let outsideLead = terms.indices.filter { !lead.contains($0) }
+        var termBounds = [Double](repeating: 0, count: terms.count)
+        var hasPostingsLeft = [Bool](repeating: true, count: terms.count)
+
+        /// The lowest ordinal a clause holds at or after `target`.
+        func advance(_ clause: [Int], to target: UInt32) -> UInt32 {
+            var lowest = PostingsCursor.exhausted
+            for term in clause { lowest = min(lowest, terms[term].cursor.advance(to: target)) }
+            return lowest
+        }
+
+        var windowStart: UInt32 = 0
+        while true {
+            var windowEnd = UInt32.max
+            for (index, term) in terms.enumerated() {
+                hasPostingsLeft[index] = term.cursor.advanceShallow(to: windowStart)
+                if hasPostingsLeft[index] {
+                    windowEnd = min(windowEnd, term.cursor.blockLastDoc)
+                    termBounds[index] = term.cursor.blockMaxScore(weight: term.weight, bm25)
+                } else {
+                    termBounds[index] = 0
+                }
+            }
+            // A clause whose terms have no postings left ends the query.
+            if byRarity.contains(where: { $0.allSatisfy { !hasPostingsLeft[$0] } }) { return }
+            let othersBound = outsideLead.reduce(0) { $0 + termBounds[$1] }
+            if cannotEnter(othersBound + lead.reduce(0) { $0 + termBounds[$1] }, threshold) {
+                skippedAny = true
+                windowStart = windowEnd + 1
+                continue
+            }
+            var ordinal = advance(lead, to: windowStart)
+            candidates: while ordinal <= windowEnd {
+                let length = segment.documentLength(ordinal: Int(ordinal))
+                // The lead clause's own score may already rule the document out, before the others are read.
+                var leadScore = 0.0
+                for index in lead where terms[index].cursor.doc == ordinal {
+                    let term = terms[index]
+                    let contribution = term.weight * bm25.saturation(frequency: term.cursor.frequency, length: length)
+                    contributions[term.order] = contribution
+                    leadScore += contribution
+                }
+                if cannotEnter(leadScore + othersBound, threshold) {
+                    skippedAny = true
+                    clearContributions()
+                } else {
+                    for clause in others {
+                        let next = advance(clause, to: ordinal)
+                        if next > ordinal {
+                            clearContributions()
+                            // Past the window, the lead clause is moved by the next window, if it is not skipped.
+                            if next > windowEnd { break candidates }
+                            ordinal = advance(lead, to: next)
+                            continue candidates
+                        }
+                    }
+                    for index in outsideLead where terms[index].cursor.doc == ordinal {
+                        let term = terms[index]
+                        contributions[term.order] = term.weight * bm25.saturation(frequency: term.cursor.frequency, length: length)
+                    }
+                    accept(ordinal)
+                }
+                if ordinal == windowEnd { break }
+                ordinal = advance(lead, to: ordinal + 1)
+            }
+            windowStart = windowEnd + 1
+        }
+    }
+}
+
+/// The k best (score, ordinal) pairs seen, as a binary heap with the worst on top.
+struct TopKHeap {
+    struct Entry {
+        var score: Double
+        var ordinal: UInt32
+    }
+
+    private var entries: [Entry] = []
+    let limit: Int
+
+    init(limit: Int) {
+        self.limit = limit
+        // A limit of "everything" must not reserve that much.
+        entries.reserveCapacity(min(limit, 1024))
+    }
+
+    var isFull: Bool { entries.count == limit }
+    var worstScore: Double { entries[0].score }
+
+    /// Lower score is worse; at equal scores the higher ordinal is.
+    private static func isWorse(_ a: Entry, than b: Entry) -> Bool {
+        a.score < b.score || (a.score == b.score && a.ordinal > b.ordinal)
+    }
+
+    mutating func offer(score: Double, ordinal: UInt32) {
+        let entry = Entry(score: score, ordinal: ordinal)
+        if entries.count < limit {
+            entries.append(entry)
+            var child = entries.count - 1
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard Self.isWorse(entries[child], than: entries[parent]) else { break }
+                entries.swapAt(child, parent)
+                child = parent
+            }
+        } else if Self.isWorse(entries[0], than: entry) {
+            entries[0] = entry
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var worst = parent
+                if left < entries.count && Self.isWorse(entries[left], than: entries[worst]) { worst = left }
+                if right < entries.count && Self.isWorse(entries[right], than: entries[worst]) { worst = right }
+                if worst == parent { break }
+                entries.swapAt(parent, worst)
+                parent = worst
+            }
+        }
+    }
+
+    func sortedBestFirst() -> [Entry] {
+        entries.sorted { Self.isWorse($1, than: $0) }
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import MeetingIndex
+
+/// SplitMix64: the same numbers on every run and platform.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Draws ranks 0..<count with probability ∝ 1 / (rank + 1)^exponent.
+struct ZipfSampler {
+    private let cumulative: [Double]
+
+    init(count: Int, exponent: Double = 1.05) {
+        var total = 0.0
+        cumulative = (0..<count).map { rank in
+            total += 1 / pow(Double(rank + 1), exponent)
+            return total
+        }
+    }
+
+    func sample(_ generator: inout SeededGenerator) -> Int {
+        let target = Double.random(in: 0..<cumulative.last!, using: &generator)
+        var low = 0, high = cumulative.count - 1
+        while low < high {
+            let middle = (low + high) / 2
+            if cumulative[middle] <= target { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+}
+
+struct TestDocument {
+    let id: UInt32
+    let length: UInt32
+    /// Term → ascending positions.
+    let terms: [String: [UInt32]]
+}
+
+/// Documents with ids ascending by random gaps, lengths from 0 to a few hundred
+/// tokens (mostly short, like turns), words drawn from a Zipfian vocabulary.
+func makeCorpus(documents: Int, vocabulary: Int, seed: UInt64) -> [TestDocument] {
+    var generator = SeededGenerator(seed: seed)
+    let words = ZipfSampler(count: vocabulary)
+    var id: UInt32 = 0
+    return (0..<documents).map { _ in
+        id += UInt32.random(in: 1...3, using: &generator)
+        let length: Int
+        switch Int.random(in: 0..<20, using: &generator) {
+        case 0: length = 0
+        case 1...3: length = Int.random(in: 100...400, using: &generator)
+        default: length = Int.random(in: 1...40, using: &generator)
+        }
+        var terms: [String: [UInt32]] = [:]
+        for position in 0..<length {
+            terms["w\(words.sample(&generator))", default: []].append(UInt32(position))
+        }
+        return TestDocument(id: id, length: UInt32(length), terms: terms)
+    }
+}
+
+/// A segment's bytes in memory the test owns, and the reader over them.
+final class TestSegment {
+    let bytes: UnsafeMutableRawBufferPointer
+    let reader: SegmentReader
+
+    init(_ segment: [UInt8]) throws {
+        bytes = .allocate(byteCount: segment.count, alignment: 8)
+        bytes.copyBytes(from: segment)
+        reader = try SegmentReader(UnsafeRawBufferPointer(bytes))
+    }
+
+    convenience init(_ corpus: [TestDocument]) throws {
+        var writer = SegmentWriter()
+        for document in corpus {
+            // Dictionary order varies between runs; the writer must not care.
+            try writer.addDocument(id: document.id, length: document.length,
+                                   terms: document.terms.map { (term: $0.key, positions: $0.value) })
+        }
+        try self.init(writer.finish())
+    }
+
+    deinit { bytes.deallocate() }
+}
+
+/// BM25 over every document, written from the formula documented in BM25.swift
+/// rather than from the index's code.
+func exhaustiveSearch(_ corpus: [TestDocument], frequencies: [String: Int],
+                      _ query: IndexQuery) -> (hits: [IndexHit], total: Int) {
+    var terms: [(text: String, boost: Double)] = []
+    for term in query.clauses.joined() {
+        if let index = terms.firstIndex(where: { $0.text == term.text }) { terms[index].boost += term.boost }
+        else { terms.append((term.text, term.boost)) }
+    }
+    let clauses = query.clauses.filter { !$0.isEmpty }
+    let n = Double(corpus.count)
+    let totalTokens = corpus.reduce(0) { $0 + Int($1.length) }
+    let averageLength = corpus.isEmpty || totalTokens == 0 ? 1 : Double(totalTokens) / n
+    let weights = terms.map { term -> Double in
+        let df = Double(frequencies[term.text] ?? 0)
+        return term.boost * log(1 + (n - df + 0.5) / (df + 0.5))
+    }
+    var hits: [IndexHit] = []
+    for document in corpus {
+        let matches = !clauses.isEmpty && clauses.allSatisfy { $0.contains { document.terms[$0.text] != nil } }
+        guard matches, !query.excluded.contains(where: { document.terms[$0] != nil }) else { continue }
+        var score = 0.0
+        for (index, term) in terms.enumerated() {
+            guard let positions = document.terms[term.text] else { continue }
+            let tf = Double(positions.count)
+            score += weights[index] * (tf / (tf + 1.2 * (1 - 0.75 + 0.75 * Double(document.length) / averageLength)))
+        }
+        hits.append(IndexHit(documentID: document.id, score: score))
+    }
+    hits.sort { $0.score > $1.score || ($0.score == $1.score && $0.documentID < $1.documentID) }
+    return (Array(hits.prefix(query.limit)), hits.count)
+}
+
+/// Term → the number of documents holding it.
+func documentFrequencies(_ corpus: [TestDocument]) -> [String: Int] {
+    var frequencies: [String: Int] = [:]
+    for document in corpus { for term in document.terms.keys { frequencies[term, default: 0] += 1 } }
+    return frequencies
+}

@@ -1,0 +1,145 @@
+import XCTest
+import MeetingIndex
+
+final class TopKSearchTests: XCTestCase {
+    static let corpus = makeCorpus(documents: 4000, vocabulary: 3000, seed: 12)
+    static let frequencies = documentFrequencies(corpus)
+    static let vocabulary = ZipfSampler(count: 3000)
+
+    enum Shape: CaseIterable { case or, and, andOfOrs }
+
+    /// 1–5 words drawn from the corpus's own Zipf curve (so common words come up),
+    /// sometimes a word no document has, sometimes boosts and exclusions; as one OR
+    /// clause, as AND of single words, or as AND of 2–3 clauses of 1–3 words.
+    static func randomQuery(_ generator: inout SeededGenerator, shape: Shape) -> IndexQuery {
+        let boosts = [1.0, 1.0, 1.0, 0.5, 1.5, 2.0]
+        func randomTerm() -> IndexQuery.Term {
+            let word = Int.random(in: 0..<30, using: &generator) == 0 ? "absent" : "w\(vocabulary.sample(&generator))"
+            return IndexQuery.Term(word, boost: boosts.randomElement(using: &generator)!)
+        }
+        let clauses: [[IndexQuery.Term]]
+        switch shape {
+        case .or: clauses = [(0..<Int.random(in: 1...5, using: &generator)).map { _ in randomTerm() }]
+        case .and: clauses = (0..<Int.random(in: 1...5, using: &generator)).map { _ in [randomTerm()] }
+        case .andOfOrs:
+            clauses = (0..<Int.random(in: 2...3, using: &generator)).map { _ in
+                (0..<Int.random(in: 1...3, using: &generator)).map { _ in randomTerm() }
+            }
+        }
+        var excluded: [String] = []
+        if Bool.random(using: &generator) {
+            for _ in 0..<Int.random(in: 1...2, using: &generator) { excluded.append("w\(vocabulary.sample(&generator))") }
+        }
+        return IndexQuery(clauses: clauses, excluded: excluded)
+    }
+
+    func assertAgrees(_ query: IndexQuery, _ segment: TestSegment, file: StaticString = #filePath, line: UInt = #line) {
+        let expected = exhaustiveSearch(Self.corpus, frequencies: Self.frequencies, query)
+        let found = segment.reader.search(query)
+        let description = "\(query.clauses.map { $0.map { "\($0.text)^\($0.boost)" } }) -\(query.excluded) cap \(query.exactTotalUpTo) pruning \(query.dynamicPruning)"
+        XCTAssertEqual(found.hits.map(\.documentID), expected.hits.map(\.documentID), description, file: file, line: line)
+        for (hit, wanted) in zip(found.hits, expected.hits) {
+            XCTAssertEqual(hit.score, wanted.score, accuracy: 1e-4, description, file: file, line: line)
+        }
+        if found.totalExact {
+            XCTAssertEqual(found.total, expected.total, description, file: file, line: line)
+        } else {
+            XCTAssertGreaterThanOrEqual(found.total, query.exactTotalUpTo, description, file: file, line: line)
+            XCTAssertLessThanOrEqual(found.total, expected.total, description, file: file, line: line)
+        }
+    }
+
+    func testPrunedAndExhaustivePathsAgreeWithAnExhaustiveScorer() throws {
+        let segment = try TestSegment(Self.corpus)
+        var generator = SeededGenerator(seed: 7)
+        for round in 0..<600 {
+            var query = Self.randomQuery(&generator, shape: Shape.allCases[round % 3])
+            query.exactTotalUpTo = [0, 10, 1000, Int.max][(round / 3) % 4]
+            assertAgrees(query, segment)
+            query.dynamicPruning = false
+            assertAgrees(query, segment)
+        }
+    }
+
+    func testTotalsAreExactWhenNoCapIsReached() throws {
+        let segment = try TestSegment(Self.corpus)
+        var generator = SeededGenerator(seed: 8)
+        for round in 0..<200 {
+            var query = Self.randomQuery(&generator, shape: Shape.allCases[round % 3])
+            query.exactTotalUpTo = Int.max
+            let found = segment.reader.search(query)
+            XCTAssertTrue(found.totalExact)
+            XCTAssertEqual(found.total, exhaustiveSearch(Self.corpus, frequencies: Self.frequencies, query).total)
+        }
+    }
+
+    func testLimitsOtherThanTen() throws {
+        let segment = try TestSegment(Self.corpus)
+        var generator = SeededGenerator(seed: 9)
+        for limit in [1, 2, 50, 500, Int.max] {
+            for round in 0..<20 {
+                var query = Self.randomQuery(&generator, shape: Shape.allCases[round % 3])
+                query.limit = limit
+                assertAgrees(query, segment)
+            }
+        }
+    }
+
+    /// Equal scores are common in short documents; they go to the lower id.
+    func testTiesGoToTheLowerDocumentID() throws {
+        var writer = SegmentWriter()
+        for id in UInt32(1)...300 {
+            try writer.addDocument(id: id * 10, length: 4, terms: [(term: "same", positions: [id % 4])])
+        }
+        let segment = try TestSegment(writer.finish())
+        let found = segment.reader.search(.any([.init("same")], limit: 5))
+        XCTAssertEqual(found.hits.map(\.documentID), [10, 20, 30, 40, 50])
+        XCTAssertEqual(Set(found.hits.map(\.score)).count, 1)
+        XCTAssertEqual(found.total, 300)
+    }
+
+    /// On long postings lists, which a corpus of this size has only for its commonest
+    /// words; there a word alone reads less than half its blocks. (Two common words
+    /// gain little here: with this many very short documents, most blocks' maxima are
+    /// close to the term's. The benchmark measures them at scale.)
+    func testPruningReadsFewerBlocksThanTheExhaustivePath() throws {
+        let corpus = makeCorpus(documents: 20000, vocabulary: 3000, seed: 13)
+        let segment = try TestSegment(corpus)
+        var oneWordPruned = 0, oneWordExhaustive = 0
+        for first in 0..<10 {
+            var and = IndexQuery.all([.init("w\(first)"), .init("w\(first + 10)")])
+            and.exactTotalUpTo = 0
+            for query in [IndexQuery.any([.init("w\(first)")]), .any([.init("w\(first)"), .init("w\(first + 10)")]), and] {
+                let found = segment.reader.search(query)
+                var exhaustiveQuery = query
+                exhaustiveQuery.dynamicPruning = false
+                let expected = segment.reader.search(exhaustiveQuery)
+                XCTAssertEqual(found.hits, expected.hits)
+                XCTAssertLessThanOrEqual(found.blocksDecoded, expected.blocksDecoded)
+                if query.clauses.joined().count == 1 {
+                    oneWordPruned += found.blocksDecoded
+                    oneWordExhaustive += expected.blocksDecoded
+                }
+            }
+        }
+        XCTAssertLessThan(oneWordPruned, oneWordExhaustive / 2)
+    }
+
+    func testACommonWordAloneIsPrunedByBlock() throws {
+        let segment = try TestSegment(Self.corpus)
+        let found = segment.reader.search(.any([.init("w0")]))
+        XCTAssertTrue(found.totalExact)
+        XCTAssertEqual(found.total, Self.corpus.filter { $0.terms["w0"] != nil }.count)
+        XCTAssertLessThan(found.blocksDecoded, found.blocksInQueryTerms)
+    }
+
+    func testQueriesWithNothingToFind() throws {
+        let segment = try TestSegment(Self.corpus)
+        XCTAssertEqual(segment.reader.search(.all([.init("absent"), .init("w1")])).total, 0)
+        XCTAssertEqual(segment.reader.search(IndexQuery(clauses: [[.init("w1"), .init("w2")], [.init("absent")]])).total, 0)
+        XCTAssertEqual(segment.reader.search(.any([.init("absent")])).hits, [])
+        XCTAssertEqual(segment.reader.search(.any([])).total, 0)
+        XCTAssertEqual(segment.reader.search(IndexQuery(clauses: [])).total, 0)
+        XCTAssertEqual(segment.reader.search(.any([.init("w1")], excluded: ["w1"])).total, 0)
+    }
+}
