@@ -126,6 +126,10 @@ extension SummariseModule {
             if !pieces.isEmpty {
                 return ["found": true, "answer": .array(pieces), "interpreted": .object(interpreted)]
             }
+            if asks == .date || asks == .place {
+                // The record does not say: no summary stands in for a date or a place.
+                return ["found": false, "answer": [], "interpreted": .object(interpreted), "hints": [:]]
+            }
             // A question about what was said (or a record without that part): the person's
             // or the subject's sentences, the lead first when it speaks of the subject.
             var onlySpeakers: Set<Int>?
@@ -168,7 +172,7 @@ extension SummariseModule {
     /// Whether the question's subject is in the meeting (its turns, title or lead): typos of the
     /// meeting's words corrected first, the subject there when at least half its words are
     /// ("the Eurasian Economic Union" is not on a page that only says "economic"), or when the
-    /// question names someone who speaks here.
+    /// question names someone who speaks here and the corpus knows the subject's words.
     func subjectCheck(_ question: String, meeting: MeetingText, record: MeetingRecord, analyser: inout TextAnalyser)
         -> (focus: QueryFocus, asked: String, corrections: [JSONValue], absent: [String], notFound: Bool) {
         var asked = question
@@ -181,15 +185,20 @@ extension SummariseModule {
             }
         }
         var corrections: [JSONValue] = []
-        for word in missing(focus) {
+        // Only a word the corpus never holds is taken for a typo ("vacines"); "rail" is no typo of "jail".
+        for word in missing(focus) where analyser.statistics.turnsWithTerm[analyser.stem(word)] == nil {
             guard let closest = meeting.vocabulary.closestSurface(to: word, within: word.count <= 7 ? 1 : 2) else { continue }
             asked = asked.replacingOccurrences(of: word, with: closest, options: [.caseInsensitive])
             corrections.append(["from": .string(word), "to": .string(closest)])
         }
         if !corrections.isEmpty { focus = QueryFocus(query: asked, meeting: meeting, analyser: &analyser) }
         let absent = missing(focus)
-        // A question naming someone who speaks here is about their words, whatever it calls the subject.
-        let notFound = !focus.subjectWords.isEmpty && focus.namedSpeakers.isEmpty && absent.count * 2 > focus.subjectWords.count
+        // A question naming someone who speaks here is about their words, whatever it calls the
+        // subject, unless a subject word occurs nowhere in the corpus ("What did Putin say about
+        // cryptocurrency?" on a corpus that never says it).
+        let unknownAnywhere = absent.contains { analyser.statistics.turnsWithTerm[analyser.stem($0)] == nil }
+        let notFound = !focus.subjectWords.isEmpty && absent.count * 2 > focus.subjectWords.count
+            && (focus.namedSpeakers.isEmpty || unknownAnywhere)
         return (focus, asked, corrections, absent, notFound)
     }
 
@@ -212,7 +221,7 @@ extension SummariseModule {
     /// The meetings whose turns the FTS index ranks best for the words, best first.
     /// With `every`, only meetings with turns that hold every word.
     static func meetingsMentioning(_ words: [String], _ db: Database, limit: Int, every: Bool = false,
-                                   from: String? = nil, to: String? = nil, person: Int64? = nil) throws -> [String] {
+                                   from: String? = nil, to: String? = nil, people: Set<Int64> = []) throws -> [String] {
         guard !words.isEmpty else { return [] }
         // Quoted words only, so user text is never read as FTS5 syntax.
         let quoted = words.map { "\"\($0.replacingOccurrences(of: "\"", with: ""))\"" }
@@ -221,7 +230,7 @@ extension SummariseModule {
         var arguments: StatementArguments = ["match": match]
         if let from { filters += " AND f.date >= :from"; arguments += ["from": from] }
         if let to { filters += " AND substr(f.date, 1, length(:to)) <= :to"; arguments += ["to": to] }
-        if let person { filters += " AND t.person_id = :person"; arguments += ["person": person] }
+        if !people.isEmpty { filters += " AND t.person_id IN (\(people.sorted().map(String.init).joined(separator: ",")))" }
         let table = CorpusSchema.ftsTable
         let rows = try Row.fetchAll(db, sql: """
             SELECT f.meeting_id, -bm25(\(table)) AS score FROM \(table) f JOIN turn t ON t.id = f.rowid
@@ -232,27 +241,35 @@ extension SummariseModule {
         return scores.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(limit).map(\.key)
     }
 
-    /// Without `meeting`: the meeting whose turns answer best. Words that name a person are
-    /// not searched for: they choose that person's meetings instead ("What did Putin say about vaccines?").
+    /// Without `meeting`: the meeting whose turns answer best. Words that name people (a name,
+    /// a surname, a role of up to six words) are not searched for: they choose those people's
+    /// turns instead ("What did the Minister of Transport say about rail freight?").
     private func bestMeeting(for topicWords: [String], question: String, params: JSONValue, analyser: TextAnalyser) throws -> String? {
         try corpus.reader.read { db in
-            var person: Int64?
+            var people = Set<Int64>()
             if let typed = params["speaker"]?.stringValue {
-                person = try PersonResolver.person(typed, field: "speaker", in: db).id
+                people = [try PersonResolver.person(typed, field: "speaker", in: db).id]
             }
-            var subject: [String] = []
-            var named = Set<Int64>()
+            let words = NamesInText.words(question)
+            var nameWords = Set<String>()
             let holders = try db.cachedStatement(sql: """
                 SELECT id FROM person WHERE key = :key UNION SELECT person_id FROM person_alias WHERE key = :key
                 """)
-            for word in topicWords {
-                let people = try Int64.fetchAll(holders, arguments: ["key": PersonName.key(word)])
-                if people.isEmpty { subject.append(word) } else { named.formUnion(people) }
+            var named = Set<Int64>()
+            for length in stride(from: min(6, words.count), through: 1, by: -1) {
+                for start in 0...(words.count - length) {
+                    let run = words[start..<(start + length)]
+                    guard length > 1 || topicWords.contains(run.first!), !run.allSatisfy(analyser.isFunctionWord),
+                          !run.contains(where: nameWords.contains) else { continue }
+                    let found = try Int64.fetchAll(holders, arguments: ["key": PersonName.key(run.joined(separator: " "))])
+                    if !found.isEmpty { named.formUnion(found); nameWords.formUnion(run) }
+                }
             }
-            if person == nil, named.count == 1 { person = named.first }
+            if people.isEmpty { people = named }
+            var subject = topicWords.filter { !nameWords.contains($0) }
             if subject.isEmpty { subject = topicWords }
             return try Self.meetingsMentioning(subject, db, limit: 1, from: params["from"]?.stringValue,
-                                               to: params["to"]?.stringValue, person: person).first
+                                               to: params["to"]?.stringValue, people: people).first
         }
     }
 }

@@ -47,6 +47,11 @@ struct SummariseCommand: ParsableCommand {
         }
         let result = try client.call(method, .object(params))
         guard !client.json else { return print(result.serialized) }
+        if result["found"] == false {
+            let topic = (result["topic"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: " ")
+            print("Not found in \(target): \(topic)")
+            throw ExitCode(1)
+        }
         let sentences = result["sentences"]?.arrayValue ?? []
         if sentences.isEmpty {
             print("(nothing to summarise)")
@@ -79,5 +84,63 @@ struct SummariseCommand: ParsableCommand {
             }
         }
         print("(\(result["words"]?.serialized ?? "?") words)")
+    }
+}
+
+/// meetingctl ask: a question answered from the record (summarise.answer), each piece with
+/// where it came from; exit 1 when the subject is not found.
+struct AskCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ask", abstract: "Answer a question from a meeting, or from the meeting that answers best (summarise.answer).",
+        discussion: """
+            `meetingctl ask "Which documents were signed?" --meeting ID` answers from that meeting's documents; \
+            "Who took part?", "When…", "Where…" from its participants, date and place; "What did X say about Y?" \
+            from X's sentences. Without --meeting the best meeting is found and named.
+            """)
+    @OptionGroup var client: ClientOptions
+    @Argument(help: "The question.") var question: String
+    @Option(help: "The meeting to answer from.") var meeting: String?
+    @Option(help: "Only this person's words.") var speaker: String?
+    @Option(help: "Word budget of the answer.") var words: Int = 100
+    @Option(help: "Without --meeting: earliest date (YYYY, YYYY-MM or YYYY-MM-DD).") var from: String?
+    @Option(help: "Without --meeting: latest date, inclusive.") var to: String?
+
+    func validate() throws {
+        guard words > 0 else { throw ValidationError("--words must be positive") }
+        if meeting != nil, from != nil || to != nil { throw ValidationError("--from and --to choose among meetings: leave out --meeting") }
+    }
+
+    func run() throws {
+        var params: JSONObject = ["question": .string(question), "max_words": JSONValue(words)]
+        for (key, value) in [("meeting", meeting), ("speaker", speaker), ("from", from), ("to", to)] {
+            if let value { params[key] = .string(value) }
+        }
+        let result = try client.call("summarise.answer", .object(params))
+        guard !client.json else {
+            print(result.serialized)
+            if result["found"] == false { throw ExitCode(1) }
+            return
+        }
+        let interpreted = result["interpreted"]
+        guard result["found"] != false else {
+            let topic = (interpreted?["topic"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: " ")
+            print("Not found\(topic.isEmpty ? "" : ": \(topic)")\(interpreted?["meeting"]?.stringValue.map { " in \($0)" } ?? "").")
+            let hints = result["hints"]
+            if let closest = hints?["closest"]?.arrayValue, !closest.isEmpty {
+                print("Closest words there: \(closest.compactMap(\.stringValue).joined(separator: ", "))")
+            }
+            if let meetings = hints?["meetings"]?.arrayValue, !meetings.isEmpty {
+                print("Mentioned in: \(meetings.compactMap(\.stringValue).joined(separator: ", "))")
+            }
+            throw ExitCode(1)
+        }
+        if let meeting = interpreted?["meeting"]?.stringValue { print("From \(meeting):") }
+        for piece in result["answer"]?.arrayValue ?? [] {
+            let source = piece["source"]?.stringValue ?? "?"
+            var citation = source
+            if let turn = piece["turn"], turn != .null { citation = "turn \(turn.serialized)" }
+            let speaker = piece["speaker"]?.stringValue.map { "\($0): " } ?? ""
+            print("  \(speaker)\(piece["text"]?.stringValue ?? "")  [\(citation)]")
+        }
     }
 }

@@ -19,3 +19,15 @@ def corpus_daemon():
     daemon = CorpusDaemon([ROOT / "Samples", SHARED / "qmsum" / "val.jsonl"])
     yield daemon
     daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def pages_daemon():
+    """The seed, our own official pages in English and Russian, and the QMSum validation meetings."""
+    from meetingd_client import CorpusDaemon, ROOT, SHARED
+    fixtures = ROOT / "Tests" / "MeetingIngestTests" / "Fixtures"
+    pages = [fixtures / name for name in ("talks_with_press.txt", "security_council.txt", "transport_council.txt",
+                                          "ru_cis_council.txt", "ru_talks_with_press.txt")]
+    daemon = CorpusDaemon([ROOT / "Samples", *pages, SHARED / "qmsum" / "val.jsonl"])
+    yield daemon
+    daemon.stop()

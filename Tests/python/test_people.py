@@ -6,10 +6,9 @@ person in search.query; every module must answer the same person, the same ambig
 or the same not-found."""
 import pytest
 
-from meetingd_client import ROOT, SHARED, CorpusDaemon, RPCError
+from meetingd_client import RPCError
 
 NOT_FOUND, INVALID_PARAMS = -32004, -32602
-FIXTURES = ROOT / "Tests" / "MeetingIngestTests" / "Fixtures"
 SEED = "000_16830d1d99dc7d5d"
 
 # Spellings the one person may be stored under: the name of whichever page came first.
@@ -63,15 +62,6 @@ TABLE = [
 ]
 
 
-@pytest.fixture(scope="module")
-def people_daemon():
-    pages = [FIXTURES / name for name in ("talks_with_press.txt", "security_council.txt", "transport_council.txt",
-                                          "ru_cis_council.txt", "ru_talks_with_press.txt")]
-    daemon = CorpusDaemon([ROOT / "Samples", *pages, SHARED / "qmsum" / "val.jsonl"])
-    yield daemon
-    daemon.stop()
-
-
 def outcome(call):
     """("person", name), ("ambiguous", candidate names) or ("not found",) of one call."""
     try:
@@ -84,8 +74,8 @@ def outcome(call):
 
 
 @pytest.mark.parametrize("form,expected,meeting,in_question", TABLE, ids=[row[0] for row in TABLE])
-def test_every_module_answers_the_same_person(people_daemon, form, expected, meeting, in_question):
-    call = people_daemon.call
+def test_every_module_answers_the_same_person(pages_daemon, form, expected, meeting, in_question):
+    call = pages_daemon.call
 
     def person():
         answer = call("lookup.person", {"name": form})
@@ -132,25 +122,25 @@ def test_every_module_answers_the_same_person(people_daemon, form, expected, mee
             assert asked["interpreted"].get("favoured_speakers") == [name], asked["interpreted"]
 
 
-def test_a_person_who_does_not_speak_in_the_meeting_is_named_in_the_error(people_daemon):
+def test_a_person_who_does_not_speak_in_the_meeting_is_named_in_the_error(pages_daemon):
     with pytest.raises(RPCError) as error:
-        people_daemon.call("summarise.meeting", {"meeting": "val-1", "speaker": "President Putin"})
+        pages_daemon.call("summarise.meeting", {"meeting": "val-1", "speaker": "President Putin"})
     assert error.value.code == NOT_FOUND and error.value.data["person"] in PUTIN
 
 
-def test_a_name_several_people_share_is_one_person_within_a_meeting(people_daemon):
+def test_a_name_several_people_share_is_one_person_within_a_meeting(pages_daemon):
     # Two Davies in the corpus; within a meeting where one of them takes part, the name is that one.
-    answer = people_daemon.call("lookup.person", {"name": "Davies"})
+    answer = pages_daemon.call("lookup.person", {"name": "Davies"})
     assert answer["ambiguous"]
     for candidate in answer["candidates"]:
-        meetings = people_daemon.call("lookup.meetings", {"participant": candidate["name"]})["meetings"]
+        meetings = pages_daemon.call("lookup.meetings", {"participant": candidate["name"]})["meetings"]
         meeting = meetings[0]["id"]
-        hits = people_daemon.call("search.query", {"q": "the", "meeting": meeting, "speaker": "Davies"})
+        hits = pages_daemon.call("search.query", {"q": "the", "meeting": meeting, "speaker": "Davies"})
         assert hits["interpreted"]["speaker"] == candidate["name"]
 
 
-def test_russian_pages_are_searched_by_word_form_and_summarised(people_daemon):
-    call = people_daemon.call
+def test_russian_pages_are_searched_by_word_form_and_summarised(pages_daemon):
+    call = pages_daemon.call
     # FTS5 stays the index until ours replaces it: Russian words are found as written.
     hits = call("search.query", {"q": "вакцины"})
     assert [hit["meeting"] for hit in hits["hits"]] == ["ru_cis_council"]
@@ -170,13 +160,13 @@ def test_russian_pages_are_searched_by_word_form_and_summarised(people_daemon):
     assert any("Карабах" in sentence["text"] for sentence in focused["sentences"]), focused
 
 
-def test_speaker_in_the_query_language_means_a_person_too(people_daemon):
-    hits = people_daemon.call("search.query", {"q": 'vaccines speaker:"President Putin"'})
+def test_speaker_in_the_query_language_means_a_person_too(pages_daemon):
+    hits = pages_daemon.call("search.query", {"q": 'vaccines speaker:"President Putin"'})
     assert hits["hits"] and {hit["speaker"] for hit in hits["hits"]} <= PUTIN
     assert hits["interpreted"]["speakers"][0] in PUTIN
     with pytest.raises(RPCError) as error:
-        people_daemon.call("search.query", {"q": "budget speaker:Davies"})
+        pages_daemon.call("search.query", {"q": "budget speaker:Davies"})
     assert error.value.code == INVALID_PARAMS and set(error.value.data["candidates"]) == {"Suzy Davies", "Don Davies"}
     with pytest.raises(RPCError) as error:
-        people_daemon.call("search.query", {"q": "budget speaker:Nobody"})
+        pages_daemon.call("search.query", {"q": "budget speaker:Nobody"})
     assert error.value.code == NOT_FOUND
