@@ -131,3 +131,20 @@ def test_meeting_summary_with_an_absent_subject_is_not_found(pages_daemon):
     assert result["topic"] == ["eurasian", "economic", "union"]
     found = pages_daemon.call("summarise.meeting", {"meeting": SEED, "query": "What about Nagorno-Karabakh?"})
     assert found["found"] is True and found["sentences"]
+
+
+def test_meetingctl_ask(pages_daemon):
+    import subprocess
+    from meetingd_client import MEETINGD
+
+    def ask(*args):
+        return subprocess.run([str(MEETINGD.parent / "meetingctl"), "ask", *args, "--endpoint", pages_daemon.endpoint],
+                              capture_output=True, text=True, timeout=60)
+    signed = ask("Which documents were signed?", "--meeting", "transport_council")
+    assert signed.returncode == 0, signed.stderr
+    assert signed.stdout == "From transport_council:\n  Roadmap for the North–South transport corridor  [documents]\n"
+    said = ask("What did the Minister of Transport say about rail freight?", "--words", "20")
+    assert said.returncode == 0 and said.stdout.startswith("From transport_council:\n")
+    assert "freight" in said.stdout and "[turn 1]" in said.stdout
+    absent = ask("What about the Eurasian Economic Union?", "--meeting", SEED)
+    assert absent.returncode == 1 and absent.stdout.startswith("Not found: eurasian economic union in " + SEED)
