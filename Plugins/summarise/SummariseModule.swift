@@ -145,10 +145,8 @@ final class SummariseModule: MeetingdModule {
             case "summarise.keywords": return try keywords(params)
             default: throw MethodError(code: ErrorCode.methodNotFound, message: "summarise has no method \(method)")
             }
-        } catch let error as MethodError {
-            throw error
         } catch {
-            throw MethodError(code: ErrorCode.internalError, message: "summarise failed: \(error)")
+            throw .corpusFailure(error, in: Self.name)
         }
     }
 
