@@ -170,7 +170,7 @@ final class Dispatcher {
                           message: "Deadline exceeded: the request waited \(waitedMs) ms for a worker, past the \(state.config.limits.requestDeadlineMs) ms deadline",
                           data: ["waited_ms": .int(Int64(waitedMs)), "deadline_ms": JSONValue(state.config.limits.requestDeadlineMs)])
         }
-        if let violation = SchemaValidator.validate(params, against: route.method.paramsSchema) {
+        if let violation = SchemaValidator.firstNUL(in: params) ?? SchemaValidator.validate(params, against: route.method.paramsSchema) {
             throw Failure(code: ErrorCode.invalidParams, message: "Invalid params: \(violation)",
                           data: ["field": .string(violation.field), "reason": .string(violation.reason)])
         }
