@@ -50,6 +50,9 @@ public struct MeetingdConfig: Sendable, Equatable {
     public var corpusPath: String
     public var ingestPaths: [String]
     public var moduleDirs: [String]
+    /// Load a module library that someone besides root and the daemon's user could have
+    /// written, with a warning, instead of refusing it.
+    public var allowInsecureModules: Bool
     public var modules: [ModuleConfig]
     public var limits: Limits
     public var logLevel: String
@@ -85,7 +88,8 @@ public struct ConfigError: Error, CustomStringConvertible {
 public enum ConfigLoader {
     public static let stockModules = ["lookup", "search", "summarise"]
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
-    static let topLevelKeys: Set = ["endpoints", "workers", "corpus", "ingest", "module_dirs", "modules", "limits", "log_level"]
+    static let topLevelKeys: Set = ["endpoints", "workers", "corpus", "ingest", "module_dirs", "allow_insecure_modules",
+                                    "modules", "limits", "log_level"]
     static var limitKeys: [String] { Limits.bounds.map(\.key) }
     /// At most this many workers: each is a thread with its own module instances.
     static let maxWorkers = 1024
@@ -123,6 +127,7 @@ public enum ConfigLoader {
             "corpus": "/var/lib/meetingd/corpus.sqlite",
             "ingest": [],
             "module_dirs": .array([executableDirectory, "/usr/local/lib/meetingd/modules", "/usr/lib/meetingd/modules"].map(JSONValue.string)),
+            "allow_insecure_modules": false,
             "modules": .object(JSONObject(stockModules.map { (key: $0, value: .object([:])) })),
             "limits": [
                 "max_message_bytes": 1_048_576,
@@ -208,6 +213,7 @@ public enum ConfigLoader {
             "corpus": .string(config.corpusPath),
             "ingest": .array(config.ingestPaths.map(JSONValue.string)),
             "module_dirs": .array(config.moduleDirs.map(JSONValue.string)),
+            "allow_insecure_modules": .bool(config.allowInsecureModules),
             "modules": .object(JSONObject(config.modules.map { module in
                 (key: module.name, value: [
                     "enabled": .bool(module.enabled), "path": JSONValue(module.path), "settings": module.settings,
@@ -295,6 +301,11 @@ public enum ConfigLoader {
             problems.append("log_level: expected one of \(logLevels.joined(separator: ", ")), got '\(logLevel)'")
         }
 
+        let allowInsecureModules = tree["allow_insecure_modules"]?.boolValue ?? false
+        if tree["allow_insecure_modules"]?.boolValue == nil {
+            problems.append("allow_insecure_modules: expected true or false, got \(tree["allow_insecure_modules"]?.serialized ?? "nothing")")
+        }
+
         var limits = Limits(maxMessageBytes: 0, maxEnvelopeFrames: 0, maxBatch: 0, maxReplyBytes: 0,
                             requestDeadlineMs: 0, maxQueued: 0, shutdownGraceMs: 0)
         if case .object(let limitTree)? = tree["limits"] {
@@ -338,7 +349,7 @@ public enum ConfigLoader {
 
         return MeetingdConfig(
             endpoints: endpoints, workers: workers, corpusPath: corpus, ingestPaths: strings("ingest"),
-            moduleDirs: strings("module_dirs"), modules: modules, limits: limits, logLevel: logLevel, file: file)
+            moduleDirs: strings("module_dirs"), allowInsecureModules: allowInsecureModules, modules: modules, limits: limits, logLevel: logLevel, file: file)
     }
 
     static func jsonValue(_ node: Node) -> JSONValue {
