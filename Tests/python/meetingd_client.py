@@ -91,12 +91,15 @@ class CorpusDaemon:
     def alive(self):
         return self.process.poll() is None and self.call("meetingd.ping") == "pong"
 
-    def stop(self):
+    def stop_process(self):
         if self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+    def stop(self):
+        self.stop_process()
         self.log.close()
         shutil.rmtree(self.directory, ignore_errors=True)

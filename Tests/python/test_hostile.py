@@ -11,7 +11,8 @@ import time
 import pytest
 import zmq
 
-from meetingd_client import CTX, MEETINGD, ROOT, SEED_ID, CorpusDaemon, RPCError
+from meetingd_client import CTX, MEETINGD, ROOT, SEED_ID, CorpusDaemon, RPCError, free_port
+from test_protocol import build_hello
 
 NO_REPLY_MS = 2000
 
@@ -208,3 +209,80 @@ def test_a_reply_past_the_limit_becomes_an_error():
         assert d.call("meetingd.ping") == "pong"
     finally:
         d.stop()
+
+
+# --- 10: control characters from file names and requests never reach a terminal or the log raw
+
+PLAIN_TRANSCRIPT = "Alice: We open the meeting.\nBob: And we close it again.\n"
+
+
+def test_a_file_name_with_control_characters_is_refused_and_shown_escaped(tmp_path):
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "evil\x1b[31mred\nforged line.txt").write_text(PLAIN_TRANSCRIPT)
+    (folder / "fine.txt").write_text(PLAIN_TRANSCRIPT)
+    corpus = tmp_path / "corpus.sqlite"
+    ingest = subprocess.run([str(MEETINGD), "ingest", "--corpus", str(corpus), str(folder)],
+                            capture_output=True, timeout=120)
+    output = ingest.stdout + ingest.stderr
+    assert ingest.returncode == 1, output
+    assert b"\x1b" not in output and b"red\nforged" not in output, output
+    assert b"evil\\u{1b}[31mred\\u{a}forged line" in output and b"control characters" in output, output
+    with sqlite3.connect(corpus) as db:
+        assert [row[0] for row in db.execute("SELECT id FROM meeting")] == ["fine"]
+
+
+def test_a_file_name_with_control_characters_reaches_the_daemon_log_escaped(tmp_path):
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "evil\x1b[2J\ninfo meetingd: forged.txt").write_text(PLAIN_TRANSCRIPT)
+    d = CorpusDaemon([ROOT / "Samples"], extra_config=f'ingest: ["{folder}"]\n')
+    try:
+        with pytest.raises(RPCError) as refused:
+            d.call("lookup.meeting", {"id": "evil\x1b[2J\ninfo meetingd: forged"})
+        assert refused.value.code == -32004
+        d.stop_process()
+        log = d.log_path.read_bytes()
+        assert b"\x1b" not in log and b"\ninfo meetingd: forged" not in log, log[-2000:]
+        assert b"evil\\u{1b}[2J\\u{a}info meetingd: forged" in log, log[-2000:]
+    finally:
+        d.stop()
+
+
+# --- 11: a module library others could write is refused, or loaded with a loud warning
+
+def serve_hello(tmp_path, module_dir, extra=""):
+    endpoint = f"tcp://127.0.0.1:{free_port()}"
+    config = tmp_path / "meetingd.yaml"
+    config.write_text(f'endpoints: ["{endpoint}"]\nworkers: 1\nmodule_dirs: ["{module_dir}"]\n'
+                      f"modules:\n  hello: {{}}\n{extra}")
+    return subprocess.Popen([str(MEETINGD), "serve", "--config", str(config)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE), endpoint
+
+
+@pytest.mark.parametrize("writable", ["folder", "library"])
+def test_a_group_or_world_writable_module_is_refused(tmp_path, writable):
+    module_dir = build_hello(tmp_path / "modules")
+    (module_dir if writable == "folder" else module_dir / "hello.so").chmod(0o777 if writable == "folder" else 0o775)
+    serve, _ = serve_hello(tmp_path, module_dir)
+    _, stderr = serve.communicate(timeout=60)
+    assert serve.returncode != 0, stderr
+    assert b"writable by its group or by everyone" in stderr and b"hello.so" in stderr, stderr
+
+
+def test_allow_insecure_modules_loads_with_a_warning(tmp_path):
+    module_dir = build_hello(tmp_path / "modules")
+    module_dir.chmod(0o777)
+    serve, endpoint = serve_hello(tmp_path, module_dir, "allow_insecure_modules: true\n")
+    try:
+        sock = CTX.socket(zmq.REQ)
+        sock.linger = 0
+        sock.connect(endpoint)
+        sock.send(PING)
+        assert sock.poll(30_000, zmq.POLLIN), "no reply"
+        assert json.loads(sock.recv())["result"] == "pong"
+        sock.close()
+    finally:
+        serve.terminate()
+        _, stderr = serve.communicate(timeout=30)
+    assert b"critical" in stderr and b"insecure module" in stderr, stderr
