@@ -107,7 +107,7 @@ final class Dispatcher {
         if answered && out.count > limit {
             let size = out.count - start
             out.removeSubrange(start...)
-            let id = call["id"].flatMap(validID) == nil ? nil : idText
+            let id = Self.isValidID(call["id"]) ? idText : nil
             writeError(id: id, Failure(code: ErrorCode.replyTooLarge,
                                        message: "Reply too large: \(size) bytes would take the reply past limits.max_reply_bytes (\(limit)); ask for less",
                                        data: ["bytes": JSONValue(size), "limit": JSONValue(limit)]))
@@ -124,7 +124,7 @@ final class Dispatcher {
         }
         let id = request["id"]
         // What the response carries: the id as written, or null when it is missing or not a valid id.
-        let echoedID = validID(id) == nil ? nil : idText
+        let echoedID = Self.isValidID(id) ? idText : nil
         var methodName = "(invalid)"
         var failed = false
         defer {
@@ -158,10 +158,11 @@ final class Dispatcher {
         return id != nil
     }
 
-    private func validID(_ id: JSONValue?) -> JSONValue? {
+    /// JSON-RPC ids are strings, numbers or null.
+    private static func isValidID(_ id: JSONValue?) -> Bool {
         switch id {
-        case .string?, .int?, .double?, .null?: return id
-        default: return nil
+        case .string?, .int?, .double?, .null?: return true
+        default: return false
         }
     }
 
@@ -171,7 +172,7 @@ final class Dispatcher {
             throw Failure(code: ErrorCode.invalidRequest, message: "Invalid request: \"jsonrpc\" must be \"2.0\"",
                           data: ["field": "jsonrpc", "reason": .string("expected \"2.0\", got \(request["jsonrpc"]?.serialized ?? "nothing")")])
         }
-        if let id = request["id"], validID(id) == nil {
+        if let id = request["id"], !Self.isValidID(id) {
             throw Failure(code: ErrorCode.invalidRequest, message: "Invalid request: \"id\" must be a string, a number or null",
                           data: ["field": "id", "reason": .string("got \(id.typeName)")])
         }
@@ -304,12 +305,7 @@ final class Dispatcher {
         if spans.count == 1 {
             guard let span = spans[0] else { return out }  // a notification
             let text = UnsafeRawBufferPointer(rebasing: frame[span])
-            let valid: Bool
-            switch try? JSONValue.parse(text) {
-            case .string?, .int?, .double?, .null?: valid = true
-            default: valid = false
-            }
-            writeError(id: valid ? text : nil, failure, to: &out)
+            writeError(id: isValidID(try? JSONValue.parse(text)) ? text : nil, failure, to: &out)
         } else {
             writeError(id: nil, failure, to: &out)
         }
