@@ -286,3 +286,24 @@ def test_allow_insecure_modules_loads_with_a_warning(tmp_path):
         serve.terminate()
         _, stderr = serve.communicate(timeout=30)
     assert b"critical" in stderr and b"insecure module" in stderr, stderr
+
+
+# --- 5 (end): an internal error says where to look, not what the SQL was
+
+def drop_sections(corpus):
+    with sqlite3.connect(corpus) as db:
+        db.execute("DROP TABLE section")
+
+
+def test_an_internal_error_keeps_its_detail_in_the_log():
+    d = CorpusDaemon([ROOT / "Samples"], before_serve=drop_sections)
+    try:
+        reply = json.loads(d.raw({"jsonrpc": "2.0", "id": "find-me", "method": "lookup.meeting", "params": {"id": SEED_ID}}))
+        error = reply["error"]
+        assert error["code"] == -32603 and "lookup.meeting" in error["message"], error
+        assert not re.search(r"SELECT|section|SQLite", json.dumps(error)), error
+        assert d.call("meetingd.ping") == "pong"
+        log = d.log_path.read_text(errors="replace")
+        assert re.search(r'internal error detail=.*no such table: section.* id="find-me" method=lookup.meeting', log), log[-2000:]
+    finally:
+        d.stop()
