@@ -265,7 +265,11 @@ def test_a_group_or_world_writable_module_is_refused(tmp_path, writable):
     module_dir = build_hello(tmp_path / "modules")
     (module_dir if writable == "folder" else module_dir / "hello.so").chmod(0o777 if writable == "folder" else 0o775)
     serve, _ = serve_hello(tmp_path, module_dir)
-    _, stderr = serve.communicate(timeout=60)
+    try:
+        _, stderr = serve.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        serve.kill()
+        pytest.fail(f"meetingd serves an insecure module:\n{serve.communicate()[1]}")
     assert serve.returncode != 0, stderr
     assert b"writable by its group or by everyone" in stderr and b"hello.so" in stderr, stderr
 
@@ -284,7 +288,11 @@ def test_allow_insecure_modules_loads_with_a_warning(tmp_path):
         sock.close()
     finally:
         serve.terminate()
-        _, stderr = serve.communicate(timeout=30)
+        try:
+            _, stderr = serve.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+            raise
     assert b"critical" in stderr and b"insecure module" in stderr, stderr
 
 
