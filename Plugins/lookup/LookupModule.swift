@@ -55,12 +55,8 @@ final class LookupModule: MeetingdModule {
                     return try body(db)
                 }
             }
-        } catch let error as MethodError {
-            throw error
-        } catch let error as DatabaseError where Self.unreadable.contains(error.resultCode.primaryResultCode) {
-            throw MethodError(code: ErrorCode.unavailable, message: "the corpus cannot be read: \(error.message ?? "\(error)")")
         } catch {
-            throw MethodError(code: ErrorCode.internalError, message: "lookup failed: \(error)")
+            throw .corpusFailure(error, in: Self.name)
         }
     }
 
@@ -73,9 +69,6 @@ final class LookupModule: MeetingdModule {
         try db.execute(sql: "PRAGMA cache_size = -\(pageCacheKiB)")
     }
     private static let pageCacheKiB = 32 * 1024
-
-    private static let unreadable: [ResultCode] = [.SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_IOERR, .SQLITE_CORRUPT,
-                                                       .SQLITE_NOTADB, .SQLITE_CANTOPEN, .SQLITE_NOMEM]
 }
 
 extension Statement {

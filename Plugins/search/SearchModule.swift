@@ -138,14 +138,12 @@ final class SearchModule: MeetingdModule {
         }
     }
 
-    /// Runs `body` on a reader connection, answering any database failure as an internal error.
+    /// Runs `body` on a reader connection; an unreadable corpus is -32007, other failures -32603.
     func read<T>(_ body: (Database) throws -> T) throws(MethodError) -> T {
         do {
             return try corpus.reader.read { db in try body(db) }
-        } catch let error as MethodError {
-            throw error
         } catch {
-            throw MethodError(code: ErrorCode.internalError, message: "search failed: \(error)")
+            throw .corpusFailure(error, in: Self.name)
         }
     }
 

@@ -169,10 +169,8 @@ final class SummariseModule: MeetingdModule {
             case "summarise.answer": return try answer(params)
             default: throw MethodError(code: ErrorCode.methodNotFound, message: "summarise has no method \(method)")
             }
-        } catch let error as MethodError {
-            throw error
         } catch {
-            throw MethodError(code: ErrorCode.internalError, message: "summarise failed: \(error)")
+            throw .corpusFailure(error, in: Self.name)
         }
     }
 

@@ -4,6 +4,9 @@ import MeetingKit
 public struct IngestFailure: Sendable, Equatable {
     public let path: String
     public let reason: String
+
+    /// For a terminal or the journal: the path and the reason may hold anything a file name or file does.
+    public var line: String { "failed: \(path.escapingControls): \(reason.escapingControls)" }
 }
 
 public struct IngestReport: Sendable {
@@ -22,7 +25,7 @@ public struct IngestReport: Sendable {
         var lines = ["ingest: \(added.count) added, \(updated.count) updated, \(unchanged.count) unchanged, "
             + "\(pruned.count) pruned, \(failed.count) failed; \(meetingsWritten) meetings written, "
             + String(format: "%.1f MB in %.1f s", Double(bytesRead) / 1_000_000, seconds)]
-        lines += failed.map { "failed: \($0.path): \($0.reason)" }
+        lines += failed.map(\.line)
         return lines.joined(separator: "\n")
     }
 }
@@ -245,8 +248,9 @@ public final class Ingester {
     }
 
     private func fail(_ path: String, _ reason: String, into report: inout IngestReport) {
-        report.failed.append(IngestFailure(path: path, reason: reason))
-        log("failed: \(path): \(reason)")
+        let failure = IngestFailure(path: path, reason: reason)
+        report.failed.append(failure)
+        log(failure.line)
     }
 
     /// One transaction per batch. No savepoint per file: FTS5 flushes its pending index
@@ -288,8 +292,9 @@ public final class Ingester {
         for path in paths {
             var isFolder: ObjCBool = false
             guard manager.fileExists(atPath: path, isDirectory: &isFolder) else {
-                failures.append(IngestFailure(path: path, reason: "no such file or folder"))
-                log("failed: \(path): no such file or folder")
+                let failure = IngestFailure(path: path, reason: "no such file or folder")
+                failures.append(failure)
+                log(failure.line)
                 continue
             }
             guard isFolder.boolValue else { add(path); continue }

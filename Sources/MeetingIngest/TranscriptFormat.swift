@@ -73,6 +73,11 @@ public enum TranscriptParser {
         case .plain: meetings = [try PlainTranscriptParser.parse(text, id: stem, source: path)]
         }
         if meetings.isEmpty { throw IngestError("no meetings in the file") }
+        // An id is shown in terminals and logs and typed back by people: refused, not mangled.
+        if let meeting = meetings.first(where: { $0.id.hasUnsafeControls }) {
+            throw IngestError("the meeting id '\(meeting.id.escapingControls)' holds control characters; "
+                              + "rename the file (ids come from file names) or fix the id in it")
+        }
         return Parsed(format: format, meetings: meetings)
     }
 }

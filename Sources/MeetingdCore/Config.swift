@@ -17,10 +17,31 @@ public struct ModuleConfig: Sendable, Equatable {
 }
 
 public struct Limits: Sendable, Equatable {
+    /// A request message, all its frames together.
     public var maxMessageBytes: Int
+    /// Frames before the request body (routing ids, the REQ delimiter), each at most `envelopeFrameBytes`.
+    public var maxEnvelopeFrames: Int
+    public var maxBatch: Int
+    public var maxReplyBytes: Int
     public var requestDeadlineMs: Int
     public var maxQueued: Int
     public var shutdownGraceMs: Int
+
+    /// ZeroMQ's own limit on a routing id; an envelope frame is never longer.
+    public static let envelopeFrameBytes = 255
+
+    /// Each limit's key and the values it may take. The upper bounds keep every sum and
+    /// product made of them in range: a millisecond count times 1,000,000 stays far
+    /// below UInt64 and Int nanoseconds.
+    static let bounds: [(key: String, range: ClosedRange<Int>, path: WritableKeyPath<Limits, Int> & Sendable)] = [
+        ("max_message_bytes", 256...(256 << 20), \.maxMessageBytes),
+        ("max_envelope_frames", 1...32, \.maxEnvelopeFrames),
+        ("max_batch", 1...10_000, \.maxBatch),
+        ("max_reply_bytes", 4096...(1 << 30), \.maxReplyBytes),
+        ("request_deadline_ms", 1...3_600_000, \.requestDeadlineMs),
+        ("max_queued", 1...1_000_000, \.maxQueued),
+        ("shutdown_grace_ms", 0...3_600_000, \.shutdownGraceMs),
+    ]
 }
 
 public struct MeetingdConfig: Sendable, Equatable {
@@ -29,6 +50,9 @@ public struct MeetingdConfig: Sendable, Equatable {
     public var corpusPath: String
     public var ingestPaths: [String]
     public var moduleDirs: [String]
+    /// Load a module library that someone besides root and the daemon's user could have
+    /// written, with a warning, instead of refusing it.
+    public var allowInsecureModules: Bool
     public var modules: [ModuleConfig]
     public var limits: Limits
     public var logLevel: String
@@ -64,18 +88,17 @@ public struct ConfigError: Error, CustomStringConvertible {
 public enum ConfigLoader {
     public static let stockModules = ["lookup", "search", "summarise"]
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
-    static let topLevelKeys: Set = ["endpoints", "workers", "corpus", "ingest", "module_dirs", "modules", "limits", "log_level"]
-    static let limitKeys: Set = ["max_message_bytes", "request_deadline_ms", "max_queued", "shutdown_grace_ms"]
+    static let topLevelKeys: Set = ["endpoints", "workers", "corpus", "ingest", "module_dirs", "allow_insecure_modules",
+                                    "modules", "limits", "log_level"]
+    static var limitKeys: [String] { Limits.bounds.map(\.key) }
+    /// At most this many workers: each is a thread with its own module instances.
+    static let maxWorkers = 1024
     static let moduleKeys: Set = ["enabled", "path", "settings"]
     /// Environment variables the daemon reads, mapped to config keys.
     static let environmentKeys: [String: String] = [
         "MEETINGD_ENDPOINTS": "endpoints", "MEETINGD_WORKERS": "workers", "MEETINGD_CORPUS": "corpus",
         "MEETINGD_INGEST": "ingest", "MEETINGD_MODULE_DIRS": "module_dirs", "MEETINGD_LOG_LEVEL": "log_level",
-        "MEETINGD_LIMITS_MAX_MESSAGE_BYTES": "limits.max_message_bytes",
-        "MEETINGD_LIMITS_REQUEST_DEADLINE_MS": "limits.request_deadline_ms",
-        "MEETINGD_LIMITS_MAX_QUEUED": "limits.max_queued",
-        "MEETINGD_LIMITS_SHUTDOWN_GRACE_MS": "limits.shutdown_grace_ms",
-    ]
+    ].merging(Limits.bounds.map { ("MEETINGD_LIMITS_\($0.key.uppercased())", "limits.\($0.key)") }) { $1 }
 
     /// The config file used when none is named: the source tree's `Config/meetingd.yaml`
     /// for a binary still inside that tree's build folder (so `swift build` then
@@ -104,9 +127,13 @@ public enum ConfigLoader {
             "corpus": "/var/lib/meetingd/corpus.sqlite",
             "ingest": [],
             "module_dirs": .array([executableDirectory, "/usr/local/lib/meetingd/modules", "/usr/lib/meetingd/modules"].map(JSONValue.string)),
+            "allow_insecure_modules": false,
             "modules": .object(JSONObject(stockModules.map { (key: $0, value: .object([:])) })),
             "limits": [
                 "max_message_bytes": 1_048_576,
+                "max_envelope_frames": 4,
+                "max_batch": 100,
+                "max_reply_bytes": 16_777_216,
                 "request_deadline_ms": 30_000,
                 "max_queued": 1024,
                 "shutdown_grace_ms": 10_000,
@@ -186,17 +213,13 @@ public enum ConfigLoader {
             "corpus": .string(config.corpusPath),
             "ingest": .array(config.ingestPaths.map(JSONValue.string)),
             "module_dirs": .array(config.moduleDirs.map(JSONValue.string)),
+            "allow_insecure_modules": .bool(config.allowInsecureModules),
             "modules": .object(JSONObject(config.modules.map { module in
                 (key: module.name, value: [
                     "enabled": .bool(module.enabled), "path": JSONValue(module.path), "settings": module.settings,
                 ])
             })),
-            "limits": [
-                "max_message_bytes": JSONValue(config.limits.maxMessageBytes),
-                "request_deadline_ms": JSONValue(config.limits.requestDeadlineMs),
-                "max_queued": JSONValue(config.limits.maxQueued),
-                "shutdown_grace_ms": JSONValue(config.limits.shutdownGraceMs),
-            ],
+            "limits": .object(JSONObject(Limits.bounds.map { (key: $0.key, value: JSONValue(config.limits[keyPath: $0.path])) })),
             "log_level": .string(config.logLevel),
         ]
     }
@@ -253,10 +276,10 @@ public enum ConfigLoader {
                 return nil
             }
         }
-        func integer(_ value: JSONValue?, _ key: String, minimum: Int) -> Int {
-            guard let number = value?.intValue, number >= minimum else {
-                problems.append("\(key): expected an integer >= \(minimum), got \(value?.serialized ?? "nothing")")
-                return minimum
+        func integer(_ value: JSONValue?, _ key: String, in range: ClosedRange<Int>) -> Int {
+            guard let number = value?.intValue, range.contains(number) else {
+                problems.append("\(key): expected an integer from \(range.lowerBound) to \(range.upperBound), got \(value?.serialized ?? "nothing")")
+                return range.lowerBound
             }
             return number
         }
@@ -267,7 +290,7 @@ public enum ConfigLoader {
             problems.append("endpoints: '\(endpoint)' is not a tcp:// or ipc:// address")
         }
 
-        var workers = integer(tree["workers"], "workers", minimum: 0)
+        var workers = integer(tree["workers"], "workers", in: 0...maxWorkers)
         if workers == 0 { workers = ProcessInfo.processInfo.activeProcessorCount }
 
         let corpus = tree["corpus"]?.stringValue ?? ""
@@ -278,15 +301,20 @@ public enum ConfigLoader {
             problems.append("log_level: expected one of \(logLevels.joined(separator: ", ")), got '\(logLevel)'")
         }
 
-        var limits = Limits(maxMessageBytes: 0, requestDeadlineMs: 0, maxQueued: 0, shutdownGraceMs: 0)
+        let allowInsecureModules = tree["allow_insecure_modules"]?.boolValue ?? false
+        if tree["allow_insecure_modules"]?.boolValue == nil {
+            problems.append("allow_insecure_modules: expected true or false, got \(tree["allow_insecure_modules"]?.serialized ?? "nothing")")
+        }
+
+        var limits = Limits(maxMessageBytes: 0, maxEnvelopeFrames: 0, maxBatch: 0, maxReplyBytes: 0,
+                            requestDeadlineMs: 0, maxQueued: 0, shutdownGraceMs: 0)
         if case .object(let limitTree)? = tree["limits"] {
             for key in limitTree.keys where !limitKeys.contains(key) {
                 problems.append("limits: unknown key '\(key)' (known: \(limitKeys.sorted().joined(separator: ", ")))")
             }
-            limits.maxMessageBytes = integer(limitTree["max_message_bytes"], "limits.max_message_bytes", minimum: 256)
-            limits.requestDeadlineMs = integer(limitTree["request_deadline_ms"], "limits.request_deadline_ms", minimum: 1)
-            limits.maxQueued = integer(limitTree["max_queued"], "limits.max_queued", minimum: 1)
-            limits.shutdownGraceMs = integer(limitTree["shutdown_grace_ms"], "limits.shutdown_grace_ms", minimum: 0)
+            for bound in Limits.bounds {
+                limits[keyPath: bound.path] = integer(limitTree[bound.key], "limits.\(bound.key)", in: bound.range)
+            }
         } else {
             problems.append("limits: expected a mapping")
         }
@@ -321,7 +349,7 @@ public enum ConfigLoader {
 
         return MeetingdConfig(
             endpoints: endpoints, workers: workers, corpusPath: corpus, ingestPaths: strings("ingest"),
-            moduleDirs: strings("module_dirs"), modules: modules, limits: limits, logLevel: logLevel, file: file)
+            moduleDirs: strings("module_dirs"), allowInsecureModules: allowInsecureModules, modules: modules, limits: limits, logLevel: logLevel, file: file)
     }
 
     static func jsonValue(_ node: Node) -> JSONValue {

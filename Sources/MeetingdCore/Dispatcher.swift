@@ -59,46 +59,79 @@ final class Dispatcher {
         do {
             document = try JSONValue.parse(frame)
         } catch {
-            writeError(id: .null, Failure(code: ErrorCode.parseError, message: "Parse error: \(error)",
+            writeError(id: nil, Failure(code: ErrorCode.parseError, message: "Parse error: \(error)",
                                           data: ["offset": JSONValue(error.offset), "reason": .string(error.reason)]))
             return out
+        }
+        // Ids are echoed as the client wrote them, so their source text is kept.
+        let idSpans = JSONValue.memberSpans("id", in: frame)
+        func idText(_ position: Int) -> UnsafeRawBufferPointer? {
+            guard position < idSpans.count, let span = idSpans[position] else { return nil }
+            return UnsafeRawBufferPointer(rebasing: frame[span])
         }
         switch document {
         case .array(let calls):
             if calls.isEmpty {
-                writeError(id: .null, Failure(code: ErrorCode.invalidRequest, message: "Invalid request: an empty batch"))
+                writeError(id: nil, Failure(code: ErrorCode.invalidRequest, message: "Invalid request: an empty batch"))
+                return out
+            }
+            let maxBatch = state.config.limits.maxBatch
+            if calls.count > maxBatch {
+                writeError(id: nil, Failure(code: ErrorCode.invalidRequest,
+                                            message: "Invalid request: a batch of \(calls.count) calls, over the limit of \(maxBatch)",
+                                            data: ["field": "batch", "reason": .string("at most \(maxBatch) calls"),
+                                                   "limit": JSONValue(maxBatch)]))
                 return out
             }
             out.append(UInt8(ascii: "["))
             let start = out.count
-            for call in calls {
+            for (position, call) in calls.enumerated() {
                 let before = out.count
                 if out.count > start { out.append(UInt8(ascii: ",")) }
-                if !handleCall(call, stamp: stamp) { out.removeSubrange(before...) }  // a notification writes nothing
+                // A notification writes nothing.
+                if !handleCall(call, idText: idText(position), stamp: stamp) { out.removeSubrange(before...) }
             }
             if out.count == start { out.removeAll(keepingCapacity: true) } else { out.append(UInt8(ascii: "]")) }
         default:
-            if !handleCall(document, stamp: stamp) { out.removeAll(keepingCapacity: true) }
+            if !handleCall(document, idText: idText(0), stamp: stamp) { out.removeAll(keepingCapacity: true) }
         }
         return out
     }
 
-    /// Handles one call and writes its response; returns false for a notification.
-    private func handleCall(_ call: JSONValue, stamp: RequestStamp) -> Bool {
+    /// Handles one call and writes its response, or an error in its place when the
+    /// reply frame would grow past `limits.max_reply_bytes`; returns false for a notification.
+    private func handleCall(_ call: JSONValue, idText: UnsafeRawBufferPointer?, stamp: RequestStamp) -> Bool {
+        let start = out.count
+        let answered = writeCall(call, idText: idText, stamp: stamp)
+        let limit = state.config.limits.maxReplyBytes
+        if answered && out.count > limit {
+            let size = out.count - start
+            out.removeSubrange(start...)
+            let id = Self.isValidID(call["id"]) ? idText : nil
+            writeError(id: id, Failure(code: ErrorCode.replyTooLarge,
+                                       message: "Reply too large: \(size) bytes would take the reply past limits.max_reply_bytes (\(limit)); ask for less",
+                                       data: ["bytes": JSONValue(size), "limit": JSONValue(limit)]))
+        }
+        return answered
+    }
+
+    private func writeCall(_ call: JSONValue, idText: UnsafeRawBufferPointer?, stamp: RequestStamp) -> Bool {
         let started = DispatchTime.now().uptimeNanoseconds
         guard case .object(let request) = call else {
-            writeError(id: .null, Failure(code: ErrorCode.invalidRequest,
-                                          message: "Invalid request: expected a JSON object, got \(call.typeName)"))
+            writeError(id: nil, Failure(code: ErrorCode.invalidRequest,
+                                        message: "Invalid request: expected a JSON object, got \(call.typeName)"))
             return true
         }
         let id = request["id"]
+        // What the response carries: the id as written, or null when it is missing or not a valid id.
+        let echoedID = Self.isValidID(id) ? idText : nil
         var methodName = "(invalid)"
         var failed = false
         defer {
             let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
             stats.record(method: methodName, micros: micros, failed: failed)
             if logRequests {
-                logger.debug("request", metadata: ["method": "\(methodName)", "id": "\(id?.serialized ?? "-")",
+                logger.debug("request", metadata: ["method": "\(methodName)", "id": "\(Self.logText(echoedID))",
                                                    "us": "\(micros)", "ok": "\(!failed)"])
             }
         }
@@ -107,7 +140,7 @@ final class Dispatcher {
             methodName = route.method.name
             let before = out.count
             do {
-                try answer(route, params: params, id: id ?? .null)
+                try answer(route, params: params, id: echoedID)
             } catch let failure as Failure {
                 out.removeSubrange(before...)
                 throw failure
@@ -115,20 +148,21 @@ final class Dispatcher {
         } catch let failure as Failure {
             failed = true
             if case .string(let name)? = request["method"], routes[name] != nil { methodName = name }
-            writeError(id: validID(id) ?? .null, failure)
+            writeError(id: echoedID, failure)
             // An invalid request is answered even without an id, as JSON-RPC 2.0 asks.
             return id != nil || failure.code == ErrorCode.invalidRequest
         } catch {
             failed = true
-            writeError(id: validID(id) ?? .null, Failure(code: ErrorCode.internalError, message: "Internal error: \(error)"))
+            writeError(id: echoedID, internalError(method: methodName, id: echoedID, detail: "\(error)"))
         }
         return id != nil
     }
 
-    private func validID(_ id: JSONValue?) -> JSONValue? {
+    /// JSON-RPC ids are strings, numbers or null.
+    private static func isValidID(_ id: JSONValue?) -> Bool {
         switch id {
-        case .string?, .int?, .double?, .null?: return id
-        default: return nil
+        case .string?, .int?, .double?, .null?: return true
+        default: return false
         }
     }
 
@@ -138,7 +172,7 @@ final class Dispatcher {
             throw Failure(code: ErrorCode.invalidRequest, message: "Invalid request: \"jsonrpc\" must be \"2.0\"",
                           data: ["field": "jsonrpc", "reason": .string("expected \"2.0\", got \(request["jsonrpc"]?.serialized ?? "nothing")")])
         }
-        if let id = request["id"], validID(id) == nil {
+        if let id = request["id"], !Self.isValidID(id) {
             throw Failure(code: ErrorCode.invalidRequest, message: "Invalid request: \"id\" must be a string, a number or null",
                           data: ["field": "id", "reason": .string("got \(id.typeName)")])
         }
@@ -170,14 +204,14 @@ final class Dispatcher {
                           message: "Deadline exceeded: the request waited \(waitedMs) ms for a worker, past the \(state.config.limits.requestDeadlineMs) ms deadline",
                           data: ["waited_ms": .int(Int64(waitedMs)), "deadline_ms": JSONValue(state.config.limits.requestDeadlineMs)])
         }
-        if let violation = SchemaValidator.validate(params, against: route.method.paramsSchema) {
+        if let violation = SchemaValidator.firstNUL(in: params) ?? SchemaValidator.validate(params, against: route.method.paramsSchema) {
             throw Failure(code: ErrorCode.invalidParams, message: "Invalid params: \(violation)",
                           data: ["field": .string(violation.field), "reason": .string(violation.reason)])
         }
         return (route, params)
     }
 
-    private func answer(_ route: Route, params: JSONValue, id: JSONValue) throws {
+    private func answer(_ route: Route, params: JSONValue, id: UnsafeRawBufferPointer?) throws {
         guard let instance = route.instance else {
             let result = try builtin(route.method.name)
             writeResponseHead(id: id)
@@ -190,6 +224,10 @@ final class Dispatcher {
         paramsText.append(0)
         paramsText.withUnsafeBytes { bytes in
             instance.call(method: route.method.name, params: UnsafeRawBufferPointer(rebasing: bytes.dropLast()), reply: &reply)
+        }
+        if reply.error_code == ErrorCode.internalError {
+            throw internalError(method: route.method.name, id: id,
+                                detail: reply.error_message.map { String(cString: $0) } ?? "no message")
         }
         if reply.error_code != 0 {
             var data: JSONValue? = nil
@@ -215,19 +253,37 @@ final class Dispatcher {
         out.append(UInt8(ascii: "}"))
     }
 
-    private func writeResponseHead(id: JSONValue) {
+    /// An internal failure is answered without its detail (it may hold SQL or paths);
+    /// the detail goes to the log with the method and request id, to be found there.
+    private func internalError(method: String, id: UnsafeRawBufferPointer?, detail: String) -> Failure {
+        logger.error("internal error", metadata: ["method": "\(method)", "id": "\(Self.logText(id))", "detail": "\(detail)"])
+        return Failure(code: ErrorCode.internalError, message: "Internal error in \(method); the daemon's log has the details")
+    }
+
+    /// A request id for the log: its JSON text, shortened, so no client can fill the log through it.
+    static func logText(_ id: UnsafeRawBufferPointer?) -> String {
+        guard let id else { return "-" }
+        let text = String(decoding: id.prefix(64), as: UTF8.self)
+        return id.count > 64 ? text + "…" : text
+    }
+
+    private static func writeID(_ id: UnsafeRawBufferPointer?, to out: inout [UInt8]) {
+        if let id { out.append(contentsOf: id) } else { out.append(contentsOf: "null".utf8) }
+    }
+
+    private func writeResponseHead(id: UnsafeRawBufferPointer?) {
         out.append(contentsOf: #"{"jsonrpc":"2.0","id":"#.utf8)
-        id.write(to: &out)
+        Self.writeID(id, to: &out)
         out.append(contentsOf: #","result":"#.utf8)
     }
 
-    private func writeError(id: JSONValue, _ failure: Failure) {
+    private func writeError(id: UnsafeRawBufferPointer?, _ failure: Failure) {
         Self.writeError(id: id, failure, to: &out)
     }
 
-    private static func writeError(id: JSONValue, _ failure: Failure, to out: inout [UInt8]) {
+    private static func writeError(id: UnsafeRawBufferPointer?, _ failure: Failure, to out: inout [UInt8]) {
         out.append(contentsOf: #"{"jsonrpc":"2.0","id":"#.utf8)
-        id.write(to: &out)
+        writeID(id, to: &out)
         out.append(contentsOf: #","error":"#.utf8)
         var error: JSONObject = ["code": .int(Int64(failure.code)), "message": .string(failure.message)]
         if let data = failure.data { error["data"] = data }
@@ -235,27 +291,23 @@ final class Dispatcher {
         out.append(UInt8(ascii: "}"))
     }
 
-    /// The "overloaded" answer the proxy gives by itself when its queue is full:
-    /// one error per call that has an id, or an empty frame when none has.
+    /// The "overloaded" answer the proxy gives by itself when its queue is full. The
+    /// proxy thread parses nothing: a single request's id is found by skipping over
+    /// the object (a notification gets an empty frame), and a batch is answered with
+    /// one error whose id is null.
     static func overloadedReply(to frame: UnsafeRawBufferPointer, queued: Int, limit: Int) -> [UInt8] {
         let failure = Failure(code: ErrorCode.overloaded,
                               message: "Overloaded: \(queued) requests are queued (limit \(limit)); retry later",
                               data: ["queued": JSONValue(queued), "limit": JSONValue(limit)])
         var out: [UInt8] = []
-        switch try? JSONValue.parse(frame) {
-        case .array(let calls)?:
-            let ids = calls.compactMap { $0["id"] }
-            guard !ids.isEmpty else { return out }
-            out.append(UInt8(ascii: "["))
-            for (i, id) in ids.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                writeError(id: id, failure, to: &out)
-            }
-            out.append(UInt8(ascii: "]"))
-        case .object(let request)?:
-            if let id = request["id"] { writeError(id: id, failure, to: &out) }
-        default:
-            writeError(id: .null, failure, to: &out)
+        let isBatch = frame.first(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) == UInt8(ascii: "[")
+        let spans = isBatch ? [] : JSONValue.memberSpans("id", in: frame)
+        if spans.count == 1 {
+            guard let span = spans[0] else { return out }  // a notification
+            let text = UnsafeRawBufferPointer(rebasing: frame[span])
+            writeError(id: isValidID(try? JSONValue.parse(text)) ? text : nil, failure, to: &out)
+        } else {
+            writeError(id: nil, failure, to: &out)
         }
         return out
     }

@@ -4,6 +4,7 @@
 
 import Foundation
 import Logging
+import MeetingKit
 
 public struct StderrLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
@@ -24,9 +25,10 @@ public struct StderrLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         var line = journal ? "<\(Self.syslogPriority(event.level))>" : Self.timestamp() + " "
-        line += "\(event.level) \(label): \(event.message)"
+        // Messages and metadata quote clients and files: escaped, so no line forges another.
+        line += "\(event.level) \(label): \("\(event.message)".escapingControls)"
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        for key in merged.keys.sorted() { line += " \(key)=\(merged[key]!)" }
+        for key in merged.keys.sorted() { line += " \(key)=\("\(merged[key]!)".escapingControls)" }
         line += "\n"
         // One write per line keeps lines from concurrent threads whole.
         var bytes = Array(line.utf8)

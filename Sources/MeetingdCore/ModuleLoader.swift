@@ -129,6 +129,15 @@ public enum ModuleLoader {
                 }
                 module = previous.with(settings: moduleConfig.settings)
             } else {
+                if let risk = insecurity(ofLibrary: path) {
+                    guard config.allowInsecureModules else {
+                        throw ModuleLoadError(module: moduleConfig.name, path: path,
+                                              reason: "refused: \(risk), so someone else could choose the code the daemon runs; "
+                                                + "fix the permissions (or set allow_insecure_modules: true)")
+                    }
+                    Logger(label: "meetingd").critical("loading an insecure module (allow_insecure_modules is set): \(risk)",
+                                                       metadata: ["module": "\(moduleConfig.name)", "path": "\(path)"])
+                }
                 module = try load(path: path, expectedName: moduleConfig.name, settings: moduleConfig.settings)
             }
             guard seenModules.insert(module.name).inserted else {
@@ -157,6 +166,26 @@ public enum ModuleLoader {
                                   reason: "no library found; looked for \(candidates.joined(separator: ", "))")
         }
         return found
+    }
+
+    /// What would let a user other than root or the daemon's own replace the library at
+    /// `path` (or, through its folder, the file the path names), or nil when nothing would.
+    static func insecurity(ofLibrary path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return "cannot resolve \(path)" }
+        defer { free(resolved) }
+        let library = String(cString: resolved)
+        let folder = URL(fileURLWithPath: library).deletingLastPathComponent().path
+        for (what, item) in [("library", library), ("folder", folder)] {
+            var status = stat()
+            guard stat(item, &status) == 0 else { return "cannot stat the \(what) \(item)" }
+            if status.st_mode & (S_IWGRP | S_IWOTH) != 0 {
+                return "the \(what) \(item) is writable by its group or by everyone (mode \(String(status.st_mode & 0o7777, radix: 8)))"
+            }
+            if status.st_uid != 0 && status.st_uid != geteuid() {
+                return "the \(what) \(item) is owned by uid \(status.st_uid), neither root nor the daemon's user"
+            }
+        }
+        return nil
     }
 
     static func load(path: String, expectedName: String, settings: JSONValue) throws(ModuleLoadError) -> LoadedModule {

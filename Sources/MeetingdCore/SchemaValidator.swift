@@ -2,7 +2,9 @@
 // module sees them, and names the first offending field and why. It covers the
 // keywords modules use to describe params (type, properties, required,
 // additionalProperties, enum, const, bounds, lengths, items, pattern, anyOf);
-// unknown keywords are ignored, as JSON Schema itself says.
+// unknown keywords are ignored, as JSON Schema itself says. String lengths count
+// Unicode scalars (code points), as JSON Schema defines them: a grapheme cluster
+// may hold any number of combining marks.
 
 import Foundation
 import MeetingKit
@@ -24,10 +26,10 @@ public enum SchemaValidator {
             }
         }
         if let options = rules["enum"]?.arrayValue, !options.contains(value) {
-            return SchemaViolation(field: path, reason: "expected one of \(options.map(\.serialized).joined(separator: ", ")), got \(value.serialized)")
+            return SchemaViolation(field: path, reason: "expected one of \(options.map(\.serialized).joined(separator: ", ")), got \(shortened(value))")
         }
         if let constant = rules["const"], constant != value {
-            return SchemaViolation(field: path, reason: "expected \(constant.serialized), got \(value.serialized)")
+            return SchemaViolation(field: path, reason: "expected \(constant.serialized), got \(shortened(value))")
         }
         if let alternatives = rules["anyOf"]?.arrayValue,
            !alternatives.contains(where: { validate(value, against: $0, at: path) == nil }) {
@@ -45,7 +47,7 @@ public enum SchemaValidator {
                 return SchemaViolation(field: path, reason: "must be at most \(format(maximum)), got \(value.serialized)")
             }
         case .string(let string):
-            let length = string.count
+            let length = string.unicodeScalars.count
             if let minLength = rules["minLength"]?.intValue, length < minLength {
                 return SchemaViolation(field: path, reason: minLength == 1 ? "must not be empty" : "must be at least \(minLength) characters long")
             }
@@ -86,6 +88,28 @@ public enum SchemaValidator {
         return nil
     }
 
+    /// The first string (or member name) in `value` holding U+0000. SQLite's C API reads
+    /// text up to its first NUL, so such a param would reach a query cut short.
+    public static func firstNUL(in value: JSONValue, at path: String = "params") -> SchemaViolation? {
+        func hasNUL(_ string: String) -> Bool { string.utf8.contains(0) }
+        switch value {
+        case .string(let string) where hasNUL(string):
+            return SchemaViolation(field: path, reason: "must not contain NUL (U+0000)")
+        case .array(let elements):
+            for (index, element) in elements.enumerated() {
+                if let violation = firstNUL(in: element, at: "\(path)[\(index)]") { return violation }
+            }
+        case .object(let object):
+            for (key, member) in object {
+                if hasNUL(key) { return SchemaViolation(field: path, reason: "a member name must not contain NUL (U+0000)") }
+                if let violation = firstNUL(in: member, at: join(path, key)) { return violation }
+            }
+        default:
+            break
+        }
+        return nil
+    }
+
     /// Top-level params are named by their own name (`id`), nested ones by path (`filter.from`).
     static func join(_ path: String, _ key: String) -> String { path == "params" ? key : "\(path).\(key)" }
 
@@ -103,9 +127,15 @@ public enum SchemaValidator {
 
     static func describe(_ value: JSONValue) -> String {
         switch value {
-        case .string, .int, .double, .bool, .null: return "\(value.typeName) \(value.serialized.prefix(40))"
+        case .string, .int, .double, .bool, .null: return "\(value.typeName) \(shortened(value))"
         default: return value.typeName
         }
+    }
+
+    /// A value as quoted in a reason: enough to recognise, never the whole of a long string.
+    static func shortened(_ value: JSONValue) -> String {
+        let text = value.serialized
+        return text.unicodeScalars.count > 40 ? String(String.UnicodeScalarView(text.unicodeScalars.prefix(40))) + "…" : text
     }
 
     static func format(_ number: Double) -> String {

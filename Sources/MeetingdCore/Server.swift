@@ -356,6 +356,42 @@ public final class Server: @unchecked Sendable {
 
     // MARK: - Broker
 
+    /// What is wrong with a request message as the proxy received it, [peer id,
+    /// envelope..., body], or nil when it is within `limits`. Sizes are read from the
+    /// frames, never their bytes, so the check costs the same for every message.
+    static func oversize(_ message: FrameList, _ limits: Limits) -> String? {
+        let envelopeFrames = message.count - 2
+        if envelopeFrames > limits.maxEnvelopeFrames {
+            return "\(envelopeFrames) envelope frames, over limits.max_envelope_frames (\(limits.maxEnvelopeFrames))"
+        }
+        var total = 0
+        for index in 0..<message.count {
+            let size = message.size(at: index)
+            if index < message.count - 1 && size > Limits.envelopeFrameBytes {
+                return "an envelope frame of \(size) bytes, over \(Limits.envelopeFrameBytes)"
+            }
+            total += size
+        }
+        if total > limits.maxMessageBytes {
+            return "\(total) bytes in all, over limits.max_message_bytes (\(limits.maxMessageBytes))"
+        }
+        return nil
+    }
+
+    /// Counts dropped messages and says when to log them: at most every 10 s, so a
+    /// flood of bad messages cannot flood the journal too.
+    struct DropCounter {
+        private var count = 0
+        private var loggedAt: UInt64 = 0
+
+        mutating func count(now: UInt64) -> Int? {
+            count += 1
+            guard loggedAt == 0 || now &- loggedAt >= 10_000_000_000 else { return nil }
+            defer { count = 0; loggedAt = now }
+            return count
+        }
+    }
+
     private func proxy(frontend: ZMQSocket, backend: ZMQSocket, control: ZMQSocket) {
         var items = [
             zmq_pollitem_t(socket: frontend.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
@@ -370,6 +406,7 @@ public final class Server: @unchecked Sendable {
         let workerIDs = (0..<state.config.workers).map(Self.workerID)
         var busyWorkers = 0
         var stopDeadline: UInt64? = nil
+        var dropped = DropCounter()
         // Batches bound the time one busy side can keep the other waiting.
         let batch = 64
         // Idle, the loop still turns this often, so the watchdog knows it is alive.
@@ -426,6 +463,15 @@ public final class Server: @unchecked Sendable {
                     guard request.receive(from: frontend, flags: ZMQ_DONTWAIT) else {
                         spare.append(request)
                         break
+                    }
+                    if let problem = Self.oversize(request, limits) {
+                        // Dropped unanswered: a reply would carry the oversized envelope back.
+                        request.clear()
+                        spare.append(request)
+                        if let count = dropped.count(now: now) {
+                            logger.warning("dropped requests over the message limits", metadata: ["count": "\(count)", "last": "\(problem)"])
+                        }
+                        continue
                     }
                     if queued.count >= limits.maxQueued {
                         // Full: answer at once rather than let the queue grow without bound.

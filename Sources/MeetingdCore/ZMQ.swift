@@ -118,6 +118,8 @@ final class FrameList {
         UnsafeRawBufferPointer(start: zmq_msg_data(&frames[index]), count: zmq_msg_size(&frames[index]))
     }
 
+    func size(at index: Int) -> Int { zmq_msg_size(&frames[index]) }
+
     func clear() {
         for i in 0..<count { zmq_msg_close(&frames[i]) }
         count = 0

@@ -36,19 +36,23 @@ class RPCError(Exception):
 class CorpusDaemon:
     """`meetingd serve` with the stock modules on a corpus ingested from `sources`."""
 
-    def __init__(self, sources, workers=2, module_settings=""):
+    def __init__(self, sources, workers=2, extra_config="", before_serve=None):
+        """`extra_config` is YAML added to the config (e.g. `limits: {...}`);
+        `before_serve(corpus_path)` may change the ingested corpus before it is served."""
         self.directory = Path(tempfile.mkdtemp(prefix="meetingd-py-"))
         self.corpus = self.directory / "corpus.sqlite"
         ingest = subprocess.run([str(MEETINGD), "ingest", "--corpus", str(self.corpus), *map(str, sources)],
                                 capture_output=True, text=True, timeout=600)
         if ingest.returncode != 0:
             raise RuntimeError(f"ingest failed:\n{ingest.stdout}\n{ingest.stderr}")
+        if before_serve:
+            before_serve(self.corpus)
         self.endpoint = f"tcp://127.0.0.1:{free_port()}"
-        config = self.directory / "meetingd.yaml"
+        config = self.config = self.directory / "meetingd.yaml"
         config.write_text(
             f"endpoints: [{self.endpoint}]\nworkers: {workers}\ncorpus: {self.corpus}\n"
             f"module_dirs: [{MEETINGD.parent}]\n"
-            f"modules:\n  lookup: {{}}\n  search: {{}}\n  summarise: {{}}\n{module_settings}")
+            f"modules:\n  lookup: {{}}\n  search: {{}}\n  summarise: {{}}\n{extra_config}")
         self.log_path = self.directory / "meetingd.stderr"
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen([str(MEETINGD), "serve", "--config", str(config)],
@@ -87,12 +91,15 @@ class CorpusDaemon:
     def alive(self):
         return self.process.poll() is None and self.call("meetingd.ping") == "pong"
 
-    def stop(self):
+    def stop_process(self):
         if self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+    def stop(self):
+        self.stop_process()
         self.log.close()
         shutil.rmtree(self.directory, ignore_errors=True)

@@ -329,7 +329,7 @@ def test_bad_syntax_is_invalid_params_with_position(corpus_daemon, q, position):
 @pytest.mark.parametrize("q", [
     "NEAR(", "NEAR(remote battery, 2)", "remote AND battery", "remote NOT battery", "{text}: remote", "^remote",
     "remote)", "col:remote", "'; DROP TABLE turn; --", "\"remote\"*", "a*b*c", "ñandú Zürich café",
-    "Sputnik\x00\x01 \x1b[31mV\u202e", "🚀 remote",
+    "Sputnik\x01 \x1b[31mV\u202e", "🚀 remote",
 ])
 def test_fts5_syntax_is_never_read_from_the_query(corpus_daemon, q):
     result = search(corpus_daemon, q)
@@ -338,7 +338,7 @@ def test_fts5_syntax_is_never_read_from_the_query(corpus_daemon, q):
 
 
 def test_control_characters_are_spaces(corpus_daemon):
-    hit = search(corpus_daemon, "Sputnik\x00\x07\x1f V")["hits"][0]
+    hit = search(corpus_daemon, "Sputnik\x07\x1f V")["hits"][0]
     assert hit["speaker"] == "Vladimir Putin"
 
 

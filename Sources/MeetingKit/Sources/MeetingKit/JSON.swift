@@ -137,6 +137,20 @@ extension JSONValue {
     }
 }
 
+extension JSONValue {
+    /// Where the first member named `key` of each request-like object sits in `bytes`:
+    /// one entry for a top-level object, one per element of a top-level array (nil
+    /// where the element is no object or lacks the member). Values are skipped, not
+    /// built, so this costs a pass over the bytes and no allocation per value. It is
+    /// how JSON-RPC ids are echoed exactly as written: `9223372036854775808` has no
+    /// Int64 and `1e400` no Double form. Returns [] for text that is not JSON.
+    public static func memberSpans(_ key: String, in bytes: UnsafeRawBufferPointer,
+                                   maxDepth: Int = 256) -> [Range<Int>?] {
+        var parser = JSONParser(bytes: bytes.bindMemory(to: UInt8.self), maxDepth: maxDepth)
+        do { return try parser.memberSpans(key) } catch { return [] }
+    }
+}
+
 private struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
     let maxDepth: Int
@@ -362,6 +376,123 @@ private struct JSONParser {
     }
 
     func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
+    // MARK: Skipping (for memberSpans)
+
+    mutating func memberSpans(_ key: String) throws(JSONParseError) -> [Range<Int>?] {
+        skipWhitespace()
+        guard index < bytes.count else { throw fail("empty document") }
+        if bytes[index] == UInt8(ascii: "{") { return [try memberSpan(key)] }
+        guard bytes[index] == UInt8(ascii: "[") else { return [] }
+        try enter()
+        index += 1
+        var spans: [Range<Int>?] = []
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") { return spans }
+        while true {
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "{") {
+                spans.append(try memberSpan(key))
+            } else {
+                try skipValue()
+                spans.append(nil)
+            }
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("unterminated array") }
+            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+            if bytes[index] == UInt8(ascii: "]") { return spans }
+            throw fail("expected ',' or ']'")
+        }
+    }
+
+    /// The span of the first `key` member of the object at `index`; skips the whole object.
+    mutating func memberSpan(_ key: String) throws(JSONParseError) -> Range<Int>? {
+        try enter()
+        index += 1
+        var span: Range<Int>? = nil
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            depth -= 1
+            return nil
+        }
+        while true {
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+            // Keys are decoded, so that an escaped "\u0069d" is "id" here as in `parse`.
+            let member = try parseString()
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+            index += 1
+            skipWhitespace()
+            let start = index
+            try skipValue()
+            if span == nil, member == key { span = start..<index }
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("unterminated object") }
+            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+            if bytes[index] == UInt8(ascii: "}") { index += 1; break }
+            throw fail("expected ',' or '}'")
+        }
+        depth -= 1
+        return span
+    }
+
+    /// Moves past one value without building it. Checks structure, not content: what
+    /// a caller echoes it still parses.
+    mutating func skipValue() throws(JSONParseError) {
+        guard index < bytes.count else { throw fail("unexpected end of input") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            let close = bytes[index] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+            try enter()
+            index += 1
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == close { index += 1; depth -= 1; return }
+            while true {
+                skipWhitespace()
+                if close == UInt8(ascii: "}") {
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+                    try skipString()
+                    skipWhitespace()
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+                    index += 1
+                    skipWhitespace()
+                }
+                try skipValue()
+                skipWhitespace()
+                guard index < bytes.count else { throw fail("unterminated value") }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == close { index += 1; break }
+                throw fail("expected ',' or a closing bracket")
+            }
+            depth -= 1
+        case UInt8(ascii: "\""):
+            try skipString()
+        default:
+            let start = index
+            while index < bytes.count {
+                switch bytes[index] {
+                case UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"), 0x20, 0x0A, 0x0D, 0x09: break
+                default: index += 1; continue
+                }
+                break
+            }
+            if index == start { throw fail("unexpected character") }
+        }
+    }
+
+    mutating func skipString() throws(JSONParseError) {
+        index += 1  // opening quote
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "\""): index += 1; return
+            case UInt8(ascii: "\\"): index += 2
+            default: index += 1
+            }
+        }
+        throw fail("unterminated string")
+    }
 }
 
 // MARK: - Writing

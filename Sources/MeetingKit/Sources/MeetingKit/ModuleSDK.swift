@@ -63,6 +63,8 @@ public enum ErrorCode {
     public static let deadlineExceeded: Int32 = Int32(MEETINGD_ERR_DEADLINE_EXCEEDED)
     public static let overloaded: Int32 = Int32(MEETINGD_ERR_OVERLOADED)
     public static let unavailable: Int32 = Int32(MEETINGD_ERR_UNAVAILABLE)
+    /// The host's own: a response that would take the reply past `limits.max_reply_bytes`.
+    public static let replyTooLarge: Int32 = -32008
 }
 
 public enum LogLevel: Int32, Sendable {

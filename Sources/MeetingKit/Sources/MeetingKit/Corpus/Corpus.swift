@@ -107,3 +107,20 @@ extension Meeting {
         return meeting
     }
 }
+
+extension MethodError {
+    /// The answer to a failure while reading the corpus: -32007 (unavailable) when the
+    /// file cannot be read as a database right now (damaged, locked, gone, out of
+    /// memory), -32603 for anything else. The host logs an internal error's detail.
+    public static func corpusFailure(_ error: any Error, in module: String) -> MethodError {
+        if let error = error as? MethodError { return error }
+        if let error = error as? DatabaseError, unreadable.contains(error.resultCode.primaryResultCode) {
+            return MethodError(code: ErrorCode.unavailable,
+                               message: "Unavailable: the corpus cannot be read (\(error.resultCode.primaryResultCode))")
+        }
+        return MethodError(code: ErrorCode.internalError, message: "\(module) failed: \(error)")
+    }
+
+    private static let unreadable: [ResultCode] = [.SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_IOERR, .SQLITE_CORRUPT,
+                                                   .SQLITE_NOTADB, .SQLITE_CANTOPEN, .SQLITE_NOMEM]
+}
