@@ -126,7 +126,12 @@ final class SearchModule: MeetingdModule {
         rankingBudget = max(settings["ranking_budget"]?.intValue ?? 20_000, 100)
         sharedVocabulary = SharedCorpusValue("search.vocabulary", corpusPath: context.corpusPath) { db in try Vocabulary(db) }
         // Loaded before the daemon says READY, so that no first typo-corrected query waits for it.
-        _ = try corpus.reader.read { db in try sharedVocabulary.get(db) }
+        // A corpus that cannot be read fails the requests that need it (-32007), not the start.
+        do {
+            _ = try corpus.reader.read { db in try sharedVocabulary.get(db) }
+        } catch {
+            context.log(.warning, "cannot load the vocabulary yet: \(error)")
+        }
     }
 
     func handle(method: String, params: JSONValue) throws(MethodError) -> JSONValue {

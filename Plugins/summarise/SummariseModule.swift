@@ -157,7 +157,12 @@ final class SummariseModule: MeetingdModule {
         corpus = try Corpus.openReadOnly(path: context.corpusPath)
         statistics = SharedCorpusValue("summarise.term-statistics", corpusPath: context.corpusPath, build: TermStatistics.load)
         // Loaded before the daemon says READY, so that no first request waits for it.
-        _ = try corpus.reader.read { db in try statistics.get(db) }
+        // A corpus that cannot be read fails the requests that need it (-32007), not the start.
+        do {
+            _ = try corpus.reader.read { db in try statistics.get(db) }
+        } catch {
+            context.log(.warning, "cannot load the word statistics yet: \(error)")
+        }
     }
 
     func handle(method: String, params: JSONValue) throws(MethodError) -> JSONValue {
