@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "lookup", type: .dynamic, targets: ["LookupModule"]),
         .library(name: "search", type: .dynamic, targets: ["SearchModule"]),
         .library(name: "summarise", type: .dynamic, targets: ["SummariseModule"]),
+        .library(name: "events", type: .dynamic, targets: ["EventsModule"]),
     ],
     dependencies: [
         .package(path: "Sources/MeetingKit"),
@@ -65,6 +66,8 @@ let package = Package(
         .target(name: "SearchModule", dependencies: [meetingKit], path: "Plugins/search",
                 linkerSettings: moduleLinkerSettings),
         .target(name: "SummariseModule", dependencies: [meetingKit], path: "Plugins/summarise",
+                linkerSettings: moduleLinkerSettings),
+        .target(name: "EventsModule", dependencies: [meetingKit], path: "Plugins/events",
                 linkerSettings: moduleLinkerSettings),
         // Not run in CI: Benchmarks/index/main.swift says how to run it.
         .executableTarget(name: "IndexBenchmark", dependencies: [.product(name: "MeetingIndex", package: "MeetingKit")],

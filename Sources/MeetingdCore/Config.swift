@@ -56,6 +56,9 @@ public struct MeetingdConfig: Sendable, Equatable {
     public var modules: [ModuleConfig]
     public var limits: Limits
     public var logLevel: String
+    /// Where the change log is published (none: no event stream), and how often the corpus is checked for new changes.
+    public var eventEndpoints: [String] = []
+    public var eventPollMs: Int = 100
     /// The file the config was read from, or nil for built-in defaults alone.
     public var file: String?
 
@@ -86,10 +89,10 @@ public struct ConfigError: Error, CustomStringConvertible {
 }
 
 public enum ConfigLoader {
-    public static let stockModules = ["lookup", "search", "summarise"]
+    public static let stockModules = ["lookup", "search", "summarise", "events"]
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
     static let topLevelKeys: Set = ["endpoints", "workers", "corpus", "ingest", "module_dirs", "allow_insecure_modules",
-                                    "modules", "limits", "log_level"]
+                                    "modules", "limits", "log_level", "events"]
     static var limitKeys: [String] { Limits.bounds.map(\.key) }
     /// At most this many workers: each is a thread with its own module instances.
     static let maxWorkers = 1024
@@ -139,6 +142,7 @@ public enum ConfigLoader {
                 "shutdown_grace_ms": 10_000,
             ],
             "log_level": "info",
+            "events": ["endpoints": [], "poll_ms": 100],
         ]
     }
 
@@ -166,7 +170,7 @@ public enum ConfigLoader {
                         problems.append("unknown key '\(key)' (known: \(topLevelKeys.sorted().joined(separator: ", ")))")
                         continue
                     }
-                    tree[key] = key == "limits" ? merge(value, into: tree[key]!) : value
+                    tree[key] = key == "limits" || key == "events" ? merge(value, into: tree[key]!) : value
                 }
                 resolvePaths(in: &tree, relativeTo: fileDirectory)
             } catch let error as ConfigError {
@@ -221,6 +225,7 @@ public enum ConfigLoader {
             })),
             "limits": .object(JSONObject(Limits.bounds.map { (key: $0.key, value: JSONValue(config.limits[keyPath: $0.path])) })),
             "log_level": .string(config.logLevel),
+            "events": ["endpoints": .array(config.eventEndpoints.map(JSONValue.string)), "poll_ms": JSONValue(config.eventPollMs)],
         ]
     }
 
@@ -347,9 +352,35 @@ public enum ConfigLoader {
             problems.append("modules: expected a mapping of module names")
         }
 
-        return MeetingdConfig(
+        var eventEndpoints: [String] = []
+        var eventPollMs = 100
+        if case .object(let events)? = tree["events"] {
+            for key in events.keys where !["endpoints", "poll_ms"].contains(key) {
+                problems.append("events: unknown key '\(key)' (known: endpoints, poll_ms)")
+            }
+            if case .array(let values)? = events["endpoints"] {
+                eventEndpoints = values.compactMap(\.stringValue)
+                if eventEndpoints.count != values.count { problems.append("events.endpoints: expected a list of strings") }
+            } else {
+                problems.append("events.endpoints: expected a list of strings")
+            }
+            for endpoint in eventEndpoints where !["tcp://", "ipc://"].contains(where: endpoint.hasPrefix) {
+                problems.append("events.endpoints: '\(endpoint)' is not a tcp:// or ipc:// address")
+            }
+            if let overlap = eventEndpoints.first(where: endpoints.contains) {
+                problems.append("events.endpoints: '\(overlap)' is also a request endpoint")
+            }
+            eventPollMs = integer(events["poll_ms"], "events.poll_ms", in: 10...60_000)
+        } else {
+            problems.append("events: expected a mapping")
+        }
+
+        var config = MeetingdConfig(
             endpoints: endpoints, workers: workers, corpusPath: corpus, ingestPaths: strings("ingest"),
             moduleDirs: strings("module_dirs"), allowInsecureModules: allowInsecureModules, modules: modules, limits: limits, logLevel: logLevel, file: file)
+        config.eventEndpoints = eventEndpoints
+        config.eventPollMs = eventPollMs
+        return config
     }
 
     static func jsonValue(_ node: Node) -> JSONValue {

@@ -56,6 +56,8 @@ public final class Server: @unchecked Sendable {
     private let targetGeneration = Atomic<Int>(0)
     private let proxyBeat = Atomic<UInt64>(0)
     private let stopping = Atomic<Bool>(false)
+    /// The change log's publisher, when `events.endpoints` names any; kept across reloads.
+    private let eventStream = Mutex<EventStream?>(nil)
 
     public init(config: MeetingdConfig, modules: [LoadedModule], hooks: ServerHooks, logger: Logger) {
         runtime = ServerRuntime(workers: config.workers)
@@ -105,6 +107,19 @@ public final class Server: @unchecked Sendable {
         defer { control.withLock { $0?.close(); $0 = nil } }
 
         try startWorkers()
+        let events: EventStream?
+        do {
+            events = config.eventEndpoints.isEmpty ? nil : try EventStream(
+                context: context, endpoints: config.eventEndpoints, corpusPath: config.corpusPath,
+                pollMs: config.eventPollMs, logger: logger)
+        } catch {
+            stopping.store(true, ordering: .relaxed)
+            zmq_ctx_shutdown(context)
+            workersDone.wait()
+            throw error
+        }
+        eventStream.withLock { $0 = events }
+        events?.start()
         logger.info("serving", metadata: [
             "endpoints": "\(config.endpoints.joined(separator: ","))", "workers": "\(config.workers)",
             "modules": "\(state.modules.map(\.name).joined(separator: ","))",
@@ -121,6 +136,7 @@ public final class Server: @unchecked Sendable {
         if workersDone.wait(timeout: grace) == .timedOut {
             throw ServerError("workers did not finish within the shutdown grace period")
         }
+        events?.wait()
         logger.info("stopped")
     }
 
@@ -161,6 +177,7 @@ public final class Server: @unchecked Sendable {
                 record.restartNeeded = restartNeeded
             }
             logger.info("reloaded", metadata: ["modules": "\(modules.map(\.name).joined(separator: ","))"])
+            eventStream.withLock { $0?.reloaded(generation: next.generation) }
             for note in restartNeeded { logger.warning("restart needed: \(note)") }
         } catch {
             runtime.reload.withLock { record in

@@ -54,9 +54,9 @@ struct ZMQSocket: @unchecked Sendable {
         zmq_send(handle, bytes.baseAddress, bytes.count, more ? ZMQ_SNDMORE : 0) >= 0
     }
 
-    func send(_ string: String) -> Bool {
+    func send(_ string: String, more: Bool = false) -> Bool {
         var copy = string
-        return copy.withUTF8 { send(UnsafeRawBufferPointer($0)) }
+        return copy.withUTF8 { send(UnsafeRawBufferPointer($0), more: more) }
     }
 }
 

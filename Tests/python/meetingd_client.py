@@ -52,7 +52,7 @@ class CorpusDaemon:
         config.write_text(
             f"endpoints: [{self.endpoint}]\nworkers: {workers}\ncorpus: {self.corpus}\n"
             f"module_dirs: [{MEETINGD.parent}]\n"
-            f"modules:\n  lookup: {{}}\n  search: {{}}\n  summarise: {{}}\n{extra_config}")
+            f"modules:\n  lookup: {{}}\n  search: {{}}\n  summarise: {{}}\n  events: {{}}\n{extra_config}")
         self.log_path = self.directory / "meetingd.stderr"
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen([str(MEETINGD), "serve", "--config", str(config)],

@@ -106,7 +106,7 @@ fi
 STAGE=$(mktemp -d /var/tmp/meetingd-systemd-test.XXXXXX)
 cp -r --parents README.md scripts systemd Samples Tests/systemd Tests/MeetingIngestTests/Fixtures "$STAGE/"
 mkdir -p "$STAGE/build/release"
-for f in meetingd meetingctl libMeetingKit.so liblookup.so libsearch.so libsummarise.so; do
+for f in meetingd meetingctl libMeetingKit.so liblookup.so libsearch.so libsummarise.so libevents.so; do
     cp "$BUILD_DIR/release/$f" "$STAGE/build/release/"
 done
 cp "$ART/hello.so" "$STAGE/"

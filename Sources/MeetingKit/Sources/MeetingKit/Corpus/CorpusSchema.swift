@@ -28,6 +28,8 @@ import Foundation
 ///   source wrote it, where it is not the person's stored name (null otherwise).
 /// - `person_romanised(key, person_id)`: each person's `PersonResolver.romanisedKey`, so that a
 ///   name written in Cyrillic and in Latin letters is stored as one person.
+/// - `change_log(seq, at, topic, meeting, source)`: what ingest added, updated and removed, in
+///   commit order (`ChangeLog`); `seq` is never reused.
 /// - `term_stat(term, turns)`: how many turns hold each of the analyzer's terms (`TermStatistics`).
 /// - `corpus_state(generation)`: one row; every change to the corpus raises it (`CorpusGeneration`).
 public enum CorpusSchema {
@@ -201,6 +203,17 @@ public enum CorpusSchema {
             for row in try Row.fetchAll(db, sql: "SELECT id, name FROM person") {
                 try romanise.execute(arguments: [PersonResolver.romanisedKey(row["name"]), row["id"]])
             }
+        }
+        migrator.registerMigration("v4: change log of meetings added, updated and removed") { db in
+            try db.execute(sql: """
+                CREATE TABLE change_log (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at TEXT NOT NULL,
+                    topic TEXT NOT NULL,
+                    meeting TEXT NOT NULL,
+                    source TEXT
+                );
+                """)
         }
         return migrator
     }

@@ -9,7 +9,8 @@ public struct CorpusError: Error, CustomStringConvertible, Sendable {
 
 /// The one writer of a corpus (used by `meetingd ingest`). Every change goes through
 /// `replaceSource`/`removeSource` inside a transaction the caller opens, so a killed
-/// process leaves the corpus as of the last commit.
+/// process leaves the corpus as of the last commit; each records its meetings' changes in
+/// the change log (`ChangeLog`) in that transaction.
 public final class CorpusWriter {
     public let database: DatabasePool
 
@@ -99,7 +100,9 @@ public final class CorpusWriter {
         }
         let now = Date.now.ISO8601Format()
         let sourceID: Int64
+        var before = Set<String>()
         if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM source WHERE path = ?", arguments: [path]) {
+            before = Set(try String.fetchAll(db, sql: "SELECT id FROM meeting WHERE source_id = ?", arguments: [existing]))
             try deleteMeetings(db, sourceID: existing)
             try db.execute(sql: "UPDATE source SET hash = ?, bytes = ?, format = ?, ingested_at = ? WHERE id = ?",
                            arguments: [hash, bytes, format, now, existing])
@@ -111,13 +114,22 @@ public final class CorpusWriter {
         }
         for (ordinal, prepared) in meetings.enumerated() {
             try insert(db, prepared, sourceID: sourceID, ordinal: ordinal)
+            let id = prepared.meeting.id
+            try ChangeLog.record(db, before.contains(id) ? .updated : .added, meeting: id, source: path)
         }
+        for id in before.subtracting(meetings.map(\.meeting.id)).sorted() {
+            try ChangeLog.record(db, .removed, meeting: id, source: path)
+        }
+        try ChangeLog.trim(db)
         try CorpusGeneration.advance(db)
     }
 
     /// Removes a file's meetings and its record (for `--prune`).
     public static func removeSource(_ db: Database, path: String) throws {
         guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM source WHERE path = ?", arguments: [path]) else { return }
+        for meeting in try String.fetchAll(db, sql: "SELECT id FROM meeting WHERE source_id = ? ORDER BY ordinal", arguments: [id]) {
+            try ChangeLog.record(db, .removed, meeting: meeting, source: path)
+        }
         try deleteMeetings(db, sourceID: id)
         try db.execute(sql: "DELETE FROM source WHERE id = ?", arguments: [id])
         try CorpusGeneration.advance(db)

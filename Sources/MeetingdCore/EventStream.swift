@@ -1,0 +1,122 @@
+// The event stream: the corpus's change log published on an XPUB socket as multipart
+// messages [topic, JSON body]. Ingest is another process; the stream notices its commits
+// by reading the log's last sequence number on a short timer (one indexed lookup), and
+// publishes every event after the last one it sent. PUB drops messages for slow or late
+// subscribers by design; `events.since` gives them back (the zguide's Clone pattern).
+
+import CZeroMQ
+import Foundation
+import Logging
+import MeetingKit
+import Synchronization
+
+final class EventStream: @unchecked Sendable {
+    private let context: UnsafeMutableRawPointer
+    private let endpoints: [String]
+    private let corpusPath: String
+    private let pollMs: Int32
+    private let logger: Logger
+    private let done = DispatchGroup()
+    /// Reloads not yet announced: the stream thread publishes `daemon.reloaded` for each.
+    private let pendingReloads = Mutex<[Int]>([])
+    private let socket: ZMQSocket
+
+    /// Binds the XPUB socket now, so a bad endpoint fails the start.
+    init(context: UnsafeMutableRawPointer, endpoints: [String], corpusPath: String, pollMs: Int, logger: Logger) throws {
+        self.context = context
+        self.endpoints = endpoints
+        self.corpusPath = corpusPath
+        self.pollMs = Int32(pollMs)
+        self.logger = logger
+        socket = try ZMQSocket(context: context, type: ZMQ_XPUB)
+        // Every subscription message reaches us, so subscribers are counted and logged.
+        try socket.setInt(ZMQ_XPUB_VERBOSE, 1)
+        for endpoint in endpoints {
+            do {
+                try socket.bind(endpoint)
+            } catch {
+                socket.close()
+                throw ServerError("cannot publish events on \(endpoint): \(String(cString: zmq_strerror(error.code)))")
+            }
+        }
+    }
+
+    func start() {
+        done.enter()
+        let thread = Thread { [self] in
+            defer { done.leave() }
+            run()
+        }
+        thread.name = "meetingd-events"
+        thread.start()
+    }
+
+    /// Waits for the thread, which ends when the context is shut down.
+    func wait() { done.wait() }
+
+    /// A reload took effect: subscribers are told, with the sequence number they are at.
+    func reloaded(generation: Int) {
+        pendingReloads.withLock { $0.append(generation) }
+    }
+
+    private func run() {
+        defer { socket.close() }
+        var corpus: Corpus?
+        var lastSent: Int64?
+        var subscribers = 0
+        logger.info("publishing events", metadata: ["endpoints": "\(endpoints.joined(separator: ","))"])
+        while true {
+            var item = zmq_pollitem_t(socket: socket.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
+            let ready = zmq_poll(&item, 1, Int(pollMs))
+            if ready < 0 {
+                if zmq_errno() == ETERM { return }
+                continue
+            }
+            if ready > 0 { readSubscriptions(count: &subscribers) }
+            if corpus == nil { corpus = try? Corpus.openReadOnly(path: corpusPath) }
+            guard let corpus else { continue }
+            do {
+                try corpus.reader.read { db in
+                    let last = try ChangeLog.lastSeq(db)
+                    // On start, history is not replayed: a subscriber catches up through events.since.
+                    var sent = lastSent ?? last
+                    while sent < last {
+                        let events = try ChangeLog.events(after: sent, limit: 1000, db)
+                        guard !events.isEmpty else { break }
+                        for event in events { publish(event.kind.rawValue, event.json) }
+                        sent = events.last!.seq
+                    }
+                    lastSent = sent
+                    for generation in pendingReloads.withLock({ pending in defer { pending = [] }; return pending }) {
+                        publish("daemon.reloaded", ["seq": .int(sent), "generation": JSONValue(generation)])
+                    }
+                }
+            } catch {
+                logger.warning("events: cannot read the change log: \(error)")
+            }
+        }
+    }
+
+    /// Subscription messages (1 + topic to subscribe, 0 + topic to leave), logged with the
+    /// number of subscriptions they leave.
+    private func readSubscriptions(count: inout Int) {
+        var message = zmq_msg_t()
+        while true {
+            zmq_msg_init(&message)
+            defer { zmq_msg_close(&message) }
+            guard zmq_msg_recv(&message, socket.handle, ZMQ_DONTWAIT) >= 0 else { return }
+            let size = zmq_msg_size(&message)
+            guard size > 0, let data = zmq_msg_data(&message) else { continue }
+            let bytes = UnsafeRawBufferPointer(start: data, count: size)
+            let topic = String(decoding: bytes.dropFirst(), as: UTF8.self)
+            count += bytes[0] == 1 ? 1 : -1
+            logger.info(bytes[0] == 1 ? "events: subscribed" : "events: unsubscribed",
+                        metadata: ["topic": "\(topic.isEmpty ? "(all)" : topic.escapingControls)", "subscriptions": "\(count)"])
+        }
+    }
+
+    private func publish(_ topic: String, _ body: JSONValue) {
+        _ = socket.send(topic, more: true)
+        _ = socket.send(body.serialized)
+    }
+}
