@@ -56,6 +56,8 @@ public final class Server: @unchecked Sendable {
     private let targetGeneration = Atomic<Int>(0)
     private let proxyBeat = Atomic<UInt64>(0)
     private let stopping = Atomic<Bool>(false)
+    /// Set when the frontend takes CURVE clients only; a reload gives it a new allow-list.
+    private let zapHandler = Mutex<ZAPHandler?>(nil)
 
     public init(config: MeetingdConfig, modules: [LoadedModule], hooks: ServerHooks, logger: Logger) {
         runtime = ServerRuntime(workers: config.workers)
@@ -86,6 +88,7 @@ public final class Server: @unchecked Sendable {
             zmq_ctx_term(context)
         }
         try frontend.setInt64(ZMQ_MAXMSGSIZE, Int64(config.limits.maxMessageBytes))
+        if let curve = config.security.curve { try requireCurve(curve, on: frontend) }
         let activated = SocketActivation.listeningSockets()
         for endpoint in config.endpoints {
             do {
@@ -124,6 +127,27 @@ public final class Server: @unchecked Sendable {
         logger.info("stopped")
     }
 
+    /// Makes the frontend a CURVE server whose clients the ZAP handler checks
+    /// against the allow-list. The handler is bound before any endpoint is, so no
+    /// client gets in unasked.
+    private func requireCurve(_ curve: SecurityConfig.Curve, on frontend: ZMQSocket) throws {
+        guard CurveKeys.isSupported else {
+            throw ServerError("security.curve is set, but this libzmq was built without CURVE (zmq_has(\"curve\") is false)")
+        }
+        let secretKey = try CurveKeys.read(curve.secretKeyFile, secret: true)
+        let allowed = try CurveKeys.authorizedKeys(in: curve.authorizedKeysDir)
+        let handler = try ZAPHandler(context: context, allowed: allowed, logger: logger)
+        handler.start()
+        zapHandler.withLock { $0 = handler }
+        try frontend.setInt(ZMQ_CURVE_SERVER, 1)
+        try frontend.setString(ZMQ_CURVE_SECRETKEY, secretKey)
+        try frontend.setString(ZMQ_ZAP_DOMAIN, ZAPHandler.domain)
+        let publicKey = try CurveKeys.publicKey(ofSecret: secretKey)
+        logger.info("CURVE on: only authorized keys get in", metadata: [
+            "public_key": "\(publicKey)", "authorized_keys": "\(allowed.count)",
+        ])
+    }
+
     // MARK: - Reload
 
     /// Re-reads the config, brings the corpus up to date, loads what modules it now
@@ -142,6 +166,7 @@ public final class Server: @unchecked Sendable {
             if config.workers != old.config.workers {
                 restartNeeded.append("workers changed to \(config.workers)")
             }
+            let security = try reloadedSecurity(config.security, old: old.config.security, restartNeeded: &restartNeeded)
             try hooks.prepareCorpus(config)
             let modules = try ModuleLoader.loadAll(config, reserved: BuiltinMethods.names, loaded: old.modules,
                                                    restartNeeded: &restartNeeded)
@@ -151,9 +176,17 @@ public final class Server: @unchecked Sendable {
             var applied = config
             applied.endpoints = old.config.endpoints
             applied.workers = old.config.workers
+            applied.security = old.config.security
+            if let directory = config.security.curve?.authorizedKeysDir, old.config.security.curve != nil {
+                applied.security.curve?.authorizedKeysDir = directory
+            }
             let next = ServerState(config: applied, modules: modules, runtime: runtime, generation: old.generation + 1)
             current.withLock { $0 = next }
             moveWorkers()
+            if let (handler, allowed) = security {
+                handler.replace(allowed: allowed)
+                logger.info("reloaded the authorized keys", metadata: ["authorized_keys": "\(allowed.count)"])
+            }
             runtime.reload.withLock { record in
                 record.attempts += 1
                 record.lastAt = Date()
@@ -171,6 +204,18 @@ public final class Server: @unchecked Sendable {
             logger.error("reload refused, still serving the previous configuration: \(error)")
         }
         notifier.notify("READY=1\nSTATUS=\(statusLine())")
+    }
+
+    /// The new allow-list for a CURVE frontend, read (and so checked) before the
+    /// reload takes effect. Turning CURVE on or off, or another server key, waits
+    /// for a restart: the frontend is set up once.
+    private func reloadedSecurity(_ security: SecurityConfig, old: SecurityConfig,
+                                  restartNeeded: inout [String]) throws -> (ZAPHandler, [[UInt8]: String])? {
+        if security.curve?.secretKeyFile != old.curve?.secretKeyFile || security.allowPlaintextNetwork != old.allowPlaintextNetwork {
+            restartNeeded.append("security changed (CURVE on or off, the server key, or allow_plaintext_network)")
+        }
+        guard let curve = security.curve, let handler = zapHandler.withLock({ $0 }) else { return nil }
+        return (handler, try CurveKeys.authorizedKeys(in: curve.authorizedKeysDir))
     }
 
     /// Tells every worker to swap to the current state and waits until all have.
