@@ -26,6 +26,10 @@ public struct Limits: Sendable, Equatable {
     public var requestDeadlineMs: Int
     public var maxQueued: Int
     public var shutdownGraceMs: Int
+    /// Client connections at once; past it the oldest is closed.
+    public var maxConnections: Int
+    /// Replies waiting for one client to read them (ZMQ_SNDHWM); past it, replies to it are dropped.
+    public var maxUnreadReplies: Int
 
     /// ZeroMQ's own limit on a routing id; an envelope frame is never longer.
     public static let envelopeFrameBytes = 255
@@ -41,6 +45,8 @@ public struct Limits: Sendable, Equatable {
         ("request_deadline_ms", 1...3_600_000, \.requestDeadlineMs),
         ("max_queued", 1...1_000_000, \.maxQueued),
         ("shutdown_grace_ms", 0...3_600_000, \.shutdownGraceMs),
+        ("max_connections", 1...65_536, \.maxConnections),
+        ("max_unread_replies", 1...100_000, \.maxUnreadReplies),
     ]
 }
 
@@ -153,6 +159,8 @@ public enum ConfigLoader {
                 "request_deadline_ms": 30_000,
                 "max_queued": 1024,
                 "shutdown_grace_ms": 10_000,
+                "max_connections": 512,
+                "max_unread_replies": 100,
             ],
             "security": ["allow_plaintext_network": false],
             "log_level": "info",
@@ -398,7 +406,7 @@ public enum ConfigLoader {
         }
 
         var limits = Limits(maxMessageBytes: 0, maxEnvelopeFrames: 0, maxBatch: 0, maxReplyBytes: 0,
-                            requestDeadlineMs: 0, maxQueued: 0, shutdownGraceMs: 0)
+                            requestDeadlineMs: 0, maxQueued: 0, shutdownGraceMs: 0, maxConnections: 0, maxUnreadReplies: 0)
         if case .object(let limitTree)? = tree["limits"] {
             for key in limitTree.keys where !limitKeys.contains(key) {
                 problems.append("limits: unknown key '\(key)' (known: \(limitKeys.sorted().joined(separator: ", ")))")

@@ -41,6 +41,7 @@ public struct ServerHooks: Sendable {
 public final class Server: @unchecked Sendable {
     static let backendAddress = "inproc://meetingd-workers"
     static let controlAddress = "inproc://meetingd-control"
+    static let frontendMonitorAddress = "inproc://meetingd-frontend-monitor"
     /// What a worker sends when it starts: "ready for a request".
     static let readySignal: [UInt8] = [0x52]
 
@@ -81,13 +82,24 @@ public final class Server: @unchecked Sendable {
         let frontend = try ZMQSocket(context: context, type: ZMQ_ROUTER)
         let backend = try ZMQSocket(context: context, type: ZMQ_ROUTER)
         let controlServer = try ZMQSocket(context: context, type: ZMQ_PAIR)
+        let frontendMonitor = try ZMQSocket(context: context, type: ZMQ_PAIR)
         defer {
             frontend.close()
             backend.close()
             controlServer.close()
+            frontendMonitor.close()
             zmq_ctx_term(context)
         }
         try frontend.setInt64(ZMQ_MAXMSGSIZE, Int64(config.limits.maxMessageBytes))
+        try frontend.setInt(ZMQ_SNDHWM, Int32(config.limits.maxUnreadReplies))
+        let descriptors = Connections.raiseDescriptorLimit(maxConnections: config.limits.maxConnections, workers: config.workers)
+        if descriptors.limit < descriptors.wanted {
+            logger.warning("the open file limit (\(descriptors.limit)) is below what limits.max_connections needs (\(descriptors.wanted)); raise LimitNOFILE= or the hard limit")
+        }
+        guard zmq_socket_monitor(frontend.handle, Self.frontendMonitorAddress, ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) == 0 else {
+            throw ZMQError.last("zmq_socket_monitor")
+        }
+        try frontendMonitor.connect(Self.frontendMonitorAddress)
         if let curve = config.security.curve { try requireCurve(curve, on: frontend) }
         let activated = SocketActivation.listeningSockets()
         for endpoint in config.endpoints {
@@ -115,7 +127,7 @@ public final class Server: @unchecked Sendable {
         ])
         startMonitor()
         notifier.notify("READY=1\nSTATUS=\(statusLine())\nMAINPID=\(getpid())")
-        proxy(frontend: frontend, backend: backend, control: controlServer)
+        proxy(frontend: frontend, backend: backend, control: controlServer, monitor: frontendMonitor)
 
         // Idle workers are blocked in a receive: ending the context wakes them with ETERM.
         stopping.store(true, ordering: .relaxed)
@@ -437,11 +449,12 @@ public final class Server: @unchecked Sendable {
         }
     }
 
-    private func proxy(frontend: ZMQSocket, backend: ZMQSocket, control: ZMQSocket) {
+    private func proxy(frontend: ZMQSocket, backend: ZMQSocket, control: ZMQSocket, monitor: ZMQSocket) {
         var items = [
             zmq_pollitem_t(socket: frontend.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
             zmq_pollitem_t(socket: backend.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
             zmq_pollitem_t(socket: control.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
+            zmq_pollitem_t(socket: monitor.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
         ]
         let limits = state.config.limits
         let incoming = FrameList()
@@ -452,6 +465,8 @@ public final class Server: @unchecked Sendable {
         var busyWorkers = 0
         var stopDeadline: UInt64? = nil
         var dropped = DropCounter()
+        var connections = ConnectionGate(limit: limits.maxConnections)
+        var evictions = DropCounter()
         // Batches bound the time one busy side can keep the other waiting.
         let batch = 64
         // Idle, the loop still turns this often, so the watchdog knows it is alive.
@@ -481,7 +496,7 @@ public final class Server: @unchecked Sendable {
                 }
                 timeout = Int((deadline - now) / 1_000_000) + 1
             }
-            if zmq_poll(&items, 3, timeout) < 0 {
+            if zmq_poll(&items, Int32(items.count), timeout) < 0 {
                 if zmq_errno() == EINTR { continue }
                 logger.error("poll failed: \(String(cString: zmq_strerror(zmq_errno())))")
                 break
@@ -532,6 +547,24 @@ public final class Server: @unchecked Sendable {
                     queued.append(request)
                 }
                 dispatchQueued()
+            }
+            if items[3].revents & Int16(ZMQ_POLLIN) != 0 {
+                for _ in 0..<batch {
+                    guard incoming.receive(from: monitor, flags: ZMQ_DONTWAIT) else { break }
+                    defer { incoming.clear() }
+                    guard let (event, fd) = Connections.monitorEvent(incoming) else { continue }
+                    if event == ZMQ_EVENT_DISCONNECTED {
+                        connections.disconnected(fd)
+                        continue
+                    }
+                    for oldest in connections.accepted(fd) {
+                        Connections.shutDown(oldest)
+                        if let count = evictions.count(now: now) {
+                            logger.warning("closed the oldest connections: limits.max_connections reached",
+                                           metadata: ["count": "\(count)", "limit": "\(limits.maxConnections)"])
+                        }
+                    }
+                }
             }
             if items[2].revents & Int16(ZMQ_POLLIN) != 0 {
                 if incoming.receive(from: control) { incoming.clear() }

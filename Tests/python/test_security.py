@@ -1,7 +1,8 @@
 """Issue 14, hardening: who may connect (CURVE with an allow-list), how many may
 (limits.max_connections), and that a stop always ends. Real daemon, real sockets."""
-import json
 import os
+import resource
+import select
 import signal
 import socket
 import stat
@@ -156,3 +157,67 @@ def test_a_network_endpoint_without_curve_is_refused(tmp_path, endpoint):
 def test_loopback_and_ipc_stay_plain_by_default(tmp_path, endpoint):
     checked = check_config(tmp_path, f'endpoints: ["{endpoint}"]\n')
     assert checked.returncode == 0, checked
+
+
+# --- connections are capped
+
+def cpu_seconds(pid):
+    """The process's user plus system CPU time so far."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def open_file_limit(pid):
+    line = next(line for line in open(f"/proc/{pid}/limits") if line.startswith("Max open files"))
+    return int(line.split()[3])
+
+
+def start_with_few_descriptors():
+    """The daemon starts with a soft limit of 128 open files, below what 80
+    connections and its own files need; the hard limit stays as it is."""
+    resource.setrlimit(resource.RLIMIT_NOFILE, (128, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+
+
+def closed_by_peer(connections, enough, timeout_s):
+    """How many of `connections` the other end has closed, once `enough` have or
+    `timeout_s` is over (what it sends first, such as ZMTP's greeting, is read
+    and dropped)."""
+    waiting, closed = list(connections), 0
+    deadline = time.monotonic() + timeout_s
+    while closed < enough and time.monotonic() < deadline:
+        readable, _, _ = select.select(waiting, [], [], 0.2)
+        for conn in readable:
+            try:
+                ended = conn.recv(4096) == b""
+            except ConnectionResetError:
+                ended = True
+            if ended:
+                waiting.remove(conn)
+                closed += 1
+    return closed
+
+
+def test_idle_connections_past_the_cap_neither_lock_clients_out_nor_spin():
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[1] < 1024:
+        pytest.skip("the hard open file limit is too low to raise")
+    d = CorpusDaemon([ROOT / "Samples"], extra_config="limits: {max_connections: 50}\n",
+                     preexec_fn=start_with_few_descriptors)
+    idle = []
+    try:
+        pid = d.process.pid
+        assert open_file_limit(pid) > 128, "the daemon did not raise its open file limit to fit max_connections"
+        host, port = d.endpoint.removeprefix("tcp://").rsplit(":", 1)
+        for _ in range(80):
+            idle.append(socket.create_connection((host, int(port)), timeout=10))
+        # Well within libzmq's own 30 s handshake timeout, which would close them too.
+        assert closed_by_peer(idle, enough=30, timeout_s=15) >= 30, "the connections past the cap were not closed"
+        assert d.call("meetingd.ping") == "pong"
+        before = cpu_seconds(pid)
+        time.sleep(2)
+        assert cpu_seconds(pid) - before < 1.0, "the daemon spins"
+        assert d.call("meetingd.ping") == "pong"
+        assert "limits.max_connections reached" in d.log_path.read_text(errors="replace")
+    finally:
+        for conn in idle:
+            conn.close()
+        d.stop()
