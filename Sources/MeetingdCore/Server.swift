@@ -42,6 +42,9 @@ public final class Server: @unchecked Sendable {
     static let backendAddress = "inproc://meetingd-workers"
     static let controlAddress = "inproc://meetingd-control"
     static let frontendMonitorAddress = "inproc://meetingd-frontend-monitor"
+    /// After the shutdown grace, how long workers get to close their modules before
+    /// the process exits without them.
+    static let closeMarginMs = 2000
     /// What a worker sends when it starts: "ready for a request".
     static let readySignal: [UInt8] = [0x52]
 
@@ -83,12 +86,14 @@ public final class Server: @unchecked Sendable {
         let backend = try ZMQSocket(context: context, type: ZMQ_ROUTER)
         let controlServer = try ZMQSocket(context: context, type: ZMQ_PAIR)
         let frontendMonitor = try ZMQSocket(context: context, type: ZMQ_PAIR)
+        // A worker stuck in a module keeps its socket open, and zmq_ctx_term would wait for it forever.
+        var workersStuck = false
         defer {
             frontend.close()
             backend.close()
             controlServer.close()
             frontendMonitor.close()
-            zmq_ctx_term(context)
+            if !workersStuck { zmq_ctx_term(context) }
         }
         try frontend.setInt64(ZMQ_MAXMSGSIZE, Int64(config.limits.maxMessageBytes))
         try frontend.setInt(ZMQ_SNDHWM, Int32(config.limits.maxUnreadReplies))
@@ -132,9 +137,11 @@ public final class Server: @unchecked Sendable {
         // Idle workers are blocked in a receive: ending the context wakes them with ETERM.
         stopping.store(true, ordering: .relaxed)
         zmq_ctx_shutdown(context)
-        let grace = DispatchTime.now() + .milliseconds(config.limits.shutdownGraceMs + 1000)
-        if workersDone.wait(timeout: grace) == .timedOut {
-            throw ServerError("workers did not finish within the shutdown grace period")
+        // The proxy loop already gave requests in flight the grace period.
+        if workersDone.wait(timeout: .now() + .milliseconds(Self.closeMarginMs)) == .timedOut {
+            workersStuck = true
+            logStuckWorkers()
+            throw ServerError("workers did not finish within the shutdown grace period; exiting without them")
         }
         logger.info("stopped")
     }
@@ -300,7 +307,7 @@ public final class Server: @unchecked Sendable {
     private func serve(worker index: Int, state initial: ServerState, instances: [ModuleInstance]) {
         let workerLogger = Logger(label: "meetingd.worker\(index)")
         let health = runtime.workerHealth[index]
-        var dispatcher = Dispatcher(state: initial, stats: runtime.workerStats[index], instances: instances, logger: workerLogger)
+        var dispatcher = Dispatcher(state: initial, stats: runtime.workerStats[index], health: health, instances: instances, logger: workerLogger)
         defer { dispatcher.closeInstances() }
         var routingID = Self.workerID(index)
         guard let socket = try? ZMQSocket(context: context, type: ZMQ_DEALER),
@@ -320,7 +327,7 @@ public final class Server: @unchecked Sendable {
                 do {
                     let fresh = try openInstances(next)
                     dispatcher.closeInstances()
-                    dispatcher = Dispatcher(state: next, stats: runtime.workerStats[index], instances: fresh, logger: workerLogger)
+                    dispatcher = Dispatcher(state: next, stats: runtime.workerStats[index], health: health, instances: fresh, logger: workerLogger)
                 } catch {
                     workerLogger.error("reload: keeping the previous modules: \(error)")
                 }
@@ -394,6 +401,18 @@ public final class Server: @unchecked Sendable {
             }
         }
         return true
+    }
+
+    private func logStuckWorkers() {
+        let now = DispatchTime.now().uptimeNanoseconds
+        for (index, health) in runtime.workerHealth.enumerated() {
+            let since = health.busySince.load(ordering: .relaxed)
+            guard since != 0 else { continue }
+            let method = health.moduleMethod.withLock { $0 } ?? "a built-in method"
+            logger.error("worker \(index) is stuck in \(method)", metadata: [
+                "method": "\(method)", "busy_ms": "\(now > since ? (now - since) / 1_000_000 : 0)",
+            ])
+        }
     }
 
     private func totalRequests() -> UInt64 {

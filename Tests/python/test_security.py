@@ -221,3 +221,38 @@ def test_idle_connections_past_the_cap_neither_lock_clients_out_nor_spin():
         for conn in idle:
             conn.close()
         d.stop()
+
+
+# --- a stop always ends
+
+def test_sigterm_during_a_stuck_request_exits_within_the_grace(tmp_path):
+    from test_protocol import build_hello
+    module_dir = build_hello(tmp_path / "modules")
+    endpoint = f"tcp://127.0.0.1:{free_port()}"
+    config = tmp_path / "meetingd.yaml"
+    config.write_text(f'endpoints: ["{endpoint}"]\nworkers: 2\nmodule_dirs: ["{module_dir}"]\n'
+                      "modules:\n  hello: {}\nlimits: {shutdown_grace_ms: 1000}\n")
+    log_path = tmp_path / "meetingd.stderr"
+    with open(log_path, "w") as log:
+        serve = subprocess.Popen([str(MEETINGD), "serve", "--config", str(config)], stdout=log, stderr=log)
+    sleeper = CTX.socket(zmq.DEALER)
+    sleeper.linger = 0
+    sleeper.connect(endpoint)
+    try:
+        assert ping_with(endpoint, timeout_ms=30_000) == PONG, log_path.read_text()
+        sleeper.send_multipart([b"", b'{"jsonrpc":"2.0","id":1,"method":"hello.sleep","params":{"ms":60000}}'])
+        time.sleep(0.5)  # a worker takes it; the other still answers
+        assert ping_with(endpoint, timeout_ms=10_000) == PONG
+        serve.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        # The grace (1 s) plus the close margin (2 s), with room for a loaded machine; the sleep is 60 s.
+        returncode = serve.wait(timeout=20)
+        assert time.monotonic() - started < 20
+        assert returncode != 0
+        log_text = log_path.read_text(errors="replace")
+        assert "stuck in hello.sleep" in log_text, log_text[-3000:]
+    finally:
+        sleeper.close()
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
