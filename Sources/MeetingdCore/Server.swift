@@ -185,6 +185,10 @@ public final class Server: @unchecked Sendable {
             if config.workers != old.config.workers {
                 restartNeeded.append("workers changed to \(config.workers)")
             }
+            if config.limits.maxConnections != old.config.limits.maxConnections
+                || config.limits.maxUnreadReplies != old.config.limits.maxUnreadReplies {
+                restartNeeded.append("limits.max_connections or limits.max_unread_replies changed")
+            }
             let security = try reloadedSecurity(config.security, old: old.config.security, restartNeeded: &restartNeeded)
             try hooks.prepareCorpus(config)
             let modules = try ModuleLoader.loadAll(config, reserved: BuiltinMethods.names, loaded: old.modules,
