@@ -36,12 +36,16 @@ class RPCError(Exception):
 class CorpusDaemon:
     """`meetingd serve` with the stock modules on a corpus ingested from `sources`."""
 
+    # A class default too, for tests that build one around a daemon of their own (object.__new__).
+    curve = None
+
     def __init__(self, sources, workers=2, extra_config="", before_serve=None, curve=None, preexec_fn=None):
         """`extra_config` is YAML added to the config (e.g. `limits: {...}`);
         `before_serve(corpus_path)` may change the ingested corpus before it is served;
         `curve` is the (server public, client public, client secret) keys this client
         connects with, for a daemon that takes CURVE clients only."""
-        self.curve = curve
+        if curve:
+            self.curve = curve
         self.directory = Path(tempfile.mkdtemp(prefix="meetingd-py-"))
         self.corpus = self.directory / "corpus.sqlite"
         ingest = subprocess.run([str(MEETINGD), "ingest", "--corpus", str(self.corpus), *map(str, sources)],
