@@ -135,6 +135,12 @@ def test_a_reload_that_adds_a_key_lets_it_in(curve_daemon):
     assert curve_daemon.call("meetingd.ping") == "pong"
 
 
+def test_sigterm_stops_a_curve_daemon_cleanly(curve_daemon):
+    """The ZAP handler thread ends with the context, so the stop is the usual one."""
+    curve_daemon.process.send_signal(signal.SIGTERM)
+    assert curve_daemon.process.wait(timeout=20) == 0, curve_daemon.log_path.read_text(errors="replace")[-3000:]
+
+
 def check_config(tmp_path, text):
     config = tmp_path / "meetingd.yaml"
     config.write_text(text)
