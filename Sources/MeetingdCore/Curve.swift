@@ -57,11 +57,14 @@ public enum CurveKeys {
     }
 
     /// The key in a `.key` or `.pub` file: one line of 40 Z85 characters. A secret
-    /// key others may read is refused, as ssh refuses such a private key.
+    /// key others may read is refused, as ssh refuses such a private key; except a
+    /// systemd credential, which systemd keeps to the service (with an ACL, whose
+    /// mask shows in the group bits).
     public static func read(_ path: String, secret: Bool) throws(CurveKeyError) -> String {
         var info = stat()
         guard stat(path, &info) == 0 else { throw CurveKeyError("\(path): \(String(cString: strerror(errno)))") }
-        if secret && info.st_mode & 0o077 != 0 {
+        let credentials = ProcessInfo.processInfo.environment["CREDENTIALS_DIRECTORY"].map { $0 + "/" }
+        if secret && info.st_mode & 0o077 != 0 && !(credentials.map(path.hasPrefix) ?? false) {
             throw CurveKeyError("\(path): a secret key must be readable by its owner only (chmod 600)")
         }
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {

@@ -141,6 +141,22 @@ def test_sigterm_stops_a_curve_daemon_cleanly(curve_daemon):
     assert curve_daemon.process.wait(timeout=20) == 0, curve_daemon.log_path.read_text(errors="replace")[-3000:]
 
 
+@curve_only
+def test_a_secret_key_others_can_read_is_refused_unless_it_is_a_systemd_credential(tmp_path):
+    keygen(tmp_path / "server")
+    keygen(tmp_path / "client")
+    (tmp_path / "client.key").chmod(0o640)
+    meetingctl = [str(MEETINGD.parent / "meetingctl"), "ping", "--endpoint", f"tcp://127.0.0.1:{free_port()}",
+                  "--timeout", "200", "--retries", "1",
+                  "--curve-server-key", str(tmp_path / "server.pub"), "--curve-key", str(tmp_path / "client.key")]
+    refused = subprocess.run(meetingctl, capture_output=True, text=True, timeout=60)
+    assert refused.returncode not in (0, 3) and "chmod 600" in refused.stderr, refused
+    # systemd's credentials carry an ACL whose mask shows as group bits; systemd keeps them to the service.
+    credential = subprocess.run(meetingctl, capture_output=True, text=True, timeout=60,
+                                env={**os.environ, "CREDENTIALS_DIRECTORY": str(tmp_path)})
+    assert credential.returncode == 3 and "no reply" in credential.stderr, credential
+
+
 def check_config(tmp_path, text):
     config = tmp_path / "meetingd.yaml"
     config.write_text(text)
