@@ -234,8 +234,8 @@ public final class Server: @unchecked Sendable {
     /// for a restart: the frontend is set up once.
     private func reloadedSecurity(_ security: SecurityConfig, old: SecurityConfig,
                                   restartNeeded: inout [String]) throws -> (ZAPHandler, [[UInt8]: String])? {
-        if security.curve?.secretKeyFile != old.curve?.secretKeyFile || security.allowPlaintextNetwork != old.allowPlaintextNetwork {
-            restartNeeded.append("security changed (CURVE on or off, the server key, or allow_plaintext_network)")
+        if security.curve?.secretKeyFile != old.curve?.secretKeyFile {
+            restartNeeded.append("security.curve changed (CURVE on or off, or another server key)")
         }
         guard let curve = security.curve, let handler = zapHandler.withLock({ $0 }) else { return nil }
         return (handler, try CurveKeys.authorizedKeys(in: curve.authorizedKeysDir))
