@@ -26,6 +26,10 @@ public struct Limits: Sendable, Equatable {
     public var requestDeadlineMs: Int
     public var maxQueued: Int
     public var shutdownGraceMs: Int
+    /// Client connections at once; past it the oldest is closed.
+    public var maxConnections: Int
+    /// Replies waiting for one client to read them (ZMQ_SNDHWM); past it, replies to it are dropped.
+    public var maxUnreadReplies: Int
 
     /// ZeroMQ's own limit on a routing id; an envelope frame is never longer.
     public static let envelopeFrameBytes = 255
@@ -41,7 +45,24 @@ public struct Limits: Sendable, Equatable {
         ("request_deadline_ms", 1...3_600_000, \.requestDeadlineMs),
         ("max_queued", 1...1_000_000, \.maxQueued),
         ("shutdown_grace_ms", 0...3_600_000, \.shutdownGraceMs),
+        ("max_connections", 1...65_536, \.maxConnections),
+        ("max_unread_replies", 1...100_000, \.maxUnreadReplies),
     ]
+}
+
+/// Who may talk to the daemon. With `curve` unset, any client that reaches an
+/// endpoint may; that is only allowed on loopback and ipc unless
+/// `allowPlaintextNetwork` says otherwise.
+public struct SecurityConfig: Sendable, Equatable {
+    public struct Curve: Sendable, Equatable {
+        /// The server's secret key: a `.key` file written by `meetingd keygen`.
+        public var secretKeyFile: String
+        /// Clients' `.pub` files; only these keys get in. Re-read on reload.
+        public var authorizedKeysDir: String
+    }
+
+    public var curve: Curve?
+    public var allowPlaintextNetwork: Bool
 }
 
 public struct MeetingdConfig: Sendable, Equatable {
@@ -55,6 +76,7 @@ public struct MeetingdConfig: Sendable, Equatable {
     public var allowInsecureModules: Bool
     public var modules: [ModuleConfig]
     public var limits: Limits
+    public var security: SecurityConfig
     public var logLevel: String
     /// Where the change log is published (none: no event stream), and how often the corpus is checked for new changes.
     public var eventEndpoints: [String] = []
@@ -92,7 +114,7 @@ public enum ConfigLoader {
     public static let stockModules = ["lookup", "search", "summarise", "events"]
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
     static let topLevelKeys: Set = ["endpoints", "workers", "corpus", "ingest", "module_dirs", "allow_insecure_modules",
-                                    "modules", "limits", "log_level", "events"]
+                                    "modules", "limits", "security", "log_level", "events"]
     static var limitKeys: [String] { Limits.bounds.map(\.key) }
     /// At most this many workers: each is a thread with its own module instances.
     static let maxWorkers = 1024
@@ -140,7 +162,10 @@ public enum ConfigLoader {
                 "request_deadline_ms": 30_000,
                 "max_queued": 1024,
                 "shutdown_grace_ms": 10_000,
+                "max_connections": 512,
+                "max_unread_replies": 100,
             ],
+            "security": ["allow_plaintext_network": false],
             "log_level": "info",
             "events": ["endpoints": [], "poll_ms": 100],
         ]
@@ -170,7 +195,7 @@ public enum ConfigLoader {
                         problems.append("unknown key '\(key)' (known: \(topLevelKeys.sorted().joined(separator: ", ")))")
                         continue
                     }
-                    tree[key] = key == "limits" || key == "events" ? merge(value, into: tree[key]!) : value
+                    tree[key] = ["limits", "security", "events"].contains(key) ? merge(value, into: tree[key]!) : value
                 }
                 resolvePaths(in: &tree, relativeTo: fileDirectory)
             } catch let error as ConfigError {
@@ -224,6 +249,12 @@ public enum ConfigLoader {
                 ])
             })),
             "limits": .object(JSONObject(Limits.bounds.map { (key: $0.key, value: JSONValue(config.limits[keyPath: $0.path])) })),
+            "security": [
+                "curve": config.security.curve.map { curve in
+                    ["secret_key_file": .string(curve.secretKeyFile), "authorized_keys_dir": .string(curve.authorizedKeysDir)]
+                } ?? .null,
+                "allow_plaintext_network": .bool(config.security.allowPlaintextNetwork),
+            ],
             "log_level": .string(config.logLevel),
             "events": ["endpoints": .array(config.eventEndpoints.map(JSONValue.string)), "poll_ms": JSONValue(config.eventPollMs)],
         ]
@@ -257,6 +288,15 @@ public enum ConfigLoader {
         for key in ["ingest", "module_dirs"] {
             if case .array(let paths)? = tree[key] { tree[key] = .array(paths.map(absolute)) }
         }
+        if case .object(var security)? = tree["security"], case .object(var curve)? = security["curve"] {
+            for key in ["secret_key_file", "authorized_keys_dir"] {
+                guard let path = curve[key].map(expandingCredentialsDirectory) else { continue }
+                // An unexpanded $CREDENTIALS_DIRECTORY stays as written, for the error to name it.
+                curve[key] = path.stringValue?.hasPrefix("$") == true ? path : absolute(path)
+            }
+            security["curve"] = .object(curve)
+            tree["security"] = .object(security)
+        }
         if case .object(var modules)? = tree["modules"] {
             for (name, section) in modules {
                 guard case .object(var body) = section, let path = body["path"] else { continue }
@@ -265,6 +305,65 @@ public enum ConfigLoader {
             }
             tree["modules"] = .object(modules)
         }
+    }
+
+    /// systemd's `LoadCredential=` puts the server key under `$CREDENTIALS_DIRECTORY`,
+    /// which only the running service knows, so a config may name it so.
+    static func expandingCredentialsDirectory(_ value: JSONValue) -> JSONValue {
+        guard case .string(let path) = value else { return value }
+        for prefix in ["${CREDENTIALS_DIRECTORY}/", "$CREDENTIALS_DIRECTORY/"] where path.hasPrefix(prefix) {
+            guard let directory = ProcessInfo.processInfo.environment["CREDENTIALS_DIRECTORY"] else { return value }
+            return .string(directory + "/" + path.dropFirst(prefix.count))
+        }
+        return value
+    }
+
+    /// Whether a tcp endpoint only listens on this host. Anything else (ipc, inproc) is local.
+    static func isLoopback(_ endpoint: String) -> Bool {
+        guard endpoint.hasPrefix("tcp://") else { return true }
+        var host = endpoint.dropFirst("tcp://".count)
+        if let colon = host.lastIndex(of: ":") { host = host[..<colon] }
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        return host == "localhost" || host == "::1" || host == "lo" || host.hasPrefix("127.")
+    }
+
+    static func decodeSecurity(_ value: JSONValue?, endpoints: [String], problems: inout [String]) -> SecurityConfig {
+        var security = SecurityConfig(curve: nil, allowPlaintextNetwork: false)
+        guard case .object(let tree)? = value else {
+            problems.append("security: expected a mapping")
+            return security
+        }
+        for key in tree.keys where !["curve", "allow_plaintext_network"].contains(key) {
+            problems.append("security: unknown key '\(key)' (known: allow_plaintext_network, curve)")
+        }
+        if let allow = tree["allow_plaintext_network"] {
+            if let flag = allow.boolValue { security.allowPlaintextNetwork = flag } else {
+                problems.append("security.allow_plaintext_network: expected true or false, got \(allow.serialized)")
+            }
+        }
+        switch tree["curve"] {
+        case nil, .null?:
+            break
+        case .object(let curve)?:
+            for key in curve.keys where !["secret_key_file", "authorized_keys_dir"].contains(key) {
+                problems.append("security.curve: unknown key '\(key)' (known: authorized_keys_dir, secret_key_file)")
+            }
+            let secret = curve["secret_key_file"]?.stringValue ?? ""
+            let authorized = curve["authorized_keys_dir"]?.stringValue ?? ""
+            if secret.isEmpty { problems.append("security.curve.secret_key_file: expected the path of a .key file from `meetingd keygen`") }
+            if secret.hasPrefix("$") { problems.append("security.curve.secret_key_file: \(secret): $CREDENTIALS_DIRECTORY is not set (only systemd's LoadCredential= sets it)") }
+            if authorized.isEmpty { problems.append("security.curve.authorized_keys_dir: expected the folder of the clients' .pub files") }
+            security.curve = SecurityConfig.Curve(secretKeyFile: secret, authorizedKeysDir: authorized)
+        case let other?:
+            problems.append("security.curve: expected a mapping with secret_key_file and authorized_keys_dir, got \(other.serialized)")
+        }
+        if security.curve == nil && !security.allowPlaintextNetwork {
+            for endpoint in endpoints where !isLoopback(endpoint) {
+                problems.append("endpoints: '\(endpoint)' is reachable from other hosts without encryption; "
+                    + "turn on security.curve, or set security.allow_plaintext_network: true")
+            }
+        }
+        return security
     }
 
     // MARK: - Decoding
@@ -312,7 +411,7 @@ public enum ConfigLoader {
         }
 
         var limits = Limits(maxMessageBytes: 0, maxEnvelopeFrames: 0, maxBatch: 0, maxReplyBytes: 0,
-                            requestDeadlineMs: 0, maxQueued: 0, shutdownGraceMs: 0)
+                            requestDeadlineMs: 0, maxQueued: 0, shutdownGraceMs: 0, maxConnections: 0, maxUnreadReplies: 0)
         if case .object(let limitTree)? = tree["limits"] {
             for key in limitTree.keys where !limitKeys.contains(key) {
                 problems.append("limits: unknown key '\(key)' (known: \(limitKeys.sorted().joined(separator: ", ")))")
@@ -375,9 +474,12 @@ public enum ConfigLoader {
             problems.append("events: expected a mapping")
         }
 
+        let security = decodeSecurity(tree["security"], endpoints: endpoints + eventEndpoints, problems: &problems)
+
         var config = MeetingdConfig(
             endpoints: endpoints, workers: workers, corpusPath: corpus, ingestPaths: strings("ingest"),
-            moduleDirs: strings("module_dirs"), allowInsecureModules: allowInsecureModules, modules: modules, limits: limits, logLevel: logLevel, file: file)
+            moduleDirs: strings("module_dirs"), allowInsecureModules: allowInsecureModules, modules: modules, limits: limits,
+            security: security, logLevel: logLevel, file: file)
         config.eventEndpoints = eventEndpoints
         config.eventPollMs = eventPollMs
         return config

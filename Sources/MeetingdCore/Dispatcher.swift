@@ -28,6 +28,7 @@ final class Dispatcher {
 
     private let state: ServerState
     private let stats: WorkerStats
+    private let health: WorkerHealth
     private let logger: Logger
     private var routes: [String: Route] = [:]
     private let instances: [ModuleInstance]
@@ -36,9 +37,10 @@ final class Dispatcher {
     private var paramsText: [UInt8] = []
     private let logRequests: Bool
 
-    init(state: ServerState, stats: WorkerStats, instances: [ModuleInstance], logger: Logger) {
+    init(state: ServerState, stats: WorkerStats, health: WorkerHealth, instances: [ModuleInstance], logger: Logger) {
         self.state = state
         self.stats = stats
+        self.health = health
         self.instances = instances
         self.logger = logger
         self.logRequests = logger.logLevel <= .debug
@@ -222,9 +224,11 @@ final class Dispatcher {
         paramsText.removeAll(keepingCapacity: true)
         params.write(to: &paramsText)
         paramsText.append(0)
+        health.moduleMethod.withLock { $0 = route.method.name }
         paramsText.withUnsafeBytes { bytes in
             instance.call(method: route.method.name, params: UnsafeRawBufferPointer(rebasing: bytes.dropLast()), reply: &reply)
         }
+        health.moduleMethod.withLock { $0 = nil }
         if reply.error_code == ErrorCode.internalError {
             throw internalError(method: route.method.name, id: id,
                                 detail: reply.error_message.map { String(cString: $0) } ?? "no message")

@@ -21,8 +21,10 @@ final class EventStream: @unchecked Sendable {
     private let pendingReloads = Mutex<[Int]>([])
     private let socket: ZMQSocket
 
-    /// Binds the XPUB socket now, so a bad endpoint fails the start.
-    init(context: UnsafeMutableRawPointer, endpoints: [String], corpusPath: String, pollMs: Int, logger: Logger) throws {
+    /// Binds the XPUB socket now, so a bad endpoint fails the start. With `curveSecretKey`,
+    /// subscribers are CURVE clients checked against the same allow-list as requests.
+    init(context: UnsafeMutableRawPointer, endpoints: [String], corpusPath: String, pollMs: Int, curveSecretKey: String?,
+         logger: Logger) throws {
         self.context = context
         self.endpoints = endpoints
         self.corpusPath = corpusPath
@@ -31,6 +33,11 @@ final class EventStream: @unchecked Sendable {
         socket = try ZMQSocket(context: context, type: ZMQ_XPUB)
         // Every subscription message reaches us, so subscribers are counted and logged.
         try socket.setInt(ZMQ_XPUB_VERBOSE, 1)
+        if let curveSecretKey {
+            try socket.setInt(ZMQ_CURVE_SERVER, 1)
+            try socket.setString(ZMQ_CURVE_SECRETKEY, curveSecretKey)
+            try socket.setString(ZMQ_ZAP_DOMAIN, ZAPHandler.domain)
+        }
         for endpoint in endpoints {
             do {
                 try socket.bind(endpoint)

@@ -41,6 +41,10 @@ public struct ServerHooks: Sendable {
 public final class Server: @unchecked Sendable {
     static let backendAddress = "inproc://meetingd-workers"
     static let controlAddress = "inproc://meetingd-control"
+    static let frontendMonitorAddress = "inproc://meetingd-frontend-monitor"
+    /// After the shutdown grace, how long workers get to close their modules before
+    /// the process exits without them.
+    static let closeMarginMs = 2000
     /// What a worker sends when it starts: "ready for a request".
     static let readySignal: [UInt8] = [0x52]
 
@@ -58,6 +62,8 @@ public final class Server: @unchecked Sendable {
     private let stopping = Atomic<Bool>(false)
     /// The change log's publisher, when `events.endpoints` names any; kept across reloads.
     private let eventStream = Mutex<EventStream?>(nil)
+    /// Set when the frontend takes CURVE clients only; a reload gives it a new allow-list.
+    private let zapHandler = Mutex<ZAPHandler?>(nil)
 
     public init(config: MeetingdConfig, modules: [LoadedModule], hooks: ServerHooks, logger: Logger) {
         runtime = ServerRuntime(workers: config.workers)
@@ -81,13 +87,27 @@ public final class Server: @unchecked Sendable {
         let frontend = try ZMQSocket(context: context, type: ZMQ_ROUTER)
         let backend = try ZMQSocket(context: context, type: ZMQ_ROUTER)
         let controlServer = try ZMQSocket(context: context, type: ZMQ_PAIR)
+        let frontendMonitor = try ZMQSocket(context: context, type: ZMQ_PAIR)
+        // A worker stuck in a module keeps its socket open, and zmq_ctx_term would wait for it forever.
+        var workersStuck = false
         defer {
             frontend.close()
             backend.close()
             controlServer.close()
-            zmq_ctx_term(context)
+            frontendMonitor.close()
+            if !workersStuck { zmq_ctx_term(context) }
         }
         try frontend.setInt64(ZMQ_MAXMSGSIZE, Int64(config.limits.maxMessageBytes))
+        try frontend.setInt(ZMQ_SNDHWM, Int32(config.limits.maxUnreadReplies))
+        let descriptors = Connections.raiseDescriptorLimit(maxConnections: config.limits.maxConnections, workers: config.workers)
+        if descriptors.limit < descriptors.wanted {
+            logger.warning("the open file limit (\(descriptors.limit)) is below what limits.max_connections needs (\(descriptors.wanted)); raise LimitNOFILE= or the hard limit")
+        }
+        guard zmq_socket_monitor(frontend.handle, Self.frontendMonitorAddress, ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) == 0 else {
+            throw ZMQError.last("zmq_socket_monitor")
+        }
+        try frontendMonitor.connect(Self.frontendMonitorAddress)
+        let curveSecretKey = try config.security.curve.map { curve in try requireCurve(curve, on: frontend) }
         let activated = SocketActivation.listeningSockets()
         for endpoint in config.endpoints {
             do {
@@ -111,7 +131,7 @@ public final class Server: @unchecked Sendable {
         do {
             events = config.eventEndpoints.isEmpty ? nil : try EventStream(
                 context: context, endpoints: config.eventEndpoints, corpusPath: config.corpusPath,
-                pollMs: config.eventPollMs, logger: logger)
+                pollMs: config.eventPollMs, curveSecretKey: curveSecretKey, logger: logger)
         } catch {
             stopping.store(true, ordering: .relaxed)
             zmq_ctx_shutdown(context)
@@ -127,17 +147,42 @@ public final class Server: @unchecked Sendable {
         ])
         startMonitor()
         notifier.notify("READY=1\nSTATUS=\(statusLine())\nMAINPID=\(getpid())")
-        proxy(frontend: frontend, backend: backend, control: controlServer)
+        proxy(frontend: frontend, backend: backend, control: controlServer, monitor: frontendMonitor)
 
         // Idle workers are blocked in a receive: ending the context wakes them with ETERM.
         stopping.store(true, ordering: .relaxed)
         zmq_ctx_shutdown(context)
-        let grace = DispatchTime.now() + .milliseconds(config.limits.shutdownGraceMs + 1000)
-        if workersDone.wait(timeout: grace) == .timedOut {
-            throw ServerError("workers did not finish within the shutdown grace period")
+        // The proxy loop already gave requests in flight the grace period.
+        if workersDone.wait(timeout: .now() + .milliseconds(Self.closeMarginMs)) == .timedOut {
+            workersStuck = true
+            logStuckWorkers()
+            throw ServerError("workers did not finish within the shutdown grace period; exiting without them")
         }
         events?.wait()
         logger.info("stopped")
+    }
+
+    /// Makes the frontend a CURVE server whose clients the ZAP handler checks
+    /// against the allow-list. The handler is bound before any endpoint is, so no
+    /// client gets in unasked.
+    /// Returns the server's secret key, for the event stream's socket too.
+    private func requireCurve(_ curve: SecurityConfig.Curve, on frontend: ZMQSocket) throws -> String {
+        guard CurveKeys.isSupported else {
+            throw ServerError("security.curve is set, but this libzmq was built without CURVE (zmq_has(\"curve\") is false)")
+        }
+        let secretKey = try CurveKeys.read(curve.secretKeyFile, secret: true)
+        let allowed = try CurveKeys.authorizedKeys(in: curve.authorizedKeysDir)
+        let handler = try ZAPHandler(context: context, allowed: allowed, logger: logger)
+        handler.start()
+        zapHandler.withLock { $0 = handler }
+        try frontend.setInt(ZMQ_CURVE_SERVER, 1)
+        try frontend.setString(ZMQ_CURVE_SECRETKEY, secretKey)
+        try frontend.setString(ZMQ_ZAP_DOMAIN, ZAPHandler.domain)
+        let publicKey = try CurveKeys.publicKey(ofSecret: secretKey)
+        logger.info("CURVE on: only authorized keys get in", metadata: [
+            "public_key": "\(publicKey)", "authorized_keys": "\(allowed.count)",
+        ])
+        return secretKey
     }
 
     // MARK: - Reload
@@ -158,6 +203,11 @@ public final class Server: @unchecked Sendable {
             if config.workers != old.config.workers {
                 restartNeeded.append("workers changed to \(config.workers)")
             }
+            if config.limits.maxConnections != old.config.limits.maxConnections
+                || config.limits.maxUnreadReplies != old.config.limits.maxUnreadReplies {
+                restartNeeded.append("limits.max_connections or limits.max_unread_replies changed")
+            }
+            let security = try reloadedSecurity(config.security, old: old.config.security, restartNeeded: &restartNeeded)
             try hooks.prepareCorpus(config)
             let modules = try ModuleLoader.loadAll(config, reserved: BuiltinMethods.names, loaded: old.modules,
                                                    restartNeeded: &restartNeeded)
@@ -167,9 +217,17 @@ public final class Server: @unchecked Sendable {
             var applied = config
             applied.endpoints = old.config.endpoints
             applied.workers = old.config.workers
+            applied.security = old.config.security
+            if let directory = config.security.curve?.authorizedKeysDir, old.config.security.curve != nil {
+                applied.security.curve?.authorizedKeysDir = directory
+            }
             let next = ServerState(config: applied, modules: modules, runtime: runtime, generation: old.generation + 1)
             current.withLock { $0 = next }
             moveWorkers()
+            if let (handler, allowed) = security {
+                handler.replace(allowed: allowed)
+                logger.info("reloaded the authorized keys", metadata: ["authorized_keys": "\(allowed.count)"])
+            }
             runtime.reload.withLock { record in
                 record.attempts += 1
                 record.lastAt = Date()
@@ -188,6 +246,18 @@ public final class Server: @unchecked Sendable {
             logger.error("reload refused, still serving the previous configuration: \(error)")
         }
         notifier.notify("READY=1\nSTATUS=\(statusLine())")
+    }
+
+    /// The new allow-list for a CURVE frontend, read (and so checked) before the
+    /// reload takes effect. Turning CURVE on or off, or another server key, waits
+    /// for a restart: the frontend is set up once.
+    private func reloadedSecurity(_ security: SecurityConfig, old: SecurityConfig,
+                                  restartNeeded: inout [String]) throws -> (ZAPHandler, [[UInt8]: String])? {
+        if security.curve?.secretKeyFile != old.curve?.secretKeyFile {
+            restartNeeded.append("security.curve changed (CURVE on or off, or another server key)")
+        }
+        guard let curve = security.curve, let handler = zapHandler.withLock({ $0 }) else { return nil }
+        return (handler, try CurveKeys.authorizedKeys(in: curve.authorizedKeysDir))
     }
 
     /// Tells every worker to swap to the current state and waits until all have.
@@ -260,7 +330,7 @@ public final class Server: @unchecked Sendable {
     private func serve(worker index: Int, state initial: ServerState, instances: [ModuleInstance]) {
         let workerLogger = Logger(label: "meetingd.worker\(index)")
         let health = runtime.workerHealth[index]
-        var dispatcher = Dispatcher(state: initial, stats: runtime.workerStats[index], instances: instances, logger: workerLogger)
+        var dispatcher = Dispatcher(state: initial, stats: runtime.workerStats[index], health: health, instances: instances, logger: workerLogger)
         defer { dispatcher.closeInstances() }
         var routingID = Self.workerID(index)
         guard let socket = try? ZMQSocket(context: context, type: ZMQ_DEALER),
@@ -280,7 +350,7 @@ public final class Server: @unchecked Sendable {
                 do {
                     let fresh = try openInstances(next)
                     dispatcher.closeInstances()
-                    dispatcher = Dispatcher(state: next, stats: runtime.workerStats[index], instances: fresh, logger: workerLogger)
+                    dispatcher = Dispatcher(state: next, stats: runtime.workerStats[index], health: health, instances: fresh, logger: workerLogger)
                 } catch {
                     workerLogger.error("reload: keeping the previous modules: \(error)")
                 }
@@ -356,6 +426,18 @@ public final class Server: @unchecked Sendable {
         return true
     }
 
+    private func logStuckWorkers() {
+        let now = DispatchTime.now().uptimeNanoseconds
+        for (index, health) in runtime.workerHealth.enumerated() {
+            let since = health.busySince.load(ordering: .relaxed)
+            guard since != 0 else { continue }
+            let method = health.moduleMethod.withLock { $0 } ?? "a built-in method"
+            logger.error("worker \(index) is stuck in \(method)", metadata: [
+                "method": "\(method)", "busy_ms": "\(now > since ? (now - since) / 1_000_000 : 0)",
+            ])
+        }
+    }
+
     private func totalRequests() -> UInt64 {
         runtime.workerStats.reduce(0) { sum, worker in sum + worker.snapshot().values.reduce(0) { $0 + $1.requests } }
     }
@@ -409,11 +491,12 @@ public final class Server: @unchecked Sendable {
         }
     }
 
-    private func proxy(frontend: ZMQSocket, backend: ZMQSocket, control: ZMQSocket) {
+    private func proxy(frontend: ZMQSocket, backend: ZMQSocket, control: ZMQSocket, monitor: ZMQSocket) {
         var items = [
             zmq_pollitem_t(socket: frontend.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
             zmq_pollitem_t(socket: backend.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
             zmq_pollitem_t(socket: control.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
+            zmq_pollitem_t(socket: monitor.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
         ]
         let limits = state.config.limits
         let incoming = FrameList()
@@ -424,6 +507,8 @@ public final class Server: @unchecked Sendable {
         var busyWorkers = 0
         var stopDeadline: UInt64? = nil
         var dropped = DropCounter()
+        var connections = ConnectionGate(limit: limits.maxConnections)
+        var evictions = DropCounter()
         // Batches bound the time one busy side can keep the other waiting.
         let batch = 64
         // Idle, the loop still turns this often, so the watchdog knows it is alive.
@@ -453,7 +538,7 @@ public final class Server: @unchecked Sendable {
                 }
                 timeout = Int((deadline - now) / 1_000_000) + 1
             }
-            if zmq_poll(&items, 3, timeout) < 0 {
+            if zmq_poll(&items, Int32(items.count), timeout) < 0 {
                 if zmq_errno() == EINTR { continue }
                 logger.error("poll failed: \(String(cString: zmq_strerror(zmq_errno())))")
                 break
@@ -504,6 +589,24 @@ public final class Server: @unchecked Sendable {
                     queued.append(request)
                 }
                 dispatchQueued()
+            }
+            if items[3].revents & Int16(ZMQ_POLLIN) != 0 {
+                for _ in 0..<batch {
+                    guard incoming.receive(from: monitor, flags: ZMQ_DONTWAIT) else { break }
+                    defer { incoming.clear() }
+                    guard let (event, fd) = Connections.monitorEvent(incoming) else { continue }
+                    if event == ZMQ_EVENT_DISCONNECTED {
+                        connections.disconnected(fd)
+                        continue
+                    }
+                    for oldest in connections.accepted(fd) {
+                        Connections.shutDown(oldest)
+                        if let count = evictions.count(now: now) {
+                            logger.warning("closed the oldest connections: limits.max_connections reached",
+                                           metadata: ["count": "\(count)", "limit": "\(limits.maxConnections)"])
+                        }
+                    }
+                }
             }
             if items[2].revents & Int16(ZMQ_POLLIN) != 0 {
                 if incoming.receive(from: control) { incoming.clear() }

@@ -22,9 +22,11 @@ final class ServerRuntime: Sendable {
     var uptimeSeconds: Double { Double(DispatchTime.now().uptimeNanoseconds - startedUptime) / 1e9 }
 }
 
-/// When a worker started the request it is on (0 when idle), for the watchdog.
+/// When a worker started the request it is on (0 when idle), for the watchdog,
+/// and the module method it is in, for a stop that cannot wait for it.
 final class WorkerHealth: Sendable {
     let busySince = Atomic<UInt64>(0)
+    let moduleMethod = Mutex<String?>(nil)
     /// The ServerState generation this worker serves.
     let generation = Atomic<Int>(0)
 }

@@ -32,6 +32,11 @@ struct ZMQSocket: @unchecked Sendable {
         guard zmq_setsockopt(handle, option, &value, MemoryLayout<Int64>.size) == 0 else { throw .last("zmq_setsockopt(\(option))") }
     }
 
+    func setString(_ option: Int32, _ value: String) throws(ZMQError) {
+        var bytes = Array(value.utf8)
+        guard zmq_setsockopt(handle, option, &bytes, bytes.count) == 0 else { throw .last("zmq_setsockopt(\(option))") }
+    }
+
     func bind(_ endpoint: String) throws(ZMQError) {
         guard zmq_bind(handle, endpoint) == 0 else { throw .last("bind \(endpoint)") }
     }

@@ -24,6 +24,32 @@ struct ClientOptions: ParsableArguments {
     @Flag(name: .long, help: "Print the JSON result, for scripts.")
     var json = false
 
+    @Option(name: .long, help: "The daemon's CURVE public key file (its .pub), for a daemon that takes CURVE clients only (default: $MEETINGD_CURVE_SERVER_KEY).")
+    var curveServerKey: String?
+
+    @Option(name: .long, help: "This client's CURVE secret key file (a .key from `meetingd keygen`; its .pub must be authorized at the daemon) (default: $MEETINGD_CURVE_KEY).")
+    var curveKey: String?
+
+    /// The CURVE keys to connect with, or nil for a plain connection.
+    func curve() throws -> ClientCurve? {
+        let environment = ProcessInfo.processInfo.environment
+        let serverKeyFile = curveServerKey ?? environment["MEETINGD_CURVE_SERVER_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        let keyFile = curveKey ?? environment["MEETINGD_CURVE_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        switch (serverKeyFile, keyFile) {
+        case (nil, nil): return nil
+        case (let serverKeyFile?, let keyFile?):
+            do {
+                let secretKey = try CurveKeys.read(keyFile, secret: true)
+                return ClientCurve(serverKey: try CurveKeys.read(serverKeyFile, secret: false),
+                                   publicKey: try CurveKeys.publicKey(ofSecret: secretKey), secretKey: secretKey)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        default:
+            throw ValidationError("CURVE needs both --curve-server-key and --curve-key")
+        }
+    }
+
     func resolvedEndpoint() throws -> String {
         if let endpoint { return endpoint }
         if let endpoint = ProcessInfo.processInfo.environment["MEETINGD_ENDPOINT"], !endpoint.isEmpty { return endpoint }
@@ -37,7 +63,7 @@ struct ClientOptions: ParsableArguments {
     func call(_ method: String, _ params: JSONValue = .object([:])) throws -> JSONValue {
         let request: JSONValue = ["jsonrpc": "2.0", "id": 1, "method": .string(method), "params": params]
         let endpoint = try resolvedEndpoint()
-        let client = LazyPirateClient(endpoint: endpoint, timeoutMs: timeout, retries: retries)
+        let client = LazyPirateClient(endpoint: endpoint, timeoutMs: timeout, retries: retries, curve: try curve())
         let reply: JSONValue
         do {
             reply = try JSONValue.parse(try client.request(request.serialized))
@@ -55,6 +81,13 @@ struct ClientOptions: ParsableArguments {
     }
 }
 
+/// A CURVE client's keys, Z85 text: the server's public key, and this client's pair.
+struct ClientCurve {
+    let serverKey: String
+    let publicKey: String
+    let secretKey: String
+}
+
 struct ClientError: Error, CustomStringConvertible {
     let description: String
 }
@@ -65,6 +98,7 @@ struct LazyPirateClient {
     let endpoint: String
     let timeoutMs: Int
     let retries: Int
+    let curve: ClientCurve?
 
     func request(_ body: String) throws -> [UInt8] {
         guard let context = zmq_ctx_new() else { throw ClientError(description: "cannot create a ZeroMQ context") }
@@ -74,6 +108,15 @@ struct LazyPirateClient {
             var linger: Int32 = 0
             zmq_setsockopt(socket, ZMQ_LINGER, &linger, MemoryLayout<Int32>.size)
             defer { zmq_close(socket) }
+            if let curve {
+                for (option, key) in [(ZMQ_CURVE_SERVERKEY, curve.serverKey), (ZMQ_CURVE_PUBLICKEY, curve.publicKey),
+                                      (ZMQ_CURVE_SECRETKEY, curve.secretKey)] {
+                    var bytes = Array(key.utf8)
+                    guard zmq_setsockopt(socket, option, &bytes, bytes.count) == 0 else {
+                        throw ClientError(description: "cannot set the CURVE keys: \(String(cString: zmq_strerror(zmq_errno())))")
+                    }
+                }
+            }
             guard zmq_connect(socket, endpoint) == 0 else {
                 throw ClientError(description: "cannot connect to \(endpoint): \(String(cString: zmq_strerror(zmq_errno())))")
             }

@@ -13,7 +13,7 @@ struct Meetingd: ParsableCommand {
         commandName: "meetingd",
         abstract: "Answers JSON-RPC requests over ZeroMQ about a corpus of meeting transcripts.",
         version: MeetingdVersion.current,
-        subcommands: [Serve.self, CheckConfig.self, Ingest.self, Export.self],
+        subcommands: [Serve.self, CheckConfig.self, Ingest.self, Export.self, Keygen.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -141,6 +141,29 @@ struct CheckConfig: ParsableCommand {
             print("configuration OK")
         } catch {
             print("meetingd: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Keygen: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make a CURVE key pair: NAME.key (the secret key, mode 0600) and NAME.pub (the public key).",
+        discussion: "The server's NAME.key is security.curve.secret_key_file; a client's NAME.pub goes into security.curve.authorized_keys_dir. Existing files are never overwritten.")
+
+    @Argument(help: "The files' name without extension, e.g. /etc/meetingd/curve/server or alice.")
+    var name: String
+
+    func run() throws {
+        guard CurveKeys.isSupported else {
+            FileHandle.standardError.write(Data("meetingd: this libzmq was built without CURVE\n".utf8))
+            throw ExitCode(1)
+        }
+        do {
+            let files = try CurveKeys.writePair(name: name)
+            print("wrote \(files.keyFile) (secret: keep it private) and \(files.pubFile)")
+        } catch {
+            FileHandle.standardError.write(Data("meetingd: \(error)\n".utf8))
             throw ExitCode(1)
         }
     }

@@ -98,4 +98,16 @@ final class HardeningTests: XCTestCase {
         XCTAssertEqual(batch["id"], .null)
         XCTAssertEqual(batch["error"]?["code"], -32006)
     }
+
+    func testConnectionsPastTheCapCloseTheOldest() {
+        var gate = ConnectionGate(limit: 2)
+        XCTAssertEqual(gate.accepted(10), [])
+        XCTAssertEqual(gate.accepted(11), [])
+        XCTAssertEqual(gate.accepted(12), [10])
+        gate.disconnected(10)  // the evicted one's DISCONNECTED changes nothing
+        gate.disconnected(11)
+        XCTAssertEqual(gate.accepted(11), [], "a reused descriptor is a new connection")
+        XCTAssertEqual(gate.accepted(13), [12], "the old 11 is gone, so 12 is the oldest")
+        XCTAssertEqual(gate.count, 2)
+    }
 }

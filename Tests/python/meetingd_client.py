@@ -36,9 +36,16 @@ class RPCError(Exception):
 class CorpusDaemon:
     """`meetingd serve` with the stock modules on a corpus ingested from `sources`."""
 
-    def __init__(self, sources, workers=2, extra_config="", before_serve=None):
+    # A class default too, for tests that build one around a daemon of their own (object.__new__).
+    curve = None
+
+    def __init__(self, sources, workers=2, extra_config="", before_serve=None, curve=None, preexec_fn=None):
         """`extra_config` is YAML added to the config (e.g. `limits: {...}`);
-        `before_serve(corpus_path)` may change the ingested corpus before it is served."""
+        `before_serve(corpus_path)` may change the ingested corpus before it is served;
+        `curve` is the (server public, client public, client secret) keys this client
+        connects with, for a daemon that takes CURVE clients only."""
+        if curve:
+            self.curve = curve
         self.directory = Path(tempfile.mkdtemp(prefix="meetingd-py-"))
         self.corpus = self.directory / "corpus.sqlite"
         ingest = subprocess.run([str(MEETINGD), "ingest", "--corpus", str(self.corpus), *map(str, sources)],
@@ -56,7 +63,7 @@ class CorpusDaemon:
         self.log_path = self.directory / "meetingd.stderr"
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen([str(MEETINGD), "serve", "--config", str(config)],
-                                        stdout=self.log, stderr=self.log)
+                                        stdout=self.log, stderr=self.log, preexec_fn=preexec_fn)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -72,6 +79,8 @@ class CorpusDaemon:
         """Sends one frame (bytes as they are, anything else as JSON); returns the reply frame."""
         sock = CTX.socket(zmq.REQ)
         sock.linger = 0
+        if self.curve:
+            sock.curve_serverkey, sock.curve_publickey, sock.curve_secretkey = self.curve
         sock.connect(self.endpoint)
         try:
             sock.send(body if isinstance(body, bytes) else json.dumps(body).encode())
