@@ -143,3 +143,24 @@ def test_a_reload_is_announced_and_loses_nothing(streaming, tmp_path):
     ingest(streaming, tmp_path)
     (topic, body), = receive(sub, 1)
     assert (topic, body["meeting"], body["seq"]) == ("meeting.added", "b", before[0][1]["seq"] + 1)
+
+
+def test_meetingctl_watch_catches_up_then_follows(streaming, tmp_path):
+    (tmp_path / "early.txt").write_text("Alice: Before anyone watched.\n")
+    ingest(streaming, tmp_path)
+    first = streaming.call("events.since", {"seq": 0})["events"]
+    watch = subprocess.Popen([str(MEETINGD.parent / "meetingctl"), "watch", "--events", streaming.events,
+                              "--endpoint", streaming.endpoint, "--since", "0", "--count", str(len(first) + 2), "--json"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1)  # subscribed, and caught up through events.since
+    (tmp_path / "late.txt").write_text("Bob: After.\n")
+    ingest(streaming, tmp_path)
+    (tmp_path / "early.txt").unlink()
+    ingest(streaming, tmp_path, prune=True)
+    out, err = watch.communicate(timeout=30)
+    assert watch.returncode == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [(l["topic"], l["event"]["meeting"]) for l in lines][-3:] == [
+        ("meeting.added", "early"), ("meeting.added", "late"), ("meeting.removed", "early")]
+    seqs = [l["event"]["seq"] for l in lines]
+    assert seqs == list(range(1, len(seqs) + 1))
