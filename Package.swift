@@ -64,8 +64,9 @@ let package = Package(
                 linkerSettings: moduleLinkerSettings),
         .target(name: "SearchModule", dependencies: [meetingKit], path: "Plugins/search",
                 linkerSettings: moduleLinkerSettings),
+        // scorer.json (the learned sentence scorer's weights) is compiled in, so an installed module carries it.
         .target(name: "SummariseModule", dependencies: [meetingKit], path: "Plugins/summarise",
-                linkerSettings: moduleLinkerSettings),
+                resources: [.embedInCode("scorer.json")], linkerSettings: moduleLinkerSettings),
         // Not run in CI: Benchmarks/index/main.swift says how to run it.
         .executableTarget(name: "IndexBenchmark", dependencies: [.product(name: "MeetingIndex", package: "MeetingKit")],
                           path: "Benchmarks/index"),

@@ -36,8 +36,9 @@ class RPCError(Exception):
 class CorpusDaemon:
     """`meetingd serve` with the stock modules on a corpus ingested from `sources`."""
 
-    def __init__(self, sources, workers=2, extra_config="", before_serve=None):
-        """`extra_config` is YAML added to the config (e.g. `limits: {...}`);
+    def __init__(self, sources, workers=2, extra_config="", before_serve=None, summarise_config="{}"):
+        """`extra_config` is YAML added to the config (e.g. `limits: {...}`), `summarise_config` the
+        summarise module's section (a YAML flow mapping);
         `before_serve(corpus_path)` may change the ingested corpus before it is served."""
         self.directory = Path(tempfile.mkdtemp(prefix="meetingd-py-"))
         self.corpus = self.directory / "corpus.sqlite"
@@ -52,7 +53,7 @@ class CorpusDaemon:
         config.write_text(
             f"endpoints: [{self.endpoint}]\nworkers: {workers}\ncorpus: {self.corpus}\n"
             f"module_dirs: [{MEETINGD.parent}]\n"
-            f"modules:\n  lookup: {{}}\n  search: {{}}\n  summarise: {{}}\n{extra_config}")
+            f"modules:\n  lookup: {{}}\n  search: {{}}\n  summarise: {summarise_config}\n{extra_config}")
         self.log_path = self.directory / "meetingd.stderr"
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen([str(MEETINGD), "serve", "--config", str(config)],
