@@ -20,6 +20,7 @@ Only training splits are read: val and the held-out test split stay unseen.
 """
 import argparse
 import json
+import os
 import pickle
 import sys
 from pathlib import Path
@@ -153,7 +154,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--splits", nargs="+", type=Path,
                         default=[SHARED / "academic-train.jsonl", SHARED / "committee-train.jsonl"])
-    parser.add_argument("--meetingd", default=str(ROOT / ".build/debug/meetingd"))
+    parser.add_argument("--meetingd", default=os.environ.get("MEETINGD_BIN", str(ROOT / ".build/debug/meetingd")))
     parser.add_argument("--words", type=int, default=100, help="word budget of the oracle and the queries (default 100)")
     parser.add_argument("--penalty", type=float, default=0.01, help="L2 penalty on the standardised weights")
     parser.add_argument("--out", type=Path, default=ROOT / "Plugins/summarise/scorer.json")
