@@ -65,8 +65,9 @@ let package = Package(
                 linkerSettings: moduleLinkerSettings),
         .target(name: "SearchModule", dependencies: [meetingKit], path: "Plugins/search",
                 linkerSettings: moduleLinkerSettings),
+        // scorer.json (the learned sentence scorer's weights) is compiled in, so an installed module carries it.
         .target(name: "SummariseModule", dependencies: [meetingKit], path: "Plugins/summarise",
-                linkerSettings: moduleLinkerSettings),
+                resources: [.embedInCode("scorer.json")], linkerSettings: moduleLinkerSettings),
         .target(name: "EventsModule", dependencies: [meetingKit], path: "Plugins/events",
                 linkerSettings: moduleLinkerSettings),
         // Not run in CI: Benchmarks/index/main.swift says how to run it.

@@ -43,9 +43,9 @@ enum RankingWeights {
     static let maxRegions = 2
     /// How much a named speaker's turns count for more when locating.
     static let namedSpeakerBoost: Float = 2
-    /// How much a named speaker's sentences count for more when choosing.
+    /// How much a named speaker's sentences count for more in the biased-centrality prior.
     static let namedSpeakerSentenceBoost: Float = 3
-    /// Share of a query candidate's prior that comes from its own words rather than its turn's neighbourhood.
+    /// Share of the biased-centrality prior that comes from a sentence's own words rather than its turn's neighbourhood.
     static let sentenceRelevanceShare: Float = 0.4
 }
 
@@ -193,13 +193,7 @@ extension MeetingText {
     /// triangular kernel: a question's answer is a stretch of talk, measured in words
     /// because a turn may be one word or five hundred.
     func smooth(_ scores: [Float], halfWidth: Float) -> [Float] {
-        var middles: [Float] = []
-        var wordsBefore: Float = 0
-        for turn in turns {
-            let words = Float(sentences[turn.sentences].reduce(0) { $0 + $1.words })
-            middles.append(wordsBefore + words / 2)
-            wordsBefore += words
-        }
+        let middles = turnMiddles()
         let relevant = scores.indices.filter { scores[$0] > 0 }
         return middles.map { middle in
             relevant.reduce(0) { total, other in
@@ -207,6 +201,18 @@ extension MeetingText {
                 return distance < halfWidth ? total + scores[other] * (1 - distance / halfWidth) : total
             }
         }
+    }
+
+    /// Each turn's middle, in words of talk from the meeting's start.
+    func turnMiddles() -> [Float] {
+        var middles: [Float] = []
+        var wordsBefore: Float = 0
+        for turn in turns {
+            let words = Float(sentences[turn.sentences].reduce(0) { $0 + $1.words })
+            middles.append(wordsBefore + words / 2)
+            wordsBefore += words
+        }
+        return middles
     }
 
     func cosine(_ a: Int, _ b: Int) -> Float {

@@ -68,6 +68,10 @@ final class SummariseModule: MeetingdModule {
                         does: runs of letters and digits); never exceeded, no sentence is ever cut. Default 100.
                         """],
                     "max_sentences": ["type": "integer", "minimum": 1, "maximum": 200, "description": "At most this many sentences."],
+                    "explain": ["type": "boolean", "description": """
+                        For tooling (Benchmarks/summarise/train_scorer.py): also return `explain`, every candidate sentence \
+                        with the features the sentence scorer read (in the order of `explain.features`) and its score.
+                        """],
                 ],
             ],
             result: [
@@ -88,6 +92,10 @@ final class SummariseModule: MeetingdModule {
                     "keywords": ["type": "array", "items": ["type": "string"], "description": "The words that weigh most in the part summarised."],
                     "located": ["type": "array", "description": "For a question: the turn ranges [from, to] (inclusive) found to be about it; empty otherwise.",
                                 "items": ["type": "array", "items": ["type": "integer"]]],
+                    "explain": ["type": "object", "description": """
+                        Only with `explain`: `model` ("question" when a subject was located, else "meeting"), `features` \
+                        (their names) and `candidates`, each a sentence's citation and `words` with its `features` and `score`.
+                        """],
                 ],
             ]),
         MethodSpec(
@@ -151,9 +159,12 @@ final class SummariseModule: MeetingdModule {
     /// Meetings analysed lately, most recent last: questions tend to come in runs on one meeting.
     private var recentMeetings: [MeetingText] = []
     private var recentKeys: [MeetingKey] = []
+    /// The learned sentence scorer: built in, or the file named by the settings' `scorer`.
+    let scorer: SentenceScorer
     static let recentLimit = 8
 
     init(context: ModuleContext) throws {
+        scorer = try SentenceScorer.load(path: context.config["scorer"]?.stringValue)
         corpus = try Corpus.openReadOnly(path: context.corpusPath)
         statistics = SharedCorpusValue("summarise.term-statistics", corpusPath: context.corpusPath, build: TermStatistics.load)
         // Loaded before the daemon says READY, so that no first request waits for it.
@@ -228,7 +239,7 @@ final class SummariseModule: MeetingdModule {
                 }
                 query = checked.asked
             }
-            let plan = meeting.plan(query: query, onlySpeakers: onlySpeakers, analyser: &analyser)
+            let plan = meeting.plan(query: query, onlySpeakers: onlySpeakers, scorer: scorer, analyser: &analyser)
             let chosen = meeting.choose(plan, maxWords: maxWords, maxSentences: maxSentences)
             let summary = meeting.summaryText(chosen)
             let sentences: [JSONValue] = chosen.map { index in
@@ -237,13 +248,29 @@ final class SummariseModule: MeetingdModule {
                         "speaker": JSONValue(sentence.speaker.map { meeting.speakers[$0] }),
                         "start": JSONValue(sentence.start), "end": JSONValue(sentence.end)]
             }
-            return [
+            var result: JSONObject = [
                 "meeting": .string(id), "found": true, "summary": .string(summary), "words": JSONValue(TranscriptText.wordCount(summary)),
                 "sentences": .array(sentences),
                 "keywords": .array(meeting.keywords(of: plan.candidates, limit: 8).map(JSONValue.string)),
                 "located": .array(plan.located.map { [JSONValue($0.lowerBound), JSONValue($0.upperBound)] }),
             ]
+            if params["explain"]?.boolValue == true { result["explain"] = explanation(plan, meeting: meeting) }
+            return .object(result)
         }
+    }
+
+    /// Every candidate of `plan` with the features its score was computed from.
+    private func explanation(_ plan: SummaryPlan, meeting: MeetingText) -> JSONValue {
+        let candidates: [JSONValue] = plan.candidates.indices.map { position in
+            let sentence = meeting.sentences[plan.candidates[position]]
+            return ["text": .string(sentence.text), "turn": JSONValue(sentence.turn),
+                    "speaker": JSONValue(sentence.speaker.map { meeting.speakers[$0] }),
+                    "start": JSONValue(sentence.start), "end": JSONValue(sentence.end), "words": JSONValue(sentence.words),
+                    "features": .array(plan.features[position].map { .double(Double($0)) }),
+                    "score": .double(Double(plan.scores[position]))]
+        }
+        return ["model": .string(plan.forQuestion ? "question" : "meeting"),
+                "features": .array(SentenceScorer.featureNames.map(JSONValue.string)), "candidates": .array(candidates)]
     }
 
     /// The meeting's speaker a name or role refers to, as every module resolves one

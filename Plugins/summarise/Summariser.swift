@@ -1,5 +1,5 @@
-// Choosing a summary: which sentences are candidates and how they score (whole
-// meeting, one speaker, or one question), then a budgeted MMR choice and the text.
+// Choosing a summary: which sentences are candidates, their features and learned scores
+// (whole meeting, one speaker, or one question), then a budgeted MMR choice and the text.
 
 import Foundation
 import MeetingKit
@@ -9,31 +9,112 @@ struct SummaryPlan {
     var candidates: [Int] = []
     var scores: [Float] = []
     var located: [ClosedRange<Int>] = []
+    /// Each candidate's features (parallel to `candidates`), as the sentence scorer read them.
+    var features: [[Float]] = []
+    /// Whether the question's model scored them (a subject was located), else the whole meeting's.
+    var forQuestion = false
+}
+
+/// Where a question was located: each turn's smoothed relevance relative to the peak, and the located stretches.
+struct LocatedRegion {
+    var closeness: [Float]
+    var inRegion: [Bool]
+    var located: [ClosedRange<Int>]
 }
 
 extension MeetingText {
     /// Candidates and scores for a whole-meeting summary, or a question's if `query` names a subject.
-    /// `onlySpeakers` keeps the sentences of those speakers only.
-    func plan(query: String?, onlySpeakers: Set<Int>?, analyser: inout TextAnalyser) -> SummaryPlan {
+    /// `onlySpeakers` keeps the sentences of those speakers only. The learned scorer scores each
+    /// candidate from its features.
+    func plan(query: String?, onlySpeakers: Set<Int>?, scorer: SentenceScorer, analyser: inout TextAnalyser) -> SummaryPlan {
         let focus = query.map { QueryFocus(query: $0, meeting: self, analyser: &analyser) } ?? QueryFocus()
         let speakers = onlySpeakers ?? (focus.topic.isEmpty && !focus.namedSpeakers.isEmpty ? focus.namedSpeakers : nil)
         let complete = completeSentences()
-        func admitted(_ index: Int) -> Bool {
+        var plan = SummaryPlan()
+        plan.candidates = sentences.indices.filter { index in
             complete(index) && (speakers == nil || sentences[index].speaker.map { speakers!.contains($0) } == true)
         }
-        var plan: SummaryPlan
-        if !focus.topic.isEmpty, let located = locate(focus, admitted: admitted) {
-            plan = located
-        } else {
-            plan = SummaryPlan()
-            plan.candidates = sentences.indices.filter(admitted)
-            plan.scores = lexRank(plan.candidates, prior: [Float](repeating: 1, count: plan.candidates.count),
-                                  damping: RankingWeights.damping)
+        guard !plan.candidates.isEmpty else { return plan }
+        let turnPositions = turnPositionOfSentences()
+        let region = focus.topic.isEmpty ? nil : locate(focus)
+        if let region {
+            // A question's candidates are the located stretches' sentences, when they have any.
+            let inside = plan.candidates.filter { region.inRegion[turnPositions[$0]] }
+            if !inside.isEmpty { plan.candidates = inside }
         }
-        for (position, index) in plan.candidates.enumerated() where sentences[index].words < RankingWeights.fullSentenceWords {
-            plan.scores[position] *= RankingWeights.shortShare
+        plan.located = region?.located ?? []
+        plan.forQuestion = region != nil
+        plan.features = features(of: plan.candidates, focus: focus, region: region)
+        let model = plan.forQuestion ? scorer.question : scorer.meeting
+        plan.scores = zip(plan.candidates, plan.features).map { index, features in
+            let score = model.probability(features)
+            return sentences[index].words < RankingWeights.fullSentenceWords ? score * RankingWeights.shortShare : score
         }
         return plan
+    }
+
+    /// For each sentence, the position of its turn in `turns`.
+    func turnPositionOfSentences() -> [Int] {
+        var positions = [Int](repeating: 0, count: sentences.count)
+        for (position, turn) in turns.enumerated() { for index in turn.sentences { positions[index] = position } }
+        return positions
+    }
+
+    /// The scorer's features of each candidate, in `SentenceFeature` order.
+    func features(of candidates: [Int], focus: QueryFocus, region: LocatedRegion?) -> [[Float]] {
+        let turnPositions = turnPositionOfSentences()
+        let relevance = candidates.map { sentenceRelevance($0, focus.topic) }
+        let topicPeak = relevance.max() ?? 0
+        let topicTerms = Set(focus.topic.map(\.term))
+        let uniform = [Float](repeating: 1, count: candidates.count)
+        let centrality = lexRank(candidates, prior: uniform, damping: RankingWeights.damping)
+        var biased = centrality
+        if let region {
+            let share = RankingWeights.sentenceRelevanceShare
+            let prior = candidates.indices.map { i -> Float in
+                var value = share * (topicPeak > 0 ? relevance[i] / topicPeak : 0)
+                    + (1 - share) * region.closeness[turnPositions[candidates[i]]]
+                if let speaker = sentences[candidates[i]].speaker, focus.namedSpeakers.contains(speaker) {
+                    value *= 1 + RankingWeights.namedSpeakerSentenceBoost
+                }
+                return value
+            }
+            biased = lexRank(candidates, prior: prior, damping: RankingWeights.queryDamping)
+        }
+        let centralityPeak = max(centrality.max() ?? 0, 1e-9), biasedPeak = max(biased.max() ?? 0, 1e-9)
+        var speakerWords = [Float](repeating: 0, count: speakers.count)
+        for sentence in sentences { if let speaker = sentence.speaker { speakerWords[speaker] += Float(sentence.words) } }
+        let totalWords = max(speakerWords.reduce(0, +), 1)
+        let topSpeaker = speakerWords.indices.max { speakerWords[$0] < speakerWords[$1] }
+        let lastSentence = Float(max(sentences.count - 1, 1))
+        return candidates.indices.map { i in
+            let index = candidates[i]
+            let sentence = sentences[index]
+            let position = turnPositions[index]
+            let turn = turns[position]
+            let turnWords = sentences[turn.sentences].reduce(0) { $0 + $1.words }
+            var row = [Float](repeating: 0, count: SentenceFeature.allCases.count)
+            func set(_ feature: SentenceFeature, _ value: Float) { row[feature.rawValue] = value }
+            func flag(_ feature: SentenceFeature, _ value: Bool) { row[feature.rawValue] = value ? 1 : 0 }
+            set(.relevance, topicPeak > 0 ? relevance[i] / topicPeak : 0)
+            set(.topicCoverage, topicTerms.isEmpty ? 0
+                : Float(topicTerms.intersection(sentence.terms).count) / Float(topicTerms.count))
+            set(.turnRelevance, region?.closeness[position] ?? 0)
+            set(.centrality, centrality[i] / centralityPeak)
+            set(.biasedCentrality, biased[i] / biasedPeak)
+            set(.position, Float(index) / lastSentence)
+            set(.logWords, log(1 + Float(sentence.words)))
+            flag(.short, sentence.words < RankingWeights.fullSentenceWords)
+            flag(.namedSpeaker, sentence.speaker.map(focus.namedSpeakers.contains) == true)
+            set(.speakerShare, sentence.speaker.map { speakerWords[$0] / totalWords } ?? 0)
+            flag(.topSpeaker, sentence.speaker != nil && sentence.speaker == topSpeaker)
+            flag(.isQuestion, sentence.text.hasSuffix("?"))
+            set(.contentShare, Float(sentence.terms.count) / Float(max(sentence.words, 1)))
+            set(.cleanShare, min(1, Float(sentence.text.unicodeScalars.count) / Float(max(sentence.end - sentence.start, 1))))
+            flag(.firstInTurn, index == turn.sentences.lowerBound)
+            set(.logTurnWords, log(1 + Float(turnWords)))
+            return row
+        }
     }
 
     /// Which sentences may be summary sentences: eligible ones, and in a punctuated transcript
@@ -44,9 +125,9 @@ extension MeetingText {
         return { [sentences] index in sentences[index].eligible && (sentences[index].terminated || !punctuated) }
     }
 
-    /// Turns the question is about (BM25, smoothed over neighbours, named speakers counted
-    /// up), their sentences as candidates, scored by LexRank biased towards relevance.
-    private func locate(_ focus: QueryFocus, admitted: (Int) -> Bool) -> SummaryPlan? {
+    /// Turns the question is about: BM25 on its topic, smoothed over neighbours, named speakers
+    /// counted up; the best one or two stretches. Nil when no turn is about it.
+    private func locate(_ focus: QueryFocus) -> LocatedRegion? {
         let weights = locatingWeights(focus.topic)
         var relevance = turnRelevance(expandedByFeedback(weights))
         for (position, bonus) in phraseRelevance(focus.phrases, weights: weights).enumerated() { relevance[position] += bonus }
@@ -59,41 +140,20 @@ extension MeetingText {
         let smoothed = smooth(relevance, halfWidth: focus.asksForDiscussion
                                 ? RankingWeights.discussionHalfWidth : RankingWeights.smoothingHalfWidth)
         guard let peak = smoothed.max(), peak > 0 else { return nil }
-        var plan = SummaryPlan()
-        var inRegion = [Bool](repeating: false, count: turns.count)
-        while plan.located.count < RankingWeights.maxRegions {
-            guard let top = smoothed.indices.filter({ !inRegion[$0] }).max(by: { smoothed[$0] < smoothed[$1] }),
-                  smoothed[top] >= (plan.located.isEmpty ? peak : RankingWeights.secondRegionRatio * peak) else { break }
+        var region = LocatedRegion(closeness: smoothed.map { $0 / peak }, inRegion: [Bool](repeating: false, count: turns.count),
+                                   located: [])
+        while region.located.count < RankingWeights.maxRegions {
+            guard let top = smoothed.indices.filter({ !region.inRegion[$0] }).max(by: { smoothed[$0] < smoothed[$1] }),
+                  smoothed[top] >= (region.located.isEmpty ? peak : RankingWeights.secondRegionRatio * peak) else { break }
             let floor = RankingWeights.regionThreshold * smoothed[top]
             var lower = top, upper = top
-            while lower > 0, !inRegion[lower - 1], smoothed[lower - 1] >= floor { lower -= 1 }
-            while upper < turns.count - 1, !inRegion[upper + 1], smoothed[upper + 1] >= floor { upper += 1 }
-            for position in lower...upper { inRegion[position] = true }
-            plan.located.append(turns[lower].index...turns[upper].index)
+            while lower > 0, !region.inRegion[lower - 1], smoothed[lower - 1] >= floor { lower -= 1 }
+            while upper < turns.count - 1, !region.inRegion[upper + 1], smoothed[upper + 1] >= floor { upper += 1 }
+            for position in lower...upper { region.inRegion[position] = true }
+            region.located.append(turns[lower].index...turns[upper].index)
         }
-        plan.located.sort { $0.lowerBound < $1.lowerBound }
-        var prior: [Float] = []
-        var topicPeak: Float = 0
-        var sentenceScores: [Float] = []
-        for (position, turn) in turns.enumerated() where inRegion[position] {
-            for index in turn.sentences where admitted(index) {
-                let own = sentenceRelevance(index, focus.topic)
-                topicPeak = max(topicPeak, own)
-                plan.candidates.append(index)
-                sentenceScores.append(own)
-                prior.append(smoothed[position] / peak)
-            }
-        }
-        guard !plan.candidates.isEmpty else { return nil }
-        let share = RankingWeights.sentenceRelevanceShare
-        for i in prior.indices {
-            prior[i] = share * (topicPeak > 0 ? sentenceScores[i] / topicPeak : 0) + (1 - share) * prior[i]
-            if let speaker = sentences[plan.candidates[i]].speaker, focus.namedSpeakers.contains(speaker) {
-                prior[i] *= 1 + RankingWeights.namedSpeakerSentenceBoost
-            }
-        }
-        plan.scores = lexRank(plan.candidates, prior: prior, damping: RankingWeights.queryDamping)
-        return plan
+        region.located.sort { $0.lowerBound < $1.lowerBound }
+        return region
     }
 
     /// Sections (an agenda, QMSum's topic list) say where a topic is discussed: a turn in a

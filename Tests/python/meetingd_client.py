@@ -39,8 +39,10 @@ class CorpusDaemon:
     # A class default too, for tests that build one around a daemon of their own (object.__new__).
     curve = None
 
-    def __init__(self, sources, workers=2, extra_config="", before_serve=None, curve=None, preexec_fn=None):
-        """`extra_config` is YAML added to the config (e.g. `limits: {...}`);
+    def __init__(self, sources, workers=2, extra_config="", before_serve=None, curve=None, preexec_fn=None,
+                 summarise_config="{}"):
+        """`extra_config` is YAML added to the config (e.g. `limits: {...}`), `summarise_config` the
+        summarise module's section (a YAML flow mapping);
         `before_serve(corpus_path)` may change the ingested corpus before it is served;
         `curve` is the (server public, client public, client secret) keys this client
         connects with, for a daemon that takes CURVE clients only."""
@@ -59,7 +61,7 @@ class CorpusDaemon:
         config.write_text(
             f"endpoints: [{self.endpoint}]\nworkers: {workers}\ncorpus: {self.corpus}\n"
             f"module_dirs: [{MEETINGD.parent}]\n"
-            f"modules:\n  lookup: {{}}\n  search: {{}}\n  summarise: {{}}\n  events: {{}}\n{extra_config}")
+            f"modules:\n  lookup: {{}}\n  search: {{}}\n  summarise: {summarise_config}\n  events: {{}}\n{extra_config}")
         self.log_path = self.directory / "meetingd.stderr"
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen([str(MEETINGD), "serve", "--config", str(config)],

@@ -1,6 +1,7 @@
 """The summarise module through the real daemon: budgets, citations checked against the
 stored turn text, determinism, errors, and meetings with nothing or one sentence to say."""
 import json
+import math
 import re
 import sqlite3
 import subprocess
@@ -408,3 +409,75 @@ def test_meetingctl_summarise(small_daemon):
     assert missing.returncode == 1 and "-32004" in missing.stderr
     digest = meetingctl(small_daemon, "summarise", "--corpus", "payment test", "--from", "2024")
     assert digest.returncode == 0 and "(nothing to summarise)" in digest.stdout  # the captions have no date
+
+
+# --- The learned sentence scorer (Plugins/summarise/scorer.json, trained by Benchmarks/summarise/train_scorer.py).
+
+SCORER = json.loads((Path(__file__).resolve().parents[2] / "Plugins" / "summarise" / "scorer.json").read_text())
+
+
+def scored(model, features, words):
+    """The score the module documents: the logistic model over the features, a tenth of it under 8 words."""
+    logit = model["bias"] + sum(w * x for w, x in zip(model["weights"], features))
+    return (1 / (1 + math.exp(-logit))) * (0.1 if words < 8 else 1)
+
+
+@pytest.mark.parametrize("meeting,query,model", [
+    ("val-1", "What did the group talk about the touch screen under the limitation of the budget?", "question"),
+    ("val-18", "Summarize the whole meeting.", "meeting"),
+])
+def test_explain_gives_the_features_the_scorer_reads(corpus_daemon, meeting, query, model):
+    result = corpus_daemon.call("summarise.meeting", {"meeting": meeting, "query": query, "explain": True})
+    explain = result["explain"]
+    assert explain["model"] == model and explain["features"] == SCORER["features"]
+    names = explain["features"]
+    candidates = explain["candidates"]
+    assert candidates
+    for candidate in candidates:
+        features = dict(zip(names, candidate["features"]))
+        assert len(candidate["features"]) == len(names)
+        assert candidate["score"] == pytest.approx(scored(SCORER[model], candidate["features"], candidate["words"]),
+                                                   rel=1e-4, abs=1e-7)
+        assert features["log_words"] == pytest.approx(math.log(1 + candidate["words"]), rel=1e-5)
+        assert features["short"] == (candidate["words"] < 8)
+        assert 0 <= features["position"] <= 1 and 0 <= features["centrality"] <= 1
+        if model == "question":
+            assert 0 < features["turn_relevance"] <= 1
+            assert any(a <= candidate["turn"] <= b for a, b in result["located"])
+        else:
+            assert features["relevance"] == 0 and features["turn_relevance"] == 0
+    best = max(candidates, key=lambda c: c["score"])
+    chosen = {(s["turn"], s["start"]) for s in result["sentences"]}
+    assert chosen <= {(c["turn"], c["start"]) for c in candidates}
+    assert (best["turn"], best["start"]) in chosen, "the best-scored candidate is in the summary"
+    plain = corpus_daemon.call("summarise.meeting", {"meeting": meeting, "query": query})
+    assert "explain" not in plain and plain["sentences"] == result["sentences"]
+
+
+@pytest.mark.parametrize("content,reason", [
+    (None, "cannot read the file"),
+    ("{not json", "not a JSON object"),
+    (json.dumps({**SCORER, "features": SCORER["features"][1:]}), "`features` must be"),
+    (json.dumps({**SCORER, "meeting": {"weights": [1.0], "bias": 0}}), "`meeting` needs `weights`"),
+])
+def test_a_scorer_file_that_cannot_be_used_stops_the_start(tmp_path, content, reason):
+    weights = tmp_path / "scorer.json"
+    if content is not None:
+        weights.write_text(content)
+    with pytest.raises(RuntimeError, match="meetingd exited") as failure:
+        CorpusDaemon([FIXTURES], summarise_config=f'{{settings: {{scorer: "{weights}"}}}}').stop()
+    message = str(failure.value)
+    assert "sentence scorer" in message and str(weights) in message and reason in message, message
+
+
+def test_a_scorer_file_in_the_config_replaces_the_built_in_weights(tmp_path):
+    weights = tmp_path / "scorer.json"
+    flat = {"weights": [0.0] * len(SCORER["features"]), "bias": 0.0}
+    weights.write_text(json.dumps({"features": SCORER["features"], "question": flat, "meeting": flat}))
+    daemon = CorpusDaemon([FIXTURES], summarise_config=f'{{settings: {{scorer: "{weights}"}}}}')
+    try:
+        result = daemon.call("summarise.meeting", {"meeting": "summarise-spoken", "explain": True})
+        scores = {c["score"] for c in result["explain"]["candidates"] if c["words"] >= 8}
+        assert scores == {0.5}, "every full sentence scores sigmoid(0) under all-zero weights"
+    finally:
+        daemon.stop()

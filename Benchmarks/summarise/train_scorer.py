@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Trains summarise's sentence scorer on QMSum's training splits and writes Plugins/summarise/scorer.json.
+
+    pip install rouge-score pyzmq numpy
+    swift build --product meetingd && swift build --product summarise
+    python3 Benchmarks/summarise/train_scorer.py             # academic + committee train splits
+    swift build --product summarise                          # scorer.json is compiled into the module
+    python3 Benchmarks/summarise/evaluate.py                 # val, 100 words
+
+Every query of the splits goes through a daemon serving them, with `summarise.meeting`'s
+`explain`: each candidate sentence with the features the module's scorer reads. A greedy
+oracle labels the candidates: the sentences that, added one by one, most raise ROUGE-1 +
+ROUGE-2 F1 against the reference answer within the word budget, among the sentences of the
+turns annotated as relevant when the query has such spans. Then one logistic regression
+for the candidates of questions whose subject was located (the located stretches' sentences) and
+one for whole-meeting summaries (numpy, Newton's
+method with an L2 penalty; each query weighs the same, its positives as much as its negatives).
+The weights are written with the feature names, which the module checks at open.
+Only training splits are read: val and the held-out test split stay unseen.
+"""
+import argparse
+import json
+import os
+import pickle
+import sys
+from pathlib import Path
+
+import numpy as np
+from rouge_score import rouge_scorer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from evaluate import ROOT, Client, Daemon  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "qmsum"
+ORACLE_POOL = 60  # candidates the greedy oracle considers: the best on their own
+
+
+def ngrams(tokens, n):
+    counts = {}
+    for gram in zip(*(tokens[i:] for i in range(n))):
+        counts[gram] = counts.get(gram, 0) + 1
+    return counts
+
+
+def f1(overlap, candidate, reference):
+    if not overlap or not candidate or not reference:
+        return 0.0
+    precision, recall = overlap / candidate, overlap / reference
+    return 2 * precision * recall / (precision + recall)
+
+
+class Oracle:
+    """ROUGE-1 + ROUGE-2 F1 of a set of sentences against one reference, tokenised once, as rouge-score does."""
+
+    def __init__(self, tokenize, reference):
+        self.tokenize = tokenize
+        tokens = tokenize(reference)
+        self.reference = [ngrams(tokens, 1), ngrams(tokens, 2)]
+        self.reference_sizes = [max(len(tokens), 0), max(len(tokens) - 1, 0)]
+
+    def score(self, grams):
+        total = 0.0
+        for n in (0, 1):
+            candidate = grams[n]
+            overlap = sum(min(count, self.reference[n].get(gram, 0)) for gram, count in candidate.items())
+            total += f1(overlap, sum(candidate.values()), self.reference_sizes[n])
+        return total
+
+    def label(self, texts, words, budget):
+        """Indices the greedy oracle picks from `texts` (each of `words` words) within `budget` words."""
+        tokens = [self.tokenize(text) for text in texts]
+        alone = [self.score([ngrams(t, 1), ngrams(t, 2)]) for t in tokens]
+        pool = sorted(range(len(texts)), key=lambda i: -alone[i])[:ORACLE_POOL]
+        chosen, chosen_tokens, best, used = [], [], 0.0, 0
+        while True:
+            step = None
+            for i in pool:
+                if i in chosen or used + words[i] > budget:
+                    continue
+                # Sentences are joined as separate lines: no bigram spans two of them.
+                joined = chosen_tokens + [tokens[i]]
+                grams = [{}, {}]
+                for t in joined:
+                    for n in (0, 1):
+                        for gram, count in ngrams(t, n + 1).items():
+                            grams[n][gram] = grams[n].get(gram, 0) + count
+                value = self.score(grams)
+                if value > best and (step is None or value > step[1]):
+                    step = (i, value)
+            if step is None:
+                return chosen
+            chosen.append(step[0])
+            chosen_tokens.append(tokens[step[0]])
+            best = step[1]
+            used += words[step[0]]
+
+
+def harvest(client, split_paths, budget, tokenize):
+    """Per query: the scorer's model, the candidates' features and their oracle labels."""
+    rows = []
+    for path in split_paths:
+        for line_number, line in enumerate(path.read_text().splitlines()):
+            meeting = json.loads(line)
+            for query in meeting["general_query_list"] + meeting["specific_query_list"]:
+                result = client.call("summarise.meeting", {"meeting": f"{path.stem}-{line_number}", "query": query["query"],
+                                                           "max_words": budget, "explain": True})
+                if "explain" not in result or not result["explain"]["candidates"]:
+                    continue
+                candidates = result["explain"]["candidates"]
+                # Where the annotators marked the answer's turns, the oracle picks among those only:
+                # a sentence elsewhere that happens to share the answer's words teaches the wrong place.
+                spans = [(int(a), int(b)) for a, b in query.get("relevant_text_span") or []]
+                pool = [i for i, c in enumerate(candidates) if not spans or any(a <= c["turn"] <= b for a, b in spans)]
+                labels = np.zeros(len(candidates))
+                picked = Oracle(tokenize, query["answer"]).label([candidates[i]["text"] for i in pool],
+                                                                 [candidates[i]["words"] for i in pool], budget)
+                labels[[pool[i] for i in picked]] = 1
+                rows.append({"model": result["explain"]["model"], "features": result["explain"]["features"],
+                             "x": np.array([c["features"] for c in candidates]), "y": labels,
+                             "texts": [c["text"] for c in candidates], "words": [c["words"] for c in candidates],
+                             "reference": query["answer"]})
+        print(f"{path.name}: {len(rows)} queries so far", file=sys.stderr)
+    return rows
+
+
+def fit(rows, penalty):
+    """Logistic regression by Newton's method; each query weighs 1, half on its positives and half on its negatives.
+    A query whose located candidates hold none of the oracle's picks teaches nothing about ranking them."""
+    rows = [r for r in rows if r["y"].sum() > 0]
+    x = np.vstack([r["x"] for r in rows])
+    y = np.concatenate([r["y"] for r in rows])
+    weight = np.concatenate([np.where(r["y"] > 0, 0.5 / max(r["y"].sum(), 1), 0.5 / max((1 - r["y"]).sum(), 1))
+                             for r in rows])
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale < 1e-9] = 1  # a constant feature (always 0 for one model) keeps weight 0
+    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+    beta = np.zeros(z.shape[1])
+    ridge = penalty * np.eye(z.shape[1])
+    ridge[-1, -1] = 0
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-z @ beta))
+        gradient = z.T @ (weight * (p - y)) + ridge @ beta
+        hessian = (z * (weight * p * (1 - p))[:, None]).T @ z + ridge
+        delta = np.linalg.solve(hessian, gradient)
+        beta -= delta
+        if np.abs(delta).max() < 1e-8:
+            break
+    weights = beta[:-1] / scale
+    bias = beta[-1] - (weights * mean).sum()
+    return weights, bias
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--splits", nargs="+", type=Path,
+                        default=[SHARED / "academic-train.jsonl", SHARED / "committee-train.jsonl"])
+    parser.add_argument("--meetingd", default=os.environ.get("MEETINGD_BIN", str(ROOT / ".build/debug/meetingd")))
+    parser.add_argument("--words", type=int, default=100, help="word budget of the oracle and the queries (default 100)")
+    parser.add_argument("--penalty", type=float, default=0.01, help="L2 penalty on the standardised weights")
+    parser.add_argument("--out", type=Path, default=ROOT / "Plugins/summarise/scorer.json")
+    parser.add_argument("--harvest", type=Path, help="only write the labelled candidates to this pickle (for experiments)")
+    args = parser.parse_args()
+    if any(path.name.startswith(("val", "test")) for path in args.splits):
+        parser.error("train on training splits only: val and test measure the result")
+
+    tokenize = rouge_scorer.RougeScorer(["rouge1"], use_stemmer=True)._tokenizer.tokenize
+    daemon = Daemon(args.meetingd, *args.splits)
+    try:
+        client = Client(daemon.endpoint)
+        client.wait_ready()
+        rows = harvest(client, args.splits, args.words, tokenize)
+    finally:
+        daemon.stop()
+    if args.harvest:
+        args.harvest.write_bytes(pickle.dumps(rows))
+        return
+    names = rows[0]["features"]
+    output = {"trained_on": [p.name for p in args.splits], "oracle_words": args.words, "features": names}
+    for model in ("question", "meeting"):
+        subset = [r for r in rows if r["model"] == model]
+        weights, bias = fit(subset, args.penalty)
+        output[model] = {"queries": int(sum(r["y"].sum() > 0 for r in subset)), "weights": [round(float(w), 6) for w in weights], "bias": round(float(bias), 6)}
+        print(f"{model}: {len(subset)} queries, {sum(len(r['y']) for r in subset)} candidates, "
+              f"{int(sum(r['y'].sum() for r in subset))} oracle picks", file=sys.stderr)
+        for name, w in zip(names, weights):
+            print(f"  {name:<20}{w:>10.3f}", file=sys.stderr)
+    args.out.write_text(json.dumps(output, indent=1) + "\n")
+    print(f"wrote {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
