@@ -248,6 +248,16 @@ final class IngestTests: XCTestCase {
         XCTAssertEqual(try count(corpus, "SELECT count(*) FROM person WHERE name = 'Valentina Matviyenko'"), 1)
     }
 
+    func testANewCorpusIsReadableByItsOwnerAndGroupOnly() throws {
+        let folder = try folder(with: ["planning.txt"])
+        let corpusURL = folder.appendingPathComponent("corpus.sqlite")
+        let previous = umask(0)  // the mode must not depend on the caller's umask
+        defer { umask(previous) }
+        _ = try ingester(corpusURL).ingest(paths: [folder.path], prune: false)
+        let mode = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: corpusURL.path)[.posixPermissions] as? Int)
+        XCTAssertEqual(mode, 0o640)
+    }
+
     func testLabelledSpeakersAreOnePersonFoundByPlainNameSurnameAndRole() throws {
         let folder = try makeScratchFolder(self)
         let file = folder.appendingPathComponent("hearing.txt")

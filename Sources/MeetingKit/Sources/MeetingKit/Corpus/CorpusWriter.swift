@@ -31,6 +31,12 @@ public final class CorpusWriter {
                 PRAGMA journal_size_limit = 67108864;
                 """)
         }
+        // A new corpus is for its owner and group (the daemon's) only. It is made empty with
+        // that mode before SQLite opens it, so the -wal and -shm files SQLite adds get it too.
+        if !FileManager.default.fileExists(atPath: path) {
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o640)
+            if fd >= 0 { fchmod(fd, 0o640); close(fd) }
+        }
         database = try DatabasePool(path: path, configuration: configuration)
         try CorpusSchema.migrator.migrate(database)
     }
