@@ -156,7 +156,9 @@ public struct SegmentWriter {
     /// The segment's bytes, ready for `SegmentReader`.
     public func finish() -> [UInt8] {
         let bm25 = BM25(totalTokens: totalTokens, documentCount: documentIDs.count)
-        let order = terms.indices.sorted { terms[$0].utf8.lexicographicallyPrecedes(terms[$1].utf8) }
+        // A merge that left out every document of a term leaves the term out.
+        let order = terms.indices.filter { !postings[$0].ordinals.isEmpty }
+            .sorted { terms[$0].utf8.lexicographicallyPrecedes(terms[$1].utf8) }
         var out = [UInt8](repeating: 0, count: SegmentFormat.headerSize)
 
         let documentIDsOffset = out.count
@@ -204,7 +206,7 @@ public struct SegmentWriter {
         out.storeLittleEndian(SegmentFormat.magic, at: 0)
         out.storeLittleEndian(SegmentFormat.version, at: 4)
         out.storeLittleEndian(UInt32(documentIDs.count), at: 8)
-        out.storeLittleEndian(UInt32(terms.count), at: 12)
+        out.storeLittleEndian(UInt32(order.count), at: 12)
         out.storeLittleEndian(totalTokens, at: 16)
         out.storeLittleEndian(UInt64(documentIDsOffset), at: 24)
         out.storeLittleEndian(UInt64(documentLengthsOffset), at: 32)
@@ -212,6 +214,39 @@ public struct SegmentWriter {
         out.storeLittleEndian(UInt64(termBytesOffset), at: 48)
         out.storeLittleEndian(UInt64(size), at: 56)
         return out
+    }
+
+    /// One segment holding the documents of `parts` that their masks keep, with their
+    /// postings and positions as they are: what a merge writes. Every kept document id
+    /// of a part must be above those of the parts before it.
+    public static func merge(_ parts: [(reader: SegmentReader, keeps: (_ ordinal: UInt32) -> Bool)]) throws(SegmentWriterError) -> [UInt8] {
+        var writer = SegmentWriter()
+        var positions: [UInt32] = []
+        for (reader, keeps) in parts {
+            var newOrdinal = [UInt32](repeating: PostingsCursor.exhausted, count: reader.documentCount)
+            for ordinal in 0..<reader.documentCount where keeps(UInt32(ordinal)) {
+                let id = reader.documentID(ordinal: ordinal)
+                if let last = writer.documentIDs.last, id <= last { throw .documentIDNotAscending(id) }
+                newOrdinal[ordinal] = UInt32(writer.documentIDs.count)
+                writer.documentIDs.append(id)
+                let length = reader.documentLength(ordinal: ordinal)
+                writer.documentLengths.append(length)
+                writer.totalTokens += UInt64(length)
+            }
+            for index in 0..<reader.termCount {
+                let info = reader.termInfo(at: index)
+                var termID: TermID?
+                let cursor = reader.postings(info)
+                while cursor.next() != PostingsCursor.exhausted {
+                    let ordinal = newOrdinal[Int(cursor.doc)]
+                    guard ordinal != PostingsCursor.exhausted else { continue }
+                    if termID == nil { termID = writer.termID(for: reader.term(at: index)) }
+                    cursor.positions(into: &positions)
+                    append(ordinal: ordinal, positions: positions, to: &writer.postings[termID!])
+                }
+            }
+        }
+        return writer.finish()
     }
 
     /// Writes one term's skip data and packed blocks; returns its max-score (frequency, length).
