@@ -30,6 +30,10 @@ import Foundation
 ///   name written in Cyrillic and in Latin letters is stored as one person.
 /// - `term_stat(term, turns)`: how many turns hold each of the analyzer's terms (`TermStatistics`).
 /// - `corpus_state(generation)`: one row; every change to the corpus raises it (`CorpusGeneration`).
+/// - `index_segment(id, first_turn, last_turn, turns, bytes)`: the search index (`CorpusIndex`): immutable
+///   segments in MeetingIndex's format, document id = `turn.id`, holding disjoint id ranges;
+///   `index_deleted(segment_id, turn_id)`: turns removed since their segment was written.
+///   A new turn's id is above every id a segment has held (`CorpusIndex.firstFreeTurnID`).
 public enum CorpusSchema {
     public static let ftsTable = "turn_fts"
     public static let ftsContentView = "turn_fts_content"
@@ -201,6 +205,24 @@ public enum CorpusSchema {
             for row in try Row.fetchAll(db, sql: "SELECT id, name FROM person") {
                 try romanise.execute(arguments: [PersonResolver.romanisedKey(row["name"]), row["id"]])
             }
+        }
+        migrator.registerMigration("v4: the search index, segments and deletion sets") { db in
+            try db.execute(sql: """
+                CREATE TABLE index_segment (
+                    id INTEGER PRIMARY KEY,
+                    first_turn INTEGER NOT NULL,
+                    last_turn INTEGER NOT NULL,
+                    turns INTEGER NOT NULL,
+                    bytes BLOB NOT NULL
+                );
+                CREATE TABLE index_deleted (
+                    segment_id INTEGER NOT NULL REFERENCES index_segment(id) ON DELETE CASCADE,
+                    turn_id INTEGER NOT NULL,
+                    PRIMARY KEY (segment_id, turn_id)
+                ) WITHOUT ROWID;
+                """)
+            try CorpusIndex.rebuild(db)
+            try CorpusGeneration.advance(db)
         }
         return migrator
     }
