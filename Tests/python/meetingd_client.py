@@ -36,13 +36,15 @@ class RPCError(Exception):
 class CorpusDaemon:
     """`meetingd serve` with the stock modules on a corpus ingested from `sources`."""
 
-    def __init__(self, sources, workers=2, module_settings=""):
+    def __init__(self, sources, workers=2, module_settings="", corpus=None):
+        """`corpus`: serve this corpus as it is instead of one ingested from `sources`."""
         self.directory = Path(tempfile.mkdtemp(prefix="meetingd-py-"))
-        self.corpus = self.directory / "corpus.sqlite"
-        ingest = subprocess.run([str(MEETINGD), "ingest", "--corpus", str(self.corpus), *map(str, sources)],
-                                capture_output=True, text=True, timeout=600)
-        if ingest.returncode != 0:
-            raise RuntimeError(f"ingest failed:\n{ingest.stdout}\n{ingest.stderr}")
+        self.corpus = corpus or self.directory / "corpus.sqlite"
+        if corpus is None:
+            ingest = subprocess.run([str(MEETINGD), "ingest", "--corpus", str(self.corpus), *map(str, sources)],
+                                    capture_output=True, text=True, timeout=600)
+            if ingest.returncode != 0:
+                raise RuntimeError(f"ingest failed:\n{ingest.stdout}\n{ingest.stderr}")
         self.endpoint = f"tcp://127.0.0.1:{free_port()}"
         config = self.directory / "meetingd.yaml"
         config.write_text(
