@@ -38,7 +38,8 @@ extension SearchModule {
             if engine == .index, unit == .turn, !plan.isRequest {
                 var withStopWords = plan
                 withStopWords.keepStopWords()
-                if let query = self.indexQuery(withStopWords, limit: page.offset + page.limit) {
+                // At least one hit is ranked, so that `limit: 0` still counts the matches.
+                if let query = self.indexQuery(withStopWords, limit: max(page.offset + page.limit, 1)) {
                     plan = withStopWords
                     indexQuery = query
                 }
@@ -409,7 +410,7 @@ extension SearchModule {
         }
         if let ranges, ranges.isEmpty { return Self.page([], total: 0, exact: true) }
         let found = try index(db).search(query, idRanges: ranges)
-        let hits = try found.hits.dropFirst(page.offset).map { hit -> JSONValue in
+        let hits = try found.hits.dropFirst(page.offset).prefix(page.limit).map { hit -> JSONValue in
             .object(try turnHit(db, Candidate(rowid: Int64(hit.documentID), score: hit.score),
                                 highlighting: plan.highlightExpression, markers: markers))
         }

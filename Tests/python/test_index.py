@@ -171,7 +171,7 @@ def test_keyword_answers_are_exact_bm25_over_the_stored_turns(generated):
     words = sorted({w for clauses, excluded, _ in queries for w in [*sum(clauses, []), *excluded]})
     term = dict(zip(words, (terms[0] for terms in analyze(words))))
     nonempty = compared = 0
-    for clauses, excluded, params in queries:
+    for index, (clauses, excluded, params) in enumerate(queries):
         q = " ".join(" OR ".join(clause) for clause in clauses) + "".join(" -" + w for w in excluded)
         answer = daemon.call("search.query", {"q": q, "limit": 10, **params})
         # Three words opening like a question ("what", "how") are read as a request, which FTS5 answers.
@@ -189,6 +189,9 @@ def test_keyword_answers_are_exact_bm25_over_the_stored_turns(generated):
                 distinct.append(clause)
         expected, total = brute.search([[term[w] for w in clause] for clause in distinct], [term[w] for w in excluded], turns)
         assert answer["total"] == total and answer["total_exact"], (q, params)
+        if index % 10 == 0:
+            counted = daemon.call("search.query", {"q": q, "limit": 0, **params})
+            assert counted["total"] == total and counted["hits"] == [], (q, params)
         with sqlite3.connect(corpus) as db:
             found = [db.execute("SELECT first_turn + ? FROM meeting WHERE id = ?", (hit["turn"], hit["meeting"])).fetchone()[0]
                      for hit in answer["hits"]]

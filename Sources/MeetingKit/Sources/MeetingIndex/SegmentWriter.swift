@@ -132,16 +132,20 @@ public struct SegmentWriter {
     }
 
     private static func append(ordinal: UInt32, positions: [UInt32], to term: inout TermPostings) {
-        if term.ordinals.count % SegmentFormat.blockSize == 0 {
-            term.blockPositionStarts.append(UInt32(term.positions.count))
-        }
-        term.ordinals.append(ordinal)
-        term.frequencies.append(UInt32(positions.count))
+        startPosting(ordinal: ordinal, frequency: UInt32(positions.count), in: &term)
         var previous: UInt32 = 0
         for position in positions {
             appendVarint(position - previous, to: &term.positions)
             previous = position
         }
+    }
+
+    private static func startPosting(ordinal: UInt32, frequency: UInt32, in term: inout TermPostings) {
+        if term.ordinals.count % SegmentFormat.blockSize == 0 {
+            term.blockPositionStarts.append(UInt32(term.positions.count))
+        }
+        term.ordinals.append(ordinal)
+        term.frequencies.append(frequency)
     }
 
     private static func appendVarint(_ value: UInt32, to bytes: inout [UInt8]) {
@@ -221,7 +225,6 @@ public struct SegmentWriter {
     /// of a part must be above those of the parts before it.
     public static func merge(_ parts: [(reader: SegmentReader, keeps: (_ ordinal: UInt32) -> Bool)]) throws(SegmentWriterError) -> [UInt8] {
         var writer = SegmentWriter()
-        var positions: [UInt32] = []
         for (reader, keeps) in parts {
             var newOrdinal = [UInt32](repeating: PostingsCursor.exhausted, count: reader.documentCount)
             for ordinal in 0..<reader.documentCount where keeps(UInt32(ordinal)) {
@@ -237,12 +240,21 @@ public struct SegmentWriter {
                 let info = reader.termInfo(at: index)
                 var termID: TermID?
                 let cursor = reader.postings(info)
+                // A posting's positions are self-contained varints (the first position, then
+                // differences), one run per posting in order: kept runs are copied as they are.
+                var run = reader.base + info.positionsOffset
                 while cursor.next() != PostingsCursor.exhausted {
+                    let frequency = cursor.frequency
+                    let runStart = run
+                    for _ in 0..<frequency {
+                        while run.load(as: UInt8.self) >= 0x80 { run += 1 }
+                        run += 1
+                    }
                     let ordinal = newOrdinal[Int(cursor.doc)]
                     guard ordinal != PostingsCursor.exhausted else { continue }
                     if termID == nil { termID = writer.termID(for: reader.term(at: index)) }
-                    cursor.positions(into: &positions)
-                    append(ordinal: ordinal, positions: positions, to: &writer.postings[termID!])
+                    startPosting(ordinal: ordinal, frequency: frequency, in: &writer.postings[termID!])
+                    writer.postings[termID!].positions.append(contentsOf: UnsafeRawBufferPointer(start: runStart, count: run - runStart))
                 }
             }
         }

@@ -30,10 +30,12 @@ public enum CorpusIndex {
         }
     }
 
-    /// Segments whose live turn counts have as many decimal digits form a tier; this many
-    /// neighbouring segments of one tier are merged into one, so a corpus of N turns has
-    /// O(log N) segments and each turn is rewritten O(log N) times.
+    /// Segments whose live turn counts have as many decimal digits form a tier, and all
+    /// below `smallestTier` turns one tier (so that meetings of 80 and of 800 turns do not
+    /// keep each other apart); this many neighbouring segments of one tier are merged into
+    /// one, so a corpus of N turns has O(log N) segments and each turn is rewritten O(log N) times.
     static let mergeFactor = 10
+    static let smallestTier = 10_000
     /// Turns analysed into one segment by `rebuild`, which bounds its memory.
     static let rebuildChunk = 100_000
 
@@ -83,7 +85,7 @@ public enum CorpusIndex {
         let first: Int64
         let last: Int64
         let live: Int
-        var tier: Int { String(live).count }
+        var tier: Int { String(max(live, CorpusIndex.smallestTier)).count }
     }
 
     /// Drops segments with no live turn, rewrites a segment more than half deleted, and
