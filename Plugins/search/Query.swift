@@ -398,7 +398,7 @@ extension SearchModule {
     }
 
     /// A page of keyword turns ranked by the index: exact BM25 over every match within the
-    /// filters, no budget. Snippets are FTS5's, from the stored text.
+    /// filters, no budget; snippets mark the words the index matched.
     func indexedKeywordTurns(_ db: Database, _ query: IndexQuery, plan: SearchPlan, scope: SearchScope,
                              page: (offset: Int, limit: Int), markers: Markers) throws -> JSONObject {
         // Scope ranges are descending; the index wants them ascending.
@@ -410,9 +410,15 @@ extension SearchModule {
         }
         if let ranges, ranges.isEmpty { return Self.page([], total: 0, exact: true) }
         let found = try index(db).search(query, idRanges: ranges)
-        let hits = try found.hits.dropFirst(page.offset).prefix(page.limit).map { hit -> JSONValue in
-            .object(try turnHit(db, Candidate(rowid: Int64(hit.documentID), score: hit.score),
-                                highlighting: plan.highlightExpression, markers: markers))
+        let terms = Set(query.clauses.joined().map(\.text))
+        let details = try db.cachedStatement(sql: "SELECT t.text, \(Self.hitColumns) FROM turn t \(Self.hitJoins) WHERE t.id = ?")
+        let hits = try found.hits.dropFirst(page.offset).prefix(page.limit).compactMap { hit -> JSONValue? in
+            guard let row = try Row.fetchOne(details, arguments: [Int64(hit.documentID)]) else { return nil }
+            let text = TranscriptText.strippingMarks(row[0])
+            var object = Self.hit(row, score: hit.score)
+            object["snippet"] = .string(IndexSnippet.snippet(of: text, terms: terms, markers: markers, analyzer: analyzer)
+                                        ?? Self.opening(of: text, words: IndexSnippet.words))
+            return .object(object)
         }
         return Self.page(hits, total: found.total, exact: found.totalExact)
     }
