@@ -142,7 +142,9 @@ final class SearchModule: MeetingdModule {
         self.engine = engine
         exactTotalUpTo = max(settings["exact_total_up_to"]?.intValue ?? 10_000, 0)
         sharedVocabulary = SharedCorpusValue("search.vocabulary", corpusPath: context.corpusPath) { db in try Vocabulary(db) }
-        sharedIndex = SharedCorpusValue("search.index", corpusPath: context.corpusPath) { db in try CorpusIndex.load(db) }
+        sharedIndex = SharedCorpusValue("search.index", corpusPath: context.corpusPath) { db, previous in
+            try CorpusIndex.load(db, reusing: previous)
+        }
         // Loaded before the daemon says READY, so that no first typo-corrected query waits for them.
         _ = try corpus.reader.read { db in try sharedVocabulary.get(db) }
         if engine == .index { _ = try corpus.reader.read { db in try sharedIndex.get(db) } }

@@ -9,7 +9,7 @@ final class SegmentSetTests: XCTestCase {
     /// The corpus cut into segments of unequal sizes, every seventh document deleted.
     static func segmentSet() throws -> (set: SegmentSet, live: [TestDocument]) {
         let cuts = [0, 100, 1500, 1700, corpus.count]
-        var segments: [(bytes: UnsafeMutableRawBufferPointer, deletedIDs: [UInt32])] = []
+        var segments: [(bytes: SegmentBytes, deletedIDs: [UInt32])] = []
         for (start, end) in zip(cuts, cuts.dropFirst()) {
             var writer = SegmentWriter()
             for document in corpus[start..<end] {
@@ -17,7 +17,7 @@ final class SegmentSetTests: XCTestCase {
                                        terms: document.terms.map { (term: $0.key, positions: $0.value) })
             }
             let deleted = corpus[start..<end].enumerated().filter { $0.offset % 7 == 3 }.map(\.element.id)
-            segments.append((writer.finish().withUnsafeBytes { SegmentSet.buffer(copying: $0) }, deleted))
+            segments.append((writer.finish().withUnsafeBytes { SegmentBytes(key: Int64(start), copying: $0) }, deleted))
         }
         let live = corpus.enumerated().filter { index, _ in
             let start = cuts.last { $0 <= index }!

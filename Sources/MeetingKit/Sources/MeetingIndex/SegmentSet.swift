@@ -3,8 +3,25 @@
 // of them (N, average length, document frequencies), so that scores are exactly those
 // of one segment built from the live documents alone.
 
-public final class SegmentSet: @unchecked Sendable {
+/// One segment's bytes in memory of their own, 8-byte aligned; immutable, so that a new
+/// set (after an ingest) can share them with the set it replaces instead of reading them again.
+public final class SegmentBytes: @unchecked Sendable {
+    /// What the caller knows the segment by (its row id).
+    public let key: Int64
+    let buffer: UnsafeMutableRawBufferPointer
+
+    public init(key: Int64, copying bytes: UnsafeRawBufferPointer) {
+        self.key = key
+        buffer = .allocate(byteCount: bytes.count, alignment: 8)
+        buffer.copyMemory(from: bytes)
+    }
+
+    deinit { buffer.deallocate() }
+}
+
+public final class SegmentSet: Sendable {
     public struct Part: Sendable {
+        public let bytes: SegmentBytes
         public let reader: SegmentReader
         /// Ordinals of deleted documents, ascending.
         public let deletedOrdinals: [UInt32]
@@ -16,41 +33,22 @@ public final class SegmentSet: @unchecked Sendable {
     public let documentCount: Int
     public let totalTokens: UInt64
     public let bm25: BM25
-    /// The segments' bytes, owned here so that readers stay valid as long as the set.
-    private let buffers: [UnsafeMutableRawBufferPointer]
 
-    /// A buffer for a segment's bytes, 8-byte aligned, to hand to `init`.
-    public static func buffer(copying bytes: UnsafeRawBufferPointer) -> UnsafeMutableRawBufferPointer {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 8)
-        buffer.copyMemory(from: bytes)
-        return buffer
-    }
-
-    /// `segments`: each segment's bytes (from `buffer(copying:)`; the set owns and frees
-    /// them, even when it throws) and the ids of its deleted documents (ids it does not
-    /// hold are ignored).
-    public init(_ segments: [(bytes: UnsafeMutableRawBufferPointer, deletedIDs: [UInt32])]) throws(SegmentFormatError) {
-        let buffers = segments.map(\.bytes)
+    /// `segments`: each segment's bytes (the parts keep them alive) and the ids of its
+    /// deleted documents (ids it does not hold are ignored).
+    public init(_ segments: [(bytes: SegmentBytes, deletedIDs: [UInt32])]) throws(SegmentFormatError) {
         var parts: [Part] = []
-        do {
-            for (buffer, deletedIDs) in segments {
-                let reader = try SegmentReader(UnsafeRawBufferPointer(buffer))
-                let deleted = deletedIDs.compactMap { reader.ordinal(ofDocumentID: $0) }.sorted()
-                let tokens = deleted.reduce(UInt64(0)) { $0 + UInt64(reader.documentLength(ordinal: Int($1))) }
-                parts.append(Part(reader: reader, deletedOrdinals: deleted, deletedTokens: tokens))
-            }
-        } catch {
-            buffers.forEach { $0.deallocate() }
-            throw error
+        for (bytes, deletedIDs) in segments {
+            let reader = try SegmentReader(UnsafeRawBufferPointer(bytes.buffer))
+            let deleted = deletedIDs.compactMap { reader.ordinal(ofDocumentID: $0) }.sorted()
+            let tokens = deleted.reduce(UInt64(0)) { $0 + UInt64(reader.documentLength(ordinal: Int($1))) }
+            parts.append(Part(bytes: bytes, reader: reader, deletedOrdinals: deleted, deletedTokens: tokens))
         }
-        self.buffers = buffers
         self.parts = parts
         documentCount = parts.reduce(0) { $0 + $1.reader.documentCount - $1.deletedOrdinals.count }
         totalTokens = parts.reduce(0) { $0 + $1.reader.totalTokens - $1.deletedTokens }
         bm25 = BM25(totalTokens: totalTokens, documentCount: documentCount)
     }
-
-    deinit { buffers.forEach { $0.deallocate() } }
 
     /// Live documents holding `term`.
     public func documentFrequency(_ term: String) -> Int {

@@ -134,28 +134,29 @@ public enum CorpusIndex {
         try insertSegment(db, bytes, first: segments.first!.first, last: segments.last!.last, turns: set.documentCount)
     }
 
-    /// The index of the corpus as `db` sees it. Each segment's bytes are read once into memory.
-    public static func load(_ db: Database) throws -> SegmentSet {
-        try load(db, segmentIDs: nil)
+    /// The index of the corpus as `db` sees it. Segments are immutable and their ids never
+    /// reused (AUTOINCREMENT from a random start), so those `previous` holds are shared
+    /// with it; only new segments' bytes are read, once, into memory.
+    public static func load(_ db: Database, reusing previous: SegmentSet? = nil) throws -> SegmentSet {
+        try load(db, segmentIDs: nil, reusing: previous)
     }
 
-    private static func load(_ db: Database, segmentIDs: [Int64]?) throws -> SegmentSet {
+    private static func load(_ db: Database, segmentIDs: [Int64]?, reusing previous: SegmentSet? = nil) throws -> SegmentSet {
         var deleted: [Int64: [UInt32]] = [:]
         let deletions = try Row.fetchCursor(db, sql: "SELECT segment_id, turn_id FROM index_deleted")
         while let row = try deletions.next() { deleted[row[0], default: []].append(UInt32(row[1] as Int64)) }
-        var segments: [(bytes: UnsafeMutableRawBufferPointer, deletedIDs: [UInt32])] = []
-        do {
-            let wanted = segmentIDs.map { "WHERE id IN (\($0.map(String.init).joined(separator: ",")))" } ?? ""
-            let rows = try Row.fetchCursor(db, sql: "SELECT id, bytes FROM index_segment \(wanted) ORDER BY first_turn")
-            while let row = try rows.next() {
-                let buffer = try row.withUnsafeData(atIndex: 1) { data in
-                    (data ?? Data()).withUnsafeBytes { SegmentSet.buffer(copying: $0) }
+        let held = Dictionary(uniqueKeysWithValues: (previous?.parts ?? []).map { ($0.bytes.key, $0.bytes) })
+        let wanted = segmentIDs.map { "WHERE id IN (\($0.map(String.init).joined(separator: ",")))" } ?? ""
+        let readBytes = try db.cachedStatement(sql: "SELECT bytes FROM index_segment WHERE id = ?")
+        var segments: [(bytes: SegmentBytes, deletedIDs: [UInt32])] = []
+        for id in try Int64.fetchAll(db, sql: "SELECT id FROM index_segment \(wanted) ORDER BY first_turn") {
+            var bytes = held[id]
+            if bytes == nil, let row = try Row.fetchOne(readBytes, arguments: [id]) {
+                bytes = try row.withUnsafeData(atIndex: 0) { data in
+                    (data ?? Data()).withUnsafeBytes { SegmentBytes(key: id, copying: $0) }
                 }
-                segments.append((buffer, deleted[row[0]] ?? []))
             }
-        } catch {
-            segments.forEach { $0.bytes.deallocate() }
-            throw error
+            if let bytes { segments.append((bytes, deleted[id] ?? [])) }
         }
         return try SegmentSet(segments)
     }

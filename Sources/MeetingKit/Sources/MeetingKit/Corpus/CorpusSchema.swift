@@ -208,8 +208,10 @@ public enum CorpusSchema {
         }
         migrator.registerMigration("v4: the search index, segments and deletion sets") { db in
             try db.execute(sql: """
+                -- AUTOINCREMENT from a random number: a segment id is never reused, even by a
+                -- corpus made anew at the same path, so readers may keep segments by id.
                 CREATE TABLE index_segment (
-                    id INTEGER PRIMARY KEY,
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
                     first_turn INTEGER NOT NULL,
                     last_turn INTEGER NOT NULL,
                     turns INTEGER NOT NULL,
@@ -220,6 +222,7 @@ public enum CorpusSchema {
                     turn_id INTEGER NOT NULL,
                     PRIMARY KEY (segment_id, turn_id)
                 ) WITHOUT ROWID;
+                INSERT INTO sqlite_sequence (name, seq) VALUES ('index_segment', abs(random() % 4611686018427387904));
                 """)
             try CorpusIndex.rebuild(db)
             try CorpusGeneration.advance(db)
