@@ -40,7 +40,7 @@ public enum CorpusIndex {
     static let rebuildChunk = 100_000
 
     /// Writes the turns `documents` (ids ascending, above every id a segment holds) as a new
-    /// segment, then merges.
+    /// segment; the caller then merges (`mergeIfNeeded`).
     static func addSegment(_ db: Database, _ documents: [(id: Int64, document: Document)]) throws {
         guard let first = documents.first?.id, let last = documents.last?.id else { return }
         var writer = SegmentWriter()
@@ -49,7 +49,6 @@ public enum CorpusIndex {
             try writer.addDocument(id: id, length: document.length, terms: document.terms)
         }
         try insertSegment(db, writer.finish(), first: first, last: last, turns: documents.count)
-        try mergeIfNeeded(db)
     }
 
     private static func insertSegment(_ db: Database, _ bytes: [UInt8], first: Int64, last: Int64, turns: Int) throws {
@@ -172,10 +171,12 @@ public enum CorpusIndex {
             chunk.append((row[0], Document(analyzer.words(text))))
             if chunk.count == rebuildChunk {
                 try addSegment(db, chunk)
+                try mergeIfNeeded(db)
                 chunk = []
             }
         }
         try addSegment(db, chunk)
+        try mergeIfNeeded(db)
     }
 
     /// What is wrong with the index of the corpus as `db` sees it: every turn must be

@@ -121,6 +121,8 @@ public final class CorpusWriter {
             for (index, document) in prepared.indexDocuments.enumerated() { indexed.append((firstTurn + Int64(index), document)) }
         }
         try CorpusIndex.addSegment(db, indexed)
+        // Also when the file has no meetings left: its old segment may now be all deleted.
+        try CorpusIndex.mergeIfNeeded(db)
         try CorpusGeneration.advance(db)
     }
 
