@@ -112,6 +112,17 @@ public struct DocumentMask: Sendable {
         self.allowed = allowed
     }
 
+    /// The first ordinal at or after `ordinal` inside the allowed ranges, or nil when none is.
+    func firstAllowed(atOrAfter ordinal: UInt32) -> UInt32? {
+        guard let allowed else { return ordinal }
+        var low = 0, high = allowed.count
+        while low < high {
+            let middle = (low + high) / 2
+            if allowed[middle].upperBound < ordinal { low = middle + 1 } else { high = middle }
+        }
+        return low < allowed.count ? max(ordinal, allowed[low].lowerBound) : nil
+    }
+
     func admits(_ ordinal: UInt32) -> Bool {
         if deleted[Int(ordinal) / 64] & (1 << UInt64(ordinal % 64)) != 0 { return false }
         guard let allowed else { return true }
@@ -236,6 +247,12 @@ struct TopKCollector: ~Copyable {
         bound * boundSlack <= threshold
     }
 
+    /// Where the next window may start: a filter to one meeting reads that meeting's blocks alone.
+    func firstAllowed(atOrAfter ordinal: UInt32) -> UInt32? {
+        guard let mask else { return ordinal }
+        return mask.firstAllowed(atOrAfter: ordinal)
+    }
+
     func isExcluded(_ ordinal: UInt32) -> Bool {
         if let mask, !mask.admits(ordinal) { return true }
         for cursor in excluded where cursor.advance(to: ordinal) == ordinal { return true }
@@ -276,6 +293,8 @@ struct TopKCollector: ~Copyable {
             }
             if firstEssential > 0 { skippedAny = true }
             if firstEssential == byBound.count { return }
+            guard let allowedStart = firstAllowed(atOrAfter: windowStart) else { return }
+            windowStart = allowedStart
 
             var windowEnd = UInt32.max
             var anyLeft = false
@@ -368,6 +387,8 @@ struct TopKCollector: ~Copyable {
 
         var windowStart: UInt32 = 0
         while true {
+            guard let allowedStart = firstAllowed(atOrAfter: windowStart) else { return }
+            windowStart = allowedStart
             var windowEnd = UInt32.max
             for (index, term) in terms.enumerated() {
                 hasPostingsLeft[index] = term.cursor.advanceShallow(to: windowStart)
