@@ -32,12 +32,24 @@ extension SearchModule {
             }
             plan.speakers = try plan.speakers.map { typed in try PersonResolver.person(typed, field: "q", in: db, meetingPK: meetingPK).name }
             if plan.isRequest { try findNamedSpeakers(db, &plan, meeting: params["meeting"]?.stringValue) }
-            // Keyword turns are ranked inside SQLite; requests are rescored and meetings grouped here.
+            // Keyword turns are ranked by the index where it can, else inside SQLite; requests
+            // are rescored and meetings grouped here.
+            var indexQuery: IndexQuery?
+            if engine == .index, unit == .turn, !plan.isRequest {
+                var withStopWords = plan
+                withStopWords.keepStopWords()
+                // At least one hit is ranked, so that `limit: 0` still counts the matches.
+                if let query = self.indexQuery(withStopWords, limit: max(page.offset + page.limit, 1)) {
+                    plan = withStopWords
+                    indexQuery = query
+                }
+            }
             let rankedInSQLite = unit == .turn && !plan.isRequest && !scope.filterAfterScoring
             func search(_ plan: inout SearchPlan) throws -> JSONObject {
                 if plan.isRequest, plan.searchesOneMeeting, let ranges = scope.ranges, ranges.count == 1 {
                     try findMatchingSections(db, &plan, meeting: ranges[0])
                 }
+                if let indexQuery { return try indexedKeywordTurns(db, indexQuery, plan: plan, scope: scope, page: page, markers: markers) }
                 return rankedInSQLite ? try keywordTurns(db, plan: plan, scope: scope, page: page, markers: markers)
                     : try rescoredPage(db, plan: plan, scope: scope, unit: unit, page: page, markers: markers)
             }
@@ -46,6 +58,8 @@ extension SearchModule {
             var corrections: [Correction] = []
             if answer["total"] == 0 {
                 corrections = plan.isRequest ? try correctTopicWords(db, &plan) : try correctKeywords(db, &plan)
+                // Corrections are FTS5's stems, which only FTS5 reads.
+                if !corrections.isEmpty { indexQuery = nil }
                 if !corrections.isEmpty {
                     answer = try search(&plan)
                 } else if plan.searchesOneMeeting, !plan.namedSpeakers.isEmpty {
@@ -355,6 +369,58 @@ extension SearchModule {
             .object(try turnHit(db, candidate, highlighting: plan.highlightExpression, markers: markers))
         }
         return Self.page(hits, total: top.total, exact: top.exhaustive)
+    }
+
+    /// The index's query for a keyword plan, or nil when the plan needs FTS5: a phrase, a
+    /// prefix, a speaker, or a word that the analyzer reads as other than one word.
+    func indexQuery(_ plan: SearchPlan, limit: Int) -> IndexQuery? {
+        func term(_ queryTerm: QueryTerm) -> String? {
+            guard queryTerm.tokens.count == 1, !queryTerm.isPrefix else { return nil }
+            let words = analyzer.words(queryTerm.written)
+            return words.count == 1 ? words[0].term : nil
+        }
+        guard plan.speakerParam == nil, plan.speakers.isEmpty, !plan.clauses.isEmpty else { return nil }
+        var clauses: [[IndexQuery.Term]] = []
+        for clause in plan.clauses {
+            var terms: [IndexQuery.Term] = []
+            for queryTerm in clause {
+                guard let text = term(queryTerm) else { return nil }
+                terms.append(IndexQuery.Term(text))
+            }
+            clauses.append(terms)
+        }
+        var excluded: [String] = []
+        for queryTerm in plan.excluded {
+            guard let text = term(queryTerm) else { return nil }
+            excluded.append(text)
+        }
+        return IndexQuery(clauses: clauses, excluded: excluded, limit: limit, exactTotalUpTo: exactTotalUpTo)
+    }
+
+    /// A page of keyword turns ranked by the index: exact BM25 over every match within the
+    /// filters, no budget; snippets mark the words the index matched.
+    func indexedKeywordTurns(_ db: Database, _ query: IndexQuery, plan: SearchPlan, scope: SearchScope,
+                             page: (offset: Int, limit: Int), markers: Markers) throws -> JSONObject {
+        // Scope ranges are descending; the index wants them ascending.
+        let ranges = scope.ranges.map { ranges in
+            ranges.reversed().compactMap { range -> ClosedRange<UInt32>? in
+                guard range.upperBound >= 1, range.lowerBound <= Int64(UInt32.max) else { return nil }
+                return UInt32(max(range.lowerBound, 0))...UInt32(min(range.upperBound, Int64(UInt32.max)))
+            }
+        }
+        if let ranges, ranges.isEmpty { return Self.page([], total: 0, exact: true) }
+        let found = try index(db).search(query, idRanges: ranges)
+        let terms = Set(query.clauses.joined().map(\.text))
+        let details = try db.cachedStatement(sql: "SELECT t.text, \(Self.hitColumns) FROM turn t \(Self.hitJoins) WHERE t.id = ?")
+        let hits = try found.hits.dropFirst(page.offset).prefix(page.limit).compactMap { hit -> JSONValue? in
+            guard let row = try Row.fetchOne(details, arguments: [Int64(hit.documentID)]) else { return nil }
+            let text = TranscriptText.strippingMarks(row[0])
+            var object = Self.hit(row, score: hit.score)
+            object["snippet"] = .string(IndexSnippet.snippet(of: text, terms: terms, markers: markers, analyzer: analyzer)
+                                        ?? Self.opening(of: text, words: IndexSnippet.words))
+            return .object(object)
+        }
+        return Self.page(hits, total: found.total, exact: found.totalExact)
     }
 
     static func page(_ hits: [JSONValue], total: Int, exact: Bool) -> JSONObject {

@@ -17,8 +17,10 @@ struct SearchPlan {
     var topicWords: [String]
     /// Speakers a request names, whose turns it favours.
     var namedSpeakers: [(id: Int64, name: String)] = []
-    /// Grammar words left out of a keyword query that has other words.
+    /// Grammar words left out of a keyword query that has other words (for FTS5).
     var ignored: [String] = []
+    /// The keyword clauses with their grammar words: the index searches every word.
+    private let clausesWithStopWords: [[QueryTerm]]
     /// Set when a request matched nothing and no word of it was a typo: its named
     /// speakers' turns may then rank on their own.
     var typosRuledOut = false
@@ -33,6 +35,7 @@ struct SearchPlan {
     init(query: String, parsed: ParsedQuery) {
         written = parsed.terms
         clauses = Self.withoutRepeats(parsed.clauses)
+        clausesWithStopWords = clauses
         excluded = parsed.excluded
         speakers = parsed.speakers
         topicWords = []
@@ -66,6 +69,12 @@ struct SearchPlan {
         guard clauses.contains(where: { !isStopWord($0) }) else { return }
         ignored = clauses.filter(isStopWord).map { $0[0].written }
         clauses.removeAll(where: isStopWord)
+    }
+
+    /// For the index, which weighs every word by its rarity: "the president" searches both.
+    mutating func keepStopWords() {
+        clauses = clausesWithStopWords
+        ignored = []
     }
 
     static func quoted(_ tokens: [String], prefix: Bool = false) -> String {

@@ -107,7 +107,16 @@ final class SearchModule: MeetingdModule {
             ]),
     ]
 
+    /// What ranks keyword turns: the corpus's own index (exact BM25 over every match) or FTS5.
+    enum Engine: String {
+        case index, fts5
+    }
+
     let corpus: Corpus
+    let engine: Engine
+    /// The index counts matches exactly up to this many (per segment), then may skip
+    /// documents that cannot enter the page; `total_exact` is false beyond it.
+    let exactTotalUpTo: Int
     let defaultMarkers: Markers
     /// At most this many matching turns are scored per query: FTS5's ranking cost grows
     /// with the matches, and a common word would otherwise stall the worker for seconds.
@@ -116,6 +125,8 @@ final class SearchModule: MeetingdModule {
     let analyzer = Analyzer()
     /// The index's vocabulary, shared with every other instance in the process.
     private let sharedVocabulary: SharedCorpusValue<Vocabulary>
+    /// The index's segments, read once per process and corpus generation and searched by every worker.
+    private let sharedIndex: SharedCorpusValue<SegmentSet>
     private var loadedStopStems: Set<String>?
 
     init(context: ModuleContext) throws {
@@ -124,13 +135,23 @@ final class SearchModule: MeetingdModule {
         defaultMarkers = Markers(open: settings["markers"]?["open"]?.stringValue ?? "[",
                                  close: settings["markers"]?["close"]?.stringValue ?? "]")
         rankingBudget = max(settings["ranking_budget"]?.intValue ?? 20_000, 100)
+        let engineName = settings["engine"]?.stringValue ?? Engine.index.rawValue
+        guard let engine = Engine(rawValue: engineName) else {
+            throw CorpusError("modules.search.settings.engine: \"\(engineName)\" is neither index nor fts5")
+        }
+        self.engine = engine
+        exactTotalUpTo = max(settings["exact_total_up_to"]?.intValue ?? 10_000, 0)
         sharedVocabulary = SharedCorpusValue("search.vocabulary", corpusPath: context.corpusPath) { db in try Vocabulary(db) }
-        // Loaded before the daemon says READY, so that no first typo-corrected query waits for it.
+        sharedIndex = SharedCorpusValue("search.index", corpusPath: context.corpusPath) { db, previous in
+            try CorpusIndex.load(db, reusing: previous)
+        }
+        // Loaded before the daemon says READY, so that no first query waits for them.
         // A corpus that cannot be read fails the requests that need it (-32007), not the start.
         do {
             _ = try corpus.reader.read { db in try sharedVocabulary.get(db) }
+            if engine == .index { _ = try corpus.reader.read { db in try sharedIndex.get(db) } }
         } catch {
-            context.log(.warning, "cannot load the vocabulary yet: \(error)")
+            context.log(.warning, "cannot load the vocabulary or the index yet: \(error)")
         }
     }
 
@@ -151,6 +172,9 @@ final class SearchModule: MeetingdModule {
             throw .corpusFailure(error, in: Self.name)
         }
     }
+
+    /// The index's segments as of the corpus `db` reads.
+    func index(_ db: Database) throws -> SegmentSet { try sharedIndex.get(db) }
 
     /// The index's vocabulary as of the corpus `db` reads.
     func vocabulary(_ db: Database) throws -> Vocabulary { try sharedVocabulary.get(db) }

@@ -22,7 +22,7 @@ let package = Package(
         .target(
             name: "MeetingKit",
             dependencies: [
-                "CMeetingdModule", "CSnowball",
+                "CMeetingdModule", "CSnowball", "MeetingIndex",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The writer binds bulk inserts through the SQLite C API itself.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),

@@ -13,7 +13,7 @@ struct Meetingd: ParsableCommand {
         commandName: "meetingd",
         abstract: "Answers JSON-RPC requests over ZeroMQ about a corpus of meeting transcripts.",
         version: MeetingdVersion.current,
-        subcommands: [Serve.self, CheckConfig.self, Ingest.self, Export.self, Keygen.self],
+        subcommands: [Serve.self, CheckConfig.self, Ingest.self, Export.self, Keygen.self, Index.self, Analyze.self],
         defaultSubcommand: Serve.self
     )
 }

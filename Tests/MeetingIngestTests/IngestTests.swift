@@ -320,4 +320,41 @@ final class IngestTests: XCTestCase {
         let keys = try queue.read { try String.fetchAll($0, sql: "SELECT key FROM person_alias WHERE person_id = 7 ORDER BY key") }
         XCTAssertEqual(keys, ["kirsty williams", "kirsty williams am", "williams"])
     }
+
+    func testAnIngestAddsSegmentsThatTheNextLoadReadsAloneSharingTheOthers() throws {
+        let corpus = try makeScratchFolder(self).appendingPathComponent("corpus.sqlite")
+        _ = try ingester(corpus).ingest(paths: [TestPaths.qmsum.appendingPathComponent("val.jsonl").path], prune: false)
+        let queue = try DatabaseQueue(path: corpus.path)
+        let before = try queue.read { db in try CorpusIndex.load(db) }
+        _ = try ingester(corpus).ingest(paths: [TestPaths.seed.path], prune: false)
+        let (reloaded, fresh) = try queue.read { db in (try CorpusIndex.load(db, reusing: before), try CorpusIndex.load(db)) }
+        XCTAssertEqual(reloaded.parts.count, before.parts.count + 1)
+        for (old, new) in zip(before.parts, reloaded.parts) { XCTAssertTrue(old.bytes === new.bytes) }
+        XCTAssertFalse(fresh.parts[0].bytes === before.parts[0].bytes)
+        // The statistics are the new corpus's: scores change with N, and agree with a fresh load.
+        let query = IndexQuery(clauses: [[.init("vaccin"), .init("remot")]], limit: 20)
+        XCTAssertEqual(reloaded.search(query).hits, fresh.search(query).hits)
+        XCTAssertNotEqual(reloaded.search(query).hits.map(\.score), before.search(query).hits.map(\.score))
+    }
+
+    func testMigrationIndexesACorpusThatHadNoIndex() throws {
+        let corpus = try makeScratchFolder(self).appendingPathComponent("corpus.sqlite")
+        _ = try ingester(corpus).ingest(paths: [TestPaths.qmsum.appendingPathComponent("val.jsonl").path], prune: false)
+        let query = IndexQuery(clauses: [[.init("remot")], [.init("control"), .init("the")]], limit: 20)
+        let queue = try DatabaseQueue(path: corpus.path)
+        let ingested = try queue.read { db in try CorpusIndex.load(db).search(query) }
+        // The corpus as the version before the index left it.
+        try queue.write { db in
+            try db.execute(sql: """
+                DROP TABLE index_deleted; DROP TABLE index_segment;
+                DELETE FROM grdb_migrations WHERE identifier LIKE 'v5:%'
+                """)
+        }
+        try CorpusSchema.migrator.migrate(queue)
+        try assertCorpusConsistent(corpus.path)
+        let migrated = try queue.read { db in try CorpusIndex.load(db).search(query) }
+        XCTAssertGreaterThan(ingested.total, 20)
+        XCTAssertEqual(migrated.hits, ingested.hits)
+        XCTAssertEqual(migrated.total, ingested.total)
+    }
 }

@@ -57,5 +57,7 @@ func assertCorpusConsistent(_ corpusPath: String, file: StaticString = #filePath
         }
         XCTAssertFalse(recounted.isEmpty && turns > 0, file: file, line: line)
         XCTAssertEqual(try TermStatistics.load(db).turnsWithTerm, recounted, file: file, line: line)
+        // The search index holds every turn once, live, and nothing else.
+        XCTAssertEqual(try CorpusIndex.problems(db), [], file: file, line: line)
     }
 }

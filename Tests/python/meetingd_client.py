@@ -40,20 +40,22 @@ class CorpusDaemon:
     curve = None
 
     def __init__(self, sources, workers=2, extra_config="", before_serve=None, curve=None, preexec_fn=None,
-                 summarise_config="{}"):
+                 summarise_config="{}", corpus=None):
         """`extra_config` is YAML added to the config (e.g. `limits: {...}`), `summarise_config` the
         summarise module's section (a YAML flow mapping);
         `before_serve(corpus_path)` may change the ingested corpus before it is served;
         `curve` is the (server public, client public, client secret) keys this client
-        connects with, for a daemon that takes CURVE clients only."""
+        connects with, for a daemon that takes CURVE clients only;
+        `corpus`: serve this corpus as it is instead of one ingested from `sources`."""
         if curve:
             self.curve = curve
         self.directory = Path(tempfile.mkdtemp(prefix="meetingd-py-"))
-        self.corpus = self.directory / "corpus.sqlite"
-        ingest = subprocess.run([str(MEETINGD), "ingest", "--corpus", str(self.corpus), *map(str, sources)],
-                                capture_output=True, text=True, timeout=600)
-        if ingest.returncode != 0:
-            raise RuntimeError(f"ingest failed:\n{ingest.stdout}\n{ingest.stderr}")
+        self.corpus = corpus or self.directory / "corpus.sqlite"
+        if corpus is None:
+            ingest = subprocess.run([str(MEETINGD), "ingest", "--corpus", str(self.corpus), *map(str, sources)],
+                                    capture_output=True, text=True, timeout=600)
+            if ingest.returncode != 0:
+                raise RuntimeError(f"ingest failed:\n{ingest.stdout}\n{ingest.stderr}")
         if before_serve:
             before_serve(self.corpus)
         self.endpoint = f"tcp://127.0.0.1:{free_port()}"

@@ -89,10 +89,12 @@ def test_exclusion(corpus_daemon):
     assert all("control" not in hit["snippet"].lower() for hit in without["hits"])
 
 
-def test_stop_words_are_left_out_of_keywords(corpus_daemon):
+def test_every_keyword_counts_in_the_index(corpus_daemon):
+    # The index weighs a grammar word by its rarity instead of leaving it out.
     result = search(corpus_daemon, "the titanium")
-    assert result["interpreted"]["ignored"] == ["the"]
-    assert result["total"] == search(corpus_daemon, "titanium")["total"]
+    assert result["interpreted"]["words"] == ["the", "titanium"] and "ignored" not in result["interpreted"]
+    titanium = search(corpus_daemon, "titanium")["total"]
+    assert 0 < result["total"] < titanium
 
 
 def test_repeated_words_are_searched_once(corpus_daemon):
@@ -363,7 +365,7 @@ def test_methods_are_discoverable(corpus_daemon):
 
 @pytest.fixture(scope="module")
 def budget_daemon(corpus_daemon, tmp_path_factory):
-    """A second daemon on the same corpus file, scoring at most 100 turns per query."""
+    """A second daemon on the same corpus file, searching with FTS5 and scoring at most 100 turns per query."""
     import subprocess
     import time
     from meetingd_client import CorpusDaemon, MEETINGD, free_port
@@ -372,7 +374,7 @@ def budget_daemon(corpus_daemon, tmp_path_factory):
     config = tmp_path_factory.mktemp("budget") / "meetingd.yaml"
     config.write_text(f"endpoints: [{daemon.endpoint}]\nworkers: 1\ncorpus: {corpus_daemon.corpus}\n"
                       f"module_dirs: [{MEETINGD.parent}]\nmodules:\n"
-                      "  search: {settings: {ranking_budget: 100, markers: {open: '<<', close: '>>'}}}\n")
+                      "  search: {settings: {engine: fts5, ranking_budget: 100, markers: {open: '<<', close: '>>'}}}\n")
     daemon.process = subprocess.Popen([str(MEETINGD), "serve", "--config", str(config)],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
@@ -394,6 +396,12 @@ def test_ranking_budget_bounds_common_words(budget_daemon, corpus_daemon):
     assert [h["score"] for h in common["hits"]] == sorted((h["score"] for h in common["hits"]), reverse=True)
     rare = search(budget_daemon, "titanium")
     assert rare["total_exact"] is True and rare["total"] == search(corpus_daemon, "titanium")["total"]
+
+
+def test_fts5_leaves_stop_words_out_of_keywords(budget_daemon, corpus_daemon):
+    result = search(budget_daemon, "the titanium")
+    assert result["interpreted"]["ignored"] == ["the"]
+    assert result["total"] == search(corpus_daemon, "titanium")["total"]
 
 
 def test_markers_setting(budget_daemon):

@@ -34,4 +34,18 @@ public struct BM25: Sendable {
         let tf = Double(frequency)
         return tf / (tf + BM25.k1 * (1 - BM25.b + BM25.b * Double(length) / averageLength))
     }
+
+    /// A bound on the saturation of every posting that (frequency, length) beat when a
+    /// segment with average length `chosenWith` chose it as its most saturated, valid for
+    /// this (the whole index's) average. Saturation is 1 / (1 + k1 × ((1 - b) / tf + b × length / (average × tf)));
+    /// every other posting has (1 - b) / tf + b × length / (chosenWith × tf) at least the
+    /// chosen pair's M, so under this average its term is at least min(1, chosenWith / average) × M.
+    /// With the segment's own average this is the pair's saturation.
+    @inlinable
+    public func saturationBound(frequency: UInt32, length: UInt32, chosenWith segmentAverage: Double) -> Double {
+        if segmentAverage == averageLength { return saturation(frequency: frequency, length: length) }
+        let tf = Double(frequency)
+        let least = (1 - BM25.b) / tf + BM25.b * Double(length) / (segmentAverage * tf)
+        return 1 / (1 + BM25.k1 * min(1, segmentAverage / averageLength) * least)
+    }
 }

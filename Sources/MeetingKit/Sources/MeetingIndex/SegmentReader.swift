@@ -185,9 +185,11 @@ public final class PostingsCursor {
     public var blockMaxFrequency: UInt32 { blockEntry(block, field: 2) }
     public var blockMaxLength: UInt32 { blockEntry(block, field: 3) }
 
-    /// The block at the skip position's bound on `weight × saturation`: its exact maximum.
-    public func blockMaxScore(weight: Double, _ bm25: BM25) -> Double {
-        weight * bm25.saturation(frequency: blockMaxFrequency, length: blockMaxLength)
+    /// The block at the skip position's bound on `weight × saturation`: its exact maximum
+    /// when `bm25` is the segment's own, else a bound (see `BM25.saturationBound`).
+    public func blockMaxScore(weight: Double, _ bm25: BM25, chosenWith segmentAverage: Double? = nil) -> Double {
+        weight * bm25.saturationBound(frequency: blockMaxFrequency, length: blockMaxLength,
+                                      chosenWith: segmentAverage ?? bm25.averageLength)
     }
 
     /// Moves the skip position to the first block that can hold `target` or a later

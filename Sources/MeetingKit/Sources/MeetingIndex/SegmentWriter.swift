@@ -132,16 +132,20 @@ public struct SegmentWriter {
     }
 
     private static func append(ordinal: UInt32, positions: [UInt32], to term: inout TermPostings) {
-        if term.ordinals.count % SegmentFormat.blockSize == 0 {
-            term.blockPositionStarts.append(UInt32(term.positions.count))
-        }
-        term.ordinals.append(ordinal)
-        term.frequencies.append(UInt32(positions.count))
+        startPosting(ordinal: ordinal, frequency: UInt32(positions.count), in: &term)
         var previous: UInt32 = 0
         for position in positions {
             appendVarint(position - previous, to: &term.positions)
             previous = position
         }
+    }
+
+    private static func startPosting(ordinal: UInt32, frequency: UInt32, in term: inout TermPostings) {
+        if term.ordinals.count % SegmentFormat.blockSize == 0 {
+            term.blockPositionStarts.append(UInt32(term.positions.count))
+        }
+        term.ordinals.append(ordinal)
+        term.frequencies.append(frequency)
     }
 
     private static func appendVarint(_ value: UInt32, to bytes: inout [UInt8]) {
@@ -156,7 +160,9 @@ public struct SegmentWriter {
     /// The segment's bytes, ready for `SegmentReader`.
     public func finish() -> [UInt8] {
         let bm25 = BM25(totalTokens: totalTokens, documentCount: documentIDs.count)
-        let order = terms.indices.sorted { terms[$0].utf8.lexicographicallyPrecedes(terms[$1].utf8) }
+        // A merge that left out every document of a term leaves the term out.
+        let order = terms.indices.filter { !postings[$0].ordinals.isEmpty }
+            .sorted { terms[$0].utf8.lexicographicallyPrecedes(terms[$1].utf8) }
         var out = [UInt8](repeating: 0, count: SegmentFormat.headerSize)
 
         let documentIDsOffset = out.count
@@ -204,7 +210,7 @@ public struct SegmentWriter {
         out.storeLittleEndian(SegmentFormat.magic, at: 0)
         out.storeLittleEndian(SegmentFormat.version, at: 4)
         out.storeLittleEndian(UInt32(documentIDs.count), at: 8)
-        out.storeLittleEndian(UInt32(terms.count), at: 12)
+        out.storeLittleEndian(UInt32(order.count), at: 12)
         out.storeLittleEndian(totalTokens, at: 16)
         out.storeLittleEndian(UInt64(documentIDsOffset), at: 24)
         out.storeLittleEndian(UInt64(documentLengthsOffset), at: 32)
@@ -212,6 +218,47 @@ public struct SegmentWriter {
         out.storeLittleEndian(UInt64(termBytesOffset), at: 48)
         out.storeLittleEndian(UInt64(size), at: 56)
         return out
+    }
+
+    /// One segment holding the documents of `parts` that their masks keep, with their
+    /// postings and positions as they are: what a merge writes. Every kept document id
+    /// of a part must be above those of the parts before it.
+    public static func merge(_ parts: [(reader: SegmentReader, keeps: (_ ordinal: UInt32) -> Bool)]) throws(SegmentWriterError) -> [UInt8] {
+        var writer = SegmentWriter()
+        for (reader, keeps) in parts {
+            var newOrdinal = [UInt32](repeating: PostingsCursor.exhausted, count: reader.documentCount)
+            for ordinal in 0..<reader.documentCount where keeps(UInt32(ordinal)) {
+                let id = reader.documentID(ordinal: ordinal)
+                if let last = writer.documentIDs.last, id <= last { throw .documentIDNotAscending(id) }
+                newOrdinal[ordinal] = UInt32(writer.documentIDs.count)
+                writer.documentIDs.append(id)
+                let length = reader.documentLength(ordinal: ordinal)
+                writer.documentLengths.append(length)
+                writer.totalTokens += UInt64(length)
+            }
+            for index in 0..<reader.termCount {
+                let info = reader.termInfo(at: index)
+                var termID: TermID?
+                let cursor = reader.postings(info)
+                // A posting's positions are self-contained varints (the first position, then
+                // differences), one run per posting in order: kept runs are copied as they are.
+                var run = reader.base + info.positionsOffset
+                while cursor.next() != PostingsCursor.exhausted {
+                    let frequency = cursor.frequency
+                    let runStart = run
+                    for _ in 0..<frequency {
+                        while run.load(as: UInt8.self) >= 0x80 { run += 1 }
+                        run += 1
+                    }
+                    let ordinal = newOrdinal[Int(cursor.doc)]
+                    guard ordinal != PostingsCursor.exhausted else { continue }
+                    if termID == nil { termID = writer.termID(for: reader.term(at: index)) }
+                    startPosting(ordinal: ordinal, frequency: frequency, in: &writer.postings[termID!])
+                    writer.postings[termID!].positions.append(contentsOf: UnsafeRawBufferPointer(start: runStart, count: run - runStart))
+                }
+            }
+        }
+        return writer.finish()
     }
 
     /// Writes one term's skip data and packed blocks; returns its max-score (frequency, length).

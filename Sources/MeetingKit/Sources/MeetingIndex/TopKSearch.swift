@@ -83,10 +83,65 @@ public struct IndexSearchResult: Sendable {
     public var blocksInQueryTerms: Int
 }
 
+/// What a segment is scored with when it is one of several: the whole index's statistics,
+/// so that a document scores the same whichever segment holds it.
+public struct CollectionStatistics: Sendable {
+    public var documentCount: Int
+    public var bm25: BM25
+    /// Documents holding each of the query's terms, across the collection.
+    public var documentFrequencies: [String: Int]
+
+    public init(documentCount: Int, bm25: BM25, documentFrequencies: [String: Int]) {
+        self.documentCount = documentCount
+        self.bm25 = bm25
+        self.documentFrequencies = documentFrequencies
+    }
+}
+
+/// Which documents of a segment may match: those not deleted and, when `allowed` is
+/// set, inside one of its ordinal ranges (ascending, disjoint).
+public struct DocumentMask: Sendable {
+    let deleted: [UInt64]
+    let allowed: [ClosedRange<UInt32>]?
+
+    /// `deleted` are ordinals.
+    public init(deleted: some Sequence<UInt32>, documentCount: Int, allowed: [ClosedRange<UInt32>]?) {
+        var bits = [UInt64](repeating: 0, count: (documentCount + 63) / 64)
+        for ordinal in deleted { bits[Int(ordinal) / 64] |= 1 << UInt64(ordinal % 64) }
+        self.deleted = bits
+        self.allowed = allowed
+    }
+
+    /// The first ordinal at or after `ordinal` inside the allowed ranges, or nil when none is.
+    func firstAllowed(atOrAfter ordinal: UInt32) -> UInt32? {
+        guard let allowed else { return ordinal }
+        var low = 0, high = allowed.count
+        while low < high {
+            let middle = (low + high) / 2
+            if allowed[middle].upperBound < ordinal { low = middle + 1 } else { high = middle }
+        }
+        return low < allowed.count ? max(ordinal, allowed[low].lowerBound) : nil
+    }
+
+    func admits(_ ordinal: UInt32) -> Bool {
+        if deleted[Int(ordinal) / 64] & (1 << UInt64(ordinal % 64)) != 0 { return false }
+        guard let allowed else { return true }
+        var low = 0, high = allowed.count
+        while low < high {
+            let middle = (low + high) / 2
+            if allowed[middle].upperBound < ordinal { low = middle + 1 } else { high = middle }
+        }
+        return low < allowed.count && allowed[low].lowerBound <= ordinal
+    }
+}
+
 extension SegmentReader {
-    public func search(_ query: IndexQuery) -> IndexSearchResult {
+    /// Searches this segment alone (its own statistics), or as one of several with the
+    /// collection's `statistics` and the documents `mask` admits.
+    public func search(_ query: IndexQuery, statistics: CollectionStatistics? = nil, mask: DocumentMask? = nil) -> IndexSearchResult {
         let nothing = IndexSearchResult(hits: [], total: 0, totalExact: true, blocksDecoded: 0, blocksInQueryTerms: 0)
         // Distinct terms in order of first appearance, and the clauses as indexes into them.
+        let scoring = statistics?.bm25 ?? bm25
         var merged: [(text: String, boost: Double)] = []
         var mergedClauses: [[Int]] = []
         for clause in query.clauses where !clause.isEmpty {
@@ -108,18 +163,22 @@ extension SegmentReader {
         var position = [Int?](repeating: nil, count: merged.count)
         for (order, term) in merged.enumerated() {
             guard let info = lookup(term.text) else { continue }
-            let weight = term.boost * BM25.idf(documentFrequency: info.documentFrequency, documentCount: documentCount)
+            let idf = BM25.idf(documentFrequency: statistics?.documentFrequencies[term.text] ?? info.documentFrequency,
+                               documentCount: statistics?.documentCount ?? documentCount)
+            let weight = term.boost * idf
             position[order] = scored.count
             scored.append(ScoredTerm(cursor: postings(info), weight: weight, order: order,
-                                     maxScore: weight * bm25.saturation(frequency: info.maxScoreFrequency, length: info.maxScoreLength)))
+                                     maxScore: weight * scoring.saturationBound(frequency: info.maxScoreFrequency, length: info.maxScoreLength,
+                                                                                chosenWith: bm25.averageLength)))
         }
         let clauses = mergedClauses.map { $0.compactMap { position[$0] } }
         guard !scored.isEmpty, !clauses.contains(where: \.isEmpty), query.limit > 0 else { return nothing }
         let excluded = Set(query.excluded).compactMap { lookup($0) }.map(postings)
-        let countsMatches = scored.count > 1 || !excluded.isEmpty
+        let countsMatches = scored.count > 1 || !excluded.isEmpty || mask != nil
         var collector = TopKCollector(limit: query.limit, termCount: merged.count,
                                       exactTotalUpTo: countsMatches ? query.exactTotalUpTo : 0,
-                                      dynamicPruning: query.dynamicPruning, excluded: excluded)
+                                      dynamicPruning: query.dynamicPruning, excluded: excluded, mask: mask,
+                                      bm25: scoring, segmentAverage: bm25.averageLength)
         if clauses.count == 1 {
             collector.collectAny(scored, self)
         } else {
@@ -155,12 +214,20 @@ struct TopKCollector: ~Copyable {
     let exactTotalUpTo: Int
     let dynamicPruning: Bool
     let excluded: [PostingsCursor]
+    let mask: DocumentMask?
+    /// Scores with this; block bounds were chosen with `segmentAverage` (see `BM25.saturationBound`).
+    let bm25: BM25
+    let segmentAverage: Double
     /// Per query term (by order): its score in the document being scored, or 0.
     let contributions: UnsafeMutablePointer<Double>
     let termCount: Int
 
-    init(limit: Int, termCount: Int, exactTotalUpTo: Int, dynamicPruning: Bool, excluded: [PostingsCursor]) {
+    init(limit: Int, termCount: Int, exactTotalUpTo: Int, dynamicPruning: Bool, excluded: [PostingsCursor],
+         mask: DocumentMask?, bm25: BM25, segmentAverage: Double) {
         heap = TopKHeap(limit: limit)
+        self.mask = mask
+        self.bm25 = bm25
+        self.segmentAverage = segmentAverage
         self.exactTotalUpTo = exactTotalUpTo
         self.dynamicPruning = dynamicPruning
         self.excluded = excluded
@@ -180,7 +247,14 @@ struct TopKCollector: ~Copyable {
         bound * boundSlack <= threshold
     }
 
+    /// Where the next window may start: a filter to one meeting reads that meeting's blocks alone.
+    func firstAllowed(atOrAfter ordinal: UInt32) -> UInt32? {
+        guard let mask else { return ordinal }
+        return mask.firstAllowed(atOrAfter: ordinal)
+    }
+
     func isExcluded(_ ordinal: UInt32) -> Bool {
+        if let mask, !mask.admits(ordinal) { return true }
         for cursor in excluded where cursor.advance(to: ordinal) == ordinal { return true }
         return false
     }
@@ -204,7 +278,7 @@ struct TopKCollector: ~Copyable {
     // MARK: OR: block-max MaxScore
 
     mutating func collectAny(_ terms: [ScoredTerm], _ segment: SegmentReader) {
-        let bm25 = segment.bm25
+        let bm25 = self.bm25
         // Ascending bound: a prefix of this order is non-essential.
         let byBound = terms.sorted { $0.maxScore < $1.maxScore }
         var boundBelow = [0.0]
@@ -219,6 +293,8 @@ struct TopKCollector: ~Copyable {
             }
             if firstEssential > 0 { skippedAny = true }
             if firstEssential == byBound.count { return }
+            guard let allowedStart = firstAllowed(atOrAfter: windowStart) else { return }
+            windowStart = allowedStart
 
             var windowEnd = UInt32.max
             var anyLeft = false
@@ -233,7 +309,7 @@ struct TopKCollector: ~Copyable {
                 if !term.cursor.advanceShallow(to: windowStart) {
                     windowBounds[position] = 0
                 } else if position >= firstEssential || term.cursor.blockLastDoc >= windowEnd {
-                    windowBounds[position] = term.cursor.blockMaxScore(weight: term.weight, bm25)
+                    windowBounds[position] = term.cursor.blockMaxScore(weight: term.weight, bm25, chosenWith: segmentAverage)
                 } else {
                     windowBounds[position] = term.maxScore
                 }
@@ -293,7 +369,7 @@ struct TopKCollector: ~Copyable {
 
     /// `clauses` index into `terms`; a term may sit in more than one clause.
     mutating func collectAll(_ terms: [ScoredTerm], clauses: [[Int]], _ segment: SegmentReader) {
-        let bm25 = segment.bm25
+        let bm25 = self.bm25
         func postings(_ clause: [Int]) -> Int { clause.reduce(0) { $0 + terms[$1].cursor.documentFrequency } }
         let byRarity = clauses.sorted { postings($0) < postings($1) }
         let lead = byRarity[0]
@@ -311,12 +387,14 @@ struct TopKCollector: ~Copyable {
 
         var windowStart: UInt32 = 0
         while true {
+            guard let allowedStart = firstAllowed(atOrAfter: windowStart) else { return }
+            windowStart = allowedStart
             var windowEnd = UInt32.max
             for (index, term) in terms.enumerated() {
                 hasPostingsLeft[index] = term.cursor.advanceShallow(to: windowStart)
                 if hasPostingsLeft[index] {
                     windowEnd = min(windowEnd, term.cursor.blockLastDoc)
-                    termBounds[index] = term.cursor.blockMaxScore(weight: term.weight, bm25)
+                    termBounds[index] = term.cursor.blockMaxScore(weight: term.weight, bm25, chosenWith: segmentAverage)
                 } else {
                     termBounds[index] = 0
                 }

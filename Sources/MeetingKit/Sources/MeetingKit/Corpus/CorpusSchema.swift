@@ -32,6 +32,10 @@ import Foundation
 ///   commit order (`ChangeLog`); `seq` is never reused.
 /// - `term_stat(term, turns)`: how many turns hold each of the analyzer's terms (`TermStatistics`).
 /// - `corpus_state(generation)`: one row; every change to the corpus raises it (`CorpusGeneration`).
+/// - `index_segment(id, first_turn, last_turn, turns, bytes)`: the search index (`CorpusIndex`): immutable
+///   segments in MeetingIndex's format, document id = `turn.id`, holding disjoint id ranges;
+///   `index_deleted(segment_id, turn_id)`: turns removed since their segment was written.
+///   A new turn's id is above every id a segment has held (`CorpusIndex.firstFreeTurnID`).
 public enum CorpusSchema {
     public static let ftsTable = "turn_fts"
     public static let ftsContentView = "turn_fts_content"
@@ -214,6 +218,27 @@ public enum CorpusSchema {
                     source TEXT
                 );
                 """)
+        }
+        migrator.registerMigration("v5: the search index, segments and deletion sets") { db in
+            try db.execute(sql: """
+                -- AUTOINCREMENT from a random number: a segment id is never reused, even by a
+                -- corpus made anew at the same path, so readers may keep segments by id.
+                CREATE TABLE index_segment (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    first_turn INTEGER NOT NULL,
+                    last_turn INTEGER NOT NULL,
+                    turns INTEGER NOT NULL,
+                    bytes BLOB NOT NULL
+                );
+                CREATE TABLE index_deleted (
+                    segment_id INTEGER NOT NULL REFERENCES index_segment(id) ON DELETE CASCADE,
+                    turn_id INTEGER NOT NULL,
+                    PRIMARY KEY (segment_id, turn_id)
+                ) WITHOUT ROWID;
+                INSERT INTO sqlite_sequence (name, seq) VALUES ('index_segment', abs(random() % 4611686018427387904));
+                """)
+            try CorpusIndex.rebuild(db)
+            try CorpusGeneration.advance(db)
         }
         return migrator
     }

@@ -52,6 +52,8 @@ public final class CorpusWriter {
         let sentences: [Data]
         /// How many of the meeting's turns hold each term.
         let termCounts: [String: Int]
+        /// Each turn as the search index holds it.
+        let indexDocuments: [CorpusIndex.Document]
 
         /// `analyzer` is the calling thread's own.
         public init(_ meeting: Meeting, analyzer: Analyzer) {
@@ -62,10 +64,14 @@ public final class CorpusWriter {
             words = texts.map(TranscriptText.wordCount)
             sentences = texts.map { Data(TranscriptText.encodeSentences(TranscriptText.sentences(in: $0))) }
             var counts: [String: Int] = [:]
+            var documents: [CorpusIndex.Document] = []
             for text in indexedTexts {
-                for term in Set(analyzer.terms(text)) { counts[term, default: 0] += 1 }
+                let words = analyzer.words(text)
+                for term in Set(words.lazy.filter { !$0.isStopWord }.map(\.term)) { counts[term, default: 0] += 1 }
+                documents.append(CorpusIndex.Document(words))
             }
             termCounts = counts
+            indexDocuments = documents
         }
     }
 
@@ -118,8 +124,10 @@ public final class CorpusWriter {
                            arguments: [path, hash, bytes, format, now])
             sourceID = db.lastInsertedRowID
         }
+        var indexed: [(id: Int64, document: CorpusIndex.Document)] = []
         for (ordinal, prepared) in meetings.enumerated() {
-            try insert(db, prepared, sourceID: sourceID, ordinal: ordinal)
+            let firstTurn = try insert(db, prepared, sourceID: sourceID, ordinal: ordinal)
+            for (index, document) in prepared.indexDocuments.enumerated() { indexed.append((firstTurn + Int64(index), document)) }
             let id = prepared.meeting.id
             try ChangeLog.record(db, before.contains(id) ? .updated : .added, meeting: id, source: path)
         }
@@ -127,6 +135,9 @@ public final class CorpusWriter {
             try ChangeLog.record(db, .removed, meeting: id, source: path)
         }
         try ChangeLog.trim(db)
+        try CorpusIndex.addSegment(db, indexed)
+        // Also when the file has no meetings left: its old segment may now be all deleted.
+        try CorpusIndex.mergeIfNeeded(db)
         try CorpusGeneration.advance(db)
     }
 
@@ -137,6 +148,7 @@ public final class CorpusWriter {
             try ChangeLog.record(db, .removed, meeting: meeting, source: path)
         }
         try deleteMeetings(db, sourceID: id)
+        try CorpusIndex.mergeIfNeeded(db)
         try db.execute(sql: "DELETE FROM source WHERE id = ?", arguments: [id])
         try CorpusGeneration.advance(db)
     }
@@ -187,15 +199,17 @@ public final class CorpusWriter {
                 WHERE turn_id BETWEEN ? AND ?
                 """, arguments: [first, last])
             try db.execute(sql: "DELETE FROM turn WHERE id BETWEEN ? AND ?", arguments: [first, last])
+            if last >= first { try CorpusIndex.markDeleted(db, turns: first...last) }
             try db.execute(sql: "DELETE FROM meeting WHERE pk = ?", arguments: [meeting["pk"] as Int64])
         }
     }
 
-    private static func insert(_ db: Database, _ prepared: PreparedMeeting, sourceID: Int64, ordinal: Int) throws {
+    /// Returns the meeting's first turn id.
+    private static func insert(_ db: Database, _ prepared: PreparedMeeting, sourceID: Int64, ordinal: Int) throws -> Int64 {
         let meeting = prepared.meeting
         var people = PeopleCache()
         // Turn ids are consecutive per meeting, so a meeting's turns are an id range.
-        let firstTurn = try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(id), 0) + 1 FROM turn"))!
+        let firstTurn = try CorpusIndex.firstFreeTurnID(db)
         let starts = meeting.turns.compactMap(\.start), ends = meeting.turns.compactMap(\.end)
         let duration: Double? = if let first = starts.min(), let last = ends.max() { last - first } else { nil }
 
@@ -256,6 +270,7 @@ public final class CorpusWriter {
         for (personID, counts) in spoken {
             try speakerStatement.execute(arguments: [meetingPK, personID, counts.turns, counts.words])
         }
+        return firstTurn
     }
 
     /// Binds and steps the turn insert through the C API: it runs once per turn, and

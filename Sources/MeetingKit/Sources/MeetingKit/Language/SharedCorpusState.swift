@@ -23,9 +23,10 @@ public final class SharedCorpusState: Sendable {
 
     private let slots = Mutex<[Key: Slot]>([:])
 
-    /// The value `name` for this corpus at `generation`, built by `build` if nobody has yet.
+    /// The value `name` for this corpus at `generation`, built by `build` if nobody has yet;
+    /// `build` is given the value of the generation before, if any, to reuse what it can.
     public func value<Value: Sendable>(_ name: String, corpusPath: String, generation: Int64,
-                                       build: () throws -> Value) throws -> Value {
+                                       build: (_ previous: Value?) throws -> Value) throws -> Value {
         let slot = slots.withLock { slots in
             let key = Key(corpusPath: corpusPath, name: name)
             if let slot = slots[key] { return slot }
@@ -35,7 +36,7 @@ public final class SharedCorpusState: Sendable {
         }
         return try slot.current.withLock { current in
             if let current, current.generation == generation, let value = current.value as? Value { return value }
-            let value = try build()
+            let value = try build(current?.value as? Value)
             current = (generation, value)
             return value
         }
@@ -48,20 +49,25 @@ public final class SharedCorpusState: Sendable {
 public final class SharedCorpusValue<Value: Sendable> {
     private let name: String
     private let corpusPath: String
-    private let build: (Database) throws -> Value
+    private let build: (Database, Value?) throws -> Value
     private var held: (generation: Int64, value: Value)?
 
-    public init(_ name: String, corpusPath: String, build: @escaping (Database) throws -> Value) {
+    public convenience init(_ name: String, corpusPath: String, build: @escaping (Database) throws -> Value) {
+        self.init(name, corpusPath: corpusPath, rebuild: { db, _ in try build(db) })
+    }
+
+    /// `rebuild` is given the previous generation's value, if the process had one, to reuse what it can.
+    public init(_ name: String, corpusPath: String, rebuild: @escaping (Database, _ previous: Value?) throws -> Value) {
         self.name = name
         self.corpusPath = corpusPath
-        self.build = build
+        build = rebuild
     }
 
     /// The value for the corpus as `db` sees it.
     public func get(_ db: Database) throws -> Value {
         let generation = try CorpusGeneration.current(db)
         if let held, held.generation == generation { return held.value }
-        let value = try SharedCorpusState.shared.value(name, corpusPath: corpusPath, generation: generation) { try build(db) }
+        let value = try SharedCorpusState.shared.value(name, corpusPath: corpusPath, generation: generation) { try build(db, $0) }
         held = (generation, value)
         return value
     }

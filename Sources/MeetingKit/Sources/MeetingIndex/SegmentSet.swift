@@ -1,0 +1,119 @@
+// An index of several segments, each with the ids of its deleted documents, searched
+// as one: every segment is scored with the statistics of the live documents of all
+// of them (N, average length, document frequencies), so that scores are exactly those
+// of one segment built from the live documents alone.
+
+/// One segment's bytes in memory of their own, 8-byte aligned; immutable, so that a new
+/// set (after an ingest) can share them with the set it replaces instead of reading them again.
+public final class SegmentBytes: @unchecked Sendable {
+    /// What the caller knows the segment by (its row id).
+    public let key: Int64
+    let buffer: UnsafeMutableRawBufferPointer
+
+    public init(key: Int64, copying bytes: UnsafeRawBufferPointer) {
+        self.key = key
+        buffer = .allocate(byteCount: bytes.count, alignment: 8)
+        buffer.copyMemory(from: bytes)
+    }
+
+    deinit { buffer.deallocate() }
+}
+
+public final class SegmentSet: Sendable {
+    public struct Part: Sendable {
+        public let bytes: SegmentBytes
+        public let reader: SegmentReader
+        /// Ordinals of deleted documents, ascending.
+        public let deletedOrdinals: [UInt32]
+        let deletedTokens: UInt64
+    }
+
+    public let parts: [Part]
+    /// Live documents and their tokens, across the segments.
+    public let documentCount: Int
+    public let totalTokens: UInt64
+    public let bm25: BM25
+
+    /// `segments`: each segment's bytes (the parts keep them alive) and the ids of its
+    /// deleted documents (ids it does not hold are ignored).
+    public init(_ segments: [(bytes: SegmentBytes, deletedIDs: [UInt32])]) throws(SegmentFormatError) {
+        var parts: [Part] = []
+        for (bytes, deletedIDs) in segments {
+            let reader = try SegmentReader(UnsafeRawBufferPointer(bytes.buffer))
+            let deleted = deletedIDs.compactMap { reader.ordinal(ofDocumentID: $0) }.sorted()
+            let tokens = deleted.reduce(UInt64(0)) { $0 + UInt64(reader.documentLength(ordinal: Int($1))) }
+            parts.append(Part(bytes: bytes, reader: reader, deletedOrdinals: deleted, deletedTokens: tokens))
+        }
+        self.parts = parts
+        documentCount = parts.reduce(0) { $0 + $1.reader.documentCount - $1.deletedOrdinals.count }
+        totalTokens = parts.reduce(0) { $0 + $1.reader.totalTokens - $1.deletedTokens }
+        bm25 = BM25(totalTokens: totalTokens, documentCount: documentCount)
+    }
+
+    /// Live documents holding `term`.
+    public func documentFrequency(_ term: String) -> Int {
+        var count = 0
+        for part in parts {
+            guard let info = part.reader.lookup(term) else { continue }
+            count += info.documentFrequency
+            guard !part.deletedOrdinals.isEmpty else { continue }
+            let cursor = part.reader.postings(info)
+            for ordinal in part.deletedOrdinals where cursor.advance(to: ordinal) == ordinal { count -= 1 }
+        }
+        return count
+    }
+
+    /// The best `query.limit` live documents whose ids lie in `idRanges` (ascending,
+    /// disjoint; nil for all), best first: higher score, then lower id.
+    public func search(_ query: IndexQuery, idRanges: [ClosedRange<UInt32>]? = nil) -> IndexSearchResult {
+        var frequencies: [String: Int] = [:]
+        for term in query.clauses.joined() where frequencies[term.text] == nil {
+            frequencies[term.text] = documentFrequency(term.text)
+        }
+        let statistics = CollectionStatistics(documentCount: documentCount, bm25: bm25, documentFrequencies: frequencies)
+        var hits: [IndexHit] = []
+        var total = 0, totalExact = true, blocksDecoded = 0, blocksInQueryTerms = 0
+        for part in parts {
+            var allowed: [ClosedRange<UInt32>]?
+            if let idRanges {
+                allowed = idRanges.compactMap { part.reader.ordinals(ofDocumentIDs: $0) }
+                if allowed!.isEmpty { continue }
+            }
+            let mask = part.deletedOrdinals.isEmpty && allowed == nil ? nil
+                : DocumentMask(deleted: part.deletedOrdinals, documentCount: part.reader.documentCount, allowed: allowed)
+            let found = part.reader.search(query, statistics: statistics, mask: mask)
+            hits += found.hits
+            total += found.total
+            totalExact = totalExact && found.totalExact
+            blocksDecoded += found.blocksDecoded
+            blocksInQueryTerms += found.blocksInQueryTerms
+        }
+        hits.sort { $0.score != $1.score ? $0.score > $1.score : $0.documentID < $1.documentID }
+        return IndexSearchResult(hits: Array(hits.prefix(query.limit)), total: total, totalExact: totalExact,
+                                 blocksDecoded: blocksDecoded, blocksInQueryTerms: blocksInQueryTerms)
+    }
+}
+
+extension SegmentReader {
+    /// The ordinal of document `id`, if the segment holds it.
+    public func ordinal(ofDocumentID id: UInt32) -> UInt32? {
+        let ordinal = firstOrdinal(atOrAbove: id)
+        return ordinal < documentCount && documentID(ordinal: ordinal) == id ? UInt32(ordinal) : nil
+    }
+
+    /// The ordinals of the documents whose ids lie in `ids`, or nil when there are none.
+    public func ordinals(ofDocumentIDs ids: ClosedRange<UInt32>) -> ClosedRange<UInt32>? {
+        let first = firstOrdinal(atOrAbove: ids.lowerBound)
+        let end = ids.upperBound == .max ? documentCount : firstOrdinal(atOrAbove: ids.upperBound + 1)
+        return first < end ? UInt32(first)...UInt32(end - 1) : nil
+    }
+
+    private func firstOrdinal(atOrAbove id: UInt32) -> Int {
+        var low = 0, high = documentCount
+        while low < high {
+            let middle = (low + high) / 2
+            if documentID(ordinal: middle) < id { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+}

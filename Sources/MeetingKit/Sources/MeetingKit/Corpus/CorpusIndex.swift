@@ -1,0 +1,202 @@
+// The search index inside the corpus (issue 12): immutable segments in MeetingIndex's
+// format, stored as BLOBs in `index_segment`, and the turns removed since a segment was
+// written, in `index_deleted`. Both are written in the transaction that writes or removes
+// the turns, so any reader sees the index of exactly the turns it sees, and a killed
+// ingest leaves the old state or the new one, never a mix.
+
+import Foundation
+
+public enum CorpusIndex {
+    /// One turn as the index holds it: the term of every word, stop words too (so that
+    /// every query word counts), at the word's ordinal in the turn.
+    public struct Document: Sendable {
+        let length: UInt32
+        let terms: [(term: String, positions: [UInt32])]
+
+        /// From the analyzer's words of a turn's text without transcription marks.
+        init(_ words: [AnalyzedWord]) {
+            var slot: [String: Int] = [:]
+            var terms: [(term: String, positions: [UInt32])] = []
+            for word in words {
+                if let index = slot[word.term] {
+                    terms[index].positions.append(UInt32(word.position))
+                } else {
+                    slot[word.term] = terms.count
+                    terms.append((word.term, [UInt32(word.position)]))
+                }
+            }
+            length = UInt32(words.count)
+            self.terms = terms
+        }
+    }
+
+    /// Segments whose live turn counts have as many decimal digits form a tier, and all
+    /// below `smallestTier` turns one tier (so that meetings of 80 and of 800 turns do not
+    /// keep each other apart); this many neighbouring segments of one tier are merged into
+    /// one, so a corpus of N turns has O(log N) segments and each turn is rewritten O(log N) times.
+    static let mergeFactor = 10
+    static let smallestTier = 10_000
+    /// Turns analysed into one segment by `rebuild`, which bounds its memory.
+    static let rebuildChunk = 100_000
+
+    /// Writes the turns `documents` (ids ascending, above every id a segment holds) as a new
+    /// segment; the caller then merges (`mergeIfNeeded`).
+    static func addSegment(_ db: Database, _ documents: [(id: Int64, document: Document)]) throws {
+        guard let first = documents.first?.id, let last = documents.last?.id else { return }
+        var writer = SegmentWriter()
+        for (id, document) in documents {
+            guard let id = UInt32(exactly: id) else { throw CorpusError("turn id \(id) is beyond the index's 32-bit ids") }
+            try writer.addDocument(id: id, length: document.length, terms: document.terms)
+        }
+        try insertSegment(db, writer.finish(), first: first, last: last, turns: documents.count)
+    }
+
+    private static func insertSegment(_ db: Database, _ bytes: [UInt8], first: Int64, last: Int64, turns: Int) throws {
+        try db.execute(sql: "INSERT INTO index_segment (first_turn, last_turn, turns, bytes) VALUES (?, ?, ?, ?)",
+                       arguments: [first, last, turns, Data(bytes)])
+    }
+
+    /// Masks the turns `ids` (removed from the corpus) in the segments holding them.
+    static func markDeleted(_ db: Database, turns ids: ClosedRange<Int64>) throws {
+        let segments = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT id, first_turn, last_turn FROM index_segment WHERE last_turn >= ? AND first_turn <= ?
+            """), arguments: [ids.lowerBound, ids.upperBound])
+        let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO index_deleted (segment_id, turn_id) VALUES (?, ?)")
+        for segment in segments {
+            let segmentID: Int64 = segment[0]
+            for id in max(ids.lowerBound, segment[1])...min(ids.upperBound, segment[2]) {
+                try insert.execute(arguments: [segmentID, id])
+            }
+        }
+    }
+
+    /// The lowest turn id no segment has held: new turns start there, so that segments
+    /// hold disjoint id ranges in the order they were written, and merging neighbours is
+    /// concatenating them.
+    static func firstFreeTurnID(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db.cachedStatement(sql: """
+            SELECT max(coalesce((SELECT max(id) FROM turn), 0), coalesce((SELECT max(last_turn) FROM index_segment), 0)) + 1
+            """))!
+    }
+
+    private struct SegmentRow {
+        let id: Int64
+        let first: Int64
+        let last: Int64
+        let live: Int
+        var tier: Int { String(max(live, CorpusIndex.smallestTier)).count }
+    }
+
+    /// Drops segments with no live turn, rewrites a segment more than half deleted, and
+    /// merges the last run of `mergeFactor` neighbouring segments of one tier, until none is left.
+    static func mergeIfNeeded(_ db: Database) throws {
+        while true {
+            let segments = try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT s.id, s.first_turn, s.last_turn, s.turns - (SELECT count(*) FROM index_deleted d WHERE d.segment_id = s.id), s.turns
+                FROM index_segment s ORDER BY s.first_turn
+                """)).map { (SegmentRow(id: $0[0], first: $0[1], last: $0[2], live: $0[3]), total: $0[4] as Int) }
+            if let empty = segments.first(where: { $0.0.live == 0 }) {
+                try dropSegments(db, [empty.0.id])
+                continue
+            }
+            if let holed = segments.first(where: { $0.0.live * 2 < $0.total }) {
+                try merge(db, [holed.0])
+                continue
+            }
+            var run: [SegmentRow] = []
+            var found: [SegmentRow]?
+            for (segment, _) in segments {
+                if let last = run.last, last.tier != segment.tier { run = [] }
+                run.append(segment)
+                if run.count == mergeFactor { found = run; run = [] }
+            }
+            guard let found else { return }
+            try merge(db, found)
+        }
+    }
+
+    private static func dropSegments(_ db: Database, _ ids: [Int64]) throws {
+        for id in ids {
+            try db.execute(sql: "DELETE FROM index_deleted WHERE segment_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM index_segment WHERE id = ?", arguments: [id])
+        }
+    }
+
+    /// Replaces `segments` (neighbours, in id order) by one holding their live turns.
+    private static func merge(_ db: Database, _ segments: [SegmentRow]) throws {
+        let set = try load(db, segmentIDs: segments.map(\.id))
+        let bytes = try SegmentWriter.merge(set.parts.map { part in
+            let deleted = Set(part.deletedOrdinals)
+            return (part.reader, { (ordinal: UInt32) in !deleted.contains(ordinal) })
+        })
+        try dropSegments(db, segments.map(\.id))
+        try insertSegment(db, bytes, first: segments.first!.first, last: segments.last!.last, turns: set.documentCount)
+    }
+
+    /// The index of the corpus as `db` sees it. Segments are immutable and their ids never
+    /// reused (AUTOINCREMENT from a random start), so those `previous` holds are shared
+    /// with it; only new segments' bytes are read, once, into memory.
+    public static func load(_ db: Database, reusing previous: SegmentSet? = nil) throws -> SegmentSet {
+        try load(db, segmentIDs: nil, reusing: previous)
+    }
+
+    private static func load(_ db: Database, segmentIDs: [Int64]?, reusing previous: SegmentSet? = nil) throws -> SegmentSet {
+        var deleted: [Int64: [UInt32]] = [:]
+        let deletions = try Row.fetchCursor(db, sql: "SELECT segment_id, turn_id FROM index_deleted")
+        while let row = try deletions.next() { deleted[row[0], default: []].append(UInt32(row[1] as Int64)) }
+        let held = Dictionary(uniqueKeysWithValues: (previous?.parts ?? []).map { ($0.bytes.key, $0.bytes) })
+        let wanted = segmentIDs.map { "WHERE id IN (\($0.map(String.init).joined(separator: ",")))" } ?? ""
+        let readBytes = try db.cachedStatement(sql: "SELECT bytes FROM index_segment WHERE id = ?")
+        var segments: [(bytes: SegmentBytes, deletedIDs: [UInt32])] = []
+        for id in try Int64.fetchAll(db, sql: "SELECT id FROM index_segment \(wanted) ORDER BY first_turn") {
+            var bytes = held[id]
+            if bytes == nil, let row = try Row.fetchOne(readBytes, arguments: [id]) {
+                bytes = try row.withUnsafeData(atIndex: 0) { data in
+                    (data ?? Data()).withUnsafeBytes { SegmentBytes(key: id, copying: $0) }
+                }
+            }
+            if let bytes { segments.append((bytes, deleted[id] ?? [])) }
+        }
+        return try SegmentSet(segments)
+    }
+
+    /// Analyses every turn anew into segments (the migration that brings the index in).
+    static func rebuild(_ db: Database) throws {
+        try db.execute(sql: "DELETE FROM index_deleted; DELETE FROM index_segment")
+        let analyzer = Analyzer()
+        let turns = try Row.fetchCursor(db, sql: "SELECT id, text FROM turn ORDER BY id")
+        var chunk: [(id: Int64, document: Document)] = []
+        while let row = try turns.next() {
+            let text = TranscriptText.strippingMarks(row[1])
+            chunk.append((row[0], Document(analyzer.words(text))))
+            if chunk.count == rebuildChunk {
+                try addSegment(db, chunk)
+                try mergeIfNeeded(db)
+                chunk = []
+            }
+        }
+        try addSegment(db, chunk)
+        try mergeIfNeeded(db)
+    }
+
+    /// What is wrong with the index of the corpus as `db` sees it: every turn must be
+    /// indexed exactly once, live, and no removed turn may be.
+    public static func problems(_ db: Database) throws -> [String] {
+        let set = try load(db)
+        var indexed: [UInt32: Int] = [:]
+        for part in set.parts {
+            let deleted = Set(part.deletedOrdinals)
+            for ordinal in 0..<part.reader.documentCount where !deleted.contains(UInt32(ordinal)) {
+                indexed[part.reader.documentID(ordinal: ordinal), default: 0] += 1
+            }
+        }
+        var problems: [String] = []
+        let turns = try Int64.fetchCursor(db, sql: "SELECT id FROM turn ORDER BY id")
+        while let id = try turns.next() {
+            let count = indexed.removeValue(forKey: UInt32(id)) ?? 0
+            if count != 1 { problems.append("turn \(id) is indexed \(count) times") }
+        }
+        for id in indexed.keys.sorted() { problems.append("turn \(id) is indexed but not in the corpus") }
+        return problems
+    }
+}

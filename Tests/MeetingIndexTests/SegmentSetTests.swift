@@ -1,0 +1,85 @@
+import XCTest
+import MeetingIndex
+
+/// Several segments with deletions, searched as one, score exactly as one segment of
+/// the live documents would; merging them gives that segment.
+final class SegmentSetTests: XCTestCase {
+    static let corpus = makeCorpus(documents: 4000, vocabulary: 3000, seed: 21)
+
+    /// The corpus cut into segments of unequal sizes, every seventh document deleted.
+    static func segmentSet() throws -> (set: SegmentSet, live: [TestDocument]) {
+        let cuts = [0, 100, 1500, 1700, corpus.count]
+        var segments: [(bytes: SegmentBytes, deletedIDs: [UInt32])] = []
+        for (start, end) in zip(cuts, cuts.dropFirst()) {
+            var writer = SegmentWriter()
+            for document in corpus[start..<end] {
+                try writer.addDocument(id: document.id, length: document.length,
+                                       terms: document.terms.map { (term: $0.key, positions: $0.value) })
+            }
+            let deleted = corpus[start..<end].enumerated().filter { $0.offset % 7 == 3 }.map(\.element.id)
+            segments.append((writer.finish().withUnsafeBytes { SegmentBytes(key: Int64(start), copying: $0) }, deleted))
+        }
+        let live = corpus.enumerated().filter { index, _ in
+            let start = cuts.last { $0 <= index }!
+            return (index - start) % 7 != 3
+        }.map(\.element)
+        return (try SegmentSet(segments), live)
+    }
+
+    func testSegmentsWithDeletionsScoreAsOneSegmentOfTheLiveDocuments() throws {
+        let (set, live) = try Self.segmentSet()
+        XCTAssertEqual(set.documentCount, live.count)
+        let frequencies = documentFrequencies(live)
+        var generator = SeededGenerator(seed: 5)
+        for round in 0..<300 {
+            var query = TopKSearchTests.randomQuery(&generator, shape: TopKSearchTests.Shape.allCases[round % 3])
+            query.exactTotalUpTo = .max
+            // Every third query keeps two id ranges, as the search filters do.
+            var ranges: [ClosedRange<UInt32>]?
+            var documents = live
+            if round % 3 == 0 {
+                let bounds = (0..<4).map { _ in live.randomElement(using: &generator)!.id }.sorted()
+                ranges = [bounds[0]...bounds[1], (bounds[2] + 1)...max(bounds[3], bounds[2] + 1)]
+                documents = live.filter { document in ranges!.contains { $0.contains(document.id) } }
+            }
+            // Statistics are the whole index's; the ranges only choose the documents.
+            var everything = query
+            everything.limit = .max
+            let inRanges = Set(documents.map(\.id))
+            let all = exhaustiveSearch(live, frequencies: frequencies, everything).hits.filter { inRanges.contains($0.documentID) }
+            let expected = (hits: Array(all.prefix(query.limit)), total: all.count)
+            let found = set.search(query, idRanges: ranges)
+            XCTAssertEqual(found.hits.map(\.documentID), expected.hits.map(\.documentID), "round \(round)")
+            for (hit, wanted) in zip(found.hits, expected.hits) {
+                XCTAssertEqual(hit.score, wanted.score, accuracy: 1e-9 * max(1, wanted.score), "round \(round)")
+            }
+            XCTAssertEqual(found.total, expected.total, "round \(round)")
+            XCTAssertTrue(found.totalExact)
+        }
+    }
+
+    func testMergingKeepsTheLiveDocumentsAndTheirScores() throws {
+        let (set, live) = try Self.segmentSet()
+        let merged = try SegmentWriter.merge(set.parts.map { part in
+            let deleted = Set(part.deletedOrdinals)
+            return (part.reader, { (ordinal: UInt32) in !deleted.contains(ordinal) })
+        })
+        let segment = try TestSegment(merged)
+        XCTAssertEqual(segment.reader.documentCount, live.count)
+        XCTAssertEqual((0..<live.count).map { segment.reader.documentID(ordinal: $0) }, live.map(\.id))
+        var generator = SeededGenerator(seed: 6)
+        for round in 0..<100 {
+            let query = TopKSearchTests.randomQuery(&generator, shape: TopKSearchTests.Shape.allCases[round % 3])
+            XCTAssertEqual(segment.reader.search(query).hits, set.search(query).hits, "round \(round)")
+        }
+        // Positions come through the merge unchanged.
+        let document = live[live.count / 2]
+        let (term, positions) = document.terms.first!
+        let cursor = segment.reader.postings(segment.reader.lookup(term)!)
+        let ordinal = UInt32(live.count / 2)
+        XCTAssertEqual(cursor.advance(to: ordinal), ordinal)
+        var read: [UInt32] = []
+        cursor.positions(into: &read)
+        XCTAssertEqual(read, positions)
+    }
+}

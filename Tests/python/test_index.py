@@ -1,0 +1,202 @@
+"""The corpus's own index through the real daemon: search.query's keyword answers are
+exactly BM25 over the stored turns, computed here by brute force.
+
+The expected terms are the daemon's analyzer's (`meetingd analyze`, which prints the
+terms ingest indexes, stop words included), read from the stored turn text without
+transcription marks (the `turn_fts_content` view strips them as ingest does). The
+corpus is generated (Benchmarks/corpus/generate.py), ingested, then partly replaced
+and pruned, so that the index answers across several segments and deletion sets."""
+import json
+import math
+import random
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+
+from meetingd_client import MEETINGD, ROOT, CorpusDaemon
+
+K1, B = 1.2, 0.75
+
+
+def run(*args):
+    result = subprocess.run([str(MEETINGD), *map(str, args)], capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def analyze(texts):
+    """The analyzer's terms of each text, in order, stop words included."""
+    result = subprocess.run([str(MEETINGD), "analyze"], input="".join(json.dumps(t) + "\n" for t in texts),
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def generated():
+    directory = Path(tempfile.mkdtemp(prefix="meetingd-index-"))
+    sources = directory / "meetings"
+    subprocess.run([sys.executable, str(ROOT / "Benchmarks/corpus/generate.py"), "120", str(sources), "--seed", "11"],
+                   check=True, timeout=600)
+    corpus = directory / "corpus.sqlite"
+    run("ingest", "--corpus", corpus, sources)
+    # Replaced and removed meetings leave deletion sets in the segments that held them.
+    files = sorted(sources.iterdir())
+    for path in files[3:60:12]:
+        meeting = json.loads(path.read_text())
+        meeting["turns"] = meeting["turns"][: len(meeting["turns"]) // 2]
+        path.write_text(json.dumps(meeting))
+    for path in files[10:100:20]:
+        path.unlink()
+    run("ingest", "--prune", "--corpus", corpus, sources)
+    daemon = CorpusDaemon([], corpus=corpus)
+    yield daemon, corpus
+    daemon.stop()
+
+
+def test_every_live_turn_is_indexed_once(generated):
+    _, corpus = generated
+    assert "consistent" in run("index", "--check", "--corpus", corpus)
+    with sqlite3.connect(corpus) as db:
+        assert db.execute("SELECT count(*) FROM index_deleted").fetchone()[0] > 0
+        assert db.execute("SELECT count(*) FROM index_segment").fetchone()[0] > 1
+
+
+class BruteForce:
+    """BM25 as the index documents it, over every stored turn."""
+
+    def __init__(self, corpus):
+        with sqlite3.connect(corpus) as db:
+            rows = db.execute("SELECT turn_id, text FROM turn_fts_content ORDER BY turn_id").fetchall()
+            self.meetings = db.execute("SELECT id, first_turn, turns, date, place FROM meeting").fetchall()
+        self.texts = {turn: text for turn, text in rows}
+        self.length = {}
+        self.postings = defaultdict(dict)
+        for (turn, _), terms in zip(rows, analyze([text for _, text in rows])):
+            self.length[turn] = len(terms)
+            for term, count in Counter(terms).items():
+                self.postings[term][turn] = count
+        self.n = len(rows)
+        self.average = sum(self.length.values()) / self.n
+
+    def search(self, clauses, excluded, turns=None, limit=10):
+        """clauses: lists of terms (AND of ORs); scores sum over distinct terms in order, a repeat's boost added."""
+        order = []
+        boost = Counter()
+        for clause in clauses:
+            for term in clause:
+                if term not in boost:
+                    order.append(term)
+                boost[term] += 1
+        matching = None
+        for clause in clauses:
+            holding = set().union(*(self.postings.get(term, {}).keys() for term in clause))
+            matching = holding if matching is None else matching & holding
+        for term in excluded:
+            matching -= self.postings.get(term, {}).keys()
+        if turns is not None:
+            matching &= turns
+        weights = {}
+        for term in order:
+            df = len(self.postings.get(term, {}))
+            weights[term] = boost[term] * math.log(1 + (self.n - df + 0.5) / (df + 0.5))
+        scored = []
+        for turn in matching:
+            score = 0.0
+            for term in order:
+                tf = self.postings[term].get(turn)
+                if tf:
+                    score += weights[term] * (tf / (tf + K1 * (1 - B + B * self.length[turn] / self.average)))
+            scored.append((-score, turn))
+        scored.sort()
+        return [(turn, -score) for score, turn in scored[:limit]], len(matching)
+
+    def turns_of(self, meeting=None, date_from=None, date_to=None, place=None):
+        turns = set()
+        for id, first, count, date, meeting_place in self.meetings:
+            if meeting is not None and id != meeting:
+                continue
+            if date_from is not None and (date is None or date < date_from):
+                continue
+            if date_to is not None and (date is None or date > date_to + "~"):
+                continue
+            if place is not None and (meeting_place is None or place.lower() not in meeting_place.lower()):
+                continue
+            turns.update(range(first, first + count))
+        return turns
+
+
+def random_queries(brute, count, seed):
+    """Keyword queries of words taken from stored turns (grammar words too): AND, OR,
+    -exclusions, with and without the meeting, from/to and place filters."""
+    rng = random.Random(seed)
+    turns = sorted(brute.texts)
+
+    def word():
+        while True:
+            words = re.findall(r"(?<![\w'-])[a-z]{2,}(?![\w'-])", brute.texts[rng.choice(turns)])
+            if words:
+                return rng.choice(words)
+
+    queries = []
+    for index in range(count):
+        shape = index % 4
+        clauses = [[word()] for _ in range(rng.randint(1, 3))]
+        if shape == 1:
+            clauses = [[word(), word()]] + clauses[:1]
+        excluded = [word()] if shape == 2 else []
+        params = {}
+        filter_kind = index % 5
+        meeting = rng.choice(brute.meetings)
+        if filter_kind == 1:
+            params["meeting"] = meeting[0]
+        elif filter_kind == 2:
+            params["from"], params["to"] = sorted([rng.choice(brute.meetings)[3][:7], rng.choice(brute.meetings)[3][:4]])
+        elif filter_kind == 3:
+            params["place"] = meeting[4].split(",")[0]
+        queries.append((clauses, excluded, params))
+    return queries
+
+
+def test_keyword_answers_are_exact_bm25_over_the_stored_turns(generated):
+    daemon, corpus = generated
+    brute = BruteForce(corpus)
+    queries = random_queries(brute, 100, seed=3)
+    words = sorted({w for clauses, excluded, _ in queries for w in [*sum(clauses, []), *excluded]})
+    term = dict(zip(words, (terms[0] for terms in analyze(words))))
+    nonempty = compared = 0
+    for index, (clauses, excluded, params) in enumerate(queries):
+        q = " ".join(" OR ".join(clause) for clause in clauses) + "".join(" -" + w for w in excluded)
+        answer = daemon.call("search.query", {"q": q, "limit": 10, **params})
+        # Three words opening like a question ("what", "how") are read as a request, which FTS5 answers.
+        if answer["interpreted"]["as"] == "request":
+            continue
+        compared += 1
+        turns = None
+        if params:
+            turns = brute.turns_of(params.get("meeting"), params.get("from"), params.get("to"), params.get("place"))
+        # A word written twice is searched once ("a a" is "a"); two words of one stem add their weights.
+        distinct = []
+        for clause in clauses:
+            clause = list(dict.fromkeys(clause))
+            if sorted(clause) not in map(sorted, distinct):
+                distinct.append(clause)
+        expected, total = brute.search([[term[w] for w in clause] for clause in distinct], [term[w] for w in excluded], turns)
+        assert answer["total"] == total and answer["total_exact"], (q, params)
+        if index % 10 == 0:
+            counted = daemon.call("search.query", {"q": q, "limit": 0, **params})
+            assert counted["total"] == total and counted["hits"] == [], (q, params)
+        with sqlite3.connect(corpus) as db:
+            found = [db.execute("SELECT first_turn + ? FROM meeting WHERE id = ?", (hit["turn"], hit["meeting"])).fetchone()[0]
+                     for hit in answer["hits"]]
+        assert found == [turn for turn, _ in expected], (q, params)
+        for hit, (_, score) in zip(answer["hits"], expected):
+            assert hit["score"] == pytest.approx(score, rel=1e-12), (q, params)
+        nonempty += bool(expected)
+    assert compared >= 90 and nonempty >= 50
