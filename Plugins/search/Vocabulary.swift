@@ -52,7 +52,7 @@ final class Vocabulary: Sendable {
             let scalars = Array(target.unicodeScalars)
             for length in max(1, scalars.count - limit)...(scalars.count + limit) {
                 for candidate in stemsByLength[length] ?? [] {
-                    guard let distance = Self.editDistance(scalars, candidate, limit: limit), distance > 0,
+                    guard let distance = EditDistance.between(scalars, candidate, atMost: limit), distance > 0,
                           // Two edits and another first letter is another word ("sanctions", "functions").
                           distance == 1 || candidate.first == scalars.first else { continue }
                     let text = String(String.UnicodeScalarView(candidate))
@@ -80,29 +80,6 @@ final class Vocabulary: Sendable {
             index += 1
         }
         return Array(matches.sorted { documentCounts[$0]! > documentCounts[$1]! }.prefix(limit))
-    }
-
-    /// Levenshtein distance with transpositions counted once, or nil when it exceeds `limit`.
-    static func editDistance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar], limit: Int) -> Int? {
-        guard abs(a.count - b.count) <= limit else { return nil }
-        guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }
-        var beforePrevious = [Int](0...b.count)
-        var previous = beforePrevious
-        var current = previous
-        for i in 1...a.count {
-            current[0] = i
-            var smallest = i
-            for j in 1...b.count {
-                let cost = a[i - 1] == b[j - 1] ? 0 : 1
-                var value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { value = min(value, beforePrevious[j - 2] + 1) }
-                current[j] = value
-                smallest = min(smallest, value)
-            }
-            if smallest > limit { return nil }
-            (beforePrevious, previous, current) = (previous, current, beforePrevious)
-        }
-        return previous[b.count] <= limit ? previous[b.count] : nil
     }
 }
 

@@ -149,11 +149,11 @@ extension SummariseModule {
                 return notFound(focus.subjectWords, meeting: meeting, asks: asks, analyser: analyser, interpreted: interpreted)
             }
             if !absent.isEmpty { interpreted["absent"] = .array(absent.map(JSONValue.string)) }
-            let subjectTerms = Set(focus.subjectWords.map(analyser.stem))
+            let subjectTerms = Set(focus.subjectWords.map(analyser.term))
             if focus.namedSpeakers.isEmpty, onlySpeakers == nil,
                let lead = record.leadSentences.max(by: { a, b in
-                   subjectTerms.intersection(analyser.stems(a.text)).count < subjectTerms.intersection(analyser.stems(b.text)).count
-               }), !subjectTerms.isDisjoint(with: analyser.stems(lead.text)) {
+                   subjectTerms.intersection(analyser.terms(a.text)).count < subjectTerms.intersection(analyser.terms(b.text)).count
+               }), !subjectTerms.isDisjoint(with: analyser.terms(lead.text)) {
                 add(lead.text, source: "lead", extra: ["start": JSONValue(lead.start), "end": JSONValue(lead.end)])
             }
             let speakers = onlySpeakers ?? (focus.namedSpeakers.isEmpty ? nil : focus.namedSpeakers)
@@ -177,16 +177,16 @@ extension SummariseModule {
         -> (focus: QueryFocus, asked: String, corrections: [JSONValue], absent: [String], notFound: Bool) {
         var asked = question
         var focus = QueryFocus(query: asked, meeting: meeting, analyser: &analyser)
-        let inRecord = Set(analyser.stems(record.titleAndLead))
+        let inRecord = Set(analyser.terms(record.titleAndLead))
         func missing(_ focus: QueryFocus) -> [String] {
             focus.subjectWords.filter { word in
-                let stem = analyser.stem(word)
+                let stem = analyser.term(word)
                 return meeting.vocabulary.ids[stem] == nil && !inRecord.contains(stem)
             }
         }
         var corrections: [JSONValue] = []
         // Only a word the corpus never holds is taken for a typo ("vacines"); "rail" is no typo of "jail".
-        for word in missing(focus) where analyser.statistics.turnsWithTerm[analyser.stem(word)] == nil {
+        for word in missing(focus) where analyser.statistics.turnsWithTerm[analyser.term(word)] == nil {
             guard let closest = meeting.vocabulary.closestSurface(to: word, within: word.count <= 7 ? 1 : 2) else { continue }
             asked = asked.replacingOccurrences(of: word, with: closest, options: [.caseInsensitive])
             corrections.append(["from": .string(word), "to": .string(closest)])
@@ -196,7 +196,7 @@ extension SummariseModule {
         // A question naming someone who speaks here is about their words, whatever it calls the
         // subject, unless a subject word occurs nowhere in the corpus ("What did Putin say about
         // cryptocurrency?" on a corpus that never says it).
-        let unknownAnywhere = absent.contains { analyser.statistics.turnsWithTerm[analyser.stem($0)] == nil }
+        let unknownAnywhere = absent.contains { analyser.statistics.turnsWithTerm[analyser.term($0)] == nil }
         let notFound = !focus.subjectWords.isEmpty && absent.count * 2 > focus.subjectWords.count
             && (focus.namedSpeakers.isEmpty || unknownAnywhere)
         return (focus, asked, corrections, absent, notFound)
@@ -322,7 +322,7 @@ extension Vocabulary {
         for (spelling, uses) in spellings {
             let candidate = Array(spelling.unicodeScalars)
             guard abs(candidate.count - target.count) <= limit,
-                  let distance = PersonResolver.editDistance(target, candidate, atMost: limit), distance > 0 else { continue }
+                  let distance = EditDistance.between(target, candidate, atMost: limit), distance > 0 else { continue }
             if best == nil || (distance, -uses, spelling) < (best!.distance, -best!.uses, best!.surface) {
                 best = (distance, uses, spelling)
             }

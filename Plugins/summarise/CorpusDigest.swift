@@ -61,7 +61,7 @@ struct CorpusDigest {
         var turnOf: [Int] = []
         for (position, turn) in text.turns.enumerated() { turnOf += Array(repeating: position, count: turn.sentences.count) }
         var seen: Set<Int> = []
-        let topic = analyser.stems(q).compactMap { stem -> (term: Int, weight: Float)? in
+        let topic = analyser.terms(q).compactMap { stem -> (term: Int, weight: Float)? in
             guard let term = text.vocabulary.ids[stem], seen.insert(term).inserted else { return nil }
             return (term, text.vocabulary.idf[term])
         }

@@ -33,7 +33,7 @@ extension MeetingText {
                 for word in analyser.words(chunk) {
                     let lower = word.lowercased()
                     guard lower.count > 1, !lower.allSatisfy(\.isNumber), !analyser.isFunctionWord(lower),
-                          !SpokenText.phatic.contains(lower), let term = vocabulary.ids[analyser.stem(lower)] else {
+                          !SpokenText.phatic.contains(lower), let term = vocabulary.ids[analyser.term(lower)] else {
                         flush()
                         continue
                     }

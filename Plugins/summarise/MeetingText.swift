@@ -63,7 +63,7 @@ struct Vocabulary {
         let isFunctionWord = analyser.isFunctionWord(lowercased)
         let informative = !isFunctionWord && !SpokenText.phatic.contains(lowercased)
         if !isFunctionWord {
-            let stem = analyser.stem(lowercased)
+            let stem = analyser.term(lowercased)
             if let id = ids[stem] {
                 term = id
             } else {
@@ -182,7 +182,7 @@ struct TextAnalyser {
     }
 
     /// The analyzer's term of a word as written.
-    func stem(_ word: String) -> String { analyzer.term(Analyzer.normalize(word)) }
+    func term(_ word: String) -> String { analyzer.term(Analyzer.normalize(word)) }
 
     /// The words of `text` as written, cut as the analyzer cuts them.
     func words(_ text: Substring) -> [Substring] {
@@ -214,10 +214,10 @@ struct TextAnalyser {
     }
 
     /// Stems of free text (a query), not added to any vocabulary.
-    func stems(_ text: String) -> [String] {
+    func terms(_ text: String) -> [String] {
         words(Substring(text)).compactMap { word in
             let lower = word.lowercased()
-            return isFunctionWord(lower) ? nil : stem(lower)
+            return isFunctionWord(lower) ? nil : term(lower)
         }
     }
 }
@@ -267,7 +267,7 @@ extension MeetingText {
             SELECT s.title FROM section s JOIN meeting m ON m.pk = s.meeting_pk WHERE m.id = ? ORDER BY s.ordinal
             """, arguments: [key.id])
         meeting.sectionTerms = titles.map { title in
-            Set(analyser.stems(title).compactMap { meeting.vocabulary.ids[$0] })
+            Set(analyser.terms(title).compactMap { meeting.vocabulary.ids[$0] })
         }
         return meeting
     }

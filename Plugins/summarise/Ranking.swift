@@ -97,7 +97,7 @@ struct QueryFocus {
         for (position, lower) in queryWords.enumerated() where !named.positions.contains(position) {
             if Self.requestWords.contains(lower) || analyser.isFunctionWord(lower) || SpokenText.phatic.contains(lower) { continue }
             if !subjectWords.contains(lower) { subjectWords.append(lower) }
-            let stem = analyser.stem(lower)
+            let stem = analyser.term(lower)
             guard let term = meeting.vocabulary.ids[stem], seen.insert(term).inserted else { continue }
             topic.append((term, meeting.vocabulary.idf[term]))
         }

@@ -153,7 +153,7 @@ public enum PersonResolver {
             for (index, form) in forms.enumerated() {
                 let allowed = maxDistance(form.count)
                 guard abs(candidate.count - form.count) <= allowed,
-                      let distance = editDistance(form, candidate, atMost: allowed),
+                      let distance = EditDistance.between(form, candidate, atMost: allowed),
                       (distance, index) <= best else { continue }
                 if (distance, index) < best { matches = [] }
                 best = (distance, index)
@@ -222,11 +222,11 @@ public enum PersonResolver {
             if let initials {
                 // The surname alike (the same, across scripts within the spelling distance), the initials the given names'.
                 guard stored.count > initials.count, zip(initials, stored.dropFirst()).allSatisfy({ $0 == $1.first }),
-                      stored[0] == parts[0] || (otherScript && editDistance(parts[0], stored[0], atMost: maxDistance(parts[0].count)) != nil)
+                      stored[0] == parts[0] || (otherScript && EditDistance.between(parts[0], stored[0], atMost: maxDistance(parts[0].count)) != nil)
                 else { continue }
                 found.insert(row[1])
             } else if otherScript, maxDistance(target.count) > 0,
-                      editDistance(target, Array(key.unicodeScalars), atMost: maxDistance(target.count)) != nil {
+                      EditDistance.between(target, Array(key.unicodeScalars), atMost: maxDistance(target.count)) != nil {
                 found.insert(row[1])
             }
         }
@@ -253,22 +253,4 @@ public enum PersonResolver {
         "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya",
         "і": "i", "ї": "yi", "є": "ye", "ў": "w",
     ]
-
-    /// Levenshtein distance, or nil once it must exceed `limit`.
-    public static func editDistance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar], atMost limit: Int) -> Int? {
-        if a.isEmpty || b.isEmpty { return max(a.count, b.count) <= limit ? max(a.count, b.count) : nil }
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            var rowMinimum = i
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-                rowMinimum = min(rowMinimum, current[j])
-            }
-            if rowMinimum > limit { return nil }
-            swap(&previous, &current)
-        }
-        return previous[b.count] <= limit ? previous[b.count] : nil
-    }
 }
