@@ -8,11 +8,7 @@ struct Export: ParsableCommand {
         abstract: "Write meetings as meetingd's JSON form, one meeting per line (JSONL), which `meetingd ingest` reads back."
     )
 
-    @Option(name: .long, help: "The YAML config file (it names the corpus).")
-    var config: String?
-
-    @Option(name: .long, help: "The SQLite corpus file (overrides the config).")
-    var corpus: String?
+    @OptionGroup var options: CorpusOptions
 
     @Option(name: .long, help: "A meeting id to export (repeatable; default: every meeting).")
     var meeting: [String] = []
@@ -21,7 +17,7 @@ struct Export: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let store = try Corpus.openReadOnly(path: try loadConfig(file: config, overrides: ConfigOverrides(corpus: corpus)).corpusPath)
+        let store = try Corpus.openReadOnly(path: try options.load().corpusPath)
         let ids = meeting.isEmpty ? try store.meetingIDs() : meeting
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -8,18 +8,14 @@ struct Index: ParsableCommand {
         abstract: "Check the corpus's search index: every turn indexed exactly once, and no removed turn (exits 1 if not)."
     )
 
-    @Option(name: .long, help: "The YAML config file (it names the corpus).")
-    var config: String?
-
-    @Option(name: .long, help: "The SQLite corpus file (overrides the config).")
-    var corpus: String?
+    @OptionGroup var options: CorpusOptions
 
     @Flag(name: .long, help: "Check the index against the turns (the only action for now).")
     var check = false
 
     func run() throws {
         guard check else { throw ValidationError("say what to do: --check") }
-        let settings = try loadConfig(file: config, overrides: ConfigOverrides(corpus: corpus))
+        let settings = try options.load()
         let reader = try Corpus.openReadOnly(path: settings.corpusPath).reader
         let (problems, segments, turns) = try reader.read { db in
             (try CorpusIndex.problems(db), try Int.fetchOne(db, sql: "SELECT count(*) FROM index_segment") ?? 0,

@@ -13,11 +13,7 @@ struct Ingest: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "The YAML config file (it names the corpus).")
-    var config: String?
-
-    @Option(name: .long, help: "The SQLite corpus file (overrides the config).")
-    var corpus: String?
+    @OptionGroup var options: CorpusOptions
 
     @Flag(name: .long, help: "Remove the meetings of ingested files that no longer exist.")
     var prune = false
@@ -26,7 +22,7 @@ struct Ingest: ParsableCommand {
     var paths: [String] = []
 
     func run() throws {
-        let settings = try loadConfig(file: config, overrides: ConfigOverrides(corpus: corpus))
+        let settings = try options.load()
         let paths = paths.isEmpty ? settings.ingestPaths : paths
         guard !paths.isEmpty else {
             throw ValidationError("name transcript files or folders, or list folders under `ingest` in the config")

@@ -43,6 +43,18 @@ struct ConfigOptions: ParsableArguments {
 }
 
 /// The resolved config, or every error in it on stderr and exit status 2.
+/// `--config` and `--corpus`, as every command that works on the corpus takes them.
+struct CorpusOptions: ParsableArguments {
+    @Option(name: .long, help: "The YAML config file (it names the corpus).")
+    var config: String?
+
+    @Option(name: .long, help: "The SQLite corpus file (overrides the config).")
+    var corpus: String?
+
+    /// The config with `--corpus` applied; a bad config exits 2 with its problems.
+    func load() throws -> MeetingdConfig { try loadConfig(file: config, overrides: ConfigOverrides(corpus: corpus)) }
+}
+
 func loadConfig(file: String?, overrides: ConfigOverrides) throws -> MeetingdConfig {
     do {
         return try ConfigLoader.load(file: file, overrides: overrides)
