@@ -1,54 +1,64 @@
 // The search query language: words, "phrases", prefix*, OR, -exclusions and speaker:Name.
-// Parsed into terms of lowercased tokens, which the module alone turns into FTS5 syntax.
+// Parsed into terms of lowercased tokens. It lives here because search and alerts read
+// the same language; each turns the terms into what its engine needs.
 
-import MeetingKit
 
 /// One thing to find: a word, a prefix or a phrase, as the tokens FTS5's unicode61
 /// tokenizer would see (so "children's" is the phrase "children s").
-struct QueryTerm: Equatable {
-    var tokens: [String]
-    var isPhrase: Bool
-    var isPrefix: Bool
+public struct QueryTerm: Equatable, Sendable {
+    public var tokens: [String]
+    public var isPhrase: Bool
+    public var isPrefix: Bool
     /// As the user wrote it, for corrections and messages.
-    var written: String
+    public var written: String
     /// 1-based character position in the query.
-    var position: Int
+    public var position: Int
+
+    public init(tokens: [String], isPhrase: Bool, isPrefix: Bool, written: String, position: Int) {
+        self.tokens = tokens; self.isPhrase = isPhrase; self.isPrefix = isPrefix; self.written = written; self.position = position
+    }
 }
 
-struct ParsedQuery: Equatable {
+public struct ParsedQuery: Equatable, Sendable {
     /// Every clause must match; a clause matches when any of its alternatives (joined by OR) does.
-    var clauses: [[QueryTerm]] = []
-    var excluded: [QueryTerm] = []
-    var speakers: [String] = []
+    public var clauses: [[QueryTerm]] = []
+    public var excluded: [QueryTerm] = []
+    public var speakers: [String] = []
 
-    var terms: [QueryTerm] { clauses.flatMap { $0 } }
-    var usesOperators: Bool {
+    public init() {}
+
+    public var terms: [QueryTerm] { clauses.flatMap { $0 } }
+    public var usesOperators: Bool {
         !excluded.isEmpty || !speakers.isEmpty || clauses.contains { $0.count > 1 }
             || terms.contains { $0.isPrefix || $0.written.hasPrefix("\"") }
     }
 }
 
-struct QuerySyntaxError: Error, Equatable {
-    let position: Int
-    let reason: String
-    let hint: String
+public struct QuerySyntaxError: Error, Equatable, Sendable {
+    public let position: Int
+    public let reason: String
+    public let hint: String
+
+    public init(position: Int, reason: String, hint: String) {
+        self.position = position; self.reason = reason; self.hint = hint
+    }
 }
 
-enum QueryLanguage {
+public enum QueryLanguage {
     /// FTS5 gathers every posting of every term a prefix covers before it ranks one;
     /// "th*" covers half the corpus and takes seconds.
-    static let shortestPrefix = 3
+    public static let shortestPrefix = 3
 
-    static func checkPrefix(_ tokens: [String], position: Int) throws(QuerySyntaxError) {
+    public static func checkPrefix(_ tokens: [String], position: Int) throws(QuerySyntaxError) {
         guard let last = tokens.last, last.count < shortestPrefix else { return }
         throw QuerySyntaxError(position: position, reason: "a prefix needs at least \(shortestPrefix) letters",
                                hint: "type more letters before the *, or search for the word without it")
     }
 
     /// Splits text into tokens as unicode61 does: runs of letters and digits, lowercased.
-    static func tokens<S: StringProtocol>(_ text: S) -> [String] { NamesInText.words(text) }
+    public static func tokens<S: StringProtocol>(_ text: S) -> [String] { NamesInText.words(text) }
 
-    static func parse(_ query: String) throws(QuerySyntaxError) -> ParsedQuery {
+    public static func parse(_ query: String) throws(QuerySyntaxError) -> ParsedQuery {
         // Control characters are read as spaces: they can only come from pasting or hostility.
         let characters = Array(query.map { $0.isWhitespace || $0.unicodeScalars.allSatisfy(\.properties.isControlLike) ? " " : $0 })
         var parsed = ParsedQuery()
@@ -151,5 +161,5 @@ enum QueryLanguage {
 
 extension Unicode.Scalar.Properties {
     /// C0/C1 controls and format characters such as zero-width joiners and bidi overrides.
-    var isControlLike: Bool { generalCategory == .control || generalCategory == .format }
+    public var isControlLike: Bool { generalCategory == .control || generalCategory == .format }
 }
