@@ -24,6 +24,10 @@ public struct Limits: Sendable, Equatable {
     public var maxBatch: Int
     public var maxReplyBytes: Int
     public var requestDeadlineMs: Int
+    /// How long a module may run on one call, unless `methodRunningMs` names the method.
+    public var maxRunningMs: Int
+    /// Per-method running-time budgets, overriding `maxRunningMs`.
+    public var methodRunningMs: [String: Int] = [:]
     public var maxQueued: Int
     public var shutdownGraceMs: Int
     /// Client connections at once; past it the oldest is closed.
@@ -34,6 +38,11 @@ public struct Limits: Sendable, Equatable {
     /// ZeroMQ's own limit on a routing id; an envelope frame is never longer.
     public static let envelopeFrameBytes = 255
 
+    /// The running-time budget of one call to `method`, in milliseconds.
+    public func runningBudgetMs(for method: String) -> Int { methodRunningMs[method] ?? maxRunningMs }
+
+    static let runningMsRange = 1...3_600_000
+
     /// Each limit's key and the values it may take. The upper bounds keep every sum and
     /// product made of them in range: a millisecond count times 1,000,000 stays far
     /// below UInt64 and Int nanoseconds.
@@ -43,6 +52,7 @@ public struct Limits: Sendable, Equatable {
         ("max_batch", 1...10_000, \.maxBatch),
         ("max_reply_bytes", 4096...(1 << 30), \.maxReplyBytes),
         ("request_deadline_ms", 1...3_600_000, \.requestDeadlineMs),
+        ("max_running_ms", runningMsRange, \.maxRunningMs),
         ("max_queued", 1...1_000_000, \.maxQueued),
         ("shutdown_grace_ms", 0...3_600_000, \.shutdownGraceMs),
         ("max_connections", 1...65_536, \.maxConnections),
@@ -115,7 +125,7 @@ public enum ConfigLoader {
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
     static let topLevelKeys: Set = ["endpoints", "workers", "corpus", "ingest", "module_dirs", "allow_insecure_modules",
                                     "modules", "limits", "security", "log_level", "events"]
-    static var limitKeys: [String] { Limits.bounds.map(\.key) }
+    static var limitKeys: [String] { Limits.bounds.map(\.key) + ["method_running_ms"] }
     /// At most this many workers: each is a thread with its own module instances.
     static let maxWorkers = 1024
     static let moduleKeys: Set = ["enabled", "path", "settings"]
@@ -160,6 +170,8 @@ public enum ConfigLoader {
                 "max_batch": 100,
                 "max_reply_bytes": 16_777_216,
                 "request_deadline_ms": 30_000,
+                "max_running_ms": 10_000,
+                "method_running_ms": [:],
                 "max_queued": 1024,
                 "shutdown_grace_ms": 10_000,
                 "max_connections": 512,
@@ -248,7 +260,9 @@ public enum ConfigLoader {
                     "enabled": .bool(module.enabled), "path": JSONValue(module.path), "settings": module.settings,
                 ])
             })),
-            "limits": .object(JSONObject(Limits.bounds.map { (key: $0.key, value: JSONValue(config.limits[keyPath: $0.path])) })),
+            "limits": .object(JSONObject(Limits.bounds.map { (key: $0.key, value: JSONValue(config.limits[keyPath: $0.path])) }
+                + [(key: "method_running_ms", value: .object(JSONObject(config.limits.methodRunningMs.sorted { $0.key < $1.key }
+                    .map { (key: $0.key, value: JSONValue($0.value)) })))])),
             "security": [
                 "curve": config.security.curve.map { curve in
                     ["secret_key_file": .string(curve.secretKeyFile), "authorized_keys_dir": .string(curve.authorizedKeysDir)]
@@ -410,14 +424,26 @@ public enum ConfigLoader {
             problems.append("allow_insecure_modules: expected true or false, got \(tree["allow_insecure_modules"]?.serialized ?? "nothing")")
         }
 
-        var limits = Limits(maxMessageBytes: 0, maxEnvelopeFrames: 0, maxBatch: 0, maxReplyBytes: 0,
-                            requestDeadlineMs: 0, maxQueued: 0, shutdownGraceMs: 0, maxConnections: 0, maxUnreadReplies: 0)
+        var limits = Limits(maxMessageBytes: 0, maxEnvelopeFrames: 0, maxBatch: 0, maxReplyBytes: 0, requestDeadlineMs: 0,
+                            maxRunningMs: 0, maxQueued: 0, shutdownGraceMs: 0, maxConnections: 0, maxUnreadReplies: 0)
         if case .object(let limitTree)? = tree["limits"] {
             for key in limitTree.keys where !limitKeys.contains(key) {
                 problems.append("limits: unknown key '\(key)' (known: \(limitKeys.sorted().joined(separator: ", ")))")
             }
             for bound in Limits.bounds {
                 limits[keyPath: bound.path] = integer(limitTree[bound.key], "limits.\(bound.key)", in: bound.range)
+            }
+            switch limitTree["method_running_ms"] {
+            case .object(let budgets)?:
+                for (method, value) in budgets {
+                    let key = "limits.method_running_ms.\(method)"
+                    if method.range(of: #"^[a-z][a-z0-9_]*\.[A-Za-z0-9_.]+$"#, options: .regularExpression) == nil {
+                        problems.append("\(key): expected a method name, module.operation")
+                    }
+                    limits.methodRunningMs[method] = integer(value, key, in: Limits.runningMsRange)
+                }
+            case nil, .null?: break
+            case let other?: problems.append("limits.method_running_ms: expected a mapping of method names to milliseconds, got \(other.serialized)")
             }
         } else {
             problems.append("limits: expected a mapping")

@@ -204,7 +204,8 @@ final class Dispatcher {
         if waitedMs > UInt64(state.config.limits.requestDeadlineMs) {
             throw Failure(code: ErrorCode.deadlineExceeded,
                           message: "Deadline exceeded: the request waited \(waitedMs) ms for a worker, past the \(state.config.limits.requestDeadlineMs) ms deadline",
-                          data: ["waited_ms": .int(Int64(waitedMs)), "deadline_ms": JSONValue(state.config.limits.requestDeadlineMs)])
+                          data: ["phase": "queued", "waited_ms": .int(Int64(waitedMs)),
+                                 "deadline_ms": JSONValue(state.config.limits.requestDeadlineMs)])
         }
         if let violation = SchemaValidator.firstNUL(in: params) ?? SchemaValidator.validate(params, against: route.method.paramsSchema) {
             throw Failure(code: ErrorCode.invalidParams, message: "Invalid params: \(violation)",
@@ -225,10 +226,21 @@ final class Dispatcher {
         params.write(to: &paramsText)
         paramsText.append(0)
         health.moduleMethod.withLock { $0 = route.method.name }
+        let budgetMs = state.config.limits.runningBudgetMs(for: route.method.name)
+        let started = MonotonicClock.nanoseconds()
         paramsText.withUnsafeBytes { bytes in
-            instance.call(method: route.method.name, params: UnsafeRawBufferPointer(rebasing: bytes.dropLast()), reply: &reply)
+            instance.call(method: route.method.name, params: UnsafeRawBufferPointer(rebasing: bytes.dropLast()),
+                          deadline: started + UInt64(budgetMs) * 1_000_000, reply: &reply)
         }
         health.moduleMethod.withLock { $0 = nil }
+        if reply.error_code == ErrorCode.deadlineExceeded && instance.takesDeadline {
+            // The module stopped at its budget; the answer is worded here, the same for every module.
+            let key = state.config.limits.methodRunningMs[route.method.name] == nil ? "max_running_ms" : "method_running_ms"
+            let ranMs = (MonotonicClock.nanoseconds() - started) / 1_000_000
+            throw Failure(code: ErrorCode.deadlineExceeded,
+                          message: "Deadline exceeded: \(route.method.name) ran \(ranMs) ms, past its \(budgetMs) ms budget (limits.\(key))",
+                          data: ["phase": "running", "ran_ms": .int(Int64(ranMs)), "budget_ms": JSONValue(budgetMs)])
+        }
         if reply.error_code == ErrorCode.internalError {
             throw internalError(method: route.method.name, id: id,
                                 detail: reply.error_message.map { String(cString: $0) } ?? "no message")

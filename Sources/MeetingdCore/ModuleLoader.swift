@@ -28,15 +28,18 @@ public final class LoadedModule: @unchecked Sendable {
     public let path: String
     public let methods: [MethodInfo]
     let description: UnsafePointer<meetingd_module>
+    /// The description's fields as far as the module's ABI version has them (later ones nil).
+    let functions: meetingd_module
     let settingsJSON: String
     let logContext: ModuleLogContext
     /// The library file as it was when loaded: a file changed since cannot be loaded
     /// again in this process (dlopen hands back the copy already mapped).
     let fileIdentity: FileIdentity?
 
-    init(description: UnsafePointer<meetingd_module>, path: String, name: String, version: String,
+    init(description: UnsafePointer<meetingd_module>, functions: meetingd_module, path: String, name: String, version: String,
          methods: [MethodInfo], settings: JSONValue, fileIdentity: FileIdentity?) {
         self.description = description
+        self.functions = functions
         self.path = path
         self.name = name
         self.version = version
@@ -48,7 +51,7 @@ public final class LoadedModule: @unchecked Sendable {
 
     /// The same library, opened from now on with other settings.
     func with(settings: JSONValue) -> LoadedModule {
-        LoadedModule(description: description, path: path, name: name, version: version,
+        LoadedModule(description: description, functions: functions, path: path, name: name, version: version,
                      methods: methods, settings: settings, fileIdentity: fileIdentity)
     }
 
@@ -56,7 +59,7 @@ public final class LoadedModule: @unchecked Sendable {
     func open(corpusPath: String) throws(ModuleLoadError) -> ModuleInstance {
         var instance: UnsafeMutableRawPointer?
         var error: UnsafePointer<CChar>?
-        let status = description.pointee.open(
+        let status = functions.open(
             description, settingsJSON, corpusPath, moduleLog, Unmanaged.passUnretained(logContext).toOpaque(),
             &instance, &error)
         guard status == 0, let instance else {
@@ -77,13 +80,18 @@ final class ModuleInstance {
         self.handle = handle
     }
 
-    func call(method: String, params: UnsafeRawBufferPointer, reply: inout meetingd_reply) {
+    /// Whether the module takes a running-time budget (ABI 2's optional set_deadline).
+    var takesDeadline: Bool { module.functions.set_deadline != nil }
+
+    /// `deadline`: CLOCK_MONOTONIC nanoseconds at which the call's budget ends.
+    func call(method: String, params: UnsafeRawBufferPointer, deadline: UInt64, reply: inout meetingd_reply) {
         reply = meetingd_reply()
-        _ = module.description.pointee.handle(handle, method, params.baseAddress?.assumingMemoryBound(to: CChar.self),
+        module.functions.set_deadline?(handle, Int64(clamping: deadline))
+        _ = module.functions.handle(handle, method, params.baseAddress?.assumingMemoryBound(to: CChar.self),
                                               params.count, &reply)
     }
 
-    func close() { module.description.pointee.close(handle) }
+    func close() { module.functions.close(handle) }
 }
 
 final class ModuleLogContext: @unchecked Sendable {
@@ -104,6 +112,9 @@ private let moduleLog: @convention(c) (UnsafeMutableRawPointer?, Int32, UnsafePo
 }
 
 public enum ModuleLoader {
+    /// ABI 1 lacks set_deadline: such a module is loaded and runs without a budget.
+    static let abiVersions: ClosedRange<UInt32> = 1...UInt32(MEETINGD_ABI_VERSION)
+
     /// Loads every enabled module of `config`, refusing anything that would leave the
     /// daemon half-working: a missing file, a missing entry symbol, another ABI
     /// version, a bad description, or a module or method name seen twice.
@@ -201,10 +212,15 @@ public enum ModuleLoader {
         guard let description = entry() else { throw failure("the entry function returned no description") }
         // Only the first field is read before the version is known to match.
         let abiVersion = UnsafeRawPointer(description).load(as: UInt32.self)
-        guard abiVersion == UInt32(MEETINGD_ABI_VERSION) else {
-            throw failure("ABI version \(abiVersion) does not match the daemon's ABI version \(MEETINGD_ABI_VERSION)")
+        guard Self.abiVersions.contains(abiVersion) else {
+            throw failure("ABI version \(abiVersion) does not match the daemon's ABI versions "
+                          + "(\(Self.abiVersions.lowerBound) to \(MEETINGD_ABI_VERSION)); rebuild it against this meetingd_module.h")
         }
-        let module = description.pointee
+        // An older description is shorter: only its own fields are read, the rest stay nil.
+        var module = meetingd_module()
+        let size = abiVersion < 2 ? MemoryLayout<meetingd_module>.offset(of: \meetingd_module.set_deadline)!
+                                  : MemoryLayout<meetingd_module>.size
+        withUnsafeMutableBytes(of: &module) { $0.copyMemory(from: UnsafeRawBufferPointer(start: description, count: size)) }
         guard let namePointer = module.name, module.open != nil, module.handle != nil, module.close != nil else {
             throw failure("the description lacks a name or one of open, handle, close")
         }
@@ -235,7 +251,7 @@ public enum ModuleLoader {
                 paramsSchema: try schema(method.params_schema, "params"),
                 resultSchema: try schema(method.result_schema, "result")))
         }
-        return LoadedModule(description: description, path: path, name: name,
+        return LoadedModule(description: description, functions: module, path: path, name: name,
                             version: module.version.map { String(cString: $0) } ?? "unknown",
                             methods: methods, settings: settings, fileIdentity: FileIdentity(path: path))
     }

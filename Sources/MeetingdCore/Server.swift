@@ -155,8 +155,8 @@ public final class Server: @unchecked Sendable {
         // The proxy loop already gave requests in flight the grace period.
         if workersDone.wait(timeout: .now() + .milliseconds(Self.closeMarginMs)) == .timedOut {
             workersStuck = true
-            logStuckWorkers()
-            throw ServerError("workers did not finish within the shutdown grace period; exiting without them")
+            let methods = logStuckWorkers()
+            throw ServerError("workers did not finish within the shutdown grace period (stuck in \(methods.joined(separator: ", "))); exiting without them")
         }
         events?.wait()
         logger.info("stopped")
@@ -426,16 +426,20 @@ public final class Server: @unchecked Sendable {
         return true
     }
 
-    private func logStuckWorkers() {
+    /// Logs each worker still on a request, and returns the methods they are in.
+    private func logStuckWorkers() -> [String] {
         let now = DispatchTime.now().uptimeNanoseconds
+        var methods: [String] = []
         for (index, health) in runtime.workerHealth.enumerated() {
             let since = health.busySince.load(ordering: .relaxed)
             guard since != 0 else { continue }
             let method = health.moduleMethod.withLock { $0 } ?? "a built-in method"
+            methods.append(method)
             logger.error("worker \(index) is stuck in \(method)", metadata: [
                 "method": "\(method)", "busy_ms": "\(now > since ? (now - since) / 1_000_000 : 0)",
             ])
         }
+        return methods
     }
 
     private func totalRequests() -> UInt64 {

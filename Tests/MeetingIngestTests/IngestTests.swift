@@ -196,6 +196,27 @@ final class IngestTests: XCTestCase {
         try assertCorpusConsistent(corpusURL.path)
     }
 
+    func testABudgetInterruptsAStatementAtItsDeadlineAndTheNextReadRuns() throws {
+        let folder = try folder(with: ["planning.txt"])
+        let corpusURL = folder.appendingPathComponent("corpus.sqlite")
+        _ = try ingester(corpusURL).ingest(paths: [folder.path], prune: false)
+        let budget = RequestBudget()
+        let corpus = try Corpus.openReadOnly(path: corpusURL.path, budget: budget)
+        // Seconds of SQLite's own work, with no Swift in between to check a clock.
+        let endless = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000000000) SELECT count(*) FROM n"
+        budget.setDeadline(MonotonicClock.nanoseconds() + 50_000_000)
+        let started = MonotonicClock.nanoseconds()
+        XCTAssertThrowsError(try corpus.reader.read { try Int.fetchOne($0, sql: endless) }) { error in
+            XCTAssertEqual(MethodError.corpusFailure(error, in: "test").code, ErrorCode.deadlineExceeded, "\(error)")
+            XCTAssertEqual(MethodError.corpusFailure(error, in: "test").data?["phase"], "running")
+        }
+        XCTAssertLessThan(MonotonicClock.nanoseconds() - started, 2_000_000_000)
+        XCTAssertThrowsError(try budget.checkDeadline())
+        // No budget: the same connection answers again.
+        budget.setDeadline(0)
+        XCTAssertEqual(try corpus.reader.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM meeting") }, 1)
+    }
+
     func testAMeetingIDOwnedByAnotherFileFailsOnlyThatFile() throws {
         let folder = try folder(with: ["planning.txt"])
         let other = folder.appendingPathComponent("elsewhere")

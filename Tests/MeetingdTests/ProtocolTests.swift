@@ -233,6 +233,7 @@ final class ProtocolTests: XCTestCase {
         XCTAssertEqual(error(late)?.code, -32005, "\(late)")
         XCTAssertEqual(late["id"], 5)
         XCTAssertGreaterThan(error(late)?.data?["waited_ms"]?.intValue ?? 0, 300)
+        XCTAssertEqual(error(late)?.data?["phase"], "queued")
         XCTAssertNotNil(slow.receiveFrames(timeoutMs: 5000))
         XCTAssertEqual(try daemon.call("meetingd.ping")["result"], "pong")
     }

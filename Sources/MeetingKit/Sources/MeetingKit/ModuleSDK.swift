@@ -75,8 +75,11 @@ public enum LogLevel: Int32, Sendable {
 public struct ModuleContext: @unchecked Sendable {
     /// The module's own config section.
     public let config: JSONValue
-    /// The SQLite corpus; modules open it read-only.
+    /// The SQLite corpus; modules open it read-only (`Corpus.openReadOnly(path:budget:)`).
     public let corpusPath: String
+    /// The running-time budget of the request this instance is answering: call
+    /// `checkDeadline()` in long loops, and open the corpus with it.
+    public let budget: RequestBudget
     let logFunction: meetingd_log_fn?
     let logContext: UnsafeMutableRawPointer?
 
@@ -149,7 +152,8 @@ final class ModuleRegistry: Sendable {
             method_count: specs.count,
             open: moduleOpen,
             handle: moduleHandle,
-            close: moduleClose))
+            close: moduleClose,
+            set_deadline: moduleSetDeadline))
         return description
     }
 }
@@ -157,13 +161,15 @@ final class ModuleRegistry: Sendable {
 /// One open instance and the buffers its replies point into until the next call.
 final class InstanceBox {
     let module: any MeetingdModule
+    let budget: RequestBudget
     private let result = ReplyBuffer()
     private let errorMessage = ReplyBuffer()
     private let errorData = ReplyBuffer()
     private var scratch: [UInt8] = []
 
-    init(module: any MeetingdModule) {
+    init(module: any MeetingdModule, budget: RequestBudget) {
         self.module = module
+        self.budget = budget
         scratch.reserveCapacity(4096)
     }
 
@@ -172,7 +178,10 @@ final class InstanceBox {
         do {
             let value = try JSONValue.parse(params)
             do { outcome = .success(try module.handle(method: method, params: value)) }
-            catch { outcome = .failure(error) }
+            catch where budget.isExpired && [ErrorCode.internalError, ErrorCode.unavailable].contains(error.code) {
+                // A failure the deadline caused (an interrupted statement the module reported its own way).
+                outcome = .failure(.runningDeadlineExceeded)
+            } catch { outcome = .failure(error) }
         } catch {
             outcome = .failure(MethodError(code: ErrorCode.invalidParams, message: "params are not valid JSON: \(error)"))
         }
@@ -247,10 +256,10 @@ private let moduleOpen: @convention(c) (
     }
     let context = ModuleContext(
         config: config, corpusPath: corpusPath.map { String(cString: $0) } ?? "",
-        logFunction: log, logContext: logContext)
+        budget: RequestBudget(), logFunction: log, logContext: logContext)
     do {
         let module = try type.init(context: context)
-        instance.pointee = Unmanaged.passRetained(InstanceBox(module: module)).toOpaque()
+        instance.pointee = Unmanaged.passRetained(InstanceBox(module: module, budget: context.budget)).toOpaque()
         return 0
     } catch let failure {
         error?.pointee = persistentCString(String(describing: failure))
@@ -268,6 +277,11 @@ private let moduleHandle: @convention(c) (
                params: UnsafeRawBufferPointer(start: params, count: params == nil ? 0 : length),
                reply: &reply.pointee)
     return 0
+}
+
+private let moduleSetDeadline: @convention(c) (UnsafeMutableRawPointer?, Int64) -> Void = { instance, deadline in
+    guard let instance else { return }
+    Unmanaged<InstanceBox>.fromOpaque(instance).takeUnretainedValue().budget.setDeadline(UInt64(max(deadline, 0)))
 }
 
 private let moduleClose: @convention(c) (UnsafeMutableRawPointer?) -> Void = { instance in

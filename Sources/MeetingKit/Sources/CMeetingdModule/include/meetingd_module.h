@@ -13,6 +13,9 @@
  *
  * Versioning: abi_version is the first field and is checked before any other
  * field is read. Any change to this header's structs or calls bumps it.
+ * ABI 2 appended set_deadline to meetingd_module; the daemon still loads an
+ * ABI 1 module (it reads none of the fields after close), which then runs
+ * without a running-time budget.
  */
 #ifndef MEETINGD_MODULE_H
 #define MEETINGD_MODULE_H
@@ -24,7 +27,7 @@
 extern "C" {
 #endif
 
-#define MEETINGD_ABI_VERSION 1
+#define MEETINGD_ABI_VERSION 2
 #define MEETINGD_MODULE_ENTRY "meetingd_module_entry"
 
 /* Log levels passed to meetingd_log_fn (syslog order). */
@@ -95,6 +98,13 @@ typedef struct meetingd_module {
 
     /* Release an instance. */
     void (*close)(void *instance);
+
+    /* ABI 2. Optional (may be NULL): the daemon calls it before each `handle`
+     * with the moment the request's running-time budget ends, in CLOCK_MONOTONIC
+     * nanoseconds (0: no budget). A module that takes it stops working at that
+     * moment and answers MEETINGD_ERR_DEADLINE_EXCEEDED; the daemon words the
+     * error. Without it, a request runs as long as the module takes. */
+    void (*set_deadline)(void *instance, int64_t deadline_ns);
 } meetingd_module;
 
 typedef const meetingd_module *(*meetingd_module_entry_fn)(void);

@@ -5,20 +5,28 @@ import Foundation
 public final class Corpus: Sendable {
     public let path: String
     public let reader: DatabasePool
+    /// What interrupts the reader's statements at a request's deadline; kept as long as the pool.
+    public let budget: RequestBudget?
 
-    private init(path: String, reader: DatabasePool) {
+    private init(path: String, reader: DatabasePool, budget: RequestBudget?) {
         self.path = path
         self.reader = reader
+        self.budget = budget
     }
 
     /// Opens an existing corpus read-only. Fails if the file is missing, is not a
-    /// corpus, or was made by another version of the schema.
-    public static func openReadOnly(path: String) throws -> Corpus {
+    /// corpus, or was made by another version of the schema. With a `budget` (a module's
+    /// `context.budget`), a statement still running at the request's deadline is
+    /// interrupted and the read fails with -32005 (through `MethodError.corpusFailure`).
+    public static func openReadOnly(path: String, budget: RequestBudget? = nil) throws -> Corpus {
         guard FileManager.default.fileExists(atPath: path) else {
             throw CorpusError("no corpus at \(path): run `meetingd ingest` first")
         }
         var configuration = Configuration()
         configuration.readonly = true
+        if let budget {
+            configuration.prepareDatabase { db in budget.interruptStatements(of: db) }
+        }
         let pool: DatabasePool
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
@@ -34,7 +42,7 @@ public final class Corpus: Sendable {
                 throw CorpusError("corpus \(path) has an older or no schema: run `meetingd ingest` to upgrade it")
             }
         }
-        return Corpus(path: path, reader: pool)
+        return Corpus(path: path, reader: pool, budget: budget)
     }
 
     public func figures() throws -> CorpusFigures {
@@ -111,9 +119,12 @@ extension Meeting {
 extension MethodError {
     /// The answer to a failure while reading the corpus: -32007 (unavailable) when the
     /// file cannot be read as a database right now (damaged, locked, gone, out of
-    /// memory), -32603 for anything else. The host logs an internal error's detail.
+    /// memory), -32005 when the request's budget interrupted it, -32603 for anything else. The host logs an internal error's detail.
     public static func corpusFailure(_ error: any Error, in module: String) -> MethodError {
         if let error = error as? MethodError { return error }
+        if let error = error as? DatabaseError, error.resultCode.primaryResultCode == .SQLITE_INTERRUPT {
+            return .runningDeadlineExceeded
+        }
         if let error = error as? DatabaseError, unreadable.contains(error.resultCode.primaryResultCode) {
             return MethodError(code: ErrorCode.unavailable,
                                message: "Unavailable: the corpus cannot be read (\(error.resultCode.primaryResultCode))")
