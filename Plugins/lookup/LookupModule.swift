@@ -14,7 +14,7 @@ final class LookupModule: MeetingdModule {
     let cache = CorpusCache()
 
     init(context: ModuleContext) throws {
-        corpus = try Corpus.openReadOnly(path: context.corpusPath)
+        corpus = try Corpus.openReadOnly(path: context.corpusPath, budget: context.budget)
     }
 
     func handle(method: String, params: JSONValue) throws(MethodError) -> JSONValue {

@@ -157,7 +157,7 @@ extension SummariseModule {
                 add(lead.text, source: "lead", extra: ["start": JSONValue(lead.start), "end": JSONValue(lead.end)])
             }
             let speakers = onlySpeakers ?? (focus.namedSpeakers.isEmpty ? nil : focus.namedSpeakers)
-            let plan = meeting.plan(query: asked, onlySpeakers: speakers, scorer: scorer, analyser: &analyser)
+            let plan = try meeting.plan(query: asked, onlySpeakers: speakers, scorer: scorer, analyser: &analyser)
             for index in meeting.choose(plan, maxWords: budget, maxSentences: Int.max, labelWords: { _ in 0 }) {
                 let sentence = meeting.sentences[index]
                 add(sentence.text, source: "turn", extra: [

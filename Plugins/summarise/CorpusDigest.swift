@@ -44,7 +44,7 @@ struct CorpusDigest {
                 return left < right
             }
             for row in ordered {
-                digest.text.addTurn(index: row["idx"], speaker: row["name"], text: row["text"],
+                try digest.text.addTurn(index: row["idx"], speaker: row["name"], text: row["text"],
                                     spans: TranscriptText.decodeSentences(row["sentences"] as Data), analyser: &analyser)
                 digest.origins.append((row["meeting_id"], row["date"], Float(row["score"] as Double)))
             }

@@ -121,9 +121,10 @@ struct MeetingText {
         self.date = date
     }
 
-    /// Adds one stored turn: splits it at its stored sentence spans and cleans each one.
+    /// Adds one stored turn: splits it at its stored sentence spans and cleans each one,
+    /// checking the request's budget per sentence (one turn may hold 80,000 words).
     mutating func addTurn(index: Int, speaker name: String?, text: String, spans: [TranscriptText.SentenceSpan],
-                          analyser: inout TextAnalyser) {
+                          analyser: inout TextAnalyser) throws(MethodError) {
         let speaker = name.map { name -> Int in
             if let known = speakers.firstIndex(of: name) { return known }
             speakers.append(name)
@@ -137,6 +138,7 @@ struct MeetingText {
         var scalarIndex = scalars.startIndex
         var scalarOffset = 0
         for span in spans {
+            try analyser.budget.checkDeadline()
             // Spans are in order, so one forward walk converts offsets to indices.
             scalarIndex = scalars.index(scalarIndex, offsetBy: span.start - scalarOffset)
             let spanEnd = scalars.index(scalarIndex, offsetBy: span.end - span.start)
@@ -164,6 +166,8 @@ struct MeetingText {
 struct TextAnalyser {
     let analyzer: Analyzer
     let statistics: TermStatistics
+    /// The request's running-time budget, checked per sentence read.
+    let budget: RequestBudget
 
     struct Analysis {
         var terms: [Int] = []
@@ -247,7 +251,7 @@ extension MeetingText {
             """, arguments: [key.firstTurn, key.firstTurn + key.turns - 1])
         while let turn = try turns.next() {
             let spans = TranscriptText.decodeSentences(turn[3] as Data)
-            meeting.addTurn(index: turn[0], speaker: turn[1], text: turn[2], spans: spans, analyser: &analyser)
+            try meeting.addTurn(index: turn[0], speaker: turn[1], text: turn[2], spans: spans, analyser: &analyser)
             meeting.turnSections.append(turn[4])
         }
         let forms = try Row.fetchAll(db, sql: """

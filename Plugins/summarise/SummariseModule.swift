@@ -165,7 +165,7 @@ final class SummariseModule: MeetingdModule {
 
     init(context: ModuleContext) throws {
         scorer = try SentenceScorer.load(path: context.config["scorer"]?.stringValue)
-        corpus = try Corpus.openReadOnly(path: context.corpusPath)
+        corpus = try Corpus.openReadOnly(path: context.corpusPath, budget: context.budget)
         statistics = SharedCorpusValue("summarise.term-statistics", corpusPath: context.corpusPath, build: TermStatistics.load)
         // Loaded before the daemon says READY, so that no first request waits for it.
         // A corpus that cannot be read fails the requests that need it (-32007), not the start.
@@ -192,7 +192,8 @@ final class SummariseModule: MeetingdModule {
 
     /// Runs `body` with the instance's analyzer and the corpus's current word statistics.
     func withAnalyser<T>(_ body: (inout TextAnalyser) throws -> T) throws -> T {
-        var analyser = TextAnalyser(analyzer: analyzer, statistics: try corpus.reader.read { db in try statistics.get(db) })
+        var analyser = TextAnalyser(analyzer: analyzer, statistics: try corpus.reader.read { db in try statistics.get(db) },
+                                    budget: corpus.budget ?? RequestBudget())
         return try body(&analyser)
     }
 
@@ -239,7 +240,7 @@ final class SummariseModule: MeetingdModule {
                 }
                 query = checked.asked
             }
-            let plan = meeting.plan(query: query, onlySpeakers: onlySpeakers, scorer: scorer, analyser: &analyser)
+            let plan = try meeting.plan(query: query, onlySpeakers: onlySpeakers, scorer: scorer, analyser: &analyser)
             let chosen = meeting.choose(plan, maxWords: maxWords, maxSentences: maxSentences)
             let summary = meeting.summaryText(chosen)
             let sentences: [JSONValue] = chosen.map { index in

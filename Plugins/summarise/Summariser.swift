@@ -25,8 +25,9 @@ struct LocatedRegion {
 extension MeetingText {
     /// Candidates and scores for a whole-meeting summary, or a question's if `query` names a subject.
     /// `onlySpeakers` keeps the sentences of those speakers only. The learned scorer scores each
-    /// candidate from its features.
-    func plan(query: String?, onlySpeakers: Set<Int>?, scorer: SentenceScorer, analyser: inout TextAnalyser) -> SummaryPlan {
+    /// candidate from its features. The request's budget is checked between the steps.
+    func plan(query: String?, onlySpeakers: Set<Int>?, scorer: SentenceScorer,
+              analyser: inout TextAnalyser) throws(MethodError) -> SummaryPlan {
         let focus = query.map { QueryFocus(query: $0, meeting: self, analyser: &analyser) } ?? QueryFocus()
         let speakers = onlySpeakers ?? (focus.topic.isEmpty && !focus.namedSpeakers.isEmpty ? focus.namedSpeakers : nil)
         let complete = completeSentences()
@@ -36,7 +37,9 @@ extension MeetingText {
         }
         guard !plan.candidates.isEmpty else { return plan }
         let turnPositions = turnPositionOfSentences()
+        try analyser.budget.checkDeadline()
         let region = focus.topic.isEmpty ? nil : locate(focus)
+        try analyser.budget.checkDeadline()
         if let region {
             // A question's candidates are the located stretches' sentences, when they have any.
             let inside = plan.candidates.filter { region.inRegion[turnPositions[$0]] }
@@ -45,6 +48,7 @@ extension MeetingText {
         plan.located = region?.located ?? []
         plan.forQuestion = region != nil
         plan.features = features(of: plan.candidates, focus: focus, region: region)
+        try analyser.budget.checkDeadline()
         let model = plan.forQuestion ? scorer.question : scorer.meeting
         plan.scores = zip(plan.candidates, plan.features).map { index, features in
             let score = model.probability(features)
@@ -87,12 +91,13 @@ extension MeetingText {
         let totalWords = max(speakerWords.reduce(0, +), 1)
         let topSpeaker = speakerWords.indices.max { speakerWords[$0] < speakerWords[$1] }
         let lastSentence = Float(max(sentences.count - 1, 1))
+        // Once per turn: summed per candidate, a turn of n sentences cost n² (a minute for 10,000).
+        let turnWords = turns.map { turn in sentences[turn.sentences].reduce(0) { $0 + $1.words } }
         return candidates.indices.map { i in
             let index = candidates[i]
             let sentence = sentences[index]
             let position = turnPositions[index]
             let turn = turns[position]
-            let turnWords = sentences[turn.sentences].reduce(0) { $0 + $1.words }
             var row = [Float](repeating: 0, count: SentenceFeature.allCases.count)
             func set(_ feature: SentenceFeature, _ value: Float) { row[feature.rawValue] = value }
             func flag(_ feature: SentenceFeature, _ value: Bool) { row[feature.rawValue] = value ? 1 : 0 }
@@ -112,7 +117,7 @@ extension MeetingText {
             set(.contentShare, Float(sentence.terms.count) / Float(max(sentence.words, 1)))
             set(.cleanShare, min(1, Float(sentence.text.unicodeScalars.count) / Float(max(sentence.end - sentence.start, 1))))
             flag(.firstInTurn, index == turn.sentences.lowerBound)
-            set(.logTurnWords, log(1 + Float(turnWords)))
+            set(.logTurnWords, log(1 + Float(turnWords[position])))
             return row
         }
     }
