@@ -297,21 +297,20 @@ extension SearchModule {
     func turnHit(_ db: Database, _ candidate: Candidate, highlighting expression: String, markers: Markers) throws -> JSONObject {
         let table = CorpusSchema.ftsTable
         let row = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT snippet(\(table), 0, ?, ?, '…', 24), \(Self.hitColumns)
+            SELECT \(Self.hitColumns), \(IndexSnippet.ftsSnippetSQL(table))
             FROM \(table) JOIN turn t ON t.id = \(table).rowid \(Self.hitJoins)
             WHERE \(table) MATCH ? AND \(table).rowid = ?
             """), arguments: [markers.open, markers.close, expression, candidate.rowid])
-        if let row { return Self.hit(row, score: candidate.score) }
+        if let row {
+            let snippet = try IndexSnippet.finish(row[7] ?? "", isLong: row[8], markers: markers, budget: budget)
+            return Self.hit(row, score: candidate.score, snippet: snippet)
+        }
         // A named speaker's turn ranked without a matching word: its opening words, unmarked.
         let plain = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT c.text, \(Self.hitColumns) FROM \(CorpusSchema.ftsContentView) c JOIN turn t ON t.id = c.turn_id \(Self.hitJoins)
+            SELECT \(Self.hitColumns), c.text FROM \(CorpusSchema.ftsContentView) c JOIN turn t ON t.id = c.turn_id \(Self.hitJoins)
             WHERE c.turn_id = ?
             """), arguments: [candidate.rowid])
-        return plain.map { row in
-            var hit = Self.hit(row, score: candidate.score)
-            hit["snippet"] = .string(Self.opening(of: row[0], words: 24))
-            return hit
-        } ?? [:]
+        return plain.map { row in Self.hit(row, score: candidate.score, snippet: Self.opening(of: row[7], words: 24)) } ?? [:]
     }
 
     /// The first `words` words of `text`, with an ellipsis when there is more.
@@ -326,13 +325,13 @@ extension SearchModule {
         LEFT JOIN section sec ON sec.meeting_pk = t.meeting_pk AND sec.ordinal = t.section
         """
 
-    /// A hit from a row of the snippet then `hitColumns`.
-    static func hit(_ row: Row, score: Double) -> JSONObject {
+    /// A hit from a row that starts with `hitColumns`.
+    static func hit(_ row: Row, score: Double, snippet: String) -> JSONObject {
         [
-            "meeting": .string(row[2]), "title": .string(row[3]), "date": JSONValue(row[4] as String?),
-            "place": JSONValue(row[5] as String?), "turn": JSONValue(row[1] as Int), "speaker": JSONValue(row[6] as String?),
-            "section": JSONValue(row[7] as String?),
-            "score": .double(score), "snippet": .string(row[0] ?? ""),
+            "meeting": .string(row[1]), "title": .string(row[2]), "date": JSONValue(row[3] as String?),
+            "place": JSONValue(row[4] as String?), "turn": JSONValue(row[0] as Int), "speaker": JSONValue(row[5] as String?),
+            "section": JSONValue(row[6] as String?),
+            "score": .double(score), "snippet": .string(snippet),
         ]
     }
 
@@ -351,15 +350,15 @@ extension SearchModule {
             if total <= rankingBudget {
                 guard total > page.offset, page.limit > 0 else { return Self.page([], total: total, exact: true) }
                 let ranked = try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT rowid, bm25(\(table)), snippet(\(table), 0, ?, ?, '…', 24) FROM \(table)
+                    SELECT rowid, bm25(\(table)), \(IndexSnippet.ftsSnippetSQL(table)) FROM \(table)
                     WHERE \(table) MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rank LIMIT ? OFFSET ?
                     """), arguments: [markers.open, markers.close, expression, ranges[0].lowerBound, ranges[0].upperBound,
                                       page.limit, page.offset])
-                let details = try db.cachedStatement(sql: "SELECT ?, \(Self.hitColumns) FROM turn t \(Self.hitJoins) WHERE t.id = ?")
+                let details = try db.cachedStatement(sql: "SELECT \(Self.hitColumns) FROM turn t \(Self.hitJoins) WHERE t.id = ?")
                 let hits = try ranked.compactMap { row -> JSONValue? in
-                    let snippet: String = row[2] ?? ""
-                    return try Row.fetchOne(details, arguments: [snippet, row[0] as Int64])
-                        .map { .object(Self.hit($0, score: -(row[1] as Double))) }
+                    let snippet = try IndexSnippet.finish(row[2] ?? "", isLong: row[3], markers: markers, budget: budget)
+                    return try Row.fetchOne(details, arguments: [row[0] as Int64])
+                        .map { .object(Self.hit($0, score: -(row[1] as Double), snippet: snippet)) }
                 }
                 return Self.page(hits, total: total, exact: true)
             }
@@ -411,14 +410,13 @@ extension SearchModule {
         if let ranges, ranges.isEmpty { return Self.page([], total: 0, exact: true) }
         let found = try index(db).search(query, idRanges: ranges)
         let terms = Set(query.clauses.joined().map(\.text))
-        let details = try db.cachedStatement(sql: "SELECT t.text, \(Self.hitColumns) FROM turn t \(Self.hitJoins) WHERE t.id = ?")
+        let details = try db.cachedStatement(sql: "SELECT \(Self.hitColumns), t.text FROM turn t \(Self.hitJoins) WHERE t.id = ?")
         let hits = try found.hits.dropFirst(page.offset).prefix(page.limit).compactMap { hit -> JSONValue? in
             guard let row = try Row.fetchOne(details, arguments: [Int64(hit.documentID)]) else { return nil }
-            let text = TranscriptText.strippingMarks(row[0])
-            var object = Self.hit(row, score: hit.score)
-            object["snippet"] = .string(IndexSnippet.snippet(of: text, terms: terms, markers: markers, analyzer: analyzer)
-                                        ?? Self.opening(of: text, words: IndexSnippet.words))
-            return .object(object)
+            let text = TranscriptText.strippingMarks(row[7])
+            let snippet = try IndexSnippet.snippet(of: text, terms: terms, markers: markers, analyzer: analyzer, budget: budget)
+                ?? Self.opening(of: text, words: IndexSnippet.words)
+            return .object(Self.hit(row, score: hit.score, snippet: snippet))
         }
         return Self.page(hits, total: found.total, exact: found.totalExact)
     }
@@ -465,6 +463,7 @@ extension SearchModule {
         var hits: [JSONValue] = []
         var skipped = 0
         for candidate in candidates where hits.count < page.limit {
+            try budget.checkDeadline()
             guard let highlighted = try String.fetchOne(db.cachedStatement(sql: """
                 SELECT highlight(\(table), 0, char(2), char(3)) FROM \(table) WHERE \(table) MATCH ? AND rowid = ?
                 """), arguments: [plan.highlightExpression, candidate.rowid]) else { continue }

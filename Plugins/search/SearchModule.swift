@@ -113,6 +113,8 @@ final class SearchModule: MeetingdModule {
     }
 
     let corpus: Corpus
+    /// The running-time budget of the request being answered.
+    let budget: RequestBudget
     let engine: Engine
     /// The index counts matches exactly up to this many (per segment), then may skip
     /// documents that cannot enter the page; `total_exact` is false beyond it.
@@ -130,7 +132,8 @@ final class SearchModule: MeetingdModule {
     private var loadedStopStems: Set<String>?
 
     init(context: ModuleContext) throws {
-        corpus = try Corpus.openReadOnly(path: context.corpusPath)
+        budget = context.budget
+        corpus = try Corpus.openReadOnly(path: context.corpusPath, budget: budget)
         let settings = context.config
         defaultMarkers = Markers(open: settings["markers"]?["open"]?.stringValue ?? "[",
                                  close: settings["markers"]?["close"]?.stringValue ?? "]")
