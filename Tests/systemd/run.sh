@@ -2,20 +2,25 @@
 # meetingd under a real systemd. Boots systemd as PID 1 in fresh PID, mount,
 # network, UTS and cgroup namespaces (lib.sh, ns-init: /etc, /usr and /var are
 # overlays that vanish at power-off, so the host is left as it was), installs
-# the release build into it with scripts/install, and checks with systemctl:
-# start waits for READY, STATUS=, the inbox, reload under load, a refused
-# reload, restart after SIGKILL, the watchdog, a clean stop, the hardening
-# figure, and uninstall. Prints PASS/FAIL per check and "N passed, M failed";
-# exits non-zero if any failed. Always powers that systemd off.
+# the Debian packages into it with `apt-get install ./meetingd_*.deb`, and
+# checks: the package's files, man pages and completions, a C module built
+# outside the tree against meetingd-dev alone, and with systemctl: start waits
+# for READY, STATUS=, the inbox, reload under load, a refused reload, restart
+# after SIGKILL, the watchdog, a clean stop, the hardening figure, then
+# `apt-get remove` and `apt-get purge`. Prints PASS/FAIL per check and
+# "N passed, M failed"; exits non-zero if any failed. Always powers that
+# systemd off.
 #
-#   Tests/systemd/run.sh [--no-build]     (root; builds into MEETINGD_BUILD_DIR, default .build-systemd)
+#   Tests/systemd/run.sh [--no-build]     (root; builds the packages with scripts/package
+#                                          unless --no-build; MEETINGD_DEB_DIR: where the
+#                                          .debs are, default .build-deb)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$PWD
 . Tests/systemd/lib.sh
 
-BUILD_DIR=${MEETINGD_BUILD_DIR:-$REPO/.build-systemd}
-ART=$BUILD_DIR/systemd-test   # logs of the last run: install, load, journal
+DEB_DIR=${MEETINGD_DEB_DIR:-$REPO/.build-deb}
+ART=$REPO/.build-systemd/systemd-test   # logs of the last run: install, load, journal
 SECURITY_GOAL=1.5
 build=1
 [ "${1:-}" = "--no-build" ] && build=0
@@ -64,7 +69,7 @@ nsh() { local secs=$1; shift; ns "$secs" sh -c "$*"; }
 sc() { ns 120 systemctl --no-pager "$@"; }
 prop() { ns 20 systemctl show -P "$2" "$1"; }
 # The ipc endpoint by name: the config may be broken on purpose.
-ctl() { ns 30 env MEETINGD_ENDPOINT=ipc:///run/meetingd/meetingd.sock /usr/local/bin/meetingctl "$@"; }
+ctl() { ns 30 env MEETINGD_ENDPOINT=ipc:///run/meetingd/meetingd.sock /usr/bin/meetingctl "$@"; }
 ping_ok() { ctl ping --timeout 2000 --retries 1 >/dev/null 2>&1; }
 ping_tcp() { ctl ping --endpoint tcp://127.0.0.1:5555 --timeout 2000 --retries 1 >/dev/null 2>&1; }
 wait_for() {  # wait_for SECS CMD...: poll CMD every 0.2 s until it succeeds, for SECS at most
@@ -87,58 +92,96 @@ mainpid() { prop meetingd.service MainPID; }
 
 if [ "$(id -u)" -ne 0 ]; then echo "run.sh: needs root (it boots systemd in namespaces)"; exit 1; fi
 
-# ---- build (release) and the C test module ----
-if [ "$build" = 1 ]; then
-    scripts/setup
-    if ! timeout 3600 swift build -c release --scratch-path "$BUILD_DIR"; then
-        fail "release build"; exit 1
-    fi
+# ---- the packages ----
+if [ "$build" = 1 ] && [ -z "${MEETINGD_DEB_DIR:-}" ]; then
+    if ! timeout 3600 scripts/package; then fail "scripts/package"; exit 1; fi
 fi
 mkdir -p "$ART"
-if ! cc -std=c11 -O2 -fPIC -shared -fvisibility=hidden -I Sources/MeetingKit/Sources/CMeetingdModule/include \
-        Plugins/hello-c/hello.c -o "$ART/hello.so"; then
-    fail "build the hello-c test module"; exit 1
+debs=$(ls "$DEB_DIR"/meetingd_*.deb "$DEB_DIR"/meetingd-dev_*.deb 2>/dev/null)
+if [ "$(wc -l <<<"$debs")" != 2 ]; then
+    fail "one meetingd_*.deb and one meetingd-dev_*.deb in $DEB_DIR"; exit 1
 fi
 
 # Inside the namespace /tmp and /run are fresh tmpfs, so a checkout under either
 # would be out of sight there: what the namespace needs is copied to the host's
 # /var/tmp, which its /var overlay shows (and whose changes it never writes back).
 STAGE=$(mktemp -d /var/tmp/meetingd-systemd-test.XXXXXX)
-cp -r --parents README.md scripts systemd Samples Tests/systemd Tests/MeetingIngestTests/Fixtures "$STAGE/"
-mkdir -p "$STAGE/build/release"
-for f in meetingd meetingctl libMeetingKit.so liblookup.so libsearch.so libsummarise.so libevents.so; do
-    cp "$BUILD_DIR/release/$f" "$STAGE/build/release/"
-done
-cp "$ART/hello.so" "$STAGE/"
+cp -r --parents Samples Tests/systemd Tests/MeetingIngestTests/Fixtures "$STAGE/"
+cp $debs "$STAGE/"
+# The out-of-tree module: hello.c alone, away from the tree and its headers.
+mkdir -p "$STAGE/hello-c" && cp Plugins/hello-c/hello.c "$STAGE/hello-c/"
 
 # ---- boot ----
 if ns_boot; then pass "systemd boots as PID 1 in fresh namespaces"; else fail "systemd boots as PID 1 in fresh namespaces"; exit 1; fi
 
 # ---- install ----
-if ns 600 "$STAGE/scripts/install" --no-build --build-dir "$STAGE/build" > "$ART/install.log" 2>&1; then
-    pass "scripts/install"
+# What is there before, to compare with what a purge leaves (not counting
+# the logs, and man-db's cache of the pages this test reads).
+leftovers() { nsh 60 "find /etc /usr /var /run \\( -path /var/tmp -o -path /var/log -o -path /var/cache/man \\) -prune -o -name '*meetingd*' -print | sort"; }
+BEFORE=$(leftovers)
+# A container image's policy-rc.d forbids starting services; a real machine has
+# none, and the overlay keeps its removal from the host.
+ns 10 rm -f /usr/sbin/policy-rc.d
+if ns 600 sh -c "cd '$STAGE' && DEBIAN_FRONTEND=noninteractive apt-get install -y ./meetingd_*.deb ./meetingd-dev_*.deb" > "$ART/install.log" 2>&1; then
+    pass "apt-get install ./meetingd_*.deb ./meetingd-dev_*.deb"
 else
-    fail "scripts/install"; sed 's/^/     /' "$ART/install.log" | tail -20; exit 1
+    fail "apt-get install ./meetingd_*.deb ./meetingd-dev_*.deb"; sed 's/^/     /' "$ART/install.log" | tail -20; exit 1
 fi
+started_by_install() {
+    local u
+    for u in meetingd.socket meetingd.service meetingd-ingest.path; do
+        [ "$(prop $u UnitFileState)/$(prop $u ActiveState)" = enabled/active ] || { info "$u: $(prop $u UnitFileState)/$(prop $u ActiveState)"; return 1; }
+    done
+    wait_for 10 ping_ok
+}
+check "the install enables and starts the socket, the service and the inbox watch" started_by_install
 ldd_clean() {
     local out
-    out=$(nsh 60 'for f in /usr/local/lib/meetingd/meetingd /usr/local/lib/meetingd/meetingctl /usr/local/lib/meetingd/libMeetingKit.so /usr/local/lib/meetingd/modules/*.so; do ldd "$f" | sed "s|^|$f: |"; done')
-    [ -n "$out" ] && ! grep -q "not found" <<<"$out" || { grep "not found" <<<"$out" | sed 's/^/     /'; return 1; }
+    out=$(nsh 60 'for f in /usr/lib/meetingd/meetingd /usr/lib/meetingd/meetingctl /usr/lib/meetingd/*.so /usr/lib/meetingd/modules/*.so; do ldd "$f" | sed "s|^|$f: |"; done')
+    # Everything resolves, and the Swift runtime comes from the package, not the build machine's toolchain.
+    [ -n "$out" ] && ! grep -Eq "not found|/opt/swift" <<<"$out" || { grep -E "not found|/opt/swift" <<<"$out" | head | sed 's/^/     /'; return 1; }
 }
-check "ldd resolves every library of the binaries and modules" ldd_clean
+check "ldd resolves every library of the binaries and modules, the Swift runtime from /usr/lib/meetingd" ldd_clean
 verify_clean() {
     local out
-    out=$(ns 60 systemd-analyze verify /usr/local/lib/systemd/system/meetingd.service /usr/local/lib/systemd/system/meetingd.socket \
-          /usr/local/lib/systemd/system/meetingd-ingest.service /usr/local/lib/systemd/system/meetingd-ingest.path 2>&1)
+    out=$(ns 60 systemd-analyze verify /lib/systemd/system/meetingd.service /lib/systemd/system/meetingd.socket \
+          /lib/systemd/system/meetingd-ingest.service /lib/systemd/system/meetingd-ingest.path 2>&1)
     [ -z "$out" ] || { sed 's/^/     /' <<<"$out"; return 1; }
 }
 check "systemd-analyze verify reports nothing on the units" verify_clean
 check "the meetingd user and group exist" ns 10 getent passwd meetingd
-ns 10 install -m 0644 "$STAGE/hello.so" /usr/local/lib/meetingd/modules/hello.so
+man_pages() {
+    local page out
+    for page in meetingd meetingctl 5:meetingd.yaml 7:meetingd-module; do
+        case $page in *:*) out=$(ns 30 env MANWIDTH=80 man -P cat "${page%%:*}" "${page#*:}" 2>&1) ;;
+                      *) out=$(ns 30 env MANWIDTH=80 man -P cat "$page" 2>&1) ;; esac
+        grep -q "^NAME" <<<"$out" || { info "man $page: $(head -c 200 <<<"$out")"; return 1; }
+    done
+    ns 30 env MANWIDTH=80 man -P cat meetingd | grep -q "check-config"
+}
+check "man meetingd, meetingctl, meetingd.yaml(5) and meetingd-module(7) work" man_pages
+completions() {
+    nsh 20 'bash -c ". /usr/share/bash-completion/completions/meetingctl && complete -p meetingctl"' >/dev/null &&
+    nsh 10 'test -s /usr/share/zsh/vendor-completions/_meetingd && test -s /usr/share/fish/vendor_completions.d/meetingd.fish'
+}
+check "bash, zsh and fish completions are installed" completions
+out_of_tree_module() {
+    local abi pc
+    abi=$(sed -n 's/^#define MEETINGD_ABI_VERSION \([0-9]*\).*/\1/p' Sources/MeetingKit/Sources/CMeetingdModule/include/meetingd_module.h)
+    pc=$(ns 10 pkg-config --modversion meetingd-module)
+    info "pkg-config --modversion meetingd-module: $pc (the header in the tree: ABI $abi)"
+    [ -n "$abi" ] && [ "$pc" = "$abi" ] || return 1
+    # Only what meetingd-dev installed: no -I into the source tree.
+    nsh 60 "cd '$STAGE/hello-c' && cc -std=c11 -O2 -Wall -fPIC -shared -fvisibility=hidden \$(pkg-config --cflags meetingd-module) hello.c -o hello.so" || return 1
+    ns 10 install -m 0644 "$STAGE/hello-c/hello.so" /usr/lib/meetingd/modules/hello.so
+}
+check "the hello-c module builds outside the tree against meetingd-dev alone (pkg-config meetingd-module)" out_of_tree_module
 
 # ---- start ----
 start_ready() {
     local t0 t1 started active
+    # The install started it: stop it to see a start of its own.
+    sc stop meetingd.service || return 1
     t0=$(date +%s%N)
     sc start meetingd.socket meetingd.service || return 1
     t1=$(date +%s%N)
@@ -165,9 +208,9 @@ ipc_group_only() {
     info "/run/meetingd: $mode"
     # nobody, without and then with the meetingd group.
     ns 20 setpriv --reuid=nobody --regid=nogroup --clear-groups env MEETINGD_ENDPOINT=ipc:///run/meetingd/meetingd.sock \
-        /usr/local/bin/meetingctl ping --timeout 1000 --retries 1 >/dev/null 2>&1; outsider=$?
+        /usr/bin/meetingctl ping --timeout 1000 --retries 1 >/dev/null 2>&1; outsider=$?
     ns 20 setpriv --reuid=nobody --regid=nogroup --groups=meetingd env MEETINGD_ENDPOINT=ipc:///run/meetingd/meetingd.sock \
-        /usr/local/bin/meetingctl ping --timeout 2000 --retries 1 >/dev/null 2>&1; member=$?
+        /usr/bin/meetingctl ping --timeout 2000 --retries 1 >/dev/null 2>&1; member=$?
     info "ping over ipc as nobody: exit $outsider; as nobody in group meetingd: exit $member"
     [ "$mode" = "770 meetingd:meetingd" ] && [ "$outsider" != 0 ] && [ "$member" = 0 ]
 }
@@ -344,19 +387,26 @@ security_ok() {
     line=$(ns 60 systemd-analyze security meetingd.service --no-pager 2>&1 | grep "Overall exposure level")
     figure=$(sed -E 's/.*: ([0-9.]+).*/\1/' <<<"$line")
     info "systemd-analyze security meetingd.service: $figure (goal <= $SECURITY_GOAL); meetingd-ingest.service: $(ns 60 systemd-analyze security meetingd-ingest.service --no-pager 2>&1 | grep "Overall exposure level" | sed -E 's/.*: ([0-9.]+).*/\1/')"
-    ns 60 systemd-analyze security --offline=yes --threshold=15 /usr/local/lib/systemd/system/meetingd.service >/dev/null 2>&1 || return 1
+    ns 60 systemd-analyze security --offline=yes --threshold=15 /lib/systemd/system/meetingd.service >/dev/null 2>&1 || return 1
     awk -v f="$figure" -v g="$SECURITY_GOAL" 'BEGIN { exit !(f != "" && f + 0 <= g + 0) }'
 }
 check "systemd-analyze security meetingd.service <= $SECURITY_GOAL" security_ok
 
-# ---- uninstall ----
-uninstall_ok() {
-    ns 10 rm -f /usr/local/lib/meetingd/modules/hello.so
-    ns 120 "$STAGE/scripts/uninstall" > "$ART/uninstall.log" 2>&1 || { tail "$ART/uninstall.log"; return 1; }
-    nsh 10 '! ls /usr/local/lib/meetingd/meetingd /usr/local/lib/systemd/system/meetingd.service /usr/local/bin/meetingctl /etc/ld.so.conf.d/meetingd.conf 2>/dev/null | grep -q .' || return 1
+# ---- remove and purge ----
+remove_then_purge() {
+    local after
+    # What this test itself put there: the hello module, a copy of the config, the load's stop file.
+    ns 10 rm -f /usr/lib/meetingd/modules/hello.so "$CONF.orig" /run/meetingd-load.stop
+    ns 300 env DEBIAN_FRONTEND=noninteractive apt-get remove -y meetingd > "$ART/uninstall.log" 2>&1 || { tail "$ART/uninstall.log"; return 1; }
+    nsh 10 '! ls /usr/lib/meetingd/meetingd /lib/systemd/system/meetingd.service /usr/bin/meetingctl /usr/include/meetingd 2>/dev/null | grep -q .' || return 1
     [ "$(prop meetingd.service LoadState)" = not-found ] || return 1
-    nsh 10 'test -e /var/lib/meetingd/corpus.sqlite' || { info "the corpus did not survive a plain uninstall"; return 1; }
-    ns 120 "$STAGE/scripts/uninstall" --purge >> "$ART/uninstall.log" 2>&1 || return 1
-    nsh 10 '! test -e /var/lib/meetingd && ! getent passwd meetingd >/dev/null'
+    nsh 10 'test -e /var/lib/meetingd/corpus.sqlite && test -e /etc/meetingd/meetingd.yaml' || { info "the corpus or the config did not survive apt-get remove"; return 1; }
+    ns 300 env DEBIAN_FRONTEND=noninteractive apt-get purge -y meetingd >> "$ART/uninstall.log" 2>&1 || { tail "$ART/uninstall.log"; return 1; }
+    after=$(leftovers)
+    if [ "$after" != "$BEFORE" ]; then
+        info "left after the purge:"; diff <(echo "$BEFORE") <(echo "$after") | sed 's/^/     /'; return 1
+    fi
+    # Debian keeps system users on purge.
+    ns 10 getent passwd meetingd >/dev/null && info "the meetingd user stays, as Debian policy has it"
 }
-check "scripts/uninstall removes it all but the corpus; --purge removes that too" uninstall_ok
+check "apt-get remove keeps the corpus and config; purge leaves nothing named meetingd but the user" remove_then_purge
