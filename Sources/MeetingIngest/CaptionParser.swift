@@ -103,12 +103,13 @@ enum CaptionParser {
         let fraction = parts.last!.split(separator: decimalSeparator, omittingEmptySubsequences: false)
         guard fraction.count == 2, fraction[1].count == 3, let milliseconds = Int(fraction[1]),
               let secondsPart = Int(fraction[0]), secondsPart < 60, fraction[0].count == 2 else { return nil }
-        var total = 0
+        // Counted in Double: "888888888888888800:00:03,000" would overflow an Int.
+        var total = 0.0
         for part in parts.dropLast() {
             guard let value = Int(part), part.allSatisfy(\.isNumber) else { return nil }
-            total = total * 60 + value
+            total = total * 60 + Double(value)
         }
-        return Double(total * 60 + secondsPart) + Double(milliseconds) / 1000
+        return total * 60 + Double(secondsPart) + Double(milliseconds) / 1000
     }
 
     private static func decodeEntities(_ text: String) -> String {

@@ -48,8 +48,8 @@ public enum TranscriptParser {
         }
     }
 
-    /// `stem` gives meeting ids (file name without extension); `path` is the default `source`.
-    public static func parse(_ data: Data, stem: String, path: String) throws -> Parsed {
+    /// A file's bytes as the text every reader gets: UTF-8 without NUL or BOM, lines ending in "\n".
+    static func text(of data: Data) throws -> String {
         if data.isEmpty { throw IngestError("empty file") }
         if contains(data, byte: 0) {
             throw IngestError("binary file (contains NUL bytes), not a transcript")
@@ -61,6 +61,12 @@ public enum TranscriptParser {
         if contains(data, byte: UInt8(ascii: "\r")) {
             text = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
         }
+        return text
+    }
+
+    /// `stem` gives meeting ids (file name without extension); `path` is the default `source`.
+    public static func parse(_ data: Data, stem: String, path: String) throws -> Parsed {
+        let text = try text(of: data)
         let format = try TranscriptFormat.detect(text[...])
         let meetings: [Meeting]
         switch format {

@@ -138,7 +138,9 @@ public enum SchemaValidator {
         return text.unicodeScalars.count > 40 ? String(String.UnicodeScalarView(text.unicodeScalars.prefix(40))) + "…" : text
     }
 
+    /// A bound as written in a reason: `5`, not `5.0`. Bounds past Int64 (`1e300`, or `1e400`,
+    /// which parses as infinity) keep their Double form rather than trap in the conversion.
     static func format(_ number: Double) -> String {
-        number == number.rounded() ? String(Int64(number)) : String(number)
+        Int64(exactly: number).map { String($0) } ?? String(number)
     }
 }
