@@ -64,6 +64,8 @@ public final class Server: @unchecked Sendable {
     private let eventStream = Mutex<EventStream?>(nil)
     /// Set when the frontend takes CURVE clients only; a reload gives it a new allow-list.
     private let zapHandler = Mutex<ZAPHandler?>(nil)
+    /// Asks idle workers to give memory back after large requests.
+    private let memory = MemoryTrim()
 
     public init(config: MeetingdConfig, modules: [LoadedModule], hooks: ServerHooks, logger: Logger) {
         runtime = ServerRuntime(workers: config.workers)
@@ -84,6 +86,7 @@ public final class Server: @unchecked Sendable {
     /// is ready, and serves until `requestStop`. Throws if anything fails before ready.
     public func run() throws {
         let config = state.config
+        MemoryTrim.mapLargeBlocksAlone()
         let frontend = try ZMQSocket(context: context, type: ZMQ_ROUTER)
         let backend = try ZMQSocket(context: context, type: ZMQ_ROUTER)
         let controlServer = try ZMQSocket(context: context, type: ZMQ_PAIR)
@@ -359,7 +362,13 @@ public final class Server: @unchecked Sendable {
             }
             guard frames.receive(from: socket) else {
                 let error = zmq_errno()
-                if error == EAGAIN || error == EINTR { continue }
+                if error == EAGAIN {
+                    // Idle for a moment: give back what a burst of large requests took.
+                    memory.noteHeld(bytes: dispatcher.releaseLargeBuffers())
+                    memory.trimIfPending()
+                    continue
+                }
+                if error == EINTR { continue }
                 break  // ETERM: the server is stopping
             }
             // [stamp, routing envelope..., request body]
@@ -373,6 +382,7 @@ public final class Server: @unchecked Sendable {
             health.busySince.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
             let reply = dispatcher.handle(frame: frames.bytes(at: frames.count - 1), stamp: stamp)
             health.busySince.store(0, ordering: .relaxed)
+            memory.noteHeld(bytes: frames.size(at: frames.count - 1) + reply.count)
             // The reply also tells the broker this worker is free again.
             _ = frames.send(to: socket, range: 1..<(frames.count - 1), moreAfter: true)
             _ = reply.withUnsafeBytes { socket.send($0) }
@@ -572,6 +582,7 @@ public final class Server: @unchecked Sendable {
                     }
                     if let problem = Self.oversize(request, limits) {
                         // Dropped unanswered: a reply would carry the oversized envelope back.
+                        memory.noteHeld(bytes: MemoryTrim.largeBytes)
                         request.clear()
                         spare.append(request)
                         if let count = dropped.count(now: now) {
