@@ -210,6 +210,9 @@ public final class Server: @unchecked Sendable {
                 || config.limits.maxUnreadReplies != old.config.limits.maxUnreadReplies {
                 restartNeeded.append("limits.max_connections or limits.max_unread_replies changed")
             }
+            if config.eventEndpoints != old.config.eventEndpoints || config.eventPollMs != old.config.eventPollMs {
+                restartNeeded.append("events.endpoints or events.poll_ms changed")
+            }
             let security = try reloadedSecurity(config.security, old: old.config.security, restartNeeded: &restartNeeded)
             try hooks.prepareCorpus(config)
             let modules = try ModuleLoader.loadAll(config, reserved: BuiltinMethods.names, loaded: old.modules,
@@ -512,7 +515,8 @@ public final class Server: @unchecked Sendable {
             zmq_pollitem_t(socket: control.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
             zmq_pollitem_t(socket: monitor.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
         ]
-        let limits = state.config.limits
+        var limits = state.config.limits
+        var limitsGeneration = state.generation
         let incoming = FrameList()
         var spare: [FrameList] = []       // recycled, so queueing allocates nothing in the steady state
         var queued = Deque<FrameList>()   // requests waiting for a free worker
@@ -542,6 +546,15 @@ public final class Server: @unchecked Sendable {
         while true {
             let now = DispatchTime.now().uptimeNanoseconds
             proxyBeat.store(now, ordering: .relaxed)
+            let generation = targetGeneration.load(ordering: .acquiring)
+            if generation != limitsGeneration {
+                // A reload: its message and queue limits apply from the next message on.
+                limits = state.config.limits
+                limitsGeneration = generation
+                // libzmq's own frame limit applies to connections made from now on;
+                // `oversize` checks every message against the new limits.
+                _ = try? frontend.setInt64(ZMQ_MAXMSGSIZE, Int64(limits.maxMessageBytes))
+            }
             var timeout = beatMs
             if let deadline = stopDeadline {
                 if busyWorkers == 0 && queued.isEmpty { break }

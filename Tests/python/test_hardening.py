@@ -1,6 +1,7 @@
 """Issue 14's last hardening steps, each through a real daemon: memory a burst
-took is given back."""
+took is given back, and a reload applies the message and queue limits."""
 import json
+import signal
 import threading
 import time
 
@@ -105,6 +106,89 @@ def test_rss_after_a_burst_of_maximum_size_requests_returns_near_its_level_befor
             time.sleep(0.2)
             after = rss_kb(pid)
         assert after <= bound, f"RSS {after} kB after the burst, {before} kB before, peak {peak[0]} kB"
+        assert d.call("meetingd.ping") == "pong"
+    finally:
+        d.stop()
+
+
+# --- a reload applies the message and queue limits
+
+PING = b'{"jsonrpc":"2.0","id":1,"method":"meetingd.ping"}'
+
+
+def dealer_exchange(endpoint, frames, timeout_ms=2000):
+    """Sends one multipart message from a DEALER; the reply's frames, or None."""
+    sock = CTX.socket(zmq.DEALER)
+    sock.linger = 0
+    sock.connect(endpoint)
+    try:
+        sock.send_multipart(frames)
+        return sock.recv_multipart() if sock.poll(timeout_ms, zmq.POLLIN) else None
+    finally:
+        sock.close()
+
+
+def reload_with(d, limits):
+    generation = d.call("meetingd.status")["reload"]["generation"]
+    d.config.write_text(d.config.read_text() + f"limits: {limits}\n")
+    d.process.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        reload = d.call("meetingd.status")["reload"]
+        if reload["generation"] > generation:
+            return reload
+        assert reload["error"] is None, reload
+        time.sleep(0.05)
+    raise AssertionError(f"no reload:\n{d.log_path.read_text(errors='replace')[-3000:]}")
+
+
+def test_a_reload_applies_the_message_batch_envelope_reply_and_queue_limits():
+    d = CorpusDaemon([ROOT / "Samples"], workers=1)
+    try:
+        padded_ping = json.dumps({"jsonrpc": "2.0", "id": "x" * 3000, "method": "meetingd.ping"}).encode()
+        batch = [{"jsonrpc": "2.0", "id": i, "method": "meetingd.ping"} for i in range(4)]
+        envelope = [b"a", b"b", b""]
+        # Within the defaults, before.
+        assert json.loads(d.raw(padded_ping))["result"] == "pong"
+        assert len(json.loads(d.raw(batch))) == 4
+        assert dealer_exchange(d.endpoint, [*envelope, PING])[:3] == envelope
+        assert "result" in json.loads(d.raw({"jsonrpc": "2.0", "id": 1, "method": "rpc.discover"}))
+
+        connected_before = CTX.socket(zmq.DEALER)
+        connected_before.linger = 0
+        connected_before.connect(d.endpoint)
+        connected_before.send_multipart([b"", PING])
+        assert connected_before.poll(10_000, zmq.POLLIN) and connected_before.recv_multipart()
+
+        reload = reload_with(d, "{max_message_bytes: 2000, max_batch: 3, max_envelope_frames: 2, "
+                                "max_reply_bytes: 4096, max_queued: 1}")
+        assert reload["restart_needed"] == [], reload
+
+        # Over max_message_bytes: dropped, from a new connection and from one made before the reload.
+        assert dealer_exchange(d.endpoint, [b"", padded_ping]) is None
+        connected_before.send_multipart([b"", padded_ping])
+        assert not connected_before.poll(2000, zmq.POLLIN)
+        connected_before.close()
+        refused = json.loads(d.raw(batch))
+        assert refused["error"]["code"] == -32600 and refused["error"]["data"]["limit"] == 3, refused
+        assert dealer_exchange(d.endpoint, [*envelope, PING]) is None  # three envelope frames: dropped
+        too_large = json.loads(d.raw({"jsonrpc": "2.0", "id": 1, "method": "rpc.discover"}))
+        assert too_large["error"]["code"] == -32008 and too_large["error"]["data"]["limit"] == 4096, too_large
+        # One worker, one place in the queue: of eight slow calls sent at once, some are turned away at once.
+        slow = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "summarise.meeting",
+                           "params": {"meeting": "000_16830d1d99dc7d5d"}}).encode()
+        sock = CTX.socket(zmq.DEALER)
+        sock.linger = 0
+        sock.connect(d.endpoint)
+        for _ in range(8):
+            sock.send_multipart([b"", slow])
+        codes = []
+        for _ in range(8):
+            assert sock.poll(60_000, zmq.POLLIN)
+            reply = json.loads(sock.recv_multipart()[-1])
+            codes.append(reply["error"]["code"] if "error" in reply else 0)
+        sock.close()
+        assert -32006 in codes, codes
         assert d.call("meetingd.ping") == "pong"
     finally:
         d.stop()
