@@ -148,6 +148,7 @@ public final class Server: @unchecked Sendable {
             "modules": "\(state.modules.map(\.name).joined(separator: ","))",
             "socket_activated": "\(activated.count)",
         ])
+        noteImmutableCorpus(state)
         startMonitor()
         notifier.notify("READY=1\nSTATUS=\(statusLine())\nMAINPID=\(getpid())")
         proxy(frontend: frontend, backend: backend, control: controlServer, monitor: frontendMonitor)
@@ -241,6 +242,7 @@ public final class Server: @unchecked Sendable {
                 record.restartNeeded = restartNeeded
             }
             logger.info("reloaded", metadata: ["modules": "\(modules.map(\.name).joined(separator: ","))"])
+            noteImmutableCorpus(next)
             eventStream.withLock { $0?.reloaded(generation: next.generation) }
             for note in restartNeeded { logger.warning("restart needed: \(note)") }
         } catch {
@@ -252,6 +254,13 @@ public final class Server: @unchecked Sendable {
             logger.error("reload refused, still serving the previous configuration: \(error)")
         }
         notifier.notify("READY=1\nSTATUS=\(statusLine())")
+    }
+
+    /// A corpus this process cannot share the WAL of is served as immutable: say so,
+    /// as changes to it are not seen until the next reload.
+    private func noteImmutableCorpus(_ state: ServerState) {
+        guard state.corpus?.isImmutable == true else { return }
+        logger.notice("serving the corpus read-only as immutable: \(state.config.corpusPath)-shm can be neither written nor created; changes to the corpus are seen after a reload")
     }
 
     /// The new allow-list for a CURVE frontend, read (and so checked) before the

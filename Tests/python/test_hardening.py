@@ -1,6 +1,9 @@
 """Issue 14's last hardening steps, each through a real daemon: memory a burst
-took is given back, and a reload applies the message and queue limits."""
+took is given back, a reload applies the message and queue limits, and a corpus
+the daemon cannot write is still served."""
 import json
+import os
+import pwd
 import signal
 import threading
 import time
@@ -193,3 +196,35 @@ def test_a_reload_applies_the_message_batch_envelope_reply_and_queue_limits():
     finally:
         d.stop()
 
+
+# --- a corpus the daemon cannot write is served
+
+def as_nobody():
+    """Root may write anywhere, so a daemon started by root runs as nobody to meet the permissions."""
+    if os.geteuid() == 0:
+        nobody = pwd.getpwnam("nobody")
+        os.setgroups([])
+        os.setgid(nobody.pw_gid)
+        os.setuid(nobody.pw_uid)
+
+
+def make_read_only(corpus):
+    corpus.chmod(0o444)
+    corpus.parent.chmod(0o555)
+
+
+def test_a_corpus_in_a_read_only_directory_is_served():
+    d = CorpusDaemon([ROOT / "Samples"], before_serve=make_read_only, preexec_fn=as_nobody)
+    try:
+        assert [p.name for p in d.directory.iterdir() if p.name.startswith("corpus")] == ["corpus.sqlite"]
+        meeting = d.call("lookup.meeting", {"id": "000_16830d1d99dc7d5d"})
+        assert meeting["title"] == "Meeting of CIS Heads of State Council", meeting["title"]
+        hits = d.call("search.query", {"q": "Sputnik V"})
+        assert hits["total"] > 0 and hits["hits"][0]["meeting"] == "000_16830d1d99dc7d5d", hits
+        assert d.call("summarise.meeting", {"meeting": "000_16830d1d99dc7d5d"})["sentences"]
+        assert "immutable" in d.log_path.read_text(errors="replace")
+        # Nothing was written beside it: no -wal, no -shm.
+        assert [p.name for p in d.directory.iterdir() if p.name.startswith("corpus")] == ["corpus.sqlite"]
+    finally:
+        d.directory.chmod(0o755)
+        d.stop()
