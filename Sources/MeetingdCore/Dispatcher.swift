@@ -48,11 +48,34 @@ final class Dispatcher {
         for instance in instances {
             for method in instance.module.methods { routes[method.name] = Route(method: method, instance: instance) }
         }
-        out.reserveCapacity(64 * 1024)
-        paramsText.reserveCapacity(4096)
+        out.reserveCapacity(Self.replyCapacity)
+        paramsText.reserveCapacity(Self.paramsCapacity)
     }
 
     func closeInstances() { instances.forEach { $0.close() } }
+
+    /// What the reply and params buffers start with, enough for most requests.
+    private static let replyCapacity = 64 * 1024
+    private static let paramsCapacity = 4096
+    /// Buffers kept between requests are given up past this size, so that one
+    /// large reply does not keep its memory for good.
+    private static let keptBufferBytes = 1 << 20
+
+    /// Lets go of the reply and params buffers if a large request grew them; returns the bytes let go.
+    func releaseLargeBuffers() -> Int {
+        var released = 0
+        if out.capacity > Self.keptBufferBytes {
+            released += out.capacity
+            out = []
+            out.reserveCapacity(Self.replyCapacity)
+        }
+        if paramsText.capacity > Self.keptBufferBytes {
+            released += paramsText.capacity
+            paramsText = []
+            paramsText.reserveCapacity(Self.paramsCapacity)
+        }
+        return released
+    }
 
     /// The reply frame for one request frame; empty when every call was a notification.
     func handle(frame: UnsafeRawBufferPointer, stamp: RequestStamp) -> [UInt8] {

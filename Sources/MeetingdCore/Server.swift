@@ -64,6 +64,8 @@ public final class Server: @unchecked Sendable {
     private let eventStream = Mutex<EventStream?>(nil)
     /// Set when the frontend takes CURVE clients only; a reload gives it a new allow-list.
     private let zapHandler = Mutex<ZAPHandler?>(nil)
+    /// Asks idle workers to give memory back after large requests.
+    private let memory = MemoryTrim()
 
     public init(config: MeetingdConfig, modules: [LoadedModule], hooks: ServerHooks, logger: Logger) {
         runtime = ServerRuntime(workers: config.workers)
@@ -84,6 +86,7 @@ public final class Server: @unchecked Sendable {
     /// is ready, and serves until `requestStop`. Throws if anything fails before ready.
     public func run() throws {
         let config = state.config
+        MemoryTrim.mapLargeBlocksAlone()
         let frontend = try ZMQSocket(context: context, type: ZMQ_ROUTER)
         let backend = try ZMQSocket(context: context, type: ZMQ_ROUTER)
         let controlServer = try ZMQSocket(context: context, type: ZMQ_PAIR)
@@ -145,6 +148,7 @@ public final class Server: @unchecked Sendable {
             "modules": "\(state.modules.map(\.name).joined(separator: ","))",
             "socket_activated": "\(activated.count)",
         ])
+        noteImmutableCorpus(state)
         startMonitor()
         notifier.notify("READY=1\nSTATUS=\(statusLine())\nMAINPID=\(getpid())")
         proxy(frontend: frontend, backend: backend, control: controlServer, monitor: frontendMonitor)
@@ -207,6 +211,9 @@ public final class Server: @unchecked Sendable {
                 || config.limits.maxUnreadReplies != old.config.limits.maxUnreadReplies {
                 restartNeeded.append("limits.max_connections or limits.max_unread_replies changed")
             }
+            if config.eventEndpoints != old.config.eventEndpoints || config.eventPollMs != old.config.eventPollMs {
+                restartNeeded.append("events.endpoints or events.poll_ms changed")
+            }
             let security = try reloadedSecurity(config.security, old: old.config.security, restartNeeded: &restartNeeded)
             try hooks.prepareCorpus(config)
             let modules = try ModuleLoader.loadAll(config, reserved: BuiltinMethods.names, loaded: old.modules,
@@ -235,6 +242,7 @@ public final class Server: @unchecked Sendable {
                 record.restartNeeded = restartNeeded
             }
             logger.info("reloaded", metadata: ["modules": "\(modules.map(\.name).joined(separator: ","))"])
+            noteImmutableCorpus(next)
             eventStream.withLock { $0?.reloaded(generation: next.generation) }
             for note in restartNeeded { logger.warning("restart needed: \(note)") }
         } catch {
@@ -246,6 +254,13 @@ public final class Server: @unchecked Sendable {
             logger.error("reload refused, still serving the previous configuration: \(error)")
         }
         notifier.notify("READY=1\nSTATUS=\(statusLine())")
+    }
+
+    /// A corpus this process cannot share the WAL of is served as immutable: say so,
+    /// as changes to it are not seen until the next reload.
+    private func noteImmutableCorpus(_ state: ServerState) {
+        guard state.corpus?.isImmutable == true else { return }
+        logger.notice("serving the corpus read-only as immutable: \(state.config.corpusPath)-shm can be neither written nor created; changes to the corpus are seen after a reload")
     }
 
     /// The new allow-list for a CURVE frontend, read (and so checked) before the
@@ -359,7 +374,13 @@ public final class Server: @unchecked Sendable {
             }
             guard frames.receive(from: socket) else {
                 let error = zmq_errno()
-                if error == EAGAIN || error == EINTR { continue }
+                if error == EAGAIN {
+                    // Idle for a moment: give back what a burst of large requests took.
+                    memory.noteHeld(bytes: dispatcher.releaseLargeBuffers())
+                    memory.trimIfPending()
+                    continue
+                }
+                if error == EINTR { continue }
                 break  // ETERM: the server is stopping
             }
             // [stamp, routing envelope..., request body]
@@ -373,6 +394,7 @@ public final class Server: @unchecked Sendable {
             health.busySince.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
             let reply = dispatcher.handle(frame: frames.bytes(at: frames.count - 1), stamp: stamp)
             health.busySince.store(0, ordering: .relaxed)
+            memory.noteHeld(bytes: frames.size(at: frames.count - 1) + reply.count)
             // The reply also tells the broker this worker is free again.
             _ = frames.send(to: socket, range: 1..<(frames.count - 1), moreAfter: true)
             _ = reply.withUnsafeBytes { socket.send($0) }
@@ -502,7 +524,8 @@ public final class Server: @unchecked Sendable {
             zmq_pollitem_t(socket: control.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
             zmq_pollitem_t(socket: monitor.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
         ]
-        let limits = state.config.limits
+        var limits = state.config.limits
+        var limitsGeneration = state.generation
         let incoming = FrameList()
         var spare: [FrameList] = []       // recycled, so queueing allocates nothing in the steady state
         var queued = Deque<FrameList>()   // requests waiting for a free worker
@@ -532,6 +555,15 @@ public final class Server: @unchecked Sendable {
         while true {
             let now = DispatchTime.now().uptimeNanoseconds
             proxyBeat.store(now, ordering: .relaxed)
+            let generation = targetGeneration.load(ordering: .acquiring)
+            if generation != limitsGeneration {
+                // A reload: its message and queue limits apply from the next message on.
+                limits = state.config.limits
+                limitsGeneration = generation
+                // libzmq's own frame limit applies to connections made from now on;
+                // `oversize` checks every message against the new limits.
+                _ = try? frontend.setInt64(ZMQ_MAXMSGSIZE, Int64(limits.maxMessageBytes))
+            }
             var timeout = beatMs
             if let deadline = stopDeadline {
                 if busyWorkers == 0 && queued.isEmpty { break }
@@ -572,6 +604,7 @@ public final class Server: @unchecked Sendable {
                     }
                     if let problem = Self.oversize(request, limits) {
                         // Dropped unanswered: a reply would carry the oversized envelope back.
+                        memory.noteHeld(bytes: MemoryTrim.largeBytes)
                         request.clear()
                         spare.append(request)
                         if let count = dropped.count(now: now) {

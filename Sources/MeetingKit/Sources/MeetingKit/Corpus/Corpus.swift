@@ -7,11 +7,34 @@ public final class Corpus: Sendable {
     public let reader: DatabasePool
     /// What interrupts the reader's statements at a request's deadline; kept as long as the pool.
     public let budget: RequestBudget?
+    /// Opened as immutable: this process could not share the corpus's WAL (see `sqliteLocation`).
+    public let isImmutable: Bool
 
-    private init(path: String, reader: DatabasePool, budget: RequestBudget?) {
+    private init(path: String, reader: DatabasePool, budget: RequestBudget?, isImmutable: Bool) {
         self.path = path
         self.reader = reader
         self.budget = budget
+        self.isImmutable = isImmutable
+    }
+
+    /// Where SQLite is to open the corpus at `path`. Ingest writes it in WAL mode,
+    /// and a WAL reader needs the shared-memory index beside it (`-shm`) writable,
+    /// or a directory to create it in; without them SQLite still reads a write-ahead
+    /// log that is there (through a read-only `-shm`). Otherwise nothing can be
+    /// waiting in a log, and the file is opened as immutable (`immutable=1`: no
+    /// locks, no WAL), so that a corpus in a read-only directory, file system or
+    /// snapshot is served; it must then not change while it is (a reload re-opens it).
+    static func sqliteLocation(of path: String) -> (location: String, isImmutable: Bool) {
+        let shm = path + "-shm"
+        let directory = (path as NSString).deletingLastPathComponent
+        let canShareWAL = FileManager.default.fileExists(atPath: shm)
+            ? access(shm, W_OK) == 0
+            : access(directory.isEmpty ? "." : directory, W_OK) == 0
+        let walSize = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+        if canShareWAL || walSize > 0 { return (path, false) }
+        // Debian's and Ubuntu's SQLite read URIs (SQLITE_USE_URI); GRDB passes no flag for them.
+        let encoded = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path
+        return ("file:\(encoded)?immutable=1", true)
     }
 
     /// Opens an existing corpus read-only. Fails if the file is missing, is not a
@@ -27,11 +50,13 @@ public final class Corpus: Sendable {
         if let budget {
             configuration.prepareDatabase { db in budget.interruptStatements(of: db) }
         }
+        let (location, isImmutable) = sqliteLocation(of: path)
         let pool: DatabasePool
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
+            pool = try DatabasePool(path: location, configuration: configuration)
         } catch {
-            throw CorpusError("cannot open corpus \(path): \(error)")
+            let how = isImmutable ? " as immutable (\(path)-shm can be neither written nor created)" : ""
+            throw CorpusError("cannot open corpus \(path)\(how): \(error)")
         }
         try pool.read { db in
             let migrator = CorpusSchema.migrator
@@ -42,7 +67,7 @@ public final class Corpus: Sendable {
                 throw CorpusError("corpus \(path) has an older or no schema: run `meetingd ingest` to upgrade it")
             }
         }
-        return Corpus(path: path, reader: pool, budget: budget)
+        return Corpus(path: path, reader: pool, budget: budget, isImmutable: isImmutable)
     }
 
     public func figures() throws -> CorpusFigures {
