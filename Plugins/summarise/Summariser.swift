@@ -136,7 +136,13 @@ extension MeetingText {
                 relevance[position] *= 1 + RankingWeights.namedSpeakerBoost
             }
         }
-        for (position, factor) in sectionFactors(focus.topic) { relevance[position] *= factor }
+        let sections = sectionFactors(focus.topic)
+        if relevance.allSatisfy({ $0 == 0 }) {
+            // No turn says the question's words, but a heading does: its section is the answer's place.
+            for (position, factor) in sections { relevance[position] = factor - 1 }
+        } else {
+            for (position, factor) in sections { relevance[position] *= factor }
+        }
         let smoothed = smooth(relevance, halfWidth: focus.asksForDiscussion
                                 ? RankingWeights.discussionHalfWidth : RankingWeights.smoothingHalfWidth)
         guard let peak = smoothed.max(), peak > 0 else { return nil }
