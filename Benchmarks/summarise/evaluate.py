@@ -53,7 +53,7 @@ class Daemon:
         config = self.directory / "meetingd.yaml"
         config.write_text(f"endpoints: [{self.endpoint}]\nworkers: 1\ncorpus: {self.corpus}\n"
                           f"module_dirs: [{Path(meetingd).parent}]\nmodules:\n"
-                          + (f"  summarise: {{scorer: {Path(scorer).resolve()}}}\n" if scorer else "  summarise: {}\n"))
+                          + (f"  summarise: {{settings: {{scorer: {Path(scorer).resolve()}}}}}\n" if scorer else "  summarise: {}\n"))
         self.process = subprocess.Popen([str(meetingd), "serve", "--config", str(config)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
