@@ -66,6 +66,10 @@ extension MeetingText {
         let relevance = candidates.map { sentenceRelevance($0, focus.topic) }
         let topicPeak = relevance.max() ?? 0
         let topicTerms = Set(focus.topic.map(\.term))
+        let expandedTopic = focus.topic.isEmpty ? [] : expandedByFeedback(locatingWeights(focus.topic))
+        let expandedRelevance = candidates.map { sentenceRelevance($0, expandedTopic) }
+        let expandedPeak = expandedRelevance.max() ?? 0
+        let agenda = sectionTerms.reduce(into: Set<Int>()) { $0.formUnion($1) }
         let uniform = [Float](repeating: 1, count: candidates.count)
         let centrality = lexRank(candidates, prior: uniform, damping: RankingWeights.damping)
         var biased = centrality
@@ -113,6 +117,8 @@ extension MeetingText {
             set(.cleanShare, min(1, Float(sentence.text.unicodeScalars.count) / Float(max(sentence.end - sentence.start, 1))))
             flag(.firstInTurn, index == turn.sentences.lowerBound)
             set(.logTurnWords, log(1 + Float(turnWords)))
+            set(.expandedRelevance, expandedPeak > 0 ? expandedRelevance[i] / expandedPeak : 0)
+            set(.agendaWords, log(1 + Float(agenda.intersection(sentence.terms).count)))
             return row
         }
     }
