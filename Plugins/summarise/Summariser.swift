@@ -70,6 +70,8 @@ extension MeetingText {
         let expandedRelevance = candidates.map { sentenceRelevance($0, expandedTopic) }
         let expandedPeak = expandedRelevance.max() ?? 0
         let agenda = sectionTerms.reduce(into: Set<Int>()) { $0.formUnion($1) }
+        var topicSection = [Float](repeating: 0, count: turns.count)
+        for (position, factor) in sectionFactors(focus.topic) { topicSection[position] = (factor - 1) / RankingWeights.sectionBoost }
         let uniform = [Float](repeating: 1, count: candidates.count)
         let centrality = lexRank(candidates, prior: uniform, damping: RankingWeights.damping)
         var biased = centrality
@@ -119,6 +121,7 @@ extension MeetingText {
             set(.logTurnWords, log(1 + Float(turnWords)))
             set(.expandedRelevance, expandedPeak > 0 ? expandedRelevance[i] / expandedPeak : 0)
             set(.agendaWords, log(1 + Float(agenda.intersection(sentence.terms).count)))
+            set(.topicSection, topicSection[position])
             return row
         }
     }
@@ -171,7 +174,7 @@ extension MeetingText {
     /// Sections (an agenda, QMSum's topic list) say where a topic is discussed: a turn in a
     /// section whose title shares the question's topic stems counts up to
     /// `sectionBoost` more, in proportion to the stems shared against the best title's.
-    private func sectionFactors(_ topic: [(term: Int, weight: Float)]) -> [(position: Int, factor: Float)] {
+    func sectionFactors(_ topic: [(term: Int, weight: Float)]) -> [(position: Int, factor: Float)] {
         guard sectionTerms.count > 1, turnSections.count == turns.count else { return [] }
         let topicTerms = Set(topic.map(\.term))
         let shared = sectionTerms.map { $0.intersection(topicTerms).count }
