@@ -9,7 +9,9 @@
 Prints ROUGE-1/2/L/Lsum F1 (rouge-score, Porter stemming) overall and for general and
 specific queries, the mean and p90 round-trip time per query, and, for specific queries,
 "in span": the share of returned sentences whose turn lies in QMSum's annotated relevant
-spans (how well the question was located). Meeting ids are the ingester's: `STEM-N` for
+spans (how well the question was located). With --located, how many specific queries were
+located at all, how many of those overlap an annotated span, and how many were "not found".
+Meeting ids are the ingester's: `STEM-N` for
 line N (from 0) of STEM.jsonl.
 """
 import argparse
@@ -38,9 +40,10 @@ def free_port():
 
 
 class Daemon:
-    """meetingd with one worker serving a corpus ingested from `sources`, in a temporary folder."""
+    """meetingd with one worker serving a corpus ingested from `sources`, in a temporary folder;
+    `scorer` is a sentence-scorer file for summarise to load instead of its built-in weights."""
 
-    def __init__(self, meetingd, *sources):
+    def __init__(self, meetingd, *sources, scorer=None):
         meetingd = Path(meetingd).resolve()  # the config's module_dirs is read relative to the config
         self.directory = Path(tempfile.mkdtemp(prefix="meetingd-eval-"))
         self.corpus = self.directory / "corpus.sqlite"
@@ -49,7 +52,8 @@ class Daemon:
         self.endpoint = f"tcp://127.0.0.1:{free_port()}"
         config = self.directory / "meetingd.yaml"
         config.write_text(f"endpoints: [{self.endpoint}]\nworkers: 1\ncorpus: {self.corpus}\n"
-                          f"module_dirs: [{Path(meetingd).parent}]\nmodules:\n  summarise: {{}}\n")
+                          f"module_dirs: [{Path(meetingd).parent}]\nmodules:\n"
+                          + (f"  summarise: {{settings: {{scorer: {Path(scorer).resolve()}}}}}\n" if scorer else "  summarise: {}\n"))
         self.process = subprocess.Popen([str(meetingd), "serve", "--config", str(config)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -104,6 +108,12 @@ def in_span(result, spans):
     return sum(any(a <= t <= b for a, b in ranges) for t in turns) / len(turns)
 
 
+def located_in_span(result, spans):
+    """Whether a located range overlaps an annotated span."""
+    ranges = [(int(a), int(b)) for a, b in spans]
+    return any(lo <= b and a <= hi for lo, hi in result.get("located", []) for a, b in ranges)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--split", default=str(ROOT.parent / "shared" / "qmsum" / "val.jsonl"), help="a QMSum .jsonl file")
@@ -111,11 +121,13 @@ def main():
     parser.add_argument("--meetingd", default=os.environ.get("MEETINGD_BIN", str(ROOT / ".build/debug/meetingd")))
     parser.add_argument("--words", type=int, default=100, help="max_words of each summary (default 100)")
     parser.add_argument("--show", type=int, default=0, help="print this many worst-scored queries")
+    parser.add_argument("--scorer", help="a sentence-scorer file (train_scorer.py --out) instead of the built-in one")
+    parser.add_argument("--located", action="store_true", help="also count the specific queries located, in span, not found")
     parser.add_argument("--dump", help="write every query's scores and summary to this JSON file")
     args = parser.parse_args()
 
     split = Path(args.split)
-    daemon = None if args.endpoint else Daemon(args.meetingd, split)
+    daemon = None if args.endpoint else Daemon(args.meetingd, split, scorer=args.scorer)
     endpoint = args.endpoint or daemon.endpoint
     try:
         client = Client(endpoint)
@@ -136,6 +148,8 @@ def main():
                 rows.append({"kind": kind, "ms": elapsed, "query": query["query"], "meeting": params["meeting"],
                              "summary": result["summary"],
                              "in_span": in_span(result, spans) if spans else None,
+                             "located": bool(result.get("located")), "found": result.get("found", True),
+                             "located_in_span": located_in_span(result, spans) if spans else None,
                              **{name: value.fmeasure * 100 for name, value in score.items()}})
     finally:
         if daemon:
@@ -151,6 +165,11 @@ def main():
                                                        for m in ("rouge1", "rouge2", "rougeL", "rougeLsum"))
               + (f"{statistics.mean(located) * 100:>8.1f}%" if located else f"{'':>9}")
               + f"{statistics.mean(times):>9.2f}{times[int(len(times) * 0.9)]:>8.2f}")
+    if args.located:
+        specific = [r for r in rows if r["kind"] == "specific"]
+        print(f"specific queries: {len(specific)}, located {sum(r['located'] for r in specific)}, "
+              f"located overlapping a span {sum(bool(r['located_in_span']) for r in specific)}, "
+              f"not found {sum(not r['found'] for r in specific)}")
     if args.dump:
         Path(args.dump).write_text(json.dumps(rows, indent=1))
     for row in sorted(rows, key=lambda r: r["rouge1"])[:args.show]:

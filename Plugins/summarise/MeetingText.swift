@@ -270,9 +270,9 @@ extension MeetingText {
         let titles = try String.fetchAll(db, sql: """
             SELECT s.title FROM section s JOIN meeting m ON m.pk = s.meeting_pk WHERE m.id = ? ORDER BY s.ordinal
             """, arguments: [key.id])
-        meeting.sectionTerms = titles.map { title in
-            Set(analyser.terms(title).compactMap { meeting.vocabulary.ids[$0] })
-        }
+        // A heading's words join the vocabulary even where nobody says them, so that a question
+        // asked in the agenda's words ("the budget review") is located by its section.
+        meeting.sectionTerms = titles.map { title in Set(analyser.analyse(title, into: &meeting.vocabulary).terms) }
         return meeting
     }
 }

@@ -40,6 +40,13 @@ enum SentenceFeature: Int, CaseIterable {
     case firstInTurn
     /// log(1 + words of its turn).
     case logTurnWords
+    /// BM25-like weight of the question's topic widened by feedback (the words said where it is
+    /// answered, as locating uses them), relative to the best candidate's.
+    case expandedRelevance
+    /// log(1 + distinct words it shares with the meeting's section headings): the agenda's words.
+    case agendaWords
+    /// How far its section's heading names the question's topic (0 to 1, against the best heading's).
+    case topicSection
 }
 
 struct SentenceScorer {
@@ -55,7 +62,8 @@ struct SentenceScorer {
 
     static let featureNames = ["relevance", "topic_coverage", "turn_relevance", "centrality",
                                "biased_centrality", "position", "log_words", "short", "named_speaker", "speaker_share",
-                               "top_speaker", "is_question", "content_share", "clean_share", "first_in_turn", "log_turn_words"]
+                               "top_speaker", "is_question", "content_share", "clean_share", "first_in_turn", "log_turn_words",
+                               "expanded_relevance", "agenda_words", "topic_section"]
 
     /// For a question's candidates, and for a whole meeting's (or one speaker's).
     let question: Model

@@ -70,6 +70,12 @@ extension MeetingText {
         let relevance = candidates.map { sentenceRelevance($0, focus.topic) }
         let topicPeak = relevance.max() ?? 0
         let topicTerms = Set(focus.topic.map(\.term))
+        let expandedTopic = focus.topic.isEmpty ? [] : expandedByFeedback(locatingWeights(focus.topic))
+        let expandedRelevance = candidates.map { sentenceRelevance($0, expandedTopic) }
+        let expandedPeak = expandedRelevance.max() ?? 0
+        let agenda = sectionTerms.reduce(into: Set<Int>()) { $0.formUnion($1) }
+        var topicSection = [Float](repeating: 0, count: turns.count)
+        for (position, factor) in sectionFactors(focus.topic) { topicSection[position] = (factor - 1) / RankingWeights.sectionBoost }
         let uniform = [Float](repeating: 1, count: candidates.count)
         let centrality = lexRank(candidates, prior: uniform, damping: RankingWeights.damping)
         var biased = centrality
@@ -118,6 +124,9 @@ extension MeetingText {
             set(.cleanShare, min(1, Float(sentence.text.unicodeScalars.count) / Float(max(sentence.end - sentence.start, 1))))
             flag(.firstInTurn, index == turn.sentences.lowerBound)
             set(.logTurnWords, log(1 + Float(turnWords[position])))
+            set(.expandedRelevance, expandedPeak > 0 ? expandedRelevance[i] / expandedPeak : 0)
+            set(.agendaWords, log(1 + Float(agenda.intersection(sentence.terms).count)))
+            set(.topicSection, topicSection[position])
             return row
         }
     }
@@ -141,7 +150,13 @@ extension MeetingText {
                 relevance[position] *= 1 + RankingWeights.namedSpeakerBoost
             }
         }
-        for (position, factor) in sectionFactors(focus.topic) { relevance[position] *= factor }
+        let sections = sectionFactors(focus.topic)
+        if relevance.allSatisfy({ $0 == 0 }) {
+            // No turn says the question's words, but a heading does: its section is the answer's place.
+            for (position, factor) in sections { relevance[position] = factor - 1 }
+        } else {
+            for (position, factor) in sections { relevance[position] *= factor }
+        }
         let smoothed = smooth(relevance, halfWidth: focus.asksForDiscussion
                                 ? RankingWeights.discussionHalfWidth : RankingWeights.smoothingHalfWidth)
         guard let peak = smoothed.max(), peak > 0 else { return nil }
@@ -164,7 +179,7 @@ extension MeetingText {
     /// Sections (an agenda, QMSum's topic list) say where a topic is discussed: a turn in a
     /// section whose title shares the question's topic stems counts up to
     /// `sectionBoost` more, in proportion to the stems shared against the best title's.
-    private func sectionFactors(_ topic: [(term: Int, weight: Float)]) -> [(position: Int, factor: Float)] {
+    func sectionFactors(_ topic: [(term: Int, weight: Float)]) -> [(position: Int, factor: Float)] {
         guard sectionTerms.count > 1, turnSections.count == turns.count else { return [] }
         let topicTerms = Set(topic.map(\.term))
         let shared = sectionTerms.map { $0.intersection(topicTerms).count }
