@@ -7,7 +7,6 @@ import json
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -52,24 +51,21 @@ def long_daemon(long_corpus):
     d.stop()
 
 
-def timed(d, method, params):
-    started = time.monotonic()
-    result = d.call(method, params, timeout_ms=60_000)
-    return result, time.monotonic() - started
+def within_budget(d, method, params):
+    """The default 10 s budget is the bound, not a wall-clock assertion (shared machines are
+    noisy): the quadratic pass took 42 s on this turn, and would now be answered -32005."""
+    return d.call(method, params, timeout_ms=60_000)
 
 
 def test_a_word_in_a_huge_turn_is_found_and_marked_in_one_pass(long_daemon):
-    result, seconds = timed(long_daemon, "search.query", {"q": "word"})
-    # 42 s when the window was chosen in time quadratic in the matches; the budget is 10 s.
-    assert seconds < 3, seconds
+    result = within_budget(long_daemon, "search.query", {"q": "word"})
     hit = result["hits"][0]
     assert (hit["meeting"], hit["turn"]) == ("long-turn", 1)
     assert "[word]" in hit["snippet"], hit["snippet"]
 
 
 def test_the_window_holding_every_word_asked_for_is_chosen(long_daemon):
-    result, seconds = timed(long_daemon, "search.query", {"q": "word zebra"})
-    assert seconds < 3, seconds
+    result = within_budget(long_daemon, "search.query", {"q": "word zebra"})
     snippet = result["hits"][0]["snippet"]
     assert "[zebra]" in snippet and "[word]" in snippet, snippet
     assert snippet.startswith("…") and snippet.endswith("…"), snippet
@@ -77,8 +73,7 @@ def test_the_window_holding_every_word_asked_for_is_chosen(long_daemon):
 
 def test_a_phrase_in_a_huge_turn_is_marked_from_fts5s_highlight(long_daemon):
     # Phrases are answered by FTS5, whose snippet() is quadratic too: long turns go through highlight().
-    result, seconds = timed(long_daemon, "search.query", {"q": '"zebra has"', "markers": {"open": "<", "close": ">"}})
-    assert seconds < 3, seconds
+    result = within_budget(long_daemon, "search.query", {"q": '"zebra has"', "markers": {"open": "<", "close": ">"}})
     snippet = result["hits"][0]["snippet"]
     assert "<zebra has>" in snippet, snippet
     assert snippet.count("<") == snippet.count(">"), snippet
@@ -86,8 +81,7 @@ def test_a_phrase_in_a_huge_turn_is_marked_from_fts5s_highlight(long_daemon):
 
 
 def test_sentences_of_a_huge_turn_are_found(long_daemon):
-    result, seconds = timed(long_daemon, "search.query", {"q": '"zebra has"', "unit": "sentence"})
-    assert seconds < 3, seconds
+    result = within_budget(long_daemon, "search.query", {"q": '"zebra has"', "unit": "sentence"})
     assert result["hits"][0]["sentence"] == ZEBRA_SENTENCE, result["hits"][0]
 
 
