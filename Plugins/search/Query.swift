@@ -371,28 +371,30 @@ extension SearchModule {
         return Self.page(hits, total: top.total, exact: top.exhaustive)
     }
 
-    /// The index's query for a keyword plan, or nil when the plan needs FTS5: a phrase, a
-    /// prefix, a speaker, or a word that the analyzer reads as other than one word.
+    /// The index's query for a keyword plan, or nil when the plan needs FTS5: a prefix, a
+    /// speaker, an excluded phrase, or no word to search.
     func indexQuery(_ plan: SearchPlan, limit: Int) -> IndexQuery? {
-        func term(_ queryTerm: QueryTerm) -> String? {
-            guard queryTerm.tokens.count == 1, !queryTerm.isPrefix else { return nil }
-            let words = analyzer.words(queryTerm.written)
-            return words.count == 1 ? words[0].term : nil
+        /// A word, or a phrase (a quoted one, or a word the analyzer cuts in several).
+        func term(_ queryTerm: QueryTerm) -> IndexQuery.Term? {
+            guard !queryTerm.isPrefix else { return nil }
+            let words = analyzer.words(queryTerm.written).map(\.term)
+            guard !words.isEmpty else { return nil }
+            return words.count == 1 ? IndexQuery.Term(words[0]) : IndexQuery.Term(phrase: words)
         }
         guard plan.speakerParam == nil, plan.speakers.isEmpty, !plan.clauses.isEmpty else { return nil }
         var clauses: [[IndexQuery.Term]] = []
         for clause in plan.clauses {
             var terms: [IndexQuery.Term] = []
             for queryTerm in clause {
-                guard let text = term(queryTerm) else { return nil }
-                terms.append(IndexQuery.Term(text))
+                guard let found = term(queryTerm) else { return nil }
+                terms.append(found)
             }
             clauses.append(terms)
         }
         var excluded: [String] = []
         for queryTerm in plan.excluded {
-            guard let text = term(queryTerm) else { return nil }
-            excluded.append(text)
+            guard let found = term(queryTerm), !found.isPhrase else { return nil }
+            excluded.append(found.text)
         }
         return IndexQuery(clauses: clauses, excluded: excluded, limit: limit, exactTotalUpTo: exactTotalUpTo)
     }
@@ -410,17 +412,25 @@ extension SearchModule {
         }
         if let ranges, ranges.isEmpty { return Self.page([], total: 0, exact: true) }
         let found = try index(db).search(query, idRanges: ranges)
-        let terms = Set(query.clauses.joined().map(\.text))
+        let terms = Set(query.clauses.joined().flatMap(\.words))
+        let hasPhrase = query.clauses.joined().contains(where: \.isPhrase)
         let details = try db.cachedStatement(sql: "SELECT t.text, \(Self.hitColumns) FROM turn t \(Self.hitJoins) WHERE t.id = ?")
         let hits = try found.hits.dropFirst(page.offset).prefix(page.limit).compactMap { hit -> JSONValue? in
             guard let row = try Row.fetchOne(details, arguments: [Int64(hit.documentID)]) else { return nil }
             let text = TranscriptText.strippingMarks(row[0])
             var object = Self.hit(row, score: hit.score)
-            object["snippet"] = .string(IndexSnippet.snippet(of: text, terms: terms, markers: markers, analyzer: analyzer)
-                                        ?? Self.opening(of: text, words: IndexSnippet.words))
+            let snippet = IndexSnippet.snippet(of: text, terms: terms, markers: markers, analyzer: analyzer)
+                ?? Self.opening(of: text, words: IndexSnippet.words)
+            object["snippet"] = .string(hasPhrase ? Self.joiningAdjacentMarks(snippet, markers) : snippet)
             return .object(object)
         }
         return Self.page(hits, total: found.total, exact: found.totalExact)
+    }
+
+    /// "[remote] [control]" as "[remote control]": a phrase is marked as one span, as FTS5 marks it.
+    static func joiningAdjacentMarks(_ snippet: String, _ markers: Markers) -> String {
+        let pattern = NSRegularExpression.escapedPattern(for: markers.close) + "(\\s+)" + NSRegularExpression.escapedPattern(for: markers.open)
+        return snippet.replacingOccurrences(of: pattern, with: "$1", options: .regularExpression)
     }
 
     static func page(_ hits: [JSONValue], total: Int, exact: Bool) -> JSONObject {

@@ -27,12 +27,21 @@ final class SegmentSetTests: XCTestCase {
     }
 
     func testSegmentsWithDeletionsScoreAsOneSegmentOfTheLiveDocuments() throws {
+        try assertScoresAsOneSegmentOfTheLiveDocuments(phrases: false, seed: 5)
+    }
+
+    func testPhrasesAcrossSegmentsWithDeletionsScoreAsOneSegment() throws {
+        try assertScoresAsOneSegmentOfTheLiveDocuments(phrases: true, seed: 6)
+    }
+
+    private func assertScoresAsOneSegmentOfTheLiveDocuments(phrases: Bool, seed: UInt64) throws {
         let (set, live) = try Self.segmentSet()
         XCTAssertEqual(set.documentCount, live.count)
         let frequencies = documentFrequencies(live)
-        var generator = SeededGenerator(seed: 5)
-        for round in 0..<300 {
-            var query = TopKSearchTests.randomQuery(&generator, shape: TopKSearchTests.Shape.allCases[round % 3])
+        var generator = SeededGenerator(seed: seed)
+        for round in 0..<(phrases ? 100 : 300) {
+            var query = TopKSearchTests.randomQuery(&generator, shape: TopKSearchTests.Shape.allCases[round % 3],
+                                                    phrasesFrom: phrases ? live : nil)
             query.exactTotalUpTo = .max
             // Every third query keeps two id ranges, as the search filters do.
             var ranges: [ClosedRange<UInt32>]?

@@ -151,6 +151,10 @@ public final class PostingsCursor {
     @exclusivity(unchecked) var frequenciesDecoded = false
     @exclusivity(unchecked) var frequencyData: UnsafeRawPointer
     @exclusivity(unchecked) var frequencyBits = 0
+    /// Where the positions of the decoded block's posting `positionsIndex` start: reading
+    /// the positions of postings in order walks each run once.
+    @exclusivity(unchecked) var positionsIndex = 0
+    @exclusivity(unchecked) var positionsCursor: UnsafeRawPointer
     let ordinals: UnsafeMutablePointer<UInt32>
     let frequencies: UnsafeMutablePointer<UInt32>
 
@@ -160,6 +164,7 @@ public final class PostingsCursor {
         self.documentFrequency = documentFrequency
         blockCount = (documentFrequency + SegmentFormat.blockSize - 1) / SegmentFormat.blockSize
         frequencyData = postings
+        positionsCursor = positions
         ordinals = .allocate(capacity: SegmentFormat.blockSize)
         frequencies = .allocate(capacity: SegmentFormat.blockSize)
         if blockCount == 0 { doc = Self.exhausted }
@@ -249,6 +254,8 @@ public final class PostingsCursor {
         }
         frequencyData = data + 2 + BitPacking.packedByteCount(count: count, bitWidth: gapBits)
         frequenciesDecoded = false
+        positionsIndex = 0
+        positionsCursor = positions + Int(blockEntry(block, field: 1))
         decodedBlock = block
         decodedCount = count
         index = 0
@@ -267,7 +274,11 @@ public final class PostingsCursor {
     /// The current posting's positions, replacing `buffer`'s contents.
     public func positions(into buffer: inout [UInt32]) {
         buffer.removeAll(keepingCapacity: true)
-        var cursor = positions + Int(blockEntry(block, field: 1))
+        if positionsIndex > index {
+            positionsIndex = 0
+            positionsCursor = positions + Int(blockEntry(decodedBlock, field: 1))
+        }
+        var cursor = positionsCursor
         func readVarint() -> UInt32 {
             var value: UInt32 = 0, shift: UInt32 = 0
             while true {
@@ -279,7 +290,7 @@ public final class PostingsCursor {
             }
         }
         let wanted = frequency
-        for earlier in 0..<index {
+        for earlier in positionsIndex..<index {
             for _ in 0...frequencies[earlier] { _ = readVarint() }
         }
         var position: UInt32 = 0
@@ -287,5 +298,7 @@ public final class PostingsCursor {
             position += readVarint()
             buffer.append(position)
         }
+        positionsIndex = index + 1
+        positionsCursor = cursor
     }
 }

@@ -67,8 +67,8 @@ public final class SegmentSet: Sendable {
     /// disjoint; nil for all), best first: higher score, then lower id.
     public func search(_ query: IndexQuery, idRanges: [ClosedRange<UInt32>]? = nil) -> IndexSearchResult {
         var frequencies: [String: Int] = [:]
-        for term in query.clauses.joined() where frequencies[term.text] == nil {
-            frequencies[term.text] = documentFrequency(term.text)
+        for word in query.clauses.joined().flatMap(\.words) where frequencies[word] == nil {
+            frequencies[word] = documentFrequency(word)
         }
         let statistics = CollectionStatistics(documentCount: documentCount, bm25: bm25, documentFrequencies: frequencies)
         var hits: [IndexHit] = []
@@ -117,3 +117,4 @@ extension SegmentReader {
         return low
     }
 }
+
