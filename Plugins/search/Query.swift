@@ -39,7 +39,8 @@ extension SearchModule {
                 var withStopWords = plan
                 withStopWords.keepStopWords()
                 // At least one hit is ranked, so that `limit: 0` still counts the matches.
-                if let query = self.indexQuery(withStopWords, limit: max(page.offset + page.limit, 1)) {
+                if let query = try self.indexQuery(withStopWords, limit: max(page.offset + page.limit, 1), index: index(db),
+                                                   fallback: &plan.indexFallback) {
                     plan = withStopWords
                     indexQuery = query
                 }
@@ -371,30 +372,43 @@ extension SearchModule {
         return Self.page(hits, total: top.total, exact: top.exhaustive)
     }
 
-    /// The index's query for a keyword plan, or nil when the plan needs FTS5: a prefix, a
-    /// speaker, an excluded phrase, or no word to search.
-    func indexQuery(_ plan: SearchPlan, limit: Int) -> IndexQuery? {
-        /// A word, or a phrase (a quoted one, or a word the analyzer cuts in several).
-        func term(_ queryTerm: QueryTerm) -> IndexQuery.Term? {
-            guard !queryTerm.isPrefix else { return nil }
+    /// A prefix covering more index terms than this is searched by FTS5 (and `interpreted`
+    /// says so): the index would OR them all.
+    static let maxPrefixTerms = 1024
+
+    /// The index's query for a keyword plan, or nil when the plan needs FTS5: a prefix of
+    /// a phrase or one covering more than `maxPrefixTerms` terms (`fallback` says which),
+    /// a speaker, an excluded phrase or prefix, or no word to search.
+    func indexQuery(_ plan: SearchPlan, limit: Int, index: SegmentSet, fallback: inout String?) -> IndexQuery? {
+        /// A word, a phrase (a quoted one, or a word the analyzer cuts in several), or a prefix's terms.
+        func terms(_ queryTerm: QueryTerm) -> [IndexQuery.Term]? {
             let words = analyzer.words(queryTerm.written).map(\.term)
             guard !words.isEmpty else { return nil }
-            return words.count == 1 ? IndexQuery.Term(words[0]) : IndexQuery.Term(phrase: words)
+            if queryTerm.isPrefix {
+                guard words.count == 1 else { return nil }
+                // The prefix as the analyzer makes every term, stemmed: "negotiat*" matches "negoti".
+                guard let expanded = index.terms(startingWith: words[0], limit: Self.maxPrefixTerms) else {
+                    fallback = "\(queryTerm.written) covers more than \(Self.maxPrefixTerms) index terms: searched by FTS5"
+                    return nil
+                }
+                return expanded.map { IndexQuery.Term($0) }
+            }
+            return [words.count == 1 ? IndexQuery.Term(words[0]) : IndexQuery.Term(phrase: words)]
         }
         guard plan.speakerParam == nil, plan.speakers.isEmpty, !plan.clauses.isEmpty else { return nil }
         var clauses: [[IndexQuery.Term]] = []
         for clause in plan.clauses {
-            var terms: [IndexQuery.Term] = []
+            var alternatives: [IndexQuery.Term] = []
             for queryTerm in clause {
-                guard let found = term(queryTerm) else { return nil }
-                terms.append(found)
+                guard let found = terms(queryTerm) else { return nil }
+                alternatives += found
             }
-            clauses.append(terms)
+            clauses.append(alternatives)
         }
         var excluded: [String] = []
         for queryTerm in plan.excluded {
-            guard let found = term(queryTerm), !found.isPhrase else { return nil }
-            excluded.append(found.text)
+            guard !queryTerm.isPrefix, let found = terms(queryTerm), found.count == 1, !found[0].isPhrase else { return nil }
+            excluded.append(found[0].text)
         }
         return IndexQuery(clauses: clauses, excluded: excluded, limit: limit, exactTotalUpTo: exactTotalUpTo)
     }

@@ -12,6 +12,8 @@ struct SearchPlan {
     var speakers: [String]
     /// The canonical name of the person the `speaker` param resolved to.
     var speakerParam: String?
+    /// Why the index, the engine chosen, left this keyword query to FTS5.
+    var indexFallback: String?
     /// A request is read as its topic words, any of which may match.
     var isRequest: Bool
     var topicWords: [String]
@@ -121,6 +123,7 @@ struct SearchPlan {
         if !speakers.isEmpty { answer["speakers"] = .array(speakers.map(JSONValue.string)) }
         if !namedSpeakers.isEmpty { answer["favoured_speakers"] = .array(namedSpeakers.map { .string($0.name) }) }
         if typosRuledOut { answer["unmatched"] = .array(topicWords.map(JSONValue.string)) }
+        if let indexFallback { answer["fallback"] = .string(indexFallback) }
         if !favouredSections.isEmpty { answer["favoured_sections"] = .array(favouredSections.map(JSONValue.string)) }
         return .object(answer)
     }

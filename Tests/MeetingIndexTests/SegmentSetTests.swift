@@ -34,6 +34,18 @@ final class SegmentSetTests: XCTestCase {
         try assertScoresAsOneSegmentOfTheLiveDocuments(phrases: true, seed: 6)
     }
 
+    /// Prefixes expand to the terms of every segment, in byte order, up to a limit.
+    func testTermsStartingWithAPrefixComeFromEverySegment() throws {
+        let (set, _) = try Self.segmentSet()
+        let all = Set(Self.corpus.flatMap(\.terms.keys))
+        for prefix in ["w1", "w12", "w299", "w", "x", ""] {
+            let expected = all.filter { $0.hasPrefix(prefix) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            XCTAssertEqual(set.terms(startingWith: prefix, limit: 10_000), expected, prefix)
+            XCTAssertEqual(set.terms(startingWith: prefix, limit: expected.count), expected, prefix)
+            if !expected.isEmpty { XCTAssertNil(set.terms(startingWith: prefix, limit: expected.count - 1), prefix) }
+        }
+    }
+
     private func assertScoresAsOneSegmentOfTheLiveDocuments(phrases: Bool, seed: UInt64) throws {
         let (set, live) = try Self.segmentSet()
         XCTAssertEqual(set.documentCount, live.count)

@@ -200,3 +200,20 @@ def test_keyword_answers_are_exact_bm25_over_the_stored_turns(generated):
             assert hit["score"] == pytest.approx(score, rel=1e-12), (q, params)
         nonempty += bool(expected)
     assert compared >= 90 and nonempty >= 50
+
+
+def test_a_prefix_covering_too_many_terms_is_left_to_fts5_and_says_so(tmp_path):
+    turns = [{"index": i, "speaker": "Ann Example", "paragraphs": [" ".join(f"zzq{n}" for n in range(i * 100, i * 100 + 100))]}
+             for i in range(11)]
+    (tmp_path / "wide.json").write_text(json.dumps({"id": "wide", "title": "Many words", "date": "2021-01-01", "turns": turns}))
+    daemon = CorpusDaemon([tmp_path])
+    try:
+        answer = daemon.call("search.query", {"q": "zzq*"})
+        assert "1024" in answer["interpreted"]["fallback"]
+        assert answer["total"] == 11
+        # zzq10, zzq100…zzq109 and zzq1000…zzq1099: in turns 0, 1 and 10.
+        narrower = daemon.call("search.query", {"q": "zzq10*"})
+        assert "fallback" not in narrower["interpreted"] and narrower["total"] == 3
+    finally:
+        daemon.stop()
+
