@@ -28,9 +28,11 @@ extension SearchModule {
                 try Int64.fetchOne(db.cachedStatement(sql: "SELECT pk FROM meeting WHERE id = ?"), arguments: [id])
             }
             if let typed = params["speaker"]?.stringValue {
-                plan.speakerParam = try PersonResolver.person(typed, field: "speaker", in: db, meetingPK: meetingPK).name
+                let person = try PersonResolver.person(typed, field: "speaker", in: db, meetingPK: meetingPK)
+                (plan.speakerParam, plan.speakerParamID) = (person.name, person.id)
             }
-            plan.speakers = try plan.speakers.map { typed in try PersonResolver.person(typed, field: "q", in: db, meetingPK: meetingPK).name }
+            let people = try plan.speakers.map { typed in try PersonResolver.person(typed, field: "q", in: db, meetingPK: meetingPK) }
+            (plan.speakers, plan.speakerIDs) = (people.map(\.name), people.map(\.id))
             if plan.isRequest { try findNamedSpeakers(db, &plan, meeting: params["meeting"]?.stringValue) }
             // Keyword turns are ranked by the index where it can, else inside SQLite; requests
             // are rescored and meetings grouped here.
@@ -378,7 +380,7 @@ extension SearchModule {
 
     /// The index's query for a keyword plan, or nil when the plan needs FTS5: a prefix of
     /// a phrase or one covering more than `maxPrefixTerms` terms (`fallback` says which),
-    /// a speaker, an excluded phrase or prefix, or no word to search.
+    /// an excluded phrase or prefix, or no word to search (speakers alone).
     func indexQuery(_ plan: SearchPlan, limit: Int, index: SegmentSet, fallback: inout String?) -> IndexQuery? {
         /// A word, a phrase (a quoted one, or a word the analyzer cuts in several), or a prefix's terms.
         func terms(_ queryTerm: QueryTerm) -> [IndexQuery.Term]? {
@@ -395,7 +397,7 @@ extension SearchModule {
             }
             return [words.count == 1 ? IndexQuery.Term(words[0]) : IndexQuery.Term(phrase: words)]
         }
-        guard plan.speakerParam == nil, plan.speakers.isEmpty, !plan.clauses.isEmpty else { return nil }
+        guard !plan.clauses.isEmpty else { return nil }
         var clauses: [[IndexQuery.Term]] = []
         for clause in plan.clauses {
             var alternatives: [IndexQuery.Term] = []
@@ -424,8 +426,13 @@ extension SearchModule {
                 return UInt32(max(range.lowerBound, 0))...UInt32(min(range.upperBound, Int64(UInt32.max)))
             }
         }
-        if let ranges, ranges.isEmpty { return Self.page([], total: 0, exact: true) }
-        let found = try index(db).search(query, idRanges: ranges)
+        var allowed = ranges
+        for people in [plan.speakerParamID.map { [$0] }, plan.speakerIDs.isEmpty ? nil : plan.speakerIDs].compactMap({ $0 }) {
+            let turns = try speakerTurns(db, people: people)
+            allowed = allowed.map { Self.intersection($0, turns) } ?? turns
+        }
+        if let allowed, allowed.isEmpty { return Self.page([], total: 0, exact: true) }
+        let found = try index(db).search(query, idRanges: allowed)
         let terms = Set(query.clauses.joined().flatMap(\.words))
         let hasPhrase = query.clauses.joined().contains(where: \.isPhrase)
         let details = try db.cachedStatement(sql: "SELECT t.text, \(Self.hitColumns) FROM turn t \(Self.hitJoins) WHERE t.id = ?")
@@ -445,6 +452,38 @@ extension SearchModule {
     static func joiningAdjacentMarks(_ snippet: String, _ markers: Markers) -> String {
         let pattern = NSRegularExpression.escapedPattern(for: markers.close) + "(\\s+)" + NSRegularExpression.escapedPattern(for: markers.open)
         return snippet.replacingOccurrences(of: pattern, with: "$1", options: .regularExpression)
+    }
+
+    /// The turns any of `people` spoke, as ascending runs of turn ids: a filter the index
+    /// applies while it retrieves. Read meeting by meeting from who spoke where.
+    func speakerTurns(_ db: Database, people: [Int64]) throws -> [ClosedRange<UInt32>] {
+        let ids = try Int64.fetchCursor(db.cachedStatement(sql: """
+            SELECT t.id FROM speaker s JOIN meeting m ON m.pk = s.meeting_pk
+            JOIN turn t ON t.id BETWEEN m.first_turn AND m.first_turn + m.turns - 1 AND t.person_id = s.person_id
+            WHERE s.person_id IN (SELECT value FROM json_each(?)) ORDER BY t.id
+            """), arguments: [Self.jsonArray(people)])
+        var runs: [ClosedRange<UInt32>] = []
+        while let id = try ids.next() {
+            guard let id = UInt32(exactly: id) else { continue }
+            if let last = runs.last, last.upperBound &+ 1 == id {
+                runs[runs.count - 1] = last.lowerBound...id
+            } else {
+                runs.append(id...id)
+            }
+        }
+        return runs
+    }
+
+    /// The ids in both lists of ascending, disjoint ranges.
+    static func intersection(_ a: [ClosedRange<UInt32>], _ b: [ClosedRange<UInt32>]) -> [ClosedRange<UInt32>] {
+        var result: [ClosedRange<UInt32>] = []
+        var i = 0, j = 0
+        while i < a.count && j < b.count {
+            let low = max(a[i].lowerBound, b[j].lowerBound), high = min(a[i].upperBound, b[j].upperBound)
+            if low <= high { result.append(low...high) }
+            if a[i].upperBound < b[j].upperBound { i += 1 } else { j += 1 }
+        }
+        return result
     }
 
     static func page(_ hits: [JSONValue], total: Int, exact: Bool) -> JSONObject {

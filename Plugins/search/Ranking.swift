@@ -10,8 +10,11 @@ struct SearchPlan {
     var clauses: [[QueryTerm]]
     var excluded: [QueryTerm]
     var speakers: [String]
-    /// The canonical name of the person the `speaker` param resolved to.
+    /// The people `speaker:` in q resolved to (any of them spoke the turn), by id.
+    var speakerIDs: [Int64] = []
+    /// The canonical name of the person the `speaker` param resolved to, and their id.
     var speakerParam: String?
+    var speakerParamID: Int64?
     /// Why the index, the engine chosen, left this keyword query to FTS5.
     var indexFallback: String?
     /// A request is read as its topic words, any of which may match.
