@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -360,3 +361,30 @@ def test_a_prefix_covering_too_many_terms_is_left_to_fts5_and_says_so(tmp_path):
     finally:
         daemon.stop()
 
+
+@pytest.mark.parametrize("q", [
+    '"' + "the " * 499 + '"',                                  # a phrase of 499 words, the longest q allows
+    '"' + " ".join(["and", "the"] * 249) + '"',
+    " ".join(f"{a}{b}{c}*" for a in "tap" for b in "aeiou" for c in "nrst"),  # 60 prefixes
+    " OR ".join(["the"] * 300),
+    "budget\u0007\u200b \u202eremote\u0000 control",
+], ids=["499-word phrase", "498-word phrase of two words", "60 prefixes", "300 ORs", "control characters"])
+def test_hostile_queries_get_an_answer_in_bounded_time(generated, q):
+    daemon, _ = generated
+    started = time.monotonic()
+    try:
+        answer = daemon.call("search.query", {"q": q}, timeout_ms=20_000)
+        assert answer["total"] >= 0 and len(answer["hits"]) <= 10
+    except RPCError as error:
+        assert error.code == -32602
+    # Generous, for a debug build on a shared machine: the point is that nothing stalls.
+    assert time.monotonic() - started < 20
+    assert daemon.call("meetingd.ping") == "pong"
+
+
+def test_a_megabyte_query_is_refused(generated):
+    daemon, _ = generated
+    with pytest.raises(RPCError) as raised:
+        daemon.call("search.query", {"q": "word " * 200_000})
+    assert raised.value.code == -32602
+    assert daemon.call("meetingd.ping") == "pong"
