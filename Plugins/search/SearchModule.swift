@@ -128,6 +128,9 @@ final class SearchModule: MeetingdModule {
     /// The index's segments, read once per process and corpus generation and searched by every worker.
     private let sharedIndex: SharedCorpusValue<SegmentSet>
     private var loadedStopStems: Set<String>?
+    /// Speakers' turns as runs of ids (see `speakerTurns`).
+    let speakerRuns = SpeakerRuns()
+    static let speakersRemembered = 256
 
     init(context: ModuleContext) throws {
         corpus = try Corpus.openReadOnly(path: context.corpusPath)
@@ -191,6 +194,13 @@ final class SearchModule: MeetingdModule {
         Markers(open: params["markers"]?["open"]?.stringValue ?? defaultMarkers.open,
                 close: params["markers"]?["close"]?.stringValue ?? defaultMarkers.close)
     }
+}
+
+/// Runs of turn ids by the people who spoke them, valid while `index` (held weakly, so
+/// that an old corpus generation is not kept alive) is the corpus's index.
+final class SpeakerRuns {
+    weak var index: SegmentSet?
+    var byPeople: [[Int64]: [ClosedRange<UInt32>]] = [:]
 }
 
 struct Markers {
