@@ -4,8 +4,9 @@
 Two daemons serve the same corpus, one with `engine: index`, one with `engine: fts5`
 (FTS5 as shipped: stop words left out of multi-word queries, at most `ranking_budget`
 turns scored); a third, FTS5 without the budget, is the exact FTS5 ranking. Each runs
-latency.py's keyword queries, which the index answers (rare, middling and common
-words, two words, two with grammar words, a meeting filter, a date filter), top 10 with snippets, rounds
+latency.py's keyword queries (rare, middling and common words, two words, two with grammar
+words, a meeting filter, a date filter), phrases, prefixes and speaker filters (the `speaker`
+param and `speaker:` in q), which the index answers, top 10 with snippets, rounds
 alternating between the daemons so that a busy moment of the machine hits all alike.
 Prints p50/p99 per engine and per group, and the ratios.
 
@@ -20,6 +21,11 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from latency import COMMON, MIDDLING, RARE, ROOT, TWO_WORDS, Daemon, daemon_times, percentile  # noqa: E402
 
+# Phrases of rare, middling and common words; prefixes covering few and many terms.
+PHRASES = ['"remote control"', '"the meeting"', '"i think"', '"a lot of"', '"at the moment"', '"speech recognition"',
+           '"health board"', '"of the"']
+PREFIXES = ["remot*", "budg*", "design*", "interf*", "recogn*", "con*", "pre*", "sta*"]
+
 ENGINES = [("index", "engine: index"), ("fts5", "engine: fts5"), ("fts5, no budget", "engine: fts5, ranking_budget: 1000000000")]
 
 
@@ -33,6 +39,14 @@ def queries(db):
     meeting_ids = [row[0] for row in db.execute("SELECT id FROM meeting ORDER BY pk LIMIT 3 OFFSET ?", (count // 2,))]
     items += [("meeting filter", {"q": q, "meeting": m}) for m, q in zip(meeting_ids, ["battery", "the", "think"])]
     items += [("date filter", {"q": q, "from": "2020-01-01", "to": "2020-12-31"}) for q in ["health", "remote control"]]
+    items += [("phrase", {"q": q}) for q in PHRASES]
+    items += [("prefix", {"q": q}) for q in PREFIXES]
+    # The most and the least prolific of the ten busiest speakers, as the param and in q.
+    busiest = [row[0] for row in db.execute(
+        "SELECT p.name FROM speaker s JOIN person p ON p.id = s.person_id GROUP BY p.id ORDER BY sum(s.turns) DESC LIMIT 10")]
+    for name in busiest[:1] + busiest[-1:]:
+        items += [("speaker", {"q": "think", "speaker": name}), ("speaker", {"q": f'budget speaker:"{name}"'}),
+                  ("speaker", {"q": '"remote control"', "speaker": name})]
     return items
 
 
@@ -71,15 +85,14 @@ def main():
     for (name, _), times in zip(ENGINES[1:], flat[1:]):
         print(f"{'ratio ' + name + ' / index':<24}{percentile(times, 50) / percentile(flat[0], 50):>9.2f}"
               f"{percentile(times, 99) / percentile(flat[0], 99):>9.2f}")
-    print(f"\nper group, p50 ms ({' / '.join(name for name, _ in ENGINES)}):")
+    print(f"\nper group, p50 and p99 ms ({' | '.join(name for name, _ in ENGINES)}):")
     for group in dict.fromkeys(item[0] for item in items):
-        cells = [percentile([x for item, xs in zip(items, per_query) if item[0] == group for x in xs], 50) / 1e3
-                 for per_query in samples]
-        print(f"  {group:<18}" + " /".join(f"{cell:>9.2f}" for cell in cells))
+        times = [[x for item, xs in zip(items, per_query) if item[0] == group for x in xs] for per_query in samples]
+        print(f"  {group:<20}" + " |".join(f"{percentile(t, 50) / 1e3:>8.2f} {percentile(t, 99) / 1e3:>8.2f}" for t in times))
     print("\nper query, p50 ms and total (index | fts5 | fts5 no budget):")
     for index, item in enumerate(items):
         cells = [f"{percentile(per_query[index], 50) / 1e3:8.2f} {total[index]:>8}" for per_query, total in zip(samples, totals)]
-        print(f"  {item[1]['q'][:22]:<22}{' |'.join(cells)}")
+        print(f"  {(item[1]['q'] + (' @' + item[1]['speaker'] if 'speaker' in item[1] else ''))[:22]:<22}{' |'.join(cells)}")
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ final class SearchModule: MeetingdModule {
                     "total_exact": ["type": "boolean", "description": "False when more turns matched than the ranking budget: the newest were ranked."],
                     "took_ms": ["type": "number"],
                     "hits": ["type": "array", "items": hitSchema],
-                    "interpreted": ["type": "object", "description": "How q was read: request or keywords, the words searched and those ignored, and `speaker`: whom the speaker param resolved to."],
+                    "interpreted": ["type": "object", "description": "How q was read: request or keywords, the words searched and those ignored, `speaker`: whom the speaker param resolved to, and `fallback`: why the index left the query to FTS5."],
                     "corrected": ["type": "object", "description": "Present when a word had no match: what was searched instead."],
                 ],
             ]),
@@ -130,6 +130,9 @@ final class SearchModule: MeetingdModule {
     /// The index's segments, read once per process and corpus generation and searched by every worker.
     private let sharedIndex: SharedCorpusValue<SegmentSet>
     private var loadedStopStems: Set<String>?
+    /// Speakers' turns as runs of ids (see `speakerTurns`).
+    let speakerRuns = SpeakerRuns()
+    static let speakersRemembered = 256
 
     init(context: ModuleContext) throws {
         budget = context.budget
@@ -194,6 +197,13 @@ final class SearchModule: MeetingdModule {
         Markers(open: params["markers"]?["open"]?.stringValue ?? defaultMarkers.open,
                 close: params["markers"]?["close"]?.stringValue ?? defaultMarkers.close)
     }
+}
+
+/// Runs of turn ids by the people who spoke them, valid while `index` (held weakly, so
+/// that an old corpus generation is not kept alive) is the corpus's index.
+final class SpeakerRuns {
+    weak var index: SegmentSet?
+    var byPeople: [[Int64]: [ClosedRange<UInt32>]] = [:]
 }
 
 struct Markers {

@@ -27,12 +27,33 @@ final class SegmentSetTests: XCTestCase {
     }
 
     func testSegmentsWithDeletionsScoreAsOneSegmentOfTheLiveDocuments() throws {
+        try assertScoresAsOneSegmentOfTheLiveDocuments(phrases: false, seed: 5)
+    }
+
+    func testPhrasesAcrossSegmentsWithDeletionsScoreAsOneSegment() throws {
+        try assertScoresAsOneSegmentOfTheLiveDocuments(phrases: true, seed: 6)
+    }
+
+    /// Prefixes expand to the terms of every segment, in byte order, up to a limit.
+    func testTermsStartingWithAPrefixComeFromEverySegment() throws {
+        let (set, _) = try Self.segmentSet()
+        let all = Set(Self.corpus.flatMap(\.terms.keys))
+        for prefix in ["w1", "w12", "w299", "w", "x", ""] {
+            let expected = all.filter { $0.hasPrefix(prefix) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            XCTAssertEqual(set.terms(startingWith: prefix, limit: 10_000), expected, prefix)
+            XCTAssertEqual(set.terms(startingWith: prefix, limit: expected.count), expected, prefix)
+            if !expected.isEmpty { XCTAssertNil(set.terms(startingWith: prefix, limit: expected.count - 1), prefix) }
+        }
+    }
+
+    private func assertScoresAsOneSegmentOfTheLiveDocuments(phrases: Bool, seed: UInt64) throws {
         let (set, live) = try Self.segmentSet()
         XCTAssertEqual(set.documentCount, live.count)
         let frequencies = documentFrequencies(live)
-        var generator = SeededGenerator(seed: 5)
-        for round in 0..<300 {
-            var query = TopKSearchTests.randomQuery(&generator, shape: TopKSearchTests.Shape.allCases[round % 3])
+        var generator = SeededGenerator(seed: seed)
+        for round in 0..<(phrases ? 100 : 300) {
+            var query = TopKSearchTests.randomQuery(&generator, shape: TopKSearchTests.Shape.allCases[round % 3],
+                                                    phrasesFrom: phrases ? live : nil)
             query.exactTotalUpTo = .max
             // Every third query keeps two id ranges, as the search filters do.
             var ranges: [ClosedRange<UInt32>]?

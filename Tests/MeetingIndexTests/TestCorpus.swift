@@ -92,37 +92,64 @@ final class TestSegment {
     deinit { bytes.deallocate() }
 }
 
+/// How many positions `words` start at, one after another, in `document` (overlaps count).
+func phraseFrequency(_ words: [String], in document: TestDocument) -> Int {
+    guard let first = document.terms[words[0]] else { return 0 }
+    return first.filter { start in
+        words.indices.allSatisfy { document.terms[words[$0]]?.contains(start + UInt32($0)) == true }
+    }.count
+}
+
 /// BM25 over every document, written from the formula documented in BM25.swift
-/// rather than from the index's code.
+/// rather than from the index's code; a phrase's tf is its frequency, its idf the sum of its words'.
 func exhaustiveSearch(_ corpus: [TestDocument], frequencies: [String: Int],
                       _ query: IndexQuery) -> (hits: [IndexHit], total: Int) {
-    var terms: [(text: String, boost: Double)] = []
+    var terms: [(words: [String], boost: Double)] = []
     for term in query.clauses.joined() {
-        if let index = terms.firstIndex(where: { $0.text == term.text }) { terms[index].boost += term.boost }
-        else { terms.append((term.text, term.boost)) }
+        if let index = terms.firstIndex(where: { $0.words == term.words }) { terms[index].boost += term.boost }
+        else { terms.append((term.words, term.boost)) }
     }
     let clauses = query.clauses.filter { !$0.isEmpty }
     let n = Double(corpus.count)
     let totalTokens = corpus.reduce(0) { $0 + Int($1.length) }
     let averageLength = corpus.isEmpty || totalTokens == 0 ? 1 : Double(totalTokens) / n
     let weights = terms.map { term -> Double in
-        let df = Double(frequencies[term.text] ?? 0)
-        return term.boost * log(1 + (n - df + 0.5) / (df + 0.5))
+        term.boost * term.words.reduce(0.0) { sum, word in
+            let df = Double(frequencies[word] ?? 0)
+            return sum + log(1 + (n - df + 0.5) / (df + 0.5))
+        }
     }
     var hits: [IndexHit] = []
     for document in corpus {
-        let matches = !clauses.isEmpty && clauses.allSatisfy { $0.contains { document.terms[$0.text] != nil } }
+        let matches = !clauses.isEmpty && clauses.allSatisfy { $0.contains { phraseFrequency($0.words, in: document) > 0 } }
         guard matches, !query.excluded.contains(where: { document.terms[$0] != nil }) else { continue }
         var score = 0.0
         for (index, term) in terms.enumerated() {
-            guard let positions = document.terms[term.text] else { continue }
-            let tf = Double(positions.count)
+            let tf = Double(phraseFrequency(term.words, in: document))
+            guard tf > 0 else { continue }
             score += weights[index] * (tf / (tf + 1.2 * (1 - 0.75 + 0.75 * Double(document.length) / averageLength)))
         }
         hits.append(IndexHit(documentID: document.id, score: score))
     }
     hits.sort { $0.score > $1.score || ($0.score == $1.score && $0.documentID < $1.documentID) }
     return (Array(hits.prefix(query.limit)), hits.count)
+}
+
+/// 2–3 consecutive words of a random document of `corpus` (so that the phrase occurs),
+/// or, one time in four, two common words side by side that may never occur together.
+func randomPhrase(_ corpus: [TestDocument], _ generator: inout SeededGenerator) -> [String] {
+    if Int.random(in: 0..<4, using: &generator) == 0 {
+        return (0..<2).map { _ in "w\(Int.random(in: 0..<4, using: &generator))" }
+    }
+    while true {
+        let document = corpus.randomElement(using: &generator)!
+        guard document.length >= 3 else { continue }
+        var wordAt = [String](repeating: "", count: Int(document.length))
+        for (term, positions) in document.terms { for position in positions { wordAt[Int(position)] = term } }
+        let count = Int.random(in: 2...3, using: &generator)
+        let start = Int.random(in: 0...(Int(document.length) - count), using: &generator)
+        return Array(wordAt[start..<(start + count)])
+    }
 }
 
 /// Term → the number of documents holding it.

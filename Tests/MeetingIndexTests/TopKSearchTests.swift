@@ -11,9 +11,13 @@ final class TopKSearchTests: XCTestCase {
     /// 1–5 words drawn from the corpus's own Zipf curve (so common words come up),
     /// sometimes a word no document has, sometimes boosts and exclusions; as one OR
     /// clause, as AND of single words, or as AND of 2–3 clauses of 1–3 words.
-    static func randomQuery(_ generator: inout SeededGenerator, shape: Shape) -> IndexQuery {
+    /// With `phrasesFrom`, half the terms are phrases of that corpus (see `randomPhrase`).
+    static func randomQuery(_ generator: inout SeededGenerator, shape: Shape, phrasesFrom corpus: [TestDocument]? = nil) -> IndexQuery {
         let boosts = [1.0, 1.0, 1.0, 0.5, 1.5, 2.0]
         func randomTerm() -> IndexQuery.Term {
+            if let corpus, Bool.random(using: &generator) {
+                return IndexQuery.Term(phrase: randomPhrase(corpus, &generator), boost: boosts.randomElement(using: &generator)!)
+            }
             let word = Int.random(in: 0..<30, using: &generator) == 0 ? "absent" : "w\(vocabulary.sample(&generator))"
             return IndexQuery.Term(word, boost: boosts.randomElement(using: &generator)!)
         }
@@ -36,7 +40,7 @@ final class TopKSearchTests: XCTestCase {
     func assertAgrees(_ query: IndexQuery, _ segment: TestSegment, file: StaticString = #filePath, line: UInt = #line) {
         let expected = exhaustiveSearch(Self.corpus, frequencies: Self.frequencies, query)
         let found = segment.reader.search(query)
-        let description = "\(query.clauses.map { $0.map { "\($0.text)^\($0.boost)" } }) -\(query.excluded) cap \(query.exactTotalUpTo) pruning \(query.dynamicPruning)"
+        let description = "\(query.clauses.map { $0.map { "'\($0.text)'^\($0.boost)" } }) -\(query.excluded) cap \(query.exactTotalUpTo) pruning \(query.dynamicPruning)"
         XCTAssertEqual(found.hits.map(\.documentID), expected.hits.map(\.documentID), description, file: file, line: line)
         for (hit, wanted) in zip(found.hits, expected.hits) {
             XCTAssertEqual(hit.score, wanted.score, accuracy: 1e-4, description, file: file, line: line)
@@ -58,6 +62,43 @@ final class TopKSearchTests: XCTestCase {
             assertAgrees(query, segment)
             query.dynamicPruning = false
             assertAgrees(query, segment)
+        }
+    }
+
+    func testPhrasesScoreAsLuceneDoesWithOrWithoutPruning() throws {
+        let segment = try TestSegment(Self.corpus)
+        var generator = SeededGenerator(seed: 17)
+        var matched = 0
+        for round in 0..<60 {
+            var query = Self.randomQuery(&generator, shape: Shape.allCases[round % 3], phrasesFrom: Self.corpus)
+            query.exactTotalUpTo = [0, 10, 1000, Int.max][(round / 3) % 4]
+            assertAgrees(query, segment)
+            query.dynamicPruning = false
+            assertAgrees(query, segment)
+            matched += segment.reader.search(query).hits.isEmpty ? 0 : 1
+        }
+        XCTAssertGreaterThan(matched, 30)
+    }
+
+    /// Positions decide: the words side by side and in order; a repeated word counts once per start.
+    func testAPhraseMatchesItsWordsInOrderAndCountsEachStart() throws {
+        let corpus = [
+            TestDocument(id: 1, length: 3, terms: ["no": [0, 1, 2]]),
+            TestDocument(id: 2, length: 3, terms: ["good": [0], "idea": [1], "no": [2]]),
+            TestDocument(id: 3, length: 3, terms: ["idea": [0], "good": [1], "no": [2]]),
+            TestDocument(id: 4, length: 3, terms: ["good": [0], "no": [1], "idea": [2]]),
+        ]
+        XCTAssertEqual(phraseFrequency(["no", "no"], in: corpus[0]), 2)
+        let segment = try TestSegment(corpus)
+        let frequencies = documentFrequencies(corpus)
+        for (phrase, expected) in [(["good", "idea"], [2]), (["no", "no"], [1]), (["no", "no", "no"], [1]),
+                                   (["idea", "good", "no"], [3]), (["idea", "good", "good"], []), (["good", "absent"], [])] {
+            let query = IndexQuery.any([.init(phrase: phrase)])
+            let found = segment.reader.search(query)
+            XCTAssertEqual(found.hits.map(\.documentID), expected.map(UInt32.init), "\(phrase)")
+            XCTAssertEqual(found.total, expected.count, "\(phrase)")
+            let exhaustive = exhaustiveSearch(corpus, frequencies: frequencies, query)
+            for (hit, wanted) in zip(found.hits, exhaustive.hits) { XCTAssertEqual(hit.score, wanted.score, accuracy: 1e-9) }
         }
     }
 

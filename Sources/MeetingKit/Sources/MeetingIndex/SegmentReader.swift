@@ -109,6 +109,26 @@ public struct SegmentReader: @unchecked Sendable {
         }
     }
 
+    /// The dictionary indexes of the terms beginning with `prefix`'s bytes (they are adjacent).
+    public func termIndexes(startingWith prefix: String) -> Range<Int> {
+        var prefix = prefix
+        return prefix.withUTF8 { wanted in
+            let wanted = UnsafeRawBufferPointer(wanted)
+            var low = 0, high = termCount
+            while low < high {
+                let middle = (low + high) / 2
+                if Self.compare(termBytes(at: middle), wanted) < 0 { low = middle + 1 } else { high = middle }
+            }
+            var end = low
+            while end < termCount {
+                let bytes = termBytes(at: end)
+                guard bytes.count >= wanted.count, Self.compare(UnsafeRawBufferPointer(rebasing: bytes[0..<wanted.count]), wanted) == 0 else { break }
+                end += 1
+            }
+            return low..<end
+        }
+    }
+
     private static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
         for index in 0..<min(a.count, b.count) where a[index] != b[index] {
             return a[index] < b[index] ? -1 : 1
@@ -151,6 +171,10 @@ public final class PostingsCursor {
     @exclusivity(unchecked) var frequenciesDecoded = false
     @exclusivity(unchecked) var frequencyData: UnsafeRawPointer
     @exclusivity(unchecked) var frequencyBits = 0
+    /// Where the positions of the decoded block's posting `positionsIndex` start: reading
+    /// the positions of postings in order walks each run once.
+    @exclusivity(unchecked) var positionsIndex = 0
+    @exclusivity(unchecked) var positionsCursor: UnsafeRawPointer
     let ordinals: UnsafeMutablePointer<UInt32>
     let frequencies: UnsafeMutablePointer<UInt32>
 
@@ -160,6 +184,7 @@ public final class PostingsCursor {
         self.documentFrequency = documentFrequency
         blockCount = (documentFrequency + SegmentFormat.blockSize - 1) / SegmentFormat.blockSize
         frequencyData = postings
+        positionsCursor = positions
         ordinals = .allocate(capacity: SegmentFormat.blockSize)
         frequencies = .allocate(capacity: SegmentFormat.blockSize)
         if blockCount == 0 { doc = Self.exhausted }
@@ -249,6 +274,8 @@ public final class PostingsCursor {
         }
         frequencyData = data + 2 + BitPacking.packedByteCount(count: count, bitWidth: gapBits)
         frequenciesDecoded = false
+        positionsIndex = 0
+        positionsCursor = positions + Int(blockEntry(block, field: 1))
         decodedBlock = block
         decodedCount = count
         index = 0
@@ -267,7 +294,11 @@ public final class PostingsCursor {
     /// The current posting's positions, replacing `buffer`'s contents.
     public func positions(into buffer: inout [UInt32]) {
         buffer.removeAll(keepingCapacity: true)
-        var cursor = positions + Int(blockEntry(block, field: 1))
+        if positionsIndex > index {
+            positionsIndex = 0
+            positionsCursor = positions + Int(blockEntry(decodedBlock, field: 1))
+        }
+        var cursor = positionsCursor
         func readVarint() -> UInt32 {
             var value: UInt32 = 0, shift: UInt32 = 0
             while true {
@@ -279,7 +310,7 @@ public final class PostingsCursor {
             }
         }
         let wanted = frequency
-        for earlier in 0..<index {
+        for earlier in positionsIndex..<index {
             for _ in 0...frequencies[earlier] { _ = readVarint() }
         }
         var position: UInt32 = 0
@@ -287,5 +318,7 @@ public final class PostingsCursor {
             position += readVarint()
             buffer.append(position)
         }
+        positionsIndex = index + 1
+        positionsCursor = cursor
     }
 }

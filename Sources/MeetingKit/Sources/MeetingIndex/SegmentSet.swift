@@ -67,8 +67,8 @@ public final class SegmentSet: Sendable {
     /// disjoint; nil for all), best first: higher score, then lower id.
     public func search(_ query: IndexQuery, idRanges: [ClosedRange<UInt32>]? = nil) -> IndexSearchResult {
         var frequencies: [String: Int] = [:]
-        for term in query.clauses.joined() where frequencies[term.text] == nil {
-            frequencies[term.text] = documentFrequency(term.text)
+        for word in query.clauses.joined().flatMap(\.words) where frequencies[word] == nil {
+            frequencies[word] = documentFrequency(word)
         }
         let statistics = CollectionStatistics(documentCount: documentCount, bm25: bm25, documentFrequencies: frequencies)
         var hits: [IndexHit] = []
@@ -115,5 +115,20 @@ extension SegmentReader {
             if documentID(ordinal: middle) < id { low = middle + 1 } else { high = middle }
         }
         return low
+    }
+}
+
+extension SegmentSet {
+    /// The terms of any segment that begin with `prefix` (byte-wise), in byte order; nil
+    /// when there are more than `limit`, so that a caller can refuse a prefix that covers too much.
+    public func terms(startingWith prefix: String, limit: Int) -> [String]? {
+        var found = Set<String>()
+        for part in parts {
+            for index in part.reader.termIndexes(startingWith: prefix) {
+                found.insert(part.reader.term(at: index))
+                if found.count > limit { return nil }
+            }
+        }
+        return found.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 }

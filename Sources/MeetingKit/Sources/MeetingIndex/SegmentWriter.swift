@@ -179,7 +179,7 @@ public struct SegmentWriter {
         var entries = [Entry](repeating: Entry(), count: terms.count)
         for termID in order {
             entries[termID].postingsOffset = out.count
-            (entries[termID].maxFrequency, entries[termID].maxLength) = writePostings(postings[termID], bm25: bm25, to: &out)
+            (entries[termID].maxFrequency, entries[termID].maxLength) = Self.writePostings(postings[termID], lengths: documentLengths, bm25: bm25, to: &out)
             out.alignTo8()
         }
         for termID in order {
@@ -261,8 +261,23 @@ public struct SegmentWriter {
         return writer.finish()
     }
 
+    /// Postings in this format for matches found at query time (a phrase's), without
+    /// positions: `lengths` are the segment's document lengths by ordinal, `bm25` its own.
+    /// Returns the bytes (with the trailing padding the unpacker reads) and the max-score pair.
+    static func postings(ordinals: [UInt32], frequencies: [UInt32], lengths: some RandomAccessCollection<UInt32>,
+                         bm25: BM25) -> (bytes: [UInt8], maxFrequency: UInt32, maxLength: UInt32) {
+        let blocks = (ordinals.count + SegmentFormat.blockSize - 1) / SegmentFormat.blockSize
+        let term = TermPostings(ordinals: ordinals, frequencies: frequencies, positions: [],
+                                blockPositionStarts: [UInt32](repeating: 0, count: blocks))
+        var out: [UInt8] = []
+        let (frequency, length) = writePostings(term, lengths: lengths, bm25: bm25, to: &out)
+        out.append(contentsOf: repeatElement(0, count: SegmentFormat.trailingPadding))
+        return (out, frequency, length)
+    }
+
     /// Writes one term's skip data and packed blocks; returns its max-score (frequency, length).
-    private func writePostings(_ term: TermPostings, bm25: BM25, to out: inout [UInt8]) -> (UInt32, UInt32) {
+    private static func writePostings(_ term: TermPostings, lengths documentLengths: some RandomAccessCollection<UInt32>,
+                                      bm25: BM25, to out: inout [UInt8]) -> (UInt32, UInt32) {
         let count = term.ordinals.count
         let blockCount = (count + SegmentFormat.blockSize - 1) / SegmentFormat.blockSize
         let start = out.count
@@ -275,7 +290,7 @@ public struct SegmentWriter {
             let range = (block * SegmentFormat.blockSize)..<min(count, (block + 1) * SegmentFormat.blockSize)
             var best: (frequency: UInt32, length: UInt32, saturation: Double) = (0, 0, -1)
             for index in range {
-                let frequency = term.frequencies[index], length = documentLengths[Int(term.ordinals[index])]
+                let frequency = term.frequencies[index], length = documentLengths[documentLengths.index(documentLengths.startIndex, offsetBy: Int(term.ordinals[index]))]
                 let saturation = bm25.saturation(frequency: frequency, length: length)
                 if saturation > best.saturation { best = (frequency, length, saturation) }
             }

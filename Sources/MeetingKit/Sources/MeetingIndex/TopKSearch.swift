@@ -21,15 +21,28 @@
 // total is the term's document frequency.
 
 public struct IndexQuery: Sendable {
+    /// One word, or an exact phrase: words at consecutive positions.
     public struct Term: Sendable {
-        public var text: String
+        public var words: [String]
         /// Multiplies the term's BM25 weight; must be positive.
         public var boost: Double
 
         public init(_ text: String, boost: Double = 1) {
-            self.text = text
+            words = [text]
             self.boost = boost
         }
+
+        /// Scored as Lucene scores a phrase: BM25 with the phrase's frequency in the
+        /// document (every position it starts at) as tf, and the sum of its words' idf as idf.
+        public init(phrase words: [String], boost: Double = 1) {
+            precondition(!words.isEmpty, "a phrase needs a word")
+            self.words = words
+            self.boost = boost
+        }
+
+        /// The word, or the phrase's words joined by spaces (no analyzer term holds a space).
+        public var text: String { words.joined(separator: " ") }
+        public var isPhrase: Bool { words.count > 1 }
     }
 
     /// As the search language reads a query: a document matches when it holds a term of
@@ -142,33 +155,65 @@ extension SegmentReader {
         let nothing = IndexSearchResult(hits: [], total: 0, totalExact: true, blocksDecoded: 0, blocksInQueryTerms: 0)
         // Distinct terms in order of first appearance, and the clauses as indexes into them.
         let scoring = statistics?.bm25 ?? bm25
-        var merged: [(text: String, boost: Double)] = []
+        var merged: [(text: String, words: [String], boost: Double)] = []
         var mergedClauses: [[Int]] = []
+        var textIndex: [String: Int] = [:]
         for clause in query.clauses where !clause.isEmpty {
             var indexes: [Int] = []
             for term in clause {
                 precondition(term.boost > 0, "a term's boost must be positive")
-                if let index = merged.firstIndex(where: { $0.text == term.text }) {
+                let text = term.text
+                if let index = textIndex[text] {
                     merged[index].boost += term.boost
                     if !indexes.contains(index) { indexes.append(index) }
                 } else {
-                    merged.append((term.text, term.boost))
+                    textIndex[text] = merged.count
+                    merged.append((text, term.words, term.boost))
                     indexes.append(merged.count - 1)
                 }
             }
             mergedClauses.append(indexes)
         }
-        // Terms the segment does not hold match nothing and drop out.
+        func idf(_ word: String, _ info: TermInfo) -> Double {
+            BM25.idf(documentFrequency: statistics?.documentFrequencies[word] ?? info.documentFrequency,
+                     documentCount: statistics?.documentCount ?? documentCount)
+        }
+        // Terms the segment does not hold match nothing and drop out; a phrase's matches are
+        // found here and packed as a term's postings, so that it is scored and pruned like one.
         var scored: [ScoredTerm] = []
+        var phrasePostings: [SegmentBytes] = []
+        var phraseBlocksDecoded = 0, phraseBlocksInQueryTerms = 0
         var position = [Int?](repeating: nil, count: merged.count)
         for (order, term) in merged.enumerated() {
-            guard let info = lookup(term.text) else { continue }
-            let idf = BM25.idf(documentFrequency: statistics?.documentFrequencies[term.text] ?? info.documentFrequency,
-                               documentCount: statistics?.documentCount ?? documentCount)
-            let weight = term.boost * idf
+            let cursor: PostingsCursor
+            var weight = term.boost
+            let maxScorePair: (frequency: UInt32, length: UInt32)
+            if term.words.count == 1 {
+                guard let info = lookup(term.text) else { continue }
+                weight *= idf(term.text, info)
+                cursor = postings(info)
+                maxScorePair = (info.maxScoreFrequency, info.maxScoreLength)
+            } else {
+                let infos = term.words.compactMap(lookup)
+                guard infos.count == term.words.count else { continue }
+                // Summed in the phrase's order, as an exhaustive scorer would.
+                weight *= zip(term.words, infos).reduce(0) { $0 + idf($1.0, $1.1) }
+                let found = phraseMatches(term.words, mask: mask)
+                phraseBlocksDecoded += found.blocksDecoded
+                phraseBlocksInQueryTerms += found.blocksInWords
+                guard !found.ordinals.isEmpty else { continue }
+                let packed = SegmentWriter.postings(ordinals: found.ordinals, frequencies: found.frequencies,
+                                                    lengths: DocumentLengths(reader: self), bm25: bm25)
+                let owned = packed.bytes.withUnsafeBytes { SegmentBytes(key: 0, copying: $0) }
+                phrasePostings.append(owned)
+                // Positions are not packed: nothing reads a phrase's.
+                cursor = PostingsCursor(postings: owned.buffer.baseAddress!, positions: owned.buffer.baseAddress!,
+                                        documentFrequency: found.ordinals.count)
+                maxScorePair = (packed.maxFrequency, packed.maxLength)
+            }
             position[order] = scored.count
-            scored.append(ScoredTerm(cursor: postings(info), weight: weight, order: order,
-                                     maxScore: weight * scoring.saturationBound(frequency: info.maxScoreFrequency, length: info.maxScoreLength,
+            scored.append(ScoredTerm(cursor: cursor, weight: weight, order: order,
+                                     maxScore: weight * scoring.saturationBound(frequency: maxScorePair.frequency, length: maxScorePair.length,
                                                                                 chosenWith: bm25.averageLength)))
         }
         let clauses = mergedClauses.map { $0.compactMap { position[$0] } }
@@ -179,19 +224,88 @@ extension SegmentReader {
                                       exactTotalUpTo: countsMatches ? query.exactTotalUpTo : 0,
                                       dynamicPruning: query.dynamicPruning, excluded: excluded, mask: mask,
                                       bm25: scoring, segmentAverage: bm25.averageLength)
-        if clauses.count == 1 {
-            collector.collectAny(scored, self)
-        } else {
-            collector.collectAll(scored, clauses: clauses, self)
+        withExtendedLifetime(phrasePostings) {
+            if clauses.count == 1 {
+                collector.collectAny(scored, self)
+            } else {
+                collector.collectAll(scored, clauses: clauses, self)
+            }
         }
         let allCursors = scored.map(\.cursor) + excluded
         return IndexSearchResult(
             hits: collector.heap.sortedBestFirst().map { IndexHit(documentID: documentID(ordinal: Int($0.ordinal)), score: $0.score) },
             total: countsMatches ? collector.counted : scored[0].cursor.documentFrequency,
             totalExact: countsMatches ? !collector.skippedAny : true,
-            blocksDecoded: allCursors.reduce(0) { $0 + $1.blocksDecoded },
-            blocksInQueryTerms: allCursors.reduce(0) { $0 + $1.blockCount })
+            blocksDecoded: allCursors.reduce(phraseBlocksDecoded) { $0 + $1.blocksDecoded },
+            blocksInQueryTerms: allCursors.reduce(phraseBlocksInQueryTerms) { $0 + $1.blockCount })
     }
+
+    /// The live documents `mask` admits that hold `words` at consecutive positions, in
+    /// ordinal order, with how many positions the phrase starts at in each (overlaps count:
+    /// "no no" is twice in "no no no"). The distinct words' postings are intersected, rarest
+    /// first, and positions are read only for documents holding all of them.
+    func phraseMatches(_ words: [String], mask: DocumentMask?)
+        -> (ordinals: [UInt32], frequencies: [UInt32], blocksDecoded: Int, blocksInWords: Int) {
+        var distinct: [String] = []
+        for word in words where !distinct.contains(word) { distinct.append(word) }
+        let infos = distinct.compactMap(lookup)
+        guard infos.count == distinct.count else { return ([], [], 0, 0) }
+        let cursors = infos.map(postings)
+        let byRarity = cursors.indices.sorted { cursors[$0].documentFrequency < cursors[$1].documentFrequency }
+        let slotOfWord = words.map { distinct.firstIndex(of: $0)! }
+        var positions = [[UInt32]](repeating: [], count: distinct.count)
+        var starts: [UInt32] = [], kept: [UInt32] = []
+        var ordinals: [UInt32] = [], frequencies: [UInt32] = []
+        var target: UInt32 = 0
+        search: while true {
+            guard let allowed = mask.map({ $0.firstAllowed(atOrAfter: target) }) ?? target else { break }
+            var candidate = cursors[byRarity[0]].advance(to: allowed)
+            if candidate == PostingsCursor.exhausted { break }
+            // Leapfrog until every word's cursor is on one document.
+            var next = 1
+            while next < cursors.count {
+                let found = cursors[byRarity[next]].advance(to: candidate)
+                if found == PostingsCursor.exhausted { break search }
+                if found > candidate {
+                    candidate = cursors[byRarity[0]].advance(to: found)
+                    if candidate == PostingsCursor.exhausted { break search }
+                    next = 1
+                } else {
+                    next += 1
+                }
+            }
+            target = candidate &+ 1
+            if let mask, !mask.admits(candidate) { continue }
+            for (slot, cursor) in cursors.enumerated() { cursor.positions(into: &positions[slot]) }
+            // Start positions of word 0 whose next words follow at +1, +2, …
+            starts = positions[slotOfWord[0]]
+            for offset in 1..<words.count where !starts.isEmpty {
+                let following = positions[slotOfWord[offset]]
+                kept.removeAll(keepingCapacity: true)
+                var index = 0
+                for start in starts {
+                    let wanted = start &+ UInt32(offset)
+                    while index < following.count && following[index] < wanted { index += 1 }
+                    if index == following.count { break }
+                    if following[index] == wanted { kept.append(start) }
+                }
+                swap(&starts, &kept)
+            }
+            if !starts.isEmpty {
+                ordinals.append(candidate)
+                frequencies.append(UInt32(starts.count))
+            }
+        }
+        return (ordinals, frequencies, cursors.reduce(0) { $0 + $1.blocksDecoded }, cursors.reduce(0) { $0 + $1.blockCount })
+    }
+}
+
+/// A segment's document lengths by ordinal, as the postings writer reads them.
+struct DocumentLengths: RandomAccessCollection {
+    let reader: SegmentReader
+    var startIndex: Int { 0 }
+    var endIndex: Int { reader.documentCount }
+    subscript(ordinal: Int) -> UInt32 { reader.documentLength(ordinal: ordinal) }
 }
 
 struct ScoredTerm {
