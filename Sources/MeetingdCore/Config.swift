@@ -81,6 +81,8 @@ public struct MeetingdConfig: Sendable, Equatable {
     /// Where the change log is published (none: no event stream), and how often the corpus is checked for new changes.
     public var eventEndpoints: [String] = []
     public var eventPollMs: Int = 100
+    /// How much of the change log ingest keeps.
+    public var eventRetention = ChangeLog.Retention()
     /// The file the config was read from, or nil for built-in defaults alone.
     public var file: String?
 
@@ -167,7 +169,7 @@ public enum ConfigLoader {
             ],
             "security": ["allow_plaintext_network": false],
             "log_level": "info",
-            "events": ["endpoints": [], "poll_ms": 100],
+            "events": ["endpoints": [], "poll_ms": 100, "retention": ["count": 100_000]],
         ]
     }
 
@@ -256,7 +258,10 @@ public enum ConfigLoader {
                 "allow_plaintext_network": .bool(config.security.allowPlaintextNetwork),
             ],
             "log_level": .string(config.logLevel),
-            "events": ["endpoints": .array(config.eventEndpoints.map(JSONValue.string)), "poll_ms": JSONValue(config.eventPollMs)],
+            "events": [
+                "endpoints": .array(config.eventEndpoints.map(JSONValue.string)), "poll_ms": JSONValue(config.eventPollMs),
+                "retention": ["count": .int(config.eventRetention.count), "days": config.eventRetention.maxAgeDays.map { JSONValue($0) } ?? .null],
+            ],
         ]
     }
 
@@ -453,9 +458,10 @@ public enum ConfigLoader {
 
         var eventEndpoints: [String] = []
         var eventPollMs = 100
+        var eventRetention = ChangeLog.Retention()
         if case .object(let events)? = tree["events"] {
-            for key in events.keys where !["endpoints", "poll_ms"].contains(key) {
-                problems.append("events: unknown key '\(key)' (known: endpoints, poll_ms)")
+            for key in events.keys where !["endpoints", "poll_ms", "retention"].contains(key) {
+                problems.append("events: unknown key '\(key)' (known: endpoints, poll_ms, retention)")
             }
             if case .array(let values)? = events["endpoints"] {
                 eventEndpoints = values.compactMap(\.stringValue)
@@ -470,6 +476,20 @@ public enum ConfigLoader {
                 problems.append("events.endpoints: '\(overlap)' is also a request endpoint")
             }
             eventPollMs = integer(events["poll_ms"], "events.poll_ms", in: 10...60_000)
+            if case .object(let retention)? = events["retention"] {
+                for key in retention.keys where !["count", "days"].contains(key) {
+                    problems.append("events.retention: unknown key '\(key)' (known: count, days)")
+                }
+                // A file's mapping replaces the default one whole: count stays 100,000 unless given.
+                if let count = retention["count"] {
+                    eventRetention.count = Int64(integer(count, "events.retention.count", in: 1...1_000_000_000))
+                }
+                if let days = retention["days"], days != .null {
+                    eventRetention.maxAgeDays = integer(days, "events.retention.days", in: 1...36_500)
+                }
+            } else {
+                problems.append("events.retention: expected a mapping with count and/or days")
+            }
         } else {
             problems.append("events: expected a mapping")
         }
@@ -482,6 +502,7 @@ public enum ConfigLoader {
             security: security, logLevel: logLevel, file: file)
         config.eventEndpoints = eventEndpoints
         config.eventPollMs = eventPollMs
+        config.eventRetention = eventRetention
         return config
     }
 

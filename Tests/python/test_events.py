@@ -164,3 +164,25 @@ def test_meetingctl_watch_catches_up_then_follows(streaming, tmp_path):
         ("meeting.added", "early"), ("meeting.added", "late"), ("meeting.removed", "early")]
     seqs = [l["event"]["seq"] for l in lines]
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_retention_trims_the_log_at_ingest_and_events_since_says_to_resync(tmp_path):
+    events = f"tcp://127.0.0.1:{free_port()}"
+    daemon = CorpusDaemon([ROOT / "Samples"], extra_config=f"events: {{endpoints: [{events}], retention: {{count: 3}}}}\n")
+    try:
+        for index in range(5):
+            (tmp_path / f"note{index}.txt").write_text(f"Alice: Note number {index}.\n")
+        # Ingest reads the retention from the daemon's config.
+        run = subprocess.run([str(MEETINGD), "ingest", "--config", str(daemon.config), str(tmp_path)],
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        last = daemon.call("events.since", {"seq": 10**9})["last"]
+        kept = daemon.call("events.since", {"seq": last - 3})
+        assert [e["seq"] for e in kept["events"]] == [last - 2, last - 1, last]
+        with pytest.raises(RPCError) as error:
+            daemon.call("events.since", {"seq": last - 4})
+        assert error.value.code == INVALID_PARAMS and "resync from lookup.meetings" in error.value.message
+        assert error.value.data["first"] == last - 2
+    finally:
+        daemon.stop()
+
