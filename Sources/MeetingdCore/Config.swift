@@ -69,6 +69,8 @@ public struct MeetingdConfig: Sendable, Equatable {
     public var endpoints: [String]
     public var workers: Int
     public var corpusPath: String
+    /// The daemon's own writable files (the alerts' state.sqlite); by default the corpus's folder.
+    public var stateDirectory: String
     public var ingestPaths: [String]
     public var moduleDirs: [String]
     /// Load a module library that someone besides root and the daemon's user could have
@@ -116,7 +118,7 @@ public enum ConfigLoader {
     public static let stockModules = ["lookup", "search", "summarise", "events"]
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
     static let topLevelKeys: Set = ["endpoints", "workers", "corpus", "ingest", "module_dirs", "allow_insecure_modules",
-                                    "modules", "limits", "security", "log_level", "events"]
+                                    "modules", "limits", "security", "log_level", "events", "state_dir"]
     static var limitKeys: [String] { Limits.bounds.map(\.key) }
     /// At most this many workers: each is a thread with its own module instances.
     static let maxWorkers = 1024
@@ -124,7 +126,7 @@ public enum ConfigLoader {
     /// Environment variables the daemon reads, mapped to config keys.
     static let environmentKeys: [String: String] = [
         "MEETINGD_ENDPOINTS": "endpoints", "MEETINGD_WORKERS": "workers", "MEETINGD_CORPUS": "corpus",
-        "MEETINGD_INGEST": "ingest", "MEETINGD_MODULE_DIRS": "module_dirs", "MEETINGD_LOG_LEVEL": "log_level",
+        "MEETINGD_INGEST": "ingest", "MEETINGD_STATE_DIR": "state_dir", "MEETINGD_MODULE_DIRS": "module_dirs", "MEETINGD_LOG_LEVEL": "log_level",
     ].merging(Limits.bounds.map { ("MEETINGD_LIMITS_\($0.key.uppercased())", "limits.\($0.key)") }) { $1 }
 
     /// The config file used when none is named: the source tree's `Config/meetingd.yaml`
@@ -213,7 +215,7 @@ public enum ConfigLoader {
             switch key {
             case "endpoints", "ingest", "module_dirs":
                 value = .array(text.split(separator: key == "endpoints" ? "," : ":").map { .string(String($0)) })
-            case "corpus", "log_level":
+            case "corpus", "log_level", "state_dir":
                 value = .string(text)
             default:
                 guard let number = Int64(text) else {
@@ -242,6 +244,7 @@ public enum ConfigLoader {
             "endpoints": .array(config.endpoints.map(JSONValue.string)),
             "workers": JSONValue(config.workers),
             "corpus": .string(config.corpusPath),
+            "state_dir": .string(config.stateDirectory),
             "ingest": .array(config.ingestPaths.map(JSONValue.string)),
             "module_dirs": .array(config.moduleDirs.map(JSONValue.string)),
             "allow_insecure_modules": .bool(config.allowInsecureModules),
@@ -289,7 +292,9 @@ public enum ConfigLoader {
             guard case .string(let path) = value, !path.hasPrefix("/") else { return value }
             return .string(URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: directory + "/")).standardizedFileURL.path)
         }
-        if let corpus = tree["corpus"] { tree["corpus"] = absolute(corpus) }
+        for key in ["corpus", "state_dir"] {
+            if let path = tree[key] { tree[key] = absolute(path) }
+        }
         for key in ["ingest", "module_dirs"] {
             if case .array(let paths)? = tree[key] { tree[key] = .array(paths.map(absolute)) }
         }
@@ -404,6 +409,12 @@ public enum ConfigLoader {
 
         let corpus = tree["corpus"]?.stringValue ?? ""
         if corpus.isEmpty { problems.append("corpus: expected a file path") }
+        var stateDirectory = URL(fileURLWithPath: corpus).deletingLastPathComponent().path
+        if let value = tree["state_dir"] {
+            if let path = value.stringValue, !path.isEmpty { stateDirectory = path } else {
+                problems.append("state_dir: expected a folder path, got \(value.serialized)")
+            }
+        }
 
         let logLevel = tree["log_level"]?.stringValue ?? ""
         if !logLevels.contains(logLevel) {
@@ -497,7 +508,7 @@ public enum ConfigLoader {
         let security = decodeSecurity(tree["security"], endpoints: endpoints + eventEndpoints, problems: &problems)
 
         var config = MeetingdConfig(
-            endpoints: endpoints, workers: workers, corpusPath: corpus, ingestPaths: strings("ingest"),
+            endpoints: endpoints, workers: workers, corpusPath: corpus, stateDirectory: stateDirectory, ingestPaths: strings("ingest"),
             moduleDirs: strings("module_dirs"), allowInsecureModules: allowInsecureModules, modules: modules, limits: limits,
             security: security, logLevel: logLevel, file: file)
         config.eventEndpoints = eventEndpoints

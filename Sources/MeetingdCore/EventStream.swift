@@ -3,7 +3,10 @@
 // by reading the log's last sequence number on a short timer (one indexed lookup), and
 // publishes every event after the last one it sent. PUB drops messages for slow or late
 // subscribers by design; `events.since` gives them back (the zguide's Clone pattern).
+// After the events of a batch, it runs every saved alert against the meetings added or
+// updated (search.query restricted to each) and publishes the hits on `alert.<name>`.
 
+import CMeetingdModule
 import CZeroMQ
 import Foundation
 import Logging
@@ -20,11 +23,20 @@ final class EventStream: @unchecked Sendable {
     /// Reloads not yet announced: the stream thread publishes `daemon.reloaded` for each.
     private let pendingReloads = Mutex<[Int]>([])
     private let socket: ZMQSocket
+    /// The serving state, for the search module alerts run through (it changes on reload).
+    private let currentState: @Sendable () -> ServerState
+    /// This thread's own search instance, and the state generation it was opened for.
+    private var search: (instance: ModuleInstance, generation: Int)?
+    private var reply = meetingd_reply()
+    private var paramsText: [UInt8] = []
+    /// Hits an alert publishes per meeting.
+    static let alertHits = 20
 
     /// Binds the XPUB socket now, so a bad endpoint fails the start. With `curveSecretKey`,
     /// subscribers are CURVE clients checked against the same allow-list as requests.
     init(context: UnsafeMutableRawPointer, endpoints: [String], corpusPath: String, pollMs: Int, curveSecretKey: String?,
-         logger: Logger) throws {
+         state: @escaping @Sendable () -> ServerState, logger: Logger) throws {
+        currentState = state
         self.context = context
         self.endpoints = endpoints
         self.corpusPath = corpusPath
@@ -67,7 +79,10 @@ final class EventStream: @unchecked Sendable {
     }
 
     private func run() {
-        defer { socket.close() }
+        defer {
+            socket.close()
+            search?.instance.close()
+        }
         var corpus: Corpus?
         var lastSent: Int64?
         var subscribers = 0
@@ -82,6 +97,7 @@ final class EventStream: @unchecked Sendable {
             if ready > 0 { readSubscriptions(count: &subscribers) }
             if corpus == nil { corpus = try? Corpus.openReadOnly(path: corpusPath) }
             guard let corpus else { continue }
+            var published: [ChangeLog.Event] = []
             do {
                 try corpus.reader.read { db in
                     let last = try ChangeLog.lastSeq(db)
@@ -91,6 +107,7 @@ final class EventStream: @unchecked Sendable {
                         let events = try ChangeLog.events(after: sent, limit: 1000, db)
                         guard !events.isEmpty else { break }
                         for event in events { publish(event.kind.rawValue, event.json) }
+                        published += events
                         sent = events.last!.seq
                     }
                     lastSent = sent
@@ -101,7 +118,74 @@ final class EventStream: @unchecked Sendable {
             } catch {
                 logger.warning("events: cannot read the change log: \(error)")
             }
+            // The meeting events go out first; alerts follow, as they take longer.
+            let changed = published.filter { $0.kind != .removed }
+            if !changed.isEmpty { runAlerts(on: changed) }
         }
+    }
+
+    /// Publishes on `alert.<name>` each alert's hits in each meeting, with the change's `seq`.
+    private func runAlerts(on events: [ChangeLog.Event]) {
+        let state = currentState()
+        let alerts: [Alert]
+        do {
+            alerts = try state.runtime.alerts.list()
+        } catch {
+            logger.warning("events: cannot read the alerts: \(error)")
+            return
+        }
+        guard !alerts.isEmpty, let instance = searchInstance(state) else { return }
+        for event in events {
+            for alert in alerts {
+                guard let answer = call(instance, "search.query", alert.searchParams(meeting: event.meeting, limit: Self.alertHits)),
+                      // A corrected query searched other words than the alert's: no match.
+                      answer["corrected"] == nil, let hits = answer["hits"]?.arrayValue, !hits.isEmpty else { continue }
+                publish("alert.\(alert.name)", [
+                    "seq": .int(event.seq), "topic": .string("alert.\(alert.name)"), "alert": .string(alert.name),
+                    "change": .string(event.kind.rawValue), "meeting": .string(event.meeting),
+                    "total": answer["total"] ?? .int(Int64(hits.count)),
+                    "hits": .array(hits.map { hit in
+                        ["meeting": hit["meeting"] ?? .null, "turn": hit["turn"] ?? .null,
+                         "speaker": hit["speaker"] ?? .null, "snippet": hit["snippet"] ?? .null]
+                    }),
+                ])
+            }
+        }
+    }
+
+    /// The search module instance of the serving state, opened again after a reload.
+    private func searchInstance(_ state: ServerState) -> ModuleInstance? {
+        if let search, search.generation == state.generation { return search.instance }
+        search?.instance.close()
+        search = nil
+        guard let module = state.modules.first(where: { $0.methods.contains { $0.name == "search.query" } }) else {
+            logger.warning("events: alerts need the search module, which is not loaded")
+            return nil
+        }
+        do {
+            search = (try module.open(corpusPath: state.config.corpusPath), state.generation)
+        } catch {
+            logger.warning("events: cannot open the search module for alerts: \(error)")
+        }
+        return search?.instance
+    }
+
+    /// One call into a module, as a worker makes it; nil when it answers an error (an alert's
+    /// speaker unknown to a meeting is -32004: no match).
+    private func call(_ instance: ModuleInstance, _ method: String, _ params: JSONValue) -> JSONValue? {
+        paramsText.removeAll(keepingCapacity: true)
+        params.write(to: &paramsText)
+        paramsText.append(0)
+        paramsText.withUnsafeBytes { bytes in
+            instance.call(method: method, params: UnsafeRawBufferPointer(rebasing: bytes.dropLast()), reply: &reply)
+        }
+        guard reply.error_code == 0, let result = reply.result_json else {
+            if reply.error_code == ErrorCode.internalError {
+                logger.warning("events: an alert's \(method) failed: \(reply.error_message.map { String(cString: $0) } ?? "no message")")
+            }
+            return nil
+        }
+        return try? JSONValue.parse(UnsafeRawBufferPointer(start: result, count: reply.result_len))
     }
 
     /// Subscription messages (1 + topic to subscribe, 0 + topic to leave), logged with the

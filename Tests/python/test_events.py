@@ -186,3 +186,48 @@ def test_retention_trims_the_log_at_ingest_and_events_since_says_to_resync(tmp_p
     finally:
         daemon.stop()
 
+
+def test_an_alert_fires_for_a_new_meeting_that_says_its_phrase_and_not_for_one_that_does_not(streaming, tmp_path):
+    added = streaming.call("alerts.add", {"name": "batteries", "q": '"rechargeable batteries"'})
+    assert added == {"alert": {"name": "batteries", "q": '"rechargeable batteries"', "speaker": None, "place": None,
+                               "unit": None}, "replaced": False}
+    sub = subscribe(streaming, b"alert.")
+    (tmp_path / "yes.txt").write_text("Bob: Agreed.\nAlice: We should buy rechargeable batteries for the remote.\n")
+    (tmp_path / "no.txt").write_text("Carol: The batteries are not rechargeable, sadly.\n")
+    ingest(streaming, tmp_path)
+    got = receive(sub, 2, timeout_s=10)
+    assert [(topic, body["meeting"]) for topic, body in got] == [("alert.batteries", "yes")]
+    body = got[0][1]
+    assert body["alert"] == "batteries" and body["change"] == "meeting.added" and body["total"] == 1
+    (hit,) = body["hits"]
+    assert (hit["meeting"], hit["turn"], hit["speaker"]) == ("yes", 1, "Alice")
+    assert "rechargeable" in hit["snippet"] and "batteries" in hit["snippet"]
+    # The alert carries the number of the change that set it off.
+    log = streaming.call("events.since", {"seq": 0})["events"]
+    assert body["seq"] == next(e["seq"] for e in log if e["meeting"] == "yes")
+
+    assert [a["name"] for a in streaming.call("alerts.list")["alerts"]] == ["batteries"]
+    assert streaming.call("alerts.remove", {"name": "batteries"}) == {"removed": "batteries"}
+    assert streaming.call("alerts.list") == {"alerts": []}
+    (tmp_path / "again.txt").write_text("Dan: Rechargeable batteries again.\n")
+    ingest(streaming, tmp_path)
+    assert receive(sub, 1, timeout_s=2) == []
+
+
+def test_an_alert_query_the_language_refuses_is_refused_at_add_as_search_refuses_it(streaming):
+    for q in ['"unclosed', "budget OR", "th*", "-only"]:
+        with pytest.raises(RPCError) as search_error:
+            streaming.call("search.query", {"q": q})
+        with pytest.raises(RPCError) as add_error:
+            streaming.call("alerts.add", {"name": "bad", "q": q})
+        assert add_error.value.code == INVALID_PARAMS
+        assert (add_error.value.message, add_error.value.data) == (search_error.value.message, search_error.value.data)
+    for bad in ({"name": "a b", "q": "x"}, {"name": "x" * 65, "q": "x"}, {"name": "ok", "q": "x", "unit": "page"}):
+        with pytest.raises(RPCError) as error:
+            streaming.call("alerts.add", bad)
+        assert error.value.code == INVALID_PARAMS
+    with pytest.raises(RPCError) as error:
+        streaming.call("alerts.remove", {"name": "nobody"})
+    assert error.value.code == -32004
+    assert streaming.call("alerts.list") == {"alerts": []}
+
