@@ -231,3 +231,19 @@ def test_an_alert_query_the_language_refuses_is_refused_at_add_as_search_refuses
     assert error.value.code == -32004
     assert streaming.call("alerts.list") == {"alerts": []}
 
+
+def test_meetingctl_alert_adds_lists_and_removes(streaming):
+    def meetingctl(*args):
+        return subprocess.run([str(MEETINGD.parent / "meetingctl"), *args, "--endpoint", streaming.endpoint],
+                              capture_output=True, text=True, timeout=30)
+    added = meetingctl("alert", "add", "vaccines", "vaccin* -sanctions", "--speaker", "Putin")
+    assert added.returncode == 0 and "added alert vaccines" in added.stdout, added.stderr
+    listed = meetingctl("alert", "list", "--json")
+    assert json.loads(listed.stdout)["alerts"] == [
+        {"name": "vaccines", "q": "vaccin* -sanctions", "speaker": "Putin", "place": None, "unit": None}]
+    assert "vaccin* -sanctions" in meetingctl("alert", "list").stdout
+    refused = meetingctl("alert", "add", "broken", '"unclosed')
+    assert refused.returncode == 1 and "-32602" in refused.stderr and "unclosed quote" in refused.stderr
+    assert meetingctl("alert", "remove", "vaccines").returncode == 0
+    gone = meetingctl("alert", "remove", "vaccines")
+    assert gone.returncode == 1 and "-32004" in gone.stderr
