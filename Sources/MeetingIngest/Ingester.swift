@@ -56,6 +56,8 @@ public final class Ingester {
     public var batchBytes = 8_000_000
     public var batchFiles = 256
     public var batchInterval: Duration = .seconds(1)
+    /// Called after every commit (`meetingd ingest` nudges the serving daemon's event stream).
+    public var afterCommit: (() -> Void)?
     /// How much of the change log to keep (`events.retention`); trimmed in every write transaction.
     public var retention = ChangeLog.Retention()
 
@@ -128,6 +130,7 @@ public final class Ingester {
                 for path in vanished { try CorpusWriter.removeSource(db, path: path) }
                 try ChangeLog.trim(db, retention)
             }
+            afterCommit?()
             report.pruned = vanished
         }
         if !report.updated.isEmpty || !report.pruned.isEmpty {
@@ -273,6 +276,7 @@ public final class Ingester {
             }
             try ChangeLog.trim(db, retention)
         }
+        afterCommit?()
         for file in batch {
             if let refusal = refusals[file.path] {
                 fail(file.path, refusal, into: &report)

@@ -1,7 +1,7 @@
 // The event stream: the corpus's change log published on an XPUB socket as multipart
 // messages [topic, JSON body]. Ingest is another process; the stream notices its commits
-// by reading the log's last sequence number on a short timer (one indexed lookup), and
-// publishes every event after the last one it sent. PUB drops messages for slow or late
+// by reading the log's last sequence number when ingest nudges it (`CommitNudge`) and on
+// a short timer (one indexed lookup), and publishes every event after the last one it sent. PUB drops messages for slow or late
 // subscribers by design; `events.since` gives them back (the zguide's Clone pattern).
 // After the events of a batch, it runs every saved alert against the meetings added or
 // updated (search.query restricted to each) and publishes the hits on `alert.<name>`.
@@ -23,6 +23,8 @@ final class EventStream: @unchecked Sendable {
     /// Reloads not yet announced: the stream thread publishes `daemon.reloaded` for each.
     private let pendingReloads = Mutex<[Int]>([])
     private let socket: ZMQSocket
+    /// Where ingest's nudges arrive; nil when it cannot be bound (the timer still serves).
+    private let nudges: ZMQSocket?
     /// The serving state, for the search module alerts run through (it changes on reload).
     private let currentState: @Sendable () -> ServerState
     /// This thread's own search instance, and the state generation it was opened for.
@@ -58,6 +60,16 @@ final class EventStream: @unchecked Sendable {
                 throw ServerError("cannot publish events on \(endpoint): \(String(cString: zmq_strerror(error.code)))")
             }
         }
+        nudges = CommitNudge.endpoint(corpusPath: corpusPath).flatMap { endpoint in
+            do {
+                let nudges = try ZMQSocket(context: context, type: ZMQ_PULL)
+                do { try nudges.bind(endpoint) } catch { nudges.close(); throw error }
+                return nudges
+            } catch {
+                logger.warning("events: cannot listen for ingest's nudges on \(endpoint) (\(error)); new commits are found every \(pollMs) ms")
+                return nil
+            }
+        }
     }
 
     func start() {
@@ -81,6 +93,7 @@ final class EventStream: @unchecked Sendable {
     private func run() {
         defer {
             socket.close()
+            nudges?.close()
             search?.instance.close()
         }
         var corpus: Corpus?
@@ -88,13 +101,14 @@ final class EventStream: @unchecked Sendable {
         var subscribers = 0
         logger.info("publishing events", metadata: ["endpoints": "\(endpoints.joined(separator: ","))"])
         while true {
-            var item = zmq_pollitem_t(socket: socket.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
-            let ready = zmq_poll(&item, 1, Int(pollMs))
-            if ready < 0 {
+            var items = [zmq_pollitem_t(socket: socket.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)]
+            if let nudges { items.append(zmq_pollitem_t(socket: nudges.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)) }
+            if zmq_poll(&items, Int32(items.count), Int(pollMs)) < 0 {
                 if zmq_errno() == ETERM { return }
                 continue
             }
-            if ready > 0 { readSubscriptions(count: &subscribers) }
+            if items[0].revents != 0 { readSubscriptions(count: &subscribers) }
+            if items.count > 1, items[1].revents != 0, let nudges { drain(nudges) }
             if corpus == nil { corpus = try? Corpus.openReadOnly(path: corpusPath) }
             guard let corpus else { continue }
             var published: [ChangeLog.Event] = []
@@ -204,6 +218,11 @@ final class EventStream: @unchecked Sendable {
             logger.info(bytes[0] == 1 ? "events: subscribed" : "events: unsubscribed",
                         metadata: ["topic": "\(topic.isEmpty ? "(all)" : topic.escapingControls)", "subscriptions": "\(count)"])
         }
+    }
+
+    /// Nudges carry nothing: however many came, one read of the log answers them all.
+    private func drain(_ nudges: ZMQSocket) {
+        while zmq_recv(nudges.handle, nil, 0, ZMQ_DONTWAIT) >= 0 {}
     }
 
     private func publish(_ topic: String, _ body: JSONValue) {

@@ -232,6 +232,23 @@ def test_an_alert_query_the_language_refuses_is_refused_at_add_as_search_refuses
     assert streaming.call("alerts.list") == {"alerts": []}
 
 
+def test_ingest_nudges_the_daemon_so_events_come_before_the_timer(tmp_path):
+    # The timer would look only once a minute: what arrives sooner came through the nudge.
+    events = f"tcp://127.0.0.1:{free_port()}"
+    daemon = CorpusDaemon([ROOT / "Samples"], extra_config=f"events: {{endpoints: [{events}], poll_ms: 60000}}\n")
+    daemon.events = events
+    try:
+        assert (daemon.corpus.parent / "corpus.sqlite-nudge").is_socket()
+        sub = subscribe(daemon)  # the subscription wakes the stream, which notes where the log stands
+        for index in range(3):
+            (tmp_path / f"nudged{index}.txt").write_text(f"Alice: Nudge number {index}.\n")
+            ingest(daemon, tmp_path / f"nudged{index}.txt")
+            (topic, body), = receive(sub, 1, timeout_s=5)
+            assert (topic, body["meeting"]) == ("meeting.added", f"nudged{index}")
+    finally:
+        daemon.stop()
+
+
 def test_meetingctl_alert_adds_lists_and_removes(streaming):
     def meetingctl(*args):
         return subprocess.run([str(MEETINGD.parent / "meetingctl"), *args, "--endpoint", streaming.endpoint],
