@@ -3,8 +3,9 @@
 // by reading the log's last sequence number when ingest nudges it (`CommitNudge`) and on
 // a short timer (one indexed lookup), and publishes every event after the last one it sent. PUB drops messages for slow or late
 // subscribers by design; `events.since` gives them back (the zguide's Clone pattern).
-// After the events of a batch, it runs every saved alert against the meetings added or
-// updated (search.query restricted to each) and publishes the hits on `alert.<name>`.
+// A second thread runs every saved alert against the meetings added or updated
+// (search.query restricted to each), so that slow alerts never hold up the events, and
+// hands the hits to this one over inproc to publish on `alert.<name>`.
 
 import CMeetingdModule
 import CZeroMQ
@@ -27,7 +28,13 @@ final class EventStream: @unchecked Sendable {
     private let nudges: ZMQSocket?
     /// The serving state, for the search module alerts run through (it changes on reload).
     private let currentState: @Sendable () -> ServerState
-    /// This thread's own search instance, and the state generation it was opened for.
+    /// Where the alert thread's messages arrive, to be published.
+    private let alertMessages: ZMQSocket
+    static let alertAddress = "inproc://meetingd-alerts"
+    /// Meetings added or updated that the alert thread has yet to search; nil once stopping.
+    private let alertBacklog = Mutex<[ChangeLog.Event]?>([])
+    private let alertWork = DispatchSemaphore(value: 0)
+    /// The alert thread's own search instance, and the state generation it was opened for.
     private var search: (instance: ModuleInstance, generation: Int)?
     private var reply = meetingd_reply()
     private var paramsText: [UInt8] = []
@@ -60,6 +67,8 @@ final class EventStream: @unchecked Sendable {
                 throw ServerError("cannot publish events on \(endpoint): \(String(cString: zmq_strerror(error.code)))")
             }
         }
+        alertMessages = try ZMQSocket(context: context, type: ZMQ_PULL)
+        try alertMessages.bind(Self.alertAddress)
         nudges = CommitNudge.endpoint(corpusPath: corpusPath).flatMap { endpoint in
             do {
                 let nudges = try ZMQSocket(context: context, type: ZMQ_PULL)
@@ -80,6 +89,13 @@ final class EventStream: @unchecked Sendable {
         }
         thread.name = "meetingd-events"
         thread.start()
+        done.enter()
+        let alerts = Thread { [self] in
+            defer { done.leave() }
+            runAlerts()
+        }
+        alerts.name = "meetingd-alerts"
+        alerts.start()
     }
 
     /// Waits for the thread, which ends when the context is shut down.
@@ -94,21 +110,25 @@ final class EventStream: @unchecked Sendable {
         defer {
             socket.close()
             nudges?.close()
-            search?.instance.close()
+            alertMessages.close()
+            alertBacklog.withLock { $0 = nil }
+            alertWork.signal()
         }
         var corpus: Corpus?
         var lastSent: Int64?
         var subscribers = 0
         logger.info("publishing events", metadata: ["endpoints": "\(endpoints.joined(separator: ","))"])
         while true {
-            var items = [zmq_pollitem_t(socket: socket.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)]
+            var items = [zmq_pollitem_t(socket: socket.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
+                         zmq_pollitem_t(socket: alertMessages.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)]
             if let nudges { items.append(zmq_pollitem_t(socket: nudges.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)) }
             if zmq_poll(&items, Int32(items.count), Int(pollMs)) < 0 {
                 if zmq_errno() == ETERM { return }
                 continue
             }
             if items[0].revents != 0 { readSubscriptions(count: &subscribers) }
-            if items.count > 1, items[1].revents != 0, let nudges { drain(nudges) }
+            if items[1].revents != 0 { forwardAlerts() }
+            if items.count > 2, items[2].revents != 0, let nudges { drain(nudges) }
             if corpus == nil { corpus = try? Corpus.openReadOnly(path: corpusPath) }
             guard let corpus else { continue }
             var published: [ChangeLog.Event] = []
@@ -117,6 +137,10 @@ final class EventStream: @unchecked Sendable {
                     let last = try ChangeLog.lastSeq(db)
                     // On start, history is not replayed: a subscriber catches up through events.since.
                     var sent = lastSent ?? last
+                    // A reload is announced before what was committed after it, with the number sent before it.
+                    for generation in pendingReloads.withLock({ pending in defer { pending = [] }; return pending }) {
+                        publish("daemon.reloaded", ["seq": .int(sent), "generation": JSONValue(generation)])
+                    }
                     while sent < last {
                         let events = try ChangeLog.events(after: sent, limit: 1000, db)
                         guard !events.isEmpty else { break }
@@ -125,21 +149,41 @@ final class EventStream: @unchecked Sendable {
                         sent = events.last!.seq
                     }
                     lastSent = sent
-                    for generation in pendingReloads.withLock({ pending in defer { pending = [] }; return pending }) {
-                        publish("daemon.reloaded", ["seq": .int(sent), "generation": JSONValue(generation)])
-                    }
                 }
             } catch {
                 logger.warning("events: cannot read the change log: \(error)")
             }
-            // The meeting events go out first; alerts follow, as they take longer.
             let changed = published.filter { $0.kind != .removed }
-            if !changed.isEmpty { runAlerts(on: changed) }
+            if !changed.isEmpty {
+                alertBacklog.withLock { $0?.append(contentsOf: changed) }
+                alertWork.signal()
+            }
         }
     }
 
-    /// Publishes on `alert.<name>` each alert's hits in each meeting, with the change's `seq`.
-    private func runAlerts(on events: [ChangeLog.Event]) {
+    /// The alert thread: searches the backlog's meetings with every alert, until the stream stops.
+    private func runAlerts() {
+        guard let outbox = try? ZMQSocket(context: context, type: ZMQ_PUSH),
+              (try? outbox.setInt(ZMQ_LINGER, 0)) != nil, (try? outbox.connect(Self.alertAddress)) != nil else {
+            logger.error("events: the alert thread cannot reach the stream; alerts are off")
+            return
+        }
+        defer {
+            outbox.close()
+            search?.instance.close()
+        }
+        while true {
+            alertWork.wait()
+            guard let events = alertBacklog.withLock({ backlog -> [ChangeLog.Event]? in
+                defer { if backlog != nil { backlog = [] } }
+                return backlog
+            }) else { return }
+            if !events.isEmpty { runAlerts(on: events, outbox: outbox) }
+        }
+    }
+
+    /// Sends each alert's hits in each meeting to the stream, with the change's `seq`.
+    private func runAlerts(on events: [ChangeLog.Event], outbox: ZMQSocket) {
         let state = currentState()
         let alerts: [Alert]
         do {
@@ -154,7 +198,9 @@ final class EventStream: @unchecked Sendable {
                 guard let answer = call(instance, "search.query", alert.searchParams(meeting: event.meeting, limit: Self.alertHits)),
                       // A corrected query searched other words than the alert's: no match.
                       answer["corrected"] == nil, let hits = answer["hits"]?.arrayValue, !hits.isEmpty else { continue }
-                publish("alert.\(alert.name)", [
+                let topic = "alert.\(alert.name)"
+                _ = outbox.send(topic, more: true)
+                _ = outbox.send(JSONValue.object([
                     "seq": .int(event.seq), "topic": .string("alert.\(alert.name)"), "alert": .string(alert.name),
                     "change": .string(event.kind.rawValue), "meeting": .string(event.meeting),
                     "total": answer["total"] ?? .int(Int64(hits.count)),
@@ -162,7 +208,7 @@ final class EventStream: @unchecked Sendable {
                         ["meeting": hit["meeting"] ?? .null, "turn": hit["turn"] ?? .null,
                          "speaker": hit["speaker"] ?? .null, "snippet": hit["snippet"] ?? .null]
                     }),
-                ])
+                ]).serialized)
             }
         }
     }
@@ -217,6 +263,14 @@ final class EventStream: @unchecked Sendable {
             count += bytes[0] == 1 ? 1 : -1
             logger.info(bytes[0] == 1 ? "events: subscribed" : "events: unsubscribed",
                         metadata: ["topic": "\(topic.isEmpty ? "(all)" : topic.escapingControls)", "subscriptions": "\(count)"])
+        }
+    }
+
+    /// Publishes the alert thread's messages, [topic, body] each, as they are.
+    private func forwardAlerts() {
+        let message = FrameList()
+        while message.receive(from: alertMessages, flags: ZMQ_DONTWAIT) {
+            _ = message.send(to: socket)
         }
     }
 
