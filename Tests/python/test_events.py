@@ -191,6 +191,7 @@ def test_an_alert_fires_for_a_new_meeting_that_says_its_phrase_and_not_for_one_t
     added = streaming.call("alerts.add", {"name": "batteries", "q": '"rechargeable batteries"'})
     assert added == {"alert": {"name": "batteries", "q": '"rechargeable batteries"', "speaker": None, "place": None,
                                "unit": None}, "replaced": False}
+    assert streaming.call("alerts.add", {"name": "batteries", "q": '"rechargeable batteries"'})["replaced"] is True
     sub = subscribe(streaming, b"alert.")
     (tmp_path / "yes.txt").write_text("Bob: Agreed.\nAlice: We should buy rechargeable batteries for the remote.\n")
     (tmp_path / "no.txt").write_text("Carol: The batteries are not rechargeable, sadly.\n")
