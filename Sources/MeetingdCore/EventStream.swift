@@ -67,8 +67,11 @@ final class EventStream: @unchecked Sendable {
                 throw ServerError("cannot publish events on \(endpoint): \(String(cString: zmq_strerror(error.code)))")
             }
         }
-        alertMessages = try ZMQSocket(context: context, type: ZMQ_PULL)
-        try alertMessages.bind(Self.alertAddress)
+        // An open socket would keep the context's end waiting forever: none is left open on a throw.
+        let alertMessages: ZMQSocket
+        do { alertMessages = try ZMQSocket(context: context, type: ZMQ_PULL) } catch { socket.close(); throw error }
+        do { try alertMessages.bind(Self.alertAddress) } catch { alertMessages.close(); socket.close(); throw error }
+        self.alertMessages = alertMessages
         nudges = CommitNudge.endpoint(corpusPath: corpusPath).flatMap { endpoint in
             do {
                 let nudges = try ZMQSocket(context: context, type: ZMQ_PULL)
