@@ -197,6 +197,8 @@ final class EventStream: @unchecked Sendable {
         }
         guard !alerts.isEmpty, let instance = searchInstance(state) else { return }
         for event in events {
+            // A stop does not wait for the backlog: the daemon must end within its grace period.
+            if alertBacklog.withLock({ $0 == nil }) { return }
             for alert in alerts {
                 guard let answer = call(instance, "search.query", alert.searchParams(meeting: event.meeting, limit: Self.alertHits)),
                       // A corrected query searched other words than the alert's: no match.

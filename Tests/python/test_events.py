@@ -265,3 +265,18 @@ def test_meetingctl_alert_adds_lists_and_removes(streaming):
     assert meetingctl("alert", "remove", "vaccines").returncode == 0
     gone = meetingctl("alert", "remove", "vaccines")
     assert gone.returncode == 1 and "-32004" in gone.stderr
+
+
+def test_a_stop_does_not_wait_for_the_alerts_backlog(streaming, tmp_path):
+    for index in range(100):
+        streaming.call("alerts.add", {"name": f"a{index}", "q": f"budget OR note{index}"})
+    for index in range(300):
+        (tmp_path / f"note{index}.txt").write_text(f"Alice: Note {index} about the budget.\nBob: And the note{index} plan.\n")
+    sub = subscribe(streaming, b"alert.")
+    ingest(streaming, tmp_path)
+    assert receive(sub, 1, timeout_s=30), "the alerts began"
+    # 30,000 searches are queued; SIGTERM ends the daemon well before they could be done.
+    started = time.monotonic()
+    streaming.process.terminate()
+    assert streaming.process.wait(timeout=30) == 0
+    assert time.monotonic() - started < 10
