@@ -34,6 +34,7 @@ import zmq
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 DEFAULT_QMSUM = os.path.normpath(os.path.join(ROOT, "..", "shared", "qmsum"))
+SENTINEL = "zzsentinelzz"
 
 
 def free_port():
@@ -69,6 +70,12 @@ def write_meetings(directory, count, batch, material, seed=7):
             with open(os.path.join(folder, f"m{index:06d}.txt"), "w") as out:
                 out.write("\n".join(lines) + "\n")
         folders.append(folder)
+    # The last meeting holds a word no other has: its event (and its alert) arrive last.
+    folder = os.path.join(directory, "sentinel")
+    os.makedirs(folder)
+    with open(os.path.join(folder, "sentinel.txt"), "w") as out:
+        out.write(f"Speaker 1: {SENTINEL} closes the run.\n")
+    folders.append(folder)
     return folders
 
 
@@ -174,6 +181,8 @@ def one_run(args, bin_dir, folders, queries, workdir, label):
     for index, q in enumerate(queries):
         answer = call("alerts.add", {"name": f"a{index}", "q": q})
         assert "result" in answer, answer
+    if queries:
+        call("alerts.add", {"name": "sentinel", "q": SENTINEL})
     subscribers = Subscribers(events, args.subscribers)
     subscribers.start()
     watcher = CommitWatcher(corpus)
@@ -184,21 +193,23 @@ def one_run(args, bin_dir, folders, queries, workdir, label):
         subprocess.run([meetingd, "ingest", "--config", config, folder], check=True, capture_output=True)
     ingest_s = time.monotonic() - started
     print(f"{label}: ingested in {ingest_s:.1f} s, waiting for the stream to drain", file=sys.stderr)
-    last_seq = call("events.since", {"seq": 10**12})["result"]["last"]
-    # Wait until every subscriber has the last meeting event and the stream has gone quiet.
-    deadline = time.monotonic() + 3600
+    # Done when every subscriber has the sentinel meeting's event, and with alerts, when the
+    # sentinel's alert came (the alert thread works in commit order, so it comes last).
+    deadline = time.monotonic() + 7200
     while time.monotonic() < deadline:
-        count = len(subscribers.arrivals)
-        have_last = sum(1 for _, topic, seq in subscribers.arrivals[-args.subscribers * 200:]
-                        if topic.startswith("meeting.") and seq == last_seq)
-        time.sleep(2)
-        if have_last >= args.subscribers and len(subscribers.arrivals) == count:
+        arrivals = subscribers.arrivals[-args.subscribers * 50:]
+        last_seq = call("events.since", {"seq": 10**12})["result"]["last"]
+        events_in = sum(1 for _, topic, seq in arrivals if topic.startswith("meeting.") and seq == last_seq) >= args.subscribers
+        alerts_in = not queries or any(topic == "alert.sentinel" for _, topic, _ in arrivals)
+        if events_in and alerts_in:
             break
+        time.sleep(1)
     subscribers.stop.set()
     watcher.stop.set()
     daemon.terminate()
     daemon.wait(timeout=60)
     arrivals = subscribers.arrivals
+    arrivals = [a for a in arrivals if a[1] != "alert.sentinel"]
     meeting_ms = [(t - watcher.seen[seq]) * 1000 for t, topic, seq in arrivals if topic.startswith("meeting.") and seq in watcher.seen]
     alert_ms = [(t - watcher.seen[seq]) * 1000 for t, topic, seq in arrivals if topic.startswith("alert.") and seq in watcher.seen]
     drained_s = max(t for t, _, _ in arrivals) - started
