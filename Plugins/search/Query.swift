@@ -13,7 +13,7 @@ extension SearchModule {
         let started = DispatchTime.now().uptimeNanoseconds
         let text = params["q"]?.stringValue ?? ""
         let parsed: ParsedQuery
-        do { parsed = try QueryLanguage.parse(text) } catch { throw Self.invalidQuery(error) }
+        do { parsed = try QueryLanguage.parse(text) } catch { throw error.invalidParams }
         let unit = Unit(rawValue: params["unit"]?.stringValue ?? "turn") ?? .turn
         let page = (offset: params["offset"]?.intValue ?? 0, limit: params["limit"]?.intValue ?? 10)
         let markers = markers(params)
@@ -83,13 +83,6 @@ extension SearchModule {
         }
         answer["took_ms"] = .double(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)
         return .object(answer)
-    }
-
-    static func invalidQuery(_ error: QuerySyntaxError) -> MethodError {
-        MethodError(code: ErrorCode.invalidParams,
-                    message: "Invalid params: q: \(error.reason) at character \(error.position); \(error.hint)",
-                    data: ["field": "q", "reason": .string(error.reason), "position": JSONValue(error.position),
-                           "hint": .string(error.hint)])
     }
 
     struct Correction {

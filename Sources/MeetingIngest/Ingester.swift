@@ -56,6 +56,10 @@ public final class Ingester {
     public var batchBytes = 8_000_000
     public var batchFiles = 256
     public var batchInterval: Duration = .seconds(1)
+    /// Called after every commit (`meetingd ingest` nudges the serving daemon's event stream).
+    public var afterCommit: (() -> Void)?
+    /// How much of the change log to keep (`events.retention`); trimmed in every write transaction.
+    public var retention = ChangeLog.Retention()
 
     public init(corpusPath: String, log: @escaping (String) -> Void) throws {
         writer = try CorpusWriter(path: corpusPath)
@@ -124,7 +128,9 @@ public final class Ingester {
             let vanished = stored.keys.filter { !FileManager.default.fileExists(atPath: $0) }.sorted()
             try writer.database.write { db in
                 for path in vanished { try CorpusWriter.removeSource(db, path: path) }
+                try ChangeLog.trim(db, retention)
             }
+            afterCommit?()
             report.pruned = vanished
         }
         if !report.updated.isEmpty || !report.pruned.isEmpty {
@@ -268,7 +274,9 @@ public final class Ingester {
                     refusals[file.path] = error.description
                 }
             }
+            try ChangeLog.trim(db, retention)
         }
+        afterCommit?()
         for file in batch {
             if let refusal = refusals[file.path] {
                 fail(file.path, refusal, into: &report)

@@ -79,6 +79,8 @@ public struct MeetingdConfig: Sendable, Equatable {
     public var endpoints: [String]
     public var workers: Int
     public var corpusPath: String
+    /// The daemon's own writable files (the alerts' state.sqlite); by default the corpus's folder.
+    public var stateDirectory: String
     public var ingestPaths: [String]
     public var moduleDirs: [String]
     /// Load a module library that someone besides root and the daemon's user could have
@@ -91,6 +93,8 @@ public struct MeetingdConfig: Sendable, Equatable {
     /// Where the change log is published (none: no event stream), and how often the corpus is checked for new changes.
     public var eventEndpoints: [String] = []
     public var eventPollMs: Int = 100
+    /// How much of the change log ingest keeps.
+    public var eventRetention = ChangeLog.Retention()
     /// The file the config was read from, or nil for built-in defaults alone.
     public var file: String?
 
@@ -124,7 +128,7 @@ public enum ConfigLoader {
     public static let stockModules = ["lookup", "search", "summarise", "events"]
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
     static let topLevelKeys: Set = ["endpoints", "workers", "corpus", "ingest", "module_dirs", "allow_insecure_modules",
-                                    "modules", "limits", "security", "log_level", "events"]
+                                    "modules", "limits", "security", "log_level", "events", "state_dir"]
     static var limitKeys: [String] { Limits.bounds.map(\.key) + ["method_running_ms"] }
     /// At most this many workers: each is a thread with its own module instances.
     static let maxWorkers = 1024
@@ -132,7 +136,7 @@ public enum ConfigLoader {
     /// Environment variables the daemon reads, mapped to config keys.
     static let environmentKeys: [String: String] = [
         "MEETINGD_ENDPOINTS": "endpoints", "MEETINGD_WORKERS": "workers", "MEETINGD_CORPUS": "corpus",
-        "MEETINGD_INGEST": "ingest", "MEETINGD_MODULE_DIRS": "module_dirs", "MEETINGD_LOG_LEVEL": "log_level",
+        "MEETINGD_INGEST": "ingest", "MEETINGD_STATE_DIR": "state_dir", "MEETINGD_MODULE_DIRS": "module_dirs", "MEETINGD_LOG_LEVEL": "log_level",
     ].merging(Limits.bounds.map { ("MEETINGD_LIMITS_\($0.key.uppercased())", "limits.\($0.key)") }) { $1 }
 
     /// The config file used when none is named: the source tree's `Config/meetingd.yaml`
@@ -179,7 +183,7 @@ public enum ConfigLoader {
             ],
             "security": ["allow_plaintext_network": false],
             "log_level": "info",
-            "events": ["endpoints": [], "poll_ms": 100],
+            "events": ["endpoints": [], "poll_ms": 100, "retention": ["count": 100_000]],
         ]
     }
 
@@ -223,7 +227,7 @@ public enum ConfigLoader {
             switch key {
             case "endpoints", "ingest", "module_dirs":
                 value = .array(text.split(separator: key == "endpoints" ? "," : ":").map { .string(String($0)) })
-            case "corpus", "log_level":
+            case "corpus", "log_level", "state_dir":
                 value = .string(text)
             default:
                 guard let number = Int64(text) else {
@@ -252,6 +256,7 @@ public enum ConfigLoader {
             "endpoints": .array(config.endpoints.map(JSONValue.string)),
             "workers": JSONValue(config.workers),
             "corpus": .string(config.corpusPath),
+            "state_dir": .string(config.stateDirectory),
             "ingest": .array(config.ingestPaths.map(JSONValue.string)),
             "module_dirs": .array(config.moduleDirs.map(JSONValue.string)),
             "allow_insecure_modules": .bool(config.allowInsecureModules),
@@ -270,7 +275,10 @@ public enum ConfigLoader {
                 "allow_plaintext_network": .bool(config.security.allowPlaintextNetwork),
             ],
             "log_level": .string(config.logLevel),
-            "events": ["endpoints": .array(config.eventEndpoints.map(JSONValue.string)), "poll_ms": JSONValue(config.eventPollMs)],
+            "events": [
+                "endpoints": .array(config.eventEndpoints.map(JSONValue.string)), "poll_ms": JSONValue(config.eventPollMs),
+                "retention": ["count": .int(config.eventRetention.count), "days": config.eventRetention.maxAgeDays.map { JSONValue($0) } ?? .null],
+            ],
         ]
     }
 
@@ -298,7 +306,9 @@ public enum ConfigLoader {
             guard case .string(let path) = value, !path.hasPrefix("/") else { return value }
             return .string(URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: directory + "/")).standardizedFileURL.path)
         }
-        if let corpus = tree["corpus"] { tree["corpus"] = absolute(corpus) }
+        for key in ["corpus", "state_dir"] {
+            if let path = tree[key] { tree[key] = absolute(path) }
+        }
         for key in ["ingest", "module_dirs"] {
             if case .array(let paths)? = tree[key] { tree[key] = .array(paths.map(absolute)) }
         }
@@ -413,6 +423,12 @@ public enum ConfigLoader {
 
         let corpus = tree["corpus"]?.stringValue ?? ""
         if corpus.isEmpty { problems.append("corpus: expected a file path") }
+        var stateDirectory = URL(fileURLWithPath: corpus).deletingLastPathComponent().path
+        if let value = tree["state_dir"] {
+            if let path = value.stringValue, !path.isEmpty { stateDirectory = path } else {
+                problems.append("state_dir: expected a folder path, got \(value.serialized)")
+            }
+        }
 
         let logLevel = tree["log_level"]?.stringValue ?? ""
         if !logLevels.contains(logLevel) {
@@ -479,9 +495,10 @@ public enum ConfigLoader {
 
         var eventEndpoints: [String] = []
         var eventPollMs = 100
+        var eventRetention = ChangeLog.Retention()
         if case .object(let events)? = tree["events"] {
-            for key in events.keys where !["endpoints", "poll_ms"].contains(key) {
-                problems.append("events: unknown key '\(key)' (known: endpoints, poll_ms)")
+            for key in events.keys where !["endpoints", "poll_ms", "retention"].contains(key) {
+                problems.append("events: unknown key '\(key)' (known: endpoints, poll_ms, retention)")
             }
             if case .array(let values)? = events["endpoints"] {
                 eventEndpoints = values.compactMap(\.stringValue)
@@ -496,6 +513,20 @@ public enum ConfigLoader {
                 problems.append("events.endpoints: '\(overlap)' is also a request endpoint")
             }
             eventPollMs = integer(events["poll_ms"], "events.poll_ms", in: 10...60_000)
+            if case .object(let retention)? = events["retention"] {
+                for key in retention.keys where !["count", "days"].contains(key) {
+                    problems.append("events.retention: unknown key '\(key)' (known: count, days)")
+                }
+                // A file's mapping replaces the default one whole: count stays 100,000 unless given.
+                if let count = retention["count"] {
+                    eventRetention.count = Int64(integer(count, "events.retention.count", in: 1...1_000_000_000))
+                }
+                if let days = retention["days"], days != .null {
+                    eventRetention.maxAgeDays = integer(days, "events.retention.days", in: 1...36_500)
+                }
+            } else {
+                problems.append("events.retention: expected a mapping with count and/or days")
+            }
         } else {
             problems.append("events: expected a mapping")
         }
@@ -503,11 +534,12 @@ public enum ConfigLoader {
         let security = decodeSecurity(tree["security"], endpoints: endpoints + eventEndpoints, problems: &problems)
 
         var config = MeetingdConfig(
-            endpoints: endpoints, workers: workers, corpusPath: corpus, ingestPaths: strings("ingest"),
+            endpoints: endpoints, workers: workers, corpusPath: corpus, stateDirectory: stateDirectory, ingestPaths: strings("ingest"),
             moduleDirs: strings("module_dirs"), allowInsecureModules: allowInsecureModules, modules: modules, limits: limits,
             security: security, logLevel: logLevel, file: file)
         config.eventEndpoints = eventEndpoints
         config.eventPollMs = eventPollMs
+        config.eventRetention = eventRetention
         return config
     }
 

@@ -239,7 +239,7 @@ final class Dispatcher {
 
     private func answer(_ route: Route, params: JSONValue, id: UnsafeRawBufferPointer?) throws {
         guard let instance = route.instance else {
-            let result = try builtin(route.method.name)
+            let result = try builtin(route.method.name, params)
             writeResponseHead(id: id)
             result.write(to: &out)
             out.append(UInt8(ascii: "}"))
@@ -351,8 +351,11 @@ final class Dispatcher {
         return out
     }
 
-    private func builtin(_ name: String) throws -> JSONValue {
+    private func builtin(_ name: String, _ params: JSONValue) throws -> JSONValue {
         switch name {
+        case "alerts.add", "alerts.list", "alerts.remove":
+            do { return try AlertMethods.handle(name, params, state: state, logger: logger) }
+            catch { throw Failure(code: error.code, message: error.message, data: error.data) }
         case "meetingd.ping": return "pong"
         case "meetingd.status": return state.status()
         case "meetingd.modules": return state.modulesDescription()
@@ -373,6 +376,6 @@ public enum BuiltinMethods {
                    paramsSchema: noParams, resultSchema: ["type": "array", "items": ["type": "object"]]),
         MethodInfo(name: "rpc.discover", summary: "This service's OpenRPC document.",
                    paramsSchema: noParams, resultSchema: ["type": "object"]),
-    ]
+    ] + AlertMethods.all
     public static var names: Set<String> { Set(all.map(\.name)) }
 }

@@ -68,7 +68,7 @@ public final class Server: @unchecked Sendable {
     private let memory = MemoryTrim()
 
     public init(config: MeetingdConfig, modules: [LoadedModule], hooks: ServerHooks, logger: Logger) {
-        runtime = ServerRuntime(workers: config.workers)
+        runtime = ServerRuntime(workers: config.workers, stateDirectory: config.stateDirectory)
         current = Mutex(ServerState(config: config, modules: modules, runtime: runtime, generation: 0))
         self.hooks = hooks
         self.logger = logger
@@ -134,7 +134,7 @@ public final class Server: @unchecked Sendable {
         do {
             events = config.eventEndpoints.isEmpty ? nil : try EventStream(
                 context: context, endpoints: config.eventEndpoints, corpusPath: config.corpusPath,
-                pollMs: config.eventPollMs, curveSecretKey: curveSecretKey, logger: logger)
+                pollMs: config.eventPollMs, curveSecretKey: curveSecretKey, state: { [unowned self] in state }, logger: logger)
         } catch {
             stopping.store(true, ordering: .relaxed)
             zmq_ctx_shutdown(context)
@@ -206,6 +206,9 @@ public final class Server: @unchecked Sendable {
             }
             if config.workers != old.config.workers {
                 restartNeeded.append("workers changed to \(config.workers)")
+            }
+            if config.stateDirectory != old.config.stateDirectory {
+                restartNeeded.append("state_dir changed to \(config.stateDirectory)")
             }
             if config.limits.maxConnections != old.config.limits.maxConnections
                 || config.limits.maxUnreadReplies != old.config.limits.maxUnreadReplies {

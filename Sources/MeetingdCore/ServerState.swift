@@ -13,8 +13,11 @@ final class ServerRuntime: Sendable {
     let startedAt = Date()
     let startedUptime = DispatchTime.now().uptimeNanoseconds
     let reload = Mutex(ReloadRecord())
+    /// Kept in the state directory named at start.
+    let alerts: AlertStore
 
-    init(workers: Int) {
+    init(workers: Int, stateDirectory: String) {
+        alerts = AlertStore(stateDirectory: stateDirectory)
         workerStats = (0..<workers).map { _ in WorkerStats() }
         workerHealth = (0..<workers).map { _ in WorkerHealth() }
     }

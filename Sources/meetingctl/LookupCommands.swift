@@ -150,7 +150,7 @@ private func text(_ value: JSONValue?) -> String {
 }
 
 /// Rows of objects as aligned columns; long cells are cut so each row stays on one line.
-private func printTable(_ rows: [JSONValue], columns: [String], indent: String = "") {
+func printTable(_ rows: [JSONValue], columns: [String], indent: String = "") {
     guard !rows.isEmpty else { return print(indent + "(none)") }
     let maxWidth = 60
     let cells = rows.map { row in columns.map { column -> String in

@@ -13,11 +13,12 @@ struct WatchCommand: ParsableCommand {
         commandName: "watch", abstract: "Print corpus changes as they happen (the event stream, with events.since after a gap).",
         discussion: """
             Subscribes to the daemon's event stream (`events.endpoints` in its config) and prints each \
-            meeting added, updated or removed, and each reload. TOPIC prefixes choose what to print \
+            meeting added, updated or removed, each reload, and each alert's hits (alert.NAME, from \
+            `meetingctl alert add`). TOPIC prefixes choose what to print \
             (default: everything). --since N first prints what came after sequence number N (0: all that is kept).
             """)
     @OptionGroup var client: ClientOptions
-    @Argument(help: "Topic prefixes to print: meeting.added, meeting.updated, meeting.removed, daemon.reloaded, meeting.") var topics: [String] = []
+    @Argument(help: "Topic prefixes to print: meeting.added, meeting.updated, meeting.removed, daemon.reloaded, meeting., alert.NAME, alert.") var topics: [String] = []
     @Option(help: "The event stream's endpoint (default: the first of the config's events.endpoints).") var events: String?
     @Option(help: "First print the events after this sequence number.") var since: Int?
     @Option(help: "Stop after this many events (for scripts).") var count: Int?
@@ -58,7 +59,10 @@ struct WatchCommand: ParsableCommand {
             if client.json {
                 line = JSONValue.object(["topic": .string(topic), "event": body]).serialized
             } else {
-                let what = body["meeting"]?.stringValue ?? body["generation"].map { "generation \($0.serialized)" } ?? ""
+                var what = body["meeting"]?.stringValue ?? body["generation"].map { "generation \($0.serialized)" } ?? ""
+                if let hits = body["hits"]?.arrayValue, let first = hits.first {
+                    what += "  \(body["total"]?.serialized ?? "\(hits.count)") hits, turn \(first["turn"]?.serialized ?? "?"): \(first["snippet"]?.stringValue ?? "")"
+                }
                 line = "\(body["seq"]?.serialized ?? "?")  \(topic.escapingControls)  \(what.escapingControls)"
             }
             // Unbuffered, so a script reading the pipe sees each event as it comes.

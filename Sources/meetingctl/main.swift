@@ -142,7 +142,7 @@ struct Meetingctl: ParsableCommand {
         commandName: "meetingctl",
         abstract: "Talk to a running meetingd.",
         version: MeetingdVersion.current,
-        subcommands: [Call.self, Ping.self, Status.self, Modules.self, Reload.self, MeetingCommand.self, MeetingsCommand.self, PersonCommand.self, TurnsCommand.self, SearchCommand.self, SummariseCommand.self, AskCommand.self, WatchCommand.self]
+        subcommands: [Call.self, Ping.self, Status.self, Modules.self, Reload.self, MeetingCommand.self, MeetingsCommand.self, PersonCommand.self, TurnsCommand.self, SearchCommand.self, SummariseCommand.self, AskCommand.self, WatchCommand.self, AlertCommand.self]
     )
 }
 

@@ -33,6 +33,9 @@ struct Ingest: ParsableCommand {
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
         if let bar { ingester.progress = { bar.draw($0) } }
+        ingester.retention = settings.eventRetention
+        let nudge = CommitNudge.Sender(corpusPath: settings.corpusPath)
+        ingester.afterCommit = nudge.nudge
         let report = try ingester.ingest(paths: paths, prune: prune)
         bar?.finish()
         print(report.summary)

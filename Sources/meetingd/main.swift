@@ -135,6 +135,7 @@ final class ServerSlot: Sendable {
 func ingest(_ config: MeetingdConfig, logger: Logger) throws {
     guard !config.ingestPaths.isEmpty else { return }
     let ingester = try Ingester(corpusPath: config.corpusPath) { logger.info("\($0)") }
+    ingester.retention = config.eventRetention
     let report = try ingester.ingest(paths: config.ingestPaths, prune: false)
     logger.info("ingest at start: \(report.summary.prefix { $0 != "\n" })")
 }

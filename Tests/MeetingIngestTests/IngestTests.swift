@@ -89,6 +89,24 @@ final class IngestTests: XCTestCase {
         }
     }
 
+    func testRetentionKeepsTheNewestEventsByCountAndAgeAndAlwaysTheLast() throws {
+        let folder = try makeScratchFolder(self)
+        for index in 0..<5 { try "Alice: Note \(index).\n".write(to: folder.appendingPathComponent("n\(index).txt"), atomically: true, encoding: .utf8) }
+        let corpusURL = folder.appendingPathComponent("corpus.sqlite")
+        let ingest = try ingester(corpusURL)
+        ingest.retention = ChangeLog.Retention(count: 3)
+        _ = try ingest.ingest(paths: [folder.path], prune: false)
+        let corpus = try Corpus.openReadOnly(path: corpusURL.path)
+        XCTAssertEqual(try corpus.reader.read { try ChangeLog.events(after: 0, limit: 10, $0).map(\.seq) }, [3, 4, 5])
+
+        // Ten days later, a 7-day retention leaves only the newest event: it keeps the last number known.
+        try CorpusWriter(path: corpusURL.path).database.write { db in
+            try ChangeLog.trim(db, ChangeLog.Retention(count: 100, maxAgeDays: 7), now: .now.addingTimeInterval(10 * 86_400))
+        }
+        XCTAssertEqual(try corpus.reader.read { try ChangeLog.events(after: 0, limit: 10, $0).map(\.seq) }, [5])
+        XCTAssertEqual(try corpus.reader.read { try ChangeLog.lastSeq($0) }, 5)
+    }
+
     func testBrokenFilesFailAloneWithTheirReasons() throws {
         let folder = try folder(with: ["planning.txt", "broken_truncated_page.txt", "broken_timing.vtt", "broken_truncated.srt",
                                        "broken_notes.txt", "broken_own_form.json"])

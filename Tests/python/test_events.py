@@ -164,3 +164,119 @@ def test_meetingctl_watch_catches_up_then_follows(streaming, tmp_path):
         ("meeting.added", "early"), ("meeting.added", "late"), ("meeting.removed", "early")]
     seqs = [l["event"]["seq"] for l in lines]
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_retention_trims_the_log_at_ingest_and_events_since_says_to_resync(tmp_path):
+    events = f"tcp://127.0.0.1:{free_port()}"
+    daemon = CorpusDaemon([ROOT / "Samples"], extra_config=f"events: {{endpoints: [{events}], retention: {{count: 3}}}}\n")
+    try:
+        for index in range(5):
+            (tmp_path / f"note{index}.txt").write_text(f"Alice: Note number {index}.\n")
+        # Ingest reads the retention from the daemon's config.
+        run = subprocess.run([str(MEETINGD), "ingest", "--config", str(daemon.config), str(tmp_path)],
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        last = daemon.call("events.since", {"seq": 10**9})["last"]
+        kept = daemon.call("events.since", {"seq": last - 3})
+        assert [e["seq"] for e in kept["events"]] == [last - 2, last - 1, last]
+        with pytest.raises(RPCError) as error:
+            daemon.call("events.since", {"seq": last - 4})
+        assert error.value.code == INVALID_PARAMS and "resync from lookup.meetings" in error.value.message
+        assert error.value.data["first"] == last - 2
+    finally:
+        daemon.stop()
+
+
+def test_an_alert_fires_for_a_new_meeting_that_says_its_phrase_and_not_for_one_that_does_not(streaming, tmp_path):
+    added = streaming.call("alerts.add", {"name": "batteries", "q": '"rechargeable batteries"'})
+    assert added == {"alert": {"name": "batteries", "q": '"rechargeable batteries"', "speaker": None, "place": None,
+                               "unit": None}, "replaced": False}
+    assert streaming.call("alerts.add", {"name": "batteries", "q": '"rechargeable batteries"'})["replaced"] is True
+    sub = subscribe(streaming, b"alert.")
+    (tmp_path / "yes.txt").write_text("Bob: Agreed.\nAlice: We should buy rechargeable batteries for the remote.\n")
+    (tmp_path / "no.txt").write_text("Carol: The batteries are not rechargeable, sadly.\n")
+    ingest(streaming, tmp_path)
+    got = receive(sub, 2, timeout_s=10)
+    assert [(topic, body["meeting"]) for topic, body in got] == [("alert.batteries", "yes")]
+    body = got[0][1]
+    assert body["alert"] == "batteries" and body["change"] == "meeting.added" and body["total"] == 1
+    (hit,) = body["hits"]
+    assert (hit["meeting"], hit["turn"], hit["speaker"]) == ("yes", 1, "Alice")
+    assert "rechargeable" in hit["snippet"] and "batteries" in hit["snippet"]
+    # The alert carries the number of the change that set it off.
+    log = streaming.call("events.since", {"seq": 0})["events"]
+    assert body["seq"] == next(e["seq"] for e in log if e["meeting"] == "yes")
+
+    assert [a["name"] for a in streaming.call("alerts.list")["alerts"]] == ["batteries"]
+    assert streaming.call("alerts.remove", {"name": "batteries"}) == {"removed": "batteries"}
+    assert streaming.call("alerts.list") == {"alerts": []}
+    (tmp_path / "again.txt").write_text("Dan: Rechargeable batteries again.\n")
+    ingest(streaming, tmp_path)
+    assert receive(sub, 1, timeout_s=2) == []
+
+
+def test_an_alert_query_the_language_refuses_is_refused_at_add_as_search_refuses_it(streaming):
+    for q in ['"unclosed', "budget OR", "th*", "-only"]:
+        with pytest.raises(RPCError) as search_error:
+            streaming.call("search.query", {"q": q})
+        with pytest.raises(RPCError) as add_error:
+            streaming.call("alerts.add", {"name": "bad", "q": q})
+        assert add_error.value.code == INVALID_PARAMS
+        assert (add_error.value.message, add_error.value.data) == (search_error.value.message, search_error.value.data)
+    for bad in ({"name": "a b", "q": "x"}, {"name": "x" * 65, "q": "x"}, {"name": "ok", "q": "x", "unit": "page"}):
+        with pytest.raises(RPCError) as error:
+            streaming.call("alerts.add", bad)
+        assert error.value.code == INVALID_PARAMS
+    with pytest.raises(RPCError) as error:
+        streaming.call("alerts.remove", {"name": "nobody"})
+    assert error.value.code == -32004
+    assert streaming.call("alerts.list") == {"alerts": []}
+
+
+def test_ingest_nudges_the_daemon_so_events_come_before_the_timer(tmp_path):
+    # The timer would look only once a minute: what arrives sooner came through the nudge.
+    events = f"tcp://127.0.0.1:{free_port()}"
+    daemon = CorpusDaemon([ROOT / "Samples"], extra_config=f"events: {{endpoints: [{events}], poll_ms: 60000}}\n")
+    daemon.events = events
+    try:
+        assert (daemon.corpus.parent / "corpus.sqlite-nudge").is_socket()
+        sub = subscribe(daemon)  # the subscription wakes the stream, which notes where the log stands
+        for index in range(3):
+            (tmp_path / f"nudged{index}.txt").write_text(f"Alice: Nudge number {index}.\n")
+            ingest(daemon, tmp_path / f"nudged{index}.txt")
+            (topic, body), = receive(sub, 1, timeout_s=5)
+            assert (topic, body["meeting"]) == ("meeting.added", f"nudged{index}")
+    finally:
+        daemon.stop()
+
+
+def test_meetingctl_alert_adds_lists_and_removes(streaming):
+    def meetingctl(*args):
+        return subprocess.run([str(MEETINGD.parent / "meetingctl"), *args, "--endpoint", streaming.endpoint],
+                              capture_output=True, text=True, timeout=30)
+    added = meetingctl("alert", "add", "vaccines", "vaccin* -sanctions", "--speaker", "Putin")
+    assert added.returncode == 0 and "added alert vaccines" in added.stdout, added.stderr
+    listed = meetingctl("alert", "list", "--json")
+    assert json.loads(listed.stdout)["alerts"] == [
+        {"name": "vaccines", "q": "vaccin* -sanctions", "speaker": "Putin", "place": None, "unit": None}]
+    assert "vaccin* -sanctions" in meetingctl("alert", "list").stdout
+    refused = meetingctl("alert", "add", "broken", '"unclosed')
+    assert refused.returncode == 1 and "-32602" in refused.stderr and "unclosed quote" in refused.stderr
+    assert meetingctl("alert", "remove", "vaccines").returncode == 0
+    gone = meetingctl("alert", "remove", "vaccines")
+    assert gone.returncode == 1 and "-32004" in gone.stderr
+
+
+def test_a_stop_does_not_wait_for_the_alerts_backlog(streaming, tmp_path):
+    for index in range(100):
+        streaming.call("alerts.add", {"name": f"a{index}", "q": f"budget OR note{index}"})
+    for index in range(300):
+        (tmp_path / f"note{index}.txt").write_text(f"Alice: Note {index} about the budget.\nBob: And the note{index} plan.\n")
+    sub = subscribe(streaming, b"alert.")
+    ingest(streaming, tmp_path)
+    assert receive(sub, 1, timeout_s=30), "the alerts began"
+    # 30,000 searches are queued; SIGTERM ends the daemon well before they could be done.
+    started = time.monotonic()
+    streaming.process.terminate()
+    assert streaming.process.wait(timeout=30) == 0
+    assert time.monotonic() - started < 10

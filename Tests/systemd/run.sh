@@ -270,6 +270,7 @@ inbox_broken_file() {
     [ "$result" = exit-code ] && [ "$(prop meetingd-ingest.path ActiveState)" = active ] && ping_ok
 }
 check "a broken transcript fails meetingd-ingest.service, and the inbox keeps working" inbox_broken_file
+. Tests/systemd/check_events.sh  # the event stream under systemd (issue 16)
 
 # ---- reload under load ----
 CONF=/etc/meetingd/meetingd.yaml

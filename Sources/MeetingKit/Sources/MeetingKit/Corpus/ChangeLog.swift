@@ -23,17 +23,33 @@ public enum ChangeLog {
         }
     }
 
-    /// Events kept: older ones are trimmed at the next change, and `events.since` for a
-    /// sequence before them tells the subscriber to resync from `lookup.meetings`.
-    public static let retained: Int64 = 100_000
+    /// How much of the log ingest keeps (`events.retention` in the config): the newest
+    /// `count` events, and with `maxAgeDays` none older than that. The newest event is
+    /// always kept, so the last number given out stays known. `events.since` for a sequence
+    /// before the oldest kept tells the subscriber to resync from `lookup.meetings`.
+    public struct Retention: Sendable, Equatable {
+        public var count: Int64
+        public var maxAgeDays: Int?
+
+        public init(count: Int64 = 100_000, maxAgeDays: Int? = nil) {
+            self.count = count
+            self.maxAgeDays = maxAgeDays
+        }
+    }
 
     static func record(_ db: Database, _ kind: Kind, meeting: String, source: String?) throws {
         try db.cachedStatement(sql: "INSERT INTO change_log (at, topic, meeting, source) VALUES (?, ?, ?, ?)")
             .execute(arguments: [Date.now.ISO8601Format(), kind.rawValue, meeting, source])
     }
 
-    static func trim(_ db: Database) throws {
-        try db.execute(sql: "DELETE FROM change_log WHERE seq <= (SELECT max(seq) FROM change_log) - ?", arguments: [retained])
+    /// Drops what `retention` no longer keeps; ingest calls it in each of its write transactions.
+    public static func trim(_ db: Database, _ retention: Retention, now: Date = .now) throws {
+        try db.execute(sql: "DELETE FROM change_log WHERE seq <= (SELECT max(seq) FROM change_log) - ?", arguments: [retention.count])
+        if let days = retention.maxAgeDays {
+            // `at` is ISO 8601 in UTC, so text order is time order.
+            let cutoff = now.addingTimeInterval(-Double(days) * 86_400).ISO8601Format()
+            try db.execute(sql: "DELETE FROM change_log WHERE at < ? AND seq < (SELECT max(seq) FROM change_log)", arguments: [cutoff])
+        }
     }
 
     /// The last sequence number given out (0 before any change).

@@ -10,7 +10,8 @@ public struct CorpusError: Error, CustomStringConvertible, Sendable {
 /// The one writer of a corpus (used by `meetingd ingest`). Every change goes through
 /// `replaceSource`/`removeSource` inside a transaction the caller opens, so a killed
 /// process leaves the corpus as of the last commit; each records its meetings' changes in
-/// the change log (`ChangeLog`) in that transaction.
+/// the change log (`ChangeLog`) in that transaction, and the caller trims the log there
+/// (`ChangeLog.trim`) by its retention.
 public final class CorpusWriter {
     public let database: DatabasePool
 
@@ -134,7 +135,6 @@ public final class CorpusWriter {
         for id in before.subtracting(meetings.map(\.meeting.id)).sorted() {
             try ChangeLog.record(db, .removed, meeting: id, source: path)
         }
-        try ChangeLog.trim(db)
         try CorpusIndex.addSegment(db, indexed)
         // Also when the file has no meetings left: its old segment may now be all deleted.
         try CorpusIndex.mergeIfNeeded(db)
