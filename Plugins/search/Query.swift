@@ -37,7 +37,7 @@ extension SearchModule {
             // Keyword turns are ranked by the index where it can, else inside SQLite; requests
             // are rescored and meetings grouped here.
             var indexQuery: IndexQuery?
-            if engine == .index, unit != .sentence, !plan.isRequest {
+            if engine == .index, !plan.isRequest {
                 var withStopWords = plan
                 withStopWords.keepStopWords()
                 // At least one hit is ranked, so that `limit: 0` still counts the matches.
@@ -53,9 +53,11 @@ extension SearchModule {
                     try findMatchingSections(db, &plan, meeting: ranges[0])
                 }
                 if let indexQuery {
-                    return unit == .meeting
-                        ? try indexedMeetings(db, indexQuery, plan: plan, scope: scope, page: page, markers: markers)
-                        : try indexedKeywordTurns(db, indexQuery, plan: plan, scope: scope, page: page, markers: markers)
+                    switch unit {
+                    case .turn: return try indexedKeywordTurns(db, indexQuery, plan: plan, scope: scope, page: page, markers: markers)
+                    case .sentence: return try indexedSentences(db, indexQuery, plan: plan, scope: scope, page: page, markers: markers)
+                    case .meeting: return try indexedMeetings(db, indexQuery, plan: plan, scope: scope, page: page, markers: markers)
+                    }
                 }
                 return rankedInSQLite ? try keywordTurns(db, plan: plan, scope: scope, page: page, markers: markers)
                     : try rescoredPage(db, plan: plan, scope: scope, unit: unit, page: page, markers: markers)
@@ -459,6 +461,40 @@ extension SearchModule {
             ?? Self.opening(of: text, words: IndexSnippet.words)
         let hasPhrase = query.clauses.joined().contains(where: \.isPhrase)
         return Self.hit(row, score: hit.score, snippet: hasPhrase ? Self.joiningAdjacentMarks(snippet, markers) : snippet)
+    }
+
+    /// The sentences holding a matched word, in the order of their turns' exact BM25 ranks
+    /// (then in the turn's order), as `sentenceHits` orders FTS5's: every matching turn has
+    /// such a sentence, so the index ranks only `offset + limit` turns. `total` counts turns.
+    func indexedSentences(_ db: Database, _ query: IndexQuery, plan: SearchPlan, scope: SearchScope,
+                          page: (offset: Int, limit: Int), markers: Markers) throws -> JSONObject {
+        var query = query
+        query.limit = max(page.offset + page.limit, 1)
+        guard let found = try indexSearch(db, query, plan: plan, scope: scope) else { return Self.page([], total: 0, exact: true) }
+        let terms = Set(query.clauses.joined().flatMap(\.words))
+        let hasPhrase = query.clauses.joined().contains(where: \.isPhrase)
+        let details = try db.cachedStatement(sql: "SELECT \(Self.hitColumns), t.text FROM turn t \(Self.hitJoins) WHERE t.id = ?")
+        var hits: [JSONValue] = []
+        var skipped = 0
+        for turn in found.hits where hits.count < page.limit {
+            try budget.checkDeadline()
+            guard let row = try Row.fetchOne(details, arguments: [Int64(turn.documentID)]) else { continue }
+            let marked = IndexSnippet.marking(terms, in: TranscriptText.strippingMarks(row[7]), open: "\u{2}", close: "\u{3}",
+                                              analyzer: analyzer)
+            let scalars = Array(marked.unicodeScalars)
+            for (index, span) in TranscriptText.sentences(in: marked).enumerated() where hits.count < page.limit {
+                let sentence = String(String.UnicodeScalarView(scalars[span.start..<span.end]))
+                guard sentence.contains("\u{2}") else { continue }
+                guard skipped >= page.offset else { skipped += 1; continue }
+                var snippet = sentence.replacingOccurrences(of: "\u{2}", with: markers.open)
+                    .replacingOccurrences(of: "\u{3}", with: markers.close)
+                if hasPhrase { snippet = Self.joiningAdjacentMarks(snippet, markers) }
+                var hit = Self.hit(row, score: turn.score, snippet: snippet)
+                hit["sentence"] = JSONValue(index)
+                hits.append(.object(hit))
+            }
+        }
+        return Self.page(hits, total: found.total, exact: found.totalExact)
     }
 
     /// A page of meetings from the index's turns, grouped and scored as `groupByMeeting`

@@ -285,6 +285,47 @@ def test_meeting_unit_groups_every_matching_turn_exactly(generated):
     assert compared >= 40 and nonempty >= 25, (compared, nonempty)
 
 
+def test_sentence_unit_follows_the_exact_turn_ranking(generated):
+    """unit: sentence from the index: the matching sentences of the brute-force best turns, in
+    their order, each sentence of a turn once and in the turn's order, every one marked."""
+    daemon, corpus = generated
+    brute = BruteForce(corpus)
+    with sqlite3.connect(corpus) as db:
+        first_turn = dict(db.execute("SELECT id, first_turn FROM meeting"))
+    queries = random_queries(brute, 60, seed=13)
+    words = sorted({w for clauses, excluded, _ in queries for w in [*sum(clauses, []), *excluded]})
+    term = dict(zip(words, (terms[0] for terms in analyze(words))))
+    compared = nonempty = 0
+    for clauses, excluded, params in queries:
+        q = " ".join(" OR ".join(clause) for clause in clauses) + "".join(" -" + w for w in excluded)
+        answer = daemon.call("search.query", {"q": q, "limit": 20, "unit": "sentence", **params})
+        if answer["interpreted"]["as"] == "request":
+            continue
+        compared += 1
+        turns = None
+        if params:
+            turns = brute.turns_of(params.get("meeting"), params.get("from"), params.get("to"), params.get("place"))
+        distinct = []
+        for clause in clauses:
+            clause = list(dict.fromkeys(clause))
+            if sorted(clause) not in map(sorted, distinct):
+                distinct.append(clause)
+        expected, total = brute.search([[term[w] for w in clause] for clause in distinct], [term[w] for w in excluded],
+                                       turns, limit=20)
+        assert answer["total"] == total and answer["total_exact"], (q, params)
+        found = []
+        for hit in answer["hits"]:
+            assert "[" in hit["snippet"] and "]" in hit["snippet"], (q, hit)
+            key = (first_turn[hit["meeting"]] + hit["turn"], hit["sentence"])
+            assert key not in found and (not found or found[-1][0] != key[0] or found[-1][1] < key[1]), (q, params)
+            found.append(key)
+        ranked = list(dict.fromkeys(turn for turn, _ in found))
+        assert ranked == [turn for turn, _ in expected[:len(ranked)]], (q, params)
+        assert len(answer["hits"]) == 20 or len(ranked) == len(expected), (q, params)
+        nonempty += bool(expected)
+    assert compared >= 40 and nonempty >= 25, (compared, nonempty)
+
+
 def test_phrase_prefix_and_speaker_answers_are_exact_bm25(generated):
     """Phrases (consecutive words of stored turns), prefixes (cut words), speaker: in q and the
     speaker param, mixed with words and the other filters: the index answers each (none falls
