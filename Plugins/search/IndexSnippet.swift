@@ -38,6 +38,19 @@ enum IndexSnippet {
         return out + (end < analyzed.count ? "…" : "")
     }
 
+    /// `text` with every word whose term is one of `terms` between `open` and `close`.
+    static func marking(_ terms: Set<String>, in text: String, open: String, close: String, analyzer: Analyzer) -> String {
+        let utf8 = Array(text.utf8)
+        var out = ""
+        var cursor = 0
+        for word in analyzer.words(text) where terms.contains(word.term) {
+            out += String(decoding: utf8[cursor..<word.bytes.lowerBound], as: UTF8.self)
+            out += open + String(decoding: utf8[word.bytes], as: UTF8.self) + close
+            cursor = word.bytes.upperBound
+        }
+        return out + String(decoding: utf8[cursor...], as: UTF8.self)
+    }
+
     /// The snippet of a turn FTS5's highlight() marked with `open` and `close` (characters
     /// that never occur in a turn): the window chosen as `snippet` chooses it, over
     /// whitespace-separated words, a word counting as matched when a mark touches it.

@@ -37,7 +37,7 @@ extension SearchModule {
             // Keyword turns are ranked by the index where it can, else inside SQLite; requests
             // are rescored and meetings grouped here.
             var indexQuery: IndexQuery?
-            if engine == .index, unit == .turn, !plan.isRequest {
+            if engine == .index, !plan.isRequest {
                 var withStopWords = plan
                 withStopWords.keepStopWords()
                 // At least one hit is ranked, so that `limit: 0` still counts the matches.
@@ -52,7 +52,13 @@ extension SearchModule {
                 if plan.isRequest, plan.searchesOneMeeting, let ranges = scope.ranges, ranges.count == 1 {
                     try findMatchingSections(db, &plan, meeting: ranges[0])
                 }
-                if let indexQuery { return try indexedKeywordTurns(db, indexQuery, plan: plan, scope: scope, page: page, markers: markers) }
+                if let indexQuery {
+                    switch unit {
+                    case .turn: return try indexedKeywordTurns(db, indexQuery, plan: plan, scope: scope, page: page, markers: markers)
+                    case .sentence: return try indexedSentences(db, indexQuery, plan: plan, scope: scope, page: page, markers: markers)
+                    case .meeting: return try indexedMeetings(db, indexQuery, plan: plan, scope: scope, page: page, markers: markers)
+                    }
+                }
                 return rankedInSQLite ? try keywordTurns(db, plan: plan, scope: scope, page: page, markers: markers)
                     : try rescoredPage(db, plan: plan, scope: scope, unit: unit, page: page, markers: markers)
             }
@@ -411,6 +417,16 @@ extension SearchModule {
     /// filters, no budget; snippets mark the words the index matched.
     func indexedKeywordTurns(_ db: Database, _ query: IndexQuery, plan: SearchPlan, scope: SearchScope,
                              page: (offset: Int, limit: Int), markers: Markers) throws -> JSONObject {
+        guard let found = try indexSearch(db, query, plan: plan, scope: scope) else { return Self.page([], total: 0, exact: true) }
+        let hits = try found.hits.dropFirst(page.offset).prefix(page.limit).compactMap { hit in
+            try indexedTurnHit(db, hit, query: query, markers: markers).map(JSONValue.object)
+        }
+        return Self.page(hits, total: found.total, exact: found.totalExact)
+    }
+
+    /// The index's answer to `query` within the filters (scope and speakers), or nil when
+    /// the filters leave no turn.
+    private func indexSearch(_ db: Database, _ query: IndexQuery, plan: SearchPlan, scope: SearchScope) throws -> IndexSearchResult? {
         // Scope ranges are descending; the index wants them ascending.
         let ranges = scope.ranges.map { ranges in
             ranges.reversed().compactMap { range -> ClosedRange<UInt32>? in
@@ -424,19 +440,78 @@ extension SearchModule {
             let turns = try speakerTurns(db, people: people, index: index)
             allowed = allowed.map { Self.intersection($0, turns) } ?? turns
         }
-        if let allowed, allowed.isEmpty { return Self.page([], total: 0, exact: true) }
-        let found = index.search(query, idRanges: allowed)
+        if let allowed, allowed.isEmpty { return nil }
+        return index.search(query, idRanges: allowed)
+    }
+
+    /// A turn hit with its snippet marking the words the index matched.
+    private func indexedTurnHit(_ db: Database, _ hit: IndexHit, query: IndexQuery, markers: Markers) throws -> JSONObject? {
+        let details = try db.cachedStatement(sql: "SELECT \(Self.hitColumns), t.text FROM turn t \(Self.hitJoins) WHERE t.id = ?")
+        guard let row = try Row.fetchOne(details, arguments: [Int64(hit.documentID)]) else { return nil }
+        let text = TranscriptText.strippingMarks(row[7])
+        let terms = Set(query.clauses.joined().flatMap(\.words))
+        let snippet = try IndexSnippet.snippet(of: text, terms: terms, markers: markers, analyzer: analyzer, budget: budget)
+            ?? Self.opening(of: text, words: IndexSnippet.words)
+        let hasPhrase = query.clauses.joined().contains(where: \.isPhrase)
+        return Self.hit(row, score: hit.score, snippet: hasPhrase ? Self.joiningAdjacentMarks(snippet, markers) : snippet)
+    }
+
+    /// The sentences holding a matched word, in the order of their turns' exact BM25 ranks
+    /// (then in the turn's order), as `sentenceHits` orders FTS5's: every matching turn has
+    /// such a sentence, so the index ranks only `offset + limit` turns. `total` counts turns.
+    func indexedSentences(_ db: Database, _ query: IndexQuery, plan: SearchPlan, scope: SearchScope,
+                          page: (offset: Int, limit: Int), markers: Markers) throws -> JSONObject {
+        var query = query
+        query.limit = max(page.offset + page.limit, 1)
+        guard let found = try indexSearch(db, query, plan: plan, scope: scope) else { return Self.page([], total: 0, exact: true) }
         let terms = Set(query.clauses.joined().flatMap(\.words))
         let hasPhrase = query.clauses.joined().contains(where: \.isPhrase)
         let details = try db.cachedStatement(sql: "SELECT \(Self.hitColumns), t.text FROM turn t \(Self.hitJoins) WHERE t.id = ?")
-        let hits = try found.hits.dropFirst(page.offset).prefix(page.limit).compactMap { hit -> JSONValue? in
-            guard let row = try Row.fetchOne(details, arguments: [Int64(hit.documentID)]) else { return nil }
-            let text = TranscriptText.strippingMarks(row[7])
-            let snippet = try IndexSnippet.snippet(of: text, terms: terms, markers: markers, analyzer: analyzer, budget: budget)
-                ?? Self.opening(of: text, words: IndexSnippet.words)
-            return .object(Self.hit(row, score: hit.score, snippet: hasPhrase ? Self.joiningAdjacentMarks(snippet, markers) : snippet))
+        var hits: [JSONValue] = []
+        var skipped = 0
+        for turn in found.hits where hits.count < page.limit {
+            try budget.checkDeadline()
+            guard let row = try Row.fetchOne(details, arguments: [Int64(turn.documentID)]) else { continue }
+            let marked = IndexSnippet.marking(terms, in: TranscriptText.strippingMarks(row[7]), open: "\u{2}", close: "\u{3}",
+                                              analyzer: analyzer)
+            let scalars = Array(marked.unicodeScalars)
+            for (index, span) in TranscriptText.sentences(in: marked).enumerated() where hits.count < page.limit {
+                let sentence = String(String.UnicodeScalarView(scalars[span.start..<span.end]))
+                guard sentence.contains("\u{2}") else { continue }
+                guard skipped >= page.offset else { skipped += 1; continue }
+                var snippet = sentence.replacingOccurrences(of: "\u{2}", with: markers.open)
+                    .replacingOccurrences(of: "\u{3}", with: markers.close)
+                if hasPhrase { snippet = Self.joiningAdjacentMarks(snippet, markers) }
+                var hit = Self.hit(row, score: turn.score, snippet: snippet)
+                hit["sentence"] = JSONValue(index)
+                hits.append(.object(hit))
+            }
         }
         return Self.page(hits, total: found.total, exact: found.totalExact)
+    }
+
+    /// A page of meetings from the index's turns, grouped and scored as `groupByMeeting`
+    /// does. The index ranks up to `rankingBudget` turns (the best, not the newest); when
+    /// fewer match, every match is grouped, so meeting scores, `matches` and `total` are
+    /// exact; otherwise meetings are grouped from the best `rankingBudget` turns and
+    /// `total_exact` is false.
+    func indexedMeetings(_ db: Database, _ query: IndexQuery, plan: SearchPlan, scope: SearchScope,
+                         page: (offset: Int, limit: Int), markers: Markers) throws -> JSONObject {
+        var query = query
+        // One more than the budget says whether any match was left out: until its top k
+        // are full the index prunes nothing.
+        query.limit = rankingBudget + 1
+        guard let found = try indexSearch(db, query, plan: plan, scope: scope) else { return Self.page([], total: 0, exact: true) }
+        let everyMatch = found.hits.count <= rankingBudget
+        let byID = Dictionary(found.hits.map { (Int64($0.documentID), $0) }, uniquingKeysWith: { first, _ in first })
+        let groups = try groupByMeeting(db, found.hits.prefix(rankingBudget).map { Candidate(rowid: Int64($0.documentID), score: $0.score) })
+        let hits = try groups.dropFirst(page.offset).prefix(page.limit).map { group in
+            let passages = try group.turns.prefix(3).compactMap { turn in
+                try byID[turn.rowid].flatMap { try indexedTurnHit(db, $0, query: query, markers: markers) }
+            }
+            return meetingHit(group, passages: passages)
+        }
+        return Self.page(hits, total: groups.count, exact: everyMatch)
     }
 
     /// "[remote] [control]" as "[remote control]": a phrase is marked as one span, as FTS5 marks it.
@@ -515,7 +590,9 @@ extension SearchModule {
         case .meeting:
             let groups = try groupByMeeting(db, matches.candidates)
             let hits = try groups.dropFirst(page.offset).prefix(page.limit).map { group in
-                try meetingHit(db, group, plan: plan, markers: markers)
+                meetingHit(group, passages: try group.turns.prefix(3).map {
+                    try turnHit(db, $0, highlighting: plan.highlightExpression, markers: markers)
+                })
             }
             return Self.page(hits, total: groups.count, exact: matches.exhaustive)
         }
@@ -579,9 +656,9 @@ extension SearchModule {
         }.sorted { $0.score != $1.score ? $0.score > $1.score : $0.meetingPK > $1.meetingPK }
     }
 
-    private func meetingHit(_ db: Database, _ group: MeetingGroup, plan: SearchPlan, markers: Markers) throws -> JSONValue {
-        let passages = try group.turns.prefix(3).map { try turnHit(db, $0, highlighting: plan.highlightExpression, markers: markers) }
-        var hit = passages[0]
+    /// A meeting hit: its best passage's fields, its score, its matching turns, its best passages.
+    private func meetingHit(_ group: MeetingGroup, passages: [JSONObject]) -> JSONValue {
+        var hit = passages.first ?? [:]
         hit["score"] = .double(group.score)
         hit["matches"] = JSONValue(group.turns.count)
         hit["passages"] = .array(passages.map { passage in
