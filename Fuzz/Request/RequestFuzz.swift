@@ -45,7 +45,7 @@ struct Fixture {
     }
 }
 
-/// Made on the first input, once per process; its folder goes when the process exits.
+/// Made once per process; its folder goes when the process exits.
 nonisolated(unsafe) let fixture: Fixture = {
     do {
         let made = try Fixture()
@@ -70,6 +70,13 @@ func checkResponse(_ response: JSONValue) {
         // A module's internal error is a bug the fuzzer found: bad input deserves a clear error.
         precondition(code != Int64(ErrorCode.internalError), "internal error: \(message)")
     }
+}
+
+/// Sets up before fuzzing starts, so that libFuzzer counts the modules' coverage from the first input.
+@_cdecl("LLVMFuzzerInitialize")
+public func setUp(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
+    _ = fixture
+    return 0
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
