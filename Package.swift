@@ -79,3 +79,11 @@ let package = Package(
         .testTarget(name: "MeetingIndexTests", dependencies: [.product(name: "MeetingIndex", package: "MeetingKit")]),
     ]
 )
+
+// The libFuzzer target for a worker's whole request path (Fuzz/Request): only when
+// scripts/fuzz builds it, into its own build folder with the fuzzer and ASan on, so
+// other builds never see it.
+if ProcessInfo.processInfo.environment["MEETINGD_FUZZ_REQUEST"] != nil {
+    package.targets.append(.executableTarget(name: "RequestFuzz", dependencies: ["MeetingdCore", "MeetingIngest", meetingKit],
+                                             path: "Fuzz/Request"))
+}
