@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes a realistic corpus of N meetings in meetingd's JSON form, one meeting per file.
+"""Writes a realistic corpus of N meetings in meetingd's JSON form, one meeting per file
+(or, with --jsonl, one meeting per line of OUTPUT, a single JSONL file).
 
 Turns recombine real sentences of the QMSum transcripts (so the vocabulary, the
 transcription marks and the sentence lengths are real); meetings get dates,
@@ -8,6 +9,7 @@ and word counts follow the shape of the corpus issue 5 measures against (about
 250 turns and 8,600 words a meeting). Deterministic for a given --seed.
 
 usage: generate.py N OUTPUT_DIR [--qmsum DIR] [--seed S]
+       generate.py N OUTPUT.jsonl --jsonl [--qmsum DIR] [--seed S]
 """
 import argparse
 import json
@@ -62,9 +64,15 @@ def main():
     parser.add_argument("output")
     parser.add_argument("--qmsum", default=DEFAULT_QMSUM)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--jsonl", action="store_true", help="write one JSONL file (the same meetings as without it)")
     args = parser.parse_args()
     sentences, speakers, topics = load_material(args.qmsum)
     rng = random.Random(args.seed)
+    if args.jsonl:
+        with open(args.output, "w", encoding="utf-8") as out:
+            for index in range(args.count):
+                out.write(json.dumps(meeting(index, rng, sentences, speakers, topics), ensure_ascii=False) + "\n")
+        return
     os.makedirs(args.output, exist_ok=True)
     for index in range(args.count):
         path = os.path.join(args.output, f"gen-{index:06d}.json")

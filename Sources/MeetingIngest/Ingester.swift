@@ -60,6 +60,9 @@ public final class Ingester {
     public var afterCommit: (() -> Void)?
     /// How much of the change log to keep (`events.retention`); trimmed in every write transaction.
     public var retention = ChangeLog.Retention()
+    /// JSONL files whose first parts are written and last is still to come.
+    private var filesInParts: [String: CorpusWriter.SourceInParts] = [:]
+    private var filesWithRefusedParts = Set<String>()
 
     public init(corpusPath: String, log: @escaping (String) -> Void) throws {
         writer = try CorpusWriter(path: corpusPath)
@@ -100,13 +103,13 @@ public final class Ingester {
             switch outcome {
             case .unchanged(let path, _):
                 report.unchanged.append(path)
-            case .failed(let path, let reason, _):
+            case .failed(let path, let reason, _, _):
                 fail(path, reason, into: &report)
             case .parsed(let file):
                 batch.append(file)
                 batchSize += file.bytes
             }
-            filesDone += 1
+            if outcome.endsFile { filesDone += 1 }
             bytesDone += outcome.bytes
             report.bytesRead += outcome.bytes
             if batchSize >= batchBytes || batch.count >= batchFiles || ContinuousClock.now - lastCommit >= batchInterval {
@@ -144,6 +147,10 @@ public final class Ingester {
     private static func readFiles(_ files: [SourceFile], stored: [String: CorpusWriter.StoredSource], into outcomes: OutcomeQueue) {
         let analyzer = Analyzer()
         for file in files {
+            if TranscriptParser.isJSONLines(path: file.path) {
+                guard readJSONLines(file, stored: stored[file.path], analyzer: analyzer, into: outcomes) else { return }
+                continue
+            }
             let outcome: FileOutcome
             do {
                 let data = try Data(contentsOf: URL(fileURLWithPath: file.path))
@@ -155,7 +162,7 @@ public final class Ingester {
                         let parsed = try TranscriptParser.parse(data, stem: file.stem, path: file.path)
                         outcome = .parsed(PendingFile(path: file.path, hash: hash, bytes: data.count, format: parsed.format,
                                                       meetings: parsed.meetings.map { CorpusWriter.PreparedMeeting($0, analyzer: analyzer) },
-                                                      isNew: stored[file.path] == nil))
+                                                      isNew: stored[file.path] == nil, part: nil))
                     } catch {
                         outcome = .failed(path: file.path, reason: "\(error)", bytes: data.count)
                     }
@@ -166,6 +173,92 @@ public final class Ingester {
             guard outcomes.push(outcome) else { return }
         }
         outcomes.finish()
+    }
+
+    /// Size of the reads of a JSONL file, and of the parts it is written in: a file of any
+    /// size is never in memory whole.
+    static let readBytes = 1 << 20
+    static let partBytes = 4 << 20
+
+    /// A JSONL file, a line (meeting) at a time: hashed in a first pass (an unchanged file
+    /// is not parsed), then parsed and handed on in parts of about `partBytes`. A bad line
+    /// is a failure of its own (`line N: reason`) and the other lines are kept; the file
+    /// then stays unfinished, so every run reports it until it is fixed. False once the
+    /// writer has gone away.
+    private static func readJSONLines(_ file: SourceFile, stored: CorpusWriter.StoredSource?, analyzer: Analyzer,
+                                      into outcomes: OutcomeQueue) -> Bool {
+        func eachPart(_ body: (Data) throws -> Void) throws {
+            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: file.path))
+            defer { try? handle.close() }
+            while let part = try handle.read(upToCount: readBytes), !part.isEmpty { try body(part) }
+        }
+        var running = ContentHash.Running()
+        var size = 0
+        do {
+            try eachPart { running.add($0); size += $0.count }
+        } catch {
+            return outcomes.push(.failed(path: file.path, reason: "cannot read: \(error.localizedDescription)", bytes: 0))
+        }
+        let hash = running.value
+        if stored?.hash == hash { return outcomes.push(.unchanged(path: file.path, bytes: size)) }
+
+        let decoder = JSONDecoder()
+        var format: TranscriptFormat?
+        var lineNumber = 0, meetingCount = 0, badLines = 0
+        var part: [CorpusWriter.PreparedMeeting] = []
+        var partBytes = 0
+        func send(isLast: Bool) -> Bool {
+            defer { part = []; partBytes = 0 }
+            return outcomes.push(.parsed(PendingFile(
+                path: file.path, hash: isLast && badLines == 0 ? hash : ContentHash.unfinished, bytes: partBytes,
+                format: format ?? .meetingJSON, meetings: part, isNew: stored == nil,
+                part: .init(isLast: isLast, fileBytes: size))))
+        }
+        func take(_ line: Data) -> Bool {
+            lineNumber += 1
+            var line = line
+            if line.last == UInt8(ascii: "\r") { line.removeLast() }
+            if lineNumber == 1, line.starts(with: [0xEF, 0xBB, 0xBF]) { line.removeFirst(3) }
+            partBytes += line.count + 1
+            do {
+                guard let text = String(validating: line, as: UTF8.self) else { throw IngestError("not valid UTF-8 text") }
+                if text.allSatisfy(\.isWhitespace) { return true }
+                if line.contains(0) { throw IngestError("contains NUL bytes") }
+                let lineFormat = try format ?? JSONTranscriptParser.detect(text[...])
+                let meeting = try JSONTranscriptParser.decode(line, format: lineFormat, defaultID: "\(file.stem)-\(meetingCount)",
+                                                              source: file.path, location: "", decoder: decoder)
+                try TranscriptParser.refuseUnsafeIDs([meeting])
+                format = lineFormat
+                meetingCount += 1
+                part.append(CorpusWriter.PreparedMeeting(meeting, analyzer: analyzer))
+            } catch {
+                badLines += 1
+                return outcomes.push(.failed(path: file.path, reason: "line \(lineNumber): \(error)", bytes: 0, endsFile: false))
+            }
+            return partBytes < Self.partBytes || send(isLast: false)
+        }
+        var carry = Data()
+        do {
+            var writerGone = false
+            try eachPart { chunk in
+                guard !writerGone else { return }
+                carry.append(chunk)
+                var start = carry.startIndex
+                while let newline = carry[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                    guard take(Data(carry[start..<newline])) else { writerGone = true; return }
+                    start = newline + 1
+                }
+                carry = Data(carry[start...])
+            }
+            if writerGone { return false }
+        } catch {
+            return outcomes.push(.failed(path: file.path, reason: "cannot read: \(error.localizedDescription)", bytes: partBytes))
+        }
+        if !carry.isEmpty, !take(carry) { return false }
+        if meetingCount == 0 {
+            return outcomes.push(.failed(path: file.path, reason: "no meetings in the file", bytes: partBytes))
+        }
+        return send(isLast: true)
     }
 
     private struct SourceFile: Sendable {
@@ -181,17 +274,35 @@ public final class Ingester {
         let format: TranscriptFormat
         let meetings: [CorpusWriter.PreparedMeeting]
         let isNew: Bool
+        /// Nil for a file read whole; a JSONL file comes in parts.
+        let part: Part?
+
+        struct Part: Sendable {
+            let isLast: Bool
+            /// The whole file's size, recorded with every part (`bytes` is the part's).
+            let fileBytes: Int
+        }
     }
 
     private enum FileOutcome: Sendable {
         case unchanged(path: String, bytes: Int)
-        case failed(path: String, reason: String, bytes: Int)
+        /// A bad line of a JSONL file does not end the file; any other failure does.
+        case failed(path: String, reason: String, bytes: Int, endsFile: Bool = true)
         case parsed(PendingFile)
 
         var bytes: Int {
             switch self {
-            case .unchanged(_, let bytes), .failed(_, _, let bytes): bytes
+            case .unchanged(_, let bytes), .failed(_, _, let bytes, _): bytes
             case .parsed(let file): file.bytes
+            }
+        }
+
+        /// Counted once per file in the progress figures, though a JSONL file comes as several outcomes.
+        var endsFile: Bool {
+            switch self {
+            case .unchanged: true
+            case .failed(_, _, _, let endsFile): endsFile
+            case .parsed(let file): file.part?.isLast ?? true
             }
         }
     }
@@ -263,25 +374,38 @@ public final class Ingester {
     /// at every savepoint, which makes a bulk load several times slower; instead the
     /// store refuses a file (a meeting id another file owns) before writing any of it.
     private func write(_ batch: [PendingFile], into report: inout IngestReport) throws {
-        var refusals: [String: String] = [:]
+        var refusals: [Int: String] = [:]
         try writer.database.write { db in
             refusals = [:]
-            for file in batch {
+            for (position, file) in batch.enumerated() {
                 do {
-                    try CorpusWriter.replaceSource(db, path: file.path, hash: file.hash, bytes: file.bytes,
-                                                   format: file.format.rawValue, meetings: file.meetings)
+                    if let part = file.part {
+                        var progress = filesInParts[file.path] ?? .init()
+                        // A refused part leaves the file unfinished, to be read again by the next run.
+                        let hash = filesWithRefusedParts.contains(file.path) ? ContentHash.unfinished : file.hash
+                        try CorpusWriter.writePart(db, path: file.path, hash: hash, bytes: part.fileBytes,
+                                                   format: file.format.rawValue, meetings: file.meetings,
+                                                   of: &progress, isLast: part.isLast)
+                        filesInParts[file.path] = part.isLast ? nil : progress
+                    } else {
+                        try CorpusWriter.replaceSource(db, path: file.path, hash: file.hash, bytes: file.bytes,
+                                                       format: file.format.rawValue, meetings: file.meetings)
+                    }
                 } catch let error as CorpusError {
-                    refusals[file.path] = error.description
+                    refusals[position] = error.description
+                    if file.part != nil { filesWithRefusedParts.insert(file.path) }
                 }
             }
             try ChangeLog.trim(db, retention)
         }
         afterCommit?()
-        for file in batch {
-            if let refusal = refusals[file.path] {
+        for (position, file) in batch.enumerated() {
+            if let refusal = refusals[position] {
                 fail(file.path, refusal, into: &report)
             } else {
-                if file.isNew { report.added.append(file.path) } else { report.updated.append(file.path) }
+                if file.part?.isLast ?? true {
+                    if file.isNew { report.added.append(file.path) } else { report.updated.append(file.path) }
+                }
                 report.meetingsWritten += file.meetings.count
             }
         }
@@ -325,18 +449,40 @@ public final class Ingester {
 enum ContentHash {
     static let readersVersion = 3
 
+    /// Marks a file that is not completely in the corpus (a JSONL file whose last part is
+    /// not committed yet, or that had bad lines): no content hashes to it, so the next run reads it again.
+    static let unfinished = "unfinished"
+
     static func of(_ data: Data) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
-            let words = buffer.count / 8
-            for index in 0..<words {
-                hash = (hash ^ buffer.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)) &* 0x100_0000_01b3
-                hash ^= hash >> 29
+        var running = Running()
+        running.add(data)
+        return running.value
+    }
+
+    /// The same fingerprint over a file read in parts of any size.
+    struct Running {
+        private var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        private var count = 0
+        /// Fewer than 8 bytes left over from the last part: words are hashed whole.
+        private var carry = Data()
+
+        mutating func add(_ part: Data) {
+            count += part.count
+            let data = carry.isEmpty ? part : carry + part
+            let words = data.count / 8
+            data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+                for index in 0..<words {
+                    hash = (hash ^ buffer.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)) &* 0x100_0000_01b3
+                    hash ^= hash >> 29
+                }
             }
-            for index in (words * 8)..<buffer.count {
-                hash = (hash ^ UInt64(buffer[index])) &* 0x100_0000_01b3
-            }
+            carry = Data(data.suffix(from: data.startIndex + words * 8))
         }
-        return "r\(readersVersion):\(data.count)-" + String(hash, radix: 16)
+
+        var value: String {
+            var hash = hash
+            for byte in carry { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            return "r\(ContentHash.readersVersion):\(count)-" + String(hash, radix: 16)
+        }
     }
 }

@@ -44,21 +44,28 @@ enum JSONTranscriptParser {
         }
     }
 
+    /// One meeting from one JSON document (a JSONL line, an array element, a whole file);
+    /// `location` ("line 7: ") starts the message of a decoding error.
+    static func decode(_ data: Data, format: TranscriptFormat, defaultID: String, source: String, location: String,
+                       decoder: JSONDecoder = JSONDecoder()) throws -> Meeting {
+        decoder.userInfo[Meeting.defaultIDKey] = defaultID
+        do {
+            if format == .qmsum {
+                return try qmsumMeeting(decoder.decode(QMSumMeeting.self, from: data), id: defaultID, source: source)
+            }
+            var meeting = try decoder.decode(Meeting.self, from: data)
+            if meeting.source == nil { meeting.source = source }
+            return meeting
+        } catch let error as DecodingError {
+            throw IngestError(location + describe(error))
+        }
+    }
+
     /// `jsonLines` (from a `.jsonl`/`.ndjson` name) numbers every meeting, even a lone one.
     static func parse(_ text: String, format: TranscriptFormat, stem: String, source: String, jsonLines: Bool) throws -> [Meeting] {
         let decoder = JSONDecoder()
         func decode(_ data: Data, defaultID: String, location: String) throws -> Meeting {
-            decoder.userInfo[Meeting.defaultIDKey] = defaultID
-            do {
-                if format == .qmsum {
-                    return try qmsumMeeting(decoder.decode(QMSumMeeting.self, from: data), id: defaultID, source: source)
-                }
-                var meeting = try decoder.decode(Meeting.self, from: data)
-                if meeting.source == nil { meeting.source = source }
-                return meeting
-            } catch let error as DecodingError {
-                throw IngestError(location + describe(error))
-            }
+            try Self.decode(data, format: format, defaultID: defaultID, source: source, location: location, decoder: decoder)
         }
 
         let body = text.drop(while: \.isWhitespace)

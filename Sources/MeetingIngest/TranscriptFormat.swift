@@ -72,18 +72,25 @@ public enum TranscriptParser {
         switch format {
         case .officialPage: meetings = [try OfficialPageParser.parse(text, id: stem, source: path)]
         case .qmsum, .meetingJSON:
-            let jsonLines = path.hasSuffix(".jsonl") || path.hasSuffix(".ndjson")
-            meetings = try JSONTranscriptParser.parse(text, format: format, stem: stem, source: path, jsonLines: jsonLines)
+            meetings = try JSONTranscriptParser.parse(text, format: format, stem: stem, source: path,
+                                                      jsonLines: isJSONLines(path: path))
         case .webVTT: meetings = [try CaptionParser.parseWebVTT(text, id: stem, source: path)]
         case .srt: meetings = [try CaptionParser.parseSRT(text, id: stem, source: path)]
         case .plain: meetings = [try PlainTranscriptParser.parse(text, id: stem, source: path)]
         }
         if meetings.isEmpty { throw IngestError("no meetings in the file") }
-        // An id is shown in terminals and logs and typed back by people: refused, not mangled.
+        try refuseUnsafeIDs(meetings)
+        return Parsed(format: format, meetings: meetings)
+    }
+
+    /// JSONL by its name: each line is a meeting, and the ingester reads it a line at a time.
+    static func isJSONLines(path: String) -> Bool { path.hasSuffix(".jsonl") || path.hasSuffix(".ndjson") }
+
+    /// An id is shown in terminals and logs and typed back by people: refused, not mangled.
+    static func refuseUnsafeIDs(_ meetings: [Meeting]) throws {
         if let meeting = meetings.first(where: { $0.id.hasUnsafeControls }) {
             throw IngestError("the meeting id '\(meeting.id.escapingControls)' holds control characters; "
                               + "rename the file (ids come from file names) or fix the id in it")
         }
-        return Parsed(format: format, meetings: meetings)
     }
 }

@@ -9,7 +9,9 @@ struct Ingest: ParsableCommand {
         discussion: """
             Formats are recognised from content: official meeting pages as text, QMSum JSON/JSONL, \
             meetingd's own JSON/JSONL (what `meetingd export` writes), WebVTT, SRT, and `Speaker: text` \
-            lines. Folders are read recursively for .txt .text .json .jsonl .ndjson .vtt .srt files.
+            lines. Folders are read recursively for .txt .text .json .jsonl .ndjson .vtt .srt files. \
+            A JSONL file is read a line (meeting) at a time; a bad line fails as `FILE: line N: reason` \
+            and the other lines are kept.
             """
     )
 

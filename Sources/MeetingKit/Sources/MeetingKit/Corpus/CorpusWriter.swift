@@ -98,7 +98,29 @@ public final class CorpusWriter {
     /// so the caller can go on with other files in the same transaction.
     public static func replaceSource(_ db: Database, path: String, hash: String, bytes: Int,
                                      format: String, meetings: [PreparedMeeting]) throws {
-        var seenIDs = Set<String>()
+        var progress = SourceInParts()
+        try writePart(db, path: path, hash: hash, bytes: bytes, format: format, meetings: meetings,
+                      of: &progress, isLast: true)
+    }
+
+    /// How far a file written in several parts (a JSONL file, a batch of lines at a time,
+    /// so that it never has to be in memory whole) has got: the meetings it held before
+    /// and those written so far. Start with a fresh value for each file.
+    public struct SourceInParts: Sendable {
+        public init() {}
+        /// Nil until the first part is written, which removes the file's old meetings.
+        var before: Set<String>?
+        var written = Set<String>()
+    }
+
+    /// Writes one part of a file, as `replaceSource` writes a whole one: the first part
+    /// replaces what the file contributed before, later ones add to it, and the last one
+    /// records the meetings the file no longer holds. The caller records a hash that no
+    /// file has until the last part is committed, so that a run killed in between reads
+    /// the file again. Throws a `CorpusError` before writing anything, as `replaceSource`.
+    public static func writePart(_ db: Database, path: String, hash: String, bytes: Int, format: String,
+                                 meetings: [PreparedMeeting], of progress: inout SourceInParts, isLast: Bool) throws {
+        var seenIDs = progress.written
         let ownerStatement = try db.cachedStatement(sql: """
             SELECT source.path FROM meeting JOIN source ON source.id = meeting.source_id WHERE meeting.id = ? AND source.path <> ?
             """)
@@ -113,10 +135,12 @@ public final class CorpusWriter {
         }
         let now = Date.now.ISO8601Format()
         let sourceID: Int64
-        var before = Set<String>()
+        var before = progress.before ?? []
         if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM source WHERE path = ?", arguments: [path]) {
-            before = Set(try String.fetchAll(db, sql: "SELECT id FROM meeting WHERE source_id = ?", arguments: [existing]))
-            try deleteMeetings(db, sourceID: existing)
+            if progress.before == nil {
+                before = Set(try String.fetchAll(db, sql: "SELECT id FROM meeting WHERE source_id = ?", arguments: [existing]))
+                try deleteMeetings(db, sourceID: existing)
+            }
             try db.execute(sql: "UPDATE source SET hash = ?, bytes = ?, format = ?, ingested_at = ? WHERE id = ?",
                            arguments: [hash, bytes, format, now, existing])
             sourceID = existing
@@ -126,19 +150,23 @@ public final class CorpusWriter {
             sourceID = db.lastInsertedRowID
         }
         var indexed: [(id: Int64, document: CorpusIndex.Document)] = []
-        for (ordinal, prepared) in meetings.enumerated() {
-            let firstTurn = try insert(db, prepared, sourceID: sourceID, ordinal: ordinal)
+        for (position, prepared) in meetings.enumerated() {
+            let firstTurn = try insert(db, prepared, sourceID: sourceID, ordinal: progress.written.count + position)
             for (index, document) in prepared.indexDocuments.enumerated() { indexed.append((firstTurn + Int64(index), document)) }
             let id = prepared.meeting.id
             try ChangeLog.record(db, before.contains(id) ? .updated : .added, meeting: id, source: path)
         }
-        for id in before.subtracting(meetings.map(\.meeting.id)).sorted() {
-            try ChangeLog.record(db, .removed, meeting: id, source: path)
+        if isLast {
+            for id in before.subtracting(seenIDs).sorted() {
+                try ChangeLog.record(db, .removed, meeting: id, source: path)
+            }
         }
         try CorpusIndex.addSegment(db, indexed)
         // Also when the file has no meetings left: its old segment may now be all deleted.
         try CorpusIndex.mergeIfNeeded(db)
         try CorpusGeneration.advance(db)
+        progress.before = before
+        progress.written = seenIDs
     }
 
     /// Removes a file's meetings and its record (for `--prune`).

@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""meetingd's index against tantivy (issue 12's benchmark, not a test).
+
+One command: generates N meetings as one JSONL file (Benchmarks/corpus/generate.py
+--jsonl), ingests it with the release meetingd, builds a tantivy index (pip
+`tantivy==0.27.0`, in-process, English stemmer) from the same stored turns, then
+runs engines.py's queries (words common to rare, two words, phrases, prefixes,
+with and without meeting, date and speaker filters) through the daemon (search.query
+over pyzmq) and through tantivy (top 10, stored fields, one snippet per hit) in
+alternating rounds. Prints p50/p90/p99 per system and the ratios, throughput with 1
+and 4 clients, the first query on a freshly started daemon, and build time, index
+size and peak RSS of both builds.
+
+usage: vs_tantivy.py [--meetings 10000] [--rounds 5] [--seconds 10] [--work DIR]
+Builds the release meetingd first if it is missing:
+  swift build -c release --build-path .build-release
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from engines import queries  # noqa: E402
+from latency import ROOT, Daemon, daemon_times, percentile, throughput  # noqa: E402
+
+TURNS_SQL = """
+    SELECT turn.id, turn.text, coalesce(person.name, ''), meeting.id, coalesce(meeting.date, '')
+    FROM turn JOIN meeting ON meeting.pk = turn.meeting_pk LEFT JOIN person ON person.id = turn.person_id
+    ORDER BY turn.id"""
+
+
+def timed_with_rss(command):
+    """Runs command under /usr/bin/time -v: (seconds, peak RSS in MB, stdout)."""
+    started = time.perf_counter()
+    done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))
+    return seconds, rss_kb / 1024, done.stdout
+
+
+def tantivy_schema():
+    import tantivy
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("text", stored=True, tokenizer_name="en_stem", index_option="position")
+    builder.add_text_field("speaker", stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("meeting", stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_integer_field("date", stored=True, indexed=True, fast=True)
+    builder.add_integer_field("turn", stored=True)
+    return builder.build()
+
+
+def date_number(date):
+    """2020-12-18 as 20201218 (0 when the meeting has no date), for range filters."""
+    return int(date.replace("-", "")) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) else 0
+
+
+def build_tantivy(corpus, directory):
+    """Run in a child process (`--build-tantivy`), so that its peak RSS is its own."""
+    import tantivy
+    os.makedirs(directory, exist_ok=True)
+    index = tantivy.Index(tantivy_schema(), path=directory)
+    writer = index.writer()
+    db = sqlite3.connect(f"file:{corpus}?mode=ro", uri=True)
+    for turn, text, speaker, meeting, date in db.execute(TURNS_SQL):
+        writer.add_document(tantivy.Document(text=text, speaker=speaker, meeting=meeting, date=date_number(date), turn=turn))
+    writer.commit()
+    writer.wait_merging_threads()
+
+
+class Tantivy:
+    """The same query, top 10, stored fields and one snippet per hit, in-process."""
+
+    def __init__(self, directory):
+        import tantivy
+        self.tantivy = tantivy
+        self.index = tantivy.Index.open(directory)
+        self.schema = self.index.schema
+        self.searcher = self.index.searcher()
+
+    def query(self, params):
+        tantivy = self.tantivy
+        q = params["q"]
+        speakers = re.findall(r'speaker:"([^"]*)"', q)
+        q = re.sub(r'speaker:"[^"]*"', " ", q)
+        clauses = []
+        for term in re.findall(r'"[^"]*"|\S+', q):
+            if term.endswith("*"):
+                # Prefixes match stemmed terms, as meetingd's do.
+                clauses.append(tantivy.Query.regex_query(self.schema, "text", re.escape(term[:-1].lower()) + ".*"))
+            else:
+                clauses.append(self.index.parse_query(term, ["text"]))
+        if "speaker" in params:
+            speakers.append(params["speaker"])
+        for name in speakers:
+            clauses.append(tantivy.Query.term_query(self.schema, "speaker", name))
+        if "meeting" in params:
+            clauses.append(tantivy.Query.term_query(self.schema, "meeting", params["meeting"]))
+        if "from" in params or "to" in params:
+            clauses.append(tantivy.Query.range_query(self.schema, "date", tantivy.FieldType.Integer,
+                                                     date_number(params.get("from", "0000-01-01")),
+                                                     date_number(params.get("to", "9999-12-31"))))
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, clause) for clause in clauses])
+
+    def search(self, params):
+        query = self.query(params)
+        snippets = self.tantivy.SnippetGenerator.create(self.searcher, query, self.schema, "text")
+        hits = []
+        for score, address in self.searcher.search(query, 10).hits:
+            document = self.searcher.doc(address)
+            hits.append((score, document["turn"][0], snippets.snippet_from_doc(document).to_html()))
+        return hits
+
+    def times(self, items):
+        samples = []
+        for _, params in items:
+            started = time.perf_counter()
+            self.search(params)
+            samples.append([(time.perf_counter() - started) * 1e6])
+        return samples
+
+    def throughput(self, items, clients, seconds):
+        done, stop = [0] * clients, time.monotonic() + seconds
+
+        def run(index):
+            i = index
+            while time.monotonic() < stop:
+                self.search(items[i % len(items)][1])
+                done[index] += 1
+                i += 1
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return sum(done) / seconds
+
+
+def folder_bytes(directory):
+    return sum(os.path.getsize(os.path.join(root, name)) for root, _, names in os.walk(directory) for name in names)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--meetings", type=int, default=10000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=10, help="each throughput measurement")
+    parser.add_argument("--work", default="/tmp/vs-tantivy", help="where the corpus and the indexes are written")
+    parser.add_argument("--meetingd", default=os.path.join(ROOT, ".build-release", "release", "meetingd"))
+    parser.add_argument("--build-tantivy", nargs=2, metavar=("CORPUS", "DIR"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.build_tantivy:
+        build_tantivy(*args.build_tantivy)
+        return
+
+    if not os.path.exists(args.meetingd):
+        subprocess.run(["swift", "build", "-c", "release", "--build-path", os.path.join(ROOT, ".build-release")],
+                       cwd=ROOT, check=True)
+    shutil.rmtree(args.work, ignore_errors=True)
+    os.makedirs(args.work)
+    jsonl = os.path.join(args.work, f"gen{args.meetings}.jsonl")
+    corpus = os.path.join(args.work, "corpus.sqlite")
+    tantivy_dir = os.path.join(args.work, "tantivy")
+    subprocess.run([sys.executable, os.path.join(ROOT, "Benchmarks", "corpus", "generate.py"), str(args.meetings),
+                    jsonl, "--jsonl"], check=True)
+
+    ours_build = timed_with_rss([args.meetingd, "ingest", "--corpus", corpus, jsonl])
+    theirs_build = timed_with_rss([sys.executable, os.path.abspath(__file__), "--build-tantivy", corpus, tantivy_dir])
+    db = sqlite3.connect(f"file:{corpus}?mode=ro", uri=True)
+    meetings, turns = db.execute("SELECT count(*), sum(turns) FROM meeting").fetchone()
+    segments, segment_bytes = db.execute("SELECT count(*), sum(length(bytes)) FROM index_segment").fetchone()
+    items = queries(db)
+    print(f"corpus: {meetings} meetings, {turns} turns, JSONL {os.path.getsize(jsonl) / 1e6:.0f} MB; "
+          f"{len(items)} queries, top 10 with snippets, {args.rounds} alternating rounds\n")
+
+    engine = Tantivy(tantivy_dir)
+    daemon = Daemon(args.meetingd, corpus, workers=4)
+    try:
+        started = time.perf_counter()
+        daemon.call("search.query", {**items[0][1], "limit": 10})
+        first_query_ms = (time.perf_counter() - started) * 1e3
+        # One warm-up round each: page cache, statements, speakers' turn runs.
+        daemon_times(daemon, items, 1)
+        engine.times(items)
+        ours, theirs = [[] for _ in items], [[] for _ in items]
+        for _ in range(args.rounds):
+            for samples, new in zip(ours, daemon_times(daemon, items, 1)):
+                samples += new
+            for samples, new in zip(theirs, engine.times(items)):
+                samples += new
+        rps = {(name, clients): run(clients) for clients in (1, 4) for name, run in [
+            ("meetingd", lambda c: throughput(daemon, items, c, args.seconds)),
+            ("tantivy", lambda c: engine.throughput(items, c, args.seconds))]}
+    finally:
+        daemon.stop()
+
+    flat = {"meetingd": [x for xs in ours for x in xs], "tantivy": [x for xs in theirs for x in xs]}
+    print(f"{'':<22}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'1 client/s':>12}{'4 clients/s':>13}")
+    for name in flat:
+        print(f"{name:<22}" + "".join(f"{percentile(flat[name], p) / 1e3:>9.2f}" for p in (50, 90, 99))
+              + f"{rps[(name, 1)]:>12.0f}{rps[(name, 4)]:>13.0f}")
+    print(f"{'ratio meetingd/tantivy':<22}"
+          + "".join(f"{percentile(flat['meetingd'], p) / percentile(flat['tantivy'], p):>9.2f}" for p in (50, 90, 99))
+          + f"{rps[('meetingd', 1)] / rps[('tantivy', 1)]:>12.2f}{rps[('meetingd', 4)] / rps[('tantivy', 4)]:>13.2f}")
+    print("\nper group, p50 / p99 ms (meetingd | tantivy):")
+    for group in dict.fromkeys(item[0] for item in items):
+        a = [x for item, xs in zip(items, ours) if item[0] == group for x in xs]
+        b = [x for item, xs in zip(items, theirs) if item[0] == group for x in xs]
+        print(f"  {group:<20}{percentile(a, 50) / 1e3:>8.2f} /{percentile(a, 99) / 1e3:>8.2f}  |"
+              f"{percentile(b, 50) / 1e3:>8.2f} /{percentile(b, 99) / 1e3:>8.2f}")
+    print(f"\nfirst query on a fresh daemon (after READY): {first_query_ms:.1f} ms")
+    print(f"{'build':<10}{'seconds':>9}{'peak RSS MB':>13}  index size")
+    print(f"{'meetingd':<10}{ours_build[0]:>9.1f}{ours_build[1]:>13.0f}  {segment_bytes / 1e6:.1f} MB in {segments} "
+          f"segments (the whole corpus file, text and FTS5 included: {os.path.getsize(corpus) / 1e6:.0f} MB)")
+    print(f"{'tantivy':<10}{theirs_build[0]:>9.1f}{theirs_build[1]:>13.0f}  {folder_bytes(tantivy_dir) / 1e6:.1f} MB "
+          f"(postings, positions and the stored turns)")
+    print("\nmeetingd's build is `meetingd ingest` of the JSONL (store, FTS5 and index); tantivy's reads the stored "
+          "turns and indexes them (its time includes starting Python).")
+
+
+if __name__ == "__main__":
+    main()
