@@ -52,6 +52,18 @@ public struct MethodError: Error, Sendable {
     }
 }
 
+// Here, not in QueryLanguage.swift: the query language stays free of the SDK, so the
+// query fuzz target compiles it alone.
+extension QuerySyntaxError {
+    /// The -32602 every method that takes a query in `q` answers (search.query, alerts.add).
+    public var invalidParams: MethodError {
+        MethodError(code: ErrorCode.invalidParams,
+                    message: "Invalid params: q: \(reason) at character \(position); \(hint)",
+                    data: ["field": "q", "reason": .string(reason), "position": JSONValue(position),
+                           "hint": .string(hint)])
+    }
+}
+
 /// JSON-RPC 2.0 error codes, and meetingd's application codes in the server range.
 public enum ErrorCode {
     public static let parseError: Int32 = -32700

@@ -42,14 +42,6 @@ public struct QuerySyntaxError: Error, Equatable, Sendable {
     public init(position: Int, reason: String, hint: String) {
         self.position = position; self.reason = reason; self.hint = hint
     }
-
-    /// The -32602 every method that takes a query in `q` answers (search.query, alerts.add).
-    public var invalidParams: MethodError {
-        MethodError(code: ErrorCode.invalidParams,
-                    message: "Invalid params: q: \(reason) at character \(position); \(hint)",
-                    data: ["field": "q", "reason": .string(reason), "position": JSONValue(position),
-                           "hint": .string(hint)])
-    }
 }
 
 public enum QueryLanguage {
