@@ -42,7 +42,7 @@ PY
 )
     since=$(ctl call events.since '{"seq": 0}' --json | python3 -c 'import json,sys; print(" ".join(str(e["seq"]) for e in json.load(sys.stdin)["events"]))')
     info "meeting.* sequence numbers received: $seqs; events.since has: $since"
-    nsh 10 "mv $EVENTS_CONF.before-events $EVENTS_CONF"
+    nsh 10 "mv $EVENTS_CONF.before-events $EVENTS_CONF && rm -f $stop"  # the purge check counts what is left
     sc restart meetingd.service
     # Everything logged from the first number received on reached the subscriber, in order, with the reload between.
     [ -n "$seqs" ] && [[ " $since " == *" $seqs"* ]] && [[ "$since" == *"${seqs##* }" ]] &&
