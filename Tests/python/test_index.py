@@ -61,6 +61,28 @@ def generated():
     daemon.stop()
 
 
+def query_text(clauses, excluded):
+    """The q of random clauses (words ORed within a clause) and excluded words."""
+    return " ".join(" OR ".join(clause) for clause in clauses) + "".join(" -" + w for w in excluded)
+
+
+def scope_turns(brute, params):
+    """The turns the filters in params allow, or None for all."""
+    if not params:
+        return None
+    return brute.turns_of(params.get("meeting"), params.get("from"), params.get("to"), params.get("place"))
+
+
+def distinct_clauses(clauses):
+    """Each clause once, each word once in it, as the daemon reads them."""
+    distinct = []
+    for clause in clauses:
+        clause = list(dict.fromkeys(clause))
+        if sorted(clause) not in map(sorted, distinct):
+            distinct.append(clause)
+    return distinct
+
+
 def test_every_live_turn_is_indexed_once(generated):
     _, corpus = generated
     assert "consistent" in run("index", "--check", "--corpus", corpus)
@@ -206,21 +228,15 @@ def test_keyword_answers_are_exact_bm25_over_the_stored_turns(generated):
     term = dict(zip(words, (terms[0] for terms in analyze(words))))
     nonempty = compared = 0
     for index, (clauses, excluded, params) in enumerate(queries):
-        q = " ".join(" OR ".join(clause) for clause in clauses) + "".join(" -" + w for w in excluded)
+        q = query_text(clauses, excluded)
         answer = daemon.call("search.query", {"q": q, "limit": 10, **params})
         # Three words opening like a question ("what", "how") are read as a request, which FTS5 answers.
         if answer["interpreted"]["as"] == "request":
             continue
         compared += 1
-        turns = None
-        if params:
-            turns = brute.turns_of(params.get("meeting"), params.get("from"), params.get("to"), params.get("place"))
+        turns = scope_turns(brute, params)
         # A word written twice is searched once ("a a" is "a"); two words of one stem add their weights.
-        distinct = []
-        for clause in clauses:
-            clause = list(dict.fromkeys(clause))
-            if sorted(clause) not in map(sorted, distinct):
-                distinct.append(clause)
+        distinct = distinct_clauses(clauses)
         expected, total = brute.search([[term[w] for w in clause] for clause in distinct], [term[w] for w in excluded], turns)
         assert answer["total"] == total and answer["total_exact"], (q, params)
         if index % 10 == 0:
@@ -250,19 +266,13 @@ def test_meeting_unit_groups_every_matching_turn_exactly(generated):
     term = dict(zip(words, (terms[0] for terms in analyze(words))))
     compared = nonempty = 0
     for clauses, excluded, params in queries:
-        q = " ".join(" OR ".join(clause) for clause in clauses) + "".join(" -" + w for w in excluded)
+        q = query_text(clauses, excluded)
         answer = daemon.call("search.query", {"q": q, "limit": 10, "unit": "meeting", **params})
         if answer["interpreted"]["as"] == "request":
             continue
         assert "fallback" not in answer["interpreted"], q
-        turns = None
-        if params:
-            turns = brute.turns_of(params.get("meeting"), params.get("from"), params.get("to"), params.get("place"))
-        distinct = []
-        for clause in clauses:
-            clause = list(dict.fromkeys(clause))
-            if sorted(clause) not in map(sorted, distinct):
-                distinct.append(clause)
+        turns = scope_turns(brute, params)
+        distinct = distinct_clauses(clauses)
         ranked, total = brute.search([[term[w] for w in clause] for clause in distinct], [term[w] for w in excluded],
                                      turns, limit=None)
         if total > 20_000:  # past the ranking budget the grouping is documented as not exact
@@ -297,19 +307,13 @@ def test_sentence_unit_follows_the_exact_turn_ranking(generated):
     term = dict(zip(words, (terms[0] for terms in analyze(words))))
     compared = nonempty = 0
     for clauses, excluded, params in queries:
-        q = " ".join(" OR ".join(clause) for clause in clauses) + "".join(" -" + w for w in excluded)
+        q = query_text(clauses, excluded)
         answer = daemon.call("search.query", {"q": q, "limit": 20, "unit": "sentence", **params})
         if answer["interpreted"]["as"] == "request":
             continue
         compared += 1
-        turns = None
-        if params:
-            turns = brute.turns_of(params.get("meeting"), params.get("from"), params.get("to"), params.get("place"))
-        distinct = []
-        for clause in clauses:
-            clause = list(dict.fromkeys(clause))
-            if sorted(clause) not in map(sorted, distinct):
-                distinct.append(clause)
+        turns = scope_turns(brute, params)
+        distinct = distinct_clauses(clauses)
         expected, total = brute.search([[term[w] for w in clause] for clause in distinct], [term[w] for w in excluded],
                                        turns, limit=20)
         assert answer["total"] == total and answer["total_exact"], (q, params)
