@@ -31,9 +31,10 @@ public enum SchemaValidator {
         if let constant = rules["const"], constant != value {
             return SchemaViolation(field: path, reason: "expected \(constant.serialized), got \(shortened(value))")
         }
-        if let alternatives = rules["anyOf"]?.arrayValue,
+        // An empty anyOf is not a valid schema (JSON Schema requires one form or more): ignored.
+        if let alternatives = rules["anyOf"]?.arrayValue, let first = alternatives.first,
            !alternatives.contains(where: { validate(value, against: $0, at: path) == nil }) {
-            return validate(value, against: alternatives[0], at: path)
+            return validate(value, against: first, at: path)
                 ?? SchemaViolation(field: path, reason: "matches none of the allowed forms")
         }
 
@@ -111,7 +112,11 @@ public enum SchemaValidator {
     }
 
     /// Top-level params are named by their own name (`id`), nested ones by path (`filter.from`).
-    static func join(_ path: String, _ key: String) -> String { path == "params" ? key : "\(path).\(key)" }
+    /// An empty member name is written `""`, so the field an error names is never blank.
+    static func join(_ path: String, _ key: String) -> String {
+        let name = key.isEmpty ? #""""# : key
+        return path == "params" ? name : "\(path).\(name)"
+    }
 
     static func matches(_ value: JSONValue, type: String) -> Bool {
         switch (type, value) {

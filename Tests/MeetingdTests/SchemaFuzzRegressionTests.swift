@@ -20,4 +20,17 @@ final class SchemaFuzzRegressionTests: XCTestCase {
         XCTAssertEqual(try validate(#"[{"maximum":1e20},1e21]"#)?.reason, "must be at most 1e+20, got 1e+21")
         XCTAssertEqual(try validate(#"[{"maximum":5},6]"#)?.reason, "must be at most 5, got 6")
     }
+
+    /// A client's member named "" gave a violation whose field was blank.
+    func testAnEmptyMemberNameIsNamed() throws {
+        let violation = try validate(#"[{"additionalProperties":false,"properties":{"q":{}}},{"q":"x","":"turn"}]"#)
+        XCTAssertEqual(violation?.field, #""""#)
+        XCTAssertEqual(try validate(#"[{"properties":{"f":{"additionalProperties":false}}},{"f":{"":1}}]"#)?.field, #"f."""#)
+    }
+
+    /// `anyOf: []` (no form at all) indexed its first form.
+    func testAnEmptyAnyOfIsIgnored() throws {
+        XCTAssertNil(try validate(#"[{"anyOf":[]},1]"#))
+        XCTAssertEqual(try validate(#"[{"anyOf":[{"type":"string"}]},1]"#)?.reason, "expected string, got integer 1")
+    }
 }
