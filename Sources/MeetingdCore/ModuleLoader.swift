@@ -161,6 +161,12 @@ public enum ModuleLoader {
             }
             modules.append(module)
         }
+        // A budget for a method nothing serves is most likely a typo: the default would apply unseen.
+        for method in config.limits.methodRunningMs.keys.sorted() where !seenMethods.contains(method) {
+            Logger(label: "meetingd").warning(
+                "limits.method_running_ms names \(method), which no loaded module serves; it has no effect",
+                metadata: ["method": "\(method)"])
+        }
         return modules
     }
 

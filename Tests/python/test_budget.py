@@ -137,6 +137,18 @@ def test_a_method_past_its_own_budget_is_stopped_and_the_others_keep_theirs(long
         d.stop()
 
 
+def test_a_budget_for_a_method_nothing_serves_is_warned_about(long_corpus):
+    d = CorpusDaemon([], corpus=long_corpus, workers=1,
+                     extra_config="limits: {method_running_ms: {search.qurey: 500, search.query: 60000}}\n")
+    try:
+        assert d.call("meetingd.ping")
+        log = d.log_path.read_text()
+        assert "method_running_ms names search.qurey" in log, log
+        assert "names search.query," not in log, log
+    finally:
+        d.stop()
+
+
 @pytest.mark.parametrize("limits, key", [
     ("{max_running_ms: 0}", "limits.max_running_ms"),
     ("{max_running_ms: 3600001}", "limits.max_running_ms"),
