@@ -25,6 +25,8 @@ public struct SegmentReader: @unchecked Sendable {
     public let documentCount: Int
     public let termCount: Int
     public let totalTokens: UInt64
+    /// The segment's bytes, without the trailing padding.
+    public let size: Int
     public let bm25: BM25
     @usableFromInline let documentIDsOffset: Int
     @usableFromInline let documentLengthsOffset: Int
@@ -49,7 +51,7 @@ public struct SegmentReader: @unchecked Sendable {
         documentLengthsOffset = Int(load(32, as: UInt64.self))
         termEntriesOffset = Int(load(40, as: UInt64.self))
         termBytesOffset = Int(load(48, as: UInt64.self))
-        let size = Int(load(56, as: UInt64.self))
+        size = Int(load(56, as: UInt64.self))
         guard size + SegmentFormat.trailingPadding <= bytes.count,
               documentIDsOffset + 4 * documentCount <= size,
               documentLengthsOffset + 4 * documentCount <= size,
@@ -79,7 +81,7 @@ public struct SegmentReader: @unchecked Sendable {
         String(decoding: termBytes(at: index), as: UTF8.self)
     }
 
-    private func termBytes(at index: Int) -> UnsafeRawBufferPointer {
+    func termBytes(at index: Int) -> UnsafeRawBufferPointer {
         let entry = termEntriesOffset + SegmentFormat.termEntrySize * index
         let start = Int(load(entry, as: UInt32.self)), count = Int(load(entry + 4, as: UInt32.self))
         return UnsafeRawBufferPointer(start: base + termBytesOffset + start, count: count)
@@ -129,7 +131,8 @@ public struct SegmentReader: @unchecked Sendable {
         }
     }
 
-    private static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+    /// Byte order, the dictionary's: negative, zero or positive as `a` sorts before, with or after `b`.
+    static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
         for index in 0..<min(a.count, b.count) where a[index] != b[index] {
             return a[index] < b[index] ? -1 : 1
         }

@@ -159,86 +159,50 @@ public struct SegmentWriter {
 
     /// The segment's bytes, ready for `SegmentReader`.
     public func finish() -> [UInt8] {
-        let bm25 = BM25(totalTokens: totalTokens, documentCount: documentIDs.count)
-        // A merge that left out every document of a term leaves the term out.
+        var assembler = SegmentAssembler(documentIDs: documentIDs, documentLengths: documentLengths, totalTokens: totalTokens)
+        // A term can be left with no posting only by a caller that named it and added nothing.
         let order = terms.indices.filter { !postings[$0].ordinals.isEmpty }
             .sorted { terms[$0].utf8.lexicographicallyPrecedes(terms[$1].utf8) }
-        var out = [UInt8](repeating: 0, count: SegmentFormat.headerSize)
-
-        let documentIDsOffset = out.count
-        for id in documentIDs { out.appendLittleEndian(id) }
-        out.alignTo8()
-        let documentLengthsOffset = out.count
-        for length in documentLengths { out.appendLittleEndian(length) }
-        out.alignTo8()
-
-        struct Entry {
-            var postingsOffset = 0, positionsOffset = 0
-            var maxFrequency: UInt32 = 0, maxLength: UInt32 = 0
-        }
-        var entries = [Entry](repeating: Entry(), count: terms.count)
-        for termID in order {
-            entries[termID].postingsOffset = out.count
-            (entries[termID].maxFrequency, entries[termID].maxLength) = Self.writePostings(postings[termID], lengths: documentLengths, bm25: bm25, to: &out)
-            out.alignTo8()
-        }
-        for termID in order {
-            entries[termID].positionsOffset = out.count
-            out.append(contentsOf: postings[termID].positions)
-        }
-        out.alignTo8()
-
-        let termEntriesOffset = out.count
-        var termBytesStart: UInt32 = 0
-        for termID in order {
-            let byteCount = UInt32(terms[termID].utf8.count)
-            out.appendLittleEndian(termBytesStart)
-            out.appendLittleEndian(byteCount)
-            out.appendLittleEndian(UInt64(entries[termID].postingsOffset))
-            out.appendLittleEndian(UInt64(entries[termID].positionsOffset))
-            out.appendLittleEndian(UInt32(postings[termID].ordinals.count))
-            out.appendLittleEndian(entries[termID].maxFrequency)
-            out.appendLittleEndian(entries[termID].maxLength)
-            out.appendLittleEndian(UInt32(0))
-            termBytesStart += byteCount
-        }
-        let termBytesOffset = out.count
-        for termID in order { out.append(contentsOf: terms[termID].utf8) }
-        let size = out.count
-        out.append(contentsOf: repeatElement(0, count: SegmentFormat.trailingPadding))
-
-        out.storeLittleEndian(SegmentFormat.magic, at: 0)
-        out.storeLittleEndian(SegmentFormat.version, at: 4)
-        out.storeLittleEndian(UInt32(documentIDs.count), at: 8)
-        out.storeLittleEndian(UInt32(order.count), at: 12)
-        out.storeLittleEndian(totalTokens, at: 16)
-        out.storeLittleEndian(UInt64(documentIDsOffset), at: 24)
-        out.storeLittleEndian(UInt64(documentLengthsOffset), at: 32)
-        out.storeLittleEndian(UInt64(termEntriesOffset), at: 40)
-        out.storeLittleEndian(UInt64(termBytesOffset), at: 48)
-        out.storeLittleEndian(UInt64(size), at: 56)
-        return out
+        for termID in order { assembler.add(term: terms[termID].utf8, postings[termID]) }
+        return assembler.finish()
     }
 
     /// One segment holding the documents of `parts` that their masks keep, with their
     /// postings and positions as they are: what a merge writes. Every kept document id
-    /// of a part must be above those of the parts before it.
+    /// of a part must be above those of the parts before it. The parts' dictionaries are
+    /// walked together in byte order, so only one term's postings are ever decoded: the
+    /// memory a merge needs is its inputs and its output, not postings of 8 bytes each.
     public static func merge(_ parts: [(reader: SegmentReader, keeps: (_ ordinal: UInt32) -> Bool)]) throws(SegmentWriterError) -> [UInt8] {
-        var writer = SegmentWriter()
+        var documentIDs: [UInt32] = [], documentLengths: [UInt32] = [], totalTokens: UInt64 = 0
+        var newOrdinals: [[UInt32]] = []
         for (reader, keeps) in parts {
             var newOrdinal = [UInt32](repeating: PostingsCursor.exhausted, count: reader.documentCount)
             for ordinal in 0..<reader.documentCount where keeps(UInt32(ordinal)) {
                 let id = reader.documentID(ordinal: ordinal)
-                if let last = writer.documentIDs.last, id <= last { throw .documentIDNotAscending(id) }
-                newOrdinal[ordinal] = UInt32(writer.documentIDs.count)
-                writer.documentIDs.append(id)
+                if let last = documentIDs.last, id <= last { throw .documentIDNotAscending(id) }
+                newOrdinal[ordinal] = UInt32(documentIDs.count)
+                documentIDs.append(id)
                 let length = reader.documentLength(ordinal: ordinal)
-                writer.documentLengths.append(length)
-                writer.totalTokens += UInt64(length)
+                documentLengths.append(length)
+                totalTokens += UInt64(length)
             }
-            for index in 0..<reader.termCount {
-                let info = reader.termInfo(at: index)
-                var termID: TermID?
+            newOrdinals.append(newOrdinal)
+        }
+        var assembler = SegmentAssembler(documentIDs: documentIDs, documentLengths: documentLengths, totalTokens: totalTokens,
+                                         reservingCapacity: parts.reduce(0) { $0 + $1.reader.size })
+        var nextTerm = [Int](repeating: 0, count: parts.count)
+        while true {
+            var smallest: UnsafeRawBufferPointer?
+            for (part, (reader, _)) in parts.enumerated() where nextTerm[part] < reader.termCount {
+                let bytes = reader.termBytes(at: nextTerm[part])
+                if smallest.map({ SegmentReader.compare(bytes, $0) < 0 }) ?? true { smallest = bytes }
+            }
+            guard let term = smallest else { break }
+            var merged = TermPostings()
+            for (part, (reader, _)) in parts.enumerated()
+            where nextTerm[part] < reader.termCount && SegmentReader.compare(reader.termBytes(at: nextTerm[part]), term) == 0 {
+                let info = reader.termInfo(at: nextTerm[part])
+                nextTerm[part] += 1
                 let cursor = reader.postings(info)
                 // A posting's positions are self-contained varints (the first position, then
                 // differences), one run per posting in order: kept runs are copied as they are.
@@ -250,15 +214,96 @@ public struct SegmentWriter {
                         while run.load(as: UInt8.self) >= 0x80 { run += 1 }
                         run += 1
                     }
-                    let ordinal = newOrdinal[Int(cursor.doc)]
+                    let ordinal = newOrdinals[part][Int(cursor.doc)]
                     guard ordinal != PostingsCursor.exhausted else { continue }
-                    if termID == nil { termID = writer.termID(for: reader.term(at: index)) }
-                    startPosting(ordinal: ordinal, frequency: frequency, in: &writer.postings[termID!])
-                    writer.postings[termID!].positions.append(contentsOf: UnsafeRawBufferPointer(start: runStart, count: run - runStart))
+                    startPosting(ordinal: ordinal, frequency: frequency, in: &merged)
+                    merged.positions.append(contentsOf: UnsafeRawBufferPointer(start: runStart, count: run - runStart))
                 }
             }
+            // A term whose every document was left out is left out.
+            if !merged.ordinals.isEmpty { assembler.add(term: term, merged) }
         }
-        return writer.finish()
+        return assembler.finish()
+    }
+
+    /// Lays a segment out from its documents and then its terms, given in byte order
+    /// one at a time: postings go straight to the output, positions to their own section.
+    private struct SegmentAssembler {
+        private struct Entry {
+            let termStart: UInt32, termCount: UInt32
+            let postingsOffset: Int, positionsStart: Int
+            let documentFrequency: UInt32, maxFrequency: UInt32, maxLength: UInt32
+        }
+        private var out: [UInt8]
+        private var positions: [UInt8] = []
+        private var termBytes: [UInt8] = []
+        private var entries: [Entry] = []
+        private let documentLengths: [UInt32]
+        private let documentCount: Int
+        private let totalTokens: UInt64
+        private let bm25: BM25
+        private let documentIDsOffset: Int
+        private let documentLengthsOffset: Int
+
+        init(documentIDs: [UInt32], documentLengths: [UInt32], totalTokens: UInt64, reservingCapacity capacity: Int = 0) {
+            out = [UInt8](repeating: 0, count: SegmentFormat.headerSize)
+            out.reserveCapacity(capacity)
+            documentIDsOffset = out.count
+            for id in documentIDs { out.appendLittleEndian(id) }
+            out.alignTo8()
+            documentLengthsOffset = out.count
+            for length in documentLengths { out.appendLittleEndian(length) }
+            out.alignTo8()
+            self.documentLengths = documentLengths
+            documentCount = documentIDs.count
+            self.totalTokens = totalTokens
+            bm25 = BM25(totalTokens: totalTokens, documentCount: documentIDs.count)
+        }
+
+        mutating func add(term: some Collection<UInt8>, _ postings: TermPostings) {
+            let postingsOffset = out.count
+            let (maxFrequency, maxLength) = SegmentWriter.writePostings(postings, lengths: documentLengths, bm25: bm25, to: &out)
+            out.alignTo8()
+            entries.append(Entry(termStart: UInt32(termBytes.count), termCount: UInt32(term.count),
+                                 postingsOffset: postingsOffset, positionsStart: positions.count,
+                                 documentFrequency: UInt32(postings.ordinals.count), maxFrequency: maxFrequency, maxLength: maxLength))
+            positions.append(contentsOf: postings.positions)
+            termBytes.append(contentsOf: term)
+        }
+
+        consuming func finish() -> [UInt8] {
+            let positionsOffset = out.count
+            out.append(contentsOf: positions)
+            positions = []
+            out.alignTo8()
+            let termEntriesOffset = out.count
+            for entry in entries {
+                out.appendLittleEndian(entry.termStart)
+                out.appendLittleEndian(entry.termCount)
+                out.appendLittleEndian(UInt64(entry.postingsOffset))
+                out.appendLittleEndian(UInt64(positionsOffset + entry.positionsStart))
+                out.appendLittleEndian(entry.documentFrequency)
+                out.appendLittleEndian(entry.maxFrequency)
+                out.appendLittleEndian(entry.maxLength)
+                out.appendLittleEndian(UInt32(0))
+            }
+            let termBytesOffset = out.count
+            out.append(contentsOf: termBytes)
+            let size = out.count
+            out.append(contentsOf: repeatElement(0, count: SegmentFormat.trailingPadding))
+
+            out.storeLittleEndian(SegmentFormat.magic, at: 0)
+            out.storeLittleEndian(SegmentFormat.version, at: 4)
+            out.storeLittleEndian(UInt32(documentCount), at: 8)
+            out.storeLittleEndian(UInt32(entries.count), at: 12)
+            out.storeLittleEndian(totalTokens, at: 16)
+            out.storeLittleEndian(UInt64(documentIDsOffset), at: 24)
+            out.storeLittleEndian(UInt64(documentLengthsOffset), at: 32)
+            out.storeLittleEndian(UInt64(termEntriesOffset), at: 40)
+            out.storeLittleEndian(UInt64(termBytesOffset), at: 48)
+            out.storeLittleEndian(UInt64(size), at: 56)
+            return out
+        }
     }
 
     /// Postings in this format for matches found at query time (a phrase's), without

@@ -36,6 +36,10 @@ public enum CorpusIndex {
     /// one, so a corpus of N turns has O(log N) segments and each turn is rewritten O(log N) times.
     static let mergeFactor = 10
     static let smallestTier = 10_000
+    /// No merge makes a segment of more live turns than this (as Lucene caps merged
+    /// segments), so a merge's memory stays bounded however large the corpus grows:
+    /// a corpus of N turns has about N / 125,000 segments of that size and fewer small ones.
+    static let maxMergedTurns = 250_000
     /// Turns analysed into one segment by `rebuild`, which bounds its memory.
     static let rebuildChunk = 100_000
 
@@ -52,8 +56,12 @@ public enum CorpusIndex {
     }
 
     private static func insertSegment(_ db: Database, _ bytes: [UInt8], first: Int64, last: Int64, turns: Int) throws {
-        try db.execute(sql: "INSERT INTO index_segment (first_turn, last_turn, turns, bytes) VALUES (?, ?, ?, ?)",
-                       arguments: [first, last, turns, Data(bytes)])
+        // The BLOB is bound from the buffer itself: a segment is never in memory twice here.
+        try bytes.withUnsafeBytes { buffer in
+            let blob = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: buffer.baseAddress!), count: buffer.count, deallocator: .none)
+            try db.execute(sql: "INSERT INTO index_segment (first_turn, last_turn, turns, bytes) VALUES (?, ?, ?, ?)",
+                           arguments: [first, last, turns, blob])
+        }
     }
 
     /// Masks the turns `ids` (removed from the corpus) in the segments holding them.
@@ -79,7 +87,7 @@ public enum CorpusIndex {
             """))!
     }
 
-    private struct SegmentRow {
+    struct SegmentRow: Equatable {
         let id: Int64
         let first: Int64
         let last: Int64
@@ -88,7 +96,7 @@ public enum CorpusIndex {
     }
 
     /// Drops segments with no live turn, rewrites a segment more than half deleted, and
-    /// merges the last run of `mergeFactor` neighbouring segments of one tier, until none is left.
+    /// merges runs of neighbouring segments (`nextMerge`), until none is left.
     static func mergeIfNeeded(_ db: Database) throws {
         while true {
             let segments = try Row.fetchAll(db.cachedStatement(sql: """
@@ -103,16 +111,31 @@ public enum CorpusIndex {
                 try merge(db, [holed.0])
                 continue
             }
-            var run: [SegmentRow] = []
-            var found: [SegmentRow]?
-            for (segment, _) in segments {
-                if let last = run.last, last.tier != segment.tier { run = [] }
-                run.append(segment)
-                if run.count == mergeFactor { found = run; run = [] }
-            }
-            guard let found else { return }
-            try merge(db, found)
+            guard let run = nextMerge(segments.map(\.0)) else { return }
+            try merge(db, run)
         }
+    }
+
+    /// The first run of neighbouring segments (in id order) to merge: `mergeFactor` of one
+    /// tier, or fewer (two or more) when one more would take the run past `maxMergedTurns`.
+    static func nextMerge(_ segments: [SegmentRow]) -> [SegmentRow]? {
+        var run: [SegmentRow] = []
+        var runTurns = 0
+        for segment in segments {
+            if let last = run.last, last.tier != segment.tier {
+                run = []
+                runTurns = 0
+            }
+            if runTurns + segment.live > maxMergedTurns {
+                if run.count >= 2 { return run }
+                run = []
+                runTurns = 0
+            }
+            run.append(segment)
+            runTurns += segment.live
+            if run.count == mergeFactor, runTurns <= maxMergedTurns { return run }
+        }
+        return nil
     }
 
     private static func dropSegments(_ db: Database, _ ids: [Int64]) throws {
