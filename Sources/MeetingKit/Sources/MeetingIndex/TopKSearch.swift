@@ -13,7 +13,7 @@
 // A query of several clauses (AND of ORs) intersects them, driven by the clause with
 // the fewest postings, skipping windows the same way, and reads the other clauses for
 // a document only if the driving clause's score plus their block maxima can enter.
-// Excluded (NOT) terms are looked up for each document that would be counted or kept.
+// Excluded (NOT) terms and phrases are looked up for each document that would be counted or kept.
 //
 // `total` counts every match until `exactTotalUpTo` have been counted; only then may
 // pruning skip documents, and `total` is then the number counted, a lower bound, with
@@ -50,13 +50,14 @@ public struct IndexQuery: Sendable {
     /// document holds adds to its score; a term repeated in the query counts once, with
     /// its boosts summed.
     public var clauses: [[Term]]
-    public var excluded: [String]
+    /// Words and phrases no match may hold (their boosts are not read).
+    public var excluded: [Term]
     public var limit: Int
     public var exactTotalUpTo: Int
     /// False scores every match: the exhaustive path the benchmark measures pruning against.
     public var dynamicPruning: Bool
 
-    public init(clauses: [[Term]], excluded: [String] = [], limit: Int = 10,
+    public init(clauses: [[Term]], excluded: [Term] = [], limit: Int = 10,
                 exactTotalUpTo: Int = 1000, dynamicPruning: Bool = true) {
         self.clauses = clauses
         self.excluded = excluded
@@ -66,12 +67,12 @@ public struct IndexQuery: Sendable {
     }
 
     /// Documents holding any of `terms` (OR).
-    public static func any(_ terms: [Term], excluded: [String] = [], limit: Int = 10) -> IndexQuery {
+    public static func any(_ terms: [Term], excluded: [Term] = [], limit: Int = 10) -> IndexQuery {
         IndexQuery(clauses: [terms], excluded: excluded, limit: limit)
     }
 
     /// Documents holding every one of `terms` (AND).
-    public static func all(_ terms: [Term], excluded: [String] = [], limit: Int = 10) -> IndexQuery {
+    public static func all(_ terms: [Term], excluded: [Term] = [], limit: Int = 10) -> IndexQuery {
         IndexQuery(clauses: terms.map { [$0] }, excluded: excluded, limit: limit)
     }
 }
@@ -198,18 +199,11 @@ extension SegmentReader {
                 guard infos.count == term.words.count else { continue }
                 // Summed in the phrase's order, as an exhaustive scorer would.
                 weight *= zip(term.words, infos).reduce(0) { $0 + idf($1.0, $1.1) }
-                let found = phraseMatches(term.words, mask: mask)
-                phraseBlocksDecoded += found.blocksDecoded
-                phraseBlocksInQueryTerms += found.blocksInWords
-                guard !found.ordinals.isEmpty else { continue }
-                let packed = SegmentWriter.postings(ordinals: found.ordinals, frequencies: found.frequencies,
-                                                    lengths: DocumentLengths(reader: self), bm25: bm25)
-                let owned = packed.bytes.withUnsafeBytes { SegmentBytes(key: 0, copying: $0) }
-                phrasePostings.append(owned)
-                // Positions are not packed: nothing reads a phrase's.
-                cursor = PostingsCursor(postings: owned.buffer.baseAddress!, positions: owned.buffer.baseAddress!,
-                                        documentFrequency: found.ordinals.count)
-                maxScorePair = (packed.maxFrequency, packed.maxLength)
+                guard let phrase = packedPhrase(term.words, mask: mask, blocksDecoded: &phraseBlocksDecoded,
+                                                blocksInWords: &phraseBlocksInQueryTerms) else { continue }
+                phrasePostings.append(phrase.bytes)
+                cursor = phrase.cursor
+                maxScorePair = phrase.maxScorePair
             }
             position[order] = scored.count
             scored.append(ScoredTerm(cursor: cursor, weight: weight, order: order,
@@ -218,7 +212,8 @@ extension SegmentReader {
         }
         let clauses = mergedClauses.map { $0.compactMap { position[$0] } }
         guard !scored.isEmpty, !clauses.contains(where: \.isEmpty), query.limit > 0 else { return nothing }
-        let excluded = Set(query.excluded).compactMap { lookup($0) }.map(postings)
+        let excluded = excludedCursors(query.excluded, mask: mask, keeping: &phrasePostings,
+                                       blocksDecoded: &phraseBlocksDecoded, blocksInWords: &phraseBlocksInQueryTerms)
         let countsMatches = scored.count > 1 || !excluded.isEmpty || mask != nil
         var collector = TopKCollector(limit: query.limit, termCount: merged.count,
                                       exactTotalUpTo: countsMatches ? query.exactTotalUpTo : 0,
@@ -238,6 +233,65 @@ extension SegmentReader {
             totalExact: countsMatches ? !collector.skippedAny : true,
             blocksDecoded: allCursors.reduce(phraseBlocksDecoded) { $0 + $1.blocksDecoded },
             blocksInQueryTerms: allCursors.reduce(phraseBlocksInQueryTerms) { $0 + $1.blockCount })
+    }
+
+    /// Every live document `mask` admits that holds none of `excluded`, in ordinal order, up
+    /// to `limit`, with their exact count: the answer to a query with no word to rank by
+    /// (speakers alone), where every document scores 0 and the tie rule orders them.
+    public func documents(excluding excluded: [IndexQuery.Term], mask: DocumentMask, limit: Int) -> IndexSearchResult {
+        var phrasePostings: [SegmentBytes] = []
+        var blocksDecoded = 0, blocksInQueryTerms = 0
+        let cursors = excludedCursors(excluded, mask: mask, keeping: &phrasePostings,
+                                      blocksDecoded: &blocksDecoded, blocksInWords: &blocksInQueryTerms)
+        var hits: [IndexHit] = []
+        var total = 0
+        withExtendedLifetime(phrasePostings) {
+            var ordinal: UInt32 = 0
+            while Int(ordinal) < documentCount, let next = mask.firstAllowed(atOrAfter: ordinal), Int(next) < documentCount {
+                ordinal = next + 1
+                guard mask.admits(next), !cursors.contains(where: { $0.advance(to: next) == next }) else { continue }
+                total += 1
+                if hits.count < limit { hits.append(IndexHit(documentID: documentID(ordinal: Int(next)), score: 0)) }
+            }
+        }
+        return IndexSearchResult(hits: hits, total: total, totalExact: true,
+                                 blocksDecoded: cursors.reduce(blocksDecoded) { $0 + $1.blocksDecoded },
+                                 blocksInQueryTerms: cursors.reduce(blocksInQueryTerms) { $0 + $1.blockCount })
+    }
+
+    /// Cursors over the documents holding each excluded word or phrase (once each; a phrase's
+    /// packed postings are appended to `keeping`, which must outlive the cursors).
+    func excludedCursors(_ excluded: [IndexQuery.Term], mask: DocumentMask?, keeping phrasePostings: inout [SegmentBytes],
+                         blocksDecoded: inout Int, blocksInWords: inout Int) -> [PostingsCursor] {
+        var cursors: [PostingsCursor] = []
+        var seen = Set<String>()
+        for term in excluded where seen.insert(term.text).inserted {
+            if !term.isPhrase {
+                if let info = lookup(term.text) { cursors.append(postings(info)) }
+            } else if let phrase = packedPhrase(term.words, mask: mask, blocksDecoded: &blocksDecoded, blocksInWords: &blocksInWords) {
+                phrasePostings.append(phrase.bytes)
+                cursors.append(phrase.cursor)
+            }
+        }
+        return cursors
+    }
+
+    /// A phrase's matches packed as one term's postings (with block maxima), so that it is
+    /// scored, pruned and excluded as a term is; nil when no document holds it. The bytes
+    /// must outlive the cursor.
+    func packedPhrase(_ words: [String], mask: DocumentMask?, blocksDecoded: inout Int, blocksInWords: inout Int)
+        -> (cursor: PostingsCursor, bytes: SegmentBytes, maxScorePair: (frequency: UInt32, length: UInt32))? {
+        let found = phraseMatches(words, mask: mask)
+        blocksDecoded += found.blocksDecoded
+        blocksInWords += found.blocksInWords
+        guard !found.ordinals.isEmpty else { return nil }
+        let packed = SegmentWriter.postings(ordinals: found.ordinals, frequencies: found.frequencies,
+                                            lengths: DocumentLengths(reader: self), bm25: bm25)
+        let owned = packed.bytes.withUnsafeBytes { SegmentBytes(key: 0, copying: $0) }
+        // Positions are not packed: nothing reads a phrase's.
+        let cursor = PostingsCursor(postings: owned.buffer.baseAddress!, positions: owned.buffer.baseAddress!,
+                                    documentFrequency: found.ordinals.count)
+        return (cursor, owned, (packed.maxFrequency, packed.maxLength))
     }
 
     /// The live documents `mask` admits that hold `words` at consecutive positions, in
