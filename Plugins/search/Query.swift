@@ -41,8 +41,7 @@ extension SearchModule {
                 var withStopWords = plan
                 withStopWords.keepStopWords()
                 // At least one hit is ranked, so that `limit: 0` still counts the matches.
-                if let query = try self.indexQuery(withStopWords, limit: max(page.offset + page.limit, 1), index: index(db),
-                                                   fallback: &plan.indexFallback) {
+                if let query = try self.indexQuery(withStopWords, limit: max(page.offset + page.limit, 1), index: index(db)) {
                     plan = withStopWords
                     indexQuery = query
                 }
@@ -372,14 +371,10 @@ extension SearchModule {
         return Self.page(hits, total: top.total, exact: top.exhaustive)
     }
 
-    /// A prefix covering more index terms than this is searched by FTS5 (and `interpreted`
-    /// says so): the index would OR them all.
-    static let maxPrefixTerms = 1024
-
-    /// The index's query for a keyword plan, or nil when the plan needs FTS5: a prefix
-    /// covering more than `maxPrefixTerms` terms (`fallback` says which). A plan with
-    /// speakers and no word to search is answered by `indexSearch` listing their turns.
-    func indexQuery(_ plan: SearchPlan, limit: Int, index: SegmentSet, fallback: inout String?) -> IndexQuery? {
+    /// The index's query for a keyword plan, or nil when a term has no word the analyzer
+    /// reads. A plan with speakers and no word to search is answered by `indexSearch`
+    /// listing their turns.
+    func indexQuery(_ plan: SearchPlan, limit: Int, index: SegmentSet) -> IndexQuery? {
         /// A word, a phrase (a quoted one, or a word the analyzer cuts in several), or a
         /// prefix's terms; a phrase ending in a prefix is an OR of a phrase per term its last
         /// word covers ("remote contr*": "remote control", "remote contract"…).
@@ -388,10 +383,8 @@ extension SearchModule {
             guard let last = words.last else { return nil }
             guard queryTerm.isPrefix else { return [words.count == 1 ? IndexQuery.Term(last) : IndexQuery.Term(phrase: words)] }
             // The prefix as the analyzer makes every term, stemmed: "negotiat*" matches "negoti".
-            guard let expanded = index.terms(startingWith: last, limit: Self.maxPrefixTerms) else {
-                fallback = "\(queryTerm.written) covers more than \(Self.maxPrefixTerms) index terms: searched by FTS5"
-                return nil
-            }
+            // However many terms it covers (past 1,024 the index scores them term at a time).
+            let expanded = index.terms(startingWith: last, limit: .max) ?? []
             let leading = words.dropLast()
             return expanded.map { leading.isEmpty ? IndexQuery.Term($0) : IndexQuery.Term(phrase: leading + [$0]) }
         }

@@ -69,6 +69,9 @@ final class TopKSearchTests: XCTestCase {
             assertAgrees(query, segment)
             query.dynamicPruning = false
             assertAgrees(query, segment)
+            query.termAtATimeAbove = 0
+            assertAgrees(query, segment)
+            XCTAssertTrue(segment.reader.search(query).totalExact)
         }
     }
 
@@ -81,6 +84,8 @@ final class TopKSearchTests: XCTestCase {
             query.exactTotalUpTo = [0, 10, 1000, Int.max][(round / 3) % 4]
             assertAgrees(query, segment)
             query.dynamicPruning = false
+            assertAgrees(query, segment)
+            query.termAtATimeAbove = 0
             assertAgrees(query, segment)
             matched += segment.reader.search(query).hits.isEmpty ? 0 : 1
         }

@@ -573,16 +573,23 @@ def test_a_speaker_alone_in_other_units(generated):
     assert {turn for turn, _ in found} <= spoken and sentences["total"] == len(spoken)
 
 
-def test_a_prefix_covering_too_many_terms_is_left_to_fts5_and_says_so(tmp_path):
-    turns = [{"index": i, "speaker": "Ann Example", "paragraphs": [" ".join(f"zzq{n}" for n in range(i * 100, i * 100 + 100))]}
-             for i in range(11)]
+def test_a_prefix_covering_thousands_of_terms_is_ranked_exactly_by_the_index(tmp_path):
+    """zzq* covers 1,375 terms, past which the index scores term at a time: the turn holding the
+    most of them ranks first, every match is counted, and nothing falls back to FTS5."""
+    turns = [{"index": i, "speaker": "Ann Example",
+              "paragraphs": [" ".join(f"zzq{n}" for n in range(i * 150, i * 150 + 150 - 5 * i))]} for i in range(11)]
     (tmp_path / "wide.json").write_text(json.dumps({"id": "wide", "title": "Many words", "date": "2021-01-01", "turns": turns}))
     daemon = CorpusDaemon([tmp_path])
     try:
         answer = daemon.call("search.query", {"q": "zzq*"})
-        assert "1024" in answer["interpreted"]["fallback"]
-        assert answer["total"] == 11
-        # zzq10, zzq100…zzq109 and zzq1000…zzq1099: in turns 0, 1 and 10.
+        assert "fallback" not in answer["interpreted"]
+        assert answer["total"] == 11 and answer["total_exact"]
+        # Each term is in one turn (one idf): more of them outweigh the longer turn.
+        assert [hit["turn"] for hit in answer["hits"]] == list(range(10))
+        scores = [hit["score"] for hit in answer["hits"]]
+        assert scores == sorted(scores, reverse=True) and scores[0] > scores[-1]
+        assert daemon.call("search.query", {"q": "zzq* -zzq5", "limit": 0})["total"] == 10
+        # zzq10 and zzq100…zzq109 in turn 0, zzq1000…zzq1019 in turn 6, zzq1050…zzq1099 in turn 7.
         narrower = daemon.call("search.query", {"q": "zzq10*"})
         assert "fallback" not in narrower["interpreted"] and narrower["total"] == 3
     finally:

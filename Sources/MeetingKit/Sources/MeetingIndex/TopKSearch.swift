@@ -15,6 +15,11 @@
 // a document only if the driving clause's score plus their block maxima can enter.
 // Excluded (NOT) terms and phrases are looked up for each document that would be counted or kept.
 //
+// A query of more terms than `termAtATimeAbove` (a prefix covering thousands) is scored term
+// at a time instead: each term's postings add into an array as long as the segment, then every
+// match is offered, with no pruning. Merging thousands of cursors document by document costs
+// the terms times the documents; this costs their postings, and memory bounded by the segment.
+//
 // `total` counts every match until `exactTotalUpTo` have been counted; only then may
 // pruning skip documents, and `total` is then the number counted, a lower bound, with
 // `totalExact` false. A one-term query without exclusions needs no counting: its
@@ -56,14 +61,17 @@ public struct IndexQuery: Sendable {
     public var exactTotalUpTo: Int
     /// False scores every match: the exhaustive path the benchmark measures pruning against.
     public var dynamicPruning: Bool
+    /// More distinct terms than this (excluded ones too) are scored term at a time.
+    public var termAtATimeAbove: Int
 
     public init(clauses: [[Term]], excluded: [Term] = [], limit: Int = 10,
-                exactTotalUpTo: Int = 1000, dynamicPruning: Bool = true) {
+                exactTotalUpTo: Int = 1000, dynamicPruning: Bool = true, termAtATimeAbove: Int = 1024) {
         self.clauses = clauses
         self.excluded = excluded
         self.limit = limit
         self.exactTotalUpTo = exactTotalUpTo
         self.dynamicPruning = dynamicPruning
+        self.termAtATimeAbove = termAtATimeAbove
     }
 
     /// Documents holding any of `terms` (OR).
@@ -220,7 +228,9 @@ extension SegmentReader {
                                       dynamicPruning: query.dynamicPruning, excluded: excluded, mask: mask,
                                       bm25: scoring, segmentAverage: bm25.averageLength)
         withExtendedLifetime(phrasePostings) {
-            if clauses.count == 1 {
+            if scored.count + excluded.count > query.termAtATimeAbove {
+                collector.collectTermAtATime(scored, clauses: clauses, self)
+            } else if clauses.count == 1 {
                 collector.collectAny(scored, self)
             } else {
                 collector.collectAll(scored, clauses: clauses, self)
@@ -441,6 +451,53 @@ struct TopKCollector: ~Copyable {
 
     func clearContributions() {
         contributions.update(repeating: 0, count: termCount)
+    }
+
+    // MARK: Many terms: term at a time
+
+    /// Every match, scored by adding each term's contributions into an array of the
+    /// segment's documents in query order (so that sums are those `accept` makes), and
+    /// offered in ordinal order; excluded documents are marked first. `clauses` index into `terms`.
+    mutating func collectTermAtATime(_ terms: [ScoredTerm], clauses: [[Int]], _ segment: SegmentReader) {
+        let count = segment.documentCount
+        func bits() -> [UInt64] { [UInt64](repeating: 0, count: (count + 63) / 64) }
+        var excludedBits = bits()
+        for cursor in excluded {
+            var ordinal = cursor.advance(to: 0)
+            while ordinal != PostingsCursor.exhausted {
+                excludedBits[Int(ordinal) / 64] |= 1 << UInt64(ordinal % 64)
+                ordinal = cursor.next()
+            }
+        }
+        var scores = [Double](repeating: 0, count: count)
+        // How many clauses hold each document; a clause of several terms marks each document once.
+        var clausesHeld = [UInt16](repeating: 0, count: count)
+        var clausesOfTerm = [[Int]](repeating: [], count: terms.count)
+        for (index, clause) in clauses.enumerated() { for term in clause { clausesOfTerm[term].append(index) } }
+        var heldBy = clauses.map { $0.count > 1 ? bits() : [] }
+        for (index, term) in terms.enumerated() {
+            var ordinal = term.cursor.advance(to: 0)
+            while ordinal != PostingsCursor.exhausted {
+                let document = Int(ordinal)
+                scores[document] += term.weight * bm25.saturation(frequency: term.cursor.frequency,
+                                                                  length: segment.documentLength(ordinal: document))
+                for clause in clausesOfTerm[index] {
+                    if heldBy[clause].isEmpty {
+                        clausesHeld[document] &+= 1
+                    } else if heldBy[clause][document / 64] & (1 << UInt64(document % 64)) == 0 {
+                        heldBy[clause][document / 64] |= 1 << UInt64(document % 64)
+                        clausesHeld[document] &+= 1
+                    }
+                }
+                ordinal = term.cursor.next()
+            }
+        }
+        for document in 0..<count where Int(clausesHeld[document]) == clauses.count {
+            guard excludedBits[document / 64] & (1 << UInt64(document % 64)) == 0 else { continue }
+            if let mask, !mask.admits(UInt32(document)) { continue }
+            counted += 1
+            heap.offer(score: scores[document], ordinal: UInt32(document))
+        }
     }
 
     // MARK: OR: block-max MaxScore
