@@ -6,11 +6,12 @@ Two daemons serve the same corpus, one with `engine: index`, one with `engine: f
 turns scored); a third, FTS5 without the budget, is the exact FTS5 ranking. Each runs
 latency.py's keyword queries (rare, middling and common words, two words, two with grammar
 words, a meeting filter, a date filter), phrases, prefixes and speaker filters (the `speaker`
-param and `speaker:` in q), which the index answers, top 10 with snippets, rounds
+param and `speaker:` in q), excluded phrases and prefixes, phrases ending in a prefix and
+`speaker:` alone, which the index answers, top 10 with snippets, rounds
 alternating between the daemons so that a busy moment of the machine hits all alike.
 Prints p50/p99 per engine and per group, and the ratios.
 
-usage: engines.py --corpus FILE [--meetingd .build-release/release/meetingd] [--rounds 5]
+usage: engines.py --corpus FILE [--meetingd .build-release/release/meetingd] [--rounds 5] [--groups G,G]
 Build and make a corpus as latency.py says.
 """
 import argparse
@@ -25,6 +26,10 @@ from latency import COMMON, MIDDLING, RARE, ROOT, TWO_WORDS, Daemon, daemon_time
 PHRASES = ['"remote control"', '"the meeting"', '"i think"', '"a lot of"', '"at the moment"', '"speech recognition"',
            '"health board"', '"of the"']
 PREFIXES = ["remot*", "budg*", "design*", "interf*", "recogn*", "con*", "pre*", "sta*"]
+# Exclusions of a phrase or a prefix, from a rare, a middling and a common word.
+EXCLUSIONS = ['remote -"remote control"', 'budget -con*', 'think -"i think"', 'the -"of the"', 'health -men*',
+              'government -pre*']
+PHRASE_PREFIXES = ['"remote contr*"', '"speech rec*"', '"the meet*"', '"i thi*"', '"at the mom*"', '"of the con*"']
 
 ENGINES = [("index", "engine: index"), ("fts5", "engine: fts5"), ("fts5, no budget", "engine: fts5, ranking_budget: 1000000000")]
 
@@ -47,6 +52,10 @@ def queries(db):
     for name in busiest[:1] + busiest[-1:]:
         items += [("speaker", {"q": "think", "speaker": name}), ("speaker", {"q": f'budget speaker:"{name}"'}),
                   ("speaker", {"q": '"remote control"', "speaker": name})]
+    items += [("exclusion", {"q": q}) for q in EXCLUSIONS]
+    items += [("phrase prefix", {"q": q}) for q in PHRASE_PREFIXES]
+    for name in busiest[:1] + busiest[-1:]:
+        items += [("speaker alone", {"q": f'speaker:"{name}"'}), ("speaker alone", {"q": f'speaker:"{name}" -the'})]
     return items
 
 
@@ -55,12 +64,15 @@ def main():
     parser.add_argument("--corpus", required=True)
     parser.add_argument("--meetingd", default=os.path.join(ROOT, ".build-release", "release", "meetingd"))
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--groups", help="only these groups, comma-separated (e.g. 'exclusion,phrase prefix')")
     args = parser.parse_args()
 
     db = sqlite3.connect(f"file:{args.corpus}?mode=ro", uri=True)
     meetings, turns = db.execute("SELECT count(*), sum(turns) FROM meeting").fetchone()
     segments = db.execute("SELECT count(*), sum(length(bytes)) FROM index_segment").fetchone()
     items = queries(db)
+    if args.groups:
+        items = [item for item in items if item[0] in args.groups.split(",")]
     print(f"corpus: {meetings} meetings, {turns} turns; index: {segments[0]} segments, {segments[1] / 1e6:.0f} MB; "
           f"{len(items)} queries, top 10 with snippets, {args.rounds} rounds each\n")
 

@@ -41,8 +41,7 @@ extension SearchModule {
                 var withStopWords = plan
                 withStopWords.keepStopWords()
                 // At least one hit is ranked, so that `limit: 0` still counts the matches.
-                if let query = try self.indexQuery(withStopWords, limit: max(page.offset + page.limit, 1), index: index(db),
-                                                   fallback: &plan.indexFallback) {
+                if let query = try self.indexQuery(withStopWords, limit: max(page.offset + page.limit, 1), index: index(db)) {
                     plan = withStopWords
                     indexQuery = query
                 }
@@ -372,30 +371,23 @@ extension SearchModule {
         return Self.page(hits, total: top.total, exact: top.exhaustive)
     }
 
-    /// A prefix covering more index terms than this is searched by FTS5 (and `interpreted`
-    /// says so): the index would OR them all.
-    static let maxPrefixTerms = 1024
-
-    /// The index's query for a keyword plan, or nil when the plan needs FTS5: a prefix of
-    /// a phrase or one covering more than `maxPrefixTerms` terms (`fallback` says which),
-    /// an excluded phrase or prefix, or no word to search (speakers alone).
-    func indexQuery(_ plan: SearchPlan, limit: Int, index: SegmentSet, fallback: inout String?) -> IndexQuery? {
-        /// A word, a phrase (a quoted one, or a word the analyzer cuts in several), or a prefix's terms.
+    /// The index's query for a keyword plan, or nil when a term has no word the analyzer
+    /// reads. A plan with speakers and no word to search is answered by `indexSearch`
+    /// listing their turns.
+    func indexQuery(_ plan: SearchPlan, limit: Int, index: SegmentSet) -> IndexQuery? {
+        /// A word, a phrase (a quoted one, or a word the analyzer cuts in several), or a
+        /// prefix's terms; a phrase ending in a prefix is an OR of a phrase per term its last
+        /// word covers ("remote contr*": "remote control", "remote contract"…).
         func terms(_ queryTerm: QueryTerm) -> [IndexQuery.Term]? {
             let words = analyzer.words(queryTerm.written).map(\.term)
-            guard !words.isEmpty else { return nil }
-            if queryTerm.isPrefix {
-                guard words.count == 1 else { return nil }
-                // The prefix as the analyzer makes every term, stemmed: "negotiat*" matches "negoti".
-                guard let expanded = index.terms(startingWith: words[0], limit: Self.maxPrefixTerms) else {
-                    fallback = "\(queryTerm.written) covers more than \(Self.maxPrefixTerms) index terms: searched by FTS5"
-                    return nil
-                }
-                return expanded.map { IndexQuery.Term($0) }
-            }
-            return [words.count == 1 ? IndexQuery.Term(words[0]) : IndexQuery.Term(phrase: words)]
+            guard let last = words.last else { return nil }
+            guard queryTerm.isPrefix else { return [words.count == 1 ? IndexQuery.Term(last) : IndexQuery.Term(phrase: words)] }
+            // The prefix as the analyzer makes every term, stemmed: "negotiat*" matches "negoti".
+            // However many terms it covers (past 1,024 the index scores them term at a time).
+            let expanded = index.terms(startingWith: last, limit: .max) ?? []
+            let leading = words.dropLast()
+            return expanded.map { leading.isEmpty ? IndexQuery.Term($0) : IndexQuery.Term(phrase: leading + [$0]) }
         }
-        guard !plan.clauses.isEmpty else { return nil }
         var clauses: [[IndexQuery.Term]] = []
         for clause in plan.clauses {
             var alternatives: [IndexQuery.Term] = []
@@ -403,12 +395,14 @@ extension SearchModule {
                 guard let found = terms(queryTerm) else { return nil }
                 alternatives += found
             }
+            // A clause nothing can satisfy (a prefix no term starts with) leaves no match.
+            if alternatives.isEmpty { return IndexQuery(clauses: [], limit: limit) }
             clauses.append(alternatives)
         }
-        var excluded: [String] = []
+        var excluded: [IndexQuery.Term] = []
         for queryTerm in plan.excluded {
-            guard !queryTerm.isPrefix, let found = terms(queryTerm), found.count == 1, !found[0].isPhrase else { return nil }
-            excluded.append(found[0].text)
+            guard let found = terms(queryTerm) else { return nil }
+            excluded += found
         }
         return IndexQuery(clauses: clauses, excluded: excluded, limit: limit, exactTotalUpTo: exactTotalUpTo)
     }
@@ -441,6 +435,9 @@ extension SearchModule {
             allowed = allowed.map { Self.intersection($0, turns) } ?? turns
         }
         if let allowed, allowed.isEmpty { return nil }
+        // Speakers with no word to search: all their turns, each scoring 0, so the tie rule
+        // (lower turn id first) orders them.
+        if plan.clauses.isEmpty, let allowed { return index.documents(in: allowed, excluding: query.excluded, limit: query.limit) }
         return index.search(query, idRanges: allowed)
     }
 
@@ -477,7 +474,8 @@ extension SearchModule {
             let scalars = Array(marked.unicodeScalars)
             for (index, span) in TranscriptText.sentences(in: marked).enumerated() where hits.count < page.limit {
                 let sentence = String(String.UnicodeScalarView(scalars[span.start..<span.end]))
-                guard sentence.contains("\u{2}") else { continue }
+                // Speakers alone mark nothing: every sentence of their turns is a hit.
+                guard terms.isEmpty || sentence.contains("\u{2}") else { continue }
                 guard skipped >= page.offset else { skipped += 1; continue }
                 var snippet = sentence.replacingOccurrences(of: "\u{2}", with: markers.open)
                     .replacingOccurrences(of: "\u{3}", with: markers.close)

@@ -15,8 +15,6 @@ struct SearchPlan {
     /// The canonical name of the person the `speaker` param resolved to, and their id.
     var speakerParam: String?
     var speakerParamID: Int64?
-    /// Why the index, the engine chosen, left this keyword query to FTS5.
-    var indexFallback: String?
     /// A request is read as its topic words, any of which may match.
     var isRequest: Bool
     var topicWords: [String]
@@ -126,7 +124,6 @@ struct SearchPlan {
         if !speakers.isEmpty { answer["speakers"] = .array(speakers.map(JSONValue.string)) }
         if !namedSpeakers.isEmpty { answer["favoured_speakers"] = .array(namedSpeakers.map { .string($0.name) }) }
         if typosRuledOut { answer["unmatched"] = .array(topicWords.map(JSONValue.string)) }
-        if let indexFallback { answer["fallback"] = .string(indexFallback) }
         if !favouredSections.isEmpty { answer["favoured_sections"] = .array(favouredSections.map(JSONValue.string)) }
         return .object(answer)
     }

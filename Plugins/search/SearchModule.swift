@@ -63,7 +63,7 @@ final class SearchModule: MeetingdModule {
                     "total_exact": ["type": "boolean", "description": "False when more turns matched than the ranking budget: the newest were ranked."],
                     "took_ms": ["type": "number"],
                     "hits": ["type": "array", "items": hitSchema],
-                    "interpreted": ["type": "object", "description": "How q was read: request or keywords, the words searched and those ignored, `speaker`: whom the speaker param resolved to, and `fallback`: why the index left the query to FTS5."],
+                    "interpreted": ["type": "object", "description": "How q was read: request or keywords, the words searched and those ignored, and `speaker`: whom the speaker param resolved to."],
                     "corrected": ["type": "object", "description": "Present when a word had no match: what was searched instead."],
                 ],
             ]),

@@ -122,7 +122,7 @@ func exhaustiveSearch(_ corpus: [TestDocument], frequencies: [String: Int],
     var hits: [IndexHit] = []
     for document in corpus {
         let matches = !clauses.isEmpty && clauses.allSatisfy { $0.contains { phraseFrequency($0.words, in: document) > 0 } }
-        guard matches, !query.excluded.contains(where: { document.terms[$0] != nil }) else { continue }
+        guard matches, !query.excluded.contains(where: { phraseFrequency($0.words, in: document) > 0 }) else { continue }
         var score = 0.0
         for (index, term) in terms.enumerated() {
             let tf = Double(phraseFrequency(term.words, in: document))

@@ -30,9 +30,16 @@ final class TopKSearchTests: XCTestCase {
                 (0..<Int.random(in: 1...3, using: &generator)).map { _ in randomTerm() }
             }
         }
-        var excluded: [String] = []
+        var excluded: [IndexQuery.Term] = []
         if Bool.random(using: &generator) {
-            for _ in 0..<Int.random(in: 1...2, using: &generator) { excluded.append("w\(vocabulary.sample(&generator))") }
+            for _ in 0..<Int.random(in: 1...2, using: &generator) {
+                // With phrases, an excluded term is sometimes a phrase too.
+                if let corpus, Bool.random(using: &generator) {
+                    excluded.append(IndexQuery.Term(phrase: randomPhrase(corpus, &generator)))
+                } else {
+                    excluded.append(IndexQuery.Term("w\(vocabulary.sample(&generator))"))
+                }
+            }
         }
         return IndexQuery(clauses: clauses, excluded: excluded)
     }
@@ -40,7 +47,7 @@ final class TopKSearchTests: XCTestCase {
     func assertAgrees(_ query: IndexQuery, _ segment: TestSegment, file: StaticString = #filePath, line: UInt = #line) {
         let expected = exhaustiveSearch(Self.corpus, frequencies: Self.frequencies, query)
         let found = segment.reader.search(query)
-        let description = "\(query.clauses.map { $0.map { "'\($0.text)'^\($0.boost)" } }) -\(query.excluded) cap \(query.exactTotalUpTo) pruning \(query.dynamicPruning)"
+        let description = "\(query.clauses.map { $0.map { "'\($0.text)'^\($0.boost)" } }) -\(query.excluded.map(\.text)) cap \(query.exactTotalUpTo) pruning \(query.dynamicPruning)"
         XCTAssertEqual(found.hits.map(\.documentID), expected.hits.map(\.documentID), description, file: file, line: line)
         for (hit, wanted) in zip(found.hits, expected.hits) {
             XCTAssertEqual(hit.score, wanted.score, accuracy: 1e-4, description, file: file, line: line)
@@ -62,6 +69,9 @@ final class TopKSearchTests: XCTestCase {
             assertAgrees(query, segment)
             query.dynamicPruning = false
             assertAgrees(query, segment)
+            query.termAtATimeAbove = 0
+            assertAgrees(query, segment)
+            XCTAssertTrue(segment.reader.search(query).totalExact)
         }
     }
 
@@ -74,6 +84,8 @@ final class TopKSearchTests: XCTestCase {
             query.exactTotalUpTo = [0, 10, 1000, Int.max][(round / 3) % 4]
             assertAgrees(query, segment)
             query.dynamicPruning = false
+            assertAgrees(query, segment)
+            query.termAtATimeAbove = 0
             assertAgrees(query, segment)
             matched += segment.reader.search(query).hits.isEmpty ? 0 : 1
         }
@@ -181,6 +193,6 @@ final class TopKSearchTests: XCTestCase {
         XCTAssertEqual(segment.reader.search(.any([.init("absent")])).hits, [])
         XCTAssertEqual(segment.reader.search(.any([])).total, 0)
         XCTAssertEqual(segment.reader.search(IndexQuery(clauses: [])).total, 0)
-        XCTAssertEqual(segment.reader.search(.any([.init("w1")], excluded: ["w1"])).total, 0)
+        XCTAssertEqual(segment.reader.search(.any([.init("w1")], excluded: [.init("w1")])).total, 0)
     }
 }

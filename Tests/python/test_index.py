@@ -133,7 +133,7 @@ class BruteForce:
         return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
 
     def search(self, clauses, excluded, turns=None, limit=10):
-        """clauses: lists of terms or phrases (tuples of terms), AND of ORs; scores sum over
+        """clauses: lists of terms or phrases (tuples of terms), AND of ORs, and excluded ones; scores sum over
         distinct ones in order, a repeat's boost added. A phrase weighs the sum of its terms' idf
         (in its order) and its frequency is its tf, as Lucene scores phrases."""
         order = []
@@ -148,8 +148,8 @@ class BruteForce:
         for clause in clauses:
             holding = set().union(*(frequencies[unit].keys() for unit in clause))
             matching = holding if matching is None else matching & holding
-        for term in excluded:
-            matching -= self.postings.get(term, {}).keys()
+        for unit in excluded:
+            matching -= self.frequencies(unit).keys()
         if turns is not None:
             matching &= turns
         weights = {}
@@ -330,6 +330,71 @@ def test_sentence_unit_follows_the_exact_turn_ranking(generated):
     assert compared >= 40 and nonempty >= 25, (compared, nonempty)
 
 
+class Pieces:
+    """Random pieces of q taken from stored turns: phrases (2-3 consecutive words), words, prefixes
+    (cut words), and how the brute force reads them once `analyze` has seen their words."""
+
+    def __init__(self, brute, rng):
+        self.brute, self.rng = brute, rng
+        self.turns = sorted(brute.texts)
+        self.analyzed = {}
+
+    def phrase(self):
+        while True:
+            found = re.findall(r"(?<![\w'-])([a-z]{2,}(?: [a-z]{2,}){1,2})(?![\w'-])", self.brute.texts[self.rng.choice(self.turns)])
+            if found:
+                return self.rng.choice(found)
+
+    def word(self):
+        return self.rng.choice(self.phrase().split())
+
+    def prefix(self):
+        while True:
+            candidate = self.word()
+            if len(candidate) >= 5:
+                return candidate[:self.rng.randint(3, len(candidate) - 1)]
+
+    def phrase_prefix(self):
+        """A phrase whose last word is cut: "remote contr*" or "remote contr"*, both read alike."""
+        words = self.phrase().split()
+        while len(words[-1]) < 4:
+            words = self.phrase().split()
+        cut = " ".join(words[:-1] + [words[-1][:self.rng.randint(3, len(words[-1]) - 1)]])
+        return self.rng.choice([f'"{cut}*"', f'"{cut}"*'])
+
+    def analyze(self, texts):
+        """Reads the analyzer's terms of every word in `texts`, for `units`."""
+        words = sorted({w for w in re.findall(r"[a-z]+", " ".join(texts))} - self.analyzed.keys())
+        self.analyzed.update(zip(words, analyze(words)))
+
+    def units(self, pieces):
+        """Pieces as brute-force alternatives: a phrase's terms, a prefix's expansion (a phrase
+        ending in a prefix: one phrase per term the prefix covers) or a word's term. A term twice
+        in a clause (a word and a prefix covering it) weighs twice."""
+        alternatives = []
+        for piece in pieces:
+            if piece.startswith('"'):
+                words = piece.strip('"*').split()
+                terms = tuple(t for w in words for t in self.analyzed[w])
+                if piece.endswith('*') or piece.endswith('*"'):
+                    leading = tuple(t for w in words[:-1] for t in self.analyzed[w])
+                    alternatives += [leading + (term,) for term in self.brute.expand(self.analyzed[words[-1]][0])]
+                else:
+                    alternatives.append(terms if len(terms) > 1 else terms[0])
+            elif piece.endswith("*"):
+                alternatives += self.brute.expand(self.analyzed[piece[:-1]][0])
+            else:
+                alternatives.append(self.analyzed[piece][0])
+        return alternatives
+
+
+def hit_turns(corpus, answer):
+    """The turn ids of an answer's hits."""
+    with sqlite3.connect(corpus) as db:
+        return [db.execute("SELECT first_turn + ? FROM meeting WHERE id = ?", (hit["turn"], hit["meeting"])).fetchone()[0]
+                for hit in answer["hits"]]
+
+
 def test_phrase_prefix_and_speaker_answers_are_exact_bm25(generated):
     """Phrases (consecutive words of stored turns), prefixes (cut words), speaker: in q and the
     speaker param, mixed with words and the other filters: the index answers each (none falls
@@ -338,23 +403,9 @@ def test_phrase_prefix_and_speaker_answers_are_exact_bm25(generated):
     daemon, corpus = generated
     brute = BruteForce(corpus)
     rng = random.Random(5)
-    turns = sorted(brute.texts)
+    pieces = Pieces(brute, rng)
+    phrase, word, prefix = pieces.phrase, pieces.word, pieces.prefix
     speakers = [person for person, spoken in brute.speaker_turns.items() if len(spoken) >= 20]
-
-    def phrase():
-        while True:
-            found = re.findall(r"(?<![\w'-])([a-z]{2,}(?: [a-z]{2,}){1,2})(?![\w'-])", brute.texts[rng.choice(turns)])
-            if found:
-                return rng.choice(found)
-
-    def word():
-        return rng.choice(phrase().split())
-
-    def prefix():
-        while True:
-            candidate = word()
-            if len(candidate) >= 5:
-                return candidate[:rng.randint(3, len(candidate) - 1)]
 
     queries = []
     for index in range(120):
@@ -380,22 +431,8 @@ def test_phrase_prefix_and_speaker_answers_are_exact_bm25(generated):
             params["meeting"] = rng.choice(brute.meetings)[0]
         queries.append((q, parts, speaker, params))
 
-    pieces = sorted({w for _, parts, _, _ in queries for w in re.findall(r"[a-z]+", " ".join(parts))})
-    analyzed = dict(zip(pieces, analyze(pieces)))
-
-    def units(pieces):
-        """A clause's pieces as brute-force alternatives: a phrase's terms, a prefix's expansion
-        or a word's term. A term twice in a clause (a word and a prefix covering it) weighs twice."""
-        alternatives = []
-        for piece in pieces:
-            if piece.startswith('"'):
-                terms = tuple(t for w in piece.strip('"').split() for t in analyzed[w])
-                alternatives.append(terms if len(terms) > 1 else terms[0])
-            elif piece.endswith("*"):
-                alternatives += brute.expand(analyzed[piece[:-1]][0])
-            else:
-                alternatives.append(analyzed[piece][0])
-        return alternatives
+    pieces.analyze(part for _, parts, _, _ in queries for part in parts)
+    units = pieces.units
 
     compared = nonempty = 0
     for q, parts, speaker, params in queries:
@@ -430,26 +467,129 @@ def test_phrase_prefix_and_speaker_answers_are_exact_bm25(generated):
         else:
             # Past exact_total_up_to (10,000) matches in a segment, a lower bound.
             assert 10_000 <= answer["total"] <= total, (q, params)
-        with sqlite3.connect(corpus) as db:
-            found = [db.execute("SELECT first_turn + ? FROM meeting WHERE id = ?", (hit["turn"], hit["meeting"])).fetchone()[0]
-                     for hit in answer["hits"]]
-        assert found == [turn for turn, _ in expected], (q, params)
+        assert hit_turns(corpus, answer) == [turn for turn, _ in expected], (q, params)
         for hit, (_, score) in zip(answer["hits"], expected):
             assert hit["score"] == pytest.approx(score, abs=1e-4), (q, params)
         nonempty += bool(expected)
     assert compared >= 90 and nonempty >= 60, (compared, nonempty)
 
 
-def test_a_prefix_covering_too_many_terms_is_left_to_fts5_and_says_so(tmp_path):
-    turns = [{"index": i, "speaker": "Ann Example", "paragraphs": [" ".join(f"zzq{n}" for n in range(i * 100, i * 100 + 100))]}
-             for i in range(11)]
+def test_exclusions_phrase_prefixes_and_speakers_alone_are_answered_exactly(generated):
+    """The forms FTS5 answered until the index took them: excluded phrases and prefixes
+    (`-"a b"`, `-pre*`), a phrase ending in a prefix (`"remote contr*"`), and `speaker:` with no
+    word (all the person's turns, each scoring 0, lower turn id first). None falls back; each
+    answer is the brute force's, with and without the meeting filter."""
+    daemon, corpus = generated
+    brute = BruteForce(corpus)
+    rng = random.Random(17)
+    pieces = Pieces(brute, rng)
+    speakers = [person for person, spoken in brute.speaker_turns.items() if len(spoken) >= 20]
+    queries = []
+    for index in range(120):
+        kind = index % 4
+        speaker = None
+        if kind == 0:    # a word or phrase, less a phrase or a prefix
+            found = [rng.choice([pieces.word(), f'"{pieces.phrase()}"'])]
+            excluded = [rng.choice([f'"{pieces.phrase()}"', pieces.prefix() + "*"])]
+        elif kind == 1:  # a phrase ending in a prefix, alone, with a word, or ORed
+            found = [pieces.phrase_prefix()] + [pieces.word() for _ in range(rng.randint(0, 1))]
+            if rng.random() < 0.3:
+                found = [found[0] + " OR " + pieces.word()]
+            excluded = []
+        elif kind == 2:  # excluded words, phrases, prefixes and phrase prefixes mixed, over a common word
+            found = [rng.choice(["the", "and", "to", pieces.word()])]
+            excluded = [rng.choice([pieces.word(), f'"{pieces.phrase()}"', pieces.prefix() + "*", pieces.phrase_prefix()])
+                        for _ in range(rng.randint(1, 2))]
+        else:            # a speaker alone, sometimes less a word, a phrase or a prefix
+            found = []
+            speaker = rng.choice(speakers)
+            excluded = [rng.choice([pieces.word(), f'"{pieces.phrase()}"', pieces.prefix() + "*"])] if index % 8 == 7 else []
+        params = {"meeting": rng.choice(brute.meetings)[0]} if index % 5 == 2 else {}
+        q = " ".join(found + ["-" + piece for piece in excluded])
+        if speaker is not None:
+            q += f' speaker:"{brute.people[speaker]}"'
+        queries.append((q.strip(), found, excluded, speaker, params))
+    pieces.analyze(piece for _, found, excluded, _, _ in queries for piece in found + excluded)
+
+    compared = nonempty = speakers_alone = 0
+    for q, found, excluded, speaker, params in queries:
+        try:
+            answer = daemon.call("search.query", {"q": q, "limit": 10, **params})
+        except RPCError as error:
+            assert error.code == -32602, (q, params)  # a name that fits several people
+            continue
+        interpreted = answer["interpreted"]
+        if interpreted["as"] == "request":
+            continue
+        assert "fallback" not in interpreted, (q, interpreted)
+        compared += 1
+        clauses, seen = [], []
+        for part in found:
+            alternatives = list(dict.fromkeys(part.split(" OR ")))
+            if sorted(alternatives) not in seen:
+                seen.append(sorted(alternatives))
+                clauses.append(pieces.units(alternatives))
+        allowed = brute.turns_of(params["meeting"]) if params.get("meeting") else None
+        if speaker is not None:
+            allowed = brute.speaker_turns[speaker] if allowed is None else allowed & brute.speaker_turns[speaker]
+        without = pieces.units(excluded)
+        if clauses:
+            expected, total = brute.search(clauses, without, allowed)
+        else:
+            speakers_alone += 1
+            kept = sorted(set(allowed) - set().union(set(), *(brute.frequencies(unit).keys() for unit in without)))
+            expected, total = [(turn, 0.0) for turn in kept[:10]], len(kept)
+        if answer["total_exact"]:
+            assert answer["total"] == total, (q, params)
+        else:
+            assert 10_000 <= answer["total"] <= total, (q, params)
+        assert hit_turns(corpus, answer) == [turn for turn, _ in expected], (q, params)
+        for hit, (_, score) in zip(answer["hits"], expected):
+            assert hit["score"] == pytest.approx(score, abs=1e-4), (q, params)
+        nonempty += bool(expected)
+    assert compared >= 90 and nonempty >= 50 and speakers_alone >= 20, (compared, nonempty, speakers_alone)
+
+
+def test_a_speaker_alone_in_other_units(generated):
+    """speaker: with no word, by meeting (each meeting they spoke in, `matches` their turns)
+    and by sentence (every sentence of their turns, in turn order, unmarked)."""
+    daemon, corpus = generated
+    brute = BruteForce(corpus)
+    with sqlite3.connect(corpus) as db:
+        spans = db.execute("SELECT id, first_turn, turns FROM meeting").fetchall()
+    person = max(brute.speaker_turns, key=lambda p: len(brute.speaker_turns[p]))
+    spoken = brute.speaker_turns[person]
+    q = f'speaker:"{brute.people[person]}"'
+    by_meeting = daemon.call("search.query", {"q": q, "unit": "meeting", "limit": 100})
+    expected = {id: sum(1 for t in spoken if first <= t < first + count) for id, first, count in spans}
+    expected = {id: n for id, n in expected.items() if n}
+    assert by_meeting["total"] == len(expected) and by_meeting["total_exact"]
+    assert len(by_meeting["hits"]) == min(100, len(expected))
+    assert all(expected[hit["meeting"]] == hit["matches"] for hit in by_meeting["hits"])
+    sentences = daemon.call("search.query", {"q": q, "unit": "sentence", "limit": 30})
+    first_turn = dict((id, first) for id, first, _ in spans)
+    found = [(first_turn[hit["meeting"]] + hit["turn"], hit["sentence"]) for hit in sentences["hits"]]
+    assert len(found) == 30 and found == sorted(found) and found[0][0] == min(spoken)
+    assert {turn for turn, _ in found} <= spoken and sentences["total"] == len(spoken)
+
+
+def test_a_prefix_covering_thousands_of_terms_is_ranked_exactly_by_the_index(tmp_path):
+    """zzq* covers 1,375 terms, past which the index scores term at a time: the turn holding the
+    most of them ranks first, every match is counted, and nothing falls back to FTS5."""
+    turns = [{"index": i, "speaker": "Ann Example",
+              "paragraphs": [" ".join(f"zzq{n}" for n in range(i * 150, i * 150 + 150 - 5 * i))]} for i in range(11)]
     (tmp_path / "wide.json").write_text(json.dumps({"id": "wide", "title": "Many words", "date": "2021-01-01", "turns": turns}))
     daemon = CorpusDaemon([tmp_path])
     try:
         answer = daemon.call("search.query", {"q": "zzq*"})
-        assert "1024" in answer["interpreted"]["fallback"]
-        assert answer["total"] == 11
-        # zzq10, zzq100…zzq109 and zzq1000…zzq1099: in turns 0, 1 and 10.
+        assert "fallback" not in answer["interpreted"]
+        assert answer["total"] == 11 and answer["total_exact"]
+        # Each term is in one turn (one idf): more of them outweigh the longer turn.
+        assert [hit["turn"] for hit in answer["hits"]] == list(range(10))
+        scores = [hit["score"] for hit in answer["hits"]]
+        assert scores == sorted(scores, reverse=True) and scores[0] > scores[-1]
+        assert daemon.call("search.query", {"q": "zzq* -zzq5", "limit": 0})["total"] == 10
+        # zzq10 and zzq100…zzq109 in turn 0, zzq1000…zzq1019 in turn 6, zzq1050…zzq1099 in turn 7.
         narrower = daemon.call("search.query", {"q": "zzq10*"})
         assert "fallback" not in narrower["interpreted"] and narrower["total"] == 3
     finally:

@@ -92,6 +92,27 @@ public final class SegmentSet: Sendable {
         return IndexSearchResult(hits: Array(hits.prefix(query.limit)), total: total, totalExact: totalExact,
                                  blocksDecoded: blocksDecoded, blocksInQueryTerms: blocksInQueryTerms)
     }
+
+    /// Every live document whose id lies in `idRanges` (ascending, disjoint) and that holds
+    /// none of `excluded`, lowest id first, up to `limit`, each scoring 0; `total` is exact.
+    public func documents(in idRanges: [ClosedRange<UInt32>], excluding excluded: [IndexQuery.Term], limit: Int) -> IndexSearchResult {
+        var hits: [IndexHit] = []
+        var total = 0, blocksDecoded = 0, blocksInQueryTerms = 0
+        // Segments hold disjoint id ranges, but not necessarily in id order.
+        for part in parts {
+            let allowed = idRanges.compactMap { part.reader.ordinals(ofDocumentIDs: $0) }
+            guard !allowed.isEmpty else { continue }
+            let mask = DocumentMask(deleted: part.deletedOrdinals, documentCount: part.reader.documentCount, allowed: allowed)
+            let found = part.reader.documents(excluding: excluded, mask: mask, limit: limit)
+            hits += found.hits
+            total += found.total
+            blocksDecoded += found.blocksDecoded
+            blocksInQueryTerms += found.blocksInQueryTerms
+        }
+        hits.sort { $0.documentID < $1.documentID }
+        return IndexSearchResult(hits: Array(hits.prefix(limit)), total: total, totalExact: true,
+                                 blocksDecoded: blocksDecoded, blocksInQueryTerms: blocksInQueryTerms)
+    }
 }
 
 extension SegmentReader {

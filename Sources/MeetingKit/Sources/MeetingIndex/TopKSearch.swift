@@ -13,7 +13,12 @@
 // A query of several clauses (AND of ORs) intersects them, driven by the clause with
 // the fewest postings, skipping windows the same way, and reads the other clauses for
 // a document only if the driving clause's score plus their block maxima can enter.
-// Excluded (NOT) terms are looked up for each document that would be counted or kept.
+// Excluded (NOT) terms and phrases are looked up for each document that would be counted or kept.
+//
+// A query of more terms than `termAtATimeAbove` (a prefix covering thousands) is scored term
+// at a time instead: each term's postings add into an array as long as the segment, then every
+// match is offered, with no pruning. Merging thousands of cursors document by document costs
+// the terms times the documents; this costs their postings, and memory bounded by the segment.
 //
 // `total` counts every match until `exactTotalUpTo` have been counted; only then may
 // pruning skip documents, and `total` is then the number counted, a lower bound, with
@@ -50,28 +55,32 @@ public struct IndexQuery: Sendable {
     /// document holds adds to its score; a term repeated in the query counts once, with
     /// its boosts summed.
     public var clauses: [[Term]]
-    public var excluded: [String]
+    /// Words and phrases no match may hold (their boosts are not read).
+    public var excluded: [Term]
     public var limit: Int
     public var exactTotalUpTo: Int
     /// False scores every match: the exhaustive path the benchmark measures pruning against.
     public var dynamicPruning: Bool
+    /// More distinct terms than this (excluded ones too) are scored term at a time.
+    public var termAtATimeAbove: Int
 
-    public init(clauses: [[Term]], excluded: [String] = [], limit: Int = 10,
-                exactTotalUpTo: Int = 1000, dynamicPruning: Bool = true) {
+    public init(clauses: [[Term]], excluded: [Term] = [], limit: Int = 10,
+                exactTotalUpTo: Int = 1000, dynamicPruning: Bool = true, termAtATimeAbove: Int = 1024) {
         self.clauses = clauses
         self.excluded = excluded
         self.limit = limit
         self.exactTotalUpTo = exactTotalUpTo
         self.dynamicPruning = dynamicPruning
+        self.termAtATimeAbove = termAtATimeAbove
     }
 
     /// Documents holding any of `terms` (OR).
-    public static func any(_ terms: [Term], excluded: [String] = [], limit: Int = 10) -> IndexQuery {
+    public static func any(_ terms: [Term], excluded: [Term] = [], limit: Int = 10) -> IndexQuery {
         IndexQuery(clauses: [terms], excluded: excluded, limit: limit)
     }
 
     /// Documents holding every one of `terms` (AND).
-    public static func all(_ terms: [Term], excluded: [String] = [], limit: Int = 10) -> IndexQuery {
+    public static func all(_ terms: [Term], excluded: [Term] = [], limit: Int = 10) -> IndexQuery {
         IndexQuery(clauses: terms.map { [$0] }, excluded: excluded, limit: limit)
     }
 }
@@ -198,18 +207,11 @@ extension SegmentReader {
                 guard infos.count == term.words.count else { continue }
                 // Summed in the phrase's order, as an exhaustive scorer would.
                 weight *= zip(term.words, infos).reduce(0) { $0 + idf($1.0, $1.1) }
-                let found = phraseMatches(term.words, mask: mask)
-                phraseBlocksDecoded += found.blocksDecoded
-                phraseBlocksInQueryTerms += found.blocksInWords
-                guard !found.ordinals.isEmpty else { continue }
-                let packed = SegmentWriter.postings(ordinals: found.ordinals, frequencies: found.frequencies,
-                                                    lengths: DocumentLengths(reader: self), bm25: bm25)
-                let owned = packed.bytes.withUnsafeBytes { SegmentBytes(key: 0, copying: $0) }
-                phrasePostings.append(owned)
-                // Positions are not packed: nothing reads a phrase's.
-                cursor = PostingsCursor(postings: owned.buffer.baseAddress!, positions: owned.buffer.baseAddress!,
-                                        documentFrequency: found.ordinals.count)
-                maxScorePair = (packed.maxFrequency, packed.maxLength)
+                guard let phrase = packedPhrase(term.words, mask: mask, blocksDecoded: &phraseBlocksDecoded,
+                                                blocksInWords: &phraseBlocksInQueryTerms) else { continue }
+                phrasePostings.append(phrase.bytes)
+                cursor = phrase.cursor
+                maxScorePair = phrase.maxScorePair
             }
             position[order] = scored.count
             scored.append(ScoredTerm(cursor: cursor, weight: weight, order: order,
@@ -218,14 +220,17 @@ extension SegmentReader {
         }
         let clauses = mergedClauses.map { $0.compactMap { position[$0] } }
         guard !scored.isEmpty, !clauses.contains(where: \.isEmpty), query.limit > 0 else { return nothing }
-        let excluded = Set(query.excluded).compactMap { lookup($0) }.map(postings)
+        let excluded = excludedCursors(query.excluded, mask: mask, keeping: &phrasePostings,
+                                       blocksDecoded: &phraseBlocksDecoded, blocksInWords: &phraseBlocksInQueryTerms)
         let countsMatches = scored.count > 1 || !excluded.isEmpty || mask != nil
         var collector = TopKCollector(limit: query.limit, termCount: merged.count,
                                       exactTotalUpTo: countsMatches ? query.exactTotalUpTo : 0,
                                       dynamicPruning: query.dynamicPruning, excluded: excluded, mask: mask,
                                       bm25: scoring, segmentAverage: bm25.averageLength)
         withExtendedLifetime(phrasePostings) {
-            if clauses.count == 1 {
+            if scored.count + excluded.count > query.termAtATimeAbove {
+                collector.collectTermAtATime(scored, clauses: clauses, self)
+            } else if clauses.count == 1 {
                 collector.collectAny(scored, self)
             } else {
                 collector.collectAll(scored, clauses: clauses, self)
@@ -238,6 +243,65 @@ extension SegmentReader {
             totalExact: countsMatches ? !collector.skippedAny : true,
             blocksDecoded: allCursors.reduce(phraseBlocksDecoded) { $0 + $1.blocksDecoded },
             blocksInQueryTerms: allCursors.reduce(phraseBlocksInQueryTerms) { $0 + $1.blockCount })
+    }
+
+    /// Every live document `mask` admits that holds none of `excluded`, in ordinal order, up
+    /// to `limit`, with their exact count: the answer to a query with no word to rank by
+    /// (speakers alone), where every document scores 0 and the tie rule orders them.
+    public func documents(excluding excluded: [IndexQuery.Term], mask: DocumentMask, limit: Int) -> IndexSearchResult {
+        var phrasePostings: [SegmentBytes] = []
+        var blocksDecoded = 0, blocksInQueryTerms = 0
+        let cursors = excludedCursors(excluded, mask: mask, keeping: &phrasePostings,
+                                      blocksDecoded: &blocksDecoded, blocksInWords: &blocksInQueryTerms)
+        var hits: [IndexHit] = []
+        var total = 0
+        withExtendedLifetime(phrasePostings) {
+            var ordinal: UInt32 = 0
+            while Int(ordinal) < documentCount, let next = mask.firstAllowed(atOrAfter: ordinal), Int(next) < documentCount {
+                ordinal = next + 1
+                guard mask.admits(next), !cursors.contains(where: { $0.advance(to: next) == next }) else { continue }
+                total += 1
+                if hits.count < limit { hits.append(IndexHit(documentID: documentID(ordinal: Int(next)), score: 0)) }
+            }
+        }
+        return IndexSearchResult(hits: hits, total: total, totalExact: true,
+                                 blocksDecoded: cursors.reduce(blocksDecoded) { $0 + $1.blocksDecoded },
+                                 blocksInQueryTerms: cursors.reduce(blocksInQueryTerms) { $0 + $1.blockCount })
+    }
+
+    /// Cursors over the documents holding each excluded word or phrase (once each; a phrase's
+    /// packed postings are appended to `keeping`, which must outlive the cursors).
+    func excludedCursors(_ excluded: [IndexQuery.Term], mask: DocumentMask?, keeping phrasePostings: inout [SegmentBytes],
+                         blocksDecoded: inout Int, blocksInWords: inout Int) -> [PostingsCursor] {
+        var cursors: [PostingsCursor] = []
+        var seen = Set<String>()
+        for term in excluded where seen.insert(term.text).inserted {
+            if !term.isPhrase {
+                if let info = lookup(term.text) { cursors.append(postings(info)) }
+            } else if let phrase = packedPhrase(term.words, mask: mask, blocksDecoded: &blocksDecoded, blocksInWords: &blocksInWords) {
+                phrasePostings.append(phrase.bytes)
+                cursors.append(phrase.cursor)
+            }
+        }
+        return cursors
+    }
+
+    /// A phrase's matches packed as one term's postings (with block maxima), so that it is
+    /// scored, pruned and excluded as a term is; nil when no document holds it. The bytes
+    /// must outlive the cursor.
+    func packedPhrase(_ words: [String], mask: DocumentMask?, blocksDecoded: inout Int, blocksInWords: inout Int)
+        -> (cursor: PostingsCursor, bytes: SegmentBytes, maxScorePair: (frequency: UInt32, length: UInt32))? {
+        let found = phraseMatches(words, mask: mask)
+        blocksDecoded += found.blocksDecoded
+        blocksInWords += found.blocksInWords
+        guard !found.ordinals.isEmpty else { return nil }
+        let packed = SegmentWriter.postings(ordinals: found.ordinals, frequencies: found.frequencies,
+                                            lengths: DocumentLengths(reader: self), bm25: bm25)
+        let owned = packed.bytes.withUnsafeBytes { SegmentBytes(key: 0, copying: $0) }
+        // Positions are not packed: nothing reads a phrase's.
+        let cursor = PostingsCursor(postings: owned.buffer.baseAddress!, positions: owned.buffer.baseAddress!,
+                                    documentFrequency: found.ordinals.count)
+        return (cursor, owned, (packed.maxFrequency, packed.maxLength))
     }
 
     /// The live documents `mask` admits that hold `words` at consecutive positions, in
@@ -387,6 +451,53 @@ struct TopKCollector: ~Copyable {
 
     func clearContributions() {
         contributions.update(repeating: 0, count: termCount)
+    }
+
+    // MARK: Many terms: term at a time
+
+    /// Every match, scored by adding each term's contributions into an array of the
+    /// segment's documents in query order (so that sums are those `accept` makes), and
+    /// offered in ordinal order; excluded documents are marked first. `clauses` index into `terms`.
+    mutating func collectTermAtATime(_ terms: [ScoredTerm], clauses: [[Int]], _ segment: SegmentReader) {
+        let count = segment.documentCount
+        func bits() -> [UInt64] { [UInt64](repeating: 0, count: (count + 63) / 64) }
+        var excludedBits = bits()
+        for cursor in excluded {
+            var ordinal = cursor.advance(to: 0)
+            while ordinal != PostingsCursor.exhausted {
+                excludedBits[Int(ordinal) / 64] |= 1 << UInt64(ordinal % 64)
+                ordinal = cursor.next()
+            }
+        }
+        var scores = [Double](repeating: 0, count: count)
+        // How many clauses hold each document; a clause of several terms marks each document once.
+        var clausesHeld = [UInt16](repeating: 0, count: count)
+        var clausesOfTerm = [[Int]](repeating: [], count: terms.count)
+        for (index, clause) in clauses.enumerated() { for term in clause { clausesOfTerm[term].append(index) } }
+        var heldBy = clauses.map { $0.count > 1 ? bits() : [] }
+        for (index, term) in terms.enumerated() {
+            var ordinal = term.cursor.advance(to: 0)
+            while ordinal != PostingsCursor.exhausted {
+                let document = Int(ordinal)
+                scores[document] += term.weight * bm25.saturation(frequency: term.cursor.frequency,
+                                                                  length: segment.documentLength(ordinal: document))
+                for clause in clausesOfTerm[index] {
+                    if heldBy[clause].isEmpty {
+                        clausesHeld[document] &+= 1
+                    } else if heldBy[clause][document / 64] & (1 << UInt64(document % 64)) == 0 {
+                        heldBy[clause][document / 64] |= 1 << UInt64(document % 64)
+                        clausesHeld[document] &+= 1
+                    }
+                }
+                ordinal = term.cursor.next()
+            }
+        }
+        for document in 0..<count where Int(clausesHeld[document]) == clauses.count {
+            guard excludedBits[document / 64] & (1 << UInt64(document % 64)) == 0 else { continue }
+            if let mask, !mask.admits(UInt32(document)) { continue }
+            counted += 1
+            heap.offer(score: scores[document], ordinal: UInt32(document))
+        }
     }
 
     // MARK: OR: block-max MaxScore

@@ -97,8 +97,13 @@ public enum QueryLanguage {
                 }
             }
             if characters[index] == "\"" {
-                let content = try readQuoted()
+                var content = Substring(try readQuoted())
                 var isPrefix = false
+                // "remote contr*" is read as "remote contr"*: the phrase's last word is a prefix.
+                while let last = content.last, last == "*" || last == " " {
+                    if last == "*" { isPrefix = true }
+                    content = content.dropLast()
+                }
                 while index < characters.count, characters[index] == "*" { isPrefix = true; index += 1 }
                 let tokens = tokens(content)
                 guard !tokens.isEmpty else {
