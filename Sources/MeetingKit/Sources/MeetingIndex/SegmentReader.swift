@@ -79,7 +79,7 @@ public struct SegmentReader: @unchecked Sendable {
         String(decoding: termBytes(at: index), as: UTF8.self)
     }
 
-    private func termBytes(at index: Int) -> UnsafeRawBufferPointer {
+    func termBytes(at index: Int) -> UnsafeRawBufferPointer {
         let entry = termEntriesOffset + SegmentFormat.termEntrySize * index
         let start = Int(load(entry, as: UInt32.self)), count = Int(load(entry + 4, as: UInt32.self))
         return UnsafeRawBufferPointer(start: base + termBytesOffset + start, count: count)
@@ -129,7 +129,7 @@ public struct SegmentReader: @unchecked Sendable {
         }
     }
 
-    private static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+    static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
         for index in 0..<min(a.count, b.count) where a[index] != b[index] {
             return a[index] < b[index] ? -1 : 1
         }
