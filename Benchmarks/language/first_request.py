@@ -9,7 +9,7 @@ search and first summary cost, against the same requests once warm, on a generat
 Generates the corpus once (Benchmarks/corpus/generate.py) under --workdir, ingests it with
 each binary into its own corpus file (kept for later runs), then per binary and round:
 starts `meetingd serve` with 2 workers, times the start until the first ping is answered,
-sends two `search.query {q: "batery"}` at once (a typo: nothing matches, so the vocabulary is
+sends two `search.query {q: "batery"}` at once (a typo: nothing matches, so the term dictionaries are
 needed) so that each worker takes one, then two `summarise.meeting` at once, then both again
 warm (the summary of another meeting, as each worker keeps the meetings it analysed). Prints milliseconds per worker and the ratio of first to warm.
 """

@@ -66,8 +66,11 @@ extension SearchModule {
             var corrections: [Correction] = []
             if answer["total"] == 0 {
                 corrections = plan.isRequest ? try correctTopicWords(db, &plan) : try correctKeywords(db, &plan)
-                // Corrections are FTS5's stems, which only FTS5 reads.
-                if !corrections.isEmpty { indexQuery = nil }
+                // The corrected query is searched where the query was: by the index if it could.
+                if !corrections.isEmpty, indexQuery != nil {
+                    indexQuery = try self.indexQuery(plan, limit: max(page.offset + page.limit, 1), index: index(db),
+                                                     fallback: &plan.indexFallback)
+                }
                 if !corrections.isEmpty {
                     answer = try search(&plan)
                 } else if plan.searchesOneMeeting, !plan.namedSpeakers.isEmpty {
@@ -105,9 +108,11 @@ extension SearchModule {
         for (c, clause) in plan.clauses.enumerated() {
             for (t, term) in clause.enumerated() where term.tokens.count == 1 && !term.isPrefix {
                 guard let replacement = try correction(db, word: term.tokens[0]) else { continue }
-                plan.clauses[c][t].tokens = [replacement.stem]
-                corrections.append(Correction(word: term.tokens[0], written: term.written,
-                                              replacement: Self.matchingCase(of: term.written, replacement.written)))
+                let written = Self.matchingCase(of: term.written, replacement)
+                // Both engines read the corrected word as if the user had written it.
+                plan.clauses[c][t].tokens = [replacement]
+                plan.clauses[c][t].written = written
+                corrections.append(Correction(word: term.tokens[0], written: term.written, replacement: written))
             }
         }
         return corrections
@@ -119,8 +124,8 @@ extension SearchModule {
         var words: [String] = []
         for word in plan.topicWords {
             guard let replacement = try correction(db, word: word) else { words.append(word); continue }
-            words.append(replacement.stem)
-            corrections.append(Correction(word: word, written: word, replacement: replacement.written))
+            words.append(replacement)
+            corrections.append(Correction(word: word, written: word, replacement: replacement))
         }
         plan.topicWords = words
         return corrections
@@ -132,11 +137,12 @@ extension SearchModule {
         return word.prefix(1).uppercased() + word.dropFirst()
     }
 
-    private func correction(_ db: Database, word: String) throws -> (stem: String, written: String)? {
-        guard Vocabulary.allowedDistance(word) > 0, try !indexHolds(db, word: word) else { return nil }
-        let stem = try Stemmer.stems(of: word, db).first ?? word
-        guard let replacement = try vocabulary(db).correction(for: word, stem: stem) else { return nil }
-        return (replacement, try writtenForm(db, stem: replacement))
+    /// For a word no turn holds, the closest index term as the corpus writes it.
+    private func correction(_ db: Database, word: String) throws -> String? {
+        let vocabulary = try vocabulary(db)
+        guard Vocabulary.allowedDistance(word) > 0, !vocabulary.holds(word),
+              let replacement = vocabulary.correction(for: word) else { return nil }
+        return try writtenForm(db, term: replacement)
     }
 
     /// In a request, the turns of a speaker it names count double: "What did X think

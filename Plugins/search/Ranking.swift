@@ -255,21 +255,4 @@ extension SearchModule {
         page.sort { $0.score != $1.score ? $0.score > $1.score : $0.rowid > $1.rowid }
         return (Array(page.prefix(count)), min(total, rankingBudget), total <= rankingBudget)
     }
-
-    /// Whether any turn's text holds `word` (stemmed as the index stems it).
-    func indexHolds(_ db: Database, word: String) throws -> Bool {
-        let table = CorpusSchema.ftsTable
-        return try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM \(table) WHERE \(table) MATCH ? LIMIT 1"),
-                                 arguments: ["text : " + SearchPlan.quoted([word])]) != nil
-    }
-
-    /// How `stem` is written in the corpus, from one place it occurs.
-    func writtenForm(_ db: Database, stem: String) throws -> String {
-        let table = CorpusSchema.ftsTable
-        let fragment = try String.fetchOne(db.cachedStatement(sql: """
-            SELECT snippet(\(table), 0, char(2), char(3), '', 1) FROM \(table) WHERE \(table) MATCH ? LIMIT 1
-            """), arguments: ["text : " + SearchPlan.quoted([stem])]) ?? stem
-        guard let open = fragment.firstIndex(of: "\u{2}"), let close = fragment[open...].firstIndex(of: "\u{3}") else { return stem }
-        return fragment[fragment.index(after: open)..<close].lowercased()
-    }
 }

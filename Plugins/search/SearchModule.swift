@@ -125,11 +125,8 @@ final class SearchModule: MeetingdModule {
     let rankingBudget: Int
     /// This instance's analyzer (it caches stems; one per worker thread).
     let analyzer = Analyzer()
-    /// The index's vocabulary, shared with every other instance in the process.
-    private let sharedVocabulary: SharedCorpusValue<Vocabulary>
     /// The index's segments, read once per process and corpus generation and searched by every worker.
     private let sharedIndex: SharedCorpusValue<SegmentSet>
-    private var loadedStopStems: Set<String>?
     /// Speakers' turns as runs of ids (see `speakerTurns`).
     let speakerRuns = SpeakerRuns()
     static let speakersRemembered = 256
@@ -147,17 +144,16 @@ final class SearchModule: MeetingdModule {
         }
         self.engine = engine
         exactTotalUpTo = max(settings["exact_total_up_to"]?.intValue ?? 10_000, 0)
-        sharedVocabulary = SharedCorpusValue("search.vocabulary", corpusPath: context.corpusPath) { db in try Vocabulary(db) }
         sharedIndex = SharedCorpusValue("search.index", corpusPath: context.corpusPath) { db, previous in
             try CorpusIndex.load(db, reusing: previous)
         }
-        // Loaded before the daemon says READY, so that no first query waits for them.
-        // A corpus that cannot be read fails the requests that need it (-32007), not the start.
+        // Loaded before the daemon says READY, so that no first query waits for it (typo
+        // correction and suggestions read its terms whatever the engine). A corpus that
+        // cannot be read fails the requests that need it (-32007), not the start.
         do {
-            _ = try corpus.reader.read { db in try sharedVocabulary.get(db) }
-            if engine == .index { _ = try corpus.reader.read { db in try sharedIndex.get(db) } }
+            _ = try corpus.reader.read { db in try sharedIndex.get(db) }
         } catch {
-            context.log(.warning, "cannot load the vocabulary or the index yet: \(error)")
+            context.log(.warning, "cannot load the index yet: \(error)")
         }
     }
 
@@ -181,17 +177,6 @@ final class SearchModule: MeetingdModule {
 
     /// The index's segments as of the corpus `db` reads.
     func index(_ db: Database) throws -> SegmentSet { try sharedIndex.get(db) }
-
-    /// The index's vocabulary as of the corpus `db` reads.
-    func vocabulary(_ db: Database) throws -> Vocabulary { try sharedVocabulary.get(db) }
-
-    /// The stop words as the index stems them ("this" is "thi").
-    func stopStems(_ db: Database) throws -> Set<String> {
-        if let loadedStopStems { return loadedStopStems }
-        let stems = Set(try Stemmer.stems(of: RequestPhrasing.stopWords.sorted().joined(separator: " "), db))
-        loadedStopStems = stems
-        return stems
-    }
 
     func markers(_ params: JSONValue) -> Markers {
         Markers(open: params["markers"]?["open"]?.stringValue ?? defaultMarkers.open,

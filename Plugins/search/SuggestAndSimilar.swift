@@ -11,11 +11,12 @@ extension SearchModule {
         // The last word is still being typed unless the query ends in a space.
         let typing = text.last.map { !$0.isWhitespace && $0 != "\"" } == true ? words.last : nil
         return try read { db in
+            let vocabulary = try vocabulary(db)
             var answer: JSONObject = ["completions": [], "speakers": []]
             if let typing {
                 var completions: [String] = []
-                for stem in try vocabulary(db).completions(of: typing, limit: limit * 2) where completions.count < limit {
-                    let written = try writtenForm(db, stem: stem)
+                for term in vocabulary.completions(of: typing, limit: limit * 2) where completions.count < limit {
+                    let written = try writtenForm(db, term: term)
                     if written.hasPrefix(typing), written != typing, !completions.contains(written) { completions.append(written) }
                 }
                 answer["completions"] = .array(completions.map(JSONValue.string))
@@ -32,10 +33,9 @@ extension SearchModule {
             // A word still being typed that completes to something is not misspelt.
             let completes = !(answer["completions"]?.arrayValue?.isEmpty ?? true)
             for word in Set(words) where !(word == typing && completes) {
-                guard Vocabulary.allowedDistance(word) > 0, try !indexHolds(db, word: word) else { continue }
-                let stem = try Stemmer.stems(of: word, db).first ?? word
-                guard let replacement = try vocabulary(db).correction(for: word, stem: stem) else { continue }
-                corrected = Self.replacingWord(word, with: try writtenForm(db, stem: replacement), in: corrected)
+                guard Vocabulary.allowedDistance(word) > 0, !vocabulary.holds(word),
+                      let replacement = vocabulary.correction(for: word) else { continue }
+                corrected = Self.replacingWord(word, with: try writtenForm(db, term: replacement), in: corrected)
                 changed = true
             }
             if changed { answer["did_you_mean"] = .string(corrected) }
@@ -75,32 +75,36 @@ extension SearchModule {
                                            arguments: [source]) ?? ""
             let terms = try weightedTerms(db, of: text, count: 12)
             guard !terms.isEmpty else { return ["terms": [], "hits": []] }
-            let expression = "text : (" + terms.map { SearchPlan.quoted([$0]) }.joined(separator: " OR ") + ")"
+            let expression = "text : (" + terms.map { SearchPlan.quoted([$0.word]) }.joined(separator: " OR ") + ")"
             var candidates = try scoredMatches(db, expression: expression, scope: SearchScope(ranges: nil)).candidates
             candidates.removeAll { sameMeeting ? $0.rowid == source : (first..<(first + Int64(count))).contains($0.rowid) }
             candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.rowid > $1.rowid }
             let hits = try candidates.prefix(limit).map { candidate -> JSONValue in
                 .object(try turnHit(db, candidate, highlighting: expression, markers: markers))
             }
-            return ["terms": .array(terms.map(JSONValue.string)), "hits": .array(hits)]
+            return ["terms": .array(terms.map { .string($0.term) }), "hits": .array(hits)]
         }
     }
 
-    /// The turn's most telling stems: frequent in it, rare in the corpus (tf·idf).
-    private func weightedTerms(_ db: Database, of text: String, count: Int) throws -> [String] {
-        let vocabulary = try vocabulary(db)
-        let turns = Double(try Int.fetchOne(db, sql: "SELECT coalesce(sum(turns), 0) FROM meeting") ?? 0)
-        let stopStems = try stopStems(db)
-        var frequencies: [String: Int] = [:]
-        for stem in try Stemmer.stems(of: text, db)
-        where stem.unicodeScalars.count >= 3 && !stopStems.contains(stem) && stem.contains(where: \.isLetter) {
-            frequencies[stem, default: 0] += 1
+    /// The turn's most telling index terms, frequent in it and rare in the corpus
+    /// (tf·idf), each with a word of the turn that has it, for FTS5 to search.
+    private func weightedTerms(_ db: Database, of text: String, count: Int) throws -> [(term: String, word: String)] {
+        let index = try index(db)
+        let turns = Double(index.documentCount)
+        let stopWords = RequestPhrasing.stopWords
+        var frequencies: [String: (count: Int, word: String)] = [:]
+        for word in analyzer.words(TranscriptText.strippingMarks(text))
+        where word.term.unicodeScalars.count >= 3 && !stopWords.contains(word.normalized)
+            && word.term.contains(where: \.isLetter) {
+            frequencies[word.term, default: (0, word.normalized)].count += 1
         }
-        let weighted = frequencies.compactMap { stem, frequency -> (String, Double)? in
-            // A stem only this turn holds finds nothing else; one in every twentieth turn tells nothing apart.
-            guard let documents = vocabulary.documentCounts[stem], documents > 1, Double(documents) < turns / 20 else { return nil }
-            return (stem, Double(frequency).squareRoot() * log(turns / Double(documents)))
+        let weighted = frequencies.compactMap { term, frequency -> (term: String, word: String, weight: Double)? in
+            // A term only this turn holds finds nothing else; one in every twentieth turn tells nothing apart.
+            let documents = index.documentFrequency(term)
+            guard documents > 1, Double(documents) < turns / 20 else { return nil }
+            return (term, frequency.word, Double(frequency.count).squareRoot() * log(turns / Double(documents)))
         }
-        return weighted.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }.prefix(count).map(\.0)
+        return weighted.sorted { $0.weight != $1.weight ? $0.weight > $1.weight : $0.term < $1.term }
+            .prefix(count).map { ($0.term, $0.word) }
     }
 }

@@ -1,39 +1,14 @@
-// The index's own vocabulary (porter stems with their document counts), for typo
-// correction, completions and term weights. Read once per corpus generation and shared
-// by every instance (`SharedCorpusValue`).
+// Typo correction and completion from the index's term dictionaries, which every worker
+// shares with the index itself: the terms near a misspelt word (a Levenshtein automaton
+// run along each segment's sorted terms) and the terms that start what is being typed.
+// Words are read by the language layer's analyzer, so English and Russian words are
+// looked up among the terms of their own language's stemmer.
 
 import MeetingKit
 
-final class Vocabulary: Sendable {
-    /// Stem → number of turns holding it.
-    let documentCounts: [String: Int]
-    /// Stems by length in scalars, for edit-distance scans that skip impossible lengths.
-    private let stemsByLength: [Int: [[Unicode.Scalar]]]
-    /// Stems in order, for prefix completion by binary search.
-    private let sortedStems: [String]
-
-    init(_ db: Database) throws {
-        try Self.prepare(db)
-        var counts: [String: Int] = [:]
-        var byLength: [Int: [[Unicode.Scalar]]] = [:]
-        let rows = try Row.fetchCursor(db, sql: "SELECT term, doc FROM temp.search_vocabulary")
-        while let row = try rows.next() {
-            let term: String = row[0]
-            let scalars = Array(term.unicodeScalars)
-            // Numbers and very long tokens are not words anyone misspells.
-            guard scalars.count <= 40, scalars.contains(where: \.properties.isAlphabetic) else { continue }
-            counts[term] = row[1]
-            byLength[scalars.count, default: []].append(scalars)
-        }
-        documentCounts = counts
-        stemsByLength = byLength
-        sortedStems = counts.keys.sorted()
-    }
-
-    /// The vocabulary table is TEMP: fts5vocab tables cannot be created in a read-only main database.
-    static func prepare(_ db: Database) throws {
-        try db.execute(sql: "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocabulary USING fts5vocab(main, \(CorpusSchema.ftsTable), 'row')")
-    }
+struct Vocabulary {
+    let index: SegmentSet
+    let analyzer: Analyzer
 
     /// Edit distance 1 for words of up to 7 letters, 2 for longer ones; none under 3 letters
     /// or with digits (codes and figures are not misspelt words).
@@ -43,66 +18,60 @@ final class Vocabulary: Sendable {
         return length <= 7 ? 1 : 2
     }
 
-    /// The most frequent stem within the allowed edit distance of `word` or of its own stem.
-    func correction(for word: String, stem: String) -> String? {
-        let limit = Self.allowedDistance(word)
-        guard limit > 0 else { return nil }
-        var best: (distance: Int, documents: Int, stem: String)?
-        for target in Set([word, stem]) {
-            let scalars = Array(target.unicodeScalars)
-            for length in max(1, scalars.count - limit)...(scalars.count + limit) {
-                for candidate in stemsByLength[length] ?? [] {
-                    guard let distance = EditDistance.between(scalars, candidate, atMost: limit), distance > 0,
-                          // Two edits and another first letter is another word ("sanctions", "functions").
-                          distance == 1 || candidate.first == scalars.first else { continue }
-                    let text = String(String.UnicodeScalarView(candidate))
-                    let documents = documentCounts[text] ?? 0
-                    if best == nil || distance < best!.distance || (distance == best!.distance && documents > best!.documents) {
-                        best = (distance, documents, text)
-                    }
-                }
-            }
-        }
-        return best?.stem
+    /// Whether a live turn holds `word`'s term.
+    func holds(_ word: String) -> Bool {
+        index.firstDocument(holding: analyzer.term(Analyzer.normalize(word))) != nil
     }
 
-    /// Stems starting with `prefix`, most frequent first.
+    /// The term within the allowed edit distance of `word` or of its own term that the
+    /// most turns hold (closest first, then most turns, then byte order).
+    func correction(for word: String) -> String? {
+        let limit = Self.allowedDistance(word)
+        guard limit > 0 else { return nil }
+        let normalized = Analyzer.normalize(word)
+        var best: (distance: Int, documents: Int, term: String)?
+        for target in Set([normalized, analyzer.term(normalized)]) {
+            let scalars = Array(target.unicodeScalars)
+            var near = index.terms(matching: LevenshteinAutomaton(scalars, maxDistance: 1))
+            if limit > 1, let first = scalars.first {
+                // Two edits and another first letter is another word ("sanctions", "functions").
+                near.merge(index.terms(matching: LevenshteinAutomaton(scalars, maxDistance: 2), startingWith: String(first)),
+                           uniquingKeysWith: { min($0, $1) })
+            }
+            for (term, distance) in near where distance > 0 {
+                let documents = index.documentFrequency(term)
+                guard documents > 0 else { continue }
+                if let current = best, (current.distance, -current.documents) < (distance, -documents)
+                    || ((current.distance, current.documents) == (distance, documents)
+                        && current.term.utf8.lexicographicallyPrecedes(term.utf8)) { continue }
+                best = (distance, documents, term)
+            }
+        }
+        return best?.term
+    }
+
+    /// Terms starting with `prefix` as the analyzer folds it, most frequent first.
     func completions(of prefix: String, limit: Int) -> [String] {
-        var low = 0, high = sortedStems.count
-        while low < high {
-            let middle = (low + high) / 2
-            if sortedStems[middle] < prefix { low = middle + 1 } else { high = middle }
-        }
-        var matches: [String] = []
-        var index = low
-        while index < sortedStems.count, sortedStems[index].hasPrefix(prefix) {
-            if sortedStems[index] != prefix { matches.append(sortedStems[index]) }
-            index += 1
-        }
-        return Array(matches.sorted { documentCounts[$0]! > documentCounts[$1]! }.prefix(limit))
+        index.completions(of: Analyzer.normalize(prefix), limit: limit)
     }
 }
 
-/// Porter stems exactly as the FTS5 index makes them, from a TEMP FTS5 table with the same
-/// tokenizer, for looking words up in that index's own vocabulary. Everything else stems
-/// with the language layer's `Analyzer`.
-enum Stemmer {
-    static func stems(of text: String, _ db: Database) throws -> [String] {
-        try stems(ofEach: [text], db)[0]
-    }
+extension SearchModule {
+    /// The index's terms as of the corpus `db` reads, for corrections and completions.
+    func vocabulary(_ db: Database) throws -> Vocabulary { Vocabulary(index: try index(db), analyzer: analyzer) }
 
-    /// The stems of several texts, in one pass through the tokenizer.
-    static func stems(ofEach texts: [String], _ db: Database) throws -> [[String]] {
-        try db.execute(sql: """
-            CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_stemmer USING fts5(text, tokenize='porter unicode61 remove_diacritics 2');
-            CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_stems USING fts5vocab(temp, search_stemmer, 'instance');
-            DELETE FROM temp.search_stemmer;
-            """)
-        let insert = try db.cachedStatement(sql: "INSERT INTO temp.search_stemmer(rowid, text) VALUES (?, ?)")
-        for (index, text) in texts.enumerated() { try insert.execute(arguments: [index, text]) }
-        var stems = [[String]](repeating: [], count: texts.count)
-        let rows = try Row.fetchCursor(db, sql: "SELECT doc, term FROM temp.search_stems ORDER BY doc, offset")
-        while let row = try rows.next() { stems[row[0] as Int].append(row[1]) }
-        return stems
+    /// How `term` is written in the corpus: the first word of a live turn holding it, lowercased.
+    func writtenForm(_ db: Database, term: String) throws -> String {
+        guard let id = try index(db).firstDocument(holding: term),
+              let text = try String.fetchOne(db.cachedStatement(sql: "SELECT text FROM turn WHERE id = ?"), arguments: [Int64(id)])
+        else { return term }
+        let stripped = TranscriptText.strippingMarks(text)
+        var written: String?
+        analyzer.forEachWord(stripped) { bytes, normalized in
+            // Stemmers change endings: a word of another first letter has another term.
+            guard written == nil, normalized.first == term.first, analyzer.term(normalized) == term else { return }
+            written = String(decoding: Array(stripped.utf8)[bytes], as: UTF8.self).lowercased()
+        }
+        return written ?? term
     }
 }

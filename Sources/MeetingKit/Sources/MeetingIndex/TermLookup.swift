@@ -1,0 +1,77 @@
+// Lookups in the term dictionaries of a segment set for typo correction and completion:
+// the terms near a word (a Levenshtein automaton run along each segment's sorted terms)
+// and the terms starting with a prefix, read in place from the segments every worker shares.
+
+extension SegmentReader: SortedTermDictionary {
+    public func termScalars(at index: Int) -> [Unicode.Scalar] {
+        Array(term(at: index).unicodeScalars)
+    }
+
+    public func firstTermIndex(notBefore scalars: [Unicode.Scalar]) -> Int {
+        var text = String(String.UnicodeScalarView(scalars))
+        return text.withUTF8 { wanted in
+            let wanted = UnsafeRawBufferPointer(wanted)
+            var low = 0, high = termCount
+            while low < high {
+                let middle = (low + high) / 2
+                if Self.compare(termBytes(at: middle), wanted) < 0 { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+    }
+}
+
+extension SegmentSet {
+    /// The terms of any segment that `automaton` accepts (among those starting with
+    /// `prefix`), with their distances from its word.
+    public func terms(matching automaton: LevenshteinAutomaton, startingWith prefix: String = "") -> [String: Int] {
+        var found: [String: Int] = [:]
+        for part in parts {
+            for match in automaton.matches(in: part.reader, startingWith: Array(prefix.unicodeScalars)) {
+                found[part.reader.term(at: match.index)] = match.distance
+            }
+        }
+        return found
+    }
+
+    /// Up to `limit` terms beginning with `prefix` (byte-wise) that live documents hold,
+    /// those with the most postings first, then in byte order. Postings are counted as
+    /// stored, so a turn deleted since its segment was written counts until a merge
+    /// rewrites the segment; a term that only deleted turns hold is left out.
+    public func completions(of prefix: String, limit: Int) -> [String] {
+        var postings: [String: Int] = [:]
+        for part in parts {
+            for index in part.reader.termIndexes(startingWith: prefix) {
+                postings[part.reader.term(at: index), default: 0] += part.reader.termInfo(at: index).documentFrequency
+            }
+        }
+        let ranked = postings.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        var result: [String] = []
+        for (term, _) in ranked where result.count < limit && firstDocument(holding: term) != nil {
+            result.append(term)
+        }
+        return result
+    }
+
+    /// The lowest id of a live document holding `term`, if any.
+    public func firstDocument(holding term: String) -> UInt32? {
+        var lowest: UInt32?
+        for part in parts {
+            guard let info = part.reader.lookup(term) else { continue }
+            let cursor = part.reader.postings(info)
+            var deleted = part.deletedOrdinals[...]
+            var ordinal = cursor.next()
+            while ordinal != PostingsCursor.exhausted {
+                while let first = deleted.first, first < ordinal { deleted = deleted.dropFirst() }
+                if deleted.first != ordinal {
+                    // Ids ascend with ordinals within a segment: its first live posting is its lowest.
+                    let id = part.reader.documentID(ordinal: Int(ordinal))
+                    lowest = min(lowest ?? id, id)
+                    break
+                }
+                ordinal = cursor.next()
+            }
+        }
+        return lowest
+    }
+}
