@@ -116,7 +116,7 @@ cp -r Tests/systemd/echo-swift "$STAGE/echo-swift" && rm -rf "$STAGE/echo-swift/
 # The toolchain that built the packages, as an outside author needs the same one;
 # the namespace has no network, so SwiftPM gets GRDB from a copy of this machine's
 # repository cache, in a HOME of its own (the host's is left alone).
-SWIFT=$(readlink -f "$(command -v swift)")
+SWIFT=$(command -v swift)  # by this name: the driver reads what to be from it
 SWIFTPM_CACHE=.cache/org.swift.swiftpm/repositories
 mkdir -p "$STAGE/home/$SWIFTPM_CACHE" && cp -r "$HOME/$SWIFTPM_CACHE"/GRDB.swift-* "$STAGE/home/$SWIFTPM_CACHE/" 2>/dev/null
 
@@ -200,7 +200,7 @@ swift_module() {
     # Served from now on (the later checks restart with it); taken out again if it fails.
     nsh 10 "cp $CONF $CONF.noecho && printf '  echo: {}\n' >> $CONF"
     own=$(ctl call meetingd.status --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["meetingkit_build"])')
-    info "the daemon's build: $own; the module's: $(grep -ao 'MeetingKit [0-9a-f]\{16\}, Swift [0-9.]*' "$STAGE/echo-swift/.build/debug/libecho.so")"
+    info "the daemon's build: $own; the module's: $(ns 10 grep -ao 'MeetingKit [0-9a-f]\{16\}, Swift [0-9.]*' /usr/lib/meetingd/modules/libecho.so)"
     if sc reload meetingd.service && echo_says "from outside the tree"; then
         ns 10 rm "$CONF.noecho"
     else
@@ -210,15 +210,17 @@ swift_module() {
 check "a Swift module built outside the tree against meetingd-dev alone is loaded and served" swift_module
 swift_module_other_build() {
     local out own other rc
-    ns 10 install -d -m 0755 /usr/lib/meetingd/other-build || return 1
-    out=$(ns 20 python3 "$STAGE/Tests/systemd/other_build.py" /usr/lib/meetingd/modules/libecho.so /usr/lib/meetingd/other-build/libecho.so) || return 1
+    # Not in the modules folder, which the package removes on purge.
+    ns 10 install -d -m 0755 /var/lib/meetingd-other-build || return 1
+    out=$(ns 20 python3 "$STAGE/Tests/systemd/other_build.py" /usr/lib/meetingd/modules/libecho.so /var/lib/meetingd-other-build/libecho.so) ||
+        { ns 10 rm -r /var/lib/meetingd-other-build; return 1; }
     own=$(sed -n 1p <<<"$out"); other=$(sed -n 2p <<<"$out")
-    nsh 10 "cp $CONF $CONF.good && sed -i 's|^  echo: {}|  echo: {path: /usr/lib/meetingd/other-build/libecho.so}|' $CONF"
+    nsh 10 "cp $CONF $CONF.good && sed -i 's|^  echo: {}|  echo: {path: /var/lib/meetingd-other-build/libecho.so}|' $CONF"
     sc reload meetingd.service >/dev/null 2>&1; rc=$?
-    refused() { ns 20 journalctl -u meetingd.service --no-pager -n 200 | grep -F "/usr/lib/meetingd/other-build/libecho.so" |
+    refused() { ns 20 journalctl -u meetingd.service --no-pager -n 200 | grep -F "/var/lib/meetingd-other-build/libecho.so" |
                 grep -F "built against $other" | grep -qF "$own"; }
     wait_for 10 refused; local logged=$?
-    nsh 10 "mv $CONF.good $CONF && rm -r /usr/lib/meetingd/other-build"
+    nsh 10 "mv $CONF.good $CONF && rm -r /var/lib/meetingd-other-build"
     info "systemctl reload with a copy built against '$other': exit $rc; logged naming both builds: $([ $logged = 0 ] && echo yes || echo no)"
     [ "$rc" != 0 ] && [ "$logged" = 0 ] && echo_says "still served"
 }
