@@ -306,6 +306,7 @@ static const meetingd_module module = {
     .close = hello_close,
     /* No running-time budget: hello.sleep sleeps as long as it is asked to. */
     .set_deadline = NULL,
+    .meetingkit_build = NULL,  /* ABI 3: a C module shares no Swift code with the daemon */
 };
 
 __attribute__((visibility("default")))

@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 // The code that the daemon and every Swift module share. It is its own package
 // so that SwiftPM links the dynamic product dynamically into both: one copy of
 // these types (and of GRDB) per process, whatever number of modules is loaded.
@@ -26,7 +26,11 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The writer binds bulk inserts through the SQLite C API itself.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
-            ]
+            ],
+            // MeetingKitBuild.compiledAgainst, which the daemon checks every Swift module for.
+            plugins: ["BuildFingerprint"]
         ),
+        .executableTarget(name: "meetingkit-fingerprint"),
+        .plugin(name: "BuildFingerprint", capability: .buildTool(), dependencies: ["meetingkit-fingerprint"]),
     ]
 )

@@ -165,7 +165,8 @@ public enum ConfigLoader {
             "workers": 0,
             "corpus": "/var/lib/meetingd/corpus.sqlite",
             "ingest": [],
-            "module_dirs": .array([executableDirectory, "/usr/local/lib/meetingd/modules", "/usr/lib/meetingd/modules"].map(JSONValue.string)),
+            // A development build's modules sit next to its binary; the package's in /usr/lib/meetingd/modules.
+            "module_dirs": .array([executableDirectory, "/usr/lib/meetingd/modules"].map(JSONValue.string)),
             "allow_insecure_modules": false,
             "modules": .object(JSONObject(stockModules.map { (key: $0, value: .object([:])) })),
             "limits": [

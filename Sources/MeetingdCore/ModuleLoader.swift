@@ -112,7 +112,8 @@ private let moduleLog: @convention(c) (UnsafeMutableRawPointer?, Int32, UnsafePo
 }
 
 public enum ModuleLoader {
-    /// ABI 1 lacks set_deadline: such a module is loaded and runs without a budget.
+    /// ABI 1 lacks set_deadline: such a module is loaded and runs without a budget; ABI 1
+    /// and 2 lack meetingkit_build, which only Swift modules set.
     static let abiVersions: ClosedRange<UInt32> = 1...UInt32(MEETINGD_ABI_VERSION)
 
     /// Loads every enabled module of `config`, refusing anything that would leave the
@@ -224,9 +225,18 @@ public enum ModuleLoader {
         }
         // An older description is shorter: only its own fields are read, the rest stay nil.
         var module = meetingd_module()
-        let size = abiVersion < 2 ? MemoryLayout<meetingd_module>.offset(of: \meetingd_module.set_deadline)!
-                                  : MemoryLayout<meetingd_module>.size
+        let size = switch abiVersion {
+        case 1: MemoryLayout<meetingd_module>.offset(of: \meetingd_module.set_deadline)!
+        case 2: MemoryLayout<meetingd_module>.offset(of: \meetingd_module.meetingkit_build)!
+        default: MemoryLayout<meetingd_module>.size
+        }
         withUnsafeMutableBytes(of: &module) { $0.copyMemory(from: UnsafeRawBufferPointer(start: description, count: size)) }
+        // Swift code from another MeetingKit build (or compiler) would misread this library's types.
+        if let build = module.meetingkit_build.map({ String(cString: $0) }), build != MeetingKitBuild.fingerprint {
+            throw failure("refused: the module was built against \(build), but this daemon's libMeetingKit.so is "
+                          + "\(MeetingKitBuild.fingerprint); rebuild the module against this daemon's MeetingKit "
+                          + "(meetingd-dev) with the same Swift version")
+        }
         guard let namePointer = module.name, module.open != nil, module.handle != nil, module.close != nil else {
             throw failure("the description lacks a name or one of open, handle, close")
         }

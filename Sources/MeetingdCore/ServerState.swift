@@ -96,6 +96,7 @@ public final class ServerState: Sendable {
         return [
             "version": .string(MeetingdVersion.current),
             "abi_version": JSONValue(MeetingdVersion.moduleABI),
+            "meetingkit_build": .string(MeetingKitBuild.fingerprint),
             "pid": JSONValue(Int(getpid())),
             "started": .string(ISO8601DateFormatter().string(from: runtime.startedAt)),
             "uptime_s": .double((runtime.uptimeSeconds * 10).rounded() / 10),

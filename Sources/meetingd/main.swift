@@ -12,7 +12,8 @@ struct Meetingd: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "meetingd",
         abstract: "Answers JSON-RPC requests over ZeroMQ about a corpus of meeting transcripts.",
-        version: MeetingdVersion.current,
+        // The build too: an out-of-tree Swift module must be compiled against the same one.
+        version: "\(MeetingdVersion.current) (\(MeetingKitBuild.fingerprint))",
         subcommands: [Serve.self, CheckConfig.self, Ingest.self, Export.self, Keygen.self, Index.self, Analyze.self],
         defaultSubcommand: Serve.self
     )

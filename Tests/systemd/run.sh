@@ -3,8 +3,9 @@
 # network, UTS and cgroup namespaces (lib.sh, ns-init: /etc, /usr and /var are
 # overlays that vanish at power-off, so the host is left as it was), installs
 # the Debian packages into it with `apt-get install ./meetingd_*.deb`, and
-# checks: the package's files, man pages and completions, a C module built
-# outside the tree against meetingd-dev alone, and with systemctl: start waits
+# checks: the package's files, man pages and completions, a C module and a
+# Swift module built outside the tree against meetingd-dev alone (and a copy
+# of the Swift one from another MeetingKit build refused), and with systemctl: start waits
 # for READY, STATUS=, the inbox, reload under load, a refused reload, restart
 # after SIGKILL, the watchdog, a clean stop, the hardening figure, then
 # `apt-get remove` and `apt-get purge`. Prints PASS/FAIL per check and
@@ -108,8 +109,16 @@ fi
 STAGE=$(mktemp -d /var/tmp/meetingd-systemd-test.XXXXXX)
 cp -r --parents Samples Tests/systemd Tests/MeetingIngestTests/Fixtures "$STAGE/"
 cp $debs "$STAGE/"
-# The out-of-tree module: hello.c alone, away from the tree and its headers.
+# The out-of-tree modules: hello.c alone, and the echo-swift package, away from
+# the tree and its headers (other_build.py is the test's, not the module's).
 mkdir -p "$STAGE/hello-c" && cp Plugins/hello-c/hello.c "$STAGE/hello-c/"
+cp -r Tests/systemd/echo-swift "$STAGE/echo-swift" && rm -rf "$STAGE/echo-swift/.build"
+# The toolchain that built the packages, as an outside author needs the same one;
+# the namespace has no network, so SwiftPM gets GRDB from a copy of this machine's
+# repository cache, in a HOME of its own (the host's is left alone).
+SWIFT=$(command -v swift)  # by this name: the driver reads what to be from it
+SWIFTPM_CACHE=.cache/org.swift.swiftpm/repositories
+mkdir -p "$STAGE/home/$SWIFTPM_CACHE" && cp -r "$HOME/$SWIFTPM_CACHE"/GRDB.swift-* "$STAGE/home/$SWIFTPM_CACHE/" 2>/dev/null
 
 # ---- boot ----
 if ns_boot; then pass "systemd boots as PID 1 in fresh namespaces"; else fail "systemd boots as PID 1 in fresh namespaces"; exit 1; fi
@@ -165,6 +174,7 @@ completions() {
     nsh 10 'test -s /usr/share/zsh/vendor-completions/_meetingd && test -s /usr/share/fish/vendor_completions.d/meetingd.fish'
 }
 check "bash, zsh and fish completions are installed" completions
+CONF=/etc/meetingd/meetingd.yaml
 out_of_tree_module() {
     local abi pc
     abi=$(sed -n 's/^#define MEETINGD_ABI_VERSION \([0-9]*\).*/\1/p' Sources/MeetingKit/Sources/CMeetingdModule/include/meetingd_module.h)
@@ -176,6 +186,45 @@ out_of_tree_module() {
     ns 10 install -m 0644 "$STAGE/hello-c/hello.so" /usr/lib/meetingd/modules/hello.so
 }
 check "the hello-c module builds outside the tree against meetingd-dev alone (pkg-config meetingd-module)" out_of_tree_module
+echo_says() {  # echo_says TEXT: echo.say answers TEXT
+    [ "$(ctl call echo.say "{\"text\": \"$1\"}" --json --timeout 5000 --retries 1 2>&1)" = "\"$1\"" ]
+}
+swift_module() {
+    local t0 own
+    # Its Package.swift names /usr/share/meetingd/MeetingKit (meetingd-dev) and nothing of the tree.
+    t0=$SECONDS
+    nsh 2400 "cd '$STAGE/echo-swift' && HOME='$STAGE/home' '$SWIFT' build" > "$ART/echo-swift-build.log" 2>&1 ||
+        { tail -20 "$ART/echo-swift-build.log" | sed 's/^/     /'; return 1; }
+    info "swift build of echo-swift against /usr/share/meetingd/MeetingKit: $((SECONDS - t0)) s"
+    ns 10 install -m 0644 "$STAGE/echo-swift/.build/debug/libecho.so" /usr/lib/meetingd/modules/libecho.so || return 1
+    # Served from now on (the later checks restart with it); taken out again if it fails.
+    nsh 10 "cp $CONF $CONF.noecho && printf '  echo: {}\n' >> $CONF"
+    own=$(ctl call meetingd.status --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["meetingkit_build"])')
+    info "the daemon's build: $own; the module's: $(ns 10 grep -ao 'MeetingKit [0-9a-f]\{16\}, Swift [0-9.]*' /usr/lib/meetingd/modules/libecho.so)"
+    if sc reload meetingd.service && echo_says "from outside the tree"; then
+        ns 10 rm "$CONF.noecho"
+    else
+        nsh 10 "mv $CONF.noecho $CONF"; sc reload meetingd.service; return 1
+    fi
+}
+check "a Swift module built outside the tree against meetingd-dev alone is loaded and served" swift_module
+swift_module_other_build() {
+    local out own other rc
+    # Not in the modules folder, which the package removes on purge.
+    ns 10 install -d -m 0755 /var/lib/meetingd-other-build || return 1
+    out=$(ns 20 python3 "$STAGE/Tests/systemd/other_build.py" /usr/lib/meetingd/modules/libecho.so /var/lib/meetingd-other-build/libecho.so) ||
+        { ns 10 rm -r /var/lib/meetingd-other-build; return 1; }
+    own=$(sed -n 1p <<<"$out"); other=$(sed -n 2p <<<"$out")
+    nsh 10 "cp $CONF $CONF.good && sed -i 's|^  echo: {}|  echo: {path: /var/lib/meetingd-other-build/libecho.so}|' $CONF"
+    sc reload meetingd.service >/dev/null 2>&1; rc=$?
+    refused() { ns 20 journalctl -u meetingd.service --no-pager -n 200 | grep -F "/var/lib/meetingd-other-build/libecho.so" |
+                grep -F "built against $other" | grep -qF "$own"; }
+    wait_for 10 refused; local logged=$?
+    nsh 10 "mv $CONF.good $CONF && rm -r /var/lib/meetingd-other-build"
+    info "systemctl reload with a copy built against '$other': exit $rc; logged naming both builds: $([ $logged = 0 ] && echo yes || echo no)"
+    [ "$rc" != 0 ] && [ "$logged" = 0 ] && echo_says "still served"
+}
+check "a Swift module built against another MeetingKit is refused, the log naming both builds and the file" swift_module_other_build
 
 # ---- start ----
 start_ready() {
@@ -273,7 +322,6 @@ check "a broken transcript fails meetingd-ingest.service, and the inbox keeps wo
 . Tests/systemd/check_events.sh  # the event stream under systemd (issue 16)
 
 # ---- reload under load ----
-CONF=/etc/meetingd/meetingd.yaml
 nsh 10 "cp $CONF $CONF.orig"
 with_hello() {  # the config plus the hello module, and a worker count
     nsh 10 "sed -e 's/^workers: .*/workers: ${1:-0}/' $CONF.orig > $CONF.new && printf '  hello:\n    settings: {greeting: Howdy}\n' >> $CONF.new && mv $CONF.new $CONF"
@@ -397,7 +445,7 @@ check "systemd-analyze security meetingd.service <= $SECURITY_GOAL" security_ok
 remove_then_purge() {
     local after
     # What this test itself put there: the hello module, a copy of the config, the load's stop file.
-    ns 10 rm -f /usr/lib/meetingd/modules/hello.so "$CONF.orig" /run/meetingd-load.stop
+    ns 10 rm -f /usr/lib/meetingd/modules/hello.so /usr/lib/meetingd/modules/libecho.so "$CONF.orig" /run/meetingd-load.stop
     ns 300 env DEBIAN_FRONTEND=noninteractive apt-get remove -y meetingd > "$ART/uninstall.log" 2>&1 || { tail "$ART/uninstall.log"; return 1; }
     nsh 10 '! ls /usr/lib/meetingd/meetingd /lib/systemd/system/meetingd.service /usr/bin/meetingctl /usr/include/meetingd 2>/dev/null | grep -q .' || return 1
     [ "$(prop meetingd.service LoadState)" = not-found ] || return 1

@@ -113,9 +113,16 @@ public protocol MeetingdModule: AnyObject {
 }
 
 /// Builds (once per type) the C description of `Module` and returns it. Call it
-/// from the module's `meetingd_module_entry`.
+/// from the module's `meetingd_module_entry`. Its body is compiled into the module,
+/// so the description names the MeetingKit build the module was compiled against.
+@_alwaysEmitIntoClient
 public func exportModule<Module: MeetingdModule>(_ module: Module.Type) -> UnsafeRawPointer {
-    ModuleRegistry.shared.description(for: module)
+    describeModule(module, compiledAgainst: MeetingKitBuild.compiledAgainst)
+}
+
+@usableFromInline
+func describeModule<Module: MeetingdModule>(_ module: Module.Type, compiledAgainst build: String) -> UnsafeRawPointer {
+    ModuleRegistry.shared.description(for: module, compiledAgainst: build)
 }
 
 /// Maps each exported description back to its Swift type: `open` is one C
@@ -130,10 +137,10 @@ final class ModuleRegistry: Sendable {
     }
     private let entries = Mutex<[ObjectIdentifier: Entry]>([:])
 
-    func description<Module: MeetingdModule>(for module: Module.Type) -> UnsafeRawPointer {
+    func description<Module: MeetingdModule>(for module: Module.Type, compiledAgainst build: String) -> UnsafeRawPointer {
         let entry = entries.withLock { entries in
             if let entry = entries[ObjectIdentifier(module)] { return entry }
-            let entry = Entry(type: module, description: Self.makeDescription(module))
+            let entry = Entry(type: module, description: Self.makeDescription(module, compiledAgainst: build))
             entries[ObjectIdentifier(module)] = entry
             return entry
         }
@@ -147,7 +154,7 @@ final class ModuleRegistry: Sendable {
     }
 
     /// The description lives for the life of the process, as the library does.
-    private static func makeDescription(_ module: any MeetingdModule.Type) -> UnsafeMutablePointer<meetingd_module> {
+    private static func makeDescription(_ module: any MeetingdModule.Type, compiledAgainst build: String) -> UnsafeMutablePointer<meetingd_module> {
         let specs = module.methods
         let methods = UnsafeMutablePointer<meetingd_method>.allocate(capacity: max(specs.count, 1))
         for (i, spec) in specs.enumerated() {
@@ -165,7 +172,8 @@ final class ModuleRegistry: Sendable {
             open: moduleOpen,
             handle: moduleHandle,
             close: moduleClose,
-            set_deadline: moduleSetDeadline))
+            set_deadline: moduleSetDeadline,
+            meetingkit_build: strdup(build)))
         return description
     }
 }

@@ -15,7 +15,8 @@
  * field is read. Any change to this header's structs or calls bumps it.
  * ABI 2 appended set_deadline to meetingd_module; the daemon still loads an
  * ABI 1 module (it reads none of the fields after close), which then runs
- * without a running-time budget.
+ * without a running-time budget. ABI 3 appended meetingkit_build, which a C
+ * module leaves NULL (an ABI 1 or 2 module has none).
  */
 #ifndef MEETINGD_MODULE_H
 #define MEETINGD_MODULE_H
@@ -27,7 +28,7 @@
 extern "C" {
 #endif
 
-#define MEETINGD_ABI_VERSION 2
+#define MEETINGD_ABI_VERSION 3
 #define MEETINGD_MODULE_ENTRY "meetingd_module_entry"
 
 /* Log levels passed to meetingd_log_fn (syslog order). */
@@ -105,6 +106,12 @@ typedef struct meetingd_module {
      * moment and answers MEETINGD_ERR_DEADLINE_EXCEEDED; the daemon words the
      * error. Without it, a request runs as long as the module takes. */
     void (*set_deadline)(void *instance, int64_t deadline_ns);
+
+    /* ABI 3. The MeetingKit build a Swift module was compiled against (set by
+     * the Swift SDK's exportModule); NULL in a C module. Swift modules share the
+     * daemon's libMeetingKit.so and its types, so the daemon refuses one whose
+     * build differs from that library's. */
+    const char *meetingkit_build;
 } meetingd_module;
 
 typedef const meetingd_module *(*meetingd_module_entry_fn)(void);
