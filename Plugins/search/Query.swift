@@ -68,8 +68,7 @@ extension SearchModule {
                 corrections = plan.isRequest ? try correctTopicWords(db, &plan) : try correctKeywords(db, &plan)
                 // The corrected query is searched where the query was: by the index if it could.
                 if !corrections.isEmpty, indexQuery != nil {
-                    indexQuery = try self.indexQuery(plan, limit: max(page.offset + page.limit, 1), index: index(db),
-                                                     fallback: &plan.indexFallback)
+                    indexQuery = try self.indexQuery(plan, limit: max(page.offset + page.limit, 1), index: index(db))
                 }
                 if !corrections.isEmpty {
                     answer = try search(&plan)
