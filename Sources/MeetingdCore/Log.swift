@@ -1,13 +1,14 @@
-// One log line per event on stderr. When stderr is the journal ($JOURNAL_STREAM
-// names its device and inode), each line starts with a `<N>` syslog priority so
-// that journalctl can filter by level; otherwise it is `key=value` text with a
-// time stamp or, with `log_format: json`, one JSON object per line for other
-// supervisors.
+// One log line per event. When stderr is the journal ($JOURNAL_STREAM names its
+// device and inode, as systemd documents), each line is sent as a journal entry
+// through the native protocol (sd_journal_sendv), its metadata as MEETINGD_*
+// fields; otherwise it goes to stderr as `key=value` text or, with
+// `log_format: json`, as one JSON object per line for other supervisors.
 //
 // A line written on a worker thread while it is on a request carries that
 // request's id and method, whoever writes it (the dispatcher, the alerts, a
 // module through the C ABI's log function): see RequestLogContext.
 
+import CSystemd
 import Foundation
 import Logging
 import MeetingKit
@@ -65,15 +66,48 @@ public struct MeetingdLogHandler: LogHandler {
             line.append(UInt8(ascii: "\n"))
             Self.writeToStderr(line)
         case .journal:
-            Self.writeToStderr("<\(Self.syslogPriority(event.level))>" + textLine(event.level, message, fields) + "\n")
+            let text = textLine(event.level, message, fields)
+            if !sendToJournal(text, event: event, fields: fields) {
+                // The journal's socket is gone: stderr still reaches the journal, as a stream.
+                Self.writeToStderr("<\(Self.syslogPriority(event.level))>" + text + "\n")
+            }
         }
     }
 
-    /// The line as people read it: what stderr shows after its time stamp or priority.
+    /// The line as people read it: what stderr shows after its time stamp, and the journal as MESSAGE.
     private func textLine(_ level: Logger.Level, _ message: String, _ fields: [(key: String, value: String)]) -> String {
         var line = "\(level) \(label): \(message)"
         for field in fields { line += " \(field.key)=\(field.value)" }
         return line
+    }
+
+    /// One journal entry: the text line as MESSAGE (what `journalctl` prints), each metadata
+    /// key as a field of its own (`request_id` is MEETINGD_REQUEST_ID), and where it was logged.
+    private func sendToJournal(_ text: String, event: LogEvent, fields: [(key: String, value: String)]) -> Bool {
+        var entry = ["MESSAGE=" + text, "PRIORITY=\(Self.syslogPriority(event.level))", "SYSLOG_IDENTIFIER=meetingd",
+                     "MEETINGD_LOGGER=" + label, "CODE_FILE=" + event.file, "CODE_LINE=\(event.line)", "CODE_FUNC=" + event.function]
+        for field in fields { entry.append("MEETINGD_" + Self.journalFieldName(field.key) + "=" + field.value) }
+        var bytes: [UInt8] = []
+        var ends: [Int] = []
+        for item in entry {
+            bytes.append(contentsOf: item.utf8)
+            ends.append(bytes.count)
+        }
+        return bytes.withUnsafeMutableBytes { buffer in
+            var start = 0
+            let vectors = ends.map { end in
+                defer { start = end }
+                return iovec(iov_base: buffer.baseAddress! + start, iov_len: end - start)
+            }
+            return sd_journal_sendv(vectors, Int32(vectors.count)) >= 0
+        }
+    }
+
+    /// Journal field names are upper-case letters, digits and underscores.
+    static func journalFieldName(_ key: String) -> String {
+        String(key.uppercased().unicodeScalars.map { scalar in
+            ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) ? Character(scalar) : "_"
+        })
     }
 
     static func syslogPriority(_ level: Logger.Level) -> Int {
