@@ -19,7 +19,9 @@ public enum LogFormat: String, CaseIterable, Sendable {
 }
 
 public struct MeetingdLogHandler: LogHandler {
-    enum Sink: Sendable { case text, json, journal }
+    /// `journalStream`: stderr is the journal but its socket is out of reach (libsystemd
+    /// would drop lines silently), so lines go to stderr with a `<N>` priority prefix.
+    enum Sink: Sendable { case text, json, journal, journalStream }
 
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
@@ -41,7 +43,11 @@ public struct MeetingdLogHandler: LogHandler {
 
     /// Routes swift-log once per process: to the journal when stderr is the journal, else to stderr in `format`.
     public static func bootstrap(level: Logger.Level, format: LogFormat) {
-        let sink: Sink = stderrIsJournal ? .journal : format == .json ? .json : .text
+        let sink: Sink = if stderrIsJournal {
+            access(journalSocket, W_OK) == 0 ? .journal : .journalStream
+        } else {
+            format == .json ? .json : .text
+        }
         LoggingSystem.bootstrap({ label, provider in
             MeetingdLogHandler(label: label, level: level, sink: sink, metadataProvider: provider)
         }, metadataProvider: RequestLogContext.metadataProvider)
@@ -68,9 +74,11 @@ public struct MeetingdLogHandler: LogHandler {
         case .journal:
             let text = textLine(event.level, message, fields)
             if !sendToJournal(text, event: event, fields: fields) {
-                // The journal's socket is gone: stderr still reaches the journal, as a stream.
+                // Refused (too large, say): stderr still reaches the journal, as a stream.
                 Self.writeToStderr("<\(Self.syslogPriority(event.level))>" + text + "\n")
             }
+        case .journalStream:
+            Self.writeToStderr("<\(Self.syslogPriority(event.level))>" + textLine(event.level, message, fields) + "\n")
         }
     }
 
@@ -102,6 +110,9 @@ public struct MeetingdLogHandler: LogHandler {
             return sd_journal_sendv(vectors, Int32(vectors.count)) >= 0
         }
     }
+
+    /// Where sd_journal_sendv sends entries.
+    public static let journalSocket = "/run/systemd/journal/socket"
 
     /// Journal field names are upper-case letters, digits and underscores.
     static func journalFieldName(_ key: String) -> String {
