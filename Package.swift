@@ -33,11 +33,18 @@ let package = Package(
             pkgConfig: "libzmq",
             providers: [.apt(["libzmq3-dev"])]
         ),
+        // libsystemd, for sd_journal_sendv: log lines as journal entries with fields.
+        .systemLibrary(
+            name: "CSystemd",
+            path: "Sources/CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
         // The host: transport, routing, config, module loading and lifecycle.
         .target(
             name: "MeetingdCore",
             dependencies: [
-                "CZeroMQ", meetingKit,
+                "CZeroMQ", "CSystemd", meetingKit,
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "DequeModule", package: "swift-collections"),

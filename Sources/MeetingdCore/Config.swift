@@ -90,6 +90,8 @@ public struct MeetingdConfig: Sendable, Equatable {
     public var limits: Limits
     public var security: SecurityConfig
     public var logLevel: String
+    /// How lines look on stderr when it is not the journal; read at start.
+    public var logFormat = LogFormat.text
     /// Where the change log is published (none: no event stream), and how often the corpus is checked for new changes.
     public var eventEndpoints: [String] = []
     public var eventPollMs: Int = 100
@@ -128,7 +130,7 @@ public enum ConfigLoader {
     public static let stockModules = ["lookup", "search", "summarise", "events"]
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
     static let topLevelKeys: Set = ["endpoints", "workers", "corpus", "ingest", "module_dirs", "allow_insecure_modules",
-                                    "modules", "limits", "security", "log_level", "events", "state_dir"]
+                                    "modules", "limits", "security", "log_level", "log_format", "events", "state_dir"]
     static var limitKeys: [String] { Limits.bounds.map(\.key) + ["method_running_ms"] }
     /// At most this many workers: each is a thread with its own module instances.
     static let maxWorkers = 1024
@@ -137,6 +139,7 @@ public enum ConfigLoader {
     static let environmentKeys: [String: String] = [
         "MEETINGD_ENDPOINTS": "endpoints", "MEETINGD_WORKERS": "workers", "MEETINGD_CORPUS": "corpus",
         "MEETINGD_INGEST": "ingest", "MEETINGD_STATE_DIR": "state_dir", "MEETINGD_MODULE_DIRS": "module_dirs", "MEETINGD_LOG_LEVEL": "log_level",
+        "MEETINGD_LOG_FORMAT": "log_format",
     ].merging(Limits.bounds.map { ("MEETINGD_LIMITS_\($0.key.uppercased())", "limits.\($0.key)") }) { $1 }
 
     /// The config file used when none is named: the source tree's `Config/meetingd.yaml`
@@ -184,6 +187,7 @@ public enum ConfigLoader {
             ],
             "security": ["allow_plaintext_network": false],
             "log_level": "info",
+            "log_format": "text",
             "events": ["endpoints": [], "poll_ms": 100, "retention": ["count": 100_000]],
         ]
     }
@@ -228,7 +232,7 @@ public enum ConfigLoader {
             switch key {
             case "endpoints", "ingest", "module_dirs":
                 value = .array(text.split(separator: key == "endpoints" ? "," : ":").map { .string(String($0)) })
-            case "corpus", "log_level", "state_dir":
+            case "corpus", "log_level", "log_format", "state_dir":
                 value = .string(text)
             default:
                 guard let number = Int64(text) else {
@@ -276,6 +280,7 @@ public enum ConfigLoader {
                 "allow_plaintext_network": .bool(config.security.allowPlaintextNetwork),
             ],
             "log_level": .string(config.logLevel),
+            "log_format": .string(config.logFormat.rawValue),
             "events": [
                 "endpoints": .array(config.eventEndpoints.map(JSONValue.string)), "poll_ms": JSONValue(config.eventPollMs),
                 "retention": ["count": .int(config.eventRetention.count), "days": config.eventRetention.maxAgeDays.map { JSONValue($0) } ?? .null],
@@ -435,6 +440,10 @@ public enum ConfigLoader {
         if !logLevels.contains(logLevel) {
             problems.append("log_level: expected one of \(logLevels.joined(separator: ", ")), got '\(logLevel)'")
         }
+        let logFormat = tree["log_format"]?.stringValue.flatMap(LogFormat.init(rawValue:))
+        if logFormat == nil {
+            problems.append("log_format: expected one of \(LogFormat.allCases.map(\.rawValue).joined(separator: ", ")), got \(tree["log_format"]?.serialized ?? "nothing")")
+        }
 
         let allowInsecureModules = tree["allow_insecure_modules"]?.boolValue ?? false
         if tree["allow_insecure_modules"]?.boolValue == nil {
@@ -538,6 +547,7 @@ public enum ConfigLoader {
             endpoints: endpoints, workers: workers, corpusPath: corpus, stateDirectory: stateDirectory, ingestPaths: strings("ingest"),
             moduleDirs: strings("module_dirs"), allowInsecureModules: allowInsecureModules, modules: modules, limits: limits,
             security: security, logLevel: logLevel, file: file)
+        config.logFormat = logFormat ?? .text
         config.eventEndpoints = eventEndpoints
         config.eventPollMs = eventPollMs
         config.eventRetention = eventRetention

@@ -8,10 +8,28 @@ import Foundation
 import Logging
 import MeetingKit
 
-/// What the proxy stamps on each request: when it arrived (monotonic nanoseconds).
+/// What the proxy stamps on each request: when it arrived (monotonic nanoseconds),
+/// and its number, the request id every log line about it carries.
 struct RequestStamp {
-    static let size = 8
+    static let size = 16
     var arrivalNanos: UInt64
+    var requestID: UInt64
+
+    init(arrivalNanos: UInt64, requestID: UInt64 = 0) {
+        self.arrivalNanos = arrivalNanos
+        self.requestID = requestID
+    }
+
+    /// Reads the stamp frame; nil when it is not one.
+    init?(frame: UnsafeRawBufferPointer) {
+        guard frame.count == Self.size else { return nil }
+        arrivalNanos = frame.loadUnaligned(as: UInt64.self)
+        requestID = frame.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+    }
+
+    func withFrame<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        withUnsafeBytes(of: (arrivalNanos, requestID)) { body($0) }
+    }
 }
 
 final class Dispatcher {
@@ -36,6 +54,7 @@ final class Dispatcher {
     private var out: [UInt8] = []
     private var paramsText: [UInt8] = []
     private let logRequests: Bool
+    private let requestLog = RequestLogContext.forThisThread()
 
     init(state: ServerState, stats: WorkerStats, health: WorkerHealth, instances: [ModuleInstance], logger: Logger) {
         self.state = state
@@ -79,6 +98,8 @@ final class Dispatcher {
 
     /// The reply frame for one request frame; empty when every call was a notification.
     func handle(frame: UnsafeRawBufferPointer, stamp: RequestStamp) -> [UInt8] {
+        requestLog.begin(stamp.requestID)
+        defer { requestLog.end() }
         out.removeAll(keepingCapacity: true)
         let document: JSONValue
         do {
@@ -151,18 +172,22 @@ final class Dispatcher {
         // What the response carries: the id as written, or null when it is missing or not a valid id.
         let echoedID = Self.isValidID(id) ? idText : nil
         var methodName = "(invalid)"
-        var failed = false
+        var errorCode: Int32? = nil
+        requestLog.method = nil
         defer {
-            let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
-            stats.record(method: methodName, micros: micros, failed: failed)
+            let nanos = DispatchTime.now().uptimeNanoseconds - started
+            stats.record(method: methodName, micros: nanos / 1000, failed: errorCode != nil)
             if logRequests {
-                logger.debug("request", metadata: ["method": "\(methodName)", "id": "\(Self.logText(echoedID))",
-                                                   "us": "\(micros)", "ok": "\(!failed)"])
+                var metadata: Logger.Metadata = ["method": "\(methodName)", "rpc_id": "\(Self.logText(echoedID))",
+                                                 "ms": "\(String(format: "%.3f", Double(nanos) / 1e6))"]
+                if let errorCode { metadata["code"] = "\(errorCode)" }
+                logger.debug("request", metadata: metadata)
             }
         }
         do {
             let (route, params) = try check(request, stamp: stamp)
             methodName = route.method.name
+            requestLog.method = methodName
             let before = out.count
             do {
                 try answer(route, params: params, id: echoedID)
@@ -171,13 +196,13 @@ final class Dispatcher {
                 throw failure
             }
         } catch let failure as Failure {
-            failed = true
+            errorCode = failure.code
             if case .string(let name)? = request["method"], routes[name] != nil { methodName = name }
             writeError(id: echoedID, failure)
             // An invalid request is answered even without an id, as JSON-RPC 2.0 asks.
             return id != nil || failure.code == ErrorCode.invalidRequest
         } catch {
-            failed = true
+            errorCode = ErrorCode.internalError
             writeError(id: echoedID, internalError(method: methodName, id: echoedID, detail: "\(error)"))
         }
         return id != nil
@@ -295,11 +320,11 @@ final class Dispatcher {
     /// An internal failure is answered without its detail (it may hold SQL or paths);
     /// the detail goes to the log with the method and request id, to be found there.
     private func internalError(method: String, id: UnsafeRawBufferPointer?, detail: String) -> Failure {
-        logger.error("internal error", metadata: ["method": "\(method)", "id": "\(Self.logText(id))", "detail": "\(detail)"])
+        logger.error("internal error", metadata: ["method": "\(method)", "rpc_id": "\(Self.logText(id))", "detail": "\(detail)"])
         return Failure(code: ErrorCode.internalError, message: "Internal error in \(method); the daemon's log has the details")
     }
 
-    /// A request id for the log: its JSON text, shortened, so no client can fill the log through it.
+    /// A JSON-RPC id for the log: its JSON text, shortened, so no client can fill the log through it.
     static func logText(_ id: UnsafeRawBufferPointer?) -> String {
         guard let id else { return "-" }
         let text = String(decoding: id.prefix(64), as: UTF8.self)

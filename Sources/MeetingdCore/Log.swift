@@ -1,21 +1,39 @@
-// One line per event on stderr. When stderr is the journal ($JOURNAL_STREAM
-// names its device and inode), each line starts with a `<N>` syslog priority so
-// that journalctl can filter by level; otherwise lines carry a time stamp.
+// One log line per event. When stderr is the journal ($JOURNAL_STREAM names its
+// device and inode, as systemd documents), each line is sent as a journal entry
+// through the native protocol (sd_journal_sendv), its metadata as MEETINGD_*
+// fields; otherwise it goes to stderr as `key=value` text or, with
+// `log_format: json`, as one JSON object per line for other supervisors.
+//
+// A line written on a worker thread while it is on a request carries that
+// request's id and method, whoever writes it (the dispatcher, the alerts, a
+// module through the C ABI's log function): see RequestLogContext.
 
+import CSystemd
 import Foundation
 import Logging
 import MeetingKit
 
-public struct StderrLogHandler: LogHandler {
+/// `log_format`: how lines look on stderr when stderr is not the journal.
+public enum LogFormat: String, CaseIterable, Sendable {
+    case text, json
+}
+
+public struct MeetingdLogHandler: LogHandler {
+    /// `journalStream`: stderr is the journal but its socket is out of reach (libsystemd
+    /// would drop lines silently), so lines go to stderr with a `<N>` priority prefix.
+    enum Sink: Sendable { case text, json, journal, journalStream }
+
     public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
     public var logLevel: Logger.Level
     private let label: String
-    private let journal: Bool
+    private let sink: Sink
 
-    public init(label: String, level: Logger.Level, journal: Bool = StderrLogHandler.stderrIsJournal) {
+    init(label: String, level: Logger.Level, sink: Sink, metadataProvider: Logger.MetadataProvider?) {
         self.label = label
         self.logLevel = level
-        self.journal = journal
+        self.sink = sink
+        self.metadataProvider = metadataProvider
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -23,16 +41,84 @@ public struct StderrLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
+    /// Routes swift-log once per process: to the journal when stderr is the journal, else to stderr in `format`.
+    public static func bootstrap(level: Logger.Level, format: LogFormat) {
+        let sink: Sink = if stderrIsJournal {
+            access(journalSocket, W_OK) == 0 ? .journal : .journalStream
+        } else {
+            format == .json ? .json : .text
+        }
+        LoggingSystem.bootstrap({ label, provider in
+            MeetingdLogHandler(label: label, level: level, sink: sink, metadataProvider: provider)
+        }, metadataProvider: RequestLogContext.metadataProvider)
+    }
+
     public func log(event: LogEvent) {
-        var line = journal ? "<\(Self.syslogPriority(event.level))>" : Self.timestamp() + " "
+        var merged = metadata
+        if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
+        if let own = event.metadata { merged.merge(own) { $1 } }
         // Messages and metadata quote clients and files: escaped, so no line forges another.
-        line += "\(event.level) \(label): \("\(event.message)".escapingControls)"
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        for key in merged.keys.sorted() { line += " \(key)=\("\(merged[key]!)".escapingControls)" }
-        line += "\n"
-        // One write per line keeps lines from concurrent threads whole.
-        var bytes = Array(line.utf8)
-        _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+        let message = "\(event.message)".escapingControls
+        let fields = merged.keys.sorted().map { (key: $0, value: "\(merged[$0]!)".escapingControls) }
+        switch sink {
+        case .text:
+            Self.writeToStderr(Self.timestamp() + " " + textLine(event.level, message, fields) + "\n")
+        case .json:
+            var object = JSONObject([(key: "time", value: .string(Self.timestamp())), (key: "level", value: .string("\(event.level)")),
+                                     (key: "logger", value: .string(label)), (key: "message", value: .string(message))])
+            for field in fields where object[field.key] == nil { object[field.key] = .string(field.value) }
+            var line: [UInt8] = []
+            JSONValue.object(object).write(to: &line)
+            line.append(UInt8(ascii: "\n"))
+            Self.writeToStderr(line)
+        case .journal:
+            let text = textLine(event.level, message, fields)
+            if !sendToJournal(text, event: event, fields: fields) {
+                // Refused (too large, say): stderr still reaches the journal, as a stream.
+                Self.writeToStderr("<\(Self.syslogPriority(event.level))>" + text + "\n")
+            }
+        case .journalStream:
+            Self.writeToStderr("<\(Self.syslogPriority(event.level))>" + textLine(event.level, message, fields) + "\n")
+        }
+    }
+
+    /// The line as people read it: what stderr shows after its time stamp, and the journal as MESSAGE.
+    private func textLine(_ level: Logger.Level, _ message: String, _ fields: [(key: String, value: String)]) -> String {
+        var line = "\(level) \(label): \(message)"
+        for field in fields { line += " \(field.key)=\(field.value)" }
+        return line
+    }
+
+    /// One journal entry: the text line as MESSAGE (what `journalctl` prints), each metadata
+    /// key as a field of its own (`request_id` is MEETINGD_REQUEST_ID), and where it was logged.
+    private func sendToJournal(_ text: String, event: LogEvent, fields: [(key: String, value: String)]) -> Bool {
+        var entry = ["MESSAGE=" + text, "PRIORITY=\(Self.syslogPriority(event.level))", "SYSLOG_IDENTIFIER=meetingd",
+                     "MEETINGD_LOGGER=" + label, "CODE_FILE=" + event.file, "CODE_LINE=\(event.line)", "CODE_FUNC=" + event.function]
+        for field in fields { entry.append("MEETINGD_" + Self.journalFieldName(field.key) + "=" + field.value) }
+        var bytes: [UInt8] = []
+        var ends: [Int] = []
+        for item in entry {
+            bytes.append(contentsOf: item.utf8)
+            ends.append(bytes.count)
+        }
+        return bytes.withUnsafeMutableBytes { buffer in
+            var start = 0
+            let vectors = ends.map { end in
+                defer { start = end }
+                return iovec(iov_base: buffer.baseAddress! + start, iov_len: end - start)
+            }
+            return sd_journal_sendv(vectors, Int32(vectors.count)) >= 0
+        }
+    }
+
+    /// Where sd_journal_sendv sends entries.
+    public static let journalSocket = "/run/systemd/journal/socket"
+
+    /// Journal field names are upper-case letters, digits and underscores.
+    static func journalFieldName(_ key: String) -> String {
+        String(key.uppercased().unicodeScalars.map { scalar in
+            ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) ? Character(scalar) : "_"
+        })
     }
 
     static func syslogPriority(_ level: Logger.Level) -> Int {
@@ -44,6 +130,13 @@ public struct StderrLogHandler: LogHandler {
         case .error: return 3
         case .critical: return 2
         }
+    }
+
+    /// One write per line keeps lines from concurrent threads whole.
+    private static func writeToStderr(_ line: String) { writeToStderr(Array(line.utf8)) }
+
+    private static func writeToStderr(_ line: [UInt8]) {
+        _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
     }
 
     static func timestamp() -> String {
@@ -63,9 +156,45 @@ public struct StderrLogHandler: LogHandler {
         guard parts.count == 2, fstat(2, &status) == 0 else { return false }
         return UInt64(parts[0]) == UInt64(status.st_dev) && UInt64(parts[1]) == UInt64(status.st_ino)
     }
+}
 
-    /// Routes swift-log to stderr once per process.
-    public static func bootstrap(level: Logger.Level) {
-        LoggingSystem.bootstrap { StderrLogHandler(label: $0, level: level) }
+/// The request a worker thread is on, kept per thread so that every line logged
+/// about it carries `request_id` and `method`, through swift-log's metadata
+/// provider: nothing is formatted unless a line is actually written.
+final class RequestLogContext {
+    /// The broker's number for the request (a frame: a batch's calls share it); 0 between requests.
+    var requestID: UInt64 = 0
+    /// The call's method, once the request names one that exists.
+    var method: String?
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        // A thread's context is released when the thread ends.
+        pthread_key_create(&key) { Unmanaged<RequestLogContext>.fromOpaque($0!).release() }
+        return key
+    }()
+
+    /// This thread's context, made on first use.
+    static func forThisThread() -> RequestLogContext {
+        if let raw = pthread_getspecific(key) { return Unmanaged.fromOpaque(raw).takeUnretainedValue() }
+        let context = RequestLogContext()
+        pthread_setspecific(key, Unmanaged.passRetained(context).toOpaque())
+        return context
+    }
+
+    static let metadataProvider = Logger.MetadataProvider {
+        guard let raw = pthread_getspecific(key) else { return [:] }
+        let context = Unmanaged<RequestLogContext>.fromOpaque(raw).takeUnretainedValue()
+        guard context.requestID != 0 else { return [:] }
+        var metadata: Logger.Metadata = ["request_id": "\(context.requestID)"]
+        if let method = context.method { metadata["method"] = "\(method)" }
+        return metadata
+    }
+
+    func begin(_ requestID: UInt64) { self.requestID = requestID }
+
+    func end() {
+        requestID = 0
+        method = nil
     }
 }

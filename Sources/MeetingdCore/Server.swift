@@ -387,13 +387,13 @@ public final class Server: @unchecked Sendable {
                 break  // ETERM: the server is stopping
             }
             // [stamp, routing envelope..., request body]
-            guard frames.count >= 3, frames.bytes(at: 0).count == RequestStamp.size else {
+            guard frames.count >= 3, let stamp = RequestStamp(frame: frames.bytes(at: 0)) else {
                 workerLogger.warning("dropped a message of unexpected shape", metadata: ["frames": "\(frames.count)"])
                 frames.clear()
                 _ = Self.readySignal.withUnsafeBytes { socket.send($0) }
                 continue
             }
-            let stamp = RequestStamp(arrivalNanos: frames.bytes(at: 0).loadUnaligned(as: UInt64.self))
+            health.requestID.store(stamp.requestID, ordering: .relaxed)
             health.busySince.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
             let reply = dispatcher.handle(frame: frames.bytes(at: frames.count - 1), stamp: stamp)
             health.busySince.store(0, ordering: .relaxed)
@@ -444,7 +444,8 @@ public final class Server: @unchecked Sendable {
             let since = health.busySince.load(ordering: .relaxed)
             let busyFor = since == 0 ? 0 : age(since)
             if busyFor > timeout {
-                logger.error("watchdog: worker \(index) has been on one request for \(busyFor / 1_000_000) ms")
+                logger.error("watchdog: worker \(index) has been on one request for \(busyFor / 1_000_000) ms",
+                             metadata: ["request_id": "\(health.requestID.load(ordering: .relaxed))"])
                 return false
             }
         }
@@ -462,6 +463,7 @@ public final class Server: @unchecked Sendable {
             methods.append(method)
             logger.error("worker \(index) is stuck in \(method)", metadata: [
                 "method": "\(method)", "busy_ms": "\(now > since ? (now - since) / 1_000_000 : 0)",
+                "request_id": "\(health.requestID.load(ordering: .relaxed))",
             ])
         }
         return methods
@@ -539,6 +541,8 @@ public final class Server: @unchecked Sendable {
         var dropped = DropCounter()
         var connections = ConnectionGate(limit: limits.maxConnections)
         var evictions = DropCounter()
+        // Each request's number, for the log lines about it; 0 means none.
+        var lastRequestID: UInt64 = 0
         // Batches bound the time one busy side can keep the other waiting.
         let batch = 64
         // Idle, the loop still turns this often, so the watchdog knows it is alive.
@@ -624,8 +628,9 @@ public final class Server: @unchecked Sendable {
                         spare.append(request)
                         continue
                     }
-                    var stamp = DispatchTime.now().uptimeNanoseconds
-                    withUnsafeBytes(of: &stamp) { request.prepend($0) }
+                    lastRequestID += 1
+                    RequestStamp(arrivalNanos: DispatchTime.now().uptimeNanoseconds, requestID: lastRequestID)
+                        .withFrame { request.prepend($0) }
                     queued.append(request)
                 }
                 dispatchQueued()

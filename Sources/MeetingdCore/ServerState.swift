@@ -29,6 +29,8 @@ final class ServerRuntime: Sendable {
 /// and the module method it is in, for a stop that cannot wait for it.
 final class WorkerHealth: Sendable {
     let busySince = Atomic<UInt64>(0)
+    /// The request it is on or was on last, for the lines the watchdog logs about it.
+    let requestID = Atomic<UInt64>(0)
     let moduleMethod = Mutex<String?>(nil)
     /// The ServerState generation this worker serves.
     let generation = Atomic<Int>(0)

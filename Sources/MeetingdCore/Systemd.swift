@@ -1,6 +1,7 @@
-// The two systemd protocols the daemon speaks itself, so it needs no libsystemd:
-// sd_notify (a datagram to $NOTIFY_SOCKET) and socket activation (listening
-// sockets passed as fds 3... with $LISTEN_FDS and $LISTEN_PID).
+// The two systemd protocols the daemon speaks itself: sd_notify (a datagram to
+// $NOTIFY_SOCKET) and socket activation (listening sockets passed as fds 3...
+// with $LISTEN_FDS and $LISTEN_PID). Log lines go to the journal through
+// libsystemd's sd_journal_sendv (Log.swift).
 
 import Foundation
 

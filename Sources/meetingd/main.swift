@@ -78,7 +78,7 @@ struct Serve: ParsableCommand {
         pthread_sigmask(SIG_BLOCK, &signals, nil)
 
         let config = try options.load()
-        StderrLogHandler.bootstrap(level: Logger.Level(rawValue: config.logLevel) ?? .info)
+        MeetingdLogHandler.bootstrap(level: Logger.Level(rawValue: config.logLevel) ?? .info, format: config.logFormat)
         let logger = Logger(label: "meetingd")
         let slot = ServerSlot()
         startSignalThread(signals, slot: slot, logger: logger)

@@ -312,6 +312,6 @@ def test_an_internal_error_keeps_its_detail_in_the_log():
         assert not re.search(r"SELECT|section|SQLite", json.dumps(error)), error
         assert d.call("meetingd.ping") == "pong"
         log = d.log_path.read_text(errors="replace")
-        assert re.search(r'internal error detail=.*no such table: section.* id="find-me" method=lookup.meeting', log), log[-2000:]
+        assert re.search(r'internal error detail=.*no such table: section.* method=lookup.meeting request_id=[1-9][0-9]* rpc_id="find-me"', log), log[-2000:]
     finally:
         d.stop()

@@ -6,7 +6,7 @@
 # checks: the package's files, man pages and completions, a C module and a
 # Swift module built outside the tree against meetingd-dev alone (and a copy
 # of the Swift one from another MeetingKit build refused), and with systemctl: start waits
-# for READY, STATUS=, the inbox, reload under load, a refused reload, restart
+# for READY, STATUS=, the journal's fields, the inbox, reload under load, a refused reload, restart
 # after SIGKILL, the watchdog, a clean stop, the hardening figure, then
 # `apt-get remove` and `apt-get purge`. Prints PASS/FAIL per check and
 # "N passed, M failed"; exits non-zero if any failed. Always powers that
@@ -275,10 +275,11 @@ check "systemctl status shows the daemon's STATUS= line" status_line
 journal_ok() {
     local out
     out=$(ns 20 journalctl -u meetingd.service -o verbose --no-pager 2>/dev/null)
-    # Lines arrive with their own priorities, and without a raw "<N>" prefix.
+    # Entries arrive with their own priorities, and without a raw "<N>" prefix.
     grep -q "MESSAGE=" <<<"$out" && ! grep -Eq "MESSAGE=<[0-7]>" <<<"$out" && grep -q "PRIORITY=" <<<"$out"
 }
-check "the daemon logs to the journal with parsed <N> priorities" journal_ok
+check "the daemon logs to the journal, each entry with its priority" journal_ok
+. Tests/systemd/check_journal.sh  # structured journal fields (issue 15)
 
 # ---- the inbox ----
 SAMPLE=$(ls Samples/* | head -1)
