@@ -37,7 +37,7 @@ struct Fixture {
         _ = try Ingester(corpusPath: config.corpusPath) { _ in }.ingest(paths: config.ingestPaths, prune: false)
         var restartNeeded: [String] = []
         let modules = try ModuleLoader.loadAll(config, reserved: BuiltinMethods.names, restartNeeded: &restartNeeded)
-        let runtime = ServerRuntime(workers: 1)
+        let runtime = ServerRuntime(workers: 1, stateDirectory: folder, metrics: ServerMetrics())
         let state = ServerState(config: config, modules: modules, runtime: runtime, generation: 0)
         let instances = try modules.map { try $0.open(corpusPath: config.corpusPath) }
         dispatcher = Dispatcher(state: state, stats: runtime.workerStats[0], health: runtime.workerHealth[0],

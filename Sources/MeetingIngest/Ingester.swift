@@ -51,6 +51,8 @@ public final class Ingester {
     private let log: (String) -> Void
     /// Called after every file; when set, it replaces the periodic progress lines.
     public var progress: ((IngestProgress) -> Void)?
+    /// Called after every file besides the progress lines or `progress` (the daemon's metrics).
+    public var observe: ((IngestProgress) -> Void)?
     /// A batch is committed once it holds this many bytes of source text or files,
     /// or has waited this long: few commits for speed, little lost work on a kill.
     public var batchBytes = 8_000_000
@@ -117,6 +119,7 @@ public final class Ingester {
             }
             let status = IngestProgress(filesDone: filesDone, filesTotal: files.count, bytesDone: bytesDone,
                                         bytesTotal: bytesTotal, elapsed: elapsed())
+            observe?(status)
             if let progress {
                 progress(status)
             } else if ContinuousClock.now - lastLine > .seconds(2) || filesDone == files.count {

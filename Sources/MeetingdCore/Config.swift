@@ -75,6 +75,38 @@ public struct SecurityConfig: Sendable, Equatable {
     public var allowPlaintextNetwork: Bool
 }
 
+/// Where Prometheus scrapes the metrics over HTTP; `meetingd.metrics` serves them over ZeroMQ either way.
+public struct MetricsConfig: Sendable, Equatable {
+    /// An IP address and port: `127.0.0.1:9464`, `[::1]:9464`, or `localhost:9464` (127.0.0.1).
+    public struct Listen: Sendable, Equatable, CustomStringConvertible {
+        public var host: String
+        public var port: UInt16
+        public var isIPv6: Bool { host.contains(":") }
+        public var description: String { isIPv6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+        struct Invalid: Error { let reason: String }
+
+        /// The address `text` names, or why it names none.
+        static func parse(_ text: String) throws(Invalid) -> Listen {
+            guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]), port > 0 else {
+                throw Invalid(reason: "expected HOST:PORT with a port from 1 to 65535, e.g. 127.0.0.1:9464, got '\(text)'")
+            }
+            var host = String(text[..<colon])
+            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            if host == "localhost" { host = "127.0.0.1" }
+            var address = in6_addr()
+            let family = host.contains(":") ? AF_INET6 : AF_INET
+            guard inet_pton(family, host, &address) == 1 else {
+                throw Invalid(reason: "'\(text)': the host must be an IPv4 address, an IPv6 address in brackets, or localhost")
+            }
+            return Listen(host: host, port: port)
+        }
+    }
+
+    /// Off (nil) by default.
+    public var listen: Listen?
+}
+
 public struct MeetingdConfig: Sendable, Equatable {
     public var endpoints: [String]
     public var workers: Int
@@ -97,6 +129,7 @@ public struct MeetingdConfig: Sendable, Equatable {
     public var eventPollMs: Int = 100
     /// How much of the change log ingest keeps.
     public var eventRetention = ChangeLog.Retention()
+    public var metrics = MetricsConfig()
     /// The file the config was read from, or nil for built-in defaults alone.
     public var file: String?
 
@@ -130,7 +163,7 @@ public enum ConfigLoader {
     public static let stockModules = ["lookup", "search", "summarise", "events"]
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
     static let topLevelKeys: Set = ["endpoints", "workers", "corpus", "ingest", "module_dirs", "allow_insecure_modules",
-                                    "modules", "limits", "security", "log_level", "log_format", "events", "state_dir"]
+                                    "modules", "limits", "security", "log_level", "log_format", "events", "state_dir", "metrics"]
     static var limitKeys: [String] { Limits.bounds.map(\.key) + ["method_running_ms"] }
     /// At most this many workers: each is a thread with its own module instances.
     static let maxWorkers = 1024
@@ -138,7 +171,7 @@ public enum ConfigLoader {
     /// Environment variables the daemon reads, mapped to config keys.
     static let environmentKeys: [String: String] = [
         "MEETINGD_ENDPOINTS": "endpoints", "MEETINGD_WORKERS": "workers", "MEETINGD_CORPUS": "corpus",
-        "MEETINGD_INGEST": "ingest", "MEETINGD_STATE_DIR": "state_dir", "MEETINGD_MODULE_DIRS": "module_dirs", "MEETINGD_LOG_LEVEL": "log_level",
+        "MEETINGD_INGEST": "ingest", "MEETINGD_STATE_DIR": "state_dir", "MEETINGD_METRICS_LISTEN": "metrics.listen", "MEETINGD_MODULE_DIRS": "module_dirs", "MEETINGD_LOG_LEVEL": "log_level",
         "MEETINGD_LOG_FORMAT": "log_format",
     ].merging(Limits.bounds.map { ("MEETINGD_LIMITS_\($0.key.uppercased())", "limits.\($0.key)") }) { $1 }
 
@@ -189,6 +222,7 @@ public enum ConfigLoader {
             "log_level": "info",
             "log_format": "text",
             "events": ["endpoints": [], "poll_ms": 100, "retention": ["count": 100_000]],
+            "metrics": ["listen": .null],
         ]
     }
 
@@ -216,7 +250,7 @@ public enum ConfigLoader {
                         problems.append("unknown key '\(key)' (known: \(topLevelKeys.sorted().joined(separator: ", ")))")
                         continue
                     }
-                    tree[key] = ["limits", "security", "events"].contains(key) ? merge(value, into: tree[key]!) : value
+                    tree[key] = ["limits", "security", "events", "metrics"].contains(key) ? merge(value, into: tree[key]!) : value
                 }
                 resolvePaths(in: &tree, relativeTo: fileDirectory)
             } catch let error as ConfigError {
@@ -232,7 +266,7 @@ public enum ConfigLoader {
             switch key {
             case "endpoints", "ingest", "module_dirs":
                 value = .array(text.split(separator: key == "endpoints" ? "," : ":").map { .string(String($0)) })
-            case "corpus", "log_level", "log_format", "state_dir":
+            case "corpus", "log_level", "log_format", "state_dir", "metrics.listen":
                 value = .string(text)
             default:
                 guard let number = Int64(text) else {
@@ -285,6 +319,7 @@ public enum ConfigLoader {
                 "endpoints": .array(config.eventEndpoints.map(JSONValue.string)), "poll_ms": JSONValue(config.eventPollMs),
                 "retention": ["count": .int(config.eventRetention.count), "days": config.eventRetention.maxAgeDays.map { JSONValue($0) } ?? .null],
             ],
+            "metrics": ["listen": config.metrics.listen.map { .string($0.description) } ?? .null],
         ]
     }
 
@@ -542,6 +577,7 @@ public enum ConfigLoader {
         }
 
         let security = decodeSecurity(tree["security"], endpoints: endpoints + eventEndpoints, problems: &problems)
+        let metrics = decodeMetrics(tree["metrics"], problems: &problems)
 
         var config = MeetingdConfig(
             endpoints: endpoints, workers: workers, corpusPath: corpus, stateDirectory: stateDirectory, ingestPaths: strings("ingest"),
@@ -551,7 +587,28 @@ public enum ConfigLoader {
         config.eventEndpoints = eventEndpoints
         config.eventPollMs = eventPollMs
         config.eventRetention = eventRetention
+        config.metrics = metrics
         return config
+    }
+
+    static func decodeMetrics(_ value: JSONValue?, problems: inout [String]) -> MetricsConfig {
+        guard case .object(let section)? = value else {
+            problems.append("metrics: expected a mapping, e.g. {listen: 127.0.0.1:9464}")
+            return MetricsConfig()
+        }
+        for key in section.keys where key != "listen" {
+            problems.append("metrics: unknown key '\(key)' (known: listen)")
+        }
+        switch section["listen"] {
+        case nil, .null?:
+            return MetricsConfig()
+        case .string(let text)?:
+            do { return MetricsConfig(listen: try MetricsConfig.Listen.parse(text)) }
+            catch { problems.append("metrics.listen: \(error.reason)") }
+        case let other?:
+            problems.append("metrics.listen: expected HOST:PORT, e.g. 127.0.0.1:9464, got \(other.serialized)")
+        }
+        return MetricsConfig()
     }
 
     static func jsonValue(_ node: Node) -> JSONValue {

@@ -44,8 +44,20 @@ final class Dispatcher {
         var data: JSONValue? = nil
     }
 
+    /// What one call came to, for the statistics and metrics.
+    private struct CallOutcome {
+        /// False for a notification, which gets no response.
+        var answered: Bool
+        /// The method called, or "(invalid)" when there is none it could be.
+        var method = Self.invalidMethod
+        var errorCode: Int32? = nil
+
+        static let invalidMethod = "(invalid)"
+    }
+
     private let state: ServerState
     private let stats: WorkerStats
+    private var metrics: RequestMetrics
     private let health: WorkerHealth
     private let logger: Logger
     private var routes: [String: Route] = [:]
@@ -59,6 +71,7 @@ final class Dispatcher {
     init(state: ServerState, stats: WorkerStats, health: WorkerHealth, instances: [ModuleInstance], logger: Logger) {
         self.state = state
         self.stats = stats
+        self.metrics = RequestMetrics(state.runtime.metrics)
         self.health = health
         self.instances = instances
         self.logger = logger
@@ -100,14 +113,20 @@ final class Dispatcher {
     func handle(frame: UnsafeRawBufferPointer, stamp: RequestStamp) -> [UInt8] {
         requestLog.begin(stamp.requestID)
         defer { requestLog.end() }
+        let started = DispatchTime.now().uptimeNanoseconds
         out.removeAll(keepingCapacity: true)
+        /// A frame refused whole is counted as one invalid call.
+        func refuse(_ failure: Failure) -> [UInt8] {
+            writeError(id: nil, failure)
+            record(CallOutcome(answered: true, errorCode: failure.code), started: started, id: nil)
+            return out
+        }
         let document: JSONValue
         do {
             document = try JSONValue.parse(frame)
         } catch {
-            writeError(id: nil, Failure(code: ErrorCode.parseError, message: "Parse error: \(error)",
-                                          data: ["offset": JSONValue(error.offset), "reason": .string(error.reason)]))
-            return out
+            return refuse(Failure(code: ErrorCode.parseError, message: "Parse error: \(error)",
+                                  data: ["offset": JSONValue(error.offset), "reason": .string(error.reason)]))
         }
         // Ids are echoed as the client wrote them, so their source text is kept.
         let idSpans = JSONValue.memberSpans("id", in: frame)
@@ -118,16 +137,14 @@ final class Dispatcher {
         switch document {
         case .array(let calls):
             if calls.isEmpty {
-                writeError(id: nil, Failure(code: ErrorCode.invalidRequest, message: "Invalid request: an empty batch"))
-                return out
+                return refuse(Failure(code: ErrorCode.invalidRequest, message: "Invalid request: an empty batch"))
             }
             let maxBatch = state.config.limits.maxBatch
             if calls.count > maxBatch {
-                writeError(id: nil, Failure(code: ErrorCode.invalidRequest,
-                                            message: "Invalid request: a batch of \(calls.count) calls, over the limit of \(maxBatch)",
-                                            data: ["field": "batch", "reason": .string("at most \(maxBatch) calls"),
-                                                   "limit": JSONValue(maxBatch)]))
-                return out
+                return refuse(Failure(code: ErrorCode.invalidRequest,
+                                      message: "Invalid request: a batch of \(calls.count) calls, over the limit of \(maxBatch)",
+                                      data: ["field": "batch", "reason": .string("at most \(maxBatch) calls"),
+                                             "limit": JSONValue(maxBatch)]))
             }
             out.append(UInt8(ascii: "["))
             let start = out.count
@@ -147,47 +164,51 @@ final class Dispatcher {
     /// Handles one call and writes its response, or an error in its place when the
     /// reply frame would grow past `limits.max_reply_bytes`; returns false for a notification.
     private func handleCall(_ call: JSONValue, idText: UnsafeRawBufferPointer?, stamp: RequestStamp) -> Bool {
+        let started = DispatchTime.now().uptimeNanoseconds
         let start = out.count
-        let answered = writeCall(call, idText: idText, stamp: stamp)
+        var outcome = writeCall(call, idText: idText, stamp: stamp)
+        // What the response carries: the id as written, or null when it is missing or not a valid id.
+        let id = Self.isValidID(call["id"]) ? idText : nil
         let limit = state.config.limits.maxReplyBytes
-        if answered && out.count > limit {
+        if outcome.answered && out.count > limit {
             let size = out.count - start
             out.removeSubrange(start...)
-            let id = Self.isValidID(call["id"]) ? idText : nil
             writeError(id: id, Failure(code: ErrorCode.replyTooLarge,
                                        message: "Reply too large: \(size) bytes would take the reply past limits.max_reply_bytes (\(limit)); ask for less",
                                        data: ["bytes": JSONValue(size), "limit": JSONValue(limit)]))
+            outcome.errorCode = ErrorCode.replyTooLarge
         }
-        return answered
+        record(outcome, started: started, id: id)
+        return outcome.answered
     }
 
-    private func writeCall(_ call: JSONValue, idText: UnsafeRawBufferPointer?, stamp: RequestStamp) -> Bool {
-        let started = DispatchTime.now().uptimeNanoseconds
+    /// Counts a call in `meetingd.status` and the metrics, and logs it at debug level.
+    private func record(_ outcome: CallOutcome, started: UInt64, id: UnsafeRawBufferPointer?) {
+        let nanoseconds = DispatchTime.now().uptimeNanoseconds - started
+        stats.record(method: outcome.method, micros: nanoseconds / 1000, failed: outcome.errorCode != nil)
+        metrics.record(method: outcome.method, nanoseconds: nanoseconds, errorCode: outcome.errorCode)
+        if logRequests {
+            var metadata: Logger.Metadata = ["method": "\(outcome.method)", "rpc_id": "\(Self.logText(id))",
+                                             "ms": "\(String(format: "%.3f", Double(nanoseconds) / 1e6))"]
+            if let errorCode = outcome.errorCode { metadata["code"] = "\(errorCode)" }
+            logger.debug("request", metadata: metadata)
+        }
+    }
+
+    private func writeCall(_ call: JSONValue, idText: UnsafeRawBufferPointer?, stamp: RequestStamp) -> CallOutcome {
         guard case .object(let request) = call else {
             writeError(id: nil, Failure(code: ErrorCode.invalidRequest,
                                         message: "Invalid request: expected a JSON object, got \(call.typeName)"))
-            return true
+            return CallOutcome(answered: true, errorCode: ErrorCode.invalidRequest)
         }
         let id = request["id"]
-        // What the response carries: the id as written, or null when it is missing or not a valid id.
         let echoedID = Self.isValidID(id) ? idText : nil
-        var methodName = "(invalid)"
-        var errorCode: Int32? = nil
+        var outcome = CallOutcome(answered: id != nil)
         requestLog.method = nil
-        defer {
-            let nanos = DispatchTime.now().uptimeNanoseconds - started
-            stats.record(method: methodName, micros: nanos / 1000, failed: errorCode != nil)
-            if logRequests {
-                var metadata: Logger.Metadata = ["method": "\(methodName)", "rpc_id": "\(Self.logText(echoedID))",
-                                                 "ms": "\(String(format: "%.3f", Double(nanos) / 1e6))"]
-                if let errorCode { metadata["code"] = "\(errorCode)" }
-                logger.debug("request", metadata: metadata)
-            }
-        }
         do {
             let (route, params) = try check(request, stamp: stamp)
-            methodName = route.method.name
-            requestLog.method = methodName
+            outcome.method = route.method.name
+            requestLog.method = outcome.method
             let before = out.count
             do {
                 try answer(route, params: params, id: echoedID)
@@ -196,16 +217,16 @@ final class Dispatcher {
                 throw failure
             }
         } catch let failure as Failure {
-            errorCode = failure.code
-            if case .string(let name)? = request["method"], routes[name] != nil { methodName = name }
+            outcome.errorCode = failure.code
+            if case .string(let name)? = request["method"], routes[name] != nil { outcome.method = name }
             writeError(id: echoedID, failure)
             // An invalid request is answered even without an id, as JSON-RPC 2.0 asks.
-            return id != nil || failure.code == ErrorCode.invalidRequest
+            outcome.answered = id != nil || failure.code == ErrorCode.invalidRequest
         } catch {
-            errorCode = ErrorCode.internalError
-            writeError(id: echoedID, internalError(method: methodName, id: echoedID, detail: "\(error)"))
+            outcome.errorCode = ErrorCode.internalError
+            writeError(id: echoedID, internalError(method: outcome.method, id: echoedID, detail: "\(error)"))
         }
-        return id != nil
+        return outcome
     }
 
     /// JSON-RPC ids are strings, numbers or null.
@@ -383,6 +404,7 @@ final class Dispatcher {
             catch { throw Failure(code: error.code, message: error.message, data: error.data) }
         case "meetingd.ping": return "pong"
         case "meetingd.status": return state.status()
+        case "meetingd.metrics": return .string(state.runtime.metrics.exposition(state: state))
         case "meetingd.modules": return state.modulesDescription()
         case "rpc.discover": return state.openRPC
         default: throw Failure(code: ErrorCode.methodNotFound, message: "Method not found: \(name)")
@@ -397,6 +419,8 @@ public enum BuiltinMethods {
                    paramsSchema: noParams, resultSchema: ["type": "string", "const": "pong"]),
         MethodInfo(name: "meetingd.status", summary: "Version, uptime, corpus figures, modules, and request counts and latency per method.",
                    paramsSchema: noParams, resultSchema: ["type": "object"]),
+        MethodInfo(name: "meetingd.metrics", summary: "The metrics in the Prometheus text format, as the metrics.listen address serves them.",
+                   paramsSchema: noParams, resultSchema: ["type": "string"]),
         MethodInfo(name: "meetingd.modules", summary: "Each loaded module's name, version, library path and methods.",
                    paramsSchema: noParams, resultSchema: ["type": "array", "items": ["type": "object"]]),
         MethodInfo(name: "rpc.discover", summary: "This service's OpenRPC document.",

@@ -67,8 +67,10 @@ public final class Server: @unchecked Sendable {
     /// Asks idle workers to give memory back after large requests.
     private let memory = MemoryTrim()
 
-    public init(config: MeetingdConfig, modules: [LoadedModule], hooks: ServerHooks, logger: Logger) {
-        runtime = ServerRuntime(workers: config.workers, stateDirectory: config.stateDirectory)
+    /// `metrics` may have counted what happened before the server (the ingest at start).
+    public init(config: MeetingdConfig, modules: [LoadedModule], hooks: ServerHooks, logger: Logger,
+                metrics: ServerMetrics) {
+        runtime = ServerRuntime(workers: config.workers, stateDirectory: config.stateDirectory, metrics: metrics)
         current = Mutex(ServerState(config: config, modules: modules, runtime: runtime, generation: 0))
         self.hooks = hooks
         self.logger = logger
@@ -131,7 +133,12 @@ public final class Server: @unchecked Sendable {
 
         try startWorkers()
         let events: EventStream?
+        let metricsListener: MetricsListener?
         do {
+            metricsListener = try config.metrics.listen.map { address in
+                try MetricsListener(address: address, exposition: { [unowned self] in runtime.metrics.exposition(state: state) },
+                                    logger: logger)
+            }
             events = config.eventEndpoints.isEmpty ? nil : try EventStream(
                 context: context, endpoints: config.eventEndpoints, corpusPath: config.corpusPath,
                 pollMs: config.eventPollMs, curveSecretKey: curveSecretKey, state: { [unowned self] in state }, logger: logger)
@@ -152,6 +159,7 @@ public final class Server: @unchecked Sendable {
         startMonitor()
         notifier.notify("READY=1\nSTATUS=\(statusLine())\nMAINPID=\(getpid())")
         proxy(frontend: frontend, backend: backend, control: controlServer, monitor: frontendMonitor)
+        metricsListener?.stop()
 
         // Idle workers are blocked in a receive: ending the context wakes them with ETERM.
         stopping.store(true, ordering: .relaxed)
@@ -217,6 +225,9 @@ public final class Server: @unchecked Sendable {
             if config.eventEndpoints != old.config.eventEndpoints || config.eventPollMs != old.config.eventPollMs {
                 restartNeeded.append("events.endpoints or events.poll_ms changed")
             }
+            if config.metrics != old.config.metrics {
+                restartNeeded.append("metrics.listen changed to \(config.metrics.listen.map(\.description) ?? "none")")
+            }
             let security = try reloadedSecurity(config.security, old: old.config.security, restartNeeded: &restartNeeded)
             try hooks.prepareCorpus(config)
             let modules = try ModuleLoader.loadAll(config, reserved: BuiltinMethods.names, loaded: old.modules,
@@ -227,6 +238,7 @@ public final class Server: @unchecked Sendable {
             var applied = config
             applied.endpoints = old.config.endpoints
             applied.workers = old.config.workers
+            applied.metrics = old.config.metrics
             applied.security = old.config.security
             if let directory = config.security.curve?.authorizedKeysDir, old.config.security.curve != nil {
                 applied.security.curve?.authorizedKeysDir = directory
@@ -244,6 +256,7 @@ public final class Server: @unchecked Sendable {
                 record.lastError = nil
                 record.restartNeeded = restartNeeded
             }
+            runtime.metrics.reloaded(applied: true)
             logger.info("reloaded", metadata: ["modules": "\(modules.map(\.name).joined(separator: ","))"])
             noteImmutableCorpus(next)
             eventStream.withLock { $0?.reloaded(generation: next.generation) }
@@ -254,6 +267,7 @@ public final class Server: @unchecked Sendable {
                 record.lastAt = Date()
                 record.lastError = "\(error)"
             }
+            runtime.metrics.reloaded(applied: false)
             logger.error("reload refused, still serving the previous configuration: \(error)")
         }
         notifier.notify("READY=1\nSTATUS=\(statusLine())")
@@ -543,6 +557,13 @@ public final class Server: @unchecked Sendable {
         var evictions = DropCounter()
         // Each request's number, for the log lines about it; 0 means none.
         var lastRequestID: UInt64 = 0
+        let metrics = runtime.metrics
+        let overloadedErrors = metrics.errors(code: ErrorCode.overloaded)
+        // Stored for a scrape to read: two relaxed stores a turn, no lock.
+        func publishLoad() {
+            metrics.brokerQueued.store(queued.count, ordering: .relaxed)
+            metrics.brokerBusy.store(busyWorkers, ordering: .relaxed)
+        }
         // Batches bound the time one busy side can keep the other waiting.
         let batch = 64
         // Idle, the loop still turns this often, so the watchdog knows it is alive.
@@ -601,6 +622,7 @@ public final class Server: @unchecked Sendable {
                     }
                 }
                 dispatchQueued()
+                publishLoad()
             }
             if items[0].revents & Int16(ZMQ_POLLIN) != 0 {
                 for _ in 0..<batch {
@@ -626,6 +648,7 @@ public final class Server: @unchecked Sendable {
                         _ = request.send(to: frontend, range: 0..<(request.count - 1), moreAfter: true)
                         _ = reply.withUnsafeBytes { frontend.send($0) }
                         spare.append(request)
+                        overloadedErrors.increment()
                         continue
                     }
                     lastRequestID += 1
@@ -634,6 +657,7 @@ public final class Server: @unchecked Sendable {
                     queued.append(request)
                 }
                 dispatchQueued()
+                publishLoad()
             }
             if items[3].revents & Int16(ZMQ_POLLIN) != 0 {
                 for _ in 0..<batch {

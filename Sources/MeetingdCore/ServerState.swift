@@ -6,9 +6,10 @@ import Foundation
 import MeetingKit
 import Synchronization
 
-/// What outlives a reload: statistics, worker health, and the reload record.
+/// What outlives a reload: statistics, metrics, worker health, and the reload record.
 final class ServerRuntime: Sendable {
     let workerStats: [WorkerStats]
+    let metrics: ServerMetrics
     let workerHealth: [WorkerHealth]
     let startedAt = Date()
     let startedUptime = DispatchTime.now().uptimeNanoseconds
@@ -16,7 +17,8 @@ final class ServerRuntime: Sendable {
     /// Kept in the state directory named at start.
     let alerts: AlertStore
 
-    init(workers: Int, stateDirectory: String) {
+    init(workers: Int, stateDirectory: String, metrics: ServerMetrics) {
+        self.metrics = metrics
         alerts = AlertStore(stateDirectory: stateDirectory)
         workerStats = (0..<workers).map { _ in WorkerStats() }
         workerHealth = (0..<workers).map { _ in WorkerHealth() }

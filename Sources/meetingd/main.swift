@@ -85,12 +85,13 @@ struct Serve: ParsableCommand {
         do {
             var restartNeeded: [String] = []
             let modules = try ModuleLoader.loadAll(config, reserved: BuiltinMethods.names, restartNeeded: &restartNeeded)
-            try ingest(config, logger: logger)
+            let metrics = ServerMetrics()
+            try ingest(config, logger: logger, metrics: metrics)
             let (file, overrides) = (options.config, options.overrides)
             let hooks = ServerHooks(
                 loadConfig: { try ConfigLoader.load(file: file, overrides: overrides) },
-                prepareCorpus: { try ingest($0, logger: logger) })
-            let server = Server(config: config, modules: modules, hooks: hooks, logger: logger)
+                prepareCorpus: { try ingest($0, logger: logger, metrics: metrics) })
+            let server = Server(config: config, modules: modules, hooks: hooks, logger: logger, metrics: metrics)
             slot.server.withLock { $0 = server }
             try server.run()
         } catch {
@@ -133,11 +134,13 @@ final class ServerSlot: Sendable {
 
 /// Brings the corpus up to date with the configured sources before serving.
 /// A file that fails is logged and skipped; the daemon still starts.
-func ingest(_ config: MeetingdConfig, logger: Logger) throws {
+func ingest(_ config: MeetingdConfig, logger: Logger, metrics: ServerMetrics) throws {
     guard !config.ingestPaths.isEmpty else { return }
     let ingester = try Ingester(corpusPath: config.corpusPath) { logger.info("\($0)") }
     ingester.retention = config.eventRetention
+    ingester.observe = { metrics.ingesting(filesDone: $0.filesDone, filesTotal: $0.filesTotal, bytesDone: $0.bytesDone, bytesTotal: $0.bytesTotal) }
     let report = try ingester.ingest(paths: config.ingestPaths, prune: false)
+    metrics.ingested(meetingsWritten: report.meetingsWritten, failedFiles: report.failed.count)
     logger.info("ingest at start: \(report.summary.prefix { $0 != "\n" })")
 }
 

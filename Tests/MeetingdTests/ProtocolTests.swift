@@ -170,7 +170,7 @@ final class ProtocolTests: XCTestCase {
         let modules = try XCTUnwrap(daemon.call("meetingd.modules")["result"]?.arrayValue)
         let moduleMethods = modules.flatMap { $0["methods"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
         XCTAssertEqual(Set(moduleMethods), ["hello.greet", "hello.sleep", "hello.fail"])
-        XCTAssertEqual(names, Set(moduleMethods + ["meetingd.ping", "meetingd.status", "meetingd.modules", "rpc.discover",
+        XCTAssertEqual(names, Set(moduleMethods + ["meetingd.ping", "meetingd.status", "meetingd.metrics", "meetingd.modules", "rpc.discover",
                                                    "alerts.add", "alerts.list", "alerts.remove"]))
         let greet = document["methods"]?.arrayValue?.first { $0["name"] == "hello.greet" }
         XCTAssertEqual(greet?["params"]?.arrayValue?.first?["name"], "name")

@@ -6,8 +6,9 @@
 # checks: the package's files, man pages and completions, a C module and a
 # Swift module built outside the tree against meetingd-dev alone (and a copy
 # of the Swift one from another MeetingKit build refused), and with systemctl: start waits
-# for READY, STATUS=, the journal's fields, the inbox, reload under load, a refused reload, restart
-# after SIGKILL, the watchdog, a clean stop, the hardening figure, then
+# for READY, STATUS=, the journal's fields, the inbox, reload under load, a refused reload, the
+# metrics (ipc, and HTTP with the README's drop-in), restart after SIGKILL,
+# the watchdog, a clean stop, the hardening figure, then
 # `apt-get remove` and `apt-get purge`. Prints PASS/FAIL per check and
 # "N passed, M failed"; exits non-zero if any failed. Always powers that
 # systemd off.
@@ -371,6 +372,33 @@ refused_reload() {
         [ "$alive" = 0 ] && grep -q Hiya <<<"$out" && grep -q "refused" <<<"$status"
 }
 check "reload with a broken config fails, and the daemon keeps serving on the old one" refused_reload
+
+# ---- metrics ----
+metrics_over_ipc() {  # the reloads so far as meetingd.status counts them, and the load's searches
+    local text applied refused
+    text=$(ctl call meetingd.metrics --json | python3 -c 'import json, sys; print(json.load(sys.stdin))') || return 1
+    read -r applied refused < <(ctl call meetingd.status --json |
+        python3 -c 'import json, sys; r = json.load(sys.stdin)["reload"]; print(r["generation"], r["attempts"] - r["generation"])')
+    info "meetingd.status: $applied reloads applied, $refused refused; metrics: $(grep -E '^meetingd_(reloads_total|requests_total\{method="search.query"\})' <<<"$text" | tr '\n' ' ')"
+    [ "${refused:-0}" -ge 1 ] &&
+        grep -qx "meetingd_reloads_total{result=\"applied\"} $applied" <<<"$text" &&
+        grep -qx "meetingd_reloads_total{result=\"refused\"} $refused" <<<"$text" &&
+        grep -qE '^meetingd_requests_total\{method="search.query"\} [1-9]' <<<"$text"
+}
+check "meetingd.metrics over the ipc socket counts the reloads and the load's requests" metrics_over_ipc
+
+metrics_over_http() {  # the drop-in the README gives for metrics.listen under the packaged unit
+    local pid0 body rc=0 dropin=/etc/systemd/system/meetingd.service.d/metrics.conf
+    pid0=$(mainpid)
+    nsh 10 "mkdir -p ${dropin%/*} && printf '[Service]\nPrivateNetwork=no\nRestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\nIPAddressAllow=localhost\n' > $dropin" &&
+        nsh 10 "cp $CONF $CONF.nometrics && printf 'metrics: {listen: 127.0.0.1:9464}\n' >> $CONF" &&
+        sc daemon-reload && sc restart meetingd.service || rc=1
+    body=$(ns 20 curl -sS --fail --max-time 5 http://127.0.0.1:9464/metrics 2>&1) || rc=1
+    info "curl http://127.0.0.1:9464/metrics: $(grep -c '^meetingd_' <<<"$body") samples; $(grep '^meetingd_corpus_meetings' <<<"$body")"
+    nsh 10 "rm -f $dropin && mv $CONF.nometrics $CONF" && sc daemon-reload && sc restart meetingd.service || rc=1
+    [ "$rc" = 0 ] && grep -qE '^meetingd_corpus_meetings [1-9]' <<<"$body" && wait_for 10 ping_ok
+}
+check "metrics.listen serves over HTTP with the README's drop-in (PrivateNetwork=no, AF_INET)" metrics_over_http
 
 # ---- crash: SIGKILL ----
 restart_after_kill() {
