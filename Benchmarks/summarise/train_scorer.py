@@ -6,6 +6,7 @@
     python3 Benchmarks/summarise/train_scorer.py             # academic + committee train splits
     swift build --product summarise                          # scorer.json is compiled into the module
     python3 Benchmarks/summarise/evaluate.py                 # val, 100 words
+    python3 Benchmarks/summarise/train_scorer.py --folds 3   # held-out ROUGE within the training splits
 
 Every query of the splits goes through a daemon serving them, with `summarise.meeting`'s
 `explain`: each candidate sentence with the features the module's scorer reads. A greedy
@@ -16,20 +17,25 @@ for the candidates of questions whose subject was located (the located stretches
 one for whole-meeting summaries (numpy, Newton's
 method with an L2 penalty; each query weighs the same, its positives as much as its negatives).
 The weights are written with the feature names, which the module checks at open.
-Only training splits are read: val and the held-out test split stay unseen.
+Only training splits are read: val and the held-out test split stay unseen. To compare
+training choices without looking at val, `--folds K` holds out every K-th meeting of the
+splits in turn, fits on the others, and scores the held-out meetings' queries through a
+daemon loading that fold's weights (the module's own locating and choice, nothing simulated);
+it writes no scorer.json.
 """
 import argparse
 import json
 import os
 import pickle
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 from rouge_score import rouge_scorer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from evaluate import ROOT, Client, Daemon  # noqa: E402
+from evaluate import ROOT, Client, Daemon, sentences  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "qmsum"
 ORACLE_POOL = 60  # candidates the greedy oracle considers: the best on their own
@@ -118,7 +124,8 @@ def harvest(client, split_paths, budget, tokenize):
                 rows.append({"model": result["explain"]["model"], "features": result["explain"]["features"],
                              "x": np.array([c["features"] for c in candidates]), "y": labels,
                              "texts": [c["text"] for c in candidates], "words": [c["words"] for c in candidates],
-                             "reference": query["answer"]})
+                             "speakers": [c["speaker"] for c in candidates], "reference": query["answer"],
+                             "meeting": f"{path.stem}-{line_number}"})
         print(f"{path.name}: {len(rows)} queries so far", file=sys.stderr)
     return rows
 
@@ -150,6 +157,59 @@ def fit(rows, penalty):
     return weights, bias
 
 
+def scorer_file(rows, args, report=False):
+    """The scorer file's content: one model per kind of candidates, fitted on `rows`."""
+    names = rows[0]["features"]
+    output = {"trained_on": [p.name for p in args.splits], "oracle_words": args.words, "features": names}
+    for model in ("question", "meeting"):
+        subset = [r for r in rows if r["model"] == model]
+        weights, bias = fit(subset, args.penalty)
+        output[model] = {"queries": int(sum(r["y"].sum() > 0 for r in subset)), "weights": [round(float(w), 6) for w in weights], "bias": round(float(bias), 6)}
+        if report:
+            print(f"{model}: {len(subset)} queries, {sum(len(r['y']) for r in subset)} candidates, "
+                  f"{int(sum(r['y'].sum() for r in subset))} oracle picks", file=sys.stderr)
+            for name, w in zip(names, weights):
+                print(f"  {name:<20}{w:>10.3f}", file=sys.stderr)
+    return output
+
+
+def held_out(rows, args):
+    """ROUGE-1/2 F1 of each meeting's queries under weights fitted without that meeting (`--folds`)."""
+    meetings = sorted({r["meeting"] for r in rows})
+    rouge = rouge_scorer.RougeScorer(["rouge1", "rouge2"], use_stemmer=True)
+    scores = []  # (split, kind, R-1, R-2)
+    with tempfile.TemporaryDirectory() as folder:
+        for fold in range(args.folds):
+            held = set(meetings[fold::args.folds])
+            weights = Path(folder) / f"fold-{fold}.json"
+            weights.write_text(json.dumps(scorer_file([r for r in rows if r["meeting"] not in held], args)))
+            daemon = Daemon(args.meetingd, *args.splits, scorer=weights)
+            try:
+                client = Client(daemon.endpoint)
+                client.wait_ready()
+                for path in args.splits:
+                    for line_number, line in enumerate(path.read_text().splitlines()):
+                        meeting = f"{path.stem}-{line_number}"
+                        if meeting not in held:
+                            continue
+                        data = json.loads(line)
+                        for kind in ("general", "specific"):
+                            for query in data[f"{kind}_query_list"]:
+                                result = client.call("summarise.meeting", {"meeting": meeting, "query": query["query"],
+                                                                           "max_words": args.words})
+                                score = rouge.score(sentences(query["answer"]), sentences(result["summary"]))
+                                scores.append((path.stem, kind, score["rouge1"].fmeasure * 100, score["rouge2"].fmeasure * 100))
+            finally:
+                daemon.stop()
+            print(f"fold {fold + 1} of {args.folds}: {len(held)} meetings held out", file=sys.stderr)
+    print(f"held-out ROUGE F1 ({args.folds} folds by meeting, {args.words} words): queries, R-1, R-2")
+    for split in [p.stem for p in args.splits] + ["all"]:
+        for kind in ("general", "specific", "both"):
+            subset = [s for s in scores if split in ("all", s[0]) and kind in ("both", s[1])]
+            if subset:
+                print(f"{split:<18}{kind:<10}{len(subset):>5}{np.mean([s[2] for s in subset]):>8.2f}{np.mean([s[3] for s in subset]):>8.2f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--splits", nargs="+", type=Path,
@@ -159,6 +219,7 @@ def main():
     parser.add_argument("--penalty", type=float, default=0.01, help="L2 penalty on the standardised weights")
     parser.add_argument("--out", type=Path, default=ROOT / "Plugins/summarise/scorer.json")
     parser.add_argument("--harvest", type=Path, help="only write the labelled candidates to this pickle (for experiments)")
+    parser.add_argument("--folds", type=int, help="only report held-out ROUGE, fitting without every K-th meeting in turn")
     args = parser.parse_args()
     if any(path.name.startswith(("val", "test")) for path in args.splits):
         parser.error("train on training splits only: val and test measure the result")
@@ -174,17 +235,10 @@ def main():
     if args.harvest:
         args.harvest.write_bytes(pickle.dumps(rows))
         return
-    names = rows[0]["features"]
-    output = {"trained_on": [p.name for p in args.splits], "oracle_words": args.words, "features": names}
-    for model in ("question", "meeting"):
-        subset = [r for r in rows if r["model"] == model]
-        weights, bias = fit(subset, args.penalty)
-        output[model] = {"queries": int(sum(r["y"].sum() > 0 for r in subset)), "weights": [round(float(w), 6) for w in weights], "bias": round(float(bias), 6)}
-        print(f"{model}: {len(subset)} queries, {sum(len(r['y']) for r in subset)} candidates, "
-              f"{int(sum(r['y'].sum() for r in subset))} oracle picks", file=sys.stderr)
-        for name, w in zip(names, weights):
-            print(f"  {name:<20}{w:>10.3f}", file=sys.stderr)
-    args.out.write_text(json.dumps(output, indent=1) + "\n")
+    if args.folds:
+        held_out(rows, args)
+        return
+    args.out.write_text(json.dumps(scorer_file(rows, args, report=True), indent=1) + "\n")
     print(f"wrote {args.out}", file=sys.stderr)
 
 

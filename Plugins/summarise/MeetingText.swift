@@ -149,11 +149,13 @@ struct MeetingText {
             let analysis = analyser.analyse(cleaned, into: &vocabulary)
             for term in analysis.terms { turnCounts[term, default: 0] += 1 }
             length += analysis.terms.count
+            // Words as budgets count them ("sixth-form" is one), for the minimum length too.
+            let words = TranscriptText.wordCount(cleaned)
             sentences.append(SpokenSentence(
                 turn: index, speaker: speaker, start: span.start, end: span.end, text: cleaned,
-                words: TranscriptText.wordCount(cleaned), vector: analysis.vector(idf: vocabulary.idf), terms: analysis.terms,
+                words: words, vector: analysis.vector(idf: vocabulary.idf), terms: analysis.terms,
                 eligible: analysis.informativeWords >= RankingWeights.minInformativeWords
-                    && analysis.words >= RankingWeights.minWords && !analysis.courteous,
+                    && words >= RankingWeights.minWords && !analysis.courteous,
                 terminated: TranscriptText.endsSentence(cleaned)))
         }
         turns.append(SpokenTurn(index: index, speaker: speaker, sentences: first..<sentences.count,
@@ -171,7 +173,6 @@ struct TextAnalyser {
 
     struct Analysis {
         var terms: [Int] = []
-        var words = 0
         var informativeWords = 0
         var courteous = false
 
@@ -208,7 +209,6 @@ struct TextAnalyser {
         var analysis = Analysis()
         var analyser = self
         for word in words(Substring(text)) {
-            analysis.words += 1
             let (term, informative, courteous) = vocabulary.classify(word.lowercased(), analyser: &analyser)
             if courteous { analysis.courteous = true }
             if informative { analysis.informativeWords += 1 }

@@ -47,6 +47,10 @@ enum SentenceFeature: Int, CaseIterable {
     case agendaWords
     /// How far its section's heading names the question's topic (0 to 1, against the best heading's).
     case topicSection
+    /// Share of its words that are the speaker's "I", "me", "my" (`SpokenText.firstPerson`).
+    case firstPerson
+    /// Share of its words that address the room: "you", "your" (`SpokenText.secondPerson`).
+    case secondPerson
 }
 
 struct SentenceScorer {
@@ -63,7 +67,8 @@ struct SentenceScorer {
     static let featureNames = ["relevance", "topic_coverage", "turn_relevance", "centrality",
                                "biased_centrality", "position", "log_words", "short", "named_speaker", "speaker_share",
                                "top_speaker", "is_question", "content_share", "clean_share", "first_in_turn", "log_turn_words",
-                               "expanded_relevance", "agenda_words", "topic_section"]
+                               "expanded_relevance", "agenda_words", "topic_section",
+                               "first_person", "second_person"]
 
     /// For a question's candidates, and for a whole meeting's (or one speaker's).
     let question: Model

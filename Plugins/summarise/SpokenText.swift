@@ -18,6 +18,30 @@ enum SpokenText {
         "thank", "thanks", "thanked", "greetings", "greet", "congratulate", "congratulations", "congratulating", "applause",
     ]
 
+    /// A speaker talking of themselves ("I", "my") or to the room ("you"): summaries report what
+    /// was said about the subject, in the third person, so such sentences are rarely their material.
+    static let firstPerson: Set<String> = [
+        "i", "i'm", "i've", "i'd", "i'll", "me", "my", "mine", "myself",
+        "я", "меня", "мне", "мной", "мой", "моя", "моё", "мое", "мои", "моего", "моей", "моих",
+    ]
+    static let secondPerson: Set<String> = [
+        "you", "you're", "you've", "you'd", "you'll", "your", "yours", "yourself", "yourselves",
+        "вы", "вас", "вам", "вами", "ваш", "ваша", "ваше", "ваши", "вашего", "вашей", "ваших", "ты", "тебя", "тебе",
+    ]
+
+    /// The shares of a sentence's words that are `firstPerson` and `secondPerson` words
+    /// (words as runs of letters, digits and apostrophes, lowercased; ’ read as ').
+    static func personShares(_ text: String) -> (first: Float, second: Float) {
+        var words = 0, first = 0, second = 0
+        for word in text.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "'" || $0 == "’") }) {
+            words += 1
+            let key = word.replacingOccurrences(of: "’", with: "'")
+            if firstPerson.contains(key) { first += 1 } else if secondPerson.contains(key) { second += 1 }
+        }
+        guard words > 0 else { return (0, 0) }
+        return (Float(first) / Float(words), Float(second) / Float(words))
+    }
+
     /// Words of speech too common to locate a topic, beyond the analyzer's stop words
     /// (`StopWords`): no weight in any vector.
     static let spokenFunctionWords: Set<String> = [

@@ -127,6 +127,9 @@ extension MeetingText {
             set(.expandedRelevance, expandedPeak > 0 ? expandedRelevance[i] / expandedPeak : 0)
             set(.agendaWords, log(1 + Float(agenda.intersection(sentence.terms).count)))
             set(.topicSection, topicSection[position])
+            let person = SpokenText.personShares(sentence.text)
+            set(.firstPerson, person.first)
+            set(.secondPerson, person.second)
             return row
         }
     }

@@ -416,6 +416,18 @@ def test_meetingctl_summarise(small_daemon):
 SCORER = json.loads((Path(__file__).resolve().parents[2] / "Plugins" / "summarise" / "scorer.json").read_text())
 
 
+FIRST_PERSON = {"i", "i'm", "i've", "i'd", "i'll", "me", "my", "mine", "myself"}
+SECOND_PERSON = {"you", "you're", "you've", "you'd", "you'll", "your", "yours", "yourself", "yourselves"}
+
+
+def person_shares(text):
+    """The shares of a sentence's words (letters, digits, apostrophes) that are "I"/"me"/"my" and "you"/"your"."""
+    words = [w.replace("’", "'") for w in re.findall(r"(?:[^\W_]|['’])+", text.lower())]
+    if not words:
+        return 0, 0
+    return sum(w in FIRST_PERSON for w in words) / len(words), sum(w in SECOND_PERSON for w in words) / len(words)
+
+
 def scored(model, features, words):
     """The score the module documents: the logistic model over the features, a tenth of it under 8 words."""
     logit = model["bias"] + sum(w * x for w, x in zip(model["weights"], features))
@@ -440,12 +452,17 @@ def test_explain_gives_the_features_the_scorer_reads(corpus_daemon, meeting, que
                                                    rel=1e-4, abs=1e-7)
         assert features["log_words"] == pytest.approx(math.log(1 + candidate["words"]), rel=1e-5)
         assert features["short"] == (candidate["words"] < 8)
+        first, second = person_shares(candidate["text"])
+        assert features["first_person"] == pytest.approx(first, abs=1e-6), candidate["text"]
+        assert features["second_person"] == pytest.approx(second, abs=1e-6), candidate["text"]
         assert 0 <= features["position"] <= 1 and 0 <= features["centrality"] <= 1
         if model == "question":
             assert 0 < features["turn_relevance"] <= 1
             assert any(a <= candidate["turn"] <= b for a, b in result["located"])
         else:
             assert features["relevance"] == 0 and features["turn_relevance"] == 0
+    assert any(c["features"][names.index("first_person")] > 0 for c in candidates)
+    assert any(c["features"][names.index("second_person")] > 0 for c in candidates)
     best = max(candidates, key=lambda c: c["score"])
     chosen = {(s["turn"], s["start"]) for s in result["sentences"]}
     assert chosen <= {(c["turn"], c["start"]) for c in candidates}

@@ -59,7 +59,8 @@ public enum SpokenTranscript {
     public static func clean(_ span: Substring, sourceOffset: Int = 0) -> CleanedText {
         let tokens = repairingPunctuation(tokens(span, offset: sourceOffset))
         let fragments = fragments(tokens)
-        var kept: [Token] = []
+        // Positions in `tokens`, not copies: a Token holds a Substring, and copying one retains its string.
+        var kept: [Int] = []
         kept.reserveCapacity(tokens.count)
         var afterFiller = false
         for index in tokens.indices {
@@ -72,10 +73,10 @@ public enum SpokenTranscript {
             if kept.isEmpty ? token.text.utf8.allSatisfy(isSentencePunctuation) : afterFiller && token.text == "," { continue }
             afterFiller = false
             if kept.isEmpty, openerKeys.contains(token.key) { continue }
-            kept.append(token)
-            droppingRestarts(&kept)
+            kept.append(index)
+            droppingRestarts(&kept, of: tokens)
         }
-        return joined(kept)
+        return joined(kept, of: tokens)
     }
 
     /// Sounds that carry no words.
@@ -267,32 +268,34 @@ public enum SpokenTranscript {
         return tokens[next].text.utf8.starts(with: bytes) || tokens[next].text.lowercased().hasPrefix(text)
     }
 
-    /// Rule 5 on the tokens kept so far, whose last one was just added.
+    /// Rule 5 on the tokens kept so far (positions in `tokens`), whose last one was just added.
     /// Commas between the words do not hide a restart ("on , on the meeting").
-    private static func droppingRestarts(_ kept: inout [Token]) {
-        while let last = kept.last, !last.isComma, saysAgain(last, in: kept) {
+    private static func droppingRestarts(_ kept: inout [Int], of tokens: [Token]) {
+        while let last = kept.last, !tokens[last].isComma, saysAgain(last, in: kept, of: tokens) {
             var words: [Int] = []
             var index = kept.count - 1
             while index >= 0, words.count < 2 * maxRestartWords {
-                if !kept[index].isComma { words.append(index) }
+                if !tokens[kept[index]].isComma { words.append(index) }
                 index -= 1
             }
             words.reverse()
             let count = words.count
             guard let length = (1...maxRestartWords).first(where: { length in
-                count >= 2 * length && (0..<length).allSatisfy { sameWord(kept[words[count - 2 * length + $0]], kept[words[count - length + $0]]) }
+                count >= 2 * length && (0..<length).allSatisfy {
+                    sameWord(kept[words[count - 2 * length + $0]], kept[words[count - length + $0]], of: tokens)
+                }
             }) else { break }
             kept.removeSubrange(words[count - 2 * length]..<words[count - length])
         }
     }
 
     /// Whether `last`, the last kept token, is one of the words just before it: what every restart has.
-    private static func saysAgain(_ last: Token, in kept: [Token]) -> Bool {
+    private static func saysAgain(_ last: Int, in kept: [Int], of tokens: [Token]) -> Bool {
         var index = kept.count - 2
         var words = 0
         while index >= 0, words < maxRestartWords {
-            if !kept[index].isComma {
-                if sameWord(kept[index], last) { return true }
+            if !tokens[kept[index]].isComma {
+                if sameWord(kept[index], last, of: tokens) { return true }
                 words += 1
             }
             index -= 1
@@ -300,10 +303,10 @@ public enum SpokenTranscript {
         return false
     }
 
-    /// Both are words (with at least one letter) equal but for case and trailing commas.
-    private static func sameWord(_ first: Token, _ second: Token) -> Bool {
-        if first.wordKey != 0 || second.wordKey != 0 { return first.wordKey == second.wordKey }
-        return sameLongWord(first.text, second.text)
+    /// Both tokens are words (with at least one letter) equal but for case and trailing commas.
+    private static func sameWord(_ first: Int, _ second: Int, of tokens: [Token]) -> Bool {
+        if tokens[first].wordKey != 0 || tokens[second].wordKey != 0 { return tokens[first].wordKey == tokens[second].wordKey }
+        return sameLongWord(tokens[first].text, tokens[second].text)
     }
 
     /// `sameWord` for words that do not pack into an integer: longer or not ASCII.
@@ -320,19 +323,20 @@ public enum SpokenTranscript {
 
     // MARK: Joining
 
-    private static func joined(_ kept: [Token]) -> CleanedText {
+    private static func joined(_ kept: [Int], of tokens: [Token]) -> CleanedText {
         var text = ""
         var pieces: [CleanedText.Piece] = []
         pieces.reserveCapacity(kept.count)
         var length = 0
         var quoteOpen = false
         var glueNext = false
-        for (index, token) in kept.enumerated() {
+        for (index, position) in kept.enumerated() {
+            let token = tokens[position]
             var glued = glueNext || token.text.utf8.allSatisfy(isClosingPunctuation) || isClitic(token.text)
             glueNext = false
             if isLone("\"", token.text) {
                 let isLast = index == kept.count - 1
-                let opening = index == 0 || (!isLast && !quoteOpen && !kept[index + 1].text.utf8.allSatisfy(isClosingPunctuation))
+                let opening = index == 0 || (!isLast && !quoteOpen && !tokens[kept[index + 1]].text.utf8.allSatisfy(isClosingPunctuation))
                 if opening { glueNext = true } else { glued = true }
                 quoteOpen = opening
             }
