@@ -198,12 +198,14 @@ def one_run(args, bin_dir, folders, queries, workdir, label):
     # sentinel's alert came (the alert thread works in commit order, so it comes last).
     deadline = time.monotonic() + 7200
     while time.monotonic() < deadline:
-        arrivals = subscribers.arrivals[-args.subscribers * 50:]
+        arrivals = list(subscribers.arrivals)
         last_seq = call("events.since", {"seq": 10**12})["result"]["last"]
         # A subscriber the one reading thread left behind by 1,000 messages (ZMQ_SNDHWM) lost
-        # some, by PUB's design: the run counts them rather than wait for them.
-        events_in = any(topic.startswith("meeting.") and seq == last_seq for _, topic, seq in arrivals)
-        alerts_in = not queries or any(topic == "alert.sentinel" for _, topic, _ in arrivals)
+        # some, by PUB's design: the run counts them rather than wait for them. All arrivals
+        # are searched: with alerts, the last meeting's event can be followed by far more
+        # alert messages than any fixed window holds.
+        events_in = any(topic.startswith("meeting.") and seq == last_seq for _, topic, seq in reversed(arrivals))
+        alerts_in = not queries or any(topic == "alert.sentinel" for _, topic, _ in reversed(arrivals))
         if events_in and alerts_in:
             time.sleep(3)  # the other subscribers' copies
             break
