@@ -156,6 +156,12 @@ public enum CorpusIndex {
         try insertSegment(db, bytes, first: segments.first!.first, last: segments.last!.last, turns: set.documentCount)
     }
 
+    /// The index as every module of the process reads it: one copy per corpus generation,
+    /// shared by every worker and module (its name is the one the search module has loaded it under).
+    public static func shared(corpusPath: String) -> SharedCorpusValue<SegmentSet> {
+        SharedCorpusValue("search.index", corpusPath: corpusPath) { db, previous in try load(db, reusing: previous) }
+    }
+
     /// The index of the corpus as `db` sees it. Segments are immutable and their ids never
     /// reused (AUTOINCREMENT from a random start), so those `previous` holds are shared
     /// with it; only new segments' bytes are read, once, into memory.
