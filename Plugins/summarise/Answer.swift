@@ -213,33 +213,30 @@ extension SummariseModule {
         if let meeting {
             hints["closest"] = .array(topicWords.compactMap { meeting.vocabulary.closestSurface(to: $0, within: 2) }.map(JSONValue.string))
         }
-        let elsewhere = (try? corpus.reader.read { db in try Self.meetingsMentioning(topicWords, db, limit: 5, every: true) }) ?? []
+        let elsewhere = (try? corpus.reader.read { db in
+            try meetingsMentioning(topicWords, db, analyser: analyser, limit: 5, every: true)
+        }) ?? []
         hints["meetings"] = .array(elsewhere.filter { $0 != meeting?.id }.map(JSONValue.string))
         return ["found": false, "answer": [], "interpreted": .object(interpreted), "hints": .object(hints)]
     }
 
-    /// The meetings whose turns the FTS index ranks best for the words, best first.
-    /// With `every`, only meetings with turns that hold every word.
-    static func meetingsMentioning(_ words: [String], _ db: Database, limit: Int, every: Bool = false,
-                                   from: String? = nil, to: String? = nil, people: Set<Int64> = []) throws -> [String] {
-        guard !words.isEmpty else { return [] }
-        // Quoted words only, so user text is never read as FTS5 syntax.
-        let quoted = words.map { "\"\($0.replacingOccurrences(of: "\"", with: ""))\"" }
-        let match = "text : (" + quoted.joined(separator: every ? " AND " : " OR ") + ")"
-        var filters = ""
-        var arguments: StatementArguments = ["match": match]
-        if let from { filters += " AND f.date >= :from"; arguments += ["from": from] }
-        if let to { filters += " AND substr(f.date, 1, length(:to)) <= :to"; arguments += ["to": to] }
-        if !people.isEmpty { filters += " AND t.person_id IN (\(people.sorted().map(String.init).joined(separator: ",")))" }
-        let table = CorpusSchema.ftsTable
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT f.meeting_id, -bm25(\(table)) AS score FROM \(table) f JOIN turn t ON t.id = f.rowid
-            WHERE \(table) MATCH :match \(filters) ORDER BY rank LIMIT 200
-            """, arguments: arguments)
+    /// The meetings whose turns the index ranks best for the words, best first: a meeting
+    /// scores the sum of its turns among the best `mentionTurns` within `allowed` (nil: every
+    /// turn). With `every`, only turns that hold every word count.
+    func meetingsMentioning(_ words: [String], _ db: Database, analyser: TextAnalyser, limit: Int, every: Bool = false,
+                            allowed: [ClosedRange<UInt32>]? = nil) throws -> [String] {
+        let hits = try bestTurns(words, db, analyser: analyser, limit: Self.mentionTurns, every: every, allowed: allowed)
+        let meetingOf = try db.cachedStatement(sql: "SELECT m.id FROM turn t JOIN meeting m ON m.pk = t.meeting_pk WHERE t.id = ?")
         var scores: [String: Double] = [:]
-        for row in rows { scores[row[0], default: 0] += row[1] }
+        for hit in hits {
+            guard let id = try String.fetchOne(meetingOf, arguments: [Int64(hit.documentID)]) else { continue }
+            scores[id, default: 0] += hit.score
+        }
         return scores.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(limit).map(\.key)
     }
+
+    /// How many of the index's best turns choose the meetings.
+    static let mentionTurns = 200
 
     /// Without `meeting`: the meeting whose turns answer best. Words that name people (a name,
     /// a surname, a role of up to six words) are not searched for: they choose those people's
@@ -268,8 +265,9 @@ extension SummariseModule {
             if people.isEmpty { people = named }
             var subject = topicWords.filter { !nameWords.contains($0) }
             if subject.isEmpty { subject = topicWords }
-            return try Self.meetingsMentioning(subject, db, limit: 1, from: params["from"]?.stringValue,
-                                               to: params["to"]?.stringValue, people: people).first
+            let allowed = try allowedTurns(db, from: params["from"]?.stringValue, to: params["to"]?.stringValue,
+                                           people: people.sorted())
+            return try meetingsMentioning(subject, db, analyser: analyser, limit: 1, allowed: allowed).first
         }
     }
 }

@@ -1,4 +1,4 @@
-// summarise.corpus: the turns of every meeting that the full-text index ranks best
+// summarise.corpus: the turns of every meeting that the corpus's index ranks best
 // for a subject, gathered into one text and summarised like a question on a meeting.
 
 import Foundation
@@ -12,42 +12,36 @@ struct CorpusDigest {
     /// Per turn of `text`: its meeting, the meeting's date and the index's BM25 score.
     var origins: [(meeting: String, date: String?, score: Float)] = []
 
-    static func gather(q: String, from: String?, to: String?, speaker: String?, corpus: Corpus,
-                       analyser: inout TextAnalyser) throws -> CorpusDigest {
+    /// The words of `q` searched for: its subject, without function and request words (or
+    /// without function words alone, when that leaves none).
+    static func subject(of q: String, analyser: TextAnalyser) throws -> [String] {
         let words = analyser.words(Substring(q)).map { $0.lowercased() }
         var subject = words.filter { !analyser.isFunctionWord($0) && !QueryFocus.requestWords.contains($0) }
         if subject.isEmpty { subject = words.filter { !analyser.isFunctionWord($0) } }
         guard !subject.isEmpty else { throw MethodError.invalidParams(field: "q", reason: "has no words to search for") }
-        // Quoted words only, so user text is never read as FTS5 syntax.
-        let match = "text : (" + subject.map { "\"\($0)\"" }.joined(separator: " OR ") + ")"
+        return subject
+    }
+
+    /// The digest of `hits` (the index's best turns, with their scores), its turns in the
+    /// order people would read them: by date, meeting and turn.
+    static func gather(_ hits: [IndexHit], _ db: Database, analyser: inout TextAnalyser) throws -> CorpusDigest {
+        let details = try db.cachedStatement(sql: """
+            SELECT m.id, m.date, t.idx, p.name, t.text, t.sentences
+            FROM turn t JOIN meeting m ON m.pk = t.meeting_pk LEFT JOIN person p ON p.id = t.person_id WHERE t.id = ?
+            """)
+        let rows = try hits.compactMap { hit in
+            try Row.fetchOne(details, arguments: [Int64(hit.documentID)]).map { (row: $0, score: Float(hit.score)) }
+        }
+        let ordered = rows.sorted { a, b in
+            let left = (a.row["date"] as String? ?? "", a.row["id"] as String, a.row["idx"] as Int)
+            let right = (b.row["date"] as String? ?? "", b.row["id"] as String, b.row["idx"] as Int)
+            return left < right
+        }
         var digest = CorpusDigest()
-        try corpus.reader.read { db in
-            var filters = ""
-            var arguments: StatementArguments = ["match": match, "limit": turnLimit]
-            if let from { filters += " AND f.date >= :from"; arguments += ["from": from] }
-            if let to { filters += " AND substr(f.date, 1, length(:to)) <= :to"; arguments += ["to": to] }
-            if let speaker {
-                filters += " AND t.person_id = :person"
-                arguments += ["person": try PersonResolver.person(speaker, field: "speaker", in: db).id]
-            }
-            let table = CorpusSchema.ftsTable
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT f.meeting_id, f.date, -bm25(\(table)) AS score, t.idx, p.name, t.text, t.sentences
-                FROM \(table) f JOIN turn t ON t.id = f.rowid LEFT JOIN person p ON p.id = t.person_id
-                WHERE \(table) MATCH :match \(filters)
-                ORDER BY rank LIMIT :limit
-                """, arguments: arguments)
-            // In the order people would read them: by date, meeting and turn.
-            let ordered = rows.sorted { a, b in
-                let left = (a["date"] as String? ?? "", a["meeting_id"] as String, a["idx"] as Int)
-                let right = (b["date"] as String? ?? "", b["meeting_id"] as String, b["idx"] as Int)
-                return left < right
-            }
-            for row in ordered {
-                try digest.text.addTurn(index: row["idx"], speaker: row["name"], text: row["text"],
+        for (row, score) in ordered {
+            try digest.text.addTurn(index: row["idx"], speaker: row["name"], text: row["text"],
                                     spans: TranscriptText.decodeSentences(row["sentences"] as Data), analyser: &analyser)
-                digest.origins.append((row["meeting_id"], row["date"], Float(row["score"] as Double)))
-            }
+            digest.origins.append((row["id"], row["date"], score))
         }
         return digest
     }

@@ -156,6 +156,11 @@ final class SummariseModule: MeetingdModule {
     private let analyzer = Analyzer()
     /// The corpus's word statistics, shared with every other instance in the process.
     private let statistics: SharedCorpusValue<TermStatistics>
+    /// The corpus's index (one copy per process, shared with the search module), for
+    /// finding the turns about a subject across meetings.
+    let index: SharedCorpusValue<SegmentSet>
+    /// Speakers' turns as the index's filters.
+    let speakerTurns = SpeakerTurns()
     /// Meetings analysed lately, most recent last: questions tend to come in runs on one meeting.
     private var recentMeetings: [MeetingText] = []
     private var recentKeys: [MeetingKey] = []
@@ -167,12 +172,13 @@ final class SummariseModule: MeetingdModule {
         scorer = try SentenceScorer.load(path: context.config["scorer"]?.stringValue)
         corpus = try Corpus.openReadOnly(path: context.corpusPath, budget: context.budget)
         statistics = SharedCorpusValue("summarise.term-statistics", corpusPath: context.corpusPath, build: TermStatistics.load)
+        index = CorpusIndex.shared(corpusPath: context.corpusPath)
         // Loaded before the daemon says READY, so that no first request waits for it.
         // A corpus that cannot be read fails the requests that need it (-32007), not the start.
         do {
-            _ = try corpus.reader.read { db in try statistics.get(db) }
+            _ = try corpus.reader.read { db in (try statistics.get(db), try index.get(db)) }
         } catch {
-            context.log(.warning, "cannot load the word statistics yet: \(error)")
+            context.log(.warning, "cannot load the word statistics or the index yet: \(error)")
         }
     }
 
@@ -304,9 +310,14 @@ final class SummariseModule: MeetingdModule {
         let q = params["q"]?.stringValue ?? ""
         let maxWords = params["max_words"]?.intValue ?? Self.defaultWords
         return try withAnalyser { analyser in
-            let digest = try CorpusDigest.gather(
-                q: q, from: params["from"]?.stringValue, to: params["to"]?.stringValue,
-                speaker: params["speaker"]?.stringValue, corpus: corpus, analyser: &analyser)
+            let subject = try CorpusDigest.subject(of: q, analyser: analyser)
+            let digest = try corpus.reader.read { db in
+                let people = try params["speaker"]?.stringValue.map { [try PersonResolver.person($0, field: "speaker", in: db).id] }
+                let allowed = try allowedTurns(db, from: params["from"]?.stringValue, to: params["to"]?.stringValue,
+                                               people: people ?? [])
+                let hits = try bestTurns(subject, db, analyser: analyser, limit: CorpusDigest.turnLimit, allowed: allowed)
+                return try CorpusDigest.gather(hits, db, analyser: &analyser)
+            }
             return digest.summary(q: q, maxWords: maxWords, analyser: &analyser)
         }
     }

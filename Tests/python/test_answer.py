@@ -148,3 +148,24 @@ def test_meetingctl_ask(pages_daemon):
     assert "freight" in said.stdout and "[turn 1]" in said.stdout
     absent = ask("What about the Eurasian Economic Union?", "--meeting", SEED)
     assert absent.returncode == 1 and absent.stdout.startswith("Not found: eurasian economic union in " + SEED)
+
+
+def test_without_a_meeting_the_index_reads_every_word_form(pages_daemon):
+    # Only "перевозки" is said (ru_talks_with_press): the analyzer's Russian stem finds it for "перевозках".
+    result = pages_daemon.call("summarise.answer", {"question": "Что говорилось о перевозках?"})
+    assert result["found"] and result["interpreted"]["meeting"] == "ru_talks_with_press", result
+
+
+def test_without_a_meeting_dates_choose_among_the_meetings(pages_daemon):
+    question = "What did Putin say about vaccines?"
+    dated = pages_daemon.call("summarise.answer", {"question": question, "from": "2020-12", "to": "2020"})
+    assert dated["interpreted"]["meeting"] in (SEED, "ru_cis_council"), dated
+    # No meeting of 2020 is searched.
+    later = pages_daemon.call("summarise.answer", {"question": question, "from": "2021"})
+    assert later["interpreted"].get("meeting") not in (SEED, "ru_cis_council"), later
+
+
+def test_not_found_hints_name_the_meetings_that_hold_every_word(pages_daemon):
+    result = pages_daemon.call("summarise.answer", {"question": "What was said about humanitarian ties?", "meeting": "val-1"})
+    assert result["found"] is False
+    assert SEED in result["hints"]["meetings"] and "val-1" not in result["hints"]["meetings"], result

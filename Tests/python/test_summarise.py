@@ -341,6 +341,9 @@ def test_corpus_digest_cites_meeting_date_and_turn(corpus_daemon):
     assert dated["sentences"] and {s["meeting"] for s in dated["sentences"]} == {SEED_ID}
     assert all(s["date"] == "2020-12-18" for s in dated["sentences"])
     assert corpus_daemon.call("summarise.corpus", {"q": "vaccines", "from": "2021"})["sentences"] == []
+    # The speaker filter keeps that person's turns alone, however many others say the words.
+    putin = corpus_daemon.call("summarise.corpus", {"q": "vaccines", "speaker": "Putin", "max_words": 300})
+    assert putin["sentences"] and {s["speaker"] for s in putin["sentences"]} == {"Vladimir Putin"}, putin
 
 
 def test_keywords_are_ranked_phrases(corpus_daemon):
