@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Latency of summarise.answer (issue 13): every QMSum val query asked of its meeting, and
 the same questions without `meeting` (the best meeting is found first), through a daemon,
-with meetingd.ping in the same run as the baseline.
+with meetingd.ping in the same run as the baseline; and how often, without `meeting`, the
+meeting found is the one the question was written for.
 
     swift build -c release
     python3 Benchmarks/summarise/answer_latency.py --meetingd .build/release/meetingd \\
@@ -52,12 +53,14 @@ def main():
     sock = zmq.Context().socket(zmq.REQ)
     sock.connect(endpoint)
 
+    replies = []
+
     def call(method, params):
         started = time.perf_counter()
         sock.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode())
         if not sock.poll(120_000):
             raise SystemExit(f"{method}: no answer")
-        json.loads(sock.recv())
+        replies.append(json.loads(sock.recv()))
         return (time.perf_counter() - started) * 1000
 
     try:
@@ -76,14 +79,18 @@ def main():
         figures = {
             "meetingd.ping": [call("meetingd.ping", {}) for _ in range(200)],
             "answer, meeting given": [call("summarise.answer", {"question": q, "meeting": m}) for m, q in questions],
-            "answer, no meeting": [call("summarise.answer", {"question": q}) for _, q in questions],
         }
+        replies.clear()
+        figures["answer, no meeting"] = [call("summarise.answer", {"question": q}) for _, q in questions]
+        found = [reply.get("result", {}).get("interpreted", {}).get("meeting") for reply in replies]
         ping = statistics.median(figures["meetingd.ping"])
         print(f"{len(questions)} questions of {args.qmsum}, corpus {corpus}")
         print(f"{'':24s} {'p50':>8s} {'p90':>8s} {'p99':>8s}  p50/ping")
         for name, values in figures.items():
             p50 = statistics.median(values)
             print(f"{name:24s} {p50:8.2f} {percentile(values, 0.9):8.2f} {percentile(values, 0.99):8.2f}  {p50 / ping:8.1f}x")
+        own = sum(meeting == asked for meeting, (asked, _) in zip(found, questions))
+        print(f"without meeting, the question's own meeting found: {own} of {len(questions)}")
     finally:
         daemon.terminate()
         daemon.wait(30)
