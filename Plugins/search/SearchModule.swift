@@ -60,10 +60,10 @@ final class SearchModule: MeetingdModule {
                 "type": "object", "required": ["total", "took_ms", "hits"],
                 "properties": [
                     "total": ["type": "integer", "description": "Matching units (a lower bound when total_exact is false)."],
-                    "total_exact": ["type": "boolean", "description": "False when more turns matched than the ranking budget: the newest were ranked."],
+                    "total_exact": ["type": "boolean", "description": "False when total is a lower bound: past exact_total_up_to matches the index stops counting what cannot make the page, and a request across the corpus (or unit meeting) ranks the best ranking_budget turns of more."],
                     "took_ms": ["type": "number"],
                     "hits": ["type": "array", "items": hitSchema],
-                    "interpreted": ["type": "object", "description": "How q was read: request or keywords, the words searched and those ignored, and `speaker`: whom the speaker param resolved to."],
+                    "interpreted": ["type": "object", "description": "How q was read: request or keywords, the words searched, and `speaker`: whom the speaker param resolved to."],
                     "corrected": ["type": "object", "description": "Present when a word had no match: what was searched instead."],
                 ],
             ]),
