@@ -741,3 +741,42 @@ def test_similar_is_the_exact_bm25_of_its_terms_outside_the_source(generated):
             assert hit["score"] == pytest.approx(score, rel=1e-9)
             assert "[" in hit["snippet"], hit
     assert compared >= 15, compared
+
+
+def test_requests_by_sentence_and_by_meeting_follow_the_rescored_ranking(generated):
+    """unit: sentence gives the marked sentences of the rescored turns in their order;
+    unit: meeting groups the rescored turns (best plus 0.3 of the next two, ties by the
+    newer meeting), within a meeting and across the corpus."""
+    daemon, corpus = generated
+    brute = BruteForce(corpus)
+    rng = random.Random(33)
+    with sqlite3.connect(corpus) as db:
+        pk = dict(db.execute("SELECT id, pk FROM meeting"))
+    meeting_of = {turn: id for id, first, count, _, _ in brute.meetings for turn in range(first, first + count)}
+    compared = 0
+    for index in range(16):
+        meeting_id, first, count, _, _ = rng.choice(brute.meetings)
+        turns = set(range(first, first + count)) if index % 2 == 0 else None
+        words = request_words(brute, rng, sorted(turns or brute.texts))
+        params = {"q": f"What was said about {words[0]} and {words[1]}?", **({"meeting": meeting_id} if turns else {})}
+        meetings = daemon.call("search.query", {**params, "unit": "meeting", "limit": 10})
+        sentences = daemon.call("search.query", {**params, "unit": "sentence", "limit": 20})
+        interpreted = meetings["interpreted"]
+        if interpreted["words"] != words or "favoured_speakers" in interpreted or "favoured_sections" in interpreted:
+            continue
+        compared += 1
+        expected = rescored(brute, corpus, words, turns)
+        groups = defaultdict(list)
+        for turn, score in expected:
+            groups[meeting_of[turn]].append(score)
+        ranked = sorted(((best[0] + 0.3 * sum(best[1:3]), id, len(best)) for id, best in groups.items()),
+                        key=lambda group: (-group[0], -pk[group[1]]))
+        assert meetings["total"] == len(groups) and meetings["total_exact"], params
+        assert [hit["meeting"] for hit in meetings["hits"]] == [id for _, id, _ in ranked[:10]], params
+        for hit, (score, _, matches) in zip(meetings["hits"], ranked):
+            assert hit["score"] == pytest.approx(score, rel=1e-9) and hit["matches"] == matches, params
+        assert sentences["total"] == len(expected), params
+        assert all("[" in hit["snippet"] for hit in sentences["hits"]), params
+        in_order = list(dict.fromkeys(hit_turns(corpus, sentences)))
+        assert in_order == [turn for turn, _ in expected[:len(in_order)]], params
+    assert compared >= 10, compared
