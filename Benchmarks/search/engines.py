@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """The index against FTS5 (issue 12, not a test).
 
-Two daemons serve the same corpus, one with `engine: index`, one with `engine: fts5`
-(FTS5 as shipped: stop words left out of multi-word queries, at most `ranking_budget`
-turns scored); a third, FTS5 without the budget, is the exact FTS5 ranking. Each runs
+Two daemons serve the same corpus, one of this build (the index), one of an older build
+given by --meetingd-fts5 with `engine: fts5` (FTS5 as it shipped: stop words left out of
+multi-word queries, at most `ranking_budget` turns scored; search no longer has the
+setting, whose `fts5` it now ignores); a third, FTS5 without the budget, is the exact FTS5 ranking. Each runs
 latency.py's keyword queries (rare, middling and common words, two words, two with grammar
 words, a meeting filter, a date filter), phrases, prefixes and speaker filters (the `speaker`
 param and `speaker:` in q), excluded phrases and prefixes, phrases ending in a prefix and
@@ -11,7 +12,8 @@ param and `speaker:` in q), excluded phrases and prefixes, phrases ending in a p
 alternating between the daemons so that a busy moment of the machine hits all alike.
 Prints p50/p99 per engine and per group, and the ratios.
 
-usage: engines.py --corpus FILE [--meetingd .build-release/release/meetingd] [--rounds 5] [--groups G,G]
+usage: engines.py --corpus FILE --meetingd-fts5 OLDER/meetingd [--meetingd .build-release/release/meetingd]
+                  [--rounds 5] [--groups G,G]
 Build and make a corpus as latency.py says.
 """
 import argparse
@@ -31,7 +33,8 @@ EXCLUSIONS = ['remote -"remote control"', 'budget -con*', 'think -"i think"', 't
               'government -pre*']
 PHRASE_PREFIXES = ['"remote contr*"', '"speech rec*"', '"the meet*"', '"i thi*"', '"at the mom*"', '"of the con*"']
 
-ENGINES = [("index", "engine: index"), ("fts5", "engine: fts5"), ("fts5, no budget", "engine: fts5, ranking_budget: 1000000000")]
+# (name, whether it runs the older build, search settings)
+ENGINES = [("index", False, ""), ("fts5", True, "engine: fts5"), ("fts5, no budget", True, "engine: fts5, ranking_budget: 1000000000")]
 
 
 def queries(db):
@@ -63,6 +66,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", required=True)
     parser.add_argument("--meetingd", default=os.path.join(ROOT, ".build-release", "release", "meetingd"))
+    parser.add_argument("--meetingd-fts5", required=True,
+                        help="a meetingd built before search dropped FTS5 (its modules beside it)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--groups", help="only these groups, comma-separated (e.g. 'exclusion,phrase prefix')")
     args = parser.parse_args()
@@ -76,7 +81,8 @@ def main():
     print(f"corpus: {meetings} meetings, {turns} turns; index: {segments[0]} segments, {segments[1] / 1e6:.0f} MB; "
           f"{len(items)} queries, top 10 with snippets, {args.rounds} rounds each\n")
 
-    daemons = [Daemon(args.meetingd, args.corpus, workers=1, settings=settings) for _, settings in ENGINES]
+    daemons = [Daemon(args.meetingd_fts5 if older else args.meetingd, args.corpus, workers=1, settings=settings)
+               for _, older, settings in ENGINES]
     try:
         for daemon in daemons:
             daemon_times(daemon, items, 1)  # warm the page cache and the statements
@@ -92,12 +98,12 @@ def main():
 
     flat = [[x for xs in per_query for x in xs] for per_query in samples]
     print(f"{'':<24}{'p50 ms':>9}{'p99 ms':>9}")
-    for (name, _), times in zip(ENGINES, flat):
+    for (name, _, _), times in zip(ENGINES, flat):
         print(f"{name:<24}{percentile(times, 50) / 1e3:>9.2f}{percentile(times, 99) / 1e3:>9.2f}")
-    for (name, _), times in zip(ENGINES[1:], flat[1:]):
+    for (name, _, _), times in zip(ENGINES[1:], flat[1:]):
         print(f"{'ratio ' + name + ' / index':<24}{percentile(times, 50) / percentile(flat[0], 50):>9.2f}"
               f"{percentile(times, 99) / percentile(flat[0], 99):>9.2f}")
-    print(f"\nper group, p50 and p99 ms ({' | '.join(name for name, _ in ENGINES)}):")
+    print(f"\nper group, p50 and p99 ms ({' | '.join(name for name, _, _ in ENGINES)}):")
     for group in dict.fromkeys(item[0] for item in items):
         times = [[x for item, xs in zip(items, per_query) if item[0] == group for x in xs] for per_query in samples]
         print(f"  {group:<20}" + " |".join(f"{percentile(t, 50) / 1e3:>8.2f} {percentile(t, 99) / 1e3:>8.2f}" for t in times))

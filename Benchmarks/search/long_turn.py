@@ -28,7 +28,7 @@ SIZES = [10_000, 20_000, 40_000, 80_000]
 SENTENCE = "The word of the day is spoken here."
 REQUESTS = [
     ("search.query", {"q": "word"}),                      # the index, IndexSnippet
-    ("search.query", {"q": '"word of"'}),                 # FTS5, highlight() for a long turn
+    ("search.query", {"q": '"word of"'}),                 # a phrase, marked as one span
     ("search.query", {"q": '"word of"', "unit": "sentence"}),
     ("summarise.meeting", {}),
 ]

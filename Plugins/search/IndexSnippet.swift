@@ -1,17 +1,14 @@
 // Snippets of the turns the index found, made from the stored text with the analyzer
-// that indexed it, so that the words marked are exactly those that matched; and of
-// long turns FTS5 found, from its highlight(), since its snippet() takes time that
-// grows with the square of the matches in a turn. Both are one pass over the turn.
+// that indexed it, so that the words marked are exactly those that matched, in one pass
+// over the turn however many matches it holds.
 
 import MeetingKit
 
 enum IndexSnippet {
-    /// Words in a snippet, as FTS5's snippet() was asked for.
+    /// Words in a snippet.
     static let words = 24
     /// Words shown before the first match in the window, for context.
     static let lead = 3
-    /// Turns longer than this (in characters) get their FTS5 snippet from `highlighted`.
-    static let longTurnCharacters = 20_000
     /// How often (in matches) a long pass checks the request's deadline.
     static let checkEvery = 4096
 
@@ -49,64 +46,6 @@ enum IndexSnippet {
             cursor = word.bytes.upperBound
         }
         return out + String(decoding: utf8[cursor...], as: UTF8.self)
-    }
-
-    /// The snippet of a turn FTS5's highlight() marked with `open` and `close` (characters
-    /// that never occur in a turn): the window chosen as `snippet` chooses it, over
-    /// whitespace-separated words, a word counting as matched when a mark touches it.
-    static func snippet(ofHighlighted text: String, open: Unicode.Scalar, close: Unicode.Scalar, markers: Markers,
-                        budget: RequestBudget) throws(MethodError) -> String {
-        struct Word {
-            var range: Range<String.UnicodeScalarView.Index>
-            var matched: Bool
-            /// Inside a highlight at its first character (the mark opened on an earlier word).
-            var opensInside: Bool
-            var closesInside: Bool
-        }
-        let scalars = text.unicodeScalars
-        var found: [Word] = []
-        var inside = false
-        var index = scalars.startIndex
-        while index < scalars.endIndex {
-            while index < scalars.endIndex, scalars[index].properties.isWhitespace { index = scalars.index(after: index) }
-            guard index < scalars.endIndex else { break }
-            let start = index
-            let startsInside = inside
-            var touched = inside
-            while index < scalars.endIndex, !scalars[index].properties.isWhitespace {
-                if scalars[index] == open { inside = true; touched = true }
-                if scalars[index] == close { inside = false }
-                index = scalars.index(after: index)
-            }
-            found.append(Word(range: start..<index, matched: touched, opensInside: startsInside, closesInside: inside))
-        }
-        func plain(_ word: Word) -> String {
-            String(String.UnicodeScalarView(scalars[word.range].filter { $0 != open && $0 != close })).lowercased()
-        }
-        let matched = found.indices.filter { found[$0].matched }
-        guard !matched.isEmpty else { return SearchModule.opening(of: text.replacing(String(open), with: "").replacing(String(close), with: ""), words: words) }
-        let start = try bestWindow(wordCount: found.count, matched: matched, term: { plain(found[$0]) }, budget: budget)
-        let end = min(found.count, start + words)
-        var out = start > 0 ? "…" : ""
-        if found[start].opensInside { out += markers.open }
-        out += String(String.UnicodeScalarView(scalars[found[start].range.lowerBound..<found[end - 1].range.upperBound]))
-            .replacing(String(open), with: markers.open).replacing(String(close), with: markers.close)
-        if found[end - 1].closesInside { out += markers.close }
-        return out + (end < found.count ? "…" : "")
-    }
-
-    /// The snippet column for an FTS5 statement over `table` that binds the markers (open, close):
-    /// FTS5's snippet() for most turns, highlight() with `highlightOpen`/`highlightClose` for long
-    /// ones; then whether the turn is long, for `finish`.
-    static func ftsSnippetSQL(_ table: String) -> String {
-        "CASE WHEN length(\(table).text) > \(longTurnCharacters) THEN highlight(\(table), 0, char(2), char(3)) "
-            + "ELSE snippet(\(table), 0, ?, ?, '…', \(words)) END, length(\(table).text) > \(longTurnCharacters)"
-    }
-
-    /// The snippet an `ftsSnippetSQL` row holds, finished for a long turn.
-    static func finish(_ column: String, isLong: Bool, markers: Markers, budget: RequestBudget) throws(MethodError) -> String {
-        guard isLong else { return column }
-        return try snippet(ofHighlighted: column, open: "\u{2}", close: "\u{3}", markers: markers, budget: budget)
     }
 
     /// Where the window of `words` words starts that holds the most distinct terms, then the

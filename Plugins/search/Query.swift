@@ -34,41 +34,30 @@ extension SearchModule {
             let people = try plan.speakers.map { typed in try PersonResolver.person(typed, field: "q", in: db, meetingPK: meetingPK) }
             (plan.speakers, plan.speakerIDs) = (people.map(\.name), people.map(\.id))
             if plan.isRequest { try findNamedSpeakers(db, &plan, meeting: params["meeting"]?.stringValue) }
-            // Keyword turns are ranked by the index where it can, else inside SQLite; requests
-            // are rescored and meetings grouped here.
-            var indexQuery: IndexQuery?
-            if engine == .index, !plan.isRequest {
-                var withStopWords = plan
-                withStopWords.keepStopWords()
-                // At least one hit is ranked, so that `limit: 0` still counts the matches.
-                if let query = try self.indexQuery(withStopWords, limit: max(page.offset + page.limit, 1), index: index(db)) {
-                    plan = withStopWords
-                    indexQuery = query
-                }
-            }
-            let rankedInSQLite = unit == .turn && !plan.isRequest && !scope.filterAfterScoring
+            // Keyword turns are ranked by the index; requests are rescored and meetings grouped here.
+            // At least one hit is ranked, so that `limit: 0` still counts the matches.
+            let ranked = max(page.offset + page.limit, 1)
+            var indexQuery = plan.isRequest ? nil : try self.indexQuery(plan, limit: ranked, index: index(db))
             func search(_ plan: inout SearchPlan) throws -> JSONObject {
                 if plan.isRequest, plan.searchesOneMeeting, let ranges = scope.ranges, ranges.count == 1 {
                     try findMatchingSections(db, &plan, meeting: ranges[0])
                 }
-                if let indexQuery {
-                    switch unit {
-                    case .turn: return try indexedKeywordTurns(db, indexQuery, plan: plan, scope: scope, page: page, markers: markers)
-                    case .sentence: return try indexedSentences(db, indexQuery, plan: plan, scope: scope, page: page, markers: markers)
-                    case .meeting: return try indexedMeetings(db, indexQuery, plan: plan, scope: scope, page: page, markers: markers)
-                    }
+                guard let indexQuery else { return try requestPage(db, plan: plan, scope: scope, unit: unit, page: page, markers: markers) }
+                switch unit {
+                case .turn: return try indexedKeywordTurns(db, indexQuery, plan: plan, scope: scope, page: page, markers: markers)
+                case .sentence: return try indexedSentences(db, indexQuery, plan: plan, scope: scope, page: page, markers: markers)
+                case .meeting: return try indexedMeetings(db, indexQuery, plan: plan, scope: scope, page: page, markers: markers)
                 }
-                return rankedInSQLite ? try keywordTurns(db, plan: plan, scope: scope, page: page, markers: markers)
-                    : try rescoredPage(db, plan: plan, scope: scope, unit: unit, page: page, markers: markers)
             }
             var answer = try search(&plan)
             // Only a query that finds nothing is corrected: a rare word is not a typo.
             var corrections: [Correction] = []
             if answer["total"] == 0 {
                 corrections = plan.isRequest ? try correctTopicWords(db, &plan) : try correctKeywords(db, &plan)
-                // The corrected query is searched where the query was: by the index if it could.
+                // Keywords are searched again with the corrected words (a request's query is made
+                // from its topic words as it is searched).
                 if !corrections.isEmpty, indexQuery != nil {
-                    indexQuery = try self.indexQuery(plan, limit: max(page.offset + page.limit, 1), index: index(db))
+                    indexQuery = try self.indexQuery(plan, limit: ranked, index: index(db))
                 }
                 if !corrections.isEmpty {
                     answer = try search(&plan)
@@ -108,7 +97,7 @@ extension SearchModule {
             for (t, term) in clause.enumerated() where term.tokens.count == 1 && !term.isPrefix {
                 guard let replacement = try correction(db, word: term.tokens[0]) else { continue }
                 let written = Self.matchingCase(of: term.written, replacement)
-                // Both engines read the corrected word as if the user had written it.
+                // The corrected word is read as if the user had written it.
                 plan.clauses[c][t].tokens = [replacement]
                 plan.clauses[c][t].written = written
                 corrections.append(Correction(word: term.tokens[0], written: term.written, replacement: written))
@@ -208,12 +197,19 @@ extension SearchModule {
     /// say something, so a turn's score grows slowly with its length, and doubles for a named speaker.
     private func adjustForRequest(_ db: Database, _ candidates: inout [Candidate], plan: SearchPlan) throws {
         let named = Set(plan.namedSpeakers.map(\.id))
-        let statement = try db.cachedStatement(sql: "SELECT words, person_id FROM turn WHERE id = ?")
+        // One statement for all the candidates: one per turn took longer than ranking them.
+        var factor: [Int64: Double] = [:]
+        factor.reserveCapacity(candidates.count)
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: """
+            SELECT id, words, person_id FROM turn WHERE id IN (SELECT value FROM json_each(?))
+            """), arguments: [Self.jsonArray(candidates.map(\.rowid))])
+        while let row = try rows.next() {
+            let words: Int = row[1]
+            let speaker: Int64? = row[2]
+            factor[row[0]] = pow(Double(max(words, 1)), 0.2) * (speaker.map(named.contains) == true ? 2 : 1)
+        }
         for index in candidates.indices {
-            guard let row = try Row.fetchOne(statement, arguments: [candidates[index].rowid]) else { continue }
-            let words: Int = row[0]
-            let speaker: Int64? = row[1]
-            candidates[index].score *= pow(Double(max(words, 1)), 0.2) * (speaker.map(named.contains) == true ? 2 : 1)
+            if let factor = factor[candidates[index].rowid] { candidates[index].score *= factor }
         }
     }
 
@@ -299,24 +295,15 @@ extension SearchModule {
 
     // MARK: Hits
 
-    /// A turn with its meeting and a snippet of its best passage.
-    func turnHit(_ db: Database, _ candidate: Candidate, highlighting expression: String, markers: Markers) throws -> JSONObject {
-        let table = CorpusSchema.ftsTable
-        let row = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT \(Self.hitColumns), \(IndexSnippet.ftsSnippetSQL(table))
-            FROM \(table) JOIN turn t ON t.id = \(table).rowid \(Self.hitJoins)
-            WHERE \(table) MATCH ? AND \(table).rowid = ?
-            """), arguments: [markers.open, markers.close, expression, candidate.rowid])
-        if let row {
-            let snippet = try IndexSnippet.finish(row[7] ?? "", isLong: row[8], markers: markers, budget: budget)
-            return Self.hit(row, score: candidate.score, snippet: snippet)
-        }
-        // A named speaker's turn ranked without a matching word: its opening words, unmarked.
-        let plain = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT \(Self.hitColumns), c.text FROM \(CorpusSchema.ftsContentView) c JOIN turn t ON t.id = c.turn_id \(Self.hitJoins)
-            WHERE c.turn_id = ?
-            """), arguments: [candidate.rowid])
-        return plain.map { row in Self.hit(row, score: candidate.score, snippet: Self.opening(of: row[7], words: 24)) } ?? [:]
+    /// A turn with its meeting and its snippet marking the words `highlight` holds, or its
+    /// opening, unmarked, when it holds none (a named speaker's turn ranked without a match).
+    func turnHit(_ db: Database, turn: Int64, score: Double, highlight: Highlight, markers: Markers) throws -> JSONObject? {
+        let details = try db.cachedStatement(sql: "SELECT \(Self.hitColumns), t.text FROM turn t \(Self.hitJoins) WHERE t.id = ?")
+        guard let row = try Row.fetchOne(details, arguments: [turn]) else { return nil }
+        let text = TranscriptText.strippingMarks(row[7])
+        let snippet = try IndexSnippet.snippet(of: text, terms: highlight.terms, markers: markers, analyzer: analyzer, budget: budget)
+            ?? Self.opening(of: text, words: IndexSnippet.words)
+        return Self.hit(row, score: score, snippet: highlight.joinsPhrases ? Self.joiningAdjacentMarks(snippet, markers) : snippet)
     }
 
     /// The first `words` words of `text`, with an ellipsis when there is more.
@@ -341,51 +328,16 @@ extension SearchModule {
         ]
     }
 
-    /// A page of keyword turns. When the matches fit the ranking budget (most queries), one
-    /// FTS5 statement ranks them and makes the snippets of the page alone; beyond it, the
-    /// newest are ranked and each hit of the page is fetched on its own.
-    func keywordTurns(_ db: Database, plan: SearchPlan, scope: SearchScope, page: (offset: Int, limit: Int),
-                      markers: Markers) throws -> JSONObject {
-        let table = CorpusSchema.ftsTable
-        let expression = plan.matchExpression
-        let ranges = scope.ranges ?? [Int64.min...Int64.max]
-        if ranges.count == 1 {
-            let total = try Int.fetchOne(db.cachedStatement(sql: """
-                SELECT count(*) FROM (SELECT 1 FROM \(table) WHERE \(table) MATCH ? AND rowid BETWEEN ? AND ? LIMIT ?)
-                """), arguments: [expression, ranges[0].lowerBound, ranges[0].upperBound, rankingBudget + 1]) ?? 0
-            if total <= rankingBudget {
-                guard total > page.offset, page.limit > 0 else { return Self.page([], total: total, exact: true) }
-                let ranked = try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT rowid, bm25(\(table)), \(IndexSnippet.ftsSnippetSQL(table)) FROM \(table)
-                    WHERE \(table) MATCH ? AND rowid BETWEEN ? AND ? ORDER BY rank LIMIT ? OFFSET ?
-                    """), arguments: [markers.open, markers.close, expression, ranges[0].lowerBound, ranges[0].upperBound,
-                                      page.limit, page.offset])
-                let details = try db.cachedStatement(sql: "SELECT \(Self.hitColumns) FROM turn t \(Self.hitJoins) WHERE t.id = ?")
-                let hits = try ranked.compactMap { row -> JSONValue? in
-                    let snippet = try IndexSnippet.finish(row[2] ?? "", isLong: row[3], markers: markers, budget: budget)
-                    return try Row.fetchOne(details, arguments: [row[0] as Int64])
-                        .map { .object(Self.hit($0, score: -(row[1] as Double), snippet: snippet)) }
-                }
-                return Self.page(hits, total: total, exact: true)
-            }
-        }
-        let top = try topMatches(db, expression: expression, scope: scope, count: page.offset + page.limit)
-        let hits = try top.page.dropFirst(page.offset).map { candidate -> JSONValue in
-            .object(try turnHit(db, candidate, highlighting: plan.highlightExpression, markers: markers))
-        }
-        return Self.page(hits, total: top.total, exact: top.exhaustive)
-    }
-
-    /// The index's query for a keyword plan, or nil when a term has no word the analyzer
-    /// reads. A plan with speakers and no word to search is answered by `indexSearch`
+    /// The index's query for a keyword plan. A word the analyzer reads nothing of matches
+    /// nothing. A plan with speakers and no word to search is answered by `indexSearch`
     /// listing their turns.
-    func indexQuery(_ plan: SearchPlan, limit: Int, index: SegmentSet) -> IndexQuery? {
+    func indexQuery(_ plan: SearchPlan, limit: Int, index: SegmentSet) -> IndexQuery {
         /// A word, a phrase (a quoted one, or a word the analyzer cuts in several), or a
         /// prefix's terms; a phrase ending in a prefix is an OR of a phrase per term its last
         /// word covers ("remote contr*": "remote control", "remote contract"…).
-        func terms(_ queryTerm: QueryTerm) -> [IndexQuery.Term]? {
+        func terms(_ queryTerm: QueryTerm) -> [IndexQuery.Term] {
             let words = analyzer.words(queryTerm.written).map(\.term)
-            guard let last = words.last else { return nil }
+            guard let last = words.last else { return [] }
             guard queryTerm.isPrefix else { return [words.count == 1 ? IndexQuery.Term(last) : IndexQuery.Term(phrase: words)] }
             // The prefix as the analyzer makes every term, stemmed: "negotiat*" matches "negoti".
             // However many terms it covers (past 1,024 the index scores them term at a time).
@@ -395,21 +347,12 @@ extension SearchModule {
         }
         var clauses: [[IndexQuery.Term]] = []
         for clause in plan.clauses {
-            var alternatives: [IndexQuery.Term] = []
-            for queryTerm in clause {
-                guard let found = terms(queryTerm) else { return nil }
-                alternatives += found
-            }
+            let alternatives = clause.flatMap(terms)
             // A clause nothing can satisfy (a prefix no term starts with) leaves no match.
             if alternatives.isEmpty { return IndexQuery(clauses: [], limit: limit) }
             clauses.append(alternatives)
         }
-        var excluded: [IndexQuery.Term] = []
-        for queryTerm in plan.excluded {
-            guard let found = terms(queryTerm) else { return nil }
-            excluded += found
-        }
-        return IndexQuery(clauses: clauses, excluded: excluded, limit: limit, exactTotalUpTo: exactTotalUpTo)
+        return IndexQuery(clauses: clauses, excluded: plan.excluded.flatMap(terms), limit: limit, exactTotalUpTo: exactTotalUpTo)
     }
 
     /// A page of keyword turns ranked by the index: exact BM25 over every match within the
@@ -417,8 +360,9 @@ extension SearchModule {
     func indexedKeywordTurns(_ db: Database, _ query: IndexQuery, plan: SearchPlan, scope: SearchScope,
                              page: (offset: Int, limit: Int), markers: Markers) throws -> JSONObject {
         guard let found = try indexSearch(db, query, plan: plan, scope: scope) else { return Self.page([], total: 0, exact: true) }
+        let highlight = Highlight(query)
         let hits = try found.hits.dropFirst(page.offset).prefix(page.limit).compactMap { hit in
-            try indexedTurnHit(db, hit, query: query, markers: markers).map(JSONValue.object)
+            try turnHit(db, turn: Int64(hit.documentID), score: hit.score, highlight: highlight, markers: markers).map(JSONValue.object)
         }
         return Self.page(hits, total: found.total, exact: found.totalExact)
     }
@@ -446,51 +390,45 @@ extension SearchModule {
         return index.search(query, idRanges: allowed)
     }
 
-    /// A turn hit with its snippet marking the words the index matched.
-    private func indexedTurnHit(_ db: Database, _ hit: IndexHit, query: IndexQuery, markers: Markers) throws -> JSONObject? {
-        let details = try db.cachedStatement(sql: "SELECT \(Self.hitColumns), t.text FROM turn t \(Self.hitJoins) WHERE t.id = ?")
-        guard let row = try Row.fetchOne(details, arguments: [Int64(hit.documentID)]) else { return nil }
-        let text = TranscriptText.strippingMarks(row[7])
-        let terms = Set(query.clauses.joined().flatMap(\.words))
-        let snippet = try IndexSnippet.snippet(of: text, terms: terms, markers: markers, analyzer: analyzer, budget: budget)
-            ?? Self.opening(of: text, words: IndexSnippet.words)
-        let hasPhrase = query.clauses.joined().contains(where: \.isPhrase)
-        return Self.hit(row, score: hit.score, snippet: hasPhrase ? Self.joiningAdjacentMarks(snippet, markers) : snippet)
-    }
-
     /// The sentences holding a matched word, in the order of their turns' exact BM25 ranks
-    /// (then in the turn's order), as `sentenceHits` orders FTS5's: every matching turn has
-    /// such a sentence, so the index ranks only `offset + limit` turns. `total` counts turns.
+    /// (then in the turn's order): every matching turn has such a sentence, so the index
+    /// ranks only `offset + limit` turns. `total` counts turns.
     func indexedSentences(_ db: Database, _ query: IndexQuery, plan: SearchPlan, scope: SearchScope,
                           page: (offset: Int, limit: Int), markers: Markers) throws -> JSONObject {
         var query = query
         query.limit = max(page.offset + page.limit, 1)
         guard let found = try indexSearch(db, query, plan: plan, scope: scope) else { return Self.page([], total: 0, exact: true) }
-        let terms = Set(query.clauses.joined().flatMap(\.words))
-        let hasPhrase = query.clauses.joined().contains(where: \.isPhrase)
+        let turns = found.hits.map { Candidate(rowid: Int64($0.documentID), score: $0.score) }
+        let hits = try sentenceHits(db, turns, highlight: Highlight(query), page: page, markers: markers)
+        return Self.page(hits, total: found.total, exact: found.totalExact)
+    }
+
+    /// The sentences of `turns` (ranked) holding a word `highlight` marks (every sentence when
+    /// it marks none: a speaker alone), turn by turn, each turn's in its order.
+    private func sentenceHits(_ db: Database, _ turns: [Candidate], highlight: Highlight,
+                              page: (offset: Int, limit: Int), markers: Markers) throws -> [JSONValue] {
         let details = try db.cachedStatement(sql: "SELECT \(Self.hitColumns), t.text FROM turn t \(Self.hitJoins) WHERE t.id = ?")
         var hits: [JSONValue] = []
         var skipped = 0
-        for turn in found.hits where hits.count < page.limit {
+        for turn in turns where hits.count < page.limit {
             try budget.checkDeadline()
-            guard let row = try Row.fetchOne(details, arguments: [Int64(turn.documentID)]) else { continue }
-            let marked = IndexSnippet.marking(terms, in: TranscriptText.strippingMarks(row[7]), open: "\u{2}", close: "\u{3}",
+            guard let row = try Row.fetchOne(details, arguments: [turn.rowid]) else { continue }
+            let marked = IndexSnippet.marking(highlight.terms, in: TranscriptText.strippingMarks(row[7]), open: "\u{2}", close: "\u{3}",
                                               analyzer: analyzer)
             let scalars = Array(marked.unicodeScalars)
             for (index, span) in TranscriptText.sentences(in: marked).enumerated() where hits.count < page.limit {
                 let sentence = String(String.UnicodeScalarView(scalars[span.start..<span.end]))
-                // Speakers alone mark nothing: every sentence of their turns is a hit.
-                guard terms.isEmpty || sentence.contains("\u{2}") else { continue }
+                guard highlight.terms.isEmpty || sentence.contains("\u{2}") else { continue }
                 guard skipped >= page.offset else { skipped += 1; continue }
                 var snippet = sentence.replacingOccurrences(of: "\u{2}", with: markers.open)
                     .replacingOccurrences(of: "\u{3}", with: markers.close)
-                if hasPhrase { snippet = Self.joiningAdjacentMarks(snippet, markers) }
+                if highlight.joinsPhrases { snippet = Self.joiningAdjacentMarks(snippet, markers) }
                 var hit = Self.hit(row, score: turn.score, snippet: snippet)
                 hit["sentence"] = JSONValue(index)
                 hits.append(.object(hit))
             }
         }
-        return Self.page(hits, total: found.total, exact: found.totalExact)
+        return hits
     }
 
     /// A page of meetings from the index's turns, grouped and scored as `groupByMeeting`
@@ -505,19 +443,25 @@ extension SearchModule {
         // are full the index prunes nothing.
         query.limit = rankingBudget + 1
         guard let found = try indexSearch(db, query, plan: plan, scope: scope) else { return Self.page([], total: 0, exact: true) }
-        let everyMatch = found.hits.count <= rankingBudget
-        let byID = Dictionary(found.hits.map { (Int64($0.documentID), $0) }, uniquingKeysWith: { first, _ in first })
-        let groups = try groupByMeeting(db, found.hits.prefix(rankingBudget).map { Candidate(rowid: Int64($0.documentID), score: $0.score) })
+        let turns = found.hits.prefix(rankingBudget).map { Candidate(rowid: Int64($0.documentID), score: $0.score) }
+        return try meetingsPage(db, turns, highlight: Highlight(query), page: page, markers: markers,
+                                exact: found.hits.count <= rankingBudget)
+    }
+
+    /// A page of the meetings `turns` (scored) fall in, each with its best three as passages.
+    private func meetingsPage(_ db: Database, _ turns: [Candidate], highlight: Highlight,
+                              page: (offset: Int, limit: Int), markers: Markers, exact: Bool) throws -> JSONObject {
+        let groups = try groupByMeeting(db, turns)
         let hits = try groups.dropFirst(page.offset).prefix(page.limit).map { group in
             let passages = try group.turns.prefix(3).compactMap { turn in
-                try byID[turn.rowid].flatMap { try indexedTurnHit(db, $0, query: query, markers: markers) }
+                try turnHit(db, turn: turn.rowid, score: turn.score, highlight: highlight, markers: markers)
             }
             return meetingHit(group, passages: passages)
         }
-        return Self.page(hits, total: groups.count, exact: everyMatch)
+        return Self.page(hits, total: groups.count, exact: exact)
     }
 
-    /// "[remote] [control]" as "[remote control]": a phrase is marked as one span, as FTS5 marks it.
+    /// "[remote] [control]" as "[remote control]": a phrase is marked as one span.
     static func joiningAdjacentMarks(_ snippet: String, _ markers: Markers) -> String {
         let pattern = NSRegularExpression.escapedPattern(for: markers.close) + "(\\s+)" + NSRegularExpression.escapedPattern(for: markers.open)
         return snippet.replacingOccurrences(of: pattern, with: "$1", options: .regularExpression)
@@ -568,65 +512,49 @@ extension SearchModule {
         ["total": JSONValue(total), "total_exact": .bool(exact), "hits": .array(hits)]
     }
 
-    /// Turns rescored here (requests), their sentences, or their meetings: every match
-    /// within the budget comes out of SQLite with its BM25 score.
-    private func rescoredPage(_ db: Database, plan: SearchPlan, scope: SearchScope, unit: Unit,
-                              page: (offset: Int, limit: Int), markers: Markers) throws -> JSONObject {
-        var matches = try scoredMatches(db, expression: plan.matchExpression, scope: scope)
-        if plan.isRequest { try adjustForRequest(db, &matches.candidates, plan: plan) }
-        if plan.isRequest, plan.searchesOneMeeting, let ranges = scope.ranges, ranges.count == 1, !plan.namedSpeakers.isEmpty {
-            try favourNamedSpeakersTurns(db, &matches.candidates, plan: plan, meeting: ranges[0])
+    /// A request's turns, their sentences or their meetings. The candidates are the index's
+    /// matches of any topic word, rescored here (`adjustForRequest`, then the named speakers'
+    /// turns and the matching sections within one meeting). Within one meeting every match
+    /// is rescored, so the ranking is exact; across the corpus the index's best
+    /// `rankingBudget` turns by BM25 are, and past them `total_exact` is false.
+    private func requestPage(_ db: Database, plan: SearchPlan, scope: SearchScope, unit: Unit,
+                             page: (offset: Int, limit: Int), markers: Markers) throws -> JSONObject {
+        let meeting = plan.searchesOneMeeting ? scope.ranges.flatMap { $0.count == 1 ? $0[0] : nil } : nil
+        var query = requestQuery(plan)
+        // One more than the budget says whether any match was left out.
+        query.limit = meeting.map { Int($0.upperBound - $0.lowerBound) + 1 } ?? rankingBudget + 1
+        guard let found = try indexSearch(db, query, plan: plan, scope: scope) else { return Self.page([], total: 0, exact: true) }
+        let exact = meeting != nil || found.hits.count <= rankingBudget
+        var candidates = found.hits.prefix(exact ? found.hits.count : rankingBudget)
+            .map { Candidate(rowid: Int64($0.documentID), score: $0.score) }
+        try adjustForRequest(db, &candidates, plan: plan)
+        if let meeting, !plan.namedSpeakers.isEmpty {
+            try favourNamedSpeakersTurns(db, &candidates, plan: plan, meeting: meeting)
         }
         if !plan.sectionShares.isEmpty, let ranges = scope.ranges, ranges.count == 1 {
-            try favourMatchingSections(db, &matches.candidates, plan: plan, meeting: ranges[0])
+            try favourMatchingSections(db, &candidates, plan: plan, meeting: ranges[0])
         }
-        matches.candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.rowid > $1.rowid }
+        candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.rowid > $1.rowid }
+        let highlight = Highlight(query)
+        let total = exact ? candidates.count : max(found.total, candidates.count)
         switch unit {
         case .turn:
-            let hits = try matches.candidates.dropFirst(page.offset).prefix(page.limit).map { candidate -> JSONValue in
-                .object(try turnHit(db, candidate, highlighting: plan.highlightExpression, markers: markers))
+            let hits = try candidates.dropFirst(page.offset).prefix(page.limit).compactMap { candidate in
+                try turnHit(db, turn: candidate.rowid, score: candidate.score, highlight: highlight, markers: markers).map(JSONValue.object)
             }
-            return Self.page(hits, total: matches.candidates.count, exact: matches.exhaustive)
+            return Self.page(hits, total: total, exact: exact)
         case .sentence:
-            let hits = try sentenceHits(db, matches.candidates, plan: plan, markers: markers, page: page)
-            return Self.page(hits, total: matches.candidates.count, exact: matches.exhaustive)
+            return Self.page(try sentenceHits(db, candidates, highlight: highlight, page: page, markers: markers), total: total, exact: exact)
         case .meeting:
-            let groups = try groupByMeeting(db, matches.candidates)
-            let hits = try groups.dropFirst(page.offset).prefix(page.limit).map { group in
-                meetingHit(group, passages: try group.turns.prefix(3).map {
-                    try turnHit(db, $0, highlighting: plan.highlightExpression, markers: markers)
-                })
-            }
-            return Self.page(hits, total: groups.count, exact: matches.exhaustive)
+            return try meetingsPage(db, candidates, highlight: highlight, page: page, markers: markers, exact: exact)
         }
     }
 
-    /// The sentences holding a matched word, in the order of their turns' ranks.
-    private func sentenceHits(_ db: Database, _ candidates: [Candidate], plan: SearchPlan, markers: Markers,
-                              page: (offset: Int, limit: Int)) throws -> [JSONValue] {
-        let table = CorpusSchema.ftsTable
-        var hits: [JSONValue] = []
-        var skipped = 0
-        for candidate in candidates where hits.count < page.limit {
-            try budget.checkDeadline()
-            guard let highlighted = try String.fetchOne(db.cachedStatement(sql: """
-                SELECT highlight(\(table), 0, char(2), char(3)) FROM \(table) WHERE \(table) MATCH ? AND rowid = ?
-                """), arguments: [plan.highlightExpression, candidate.rowid]) else { continue }
-            let scalars = Array(highlighted.unicodeScalars)
-            var turnHit: JSONObject?
-            for (index, span) in TranscriptText.sentences(in: highlighted).enumerated() where hits.count < page.limit {
-                let sentence = String(String.UnicodeScalarView(scalars[span.start..<span.end]))
-                guard sentence.contains("\u{2}") else { continue }
-                guard skipped >= page.offset else { skipped += 1; continue }
-                if turnHit == nil { turnHit = try self.turnHit(db, candidate, highlighting: plan.highlightExpression, markers: markers) }
-                var hit = turnHit!
-                hit["sentence"] = JSONValue(index)
-                hit["snippet"] = .string(sentence.replacingOccurrences(of: "\u{2}", with: markers.open)
-                    .replacingOccurrences(of: "\u{3}", with: markers.close))
-                hits.append(.object(hit))
-            }
-        }
-        return hits
+    /// A request's index query: any of its topic words (one OR clause of their terms; two
+    /// words of one stem add their weights, as in keywords).
+    func requestQuery(_ plan: SearchPlan) -> IndexQuery {
+        let terms = plan.topicWords.flatMap { word in analyzer.words(word).map { IndexQuery.Term($0.term) } }
+        return IndexQuery(clauses: [terms], exactTotalUpTo: exactTotalUpTo)
     }
 
     struct MeetingGroup {

@@ -60,10 +60,10 @@ final class SearchModule: MeetingdModule {
                 "type": "object", "required": ["total", "took_ms", "hits"],
                 "properties": [
                     "total": ["type": "integer", "description": "Matching units (a lower bound when total_exact is false)."],
-                    "total_exact": ["type": "boolean", "description": "False when more turns matched than the ranking budget: the newest were ranked."],
+                    "total_exact": ["type": "boolean", "description": "False when total is a lower bound: past exact_total_up_to matches the index stops counting what cannot make the page, and a request across the corpus (or unit meeting) ranks the best ranking_budget turns of more."],
                     "took_ms": ["type": "number"],
                     "hits": ["type": "array", "items": hitSchema],
-                    "interpreted": ["type": "object", "description": "How q was read: request or keywords, the words searched and those ignored, and `speaker`: whom the speaker param resolved to."],
+                    "interpreted": ["type": "object", "description": "How q was read: request or keywords, the words searched, and `speaker`: whom the speaker param resolved to."],
                     "corrected": ["type": "object", "description": "Present when a word had no match: what was searched instead."],
                 ],
             ]),
@@ -107,21 +107,15 @@ final class SearchModule: MeetingdModule {
             ]),
     ]
 
-    /// What ranks keyword turns: the corpus's own index (exact BM25 over every match) or FTS5.
-    enum Engine: String {
-        case index, fts5
-    }
-
     let corpus: Corpus
     /// The running-time budget of the request being answered.
     let budget: RequestBudget
-    let engine: Engine
     /// The index counts matches exactly up to this many (per segment), then may skip
     /// documents that cannot enter the page; `total_exact` is false beyond it.
     let exactTotalUpTo: Int
     let defaultMarkers: Markers
-    /// At most this many matching turns are scored per query: FTS5's ranking cost grows
-    /// with the matches, and a common word would otherwise stall the worker for seconds.
+    /// Across the corpus, a request rescores the index's best this many matching turns,
+    /// and `unit: meeting` groups as many: their cost grows with the turns they read.
     let rankingBudget: Int
     /// This instance's analyzer (it caches stems; one per worker thread).
     let analyzer = Analyzer()
@@ -138,17 +132,17 @@ final class SearchModule: MeetingdModule {
         defaultMarkers = Markers(open: settings["markers"]?["open"]?.stringValue ?? "[",
                                  close: settings["markers"]?["close"]?.stringValue ?? "]")
         rankingBudget = max(settings["ranking_budget"]?.intValue ?? 20_000, 100)
-        let engineName = settings["engine"]?.stringValue ?? Engine.index.rawValue
-        guard let engine = Engine(rawValue: engineName) else {
-            throw CorpusError("modules.search.settings.engine: \"\(engineName)\" is neither index nor fts5")
+        // The setting once chose another engine for keyword queries (issue 12); a config that
+        // still asks for one is refused by name rather than quietly searched otherwise.
+        if let engine = settings["engine"], engine.stringValue != "index" {
+            throw CorpusError("modules.search.settings.engine: \(engine.serialized) is no longer available: "
+                              + "search always uses the index; remove the setting")
         }
-        self.engine = engine
         exactTotalUpTo = max(settings["exact_total_up_to"]?.intValue ?? 10_000, 0)
         sharedIndex = SharedCorpusValue("search.index", corpusPath: context.corpusPath) { db, previous in
             try CorpusIndex.load(db, reusing: previous)
         }
-        // Loaded before the daemon says READY, so that no first query waits for it (typo
-        // correction and suggestions read its terms whatever the engine). A corpus that
+        // Loaded before the daemon says READY, so that no first query waits for it. A corpus that
         // cannot be read fails the requests that need it (-32007), not the start.
         do {
             _ = try corpus.reader.read { db in try sharedIndex.get(db) }

@@ -71,40 +71,42 @@ extension SearchModule {
             let first: Int64 = span[0], count: Int = span[1]
             guard index < count else { throw MethodError.notFound("turn", id: "\(meeting) turn \(index)") }
             let source = first + Int64(index)
-            let text = try String.fetchOne(db, sql: "SELECT text FROM \(CorpusSchema.ftsContentView) WHERE turn_id = ?",
-                                           arguments: [source]) ?? ""
+            let text = try String.fetchOne(db.cachedStatement(sql: "SELECT text FROM turn WHERE id = ?"), arguments: [source]) ?? ""
             let terms = try weightedTerms(db, of: text, count: 12)
             guard !terms.isEmpty else { return ["terms": [], "hits": []] }
-            let expression = "text : (" + terms.map { SearchPlan.quoted([$0.word]) }.joined(separator: " OR ") + ")"
-            var candidates = try scoredMatches(db, expression: expression, scope: SearchScope(ranges: nil)).candidates
-            candidates.removeAll { sameMeeting ? $0.rowid == source : (first..<(first + Int64(count))).contains($0.rowid) }
-            candidates.sort { $0.score != $1.score ? $0.score > $1.score : $0.rowid > $1.rowid }
-            let hits = try candidates.prefix(limit).map { candidate -> JSONValue in
-                .object(try turnHit(db, candidate, highlighting: expression, markers: markers))
+            // The exact best `limit` turns holding any of the terms, outside the source turn
+            // (or its meeting): every turn id but those, as ascending ranges.
+            let left = sameMeeting ? source : first, right = sameMeeting ? source : first + Int64(count) - 1
+            let allowed = [left > 0 ? 0...UInt32(clamping: left - 1) : nil,
+                           right < Int64(UInt32.max) ? UInt32(clamping: right + 1)...UInt32.max : nil]
+            let query = IndexQuery.any(terms.map { IndexQuery.Term($0) }, limit: limit)
+            let found = try self.index(db).search(query, idRanges: allowed.compactMap { $0 })
+            let highlight = Highlight(query)
+            let hits = try found.hits.compactMap { hit in
+                try turnHit(db, turn: Int64(hit.documentID), score: hit.score, highlight: highlight, markers: markers).map(JSONValue.object)
             }
-            return ["terms": .array(terms.map { .string($0.term) }), "hits": .array(hits)]
+            return ["terms": .array(terms.map(JSONValue.string)), "hits": .array(hits)]
         }
     }
 
-    /// The turn's most telling index terms, frequent in it and rare in the corpus
-    /// (tf·idf), each with a word of the turn that has it, for FTS5 to search.
-    private func weightedTerms(_ db: Database, of text: String, count: Int) throws -> [(term: String, word: String)] {
+    /// The turn's most telling index terms, frequent in it and rare in the corpus (tf·idf).
+    private func weightedTerms(_ db: Database, of text: String, count: Int) throws -> [String] {
         let index = try index(db)
         let turns = Double(index.documentCount)
         let stopWords = RequestPhrasing.stopWords
-        var frequencies: [String: (count: Int, word: String)] = [:]
+        var frequencies: [String: Int] = [:]
         for word in analyzer.words(TranscriptText.strippingMarks(text))
         where word.term.unicodeScalars.count >= 3 && !stopWords.contains(word.normalized)
             && word.term.contains(where: \.isLetter) {
-            frequencies[word.term, default: (0, word.normalized)].count += 1
+            frequencies[word.term, default: 0] += 1
         }
-        let weighted = frequencies.compactMap { term, frequency -> (term: String, word: String, weight: Double)? in
+        let weighted = frequencies.compactMap { term, frequency -> (term: String, weight: Double)? in
             // A term only this turn holds finds nothing else; one in every twentieth turn tells nothing apart.
             let documents = index.documentFrequency(term)
             guard documents > 1, Double(documents) < turns / 20 else { return nil }
-            return (term, frequency.word, Double(frequency.count).squareRoot() * log(turns / Double(documents)))
+            return (term, Double(frequency).squareRoot() * log(turns / Double(documents)))
         }
         return weighted.sorted { $0.weight != $1.weight ? $0.weight > $1.weight : $0.term < $1.term }
-            .prefix(count).map { ($0.term, $0.word) }
+            .prefix(count).map(\.term)
     }
 }

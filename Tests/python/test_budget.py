@@ -71,13 +71,20 @@ def test_the_window_holding_every_word_asked_for_is_chosen(long_daemon):
     assert snippet.startswith("…") and snippet.endswith("…"), snippet
 
 
-def test_a_phrase_in_a_huge_turn_is_marked_from_fts5s_highlight(long_daemon):
-    # Phrases are answered by FTS5, whose snippet() is quadratic too: long turns go through highlight().
+def test_a_phrase_in_a_huge_turn_is_marked_as_one_span(long_daemon):
     result = within_budget(long_daemon, "search.query", {"q": '"zebra has"', "markers": {"open": "<", "close": ">"}})
     snippet = result["hits"][0]["snippet"]
     assert "<zebra has>" in snippet, snippet
     assert snippet.count("<") == snippet.count(">"), snippet
     assert len(snippet.split()) <= 25, snippet
+
+
+def test_a_request_about_a_word_of_a_huge_turn_is_marked_in_one_pass(long_daemon):
+    result = within_budget(long_daemon, "search.query", {"q": "What did the Long Talker say about zebras?",
+                                                         "meeting": "long-turn"})
+    assert result["interpreted"]["favoured_speakers"] == ["Long Talker"], result["interpreted"]
+    hit = result["hits"][0]
+    assert hit["turn"] == 1 and "[zebra]" in hit["snippet"] and len(hit["snippet"].split()) <= 25, hit
 
 
 def test_sentences_of_a_huge_turn_are_found(long_daemon):

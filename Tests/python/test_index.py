@@ -622,3 +622,161 @@ def test_a_megabyte_query_is_refused(generated):
         daemon.call("search.query", {"q": "word " * 200_000})
     assert raised.value.code == -32602
     assert daemon.call("meetingd.ping") == "pong"
+
+
+def request_words(brute, rng, turns):
+    """Two words of at least five letters from the stored text of `turns`."""
+    while True:
+        words = re.findall(r"(?<![\w'-])[a-z]{5,}(?![\w'-])", brute.texts[rng.choice(turns)])
+        if len(words) >= 2:
+            return rng.sample(words, 2)
+
+
+def rescored(brute, corpus, words, turns, named=()):
+    """A request's ranking computed here: BM25 of any topic word's term over `turns` (None: all),
+    times words^0.2, doubled for a named speaker's turn; within one meeting (`named` given with
+    `turns`), each of the named speakers' turns gains 0.1 of the best score times the square of
+    its length against the meeting's longest turn. Best first, ties by the newer turn."""
+    units = [term for terms in analyze(words) for term in terms]
+    ranked, _ = brute.search([units], [], turns, limit=None)
+    with sqlite3.connect(corpus) as db:
+        length = dict(db.execute("SELECT id, words FROM turn"))
+        person = dict(db.execute("SELECT id, person_id FROM turn"))
+    scores = {turn: score * max(length[turn], 1) ** 0.2 * (2 if person[turn] in named else 1) for turn, score in ranked}
+    if named and turns is not None and scores:
+        best = max(scores.values())
+        longest = max(length[turn] for turn in turns)
+        for turn in turns:
+            bonus = 0.1 * best * (length[turn] / longest) ** 2
+            if person[turn] in named and (turn in scores or bonus > 0):
+                scores[turn] = scores.get(turn, 0.0) + bonus
+    return sorted(scores.items(), key=lambda item: (-item[1], -item[0]))
+
+
+def test_requests_are_rescored_from_every_match_exactly(generated):
+    """A request ("What was said about X and Y?") within a meeting and across the corpus (whose
+    matches fit the ranking budget): every matching turn is rescored, so the page, its scores
+    and `total` equal the ranking computed here from the stored turns."""
+    daemon, corpus = generated
+    brute = BruteForce(corpus)
+    rng = random.Random(21)
+    compared = 0
+    for index in range(40):
+        meeting_id, first, count, _, _ = rng.choice(brute.meetings)
+        within = index % 4 != 0
+        turns = set(range(first, first + count)) if within else None
+        words = request_words(brute, rng, sorted(turns or brute.texts))
+        params = {"q": f"What was said about {words[0]} and {words[1]}?", "limit": 20}
+        if within:
+            params["meeting"] = meeting_id
+        answer = daemon.call("search.query", params)
+        interpreted = answer["interpreted"]
+        if interpreted["words"] != words or "favoured_speakers" in interpreted or "favoured_sections" in interpreted:
+            continue
+        compared += 1
+        expected = rescored(brute, corpus, words, turns)
+        assert interpreted["as"] == "request" and answer["total_exact"], params
+        assert answer["total"] == len(expected), params
+        assert hit_turns(corpus, answer) == [turn for turn, _ in expected[:20]], params
+        for hit, (_, score) in zip(answer["hits"], expected):
+            assert hit["score"] == pytest.approx(score, rel=1e-9), params
+            assert "[" in hit["snippet"], (params, hit)
+    assert compared >= 25, compared
+
+
+def test_a_request_naming_a_speaker_is_rescored_exactly_within_the_meeting(generated):
+    """"What did <speaker> say about X?" within a meeting: the speaker's matching turns count
+    double and all their turns gain the length share, as computed here."""
+    daemon, corpus = generated
+    brute = BruteForce(corpus)
+    rng = random.Random(5)
+    with sqlite3.connect(corpus) as db:
+        person_of = dict(db.execute("SELECT id, person_id FROM turn"))
+    compared = 0
+    for _ in range(30):
+        meeting_id, first, count, _, _ = rng.choice(brute.meetings)
+        turns = set(range(first, first + count))
+        people = sorted({person_of[turn] for turn in turns if person_of[turn] is not None})
+        if not people:
+            continue
+        person = rng.choice(people)
+        word = request_words(brute, rng, sorted(turns))[0]
+        params = {"q": f"What did {brute.people[person]} say about {word}?", "meeting": meeting_id, "limit": 20}
+        answer = daemon.call("search.query", params)
+        interpreted = answer["interpreted"]
+        if interpreted.get("favoured_speakers") != [brute.people[person]] or interpreted["words"] != [word] \
+                or "favoured_sections" in interpreted:
+            continue
+        compared += 1
+        expected = rescored(brute, corpus, [word], turns, named={person})
+        assert answer["total"] == len(expected) and answer["total_exact"], params
+        assert hit_turns(corpus, answer) == [turn for turn, _ in expected[:20]], params
+        for hit, (_, score) in zip(answer["hits"], expected):
+            assert hit["score"] == pytest.approx(score, rel=1e-9), params
+    assert compared >= 15, compared
+
+
+def test_similar_is_the_exact_bm25_of_its_terms_outside_the_source(generated):
+    """search.similar: the best turns by BM25 of the terms it names (any of them), computed here,
+    outside the source's meeting, or with same_meeting outside the source turn alone."""
+    daemon, corpus = generated
+    brute = BruteForce(corpus)
+    rng = random.Random(9)
+    with sqlite3.connect(corpus) as db:
+        first_turn = dict(db.execute("SELECT id, first_turn FROM meeting"))
+    compared = 0
+    for index in range(20):
+        meeting_id, first, count, _, _ = rng.choice(brute.meetings)
+        turn = rng.randrange(count)
+        same_meeting = index % 2 == 1
+        answer = daemon.call("search.similar", {"meeting": meeting_id, "turn": turn, "limit": 8, "same_meeting": same_meeting})
+        if not answer["terms"]:
+            continue
+        compared += 1
+        source = first_turn[meeting_id] + turn
+        allowed = set(brute.texts) - ({source} if same_meeting else set(range(first, first + count)))
+        expected, _ = brute.search([answer["terms"]], [], allowed, limit=8)
+        assert hit_turns(corpus, answer) == [t for t, _ in expected], (meeting_id, turn, answer["terms"])
+        for hit, (_, score) in zip(answer["hits"], expected):
+            assert hit["score"] == pytest.approx(score, rel=1e-9)
+            assert "[" in hit["snippet"], hit
+    assert compared >= 15, compared
+
+
+def test_requests_by_sentence_and_by_meeting_follow_the_rescored_ranking(generated):
+    """unit: sentence gives the marked sentences of the rescored turns in their order;
+    unit: meeting groups the rescored turns (best plus 0.3 of the next two, ties by the
+    newer meeting), within a meeting and across the corpus."""
+    daemon, corpus = generated
+    brute = BruteForce(corpus)
+    rng = random.Random(33)
+    with sqlite3.connect(corpus) as db:
+        pk = dict(db.execute("SELECT id, pk FROM meeting"))
+    meeting_of = {turn: id for id, first, count, _, _ in brute.meetings for turn in range(first, first + count)}
+    compared = 0
+    for index in range(16):
+        meeting_id, first, count, _, _ = rng.choice(brute.meetings)
+        turns = set(range(first, first + count)) if index % 2 == 0 else None
+        words = request_words(brute, rng, sorted(turns or brute.texts))
+        params = {"q": f"What was said about {words[0]} and {words[1]}?", **({"meeting": meeting_id} if turns else {})}
+        meetings = daemon.call("search.query", {**params, "unit": "meeting", "limit": 10})
+        sentences = daemon.call("search.query", {**params, "unit": "sentence", "limit": 20})
+        interpreted = meetings["interpreted"]
+        if interpreted["words"] != words or "favoured_speakers" in interpreted or "favoured_sections" in interpreted:
+            continue
+        compared += 1
+        expected = rescored(brute, corpus, words, turns)
+        groups = defaultdict(list)
+        for turn, score in expected:
+            groups[meeting_of[turn]].append(score)
+        ranked = sorted(((best[0] + 0.3 * sum(best[1:3]), id, len(best)) for id, best in groups.items()),
+                        key=lambda group: (-group[0], -pk[group[1]]))
+        assert meetings["total"] == len(groups) and meetings["total_exact"], params
+        assert [hit["meeting"] for hit in meetings["hits"]] == [id for _, id, _ in ranked[:10]], params
+        for hit, (score, _, matches) in zip(meetings["hits"], ranked):
+            assert hit["score"] == pytest.approx(score, rel=1e-9) and hit["matches"] == matches, params
+        assert sentences["total"] == len(expected), params
+        assert all("[" in hit["snippet"] for hit in sentences["hits"]), params
+        in_order = list(dict.fromkeys(hit_turns(corpus, sentences)))
+        assert in_order == [turn for turn, _ in expected[:len(in_order)]], params
+    assert compared >= 10, compared
