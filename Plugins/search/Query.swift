@@ -380,8 +380,8 @@ extension SearchModule {
         var allowed = ranges
         let index = try index(db)
         for people in [plan.speakerParamID.map { [$0] }, plan.speakerIDs.isEmpty ? nil : plan.speakerIDs].compactMap({ $0 }) {
-            let turns = try speakerTurns(db, people: people, index: index)
-            allowed = allowed.map { Self.intersection($0, turns) } ?? turns
+            let turns = try speakerTurns.turns(db, people: people, index: index)
+            allowed = allowed.map { TurnRanges.intersection($0, turns) } ?? turns
         }
         if let allowed, allowed.isEmpty { return nil }
         // Speakers with no word to search: all their turns, each scoring 0, so the tie rule
@@ -465,47 +465,6 @@ extension SearchModule {
     static func joiningAdjacentMarks(_ snippet: String, _ markers: Markers) -> String {
         let pattern = NSRegularExpression.escapedPattern(for: markers.close) + "(\\s+)" + NSRegularExpression.escapedPattern(for: markers.open)
         return snippet.replacingOccurrences(of: pattern, with: "$1", options: .regularExpression)
-    }
-
-    /// The turns any of `people` spoke, as ascending runs of turn ids: a filter the index
-    /// applies while it retrieves. Read meeting by meeting from who spoke where (CROSS JOIN:
-    /// SQLite would otherwise scan every turn), which reads the pages of every turn of those
-    /// meetings (0.1–0.3 s for the busiest speaker of 2,000 meetings), so they are kept
-    /// for as long as `index` is the corpus's: a new generation has a new index.
-    func speakerTurns(_ db: Database, people: [Int64], index: SegmentSet) throws -> [ClosedRange<UInt32>] {
-        if speakerRuns.index !== index || speakerRuns.byPeople.count >= Self.speakersRemembered {
-            speakerRuns.index = index
-            speakerRuns.byPeople = [:]
-        }
-        if let runs = speakerRuns.byPeople[people] { return runs }
-        let ids = try Int64.fetchCursor(db.cachedStatement(sql: """
-            SELECT t.id FROM speaker s CROSS JOIN meeting m ON m.pk = s.meeting_pk
-            CROSS JOIN turn t ON t.id BETWEEN m.first_turn AND m.first_turn + m.turns - 1 AND t.person_id = s.person_id
-            WHERE s.person_id IN (SELECT value FROM json_each(?)) ORDER BY t.id
-            """), arguments: [Self.jsonArray(people)])
-        var runs: [ClosedRange<UInt32>] = []
-        while let id = try ids.next() {
-            guard let id = UInt32(exactly: id) else { continue }
-            if let last = runs.last, last.upperBound &+ 1 == id {
-                runs[runs.count - 1] = last.lowerBound...id
-            } else {
-                runs.append(id...id)
-            }
-        }
-        speakerRuns.byPeople[people] = runs
-        return runs
-    }
-
-    /// The ids in both lists of ascending, disjoint ranges.
-    static func intersection(_ a: [ClosedRange<UInt32>], _ b: [ClosedRange<UInt32>]) -> [ClosedRange<UInt32>] {
-        var result: [ClosedRange<UInt32>] = []
-        var i = 0, j = 0
-        while i < a.count && j < b.count {
-            let low = max(a[i].lowerBound, b[j].lowerBound), high = min(a[i].upperBound, b[j].upperBound)
-            if low <= high { result.append(low...high) }
-            if a[i].upperBound < b[j].upperBound { i += 1 } else { j += 1 }
-        }
-        return result
     }
 
     static func page(_ hits: [JSONValue], total: Int, exact: Bool) -> JSONObject {

@@ -121,9 +121,8 @@ final class SearchModule: MeetingdModule {
     let analyzer = Analyzer()
     /// The index's segments, read once per process and corpus generation and searched by every worker.
     private let sharedIndex: SharedCorpusValue<SegmentSet>
-    /// Speakers' turns as runs of ids (see `speakerTurns`).
-    let speakerRuns = SpeakerRuns()
-    static let speakersRemembered = 256
+    /// Speakers' turns as runs of ids: a filter the index applies while it retrieves.
+    let speakerTurns = SpeakerTurns()
 
     init(context: ModuleContext) throws {
         budget = context.budget
@@ -139,9 +138,7 @@ final class SearchModule: MeetingdModule {
                               + "search always uses the index; remove the setting")
         }
         exactTotalUpTo = max(settings["exact_total_up_to"]?.intValue ?? 10_000, 0)
-        sharedIndex = SharedCorpusValue("search.index", corpusPath: context.corpusPath) { db, previous in
-            try CorpusIndex.load(db, reusing: previous)
-        }
+        sharedIndex = CorpusIndex.shared(corpusPath: context.corpusPath)
         // Loaded before the daemon says READY, so that no first query waits for it. A corpus that
         // cannot be read fails the requests that need it (-32007), not the start.
         do {
@@ -176,13 +173,6 @@ final class SearchModule: MeetingdModule {
         Markers(open: params["markers"]?["open"]?.stringValue ?? defaultMarkers.open,
                 close: params["markers"]?["close"]?.stringValue ?? defaultMarkers.close)
     }
-}
-
-/// Runs of turn ids by the people who spoke them, valid while `index` (held weakly, so
-/// that an old corpus generation is not kept alive) is the corpus's index.
-final class SpeakerRuns {
-    weak var index: SegmentSet?
-    var byPeople: [[Int64]: [ClosedRange<UInt32>]] = [:]
 }
 
 struct Markers {

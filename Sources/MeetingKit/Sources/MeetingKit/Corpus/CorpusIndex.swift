@@ -157,9 +157,9 @@ public enum CorpusIndex {
     }
 
     /// The index as every module of the process reads it: one copy per corpus generation,
-    /// shared by every worker and module (its name is the one the search module has loaded it under).
+    /// shared by every worker and module.
     public static func shared(corpusPath: String) -> SharedCorpusValue<SegmentSet> {
-        SharedCorpusValue("search.index", corpusPath: corpusPath) { db, previous in try load(db, reusing: previous) }
+        SharedCorpusValue("corpus.index", corpusPath: corpusPath) { db, previous in try load(db, reusing: previous) }
     }
 
     /// The index of the corpus as `db` sees it. Segments are immutable and their ids never
