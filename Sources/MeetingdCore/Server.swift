@@ -16,6 +16,7 @@ import CZeroMQ
 import DequeModule
 import Foundation
 import Logging
+import MeetingdClient
 import MeetingKit
 import Synchronization
 
