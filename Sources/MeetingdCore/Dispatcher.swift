@@ -404,7 +404,9 @@ final class Dispatcher {
             catch { throw Failure(code: error.code, message: error.message, data: error.data) }
         case "meetingd.ping": return "pong"
         case "meetingd.status": return state.status()
-        case "meetingd.metrics": return .string(state.runtime.metrics.exposition(state: state))
+        case "meetingd.metrics":
+            let format: MetricsFormat = params["format"] == "openmetrics" ? .openMetrics : .prometheus
+            return .string(state.runtime.metrics.exposition(state: state, format: format))
         case "meetingd.modules": return state.modulesDescription()
         case "rpc.discover": return state.openRPC
         default: throw Failure(code: ErrorCode.methodNotFound, message: "Method not found: \(name)")
@@ -419,8 +421,11 @@ public enum BuiltinMethods {
                    paramsSchema: noParams, resultSchema: ["type": "string", "const": "pong"]),
         MethodInfo(name: "meetingd.status", summary: "Version, uptime, corpus figures, modules, and request counts and latency per method.",
                    paramsSchema: noParams, resultSchema: ["type": "object"]),
-        MethodInfo(name: "meetingd.metrics", summary: "The metrics in the Prometheus text format, as the metrics.listen address serves them.",
-                   paramsSchema: noParams, resultSchema: ["type": "string"]),
+        MethodInfo(name: "meetingd.metrics",
+                   summary: "The metrics as the metrics.listen address serves them: the Prometheus text format 0.0.4, or OpenMetrics 1.0.0 with format openmetrics.",
+                   paramsSchema: ["type": "object", "additionalProperties": false,
+                                  "properties": ["format": ["type": "string", "enum": ["prometheus", "openmetrics"]]]],
+                   resultSchema: ["type": "string"]),
         MethodInfo(name: "meetingd.modules", summary: "Each loaded module's name, version, library path and methods.",
                    paramsSchema: noParams, resultSchema: ["type": "array", "items": ["type": "object"]]),
         MethodInfo(name: "rpc.discover", summary: "This service's OpenRPC document.",

@@ -137,7 +137,7 @@ public final class Server: @unchecked Sendable {
         let metricsListener: MetricsListener?
         do {
             metricsListener = try config.metrics.listen.map { address in
-                try MetricsListener(address: address, exposition: { [unowned self] in runtime.metrics.exposition(state: state) },
+                try MetricsListener(address: address, exposition: { [unowned self] format in runtime.metrics.exposition(state: state, format: format) },
                                     logger: logger)
             }
             events = config.eventEndpoints.isEmpty ? nil : try EventStream(
