@@ -65,7 +65,6 @@ final class Dispatcher {
     private var reply = meetingd_reply()
     private var out: [UInt8] = []
     private var paramsText: [UInt8] = []
-    private let logRequests: Bool
     private let requestLog = RequestLogContext.forThisThread()
 
     init(state: ServerState, stats: WorkerStats, health: WorkerHealth, instances: [ModuleInstance], logger: Logger) {
@@ -75,7 +74,6 @@ final class Dispatcher {
         self.health = health
         self.instances = instances
         self.logger = logger
-        self.logRequests = logger.logLevel <= .debug
         for method in BuiltinMethods.all { routes[method.name] = Route(method: method, instance: nil) }
         for instance in instances {
             for method in instance.module.methods { routes[method.name] = Route(method: method, instance: instance) }
@@ -187,7 +185,8 @@ final class Dispatcher {
         let nanoseconds = DispatchTime.now().uptimeNanoseconds - started
         stats.record(method: outcome.method, micros: nanoseconds / 1000, failed: outcome.errorCode != nil)
         metrics.record(method: outcome.method, nanoseconds: nanoseconds, errorCode: outcome.errorCode)
-        if logRequests {
+        // Read per call: a reload may change log_level.
+        if logger.logLevel <= .debug {
             var metadata: Logger.Metadata = ["method": "\(outcome.method)", "rpc_id": "\(Self.logText(id))",
                                              "ms": "\(String(format: "%.3f", Double(nanoseconds) / 1e6))"]
             if let errorCode = outcome.errorCode { metadata["code"] = "\(errorCode)" }
