@@ -103,6 +103,37 @@ final class ServiceTests: XCTestCase {
         XCTAssertEqual(try daemon.call("hola.greet", ["name": "Eva"])["error"]?["code"], -32601)
     }
 
+    func testReloadAppliesLogLevelAndFormat() throws {
+        let daemon = try Daemon(test: self, config: config(workers: 1))
+        func lines() -> [String] { daemon.log.split(separator: "\n").map(String.init) }
+        /// The JSON lines for hello.greet requests (`log_level: debug` writes one per call).
+        func jsonRequestLines() -> [JSONValue] {
+            lines().compactMap { try? JSONValue.parse($0) }.filter { $0["message"] == "request" && $0["method"] == "hello.greet" }
+        }
+        _ = try daemon.call("hello.greet", ["name": "Ada"])
+        XCTAssertFalse(daemon.log.contains("hello.greet"), "info logs no request lines:\n\(daemon.log)")
+
+        try daemon.rewriteConfig(config(workers: 1) + "\nlog_level: debug\nlog_format: json\n")
+        let toDebug = try reload(daemon)
+        XCTAssertEqual(toDebug.status, 0, toDebug.output)
+        _ = try daemon.call("hello.greet", ["name": "Bea"])
+        let deadline = Date().addingTimeInterval(5)
+        while jsonRequestLines().isEmpty && Date() < deadline { usleep(20_000) }
+        XCTAssertEqual(jsonRequestLines().count, 1, daemon.log)
+        XCTAssertEqual(jsonRequestLines().first?["level"], "debug")
+        XCTAssertTrue(lines().contains { $0.hasPrefix("{") && $0.contains("logging changed") }, daemon.log)
+
+        try daemon.rewriteConfig(config(workers: 1))  // back to the defaults: info, text
+        XCTAssertEqual(try reload(daemon).status, 0)
+        _ = try daemon.call("hello.greet", ["name": "Cy"])
+        XCTAssertEqual(try daemon.call("meetingd.ping")["result"], "pong")
+        usleep(200_000)
+        XCTAssertEqual(jsonRequestLines().count, 1, "a request logged after going back to info:\n\(daemon.log)")
+        let last = try XCTUnwrap(lines().last { $0.contains("logging changed") })
+        XCTAssertFalse(last.hasPrefix("{"), last)
+        XCTAssertTrue(last.contains("log_format=text") && last.contains("log_level=info"), last)
+    }
+
     func testBrokenConfigIsRefusedAndTheOldOneKeepsServing() throws {
         let daemon = try Daemon(test: self, config: config())
         try daemon.rewriteConfig(config(greeting: "Hi") + "\nnonsense_key: 1\n")
