@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "meetingd", targets: ["meetingd"]),
         .executable(name: "meetingctl", targets: ["meetingctl"]),
+        .library(name: "MeetingdClient", targets: ["MeetingdClient"]),
         .library(name: "lookup", type: .dynamic, targets: ["LookupModule"]),
         .library(name: "search", type: .dynamic, targets: ["SearchModule"]),
         .library(name: "summarise", type: .dynamic, targets: ["SummariseModule"]),
@@ -44,11 +45,14 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+        // The request/reply client (Lazy Pirate, CURVE, JSON-RPC framing) and the CURVE
+        // key files: meetingctl and the tests use it, without the server core.
+        .target(name: "MeetingdClient", dependencies: ["CZeroMQ", meetingKit]),
         // The host: transport, routing, config, module loading and lifecycle.
         .target(
             name: "MeetingdCore",
             dependencies: [
-                "CZeroMQ", "CSystemd", meetingKit,
+                "CZeroMQ", "CSystemd", "MeetingdClient", meetingKit,
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -62,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "meetingd",
             dependencies: [
-                "MeetingdCore", "MeetingIngest", meetingKit,
+                "MeetingdCore", "MeetingdClient", "MeetingIngest", meetingKit,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -70,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "meetingctl",
             dependencies: [
-                "CZeroMQ", "MeetingdCore", meetingKit,
+                "CZeroMQ", "MeetingdClient", meetingKit,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -87,7 +91,7 @@ let package = Package(
         // Not run in CI: Benchmarks/index/main.swift says how to run it.
         .executableTarget(name: "IndexBenchmark", dependencies: [.product(name: "MeetingIndex", package: "MeetingKit")],
                           path: "Benchmarks/index"),
-        .testTarget(name: "MeetingdTests", dependencies: ["CZeroMQ", "MeetingdCore", meetingKit]),
+        .testTarget(name: "MeetingdTests", dependencies: ["CZeroMQ", "MeetingdCore", "MeetingdClient", meetingKit]),
         .testTarget(name: "MeetingIngestTests", dependencies: ["MeetingIngest", meetingKit]),
         .testTarget(name: "MeetingKitTests", dependencies: [meetingKit], exclude: ["Fixtures"]),
         .testTarget(name: "MeetingIndexTests", dependencies: [.product(name: "MeetingIndex", package: "MeetingKit")]),

@@ -4,6 +4,7 @@
 // `meetingd check-config` can list them all at once.
 
 import Foundation
+import MeetingdClient
 import MeetingKit
 import Yams
 
@@ -175,34 +176,14 @@ public enum ConfigLoader {
         "MEETINGD_LOG_FORMAT": "log_format",
     ].merging(Limits.bounds.map { ("MEETINGD_LIMITS_\($0.key.uppercased())", "limits.\($0.key)") }) { $1 }
 
-    /// The config file used when none is named: the source tree's `Config/meetingd.yaml`
-    /// for a binary still inside that tree's build folder (so `swift build` then
-    /// `meetingd serve` just works), else the system's `/etc/meetingd/meetingd.yaml`.
-    public static func defaultFile(environment: [String: String]) -> String? {
-        if let named = environment["MEETINGD_CONFIG"], !named.isEmpty { return named }
-        let sourceRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().path
-        let developmentConfig = sourceRoot + "/Config/meetingd.yaml"
-        if executableDirectory.hasPrefix(sourceRoot + "/.build"), FileManager.default.fileExists(atPath: developmentConfig) {
-            return developmentConfig
-        }
-        let systemConfig = "/etc/meetingd/meetingd.yaml"
-        return FileManager.default.fileExists(atPath: systemConfig) ? systemConfig : nil
-    }
-
-    static var executableDirectory: String {
-        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path
-    }
-
     static func defaults() -> JSONObject {
         [
-            "endpoints": ["tcp://127.0.0.1:5555"],
+            "endpoints": [.string(DaemonConfigFile.defaultEndpoint)],
             "workers": 0,
             "corpus": "/var/lib/meetingd/corpus.sqlite",
             "ingest": [],
             // A development build's modules sit next to its binary; the package's in /usr/lib/meetingd/modules.
-            "module_dirs": .array([executableDirectory, "/usr/lib/meetingd/modules"].map(JSONValue.string)),
+            "module_dirs": .array([DaemonConfigFile.executableDirectory, "/usr/lib/meetingd/modules"].map(JSONValue.string)),
             "allow_insecure_modules": false,
             "modules": .object(JSONObject(stockModules.map { (key: $0, value: .object([:])) })),
             "limits": [
@@ -230,7 +211,7 @@ public enum ConfigLoader {
         file: String?, overrides: ConfigOverrides = ConfigOverrides(),
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigError) -> MeetingdConfig {
-        let file = file ?? defaultFile(environment: environment)
+        let file = file ?? DaemonConfigFile.path(environment: environment)
         var problems: [String] = []
         var tree = defaults()
 

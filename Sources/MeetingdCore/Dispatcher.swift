@@ -65,7 +65,6 @@ final class Dispatcher {
     private var reply = meetingd_reply()
     private var out: [UInt8] = []
     private var paramsText: [UInt8] = []
-    private let logRequests: Bool
     private let requestLog = RequestLogContext.forThisThread()
 
     init(state: ServerState, stats: WorkerStats, health: WorkerHealth, instances: [ModuleInstance], logger: Logger) {
@@ -75,7 +74,6 @@ final class Dispatcher {
         self.health = health
         self.instances = instances
         self.logger = logger
-        self.logRequests = logger.logLevel <= .debug
         for method in BuiltinMethods.all { routes[method.name] = Route(method: method, instance: nil) }
         for instance in instances {
             for method in instance.module.methods { routes[method.name] = Route(method: method, instance: instance) }
@@ -187,7 +185,8 @@ final class Dispatcher {
         let nanoseconds = DispatchTime.now().uptimeNanoseconds - started
         stats.record(method: outcome.method, micros: nanoseconds / 1000, failed: outcome.errorCode != nil)
         metrics.record(method: outcome.method, nanoseconds: nanoseconds, errorCode: outcome.errorCode)
-        if logRequests {
+        // Read per call: a reload may change log_level.
+        if logger.logLevel <= .debug {
             var metadata: Logger.Metadata = ["method": "\(outcome.method)", "rpc_id": "\(Self.logText(id))",
                                              "ms": "\(String(format: "%.3f", Double(nanoseconds) / 1e6))"]
             if let errorCode = outcome.errorCode { metadata["code"] = "\(errorCode)" }
@@ -404,7 +403,9 @@ final class Dispatcher {
             catch { throw Failure(code: error.code, message: error.message, data: error.data) }
         case "meetingd.ping": return "pong"
         case "meetingd.status": return state.status()
-        case "meetingd.metrics": return .string(state.runtime.metrics.exposition(state: state))
+        case "meetingd.metrics":
+            let format: MetricsFormat = params["format"] == "openmetrics" ? .openMetrics : .prometheus
+            return .string(state.runtime.metrics.exposition(state: state, format: format))
         case "meetingd.modules": return state.modulesDescription()
         case "rpc.discover": return state.openRPC
         default: throw Failure(code: ErrorCode.methodNotFound, message: "Method not found: \(name)")
@@ -419,8 +420,11 @@ public enum BuiltinMethods {
                    paramsSchema: noParams, resultSchema: ["type": "string", "const": "pong"]),
         MethodInfo(name: "meetingd.status", summary: "Version, uptime, corpus figures, modules, and request counts and latency per method.",
                    paramsSchema: noParams, resultSchema: ["type": "object"]),
-        MethodInfo(name: "meetingd.metrics", summary: "The metrics in the Prometheus text format, as the metrics.listen address serves them.",
-                   paramsSchema: noParams, resultSchema: ["type": "string"]),
+        MethodInfo(name: "meetingd.metrics",
+                   summary: "The metrics as the metrics.listen address serves them: the Prometheus text format 0.0.4, or OpenMetrics 1.0.0 with format openmetrics.",
+                   paramsSchema: ["type": "object", "additionalProperties": false,
+                                  "properties": ["format": ["type": "string", "enum": ["prometheus", "openmetrics"]]]],
+                   resultSchema: ["type": "string"]),
         MethodInfo(name: "meetingd.modules", summary: "Each loaded module's name, version, library path and methods.",
                    paramsSchema: noParams, resultSchema: ["type": "array", "items": ["type": "object"]]),
         MethodInfo(name: "rpc.discover", summary: "This service's OpenRPC document.",

@@ -12,26 +12,48 @@ import CSystemd
 import Foundation
 import Logging
 import MeetingKit
+import Synchronization
 
 /// `log_format`: how lines look on stderr when stderr is not the journal.
 public enum LogFormat: String, CaseIterable, Sendable {
     case text, json
 }
 
+/// `log_level` and `log_format` as in force now, for every logger in the process:
+/// set at start and again by each reload, read by every line.
+public enum LogSettings {
+    private static let levelIndex = Atomic<Int>(index(.info))
+    private static let json = Atomic<Bool>(false)
+
+    public static var level: Logger.Level { Logger.Level.allCases[levelIndex.load(ordering: .relaxed)] }
+    static var format: LogFormat { json.load(ordering: .relaxed) ? .json : .text }
+
+    public static func apply(level: Logger.Level, format: LogFormat) {
+        levelIndex.store(index(level), ordering: .relaxed)
+        json.store(format == .json, ordering: .relaxed)
+    }
+
+    private static func index(_ level: Logger.Level) -> Int { Logger.Level.allCases.firstIndex(of: level)! }
+}
+
 public struct MeetingdLogHandler: LogHandler {
-    /// `journalStream`: stderr is the journal but its socket is out of reach (libsystemd
-    /// would drop lines silently), so lines go to stderr with a `<N>` priority prefix.
-    enum Sink: Sendable { case text, json, journal, journalStream }
+    /// `stderr` writes `LogSettings.format`. `journalStream`: stderr is the journal but its socket is
+    /// out of reach (libsystemd would drop lines silently), so lines go to stderr with a `<N>` priority prefix.
+    enum Sink: Sendable { case stderr, journal, journalStream }
 
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
-    public var logLevel: Logger.Level
+    /// The process's `log_level`, unless this logger was given a level of its own.
+    public var logLevel: Logger.Level {
+        get { ownLevel ?? LogSettings.level }
+        set { ownLevel = newValue }
+    }
+    private var ownLevel: Logger.Level?
     private let label: String
     private let sink: Sink
 
-    init(label: String, level: Logger.Level, sink: Sink, metadataProvider: Logger.MetadataProvider?) {
+    init(label: String, sink: Sink, metadataProvider: Logger.MetadataProvider?) {
         self.label = label
-        self.logLevel = level
         self.sink = sink
         self.metadataProvider = metadataProvider
     }
@@ -41,15 +63,17 @@ public struct MeetingdLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    /// Routes swift-log once per process: to the journal when stderr is the journal, else to stderr in `format`.
+    /// Routes swift-log once per process: to the journal when stderr is the journal, else to
+    /// stderr in `format`. A reload changes the level and format through `LogSettings`.
     public static func bootstrap(level: Logger.Level, format: LogFormat) {
+        LogSettings.apply(level: level, format: format)
         let sink: Sink = if stderrIsJournal {
             access(journalSocket, W_OK) == 0 ? .journal : .journalStream
         } else {
-            format == .json ? .json : .text
+            .stderr
         }
         LoggingSystem.bootstrap({ label, provider in
-            MeetingdLogHandler(label: label, level: level, sink: sink, metadataProvider: provider)
+            MeetingdLogHandler(label: label, sink: sink, metadataProvider: provider)
         }, metadataProvider: RequestLogContext.metadataProvider)
     }
 
@@ -60,10 +84,10 @@ public struct MeetingdLogHandler: LogHandler {
         // Messages and metadata quote clients and files: escaped, so no line forges another.
         let message = "\(event.message)".escapingControls
         let fields = merged.keys.sorted().map { (key: $0, value: "\(merged[$0]!)".escapingControls) }
-        switch sink {
-        case .text:
+        switch (sink, LogSettings.format) {
+        case (.stderr, .text):
             Self.writeToStderr(Self.timestamp() + " " + textLine(event.level, message, fields) + "\n")
-        case .json:
+        case (.stderr, .json):
             var object = JSONObject([(key: "time", value: .string(Self.timestamp())), (key: "level", value: .string("\(event.level)")),
                                      (key: "logger", value: .string(label)), (key: "message", value: .string(message))])
             for field in fields where object[field.key] == nil { object[field.key] = .string(field.value) }
@@ -71,13 +95,13 @@ public struct MeetingdLogHandler: LogHandler {
             JSONValue.object(object).write(to: &line)
             line.append(UInt8(ascii: "\n"))
             Self.writeToStderr(line)
-        case .journal:
+        case (.journal, _):
             let text = textLine(event.level, message, fields)
             if !sendToJournal(text, event: event, fields: fields) {
                 // Refused (too large, say): stderr still reaches the journal, as a stream.
                 Self.writeToStderr("<\(Self.syslogPriority(event.level))>" + text + "\n")
             }
-        case .journalStream:
+        case (.journalStream, _):
             Self.writeToStderr("<\(Self.syslogPriority(event.level))>" + textLine(event.level, message, fields) + "\n")
         }
     }

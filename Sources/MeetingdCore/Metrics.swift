@@ -104,8 +104,8 @@ public final class ServerMetrics: Sendable {
 
     // MARK: - Scrape
 
-    /// The Prometheus text exposition of every metric, with the figures read now.
-    func exposition(state: ServerState) -> String {
+    /// Every metric with the figures read now, in `format`.
+    func exposition(state: ServerState, format: MetricsFormat = .prometheus) -> String {
         workers.record(state.config.workers)
         queueDepth.record(brokerQueued.load(ordering: .relaxed))
         workersBusy.record(brokerBusy.load(ordering: .relaxed))
@@ -116,7 +116,79 @@ public final class ServerMetrics: Sendable {
         } else {
             corpusUnreadable.record(1)
         }
-        return registry.emitToString()
+        return format.render(registry.emitToString())
+    }
+
+    /// What each family is, for its HELP line (swift-metrics' handles carry no help text).
+    static let help: [String: String] = [
+        "meetingd_requests_total": "Calls answered, by method ((invalid) for calls naming none that exists).",
+        "meetingd_request_errors_total": "Calls answered with a JSON-RPC error, by error code.",
+        requestDurationLabel: "Time from a call's start in a worker to its reply, by method.",
+        "meetingd_queue_depth": "Requests waiting for a free worker.",
+        "meetingd_workers_busy": "Workers inside a request.",
+        "meetingd_workers": "Worker threads.",
+        "meetingd_reloads_total": "Config reloads, by result (applied or refused).",
+        "meetingd_corpus_meetings": "Meetings in the corpus.",
+        "meetingd_corpus_turns": "Turns in the corpus.",
+        "meetingd_corpus_unreadable": "1 when the corpus could not be read at this scrape, else 0.",
+        "meetingd_ingest_runs_total": "Ingest runs finished (at start and on reload).",
+        "meetingd_ingest_meetings_written_total": "Meetings written by ingest runs.",
+        "meetingd_ingest_failed_files_total": "Files ingest runs could not read.",
+        "meetingd_ingest_last_finished_timestamp_seconds": "When the last ingest run finished, in Unix seconds.",
+        "meetingd_ingest_files_done": "Files done by the ingest run in progress or last run.",
+        "meetingd_ingest_files_found": "Files found by the ingest run in progress or last run.",
+        "meetingd_ingest_bytes_done": "Bytes done by the ingest run in progress or last run.",
+        "meetingd_ingest_bytes_found": "Bytes found by the ingest run in progress or last run.",
+    ]
+}
+
+/// The text formats the metrics are served in. swift-prometheus writes the
+/// Prometheus text format 0.0.4 without HELP lines; both formats are made from it,
+/// line by line, adding each family's HELP line from `ServerMetrics.help`.
+public enum MetricsFormat: Sendable {
+    /// `text/plain; version=0.0.4`, what Prometheus read before OpenMetrics.
+    case prometheus
+    /// OpenMetrics 1.0.0: a counter family is named without `_total` (its samples keep
+    /// it), and the text ends with `# EOF`.
+    case openMetrics
+
+    public var contentType: String {
+        switch self {
+        case .prometheus: "text/plain; version=0.0.4; charset=utf-8"
+        case .openMetrics: "application/openmetrics-text; version=1.0.0; charset=utf-8"
+        }
+    }
+
+    /// OpenMetrics when the scraper's Accept header lists it (Prometheus's does, first), else 0.0.4.
+    public init(accept: String?) {
+        self = accept?.lowercased().contains("application/openmetrics-text") == true ? .openMetrics : .prometheus
+    }
+
+    func render(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 4096)
+        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            guard line.hasPrefix("# TYPE ") else {
+                out += line + "\n"
+                continue
+            }
+            let parts = line.split(separator: " ")  // #, TYPE, name, type
+            guard parts.count == 4 else { out += line + "\n"; continue }
+            let sampleName = String(parts[2]), type = parts[3]
+            let family = self == .openMetrics && type == "counter" && sampleName.hasSuffix("_total")
+                ? String(sampleName.dropLast("_total".count)) : sampleName
+            if let help = ServerMetrics.help[sampleName] {
+                out += "# HELP \(family) \(Self.escapedHelp(help))\n"
+            }
+            out += "# TYPE \(family) \(type)\n"
+        }
+        if self == .openMetrics { out += "# EOF\n" }
+        return out
+    }
+
+    /// HELP text escapes backslashes and line feeds (both formats).
+    private static func escapedHelp(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
     }
 }
 

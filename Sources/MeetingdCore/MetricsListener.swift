@@ -13,7 +13,6 @@ final class MetricsListener: Sendable {
     /// How long the daemon waits at start for the listening socket, and at stop for scrapes in progress.
     static let startTimeoutSeconds = 10.0
     static let stopTimeoutSeconds = 1.0
-    static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
     private let server: HTTPServer
     private let address: MetricsConfig.Listen
@@ -21,7 +20,7 @@ final class MetricsListener: Sendable {
 
     /// Listens, or throws why it cannot (the address in use, say) so that the daemon
     /// does not start without the metrics it was asked for.
-    init(address: MetricsConfig.Listen, exposition: @escaping @Sendable () -> String, logger: Logger) throws {
+    init(address: MetricsConfig.Listen, exposition: @escaping @Sendable (MetricsFormat) -> String, logger: Logger) throws {
         self.address = address
         let socketAddress: any SocketAddress
         do {
@@ -34,8 +33,10 @@ final class MetricsListener: Sendable {
         let (server, progress) = (server, progress)
         let settled = DispatchSemaphore(value: 0)
         Task {
-            await server.appendRoute("GET /metrics") { _ in
-                HTTPResponse(statusCode: .ok, headers: [.contentType: Self.contentType], body: Data(exposition().utf8))
+            await server.appendRoute("GET /metrics") { request in
+                // Content negotiation as Prometheus does it: OpenMetrics for a scraper that asks for it.
+                let format = MetricsFormat(accept: request.headers[HTTPHeader("Accept")])
+                return HTTPResponse(statusCode: .ok, headers: [.contentType: format.contentType], body: Data(exposition(format).utf8))
             }
             do {
                 try await server.run()

@@ -16,6 +16,7 @@ import CZeroMQ
 import DequeModule
 import Foundation
 import Logging
+import MeetingdClient
 import MeetingKit
 import Synchronization
 
@@ -136,7 +137,7 @@ public final class Server: @unchecked Sendable {
         let metricsListener: MetricsListener?
         do {
             metricsListener = try config.metrics.listen.map { address in
-                try MetricsListener(address: address, exposition: { [unowned self] in runtime.metrics.exposition(state: state) },
+                try MetricsListener(address: address, exposition: { [unowned self] format in runtime.metrics.exposition(state: state, format: format) },
                                     logger: logger)
             }
             events = config.eventEndpoints.isEmpty ? nil : try EventStream(
@@ -246,6 +247,10 @@ public final class Server: @unchecked Sendable {
             let next = ServerState(config: applied, modules: modules, runtime: runtime, generation: old.generation + 1)
             current.withLock { $0 = next }
             moveWorkers()
+            if config.logLevel != old.config.logLevel || config.logFormat != old.config.logFormat {
+                LogSettings.apply(level: Logger.Level(rawValue: config.logLevel) ?? .info, format: config.logFormat)
+                logger.notice("logging changed", metadata: ["log_level": "\(config.logLevel)", "log_format": "\(config.logFormat.rawValue)"])
+            }
             if let (handler, allowed) = security {
                 handler.replace(allowed: allowed)
                 logger.info("reloaded the authorized keys", metadata: ["authorized_keys": "\(allowed.count)"])

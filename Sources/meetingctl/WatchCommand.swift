@@ -5,8 +5,8 @@
 import ArgumentParser
 import CZeroMQ
 import Foundation
-import MeetingdCore
 import MeetingKit
+import MeetingdClient
 
 struct WatchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,31 +25,28 @@ struct WatchCommand: ParsableCommand {
 
     func run() throws {
         let endpoint = try events ?? {
-            let config = try ConfigLoader.load(file: client.config)
-            guard let first = config.eventEndpoints.first else {
+            let endpoints: [String]
+            do { endpoints = try DaemonConfigFile.eventEndpoints(file: client.configFile) } catch {
+                throw ValidationError("\(error)")
+            }
+            guard let first = endpoints.first else {
                 throw ValidationError("the config has no events.endpoints: give --events ENDPOINT")
             }
             return first
         }()
         guard let context = zmq_ctx_new(), let socket = zmq_socket(context, ZMQ_SUB) else {
-            throw ClientError(description: "cannot create a ZeroMQ socket")
+            throw ClientError.transport("cannot create a ZeroMQ socket")
         }
         defer { zmq_close(socket); zmq_ctx_term(context) }
         var linger: Int32 = 0
         zmq_setsockopt(socket, ZMQ_LINGER, &linger, MemoryLayout<Int32>.size)
-        if let curve = try client.curve() {
-            for (option, key) in [(ZMQ_CURVE_SERVERKEY, curve.serverKey), (ZMQ_CURVE_PUBLICKEY, curve.publicKey),
-                                  (ZMQ_CURVE_SECRETKEY, curve.secretKey)] {
-                var bytes = Array(key.utf8)
-                zmq_setsockopt(socket, option, &bytes, bytes.count)
-            }
-        }
+        try client.curve()?.apply(to: socket)
         for topic in topics.isEmpty ? [""] : topics {
             var bytes = Array(topic.utf8)
             zmq_setsockopt(socket, ZMQ_SUBSCRIBE, &bytes, bytes.count)
         }
         guard zmq_connect(socket, endpoint) == 0 else {
-            throw ClientError(description: "cannot connect to \(endpoint): \(String(cString: zmq_strerror(zmq_errno())))")
+            throw ClientError.transport("cannot connect to \(endpoint): \(String(cString: zmq_strerror(zmq_errno())))")
         }
         var printed = 0
         var seen: Int64? = since.map(Int64.init)
@@ -93,7 +90,7 @@ struct WatchCommand: ParsableCommand {
                 zmq_msg_init(&message)
                 defer { zmq_msg_close(&message) }
                 guard zmq_msg_recv(&message, socket, 0) >= 0 else {
-                    throw ClientError(description: "the event stream failed: \(String(cString: zmq_strerror(zmq_errno())))")
+                    throw ClientError.transport("the event stream failed: \(String(cString: zmq_strerror(zmq_errno())))")
                 }
                 parts.append(Array(UnsafeRawBufferPointer(start: zmq_msg_data(&message), count: zmq_msg_size(&message))))
             } while hasMore(socket)

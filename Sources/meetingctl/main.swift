@@ -3,22 +3,21 @@
 // within the timeout is resent on a fresh socket, up to --retries times.
 
 import ArgumentParser
-import CZeroMQ
 import Foundation
 import MeetingKit
-import MeetingdCore
+import MeetingdClient
 
 struct ClientOptions: ParsableArguments {
     @Option(name: .long, help: "The daemon's endpoint (default: $MEETINGD_ENDPOINT, else the first endpoint of the config).")
     var endpoint: String?
 
-    @Option(name: .long, help: "The daemon's config file, to find its endpoint.")
+    @Option(name: .long, help: "The daemon's config file, read for its endpoints only (default: $MEETINGD_CONFIG, else /etc/meetingd/meetingd.yaml).")
     var config: String?
 
     @Option(name: .long, help: "Milliseconds to wait for each reply.")
     var timeout: Int = 5000
 
-    @Option(name: .long, help: "Tries before giving up.")
+    @Option(name: .long, help: "Tries before giving up (each on a fresh socket).")
     var retries: Int = 3
 
     @Flag(name: .long, help: "Print the JSON result, for scripts.")
@@ -31,18 +30,14 @@ struct ClientOptions: ParsableArguments {
     var curveKey: String?
 
     /// The CURVE keys to connect with, or nil for a plain connection.
-    func curve() throws -> ClientCurve? {
+    func curve() throws -> CurveClientKeys? {
         let environment = ProcessInfo.processInfo.environment
         let serverKeyFile = curveServerKey ?? environment["MEETINGD_CURVE_SERVER_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         let keyFile = curveKey ?? environment["MEETINGD_CURVE_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         switch (serverKeyFile, keyFile) {
         case (nil, nil): return nil
         case (let serverKeyFile?, let keyFile?):
-            do {
-                let secretKey = try CurveKeys.read(keyFile, secret: true)
-                return ClientCurve(serverKey: try CurveKeys.read(serverKeyFile, secret: false),
-                                   publicKey: try CurveKeys.publicKey(ofSecret: secretKey), secretKey: secretKey)
-            } catch {
+            do { return try CurveClientKeys(serverKeyFile: serverKeyFile, secretKeyFile: keyFile) } catch {
                 throw ValidationError("\(error)")
             }
         default:
@@ -50,90 +45,30 @@ struct ClientOptions: ParsableArguments {
         }
     }
 
+    /// The daemon's config file, read only for its endpoints.
+    var configFile: String? { config ?? DaemonConfigFile.path(environment: ProcessInfo.processInfo.environment) }
+
     func resolvedEndpoint() throws -> String {
         if let endpoint { return endpoint }
-        if let endpoint = ProcessInfo.processInfo.environment["MEETINGD_ENDPOINT"], !endpoint.isEmpty { return endpoint }
-        let config = try ConfigLoader.load(file: config)
-        // A daemon listening on every interface is reached on loopback.
-        return config.endpoints[0].replacingOccurrences(of: "tcp://0.0.0.0:", with: "tcp://127.0.0.1:")
-            .replacingOccurrences(of: "tcp://*:", with: "tcp://127.0.0.1:")
+        let environment = ProcessInfo.processInfo.environment
+        if let endpoint = environment["MEETINGD_ENDPOINT"], !endpoint.isEmpty { return endpoint }
+        do { return try DaemonConfigFile.requestEndpoint(file: configFile, environment: environment) } catch {
+            throw ValidationError("\(error)")
+        }
     }
 
     /// Sends one call and returns its result, or exits with the error it got.
     func call(_ method: String, _ params: JSONValue = .object([:])) throws -> JSONValue {
-        let request: JSONValue = ["jsonrpc": "2.0", "id": 1, "method": .string(method), "params": params]
-        let endpoint = try resolvedEndpoint()
-        let client = LazyPirateClient(endpoint: endpoint, timeoutMs: timeout, retries: retries, curve: try curve())
-        let reply: JSONValue
+        let client = try MeetingdClient(endpoint: try resolvedEndpoint(), timeoutMs: timeout, tries: retries, curve: try curve())
         do {
-            reply = try JSONValue.parse(try client.request(request.serialized))
+            return try client.call(method, params)
         } catch let error as ClientError {
             FileHandle.standardError.write(Data("meetingctl: \(error)\n".utf8))
             throw ExitCode(3)
-        }
-        if let error = reply["error"] {
-            var text = "meetingctl: error \(error["code"]?.serialized ?? "?"): \(error["message"]?.stringValue ?? "")"
-            if let data = error["data"] { text += "\n  data: \(data.serialized)" }
-            FileHandle.standardError.write(Data((text + "\n").utf8))
+        } catch let error as RPCError {
+            FileHandle.standardError.write(Data("meetingctl: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        return reply["result"] ?? .null
-    }
-}
-
-/// A CURVE client's keys, Z85 text: the server's public key, and this client's pair.
-struct ClientCurve {
-    let serverKey: String
-    let publicKey: String
-    let secretKey: String
-}
-
-struct ClientError: Error, CustomStringConvertible {
-    let description: String
-}
-
-/// The zguide's Lazy Pirate: REQ socket, poll with a timeout, on silence close,
-/// reopen and resend, and after the last try give up with a clear error.
-struct LazyPirateClient {
-    let endpoint: String
-    let timeoutMs: Int
-    let retries: Int
-    let curve: ClientCurve?
-
-    func request(_ body: String) throws -> [UInt8] {
-        guard let context = zmq_ctx_new() else { throw ClientError(description: "cannot create a ZeroMQ context") }
-        defer { zmq_ctx_term(context) }
-        for _ in 0..<max(retries, 1) {
-            guard let socket = zmq_socket(context, ZMQ_REQ) else { throw ClientError(description: "cannot create a socket") }
-            var linger: Int32 = 0
-            zmq_setsockopt(socket, ZMQ_LINGER, &linger, MemoryLayout<Int32>.size)
-            defer { zmq_close(socket) }
-            if let curve {
-                for (option, key) in [(ZMQ_CURVE_SERVERKEY, curve.serverKey), (ZMQ_CURVE_PUBLICKEY, curve.publicKey),
-                                      (ZMQ_CURVE_SECRETKEY, curve.secretKey)] {
-                    var bytes = Array(key.utf8)
-                    guard zmq_setsockopt(socket, option, &bytes, bytes.count) == 0 else {
-                        throw ClientError(description: "cannot set the CURVE keys: \(String(cString: zmq_strerror(zmq_errno())))")
-                    }
-                }
-            }
-            guard zmq_connect(socket, endpoint) == 0 else {
-                throw ClientError(description: "cannot connect to \(endpoint): \(String(cString: zmq_strerror(zmq_errno())))")
-            }
-            var bytes = Array(body.utf8)
-            guard zmq_send(socket, &bytes, bytes.count, 0) >= 0 else {
-                throw ClientError(description: "cannot send to \(endpoint): \(String(cString: zmq_strerror(zmq_errno())))")
-            }
-            var item = zmq_pollitem_t(socket: socket, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
-            if zmq_poll(&item, 1, timeoutMs) > 0 {
-                var message = zmq_msg_t()
-                zmq_msg_init(&message)
-                defer { zmq_msg_close(&message) }
-                guard zmq_msg_recv(&message, socket, 0) >= 0 else { continue }
-                return Array(UnsafeRawBufferPointer(start: zmq_msg_data(&message), count: zmq_msg_size(&message)))
-            }
-        }
-        throw ClientError(description: "no reply from \(endpoint) after \(max(retries, 1)) tries of \(timeoutMs) ms each; is meetingd running there?")
     }
 }
 

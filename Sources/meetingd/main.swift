@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import MeetingIngest
 import MeetingKit
+import MeetingdClient
 import MeetingdCore
 import Synchronization
 

@@ -1,8 +1,11 @@
 // Runs the real built `meetingd` as a subprocess on a free loopback port (or an
-// ipc path) and talks to it over real ZeroMQ sockets.
+// ipc path) and talks to it over real ZeroMQ sockets: ordinary calls through
+// MeetingdClient, the client meetingctl uses; deliberately odd traffic through
+// ZMQClient's raw sockets.
 
 import CZeroMQ
 import Foundation
+import MeetingdClient
 import MeetingKit
 import XCTest
 
@@ -117,8 +120,8 @@ final class Daemon {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             guard process.isRunning else { throw DaemonError("meetingd exited with \(process.terminationStatus):\n\(log)") }
-            if let reply = try? ZMQClient(endpoint: endpoint).request(#"{"jsonrpc":"2.0","id":0,"method":"meetingd.ping"}"#, timeoutMs: 500),
-               reply.contains("pong") { return }
+            if let client = try? MeetingdClient(endpoint: endpoint, timeoutMs: 500, tries: 1),
+               (try? client.call("meetingd.ping")) == "pong" { return }
         }
         throw DaemonError("meetingd did not answer a ping within \(seconds) s:\n\(log)")
     }
@@ -130,9 +133,9 @@ final class Daemon {
         return process.isRunning ? nil : process.terminationStatus
     }
 
+    /// The whole reply to one call (one try of 10 s: a test wants a lost reply seen, not retried).
     func call(_ method: String, _ params: JSONValue = .object([:]), id: JSONValue = 1) throws -> JSONValue {
-        let request: JSONValue = ["jsonrpc": "2.0", "id": id, "method": .string(method), "params": params]
-        return try JSONValue.parse(try ZMQClient(endpoint: endpoint).request(request.serialized))
+        try MeetingdClient(endpoint: endpoint, timeoutMs: 10_000, tries: 1).reply(method, params, id: id)
     }
 }
 
@@ -141,7 +144,8 @@ struct DaemonError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A real ZeroMQ client socket of any type.
+/// A raw ZeroMQ socket of any type, for what MeetingdClient will not send: other
+/// socket types, odd frames, requests left waiting while others go.
 final class ZMQClient {
     let context: UnsafeMutableRawPointer
     let socket: UnsafeMutableRawPointer

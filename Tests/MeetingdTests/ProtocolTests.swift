@@ -3,6 +3,7 @@
 
 import CZeroMQ
 import Foundation
+import MeetingdClient
 import MeetingKit
 import XCTest
 
@@ -36,8 +37,8 @@ final class ProtocolTests: XCTestCase {
         let tcp = "tcp://127.0.0.1:\(freePort())"
         let daemon = try Daemon(test: self, config: helloConfig(endpoints: "[\(tcp), ipc://\(ipcPath)]"), endpoint: tcp)
         XCTAssertEqual(try daemon.call("meetingd.ping")["result"], "pong")
-        let ipcReply = try ZMQClient(endpoint: "ipc://\(ipcPath)").request(#"{"jsonrpc":"2.0","id":"x","method":"meetingd.ping"}"#)
-        XCTAssertEqual(try JSONValue.parse(ipcReply), ["jsonrpc": "2.0", "id": "x", "result": "pong"])
+        let ipcReply = try MeetingdClient(endpoint: "ipc://\(ipcPath)", tries: 1).reply("meetingd.ping", id: "x")
+        XCTAssertEqual(ipcReply, ["jsonrpc": "2.0", "id": "x", "result": "pong"])
     }
 
     func testDealerAndRouterClients() throws {

@@ -5,6 +5,7 @@
 
 import CZeroMQ
 import Foundation
+import MeetingdClient
 import MeetingKit
 import MeetingdCore
 import Synchronization
@@ -102,6 +103,37 @@ final class ServiceTests: XCTestCase {
         XCTAssertEqual(try daemon.call("hola.greet", ["name": "Eva"])["error"]?["code"], -32601)
     }
 
+    func testReloadAppliesLogLevelAndFormat() throws {
+        let daemon = try Daemon(test: self, config: config(workers: 1))
+        func lines() -> [String] { daemon.log.split(separator: "\n").map(String.init) }
+        /// The JSON lines for hello.greet requests (`log_level: debug` writes one per call).
+        func jsonRequestLines() -> [JSONValue] {
+            lines().compactMap { try? JSONValue.parse($0) }.filter { $0["message"] == "request" && $0["method"] == "hello.greet" }
+        }
+        _ = try daemon.call("hello.greet", ["name": "Ada"])
+        XCTAssertFalse(daemon.log.contains("hello.greet"), "info logs no request lines:\n\(daemon.log)")
+
+        try daemon.rewriteConfig(config(workers: 1) + "\nlog_level: debug\nlog_format: json\n")
+        let toDebug = try reload(daemon)
+        XCTAssertEqual(toDebug.status, 0, toDebug.output)
+        _ = try daemon.call("hello.greet", ["name": "Bea"])
+        let deadline = Date().addingTimeInterval(5)
+        while jsonRequestLines().isEmpty && Date() < deadline { usleep(20_000) }
+        XCTAssertEqual(jsonRequestLines().count, 1, daemon.log)
+        XCTAssertEqual(jsonRequestLines().first?["level"], "debug")
+        XCTAssertTrue(lines().contains { $0.hasPrefix("{") && $0.contains("logging changed") }, daemon.log)
+
+        try daemon.rewriteConfig(config(workers: 1))  // back to the defaults: info, text
+        XCTAssertEqual(try reload(daemon).status, 0)
+        _ = try daemon.call("hello.greet", ["name": "Cy"])
+        XCTAssertEqual(try daemon.call("meetingd.ping")["result"], "pong")
+        usleep(200_000)
+        XCTAssertEqual(jsonRequestLines().count, 1, "a request logged after going back to info:\n\(daemon.log)")
+        let last = try XCTUnwrap(lines().last { $0.contains("logging changed") })
+        XCTAssertFalse(last.hasPrefix("{"), last)
+        XCTAssertTrue(last.contains("log_format=text") && last.contains("log_level=info"), last)
+    }
+
     func testBrokenConfigIsRefusedAndTheOldOneKeepsServing() throws {
         let daemon = try Daemon(test: self, config: config())
         try daemon.rewriteConfig(config(greeting: "Hi") + "\nnonsense_key: 1\n")
@@ -127,14 +159,14 @@ final class ServiceTests: XCTestCase {
         let endpoint = daemon.endpoint
         for client in 0..<4 {
             DispatchQueue.global().async(group: clients) {
-                guard let socket = try? ZMQClient(endpoint: endpoint) else { return }
+                // One try: a reply lost in the reload must fail the test, not be asked for again.
+                guard let socket = try? MeetingdClient(endpoint: endpoint, timeoutMs: 5000, tries: 1) else { return }
                 var n = 0
                 while load.running.load(ordering: .relaxed) && n < 5000 {
                     n += 1
                     let name = "c\(client)-\(n)"
                     do {
-                        let reply = try JSONValue.parse(try socket.request(
-                            #"{"jsonrpc":"2.0","id":"\#(name)","method":"hello.greet","params":{"name":"\#(name)"}}"#, timeoutMs: 5000))
+                        let reply = try socket.reply("hello.greet", ["name": .string(name)], id: .string(name))
                         let greeting = reply["result"]?["greeting"]?.stringValue ?? ""
                         if reply["id"] != .string(name) || !greeting.hasSuffix(", \(name)!") {
                             load.failures.withLock { $0.append("\(name): \(reply.serialized)") }
@@ -226,10 +258,10 @@ final class ServiceTests: XCTestCase {
         let endpoint = daemon.endpoint
         for _ in 0..<4 {
             DispatchQueue.global().async(group: clients) {
-                guard let client = try? ZMQClient(endpoint: endpoint) else { return }
+                guard let client = try? MeetingdClient(endpoint: endpoint, timeoutMs: 5000, tries: 1) else { return }
                 while load.running.load(ordering: .relaxed) {
                     do {
-                        _ = try client.request(#"{"jsonrpc":"2.0","id":1,"method":"meetingd.ping"}"#, timeoutMs: 5000)
+                        _ = try client.call("meetingd.ping")
                         load.answered.add(1, ordering: .relaxed)
                     } catch {
                         load.failures.withLock { $0.append("\(error)") }

@@ -1,7 +1,9 @@
 """The metrics through a real daemon: known traffic over ZeroMQ, then a scrape over
 HTTP with curl, parsed with prometheus_client's own parser, must count exactly that
-traffic; `meetingd.metrics` over ZeroMQ serves the same text; the listener keeps
-serving across a reload; a bad `metrics.listen` is refused with a clear error.
+traffic; a scraper asking for OpenMetrics (as Prometheus does) gets it, checked by
+prometheus_client's strict OpenMetrics parser; `meetingd.metrics` over ZeroMQ serves
+the same text; the listener keeps serving across a reload; a bad `metrics.listen` is
+refused with a clear error.
 
 Counts are compared as differences between two scrapes, so the pings the test
 harness sends while the daemon starts cannot blur them."""
@@ -20,6 +22,7 @@ from meetingd_client import CTX, MEETINGD, ROOT, CorpusDaemon, RPCError, free_po
 parser = pytest.importorskip("prometheus_client.parser",
                              reason="prometheus_client is not installed (pip install prometheus-client, "
                                     "or apt-get install python3-prometheus-client for the system python)")
+openmetrics_parser = pytest.importorskip("prometheus_client.openmetrics.parser")
 
 
 def samples(text):
@@ -35,9 +38,15 @@ def value(scraped, name, **labels):
     return scraped.get((name, tuple(sorted(labels.items()))), 0)
 
 
-def curl(url):
+# What Prometheus 2.x and 3.x send when scraping.
+PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
+                     "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+
+
+def curl(url, accept=None):
     """The body and Content-Type curl gets; fails the test on any HTTP error."""
-    done = subprocess.run(["curl", "-sS", "--fail", "--max-time", "10", "-w", "\n%{content_type}", url],
+    headers = ["-H", f"Accept: {accept}"] if accept else []
+    done = subprocess.run(["curl", "-sS", "--fail", "--max-time", "10", *headers, "-w", "\n%{content_type}", url],
                           capture_output=True, text=True, timeout=20)
     assert done.returncode == 0, done.stderr
     body, _, content_type = done.stdout.rpartition("\n")
@@ -112,6 +121,58 @@ def test_a_scrape_counts_the_requests_errors_and_latencies_sent():
                                  capture_output=True, text=True, timeout=20)
         assert missing.stdout == "404"
         assert d.alive()
+    finally:
+        d.stop()
+
+
+def open_metrics_samples(text):
+    """({(sample name, labels): value}, {family name: (type, help)}) read by the OpenMetrics parser,
+    which refuses text without `# EOF`, a counter family named with _total, and the like."""
+    found, families = {}, {}
+    for family in openmetrics_parser.text_string_to_metric_families(text):
+        families[family.name] = (family.type, family.documentation)
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found, families
+
+
+def test_a_scraper_asking_for_openmetrics_gets_it_with_help_for_every_family():
+    d = metrics_daemon()
+    try:
+        body, content_type = curl(d.metrics_url, accept=PROMETHEUS_ACCEPT)
+        assert content_type == "application/openmetrics-text; version=1.0.0; charset=utf-8", content_type
+        assert body.endswith("# EOF\n") and body.count("# EOF") == 1
+        before, families = open_metrics_samples(body)
+        for _ in range(5):
+            d.call("meetingd.ping")
+        d.raw(b"{not json")
+        after, _ = open_metrics_samples(curl(d.metrics_url, accept=PROMETHEUS_ACCEPT)[0])
+
+        def delta(name, **labels):
+            return value(after, name, **labels) - value(before, name, **labels)
+
+        assert delta("meetingd_requests_total", method="meetingd.ping") == 5
+        assert delta("meetingd_request_errors_total", code="-32700") == 1
+        assert delta("meetingd_request_duration_seconds_count", method="meetingd.ping") == 5
+        assert families["meetingd_requests"][0] == "counter" and "meetingd_requests_total" not in families
+        assert families["meetingd_request_duration_seconds"][0] == "histogram"
+        assert families["meetingd_corpus_meetings"][0] == "gauge"
+        undocumented = [name for name, (_, help_text) in families.items() if not help_text]
+        assert undocumented == [] and len(families) >= 15, families
+
+        # Without OpenMetrics in Accept: the 0.0.4 text, now with a HELP line per family too.
+        plain, content_type = curl(d.metrics_url)
+        assert content_type == "text/plain; version=0.0.4; charset=utf-8" and "# EOF" not in plain
+        documented = {family.name: family.documentation for family in parser.text_string_to_metric_families(plain)}
+        assert set(documented) == set(families) and all(documented.values()), documented
+        # And over ZeroMQ, either format on request.
+        over_zeromq, _ = open_metrics_samples(d.call("meetingd.metrics", {"format": "openmetrics"}))
+        assert value(over_zeromq, "meetingd_requests_total", method="meetingd.ping") \
+            == value(after, "meetingd_requests_total", method="meetingd.ping")
+        assert "# EOF" not in d.call("meetingd.metrics")
+        with pytest.raises(RPCError) as refused:
+            d.call("meetingd.metrics", {"format": "json"})
+        assert refused.value.code == -32602
     finally:
         d.stop()
 
