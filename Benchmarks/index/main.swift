@@ -4,10 +4,15 @@
 // Not run in CI. Build and run in release:
 //
 //   swift build -c release --product IndexBenchmark
-//   .build/release/IndexBenchmark [documents] [queries per class]
+//   .build/release/IndexBenchmark [documents] [queries per class] [--phrases]
 //
 // Each query runs once untimed, so that both paths are timed warm. Prints per query class the p50/p99 of both paths, the p50 ratio, and the share of
 // the query terms' postings blocks each decoded. Both paths must agree on every hit.
+//
+// Then phrases ending in a prefix, as the search module sends them (one phrase whose last
+// position holds every term the prefix covers), against the OR of one phrase per term
+// that it sent before, in the same run, with a plain phrase of two common words for
+// reference; both forms must give the same hits and total. `--phrases` runs these alone.
 
 import Foundation
 import MeetingIndex
@@ -164,6 +169,61 @@ func measure(_ segment: [UInt8], _ classes: [QueryClass], queriesPerClass: Int, 
     }
 }
 
+struct PhrasePrefixClass {
+    let name: String
+    /// Zipf rank ranges of the leading words.
+    let leading: [Range<Int>]
+    /// The prefix is the first `prefixDigits` digits of a rank from 10,000 to 19,999: 3 cover 1,111 terms, 4 cover 111.
+    let prefixDigits: Int?
+}
+let phrasePrefixClasses = [
+    PhrasePrefixClass(name: "2 common + 1,111 terms", leading: [common, common], prefixDigits: 3),  // "of the con*"
+    PhrasePrefixClass(name: "middling + 111 terms", leading: [middling], prefixDigits: 4),           // "remote contr*"
+    PhrasePrefixClass(name: "plain: 2 common", leading: [common, common], prefixDigits: nil),        // "of the"
+]
+
+func measurePhrasePrefixes(_ segment: [UInt8], queriesPerClass: Int, _ generator: inout SplitMix64) throws {
+    try segment.withUnsafeBytes { bytes in
+        let reader = try SegmentReader(bytes)
+        print("phrase class            one phrase p50/p99 ms   OR of phrases p50/p99 ms   p50 ratio  p99 ratio")
+        for queryClass in phrasePrefixClasses {
+            var together: [Double] = [], apart: [Double] = []
+            for _ in 0..<queriesPerClass {
+                let leading = queryClass.leading.map { "t\(Int.random(in: $0, using: &generator))" }
+                let query: IndexQuery, baseline: IndexQuery
+                if let digits = queryClass.prefixDigits {
+                    let prefix = "t" + String(Int.random(in: 10_000..<20_000, using: &generator)).prefix(digits)
+                    let covered = (0..<vocabularySize).map { "t\($0)" }.filter { $0.hasPrefix(prefix) }
+                        .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+                    query = IndexQuery.any([IndexQuery.Term(phrase: leading, endingInAnyOf: covered)])
+                    baseline = IndexQuery.any(covered.map { IndexQuery.Term(phrase: leading + [$0]) })
+                } else {
+                    query = IndexQuery.any([IndexQuery.Term(phrase: leading + ["t\(Int.random(in: common, using: &generator))"])])
+                    baseline = query
+                }
+                _ = reader.search(query)
+                var start = ContinuousClock.now
+                let found = reader.search(query)
+                together.append(milliseconds(ContinuousClock.now - start))
+                start = ContinuousClock.now
+                let expected = reader.search(baseline)
+                apart.append(milliseconds(ContinuousClock.now - start))
+                precondition(found.hits == expected.hits && found.total == expected.total, "the forms differ for \(query.clauses[0][0].text)")
+            }
+            together.sort()
+            apart.sort()
+            let line = queryClass.name.padding(toLength: 24, withPad: " ", startingAt: 0)
+                + String(format: "  %8.2f / %-8.2f       %8.2f / %-8.2f      %6.1fx    %6.1fx",
+                         percentile(together, 0.5), percentile(together, 0.99), percentile(apart, 0.5), percentile(apart, 0.99),
+                         percentile(apart, 0.5) / percentile(together, 0.5), percentile(apart, 0.99) / percentile(together, 0.99))
+            print(line)
+        }
+    }
+}
+
 var generator = SplitMix64(state: 2026)
 let segment = try buildSegment(documentCount: documentCount, vocabularySize: vocabularySize, &generator)
-try measure(segment, classes, queriesPerClass: queriesPerClass, &generator)
+if !CommandLine.arguments.contains("--phrases") { try measure(segment, classes, queriesPerClass: queriesPerClass, &generator) }
+// Queries of their own generator: the same whether the word classes ran or not.
+var phraseGenerator = SplitMix64(state: 12)
+try measurePhrasePrefixes(segment, queriesPerClass: queriesPerClass, &phraseGenerator)

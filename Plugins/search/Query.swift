@@ -333,8 +333,8 @@ extension SearchModule {
     /// listing their turns.
     func indexQuery(_ plan: SearchPlan, limit: Int, index: SegmentSet) -> IndexQuery {
         /// A word, a phrase (a quoted one, or a word the analyzer cuts in several), or a
-        /// prefix's terms; a phrase ending in a prefix is an OR of a phrase per term its last
-        /// word covers ("remote contr*": "remote control", "remote contract"…).
+        /// prefix's terms; a phrase ending in a prefix is one phrase whose last position holds
+        /// every term its last word covers ("remote contr*": "remote control", "remote contract"…).
         func terms(_ queryTerm: QueryTerm) -> [IndexQuery.Term] {
             let words = analyzer.words(queryTerm.written).map(\.term)
             guard let last = words.last else { return [] }
@@ -342,8 +342,9 @@ extension SearchModule {
             // The prefix as the analyzer makes every term, stemmed: "negotiat*" matches "negoti".
             // However many terms it covers (past 1,024 the index scores them term at a time).
             let expanded = index.terms(startingWith: last, limit: .max) ?? []
-            let leading = words.dropLast()
-            return expanded.map { leading.isEmpty ? IndexQuery.Term($0) : IndexQuery.Term(phrase: leading + [$0]) }
+            let leading = Array(words.dropLast())
+            if leading.isEmpty { return expanded.map { IndexQuery.Term($0) } }
+            return expanded.isEmpty ? [] : [IndexQuery.Term(phrase: leading, endingInAnyOf: expanded)]
         }
         var clauses: [[IndexQuery.Term]] = []
         for clause in plan.clauses {

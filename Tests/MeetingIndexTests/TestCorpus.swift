@@ -101,13 +101,19 @@ func phraseFrequency(_ words: [String], in document: TestDocument) -> Int {
 }
 
 /// BM25 over every document, written from the formula documented in BM25.swift
-/// rather than from the index's code; a phrase's tf is its frequency, its idf the sum of its words'.
+/// rather than from the index's code; a phrase's tf is its frequency, its idf the sum of its
+/// words'. A phrase ending in any of several words is the OR of a phrase per word.
 func exhaustiveSearch(_ corpus: [TestDocument], frequencies: [String: Int],
                       _ query: IndexQuery) -> (hits: [IndexHit], total: Int) {
     var terms: [(words: [String], boost: Double)] = []
     for term in query.clauses.joined() {
-        if let index = terms.firstIndex(where: { $0.words == term.words }) { terms[index].boost += term.boost }
-        else { terms.append((term.words, term.boost)) }
+        for words in term.alternatives {
+            if let index = terms.firstIndex(where: { $0.words == words }) { terms[index].boost += term.boost }
+            else { terms.append((words, term.boost)) }
+        }
+    }
+    func holds(_ term: IndexQuery.Term, _ document: TestDocument) -> Bool {
+        term.alternatives.contains { phraseFrequency($0, in: document) > 0 }
     }
     let clauses = query.clauses.filter { !$0.isEmpty }
     let n = Double(corpus.count)
@@ -121,8 +127,8 @@ func exhaustiveSearch(_ corpus: [TestDocument], frequencies: [String: Int],
     }
     var hits: [IndexHit] = []
     for document in corpus {
-        let matches = !clauses.isEmpty && clauses.allSatisfy { $0.contains { phraseFrequency($0.words, in: document) > 0 } }
-        guard matches, !query.excluded.contains(where: { phraseFrequency($0.words, in: document) > 0 }) else { continue }
+        let matches = !clauses.isEmpty && clauses.allSatisfy { $0.contains { holds($0, document) } }
+        guard matches, !query.excluded.contains(where: { holds($0, document) }) else { continue }
         var score = 0.0
         for (index, term) in terms.enumerated() {
             let tf = Double(phraseFrequency(term.words, in: document))
@@ -150,6 +156,19 @@ func randomPhrase(_ corpus: [TestDocument], _ generator: inout SeededGenerator) 
         let start = Int.random(in: 0...(Int(document.length) - count), using: &generator)
         return Array(wordAt[start..<(start + count)])
     }
+}
+
+/// A phrase of `corpus` (see `randomPhrase`) whose last word is cut by a digit, ending in
+/// any of the vocabulary's words `w0`…`w2999` that are the cut word and at most one digit
+/// more (up to 11, so that the exhaustive scorer stays quick), in byte order: those the
+/// corpus lacks too.
+func randomPhrasePrefix(_ corpus: [TestDocument], _ generator: inout SeededGenerator) -> IndexQuery.Term {
+    let words = randomPhrase(corpus, &generator)
+    let last = words.last!
+    let prefix = last.count > 2 ? String(last.dropLast()) : last
+    let covered = (0..<3000).map { "w\($0)" }.filter { $0.hasPrefix(prefix) && $0.count <= prefix.count + 1 }
+        .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    return IndexQuery.Term(phrase: Array(words.dropLast()), endingInAnyOf: covered)
 }
 
 /// Term → the number of documents holding it.

@@ -11,13 +11,18 @@ final class TopKSearchTests: XCTestCase {
     /// 1–5 words drawn from the corpus's own Zipf curve (so common words come up),
     /// sometimes a word no document has, sometimes boosts and exclusions; as one OR
     /// clause, as AND of single words, or as AND of 2–3 clauses of 1–3 words.
-    /// With `phrasesFrom`, half the terms are phrases of that corpus (see `randomPhrase`).
+    /// With `phrasesFrom`, half the terms are phrases of that corpus (see `randomPhrase`), a
+    /// quarter of those ending in a prefix (see `randomPhrasePrefix`).
     static func randomQuery(_ generator: inout SeededGenerator, shape: Shape, phrasesFrom corpus: [TestDocument]? = nil) -> IndexQuery {
         let boosts = [1.0, 1.0, 1.0, 0.5, 1.5, 2.0]
+        func randomPhraseTerm(_ corpus: [TestDocument]) -> IndexQuery.Term {
+            var term = Int.random(in: 0..<4, using: &generator) == 0 ? randomPhrasePrefix(corpus, &generator)
+                : IndexQuery.Term(phrase: randomPhrase(corpus, &generator))
+            term.boost = boosts.randomElement(using: &generator)!
+            return term
+        }
         func randomTerm() -> IndexQuery.Term {
-            if let corpus, Bool.random(using: &generator) {
-                return IndexQuery.Term(phrase: randomPhrase(corpus, &generator), boost: boosts.randomElement(using: &generator)!)
-            }
+            if let corpus, Bool.random(using: &generator) { return randomPhraseTerm(corpus) }
             let word = Int.random(in: 0..<30, using: &generator) == 0 ? "absent" : "w\(vocabulary.sample(&generator))"
             return IndexQuery.Term(word, boost: boosts.randomElement(using: &generator)!)
         }
@@ -35,7 +40,7 @@ final class TopKSearchTests: XCTestCase {
             for _ in 0..<Int.random(in: 1...2, using: &generator) {
                 // With phrases, an excluded term is sometimes a phrase too.
                 if let corpus, Bool.random(using: &generator) {
-                    excluded.append(IndexQuery.Term(phrase: randomPhrase(corpus, &generator)))
+                    excluded.append(randomPhraseTerm(corpus))
                 } else {
                     excluded.append(IndexQuery.Term("w\(vocabulary.sample(&generator))"))
                 }
@@ -112,6 +117,33 @@ final class TopKSearchTests: XCTestCase {
             let exhaustive = exhaustiveSearch(corpus, frequencies: frequencies, query)
             for (hit, wanted) in zip(found.hits, exhaustive.hits) { XCTAssertEqual(hit.score, wanted.score, accuracy: 1e-9) }
         }
+    }
+
+    /// A phrase ending in any of several words answers exactly as the OR of a phrase per
+    /// word (the same hits, scores to the bit, total), alone, beside a word and one of its
+    /// own phrases, in an AND, and excluded; and it reads the leading words' blocks once, not
+    /// once a word. (Random queries compare it with the exhaustive scorer.)
+    func testAPhraseEndingInSeveralWordsAnswersAsTheOrOfItsPhrasesReadingLess() throws {
+        let segment = try TestSegment(Self.corpus)
+        var read = 0, readAsOr = 0
+        for (leading, prefix) in [(["w0"], "w10"), (["w1", "w0"], "w21"), (["w3"], "w12"), (["w0", "w0"], "w13"), (["absent"], "w14")] {
+            let covered = (0..<3000).map { "w\($0)" }.filter { $0.hasPrefix(prefix) }
+            let together = IndexQuery.Term(phrase: leading, endingInAnyOf: covered)
+            let apart = covered.map { IndexQuery.Term(phrase: leading + [$0]) }
+            let beside = [IndexQuery.Term("w5"), IndexQuery.Term(phrase: leading + [covered[3]], boost: 2)]
+            for (one, other) in [(IndexQuery.any([together]), IndexQuery.any(apart)),
+                                 (IndexQuery.any([together] + beside), IndexQuery.any(apart + beside)),
+                                 (IndexQuery(clauses: [[together], [.init("w7")]]), IndexQuery(clauses: [apart, [.init("w7")]])),
+                                 (IndexQuery.any([.init("w2")], excluded: [together]), IndexQuery.any([.init("w2")], excluded: apart))] {
+                let found = segment.reader.search(one), expected = segment.reader.search(other)
+                XCTAssertEqual(found.hits, expected.hits, "\(leading) \(prefix)")
+                XCTAssertEqual(found.total, expected.total, "\(leading) \(prefix)")
+                XCTAssertEqual(found.totalExact, expected.totalExact, "\(leading) \(prefix)")
+                read += found.blocksDecoded
+                readAsOr += expected.blocksDecoded
+            }
+        }
+        XCTAssertLessThan(read * 5, readAsOr)
     }
 
     func testTotalsAreExactWhenNoCapIsReached() throws {

@@ -113,21 +113,17 @@ public struct SegmentReader: @unchecked Sendable {
 
     /// The dictionary indexes of the terms beginning with `prefix`'s bytes (they are adjacent).
     public func termIndexes(startingWith prefix: String) -> Range<Int> {
+        let first = firstTermIndex(notBefore: Array(prefix.unicodeScalars))
         var prefix = prefix
         return prefix.withUTF8 { wanted in
             let wanted = UnsafeRawBufferPointer(wanted)
-            var low = 0, high = termCount
-            while low < high {
-                let middle = (low + high) / 2
-                if Self.compare(termBytes(at: middle), wanted) < 0 { low = middle + 1 } else { high = middle }
-            }
-            var end = low
+            var end = first
             while end < termCount {
                 let bytes = termBytes(at: end)
                 guard bytes.count >= wanted.count, Self.compare(UnsafeRawBufferPointer(rebasing: bytes[0..<wanted.count]), wanted) == 0 else { break }
                 end += 1
             }
-            return low..<end
+            return first..<end
         }
     }
 

@@ -26,14 +26,19 @@
 // total is the term's document frequency.
 
 public struct IndexQuery: Sendable {
-    /// One word, or an exact phrase: words at consecutive positions.
+    /// One word, an exact phrase (words at consecutive positions), or a phrase whose last
+    /// position holds any of several words (a phrase ending in a prefix: "remote contr*").
     public struct Term: Sendable {
-        public var words: [String]
+        /// The words before the last position; none for a single word.
+        public var leading: [String]
+        /// The words the last position may hold: one, or each term a prefix covers.
+        public var lastWords: [String]
         /// Multiplies the term's BM25 weight; must be positive.
         public var boost: Double
 
         public init(_ text: String, boost: Double = 1) {
-            words = [text]
+            leading = []
+            lastWords = [text]
             self.boost = boost
         }
 
@@ -41,13 +46,30 @@ public struct IndexQuery: Sendable {
         /// document (every position it starts at) as tf, and the sum of its words' idf as idf.
         public init(phrase words: [String], boost: Double = 1) {
             precondition(!words.isEmpty, "a phrase needs a word")
-            self.words = words
+            leading = Array(words.dropLast())
+            lastWords = [words.last!]
             self.boost = boost
         }
 
-        /// The word, or the phrase's words joined by spaces (no analyzer term holds a space).
-        public var text: String { words.joined(separator: " ") }
-        public var isPhrase: Bool { words.count > 1 }
+        /// Matched as Lucene's MultiPhraseQuery matches, in one pass over the leading words'
+        /// positions with the last words' postings as one union, and scored exactly as the
+        /// OR of one phrase per last word (`leading + [word]`, each a phrase as above) would
+        /// be: a document scores the sum of the phrases it holds, in `lastWords`' order.
+        public init(phrase leading: [String], endingInAnyOf lastWords: [String], boost: Double = 1) {
+            precondition(!leading.isEmpty && !lastWords.isEmpty, "a phrase needs a leading word and a last one")
+            self.leading = leading
+            self.lastWords = lastWords
+            self.boost = boost
+        }
+
+        /// Every word the term may match: for statistics and for marking snippets.
+        public var words: [String] { leading + lastWords }
+        /// The word, or the phrase's words joined by spaces (no analyzer term holds a
+        /// space); the last words joined by "|" when there are several.
+        public var text: String { (leading + [lastWords.joined(separator: "|")]).joined(separator: " ") }
+        public var isPhrase: Bool { !leading.isEmpty }
+        /// The words or exact phrases the term is the OR of, each as its words.
+        public var alternatives: [[String]] { lastWords.map { leading + [$0] } }
     }
 
     /// As the search language reads a query: a document matches when it holds a term of
@@ -171,14 +193,16 @@ extension SegmentReader {
             var indexes: [Int] = []
             for term in clause {
                 precondition(term.boost > 0, "a term's boost must be positive")
-                let text = term.text
-                if let index = textIndex[text] {
-                    merged[index].boost += term.boost
-                    if !indexes.contains(index) { indexes.append(index) }
-                } else {
-                    textIndex[text] = merged.count
-                    merged.append((text, term.words, term.boost))
-                    indexes.append(merged.count - 1)
+                for words in term.alternatives {
+                    let text = words.joined(separator: " ")
+                    if let index = textIndex[text] {
+                        merged[index].boost += term.boost
+                        if !indexes.contains(index) { indexes.append(index) }
+                    } else {
+                        textIndex[text] = merged.count
+                        merged.append((text, words, term.boost))
+                        indexes.append(merged.count - 1)
+                    }
                 }
             }
             mergedClauses.append(indexes)
@@ -187,11 +211,21 @@ extension SegmentReader {
             BM25.idf(documentFrequency: statistics?.documentFrequencies[word] ?? info.documentFrequency,
                      documentCount: statistics?.documentCount ?? documentCount)
         }
+        var phraseBlocksDecoded = 0, phraseBlocksInQueryTerms = 0
+        // A phrase ending in any of several words is matched once for all of them, each
+        // word's matches kept apart (by the phrase's text) to be scored as its own phrase.
+        var matchedTogether: [String: PhraseMatches] = [:]
+        var seenTogether = Set<[[String]]>()
+        for term in query.clauses.joined() where term.lastWords.count > 1 && seenTogether.insert([term.leading, term.lastWords]).inserted {
+            let found = phraseMatches(term.leading, endingInAnyOf: term.lastWords, mask: mask,
+                                      blocksDecoded: &phraseBlocksDecoded, blocksInWords: &phraseBlocksInQueryTerms)
+            for (words, matches) in zip(term.alternatives, found) { matchedTogether[words.joined(separator: " ")] = matches }
+        }
         // Terms the segment does not hold match nothing and drop out; a phrase's matches are
         // found here and packed as a term's postings, so that it is scored and pruned like one.
+        // Scores sum in the order of the terms kept (a term left out would add 0).
         var scored: [ScoredTerm] = []
         var phrasePostings: [SegmentBytes] = []
-        var phraseBlocksDecoded = 0, phraseBlocksInQueryTerms = 0
         var position = [Int?](repeating: nil, count: merged.count)
         for (order, term) in merged.enumerated() {
             let cursor: PostingsCursor
@@ -203,18 +237,18 @@ extension SegmentReader {
                 cursor = postings(info)
                 maxScorePair = (info.maxScoreFrequency, info.maxScoreLength)
             } else {
-                let infos = term.words.compactMap(lookup)
-                guard infos.count == term.words.count else { continue }
-                // Summed in the phrase's order, as an exhaustive scorer would.
-                weight *= zip(term.words, infos).reduce(0) { $0 + idf($1.0, $1.1) }
-                guard let phrase = packedPhrase(term.words, mask: mask, blocksDecoded: &phraseBlocksDecoded,
-                                                blocksInWords: &phraseBlocksInQueryTerms) else { continue }
+                let matches = matchedTogether[term.text]
+                    ?? phraseMatches(term.words.dropLast(), endingInAnyOf: [term.words.last!], mask: mask,
+                                     blocksDecoded: &phraseBlocksDecoded, blocksInWords: &phraseBlocksInQueryTerms)[0]
+                guard let phrase = packed(matches) else { continue }
+                // Every word is in the segment, since the phrase is. Summed in the phrase's order, as an exhaustive scorer would.
+                weight *= term.words.reduce(0) { $0 + idf($1, lookup($1)!) }
                 phrasePostings.append(phrase.bytes)
                 cursor = phrase.cursor
                 maxScorePair = phrase.maxScorePair
             }
             position[order] = scored.count
-            scored.append(ScoredTerm(cursor: cursor, weight: weight, order: order,
+            scored.append(ScoredTerm(cursor: cursor, weight: weight, order: scored.count,
                                      maxScore: weight * scoring.saturationBound(frequency: maxScorePair.frequency, length: maxScorePair.length,
                                                                                 chosenWith: bm25.averageLength)))
         }
@@ -223,7 +257,7 @@ extension SegmentReader {
         let excluded = excludedCursors(query.excluded, mask: mask, keeping: &phrasePostings,
                                        blocksDecoded: &phraseBlocksDecoded, blocksInWords: &phraseBlocksInQueryTerms)
         let countsMatches = scored.count > 1 || !excluded.isEmpty || mask != nil
-        var collector = TopKCollector(limit: query.limit, termCount: merged.count,
+        var collector = TopKCollector(limit: query.limit, termCount: scored.count,
                                       exactTotalUpTo: countsMatches ? query.exactTotalUpTo : 0,
                                       dynamicPruning: query.dynamicPruning, excluded: excluded, mask: mask,
                                       bm25: scoring, segmentAverage: bm25.averageLength)
@@ -270,15 +304,20 @@ extension SegmentReader {
     }
 
     /// Cursors over the documents holding each excluded word or phrase (once each; a phrase's
-    /// packed postings are appended to `keeping`, which must outlive the cursors).
+    /// packed postings are appended to `keeping`, which must outlive the cursors). A phrase
+    /// ending in any of several words is one cursor over the documents holding any of them.
     func excludedCursors(_ excluded: [IndexQuery.Term], mask: DocumentMask?, keeping phrasePostings: inout [SegmentBytes],
                          blocksDecoded: inout Int, blocksInWords: inout Int) -> [PostingsCursor] {
         var cursors: [PostingsCursor] = []
-        var seen = Set<String>()
-        for term in excluded where seen.insert(term.text).inserted {
+        var seen = Set<[[String]]>()
+        for term in excluded where seen.insert([term.leading, term.lastWords]).inserted {
             if !term.isPhrase {
-                if let info = lookup(term.text) { cursors.append(postings(info)) }
-            } else if let phrase = packedPhrase(term.words, mask: mask, blocksDecoded: &blocksDecoded, blocksInWords: &blocksInWords) {
+                for word in term.lastWords { if let info = lookup(word) { cursors.append(postings(info)) } }
+                continue
+            }
+            let found = phraseMatches(term.leading, endingInAnyOf: term.lastWords, mask: mask,
+                                      blocksDecoded: &blocksDecoded, blocksInWords: &blocksInWords)
+            if let phrase = packed(found.count == 1 ? found[0] : PhraseMatches(union: found)) {
                 phrasePostings.append(phrase.bytes)
                 cursors.append(phrase.cursor)
             }
@@ -289,49 +328,66 @@ extension SegmentReader {
     /// A phrase's matches packed as one term's postings (with block maxima), so that it is
     /// scored, pruned and excluded as a term is; nil when no document holds it. The bytes
     /// must outlive the cursor.
-    func packedPhrase(_ words: [String], mask: DocumentMask?, blocksDecoded: inout Int, blocksInWords: inout Int)
-        -> (cursor: PostingsCursor, bytes: SegmentBytes, maxScorePair: (frequency: UInt32, length: UInt32))? {
-        let found = phraseMatches(words, mask: mask)
-        blocksDecoded += found.blocksDecoded
-        blocksInWords += found.blocksInWords
-        guard !found.ordinals.isEmpty else { return nil }
-        let packed = SegmentWriter.postings(ordinals: found.ordinals, frequencies: found.frequencies,
+    func packed(_ matches: PhraseMatches) -> (cursor: PostingsCursor, bytes: SegmentBytes, maxScorePair: (frequency: UInt32, length: UInt32))? {
+        guard !matches.ordinals.isEmpty else { return nil }
+        let packed = SegmentWriter.postings(ordinals: matches.ordinals, frequencies: matches.frequencies,
                                             lengths: DocumentLengths(reader: self), bm25: bm25)
         let owned = packed.bytes.withUnsafeBytes { SegmentBytes(key: 0, copying: $0) }
         // Positions are not packed: nothing reads a phrase's.
         let cursor = PostingsCursor(postings: owned.buffer.baseAddress!, positions: owned.buffer.baseAddress!,
-                                    documentFrequency: found.ordinals.count)
+                                    documentFrequency: matches.ordinals.count)
         return (cursor, owned, (packed.maxFrequency, packed.maxLength))
     }
 
-    /// The live documents `mask` admits that hold `words` at consecutive positions, in
-    /// ordinal order, with how many positions the phrase starts at in each (overlaps count:
-    /// "no no" is twice in "no no no"). The distinct words' postings are intersected, rarest
-    /// first, and positions are read only for documents holding all of them.
-    func phraseMatches(_ words: [String], mask: DocumentMask?)
-        -> (ordinals: [UInt32], frequencies: [UInt32], blocksDecoded: Int, blocksInWords: Int) {
+    /// For each of `lastWords`, the live documents `mask` admits that hold `leading` then
+    /// that word at consecutive positions, in ordinal order, with how many positions the
+    /// phrase starts at in each (overlaps count: "no no" is twice in "no no no"). As Lucene's
+    /// MultiPhraseQuery, the last position is one union of the last words' postings, so
+    /// that the leading words' postings and positions are read once for all of them. The
+    /// distinct leading words and the union are intersected, rarest first, and positions
+    /// are read only for documents holding them all.
+    func phraseMatches(_ leading: some Collection<String>, endingInAnyOf lastWords: [String], mask: DocumentMask?,
+                       blocksDecoded: inout Int, blocksInWords: inout Int) -> [PhraseMatches] {
+        let leading = Array(leading)
+        precondition(!leading.isEmpty, "a phrase has a word before its last")
+        var matches = [PhraseMatches](repeating: PhraseMatches(), count: lastWords.count)
         var distinct: [String] = []
-        for word in words where !distinct.contains(word) { distinct.append(word) }
+        for word in leading where !distinct.contains(word) { distinct.append(word) }
         let infos = distinct.compactMap(lookup)
-        guard infos.count == distinct.count else { return ([], [], 0, 0) }
+        let lastInfos = lastWords.map(lookup)
+        guard infos.count == distinct.count, lastInfos.contains(where: { $0 != nil }) else { return matches }
         let cursors = infos.map(postings)
-        let byRarity = cursors.indices.sorted { cursors[$0].documentFrequency < cursors[$1].documentFrequency }
-        let slotOfWord = words.map { distinct.firstIndex(of: $0)! }
+        // Last words the segment does not hold are left out of the union.
+        let held = lastInfos.indices.filter { lastInfos[$0] != nil }
+        let last = PostingsUnion(held.map { postings(lastInfos[$0]!) })
+        defer {
+            let all = cursors + last.members
+            blocksDecoded += all.reduce(0) { $0 + $1.blocksDecoded }
+            blocksInWords += all.reduce(0) { $0 + $1.blockCount }
+        }
+        // The leading words' cursors by index, the union as index `cursors.count`.
+        func advance(_ participant: Int, to target: UInt32) -> UInt32 {
+            participant < cursors.count ? cursors[participant].advance(to: target) : last.advance(to: target)
+        }
+        func postingsCount(_ participant: Int) -> Int {
+            participant < cursors.count ? cursors[participant].documentFrequency : last.documentFrequency
+        }
+        let byRarity = (0...cursors.count).sorted { postingsCount($0) < postingsCount($1) }
+        let slotOfWord = leading.map { distinct.firstIndex(of: $0)! }
         var positions = [[UInt32]](repeating: [], count: distinct.count)
-        var starts: [UInt32] = [], kept: [UInt32] = []
-        var ordinals: [UInt32] = [], frequencies: [UInt32] = []
+        var starts: [UInt32] = [], kept: [UInt32] = [], lastPositions: [UInt32] = []
         var target: UInt32 = 0
         search: while true {
             guard let allowed = mask.map({ $0.firstAllowed(atOrAfter: target) }) ?? target else { break }
-            var candidate = cursors[byRarity[0]].advance(to: allowed)
+            var candidate = advance(byRarity[0], to: allowed)
             if candidate == PostingsCursor.exhausted { break }
-            // Leapfrog until every word's cursor is on one document.
+            // Leapfrog until every participant is on one document.
             var next = 1
-            while next < cursors.count {
-                let found = cursors[byRarity[next]].advance(to: candidate)
+            while next < byRarity.count {
+                let found = advance(byRarity[next], to: candidate)
                 if found == PostingsCursor.exhausted { break search }
                 if found > candidate {
-                    candidate = cursors[byRarity[0]].advance(to: found)
+                    candidate = advance(byRarity[0], to: found)
                     if candidate == PostingsCursor.exhausted { break search }
                     next = 1
                 } else {
@@ -341,26 +397,104 @@ extension SegmentReader {
             target = candidate &+ 1
             if let mask, !mask.admits(candidate) { continue }
             for (slot, cursor) in cursors.enumerated() { cursor.positions(into: &positions[slot]) }
-            // Start positions of word 0 whose next words follow at +1, +2, …
+            // Start positions of the first word whose next leading words follow at +1, +2, …
             starts = positions[slotOfWord[0]]
-            for offset in 1..<words.count where !starts.isEmpty {
-                let following = positions[slotOfWord[offset]]
-                kept.removeAll(keepingCapacity: true)
-                var index = 0
-                for start in starts {
-                    let wanted = start &+ UInt32(offset)
-                    while index < following.count && following[index] < wanted { index += 1 }
-                    if index == following.count { break }
-                    if following[index] == wanted { kept.append(start) }
-                }
+            for offset in 1..<leading.count where !starts.isEmpty {
+                Self.keep(starts, followedBy: positions[slotOfWord[offset]], at: offset, into: &kept)
                 swap(&starts, &kept)
             }
-            if !starts.isEmpty {
-                ordinals.append(candidate)
-                frequencies.append(UInt32(starts.count))
+            if starts.isEmpty { continue }
+            for member in last.membersOnDocument() {
+                last.members[member].positions(into: &lastPositions)
+                Self.keep(starts, followedBy: lastPositions, at: leading.count, into: &kept)
+                if !kept.isEmpty {
+                    matches[held[member]].ordinals.append(candidate)
+                    matches[held[member]].frequencies.append(UInt32(kept.count))
+                }
             }
         }
-        return (ordinals, frequencies, cursors.reduce(0) { $0 + $1.blocksDecoded }, cursors.reduce(0) { $0 + $1.blockCount })
+        return matches
+    }
+
+    /// The `starts` (ascending) that `following` (ascending) holds `offset` positions after, into `kept`.
+    private static func keep(_ starts: [UInt32], followedBy following: [UInt32], at offset: Int, into kept: inout [UInt32]) {
+        kept.removeAll(keepingCapacity: true)
+        var index = 0
+        for start in starts {
+            let wanted = start &+ UInt32(offset)
+            while index < following.count && following[index] < wanted { index += 1 }
+            if index == following.count { break }
+            if following[index] == wanted { kept.append(start) }
+        }
+    }
+}
+
+/// A phrase's matches in one segment: ordinals ascending, with the phrase's frequency in each.
+struct PhraseMatches {
+    var ordinals: [UInt32] = []
+    var frequencies: [UInt32] = []
+
+    init() {}
+
+    /// The documents any of `parts` holds, each with its frequencies summed.
+    init(union parts: [PhraseMatches]) {
+        var summed: [UInt32: UInt32] = [:]
+        for part in parts { for (ordinal, frequency) in zip(part.ordinals, part.frequencies) { summed[ordinal, default: 0] += frequency } }
+        ordinals = summed.keys.sorted()
+        frequencies = ordinals.map { summed[$0]! }
+    }
+}
+
+/// Several terms' postings walked as one (ordinals in order, each once), as Lucene's
+/// UnionPostingsEnum: a binary heap of the member cursors by their current ordinal.
+final class PostingsUnion {
+    let members: [PostingsCursor]
+    /// Member indexes, the one with the lowest ordinal on top.
+    private var heap: [Int]
+    /// Postings of all members: a bound on the documents the union holds.
+    let documentFrequency: Int
+
+    init(_ members: [PostingsCursor]) {
+        self.members = members
+        documentFrequency = members.reduce(0) { $0 + $1.documentFrequency }
+        for member in members { member.advance(to: 0) }
+        heap = members.indices.sorted { members[$0].doc < members[$1].doc }
+    }
+
+    /// Moves every member below `target` to its first posting at or after it; returns the lowest ordinal.
+    func advance(to target: UInt32) -> UInt32 {
+        while let top = heap.first, members[top].doc < target {
+            members[top].advance(to: target)
+            siftDown(from: 0)
+        }
+        return heap.first.map { members[$0].doc } ?? PostingsCursor.exhausted
+    }
+
+    /// The members on the union's current (lowest) ordinal: the heap's top and every
+    /// node under it with the same ordinal.
+    func membersOnDocument() -> [Int] {
+        guard let top = heap.first else { return [] }
+        let doc = members[top].doc
+        var found: [Int] = [], pending = [0]
+        while let node = pending.popLast() {
+            guard node < heap.count, members[heap[node]].doc == doc else { continue }
+            found.append(heap[node])
+            pending += [2 * node + 1, 2 * node + 2]
+        }
+        return found
+    }
+
+    private func siftDown(from start: Int) {
+        var parent = start
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var lowest = parent
+            if left < heap.count && members[heap[left]].doc < members[heap[lowest]].doc { lowest = left }
+            if right < heap.count && members[heap[right]].doc < members[heap[lowest]].doc { lowest = right }
+            if lowest == parent { return }
+            heap.swapAt(parent, lowest)
+            parent = lowest
+        }
     }
 }
 
