@@ -23,11 +23,13 @@ public final class CorpusWriter {
         configuration.busyMode = .timeout(60)
         configuration.prepareDatabase { db in
             // WAL with synchronous=NORMAL: a killed process never loses a commit;
-            // only a power loss may drop the last ones, still consistently. A big cache
-            // and rarer checkpoints (each one syncs) keep bulk loads near SQLite's own speed.
+            // only a power loss may drop the last ones, still consistently. Rarer checkpoints
+            // (each one syncs) keep bulk loads near SQLite's own speed. The cache is 16 MB:
+            // ingest appends to its tables, so a bigger one mostly holds pages it will not read
+            // again, and each MB of it is a MB of the ingest's RSS.
             try db.execute(sql: """
                 PRAGMA synchronous = NORMAL;
-                PRAGMA cache_size = -65536;
+                PRAGMA cache_size = -16384;
                 PRAGMA wal_autocheckpoint = 16384;
                 PRAGMA journal_size_limit = 67108864;
                 """)
