@@ -376,9 +376,8 @@ public final class Ingester {
         log(failure.line)
     }
 
-    /// One transaction per batch. No savepoint per file: FTS5 flushes its pending index
-    /// at every savepoint, which makes a bulk load several times slower; instead the
-    /// store refuses a file (a meeting id another file owns) before writing any of it.
+    /// One transaction per batch, with no savepoint per file: the store refuses a file
+    /// (a meeting id another file owns) before writing any of it.
     private func write(_ batch: [PendingFile], into report: inout IngestReport) throws {
         var refusals: [Int: String] = [:]
         try writer.database.write { db in
