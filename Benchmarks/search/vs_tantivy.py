@@ -220,10 +220,10 @@ def main():
     print(f"\nfirst query on a fresh daemon (after READY): {first_query_ms:.1f} ms")
     print(f"{'build':<10}{'seconds':>9}{'peak RSS MB':>13}  index size")
     print(f"{'meetingd':<10}{ours_build[0]:>9.1f}{ours_build[1]:>13.0f}  {segment_bytes / 1e6:.1f} MB in {segments} "
-          f"segments (the whole corpus file, text and FTS5 included: {os.path.getsize(corpus) / 1e6:.0f} MB)")
+          f"segments (the whole corpus file, text included: {os.path.getsize(corpus) / 1e6:.0f} MB)")
     print(f"{'tantivy':<10}{theirs_build[0]:>9.1f}{theirs_build[1]:>13.0f}  {folder_bytes(tantivy_dir) / 1e6:.1f} MB "
           f"(postings, positions and the stored turns)")
-    print("\nmeetingd's build is `meetingd ingest` of the JSONL (store, FTS5 and index); tantivy's reads the stored "
+    print("\nmeetingd's build is `meetingd ingest` of the JSONL (store and index); tantivy's reads the stored "
           "turns and indexes them (its time includes starting Python).")
 
 
