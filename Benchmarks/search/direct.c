@@ -3,7 +3,9 @@
  * through the SQLite C API, the way an application without meetingd would: top 10
  * turns by bm25 with a snippet each, within a rowid range (a meeting) and a date range.
  *
- * Usage: direct CORPUS ROUNDS < queries.tsv
+ * Usage: direct FTS5-FILE ROUNDS < queries.tsv
+ *   FTS5-FILE: the table `turn_fts(text, date)` latency.py builds from the corpus's
+ *   turns (bare_fts5.py), as meetingd wrote it before schema v6.
  *   Each input line: MATCH-EXPRESSION \t FIRST-ROWID \t LAST-ROWID \t FROM-DATE \t TO-DATE
  *   (empty dates: no date condition). Prints, per input line, ROUNDS round-trip times
  *   in microseconds, space-separated.

@@ -6,7 +6,8 @@ set of about 50 queries (rare, common and two words, phrases, prefixes, with and
 without filters), top 10 with snippets:
   - through meetingd (search.query over ZeroMQ, this script's pyzmq client), and
   - directly with the SQLite C API (direct.c, the same MATCH expressions, ORDER BY
-    rank LIMIT 10 with snippet()), in the same run,
+    rank LIMIT 10 with snippet()) over a bare FTS5 table of the same turns, which this
+    script builds (bare_fts5.py; corpora hold no FTS5 since schema v6), in the same run,
 and prints p50/p99 of each and their ratio, throughput with 4 concurrent clients,
 and what the common-word guard (the ranking budget) buys: those queries through
 meetingd, directly, and through a second meetingd whose budget is unlimited.
@@ -30,6 +31,8 @@ import threading
 import time
 
 import zmq
+
+import bare_fts5
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -182,6 +185,9 @@ def main():
     work = tempfile.mkdtemp(prefix="search-direct-")
     direct = os.path.join(work, "direct")
     subprocess.run(["cc", "-std=c11", "-O2", os.path.join(HERE, "direct.c"), "-lsqlite3", "-o", direct], check=True)
+    # The corpus holds no FTS5 (schema v6): the baseline gets the table meetingd used to write.
+    baseline = os.path.join(work, "fts5.sqlite")
+    bare_fts5.build(args.corpus, baseline)
     db = sqlite3.connect(f"file:{args.corpus}?mode=ro", uri=True)
     meetings, turns = db.execute("SELECT count(*), sum(turns) FROM meeting").fetchone()
     items = queries(db)
@@ -198,7 +204,7 @@ def main():
         for _ in range(args.rounds):
             for samples, new in zip(ours, daemon_times(daemon, ordinary, 1)):
                 samples += new
-            for samples, new in zip(theirs, direct_times(direct, args.corpus, ordinary, 1)):
+            for samples, new in zip(theirs, direct_times(direct, baseline, ordinary, 1)):
                 samples += new
         ours_flat = [x for xs in ours for x in xs]
         theirs_flat = [x for xs in theirs for x in xs]
@@ -221,7 +227,7 @@ def main():
         guard_ours = daemon_times(daemon, guarded, args.rounds)
     finally:
         daemon.stop()
-    guard_direct = direct_times(direct, args.corpus, guarded, 1)
+    guard_direct = direct_times(direct, baseline, guarded, 1)
     unguarded = Daemon(args.meetingd, args.corpus, workers=1, settings="ranking_budget: 1000000000")
     try:
         guard_off = daemon_times(unguarded, guarded, 1)

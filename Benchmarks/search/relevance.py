@@ -5,8 +5,9 @@ For every specific query of val.jsonl, asks the running daemon for the top 20 tu
 of that query's meeting (search.query with `meeting`), and measures the recall of
 the gold `relevant_text_span` turns at 5, 10 and 20 and the share of queries with a
 gold turn in the top 5 and top 10. Next to it, in the same run, plain BM25 with the
-raw query: every word of it OR-ed, ranked by FTS5's bm25 over the same corpus file,
-read directly with Python's sqlite3.
+raw query: every word of it OR-ed, ranked by FTS5's bm25 over the same stored turns
+(a bare FTS5 table this script builds from the corpus, `bare_fts5.py`), read directly
+with Python's sqlite3.
 
 QMSum files carry a topic list (the meeting's agenda, with turn spans), which the
 ingester reads as sections; a request within a meeting favours the sections its topic
@@ -27,8 +28,11 @@ import os
 import re
 import sqlite3
 import sys
+import tempfile
 
 import zmq
+
+import bare_fts5
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_QMSUM = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "qmsum", "val.jsonl"))
@@ -55,7 +59,7 @@ def plain_bm25_ranking(db, meeting_id, query):
     words = re.findall(r"\w+", query.lower())
     expression = " OR ".join(f'"{word}"' for word in words)
     first, count = db.execute("SELECT first_turn, turns FROM meeting WHERE id = ?", (meeting_id,)).fetchone()
-    rows = db.execute("SELECT rowid FROM turn_fts WHERE turn_fts MATCH ? AND rowid BETWEEN ? AND ? "
+    rows = db.execute("SELECT rowid FROM baseline.turn_fts WHERE turn_fts MATCH ? AND rowid BETWEEN ? AND ? "
                       "ORDER BY rank LIMIT ?", (expression, first, first + count - 1, DEPTH)).fetchall()
     return [rowid - first for (rowid,) in rows]
 
@@ -93,6 +97,9 @@ def main():
     socket.linger = 0
     socket.connect(args.endpoint)
     db = sqlite3.connect(f"file:{args.corpus}?mode=ro", uri=True)
+    baseline = os.path.join(tempfile.mkdtemp(prefix="relevance-"), "fts5.sqlite")
+    bare_fts5.build(args.corpus, baseline)
+    db.execute("ATTACH DATABASE ? AS baseline", (baseline,))
     stem = os.path.splitext(os.path.basename(args.qmsum))[0]
 
     ours, plain, misses = Figures("meetingd search.query"), Figures("plain BM25, raw query"), []

@@ -29,6 +29,8 @@ import sqlite3
 import numpy as np
 import zmq
 
+import bare_fts5
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
@@ -62,7 +64,8 @@ def main():
             meeting_id = f"{stem}-{index}"
             first, turns = db.execute("SELECT first_turn, turns FROM meeting WHERE id = ?", (meeting_id,)).fetchone()
             texts = [text for (text,) in db.execute(
-                "SELECT text FROM turn_fts_content WHERE turn_id BETWEEN ? AND ? ORDER BY turn_id", (first, first + turns - 1))]
+                f"SELECT {bare_fts5.text_without_marks_sql('text')} FROM turn WHERE id BETWEEN ? AND ? ORDER BY id",
+                (first, first + turns - 1))]
             turn_vectors = model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
             for item in meeting["specific_query_list"]:
                 gold = {t for start, end in item["relevant_text_span"] for t in range(int(start), int(end) + 1)}

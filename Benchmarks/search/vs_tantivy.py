@@ -4,7 +4,7 @@
 One command: generates N meetings as one JSONL file (Benchmarks/corpus/generate.py
 --jsonl), ingests it with the release meetingd, builds a tantivy index (pip
 `tantivy==0.27.0`, in-process, English stemmer) from the same stored turns, then
-runs engines.py's queries (words common to rare, two words, phrases, prefixes,
+runs queries.py's queries (words common to rare, two words, phrases, prefixes,
 with and without meeting, date and speaker filters) through the daemon (search.query
 over pyzmq) and through tantivy (top 10, stored fields, one snippet per hit) in
 alternating rounds. Prints p50/p90/p99 per system and the ratios, throughput with 1
@@ -27,7 +27,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from engines import queries  # noqa: E402
+from queries import queries  # noqa: E402
 from latency import ROOT, Daemon, daemon_times, percentile, throughput  # noqa: E402
 
 TURNS_SQL = """
@@ -220,10 +220,10 @@ def main():
     print(f"\nfirst query on a fresh daemon (after READY): {first_query_ms:.1f} ms")
     print(f"{'build':<10}{'seconds':>9}{'peak RSS MB':>13}  index size")
     print(f"{'meetingd':<10}{ours_build[0]:>9.1f}{ours_build[1]:>13.0f}  {segment_bytes / 1e6:.1f} MB in {segments} "
-          f"segments (the whole corpus file, text and FTS5 included: {os.path.getsize(corpus) / 1e6:.0f} MB)")
+          f"segments (the whole corpus file, text included: {os.path.getsize(corpus) / 1e6:.0f} MB)")
     print(f"{'tantivy':<10}{theirs_build[0]:>9.1f}{theirs_build[1]:>13.0f}  {folder_bytes(tantivy_dir) / 1e6:.1f} MB "
           f"(postings, positions and the stored turns)")
-    print("\nmeetingd's build is `meetingd ingest` of the JSONL (store, FTS5 and index); tantivy's reads the stored "
+    print("\nmeetingd's build is `meetingd ingest` of the JSONL (store and index); tantivy's reads the stored "
           "turns and indexes them (its time includes starting Python).")
 
 

@@ -55,7 +55,9 @@ public final class Ingester {
     public var observe: ((IngestProgress) -> Void)?
     /// A batch is committed once it holds this many bytes of source text or files,
     /// or has waited this long: few commits for speed, little lost work on a kill.
-    public var batchBytes = 8_000_000
+    /// Parsed and analysed, a byte of source takes several in memory, so batches are
+    /// kept small: RSS is bounded by them, not by the file (see README, JSONL files).
+    public var batchBytes = 4_000_000
     public var batchFiles = 256
     public var batchInterval: Duration = .seconds(1)
     /// Called after every commit (`meetingd ingest` nudges the serving daemon's event stream).
@@ -94,8 +96,9 @@ public final class Ingester {
             lastCommit = .now
         }
 
-        // Files are read, hashed and parsed on another thread while this one writes.
-        let outcomes = OutcomeQueue(byteBudget: 4 * batchBytes)
+        // Files are read, hashed and parsed on another thread while this one writes; it
+        // keeps about one batch ready, enough to overlap the two, as more only costs memory.
+        let outcomes = OutcomeQueue(byteBudget: batchBytes)
         defer { outcomes.cancel() }
         let reader = Thread { Self.readFiles(files, stored: stored, into: outcomes) }
         reader.name = "ingest-reader"
@@ -181,7 +184,7 @@ public final class Ingester {
     /// Size of the reads of a JSONL file, and of the parts it is written in: a file of any
     /// size is never in memory whole.
     static let readBytes = 1 << 20
-    static let partBytes = 4 << 20
+    static let partBytes = 2 << 20
 
     /// A JSONL file, a line (meeting) at a time: hashed in a first pass (an unchanged file
     /// is not parsed), then parsed and handed on in parts of about `partBytes`. A bad line
@@ -373,9 +376,8 @@ public final class Ingester {
         log(failure.line)
     }
 
-    /// One transaction per batch. No savepoint per file: FTS5 flushes its pending index
-    /// at every savepoint, which makes a bulk load several times slower; instead the
-    /// store refuses a file (a meeting id another file owns) before writing any of it.
+    /// One transaction per batch, with no savepoint per file: the store refuses a file
+    /// (a meeting id another file owns) before writing any of it.
     private func write(_ batch: [PendingFile], into report: inout IngestReport) throws {
         var refusals: [Int: String] = [:]
         try writer.database.write { db in

@@ -75,7 +75,7 @@ final class InterruptedIngestTests: XCTestCase {
         }
         let folder = try makeScratchFolder(self)
         let val = try Data(contentsOf: TestPaths.qmsum.appendingPathComponent("val.jsonl"))
-        // About 8 MB: parts of 4, 4 and 0.1 MB.
+        // About 8 MB: four parts of `Ingester.partBytes` and a little more.
         let source = folder.appendingPathComponent("source")
         try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
         try Data(repeatElement(val, count: 3).joined()).write(to: source.appendingPathComponent("meetings.jsonl"))

@@ -3,7 +3,7 @@ exactly BM25 over the stored turns, computed here by brute force.
 
 The expected terms are the daemon's analyzer's (`meetingd analyze`, which prints the
 terms ingest indexes, stop words included), read from the stored turn text without
-transcription marks (the `turn_fts_content` view strips them as ingest does). The
+transcription marks (`turns_without_marks` strips them as ingest does). The
 corpus is generated (Benchmarks/corpus/generate.py), ingested, then partly replaced
 and pruned, so that the index answers across several segments and deletion sets."""
 import json
@@ -29,6 +29,21 @@ def run(*args):
     result = subprocess.run([str(MEETINGD), *map(str, args)], capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
+
+
+# MeetingKit's TranscriptText.marks: kept in the stored text, left out of the index.
+MARKS = ["{disfmarker}", "{vocalsound}", "{pause}", "{comment}", "{gap}", "{nonvocalsound}"]
+
+
+def turns_without_marks(db):
+    """Every stored turn's id and text without transcription marks (mark by mark, as
+    ingest strips them), by id."""
+    rows = []
+    for turn, text in db.execute("SELECT id, text FROM turn ORDER BY id"):
+        for mark in MARKS:
+            text = text.replace(mark, "")
+        rows.append((turn, text))
+    return rows
 
 
 def analyze(texts):
@@ -96,7 +111,7 @@ class BruteForce:
 
     def __init__(self, corpus):
         with sqlite3.connect(corpus) as db:
-            rows = db.execute("SELECT turn_id, text FROM turn_fts_content ORDER BY turn_id").fetchall()
+            rows = turns_without_marks(db)
             self.meetings = db.execute("SELECT id, first_turn, turns, date, place FROM meeting").fetchall()
             self.speaker_turns = defaultdict(set)
             for turn, person in db.execute("SELECT id, person_id FROM turn WHERE person_id IS NOT NULL"):

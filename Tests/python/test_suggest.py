@@ -12,7 +12,7 @@ from collections import defaultdict
 
 import pytest
 
-from test_index import analyze
+from test_index import analyze, turns_without_marks
 
 LATIN = "abcdefghijklmnopqrstuvwxyz"
 CYRILLIC = "абвгдежзийклмнопрстуфхцчшщъыьэюя"
@@ -40,7 +40,7 @@ class Dictionary:
 
     def __init__(self, corpus):
         with sqlite3.connect(corpus) as db:
-            rows = db.execute("SELECT turn_id, text FROM turn_fts_content").fetchall()
+            rows = turns_without_marks(db)
         self.turns = defaultdict(set)
         for (turn, _), terms in zip(rows, analyze([text for _, text in rows])):
             for term in terms:

@@ -9,7 +9,7 @@ import Foundation
 ///   first_turn, turns, words, duration)`: `id` is the public meeting id; `lead` is its
 ///   paragraphs joined by "\n". A meeting's turns are the rows `turn.id` in
 ///   `first_turn ..< first_turn + turns`, so `turn.id - first_turn` is the turn index and a
-///   meeting's hits in `turn_fts` are `rowid BETWEEN first_turn AND first_turn + turns - 1`.
+///   meeting's turns in the search index are the document ids in that range.
 /// - `person(id, name, key UNIQUE)` and `person_alias(key, person_id, alias)`: people shared
 ///   across meetings; `key` is `PersonName.key` of the name or alias.
 /// - `participant(meeting_pk, ordinal, person_id, role, country, organisation)`.
@@ -19,11 +19,6 @@ import Foundation
 ///   `text` is the paragraphs joined by "\n", transcription marks kept; `sentences` is the
 ///   sentence spans in `text`, encoded by `TranscriptText.encodeSentences` (decode with
 ///   `TranscriptText.decodeSentences`). No index but the id: reach turns through `meeting.first_turn`.
-/// - `turn_fts(text, speaker, meeting_id UNINDEXED, date UNINDEXED)`: FTS5 (porter, unicode61,
-///   diacritics folded) over turn text without transcription marks and over the speaker's
-///   canonical name (so `speaker : putin` filters in the index); `meeting_id` is the public id;
-///   rowid = `turn.id`. Its external content is the view `turn_fts_content`, so the text is
-///   stored once.
 /// - `meeting.language`: "en" or "ru" (`Language`); `turn.label`: the speaker label as the
 ///   source wrote it, where it is not the person's stored name (null otherwise).
 /// - `person_romanised(key, person_id)`: each person's `PersonResolver.romanisedKey`, so that a
@@ -36,10 +31,9 @@ import Foundation
 ///   segments in MeetingIndex's format, document id = `turn.id`, holding disjoint id ranges;
 ///   `index_deleted(segment_id, turn_id)`: turns removed since their segment was written.
 ///   A new turn's id is above every id a segment has held (`CorpusIndex.firstFreeTurnID`).
+/// Up to v5 the corpus also held `turn_fts`, an FTS5 table over the turns, and its content
+/// view `turn_fts_content`; v6 drops them, as the search index answers every search.
 public enum CorpusSchema {
-    public static let ftsTable = "turn_fts"
-    public static let ftsContentView = "turn_fts_content"
-
     /// SQL that strips `TranscriptText.marks` from `column`, as `TranscriptText.strippingMarks` does;
     /// text without a brace (most text) is passed through without copies.
     static func strippingMarksSQL(_ column: String) -> String {
@@ -137,7 +131,7 @@ public enum CorpusSchema {
                     words INTEGER NOT NULL,
                     sentences BLOB NOT NULL
                 );
-                CREATE VIEW \(ftsContentView) AS
+                CREATE VIEW turn_fts_content AS
                     SELECT turn.id AS turn_id,
                            \(strippingMarksSQL("turn.text")) AS text,
                            coalesce(person.name, '') AS speaker,
@@ -146,9 +140,9 @@ public enum CorpusSchema {
                     FROM turn
                     JOIN meeting ON meeting.pk = turn.meeting_pk
                     LEFT JOIN person ON person.id = turn.person_id;
-                CREATE VIRTUAL TABLE \(ftsTable) USING fts5(
+                CREATE VIRTUAL TABLE turn_fts USING fts5(
                     text, speaker, meeting_id UNINDEXED, date UNINDEXED,
-                    content='\(ftsContentView)', content_rowid='turn_id',
+                    content='turn_fts_content', content_rowid='turn_id',
                     tokenize='porter unicode61 remove_diacritics 2'
                 );
                 """)
@@ -239,6 +233,14 @@ public enum CorpusSchema {
                 """)
             try CorpusIndex.rebuild(db)
             try CorpusGeneration.advance(db)
+        }
+        migrator.registerMigration("v6: FTS5 dropped, the search index answers every search") { db in
+            // Dropping the FTS5 table drops its shadow tables; their pages are reused by
+            // later ingests (`VACUUM` gives them back to the file system at once).
+            try db.execute(sql: """
+                DROP TABLE IF EXISTS turn_fts;
+                DROP VIEW IF EXISTS turn_fts_content;
+                """)
         }
         return migrator
     }

@@ -23,11 +23,13 @@ public final class CorpusWriter {
         configuration.busyMode = .timeout(60)
         configuration.prepareDatabase { db in
             // WAL with synchronous=NORMAL: a killed process never loses a commit;
-            // only a power loss may drop the last ones, still consistently. A big cache
-            // and rarer checkpoints (each one syncs) keep bulk loads near SQLite's own speed.
+            // only a power loss may drop the last ones, still consistently. Rarer checkpoints
+            // (each one syncs) keep bulk loads near SQLite's own speed. The cache is 16 MB:
+            // ingest appends to its tables, so a bigger one mostly holds pages it will not read
+            // again, and each MB of it is a MB of the ingest's RSS.
             try db.execute(sql: """
                 PRAGMA synchronous = NORMAL;
-                PRAGMA cache_size = -65536;
+                PRAGMA cache_size = -16384;
                 PRAGMA wal_autocheckpoint = 16384;
                 PRAGMA journal_size_limit = 67108864;
                 """)
@@ -42,13 +44,12 @@ public final class CorpusWriter {
         try CorpusSchema.migrator.migrate(database)
     }
 
-    /// A meeting with what ingest computes per turn (text, indexed text, words, sentences,
-    /// terms), so that this work can run on another thread than the writer.
+    /// A meeting with what ingest computes per turn (text, words, sentences, terms), so
+    /// that this work can run on another thread than the writer.
     public struct PreparedMeeting: Sendable {
         public let meeting: Meeting
         let language: Language
         let texts: [String]
-        let indexedTexts: [String]
         let words: [Int]
         let sentences: [Data]
         /// How many of the meeting's turns hold each term.
@@ -61,13 +62,12 @@ public final class CorpusWriter {
             self.meeting = meeting
             language = meeting.languageOrDetected
             texts = meeting.turns.map(\.text)
-            indexedTexts = texts.map(TranscriptText.strippingMarks)
             words = texts.map(TranscriptText.wordCount)
             sentences = texts.map { Data(TranscriptText.encodeSentences(TranscriptText.sentences(in: $0))) }
             var counts: [String: Int] = [:]
             var documents: [CorpusIndex.Document] = []
-            for text in indexedTexts {
-                let words = analyzer.words(text)
+            for text in texts {
+                let words = analyzer.words(TranscriptText.strippingMarks(text))
                 for term in Set(words.lazy.filter { !$0.isStopWord }.map(\.term)) { counts[term, default: 0] += 1 }
                 documents.append(CorpusIndex.Document(words))
             }
@@ -219,13 +219,6 @@ public final class CorpusWriter {
                 for term in TermStatistics.distinctTerms(ofStoredText: text, analyzer: analyzer!) { termCounts[term, default: 0] += 1 }
             }
             try TermStatistics.apply(termCounts, sign: -1, db)
-            // External-content FTS5 needs the indexed values to delete a row; the content
-            // view gives exactly what was inserted.
-            try db.execute(sql: """
-                INSERT INTO \(CorpusSchema.ftsTable) (\(CorpusSchema.ftsTable), rowid, text, speaker, meeting_id, date)
-                SELECT 'delete', turn_id, text, speaker, meeting_id, date FROM \(CorpusSchema.ftsContentView)
-                WHERE turn_id BETWEEN ? AND ?
-                """, arguments: [first, last])
             try db.execute(sql: "DELETE FROM turn WHERE id BETWEEN ? AND ?", arguments: [first, last])
             if last >= first { try CorpusIndex.markDeleted(db, turns: first...last) }
             try db.execute(sql: "DELETE FROM meeting WHERE pk = ?", arguments: [meeting["pk"] as Int64])
@@ -276,12 +269,6 @@ public final class CorpusWriter {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         var spoken: [Int64: (turns: Int, words: Int)] = [:]
-        // The index rows are bound here rather than selected from the content view: the
-        // values are the same (see `TranscriptText.strippingMarks`; FTS5's integrity-check
-        // in the tests compares them) and the view's joins cost a fifth of the load.
-        let indexStatement = try db.cachedStatement(sql: """
-            INSERT INTO \(CorpusSchema.ftsTable) (rowid, text, speaker, meeting_id, date) VALUES (?, ?, ?, ?, ?)
-            """)
         for (position, turn) in meeting.turns.enumerated() {
             let words = prepared.words[position]
             let speaker = try turn.speaker.map { try people.person(db, name: $0, role: turn.role) }
@@ -291,8 +278,6 @@ public final class CorpusWriter {
             let label = turn.speaker.flatMap { $0 == speaker?.name ? nil : $0 }
             try insertTurn(db, turnStatement, id: turnID, meetingPK: meetingPK, turn: turn, label: label,
                            personID: speaker?.id, text: prepared.texts[position], words: words, sentences: prepared.sentences[position])
-            try insertIndexRow(db, indexStatement, turnID: turnID, text: prepared.indexedTexts[position],
-                               speaker: speaker?.name ?? "", meetingID: meeting.id, date: meeting.date)
         }
         let speakerStatement = try db.cachedStatement(sql: "INSERT INTO speaker (meeting_pk, person_id, turns, words) VALUES (?, ?, ?, ?)")
         for (personID, counts) in spoken {
@@ -339,25 +324,6 @@ public final class CorpusWriter {
                 sqlite3_bind_blob(handle, 11, bytes.baseAddress ?? emptyText, Int32(bytes.count), nil)
                 return sqlite3_step(handle)
             }
-        }
-        sqlite3_reset(handle)
-        guard code == SQLITE_DONE else {
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-        }
-    }
-
-    private static func insertIndexRow(_ db: Database, _ statement: Statement, turnID: Int64, text: String,
-                                       speaker: String, meetingID: String, date: String?) throws {
-        let handle = statement.sqliteStatement
-        sqlite3_reset(handle)
-        sqlite3_bind_int64(handle, 1, turnID)
-        sqlite3_bind_text(handle, 3, speaker, -1, transientDestructor)
-        sqlite3_bind_text(handle, 4, meetingID, -1, transientDestructor)
-        if let date { sqlite3_bind_text(handle, 5, date, -1, transientDestructor) } else { sqlite3_bind_null(handle, 5) }
-        var text = text
-        let code = text.withUTF8 { utf8 in
-            sqlite3_bind_text(handle, 2, utf8.baseAddress.map(UnsafeRawPointer.init) ?? emptyText, Int32(utf8.count), nil)
-            return sqlite3_step(handle)
         }
         sqlite3_reset(handle)
         guard code == SQLITE_DONE else {

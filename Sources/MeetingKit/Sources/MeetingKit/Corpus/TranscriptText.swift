@@ -5,13 +5,13 @@ import Foundation
 public enum TranscriptText {
     /// Transcription marks of the QMSum/ICSI/AMI transcripts. They stay in the
     /// stored text but are left out of the index, the word counts and summaries.
-    /// The FTS content view strips exactly these (see `CorpusSchema`), so changing
+    /// The search index is built from text without them (`CorpusIndex`), so changing
     /// the list needs a migration that rebuilds the index.
     public static let marks = ["{disfmarker}", "{vocalsound}", "{pause}", "{comment}", "{gap}", "{nonvocalsound}"]
 
-    /// `text` with the transcription marks removed (whitespace left as it was). Byte for
-    /// byte what SQLite's nested `replace()` in the FTS content view gives, which the
-    /// index depends on: mark by mark, over UTF-8 bytes, with no Unicode equivalence.
+    /// `text` with the transcription marks removed (whitespace left as it was): mark by
+    /// mark, over UTF-8 bytes, with no Unicode equivalence, byte for byte what SQLite's
+    /// nested `replace()` gives (`CorpusSchema.strippingMarksSQL`).
     public static func strippingMarks(_ text: String) -> String {
         guard text.utf8.contains(UInt8(ascii: "{")) else { return text }
         var bytes = Array(text.utf8)
