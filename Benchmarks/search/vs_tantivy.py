@@ -5,7 +5,8 @@ One command: generates N meetings as one JSONL file (Benchmarks/corpus/generate.
 --jsonl), ingests it with the release meetingd, builds a tantivy index (pip
 `tantivy==0.27.0`, in-process, English stemmer) from the same stored turns, then
 runs queries.py's queries (words common to rare, two words, phrases, prefixes,
-with and without meeting, date and speaker filters) through the daemon (search.query
+with and without meeting, date and speaker filters, exclusions, phrases ending in a
+prefix, a speaker alone) through the daemon (search.query
 over pyzmq) and through tantivy (top 10, stored fields, one snippet per hit) in
 alternating rounds. Prints p50/p90/p99 per system and the ratios, throughput with 1
 and 4 clients, the first query on a freshly started daemon, and build time, index
@@ -85,6 +86,9 @@ class Tantivy:
         self.index = tantivy.Index.open(directory)
         self.schema = self.index.schema
         self.searcher = self.index.searcher()
+        # The field's en_stem analyzer, for the words of a phrase ending in a prefix.
+        self.stem = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).filter(tantivy.Filter.remove_long(40)) \
+            .filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.stemmer("english")).build().analyze
 
     def query(self, params):
         tantivy = self.tantivy
@@ -92,23 +96,32 @@ class Tantivy:
         speakers = re.findall(r'speaker:"([^"]*)"', q)
         q = re.sub(r'speaker:"[^"]*"', " ", q)
         clauses = []
-        for term in re.findall(r'"[^"]*"|\S+', q):
-            if term.endswith("*"):
+        for term in re.findall(r'-?"[^"]*"|\S+', q):
+            # `-` excludes a word, a phrase or a prefix, as in meetingd's syntax.
+            occur = tantivy.Occur.MustNot if term.startswith("-") and len(term) > 1 else tantivy.Occur.Must
+            term = term[1:] if occur == tantivy.Occur.MustNot else term
+            if term.startswith('"') and term.endswith('*"'):
+                # A phrase ending in a prefix is one phrase: its words stemmed, the prefix over stemmed terms.
+                phrase = term[1:-2]
+                words = [re.escape(word) for word in self.stem(phrase)[:-1]]
+                prefix = re.escape(phrase.split()[-1].lower()) + ".*"
+                clauses.append((occur, tantivy.Query.regex_phrase_query(self.schema, "text", words + [prefix])))
+            elif term.endswith("*"):
                 # Prefixes match stemmed terms, as meetingd's do.
-                clauses.append(tantivy.Query.regex_query(self.schema, "text", re.escape(term[:-1].lower()) + ".*"))
+                clauses.append((occur, tantivy.Query.regex_query(self.schema, "text", re.escape(term[:-1].lower()) + ".*")))
             else:
-                clauses.append(self.index.parse_query(term, ["text"]))
+                clauses.append((occur, self.index.parse_query(term, ["text"])))
         if "speaker" in params:
             speakers.append(params["speaker"])
         for name in speakers:
-            clauses.append(tantivy.Query.term_query(self.schema, "speaker", name))
+            clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "speaker", name)))
         if "meeting" in params:
-            clauses.append(tantivy.Query.term_query(self.schema, "meeting", params["meeting"]))
+            clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "meeting", params["meeting"])))
         if "from" in params or "to" in params:
-            clauses.append(tantivy.Query.range_query(self.schema, "date", tantivy.FieldType.Integer,
-                                                     date_number(params.get("from", "0000-01-01")),
-                                                     date_number(params.get("to", "9999-12-31"))))
-        return tantivy.Query.boolean_query([(tantivy.Occur.Must, clause) for clause in clauses])
+            clauses.append((tantivy.Occur.Must, tantivy.Query.range_query(
+                self.schema, "date", tantivy.FieldType.Integer, date_number(params.get("from", "0000-01-01")),
+                date_number(params.get("to", "9999-12-31")))))
+        return tantivy.Query.boolean_query(clauses)
 
     def search(self, params):
         query = self.query(params)
