@@ -12,7 +12,11 @@ alternating rounds. Prints p50/p90/p99 per system and the ratios, throughput wit
 and 4 clients, the first query on a freshly started daemon, and build time, index
 size and peak RSS of both builds.
 
-usage: vs_tantivy.py [--meetings 10000] [--rounds 5] [--seconds 10] [--work DIR]
+usage: vs_tantivy.py [--meetings 10000] [--rounds 5] [--seconds 10] [--work DIR] [--reuse]
+                     [--groups 'speaker,phrase']
+--reuse keeps the corpus and tantivy's index that an earlier run left in --work (to time
+a new build's queries without generating and ingesting again: build figures are then not
+printed); --groups runs only the named query groups.
 Builds the release meetingd first if it is missing:
   swift build -c release --build-path .build-release
 """
@@ -169,6 +173,8 @@ def main():
     parser.add_argument("--seconds", type=float, default=10, help="each throughput measurement")
     parser.add_argument("--work", default="/tmp/vs-tantivy", help="where the corpus and the indexes are written")
     parser.add_argument("--meetingd", default=os.path.join(ROOT, ".build-release", "release", "meetingd"))
+    parser.add_argument("--reuse", action="store_true", help="keep the corpus and tantivy index already in --work")
+    parser.add_argument("--groups", help="comma-separated query groups to run (default: all)")
     parser.add_argument("--build-tantivy", nargs=2, metavar=("CORPUS", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build_tantivy:
@@ -178,21 +184,31 @@ def main():
     if not os.path.exists(args.meetingd):
         subprocess.run(["swift", "build", "-c", "release", "--build-path", os.path.join(ROOT, ".build-release")],
                        cwd=ROOT, check=True)
-    shutil.rmtree(args.work, ignore_errors=True)
-    os.makedirs(args.work)
     jsonl = os.path.join(args.work, f"gen{args.meetings}.jsonl")
     corpus = os.path.join(args.work, "corpus.sqlite")
     tantivy_dir = os.path.join(args.work, "tantivy")
-    subprocess.run([sys.executable, os.path.join(ROOT, "Benchmarks", "corpus", "generate.py"), str(args.meetings),
-                    jsonl, "--jsonl"], check=True)
-
-    ours_build = timed_with_rss([args.meetingd, "ingest", "--corpus", corpus, jsonl])
-    theirs_build = timed_with_rss([sys.executable, os.path.abspath(__file__), "--build-tantivy", corpus, tantivy_dir])
+    if args.reuse:
+        if not os.path.exists(corpus) or not os.path.isdir(tantivy_dir):
+            sys.exit(f"--reuse: no corpus.sqlite and tantivy/ in {args.work}: run once without --reuse")
+    else:
+        shutil.rmtree(args.work, ignore_errors=True)
+        os.makedirs(args.work)
+        subprocess.run([sys.executable, os.path.join(ROOT, "Benchmarks", "corpus", "generate.py"), str(args.meetings),
+                        jsonl, "--jsonl"], check=True)
+        ours_build = timed_with_rss([args.meetingd, "ingest", "--corpus", corpus, jsonl])
+        theirs_build = timed_with_rss([sys.executable, os.path.abspath(__file__), "--build-tantivy", corpus,
+                                       tantivy_dir])
     db = sqlite3.connect(f"file:{corpus}?mode=ro", uri=True)
     meetings, turns = db.execute("SELECT count(*), sum(turns) FROM meeting").fetchone()
     segments, segment_bytes = db.execute("SELECT count(*), sum(length(bytes)) FROM index_segment").fetchone()
     items = queries(db)
-    print(f"corpus: {meetings} meetings, {turns} turns, JSONL {os.path.getsize(jsonl) / 1e6:.0f} MB; "
+    if args.groups:
+        wanted = {group.strip() for group in args.groups.split(",")}
+        unknown = wanted - {group for group, _ in items}
+        if unknown:
+            sys.exit(f"--groups: no group named {', '.join(sorted(unknown))}")
+        items = [item for item in items if item[0] in wanted]
+    print(f"corpus: {meetings} meetings, {turns} turns; "
           f"{len(items)} queries, top 10 with snippets, {args.rounds} alternating rounds\n")
 
     engine = Tantivy(tantivy_dir)
@@ -231,6 +247,9 @@ def main():
         print(f"  {group:<20}{percentile(a, 50) / 1e3:>8.2f} /{percentile(a, 99) / 1e3:>8.2f}  |"
               f"{percentile(b, 50) / 1e3:>8.2f} /{percentile(b, 99) / 1e3:>8.2f}")
     print(f"\nfirst query on a fresh daemon (after READY): {first_query_ms:.1f} ms")
+    if args.reuse:
+        return
+    print(f"JSONL: {os.path.getsize(jsonl) / 1e6:.0f} MB")
     print(f"{'build':<10}{'seconds':>9}{'peak RSS MB':>13}  index size")
     print(f"{'meetingd':<10}{ours_build[0]:>9.1f}{ours_build[1]:>13.0f}  {segment_bytes / 1e6:.1f} MB in {segments} "
           f"segments (the whole corpus file, text included: {os.path.getsize(corpus) / 1e6:.0f} MB)")
