@@ -25,6 +25,31 @@ def free_port():
         return s.getsockname()[1]
 
 
+def check_config(directory, text):
+    """`meetingd check-config` on a config of `text` written into `directory`."""
+    config = Path(directory) / "meetingd.yaml"
+    config.write_text(text)
+    return subprocess.run([str(MEETINGD), "check-config", "--config", str(config)], capture_output=True, text=True, timeout=60)
+
+
+def flood_with_slow_calls(endpoint, count=8):
+    """Sends `count` slow calls (summarising the seed page) at once on one connection; their replies."""
+    slow = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "summarise.meeting", "params": {"meeting": SEED_ID}}).encode()
+    sock = CTX.socket(zmq.DEALER)
+    sock.linger = 0
+    sock.connect(endpoint)
+    try:
+        for _ in range(count):
+            sock.send_multipart([b"", slow])
+        replies = []
+        for _ in range(count):
+            assert sock.poll(60_000, zmq.POLLIN), f"{len(replies)} of {count} slow calls answered"
+            replies.append(json.loads(sock.recv_multipart()[-1]))
+        return replies
+    finally:
+        sock.close()
+
+
 class RPCError(Exception):
     def __init__(self, error):
         super().__init__(f"{error.get('code')}: {error.get('message')}")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from meetingd_client import MEETINGD, CorpusDaemon, RPCError
+from meetingd_client import MEETINGD, CorpusDaemon, RPCError, check_config
 from test_protocol import PING, build_hello, rpc
 
 LONG_TURN_WORDS = 80_000
@@ -167,19 +167,13 @@ def test_a_budget_for_a_method_nothing_serves_is_warned_about(long_corpus):
     ("{method_running_ms: 5}", "limits.method_running_ms"),
 ])
 def test_check_config_refuses_a_running_budget_out_of_range(tmp_path, limits, key):
-    config = tmp_path / "meetingd.yaml"
-    config.write_text(f"limits: {limits}\n")
-    checked = subprocess.run([str(MEETINGD), "check-config", "--config", str(config)],
-                             capture_output=True, text=True, timeout=60)
+    checked = check_config(tmp_path, f"limits: {limits}\n")
     assert checked.returncode == 1, checked
     assert key in checked.stdout + checked.stderr, checked
 
 
 def test_check_config_shows_the_running_budgets(tmp_path):
-    config = tmp_path / "meetingd.yaml"
-    config.write_text("limits: {max_running_ms: 2500, method_running_ms: {search.query: 700}}\n")
-    checked = subprocess.run([str(MEETINGD), "check-config", "--config", str(config)],
-                             capture_output=True, text=True, timeout=60)
+    checked = check_config(tmp_path, "limits: {max_running_ms: 2500, method_running_ms: {search.query: 700}}\n")
     assert checked.returncode == 0, checked
     assert "2500" in checked.stdout and "700" in checked.stdout, checked.stdout
 

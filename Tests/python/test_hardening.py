@@ -10,7 +10,7 @@ import time
 
 import zmq
 
-from meetingd_client import CTX, ROOT, CorpusDaemon
+from meetingd_client import CTX, ROOT, CorpusDaemon, flood_with_slow_calls
 
 MAX_MESSAGE_BYTES = 1_048_576  # limits.max_message_bytes' default
 # RSS may end up to this much over 120% of its level before a burst: allocator
@@ -178,19 +178,7 @@ def test_a_reload_applies_the_message_batch_envelope_reply_and_queue_limits():
         too_large = json.loads(d.raw({"jsonrpc": "2.0", "id": 1, "method": "rpc.discover"}))
         assert too_large["error"]["code"] == -32008 and too_large["error"]["data"]["limit"] == 4096, too_large
         # One worker, one place in the queue: of eight slow calls sent at once, some are turned away at once.
-        slow = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "summarise.meeting",
-                           "params": {"meeting": "000_16830d1d99dc7d5d"}}).encode()
-        sock = CTX.socket(zmq.DEALER)
-        sock.linger = 0
-        sock.connect(d.endpoint)
-        for _ in range(8):
-            sock.send_multipart([b"", slow])
-        codes = []
-        for _ in range(8):
-            assert sock.poll(60_000, zmq.POLLIN)
-            reply = json.loads(sock.recv_multipart()[-1])
-            codes.append(reply["error"]["code"] if "error" in reply else 0)
-        sock.close()
+        codes = [reply["error"]["code"] if "error" in reply else 0 for reply in flood_with_slow_calls(d.endpoint)]
         assert -32006 in codes, codes
         assert d.call("meetingd.ping") == "pong"
     finally:

@@ -15,9 +15,8 @@ import time
 from collections import Counter
 
 import pytest
-import zmq
 
-from meetingd_client import CTX, MEETINGD, ROOT, CorpusDaemon, RPCError, free_port
+from meetingd_client import ROOT, CorpusDaemon, RPCError, check_config, flood_with_slow_calls, free_port
 
 parser = pytest.importorskip("prometheus_client.parser",
                              reason="prometheus_client is not installed (pip install prometheus-client, "
@@ -223,18 +222,7 @@ def test_errors_the_broker_and_the_reply_limit_answer_are_counted():
     d = metrics_daemon(workers=1, limits="{max_queued: 1, max_reply_bytes: 4096}")
     try:
         before = scrape(d)
-        slow = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "summarise.meeting",
-                           "params": {"meeting": "000_16830d1d99dc7d5d"}}).encode()
-        sock = CTX.socket(zmq.DEALER)
-        sock.linger = 0
-        sock.connect(d.endpoint)
-        for _ in range(8):
-            sock.send_multipart([b"", slow])
-        codes = Counter()
-        for _ in range(8):
-            assert sock.poll(60_000, zmq.POLLIN)
-            codes[error_code(json.loads(sock.recv_multipart()[-1]))] += 1
-        sock.close()
+        codes = Counter(error_code(reply) for reply in flood_with_slow_calls(d.endpoint))
         assert codes[-32006] > 0, codes
         after = scrape(d)
         for code, count in codes.items():
@@ -300,19 +288,13 @@ def test_the_listener_keeps_serving_across_reloads_and_a_new_address_needs_a_res
     ("9464", "metrics: expected a mapping"),
 ])
 def test_check_config_names_a_bad_metrics_section(tmp_path, section, expected):
-    config = tmp_path / "meetingd.yaml"
-    config.write_text(f"corpus: {tmp_path}/corpus.sqlite\nmetrics: {section}\n")
-    checked = subprocess.run([str(MEETINGD), "check-config", "--config", str(config)],
-                             capture_output=True, text=True, timeout=60)
+    checked = check_config(tmp_path, f"corpus: {tmp_path}/corpus.sqlite\nmetrics: {section}\n")
     assert checked.returncode == 1 and expected in checked.stdout, checked.stdout
 
 
 @pytest.mark.parametrize("listen,shown", [("localhost:9464", "127.0.0.1:9464"), ('"[::1]:9464"', "[::1]:9464")])
 def test_check_config_shows_the_metrics_address(tmp_path, listen, shown):
-    config = tmp_path / "meetingd.yaml"
-    config.write_text(f"corpus: {tmp_path}/corpus.sqlite\nmetrics: {{listen: {listen}}}\n")
-    checked = subprocess.run([str(MEETINGD), "check-config", "--config", str(config)],
-                             capture_output=True, text=True, timeout=60)
+    checked = check_config(tmp_path, f"corpus: {tmp_path}/corpus.sqlite\nmetrics: {{listen: {listen}}}\n")
     assert checked.returncode == 0, checked.stdout
     assert json.loads(checked.stdout.rsplit("\n", 2)[0])["metrics"] == {"listen": shown}
 
