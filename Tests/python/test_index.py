@@ -235,24 +235,31 @@ def random_queries(brute, count, seed):
     return queries
 
 
+def keyword_answers(daemon, brute, count, seed, unit, limit, ranked):
+    """The daemon's answers to `count` random keyword queries (those read as requests left
+    out, as they are ranked otherwise), each with the brute-force ranking of its `ranked`
+    best turns (None: every match) and total: (index, q, params, answer, expected, total)."""
+    queries = random_queries(brute, count, seed=seed)
+    words = sorted({w for clauses, excluded, _ in queries for w in [*sum(clauses, []), *excluded]})
+    term = dict(zip(words, (terms[0] for terms in analyze(words))))
+    for index, (clauses, excluded, params) in enumerate(queries):
+        q = query_text(clauses, excluded)
+        answer = daemon.call("search.query", {"q": q, "limit": limit, "unit": unit, **params})
+        if answer["interpreted"]["as"] == "request":
+            continue
+        # A word written twice is searched once ("a a" is "a"); two words of one stem add their weights.
+        distinct = distinct_clauses(clauses)
+        expected, total = brute.search([[term[w] for w in clause] for clause in distinct], [term[w] for w in excluded],
+                                       scope_turns(brute, params), limit=ranked)
+        yield index, q, params, answer, expected, total
+
+
 def test_keyword_answers_are_exact_bm25_over_the_stored_turns(generated):
     daemon, corpus = generated
     brute = BruteForce(corpus)
-    queries = random_queries(brute, 100, seed=3)
-    words = sorted({w for clauses, excluded, _ in queries for w in [*sum(clauses, []), *excluded]})
-    term = dict(zip(words, (terms[0] for terms in analyze(words))))
     nonempty = compared = 0
-    for index, (clauses, excluded, params) in enumerate(queries):
-        q = query_text(clauses, excluded)
-        answer = daemon.call("search.query", {"q": q, "limit": 10, **params})
-        # Three words opening like a question ("what", "how") are read as a request, which FTS5 answers.
-        if answer["interpreted"]["as"] == "request":
-            continue
+    for index, q, params, answer, expected, total in keyword_answers(daemon, brute, 100, seed=3, unit="turn", limit=10, ranked=10):
         compared += 1
-        turns = scope_turns(brute, params)
-        # A word written twice is searched once ("a a" is "a"); two words of one stem add their weights.
-        distinct = distinct_clauses(clauses)
-        expected, total = brute.search([[term[w] for w in clause] for clause in distinct], [term[w] for w in excluded], turns)
         assert answer["total"] == total and answer["total_exact"], (q, params)
         if index % 10 == 0:
             counted = daemon.call("search.query", {"q": q, "limit": 0, **params})
@@ -276,20 +283,9 @@ def test_meeting_unit_groups_every_matching_turn_exactly(generated):
     with sqlite3.connect(corpus) as db:
         spans = db.execute("SELECT pk, id, first_turn, turns FROM meeting").fetchall()
     meeting_of = {turn: (pk, id) for pk, id, first, count in spans for turn in range(first, first + count)}
-    queries = random_queries(brute, 60, seed=8)
-    words = sorted({w for clauses, excluded, _ in queries for w in [*sum(clauses, []), *excluded]})
-    term = dict(zip(words, (terms[0] for terms in analyze(words))))
     compared = nonempty = 0
-    for clauses, excluded, params in queries:
-        q = query_text(clauses, excluded)
-        answer = daemon.call("search.query", {"q": q, "limit": 10, "unit": "meeting", **params})
-        if answer["interpreted"]["as"] == "request":
-            continue
+    for _, q, params, answer, ranked, total in keyword_answers(daemon, brute, 60, seed=8, unit="meeting", limit=10, ranked=None):
         assert "fallback" not in answer["interpreted"], q
-        turns = scope_turns(brute, params)
-        distinct = distinct_clauses(clauses)
-        ranked, total = brute.search([[term[w] for w in clause] for clause in distinct], [term[w] for w in excluded],
-                                     turns, limit=None)
         if total > 20_000:  # past the ranking budget the grouping is documented as not exact
             assert not answer["total_exact"], q
             continue
@@ -317,20 +313,9 @@ def test_sentence_unit_follows_the_exact_turn_ranking(generated):
     brute = BruteForce(corpus)
     with sqlite3.connect(corpus) as db:
         first_turn = dict(db.execute("SELECT id, first_turn FROM meeting"))
-    queries = random_queries(brute, 60, seed=13)
-    words = sorted({w for clauses, excluded, _ in queries for w in [*sum(clauses, []), *excluded]})
-    term = dict(zip(words, (terms[0] for terms in analyze(words))))
     compared = nonempty = 0
-    for clauses, excluded, params in queries:
-        q = query_text(clauses, excluded)
-        answer = daemon.call("search.query", {"q": q, "limit": 20, "unit": "sentence", **params})
-        if answer["interpreted"]["as"] == "request":
-            continue
+    for _, q, params, answer, expected, total in keyword_answers(daemon, brute, 60, seed=13, unit="sentence", limit=20, ranked=20):
         compared += 1
-        turns = scope_turns(brute, params)
-        distinct = distinct_clauses(clauses)
-        expected, total = brute.search([[term[w] for w in clause] for clause in distinct], [term[w] for w in excluded],
-                                       turns, limit=20)
         assert answer["total"] == total and answer["total_exact"], (q, params)
         found = []
         for hit in answer["hits"]:
@@ -410,6 +395,44 @@ def hit_turns(corpus, answer):
                 for hit in answer["hits"]]
 
 
+def index_answer(daemon, q, params):
+    """search.query's top 10 for q, None when it is read as a request or names a speaker
+    ambiguously (-32602 with candidates): neither is these tests' subject. None falls back."""
+    try:
+        answer = daemon.call("search.query", {"q": q, "limit": 10, **params})
+    except RPCError as error:
+        assert error.code == -32602, (q, params)
+        return None
+    if answer["interpreted"]["as"] == "request":
+        return None
+    assert "fallback" not in answer["interpreted"], (q, answer["interpreted"])
+    return answer
+
+
+def distinct_parts(parts, units):
+    """The clauses of the query's parts (each "a OR b" one clause), as the query language reads
+    them: repeated pieces of a clause, and repeated clauses, once."""
+    clauses, seen = [], []
+    for part in parts:
+        alternatives = list(dict.fromkeys(part.split(" OR ")))
+        if sorted(alternatives) not in seen:
+            seen.append(sorted(alternatives))
+            clauses.append(units(alternatives))
+    return clauses
+
+
+def assert_page(corpus, answer, expected, total, context):
+    """The answer's page is the brute force's ranking, scores to 1e-4, and its total exact
+    (past exact_total_up_to, 10,000 matches in a segment, a lower bound)."""
+    if answer["total_exact"]:
+        assert answer["total"] == total, context
+    else:
+        assert 10_000 <= answer["total"] <= total, context
+    assert hit_turns(corpus, answer) == [turn for turn, _ in expected], context
+    for hit, (_, score) in zip(answer["hits"], expected):
+        assert hit["score"] == pytest.approx(score, abs=1e-4), context
+
+
 def test_phrase_prefix_and_speaker_answers_are_exact_bm25(generated):
     """Phrases (consecutive words of stored turns), prefixes (cut words), speaker: in q and the
     speaker param, mixed with words and the other filters: the index answers each (none falls
@@ -451,40 +474,21 @@ def test_phrase_prefix_and_speaker_answers_are_exact_bm25(generated):
 
     compared = nonempty = 0
     for q, parts, speaker, params in queries:
-        try:
-            answer = daemon.call("search.query", {"q": q, "limit": 10, **params})
-        except RPCError as error:
-            # A name that fits several people is refused (-32602 with candidates); not this test's subject.
-            assert error.code == -32602, (q, params)
+        answer = index_answer(daemon, q, params)
+        if answer is None:
             continue
         interpreted = answer["interpreted"]
-        if interpreted["as"] == "request":
-            continue
-        assert "fallback" not in interpreted, (q, interpreted)
         if speaker is not None:
             assert brute.people[speaker] in [interpreted.get("speaker"), *interpreted.get("speakers", [])], (q, interpreted)
         compared += 1
-        # As the query language reads them: repeated pieces of a clause, and repeated clauses, once.
-        clauses, seen = [], []
-        for part in parts:
-            alternatives = list(dict.fromkeys(part.split(" OR ")))
-            if sorted(alternatives) not in seen:
-                seen.append(sorted(alternatives))
-                clauses.append(units(alternatives))
+        clauses = distinct_parts(parts, units)
         allowed = None
         if params.get("meeting"):
             allowed = brute.turns_of(params["meeting"])
         if speaker is not None:
             allowed = brute.speaker_turns[speaker] if allowed is None else allowed & brute.speaker_turns[speaker]
         expected, total = brute.search(clauses, [], allowed)
-        if answer["total_exact"]:
-            assert answer["total"] == total, (q, params)
-        else:
-            # Past exact_total_up_to (10,000) matches in a segment, a lower bound.
-            assert 10_000 <= answer["total"] <= total, (q, params)
-        assert hit_turns(corpus, answer) == [turn for turn, _ in expected], (q, params)
-        for hit, (_, score) in zip(answer["hits"], expected):
-            assert hit["score"] == pytest.approx(score, abs=1e-4), (q, params)
+        assert_page(corpus, answer, expected, total, (q, params))
         nonempty += bool(expected)
     assert compared >= 90 and nonempty >= 60, (compared, nonempty)
 
@@ -528,22 +532,11 @@ def test_exclusions_phrase_prefixes_and_speakers_alone_are_answered_exactly(gene
 
     compared = nonempty = speakers_alone = 0
     for q, found, excluded, speaker, params in queries:
-        try:
-            answer = daemon.call("search.query", {"q": q, "limit": 10, **params})
-        except RPCError as error:
-            assert error.code == -32602, (q, params)  # a name that fits several people
+        answer = index_answer(daemon, q, params)
+        if answer is None:
             continue
-        interpreted = answer["interpreted"]
-        if interpreted["as"] == "request":
-            continue
-        assert "fallback" not in interpreted, (q, interpreted)
         compared += 1
-        clauses, seen = [], []
-        for part in found:
-            alternatives = list(dict.fromkeys(part.split(" OR ")))
-            if sorted(alternatives) not in seen:
-                seen.append(sorted(alternatives))
-                clauses.append(pieces.units(alternatives))
+        clauses = distinct_parts(found, pieces.units)
         allowed = brute.turns_of(params["meeting"]) if params.get("meeting") else None
         if speaker is not None:
             allowed = brute.speaker_turns[speaker] if allowed is None else allowed & brute.speaker_turns[speaker]
@@ -554,13 +547,7 @@ def test_exclusions_phrase_prefixes_and_speakers_alone_are_answered_exactly(gene
             speakers_alone += 1
             kept = sorted(set(allowed) - set().union(set(), *(brute.frequencies(unit).keys() for unit in without)))
             expected, total = [(turn, 0.0) for turn in kept[:10]], len(kept)
-        if answer["total_exact"]:
-            assert answer["total"] == total, (q, params)
-        else:
-            assert 10_000 <= answer["total"] <= total, (q, params)
-        assert hit_turns(corpus, answer) == [turn for turn, _ in expected], (q, params)
-        for hit, (_, score) in zip(answer["hits"], expected):
-            assert hit["score"] == pytest.approx(score, abs=1e-4), (q, params)
+        assert_page(corpus, answer, expected, total, (q, params))
         nonempty += bool(expected)
     assert compared >= 90 and nonempty >= 50 and speakers_alone >= 20, (compared, nonempty, speakers_alone)
 
