@@ -10,55 +10,23 @@
 # Env:   MEETINGD_BIN   use this meetingd instead of building one in release mode
 #        BENCH_SECONDS  seconds per measurement (default 3)
 #        BENCH_ROUNDS   rounds (default 3)
-set -euo pipefail
+source "$(dirname "$0")/../ping/common.sh"
 
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-seconds=${BENCH_SECONDS:-3}
-rounds=${BENCH_ROUNDS:-3}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-cc -std=c11 -O2 -pthread "$root/Benchmarks/ping/loadgen.c" $(pkg-config --cflags --libs libzmq) -o "$work/loadgen"
-if [ -z "${MEETINGD_BIN:-}" ]; then
-    (cd "$root" && swift build -c release --scratch-path .build-release --product meetingd)
-    MEETINGD_BIN="$(cd "$root" && swift build -c release --scratch-path .build-release --show-bin-path)/meetingd"
-fi
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# start NAME LEVEL FORMAT: a daemon with built-in methods only, its log in $work/NAME.log.
+# serve NAME LEVEL FORMAT: a daemon with built-in methods only, its log in $work/NAME.log.
 declare -A endpoint
-start() {
+serve() {
     local name=$1 ep
     ep="tcp://127.0.0.1:$(free_port)"
     endpoint[$name]=$ep
     printf 'endpoints: ["%s"]\nworkers: 2\ncorpus: %s/none.sqlite\nmodules: {}\nlog_level: %s\nlog_format: %s\n' \
         "$ep" "$work" "$2" "$3" > "$work/$name.yaml"
-    "$MEETINGD_BIN" serve --config "$work/$name.yaml" 2>"$work/$name.log" &
-    pids+=($!)
-    for _ in $(seq 60); do
-        if "$work/loadgen" -n 1 -t 500 "$ep" | grep -q '"requests":1,'; then return; fi
-        sleep 0.5
-    done
-    echo "$name did not answer a ping; its log:" >&2
-    tail -n 20 "$work/$name.log" >&2
-    exit 1
+    start "$name" "$ep" "$MEETINGD_BIN" serve --config "$work/$name.yaml"
 }
 
 kinds=(info debug-text debug-json)
-start info info text
-start debug-text debug text
-start debug-json debug json
+serve info info text
+serve debug-text debug text
+serve debug-json debug json
 
 for round in $(seq "$rounds"); do
     for kind in "${kinds[@]}"; do

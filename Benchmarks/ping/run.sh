@@ -7,50 +7,9 @@
 # Env:   MEETINGD_BIN   use this meetingd instead of building one in release mode
 #        BENCH_SECONDS  seconds per measurement (default 3)
 #        BENCH_ROUNDS   rounds; each figure is the median over rounds (default 3)
-set -euo pipefail
-
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-seconds=${BENCH_SECONDS:-3}
-rounds=${BENCH_ROUNDS:-3}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-zmq=$(pkg-config --cflags --libs libzmq)
+source "$here/common.sh"
 cc -std=c11 -O2 "$here/echo_server.c" $zmq -o "$work/echo_server"
-cc -std=c11 -O2 -pthread "$here/loadgen.c" $zmq -o "$work/loadgen"
-if [ -z "${MEETINGD_BIN:-}" ]; then
-    (cd "$root" && swift build -c release)
-    MEETINGD_BIN="$(cd "$root" && swift build -c release --show-bin-path)/meetingd"
-fi
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# start NAME ENDPOINT COMMAND...: runs a server in the background and waits
-# until it answers a ping (60 tries at most); its stderr goes to $work/NAME.log.
-start() {
-    local name=$1 endpoint=$2
-    shift 2
-    "$@" 2>"$work/$name.log" &
-    pids+=($!)
-    for _ in $(seq 60); do
-        kill -0 "${pids[-1]}" 2>/dev/null || break
-        if "$work/loadgen" -n 1 -t 500 "$endpoint" | grep -q '"requests":1,'; then return; fi
-        sleep 0.5
-    done
-    echo "$name did not answer a ping on $endpoint; its log:" >&2
-    tail -n 20 "$work/$name.log" >&2
-    exit 1
-}
 
 meetingd_ep="tcp://127.0.0.1:$(free_port)"
 start meetingd "$meetingd_ep" "$MEETINGD_BIN" serve --endpoint "$meetingd_ep"
