@@ -5,12 +5,26 @@ benchmark compares meetingd with what an application would do with SQLite alone,
 it builds this table itself, as meetingd used to: `turn_fts(text, date UNINDEXED)`,
 rowid = turn id, the text without transcription marks, tokenizer
 `porter unicode61 remove_diacritics 2`."""
+import json
 import os
+import re
 import sqlite3
 import time
+from pathlib import Path
 
-# MeetingKit's TranscriptText.marks: kept in the stored text, never indexed.
-MARKS = ["{disfmarker}", "{vocalsound}", "{pause}", "{comment}", "{gap}", "{nonvocalsound}"]
+TRANSCRIPT_TEXT = Path(__file__).resolve().parents[2] / "Sources/MeetingKit/Sources/MeetingKit/Corpus/TranscriptText.swift"
+
+
+def transcript_marks():
+    """MeetingKit's TranscriptText.marks (kept in the stored text, never indexed), read from
+    its source so that the two cannot drift apart: the daemon exposes them nowhere."""
+    found = re.search(r"public static let marks = (\[[^\]]*\])", TRANSCRIPT_TEXT.read_text())
+    if not found:
+        raise SystemExit(f"bare_fts5: TranscriptText.marks is no longer a literal list in {TRANSCRIPT_TEXT}")
+    return json.loads(found.group(1))
+
+
+MARKS = transcript_marks()
 
 
 def text_without_marks_sql(column):

@@ -6,7 +6,8 @@ public enum TranscriptText {
     /// Transcription marks of the QMSum/ICSI/AMI transcripts. They stay in the
     /// stored text but are left out of the index, the word counts and summaries.
     /// The search index is built from text without them (`CorpusIndex`), so changing
-    /// the list needs a migration that rebuilds the index.
+    /// the list needs a migration that rebuilds the index. Benchmarks/search/bare_fts5.py
+    /// reads this literal list.
     public static let marks = ["{disfmarker}", "{vocalsound}", "{pause}", "{comment}", "{gap}", "{nonvocalsound}"]
 
     /// `text` with the transcription marks removed (whitespace left as it was): mark by
