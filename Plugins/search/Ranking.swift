@@ -37,7 +37,7 @@ struct SearchPlan {
         excluded = parsed.excluded
         speakers = parsed.speakers
         topicWords = []
-        isRequest = RequestPhrasing.isRequest(query, parsed: parsed)
+        isRequest = parsed.readsAsRequest(query)
         if isRequest {
             topicWords = RequestPhrasing.topicWords(of: parsed.terms.flatMap(\.tokens))
             // A question that names no topic ("What did they say?") is searched for its words.

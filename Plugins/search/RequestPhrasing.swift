@@ -6,13 +6,6 @@
 import MeetingKit
 
 enum RequestPhrasing {
-    /// Words that open a question or a request.
-    static let openers: Set<String> = [
-        "what", "whats", "why", "how", "who", "whom", "whose", "when", "where", "which", "summarize", "summarise",
-        "describe", "explain", "tell", "list", "give", "show", "find", "please", "did", "does", "do", "was", "were",
-        "is", "are", "can", "could", "should", "would", "will", "has", "have", "had",
-    ]
-
     /// Words that carry no topic: the analyzer's stop words (`StopWords`, both languages)
     /// and these, common in requests and speech.
     static func isStopWord(_ word: String) -> Bool { StopWords.contains(word) || requestGrammarWords.contains(word) }
@@ -35,12 +28,6 @@ enum RequestPhrasing {
         "group", "members", "member", "team", "presentation", "presentations", "presenting", "presented", "say",
         "said", "says", "mention", "mentioned", "regarding", "concerning", "according",
     ]
-
-    /// Whether the query reads as a question or request rather than keywords.
-    static func isRequest(_ query: String, parsed: ParsedQuery) -> Bool {
-        guard !parsed.usesOperators, parsed.terms.count >= 3, let first = parsed.terms.first?.tokens.first else { return false }
-        return openers.contains(first) || query.last(where: { !$0.isWhitespace }) == "?"
-    }
 
     /// The topic words of a request, in order, without repeats, leaving out the words at `skipping`.
     static func topicWords(of words: [String], skipping: Set<Int> = []) -> [String] {

@@ -5,7 +5,8 @@
 // subscribers by design; `events.since` gives them back (the zguide's Clone pattern).
 // A second thread runs every saved alert against the meetings added or updated
 // (search.query restricted to each), so that slow alerts never hold up the events, and
-// hands the hits to this one over inproc to publish on `alert.<name>`.
+// hands the hits to this one over inproc to publish on `alert.<name>`. As a percolator,
+// it searches a meeting only with the alerts whose prefilter its terms pass.
 
 import CMeetingdModule
 import CZeroMQ
@@ -36,6 +37,11 @@ final class EventStream: @unchecked Sendable {
     private let alertWork = DispatchSemaphore(value: 0)
     /// The alert thread's own search instance, and the state generation it was opened for.
     private var search: (instance: ModuleInstance, generation: Int)?
+    /// The alert thread's own: the corpus it reads meetings' terms from, its analyzer, and
+    /// each alert's prefilter by query (made when an alert is first seen).
+    private var alertCorpus: Corpus?
+    private let analyzer = Analyzer()
+    private var prefilters: [String: QueryPrefilter] = [:]
     private var reply = meetingd_reply()
     private var paramsText: [UInt8] = []
     /// Hits an alert publishes per meeting.
@@ -196,10 +202,15 @@ final class EventStream: @unchecked Sendable {
             return
         }
         guard !alerts.isEmpty, let instance = searchInstance(state) else { return }
+        prefilters = Dictionary(alerts.map { alert in (alert.q, prefilters[alert.q] ?? QueryPrefilter(query: alert.q, analyzer: analyzer)) },
+                                uniquingKeysWith: { first, _ in first })
         for event in events {
             // A stop does not wait for the backlog: the daemon must end within its grace period.
             if alertBacklog.withLock({ $0 == nil }) { return }
+            let held = meetingTerms(event.meeting)
             for alert in alerts {
+                // A meeting whose terms cannot be read is searched with every alert.
+                if let held, prefilters[alert.q]?.mayMatch(held) == false { continue }
                 guard let answer = call(instance, "search.query", alert.searchParams(meeting: event.meeting, limit: Self.alertHits),
                                          budgetMs: state.config.limits.runningBudgetMs(for: "search.query")),
                       // A corrected query searched other words than the alert's: no match.
@@ -216,6 +227,17 @@ final class EventStream: @unchecked Sendable {
                     }),
                 ]).serialized)
             }
+        }
+    }
+
+    /// The index terms of meeting `id` as the corpus holds it now; nil when it cannot be read.
+    private func meetingTerms(_ id: String) -> MeetingTerms? {
+        if alertCorpus == nil { alertCorpus = try? Corpus.openReadOnly(path: corpusPath) }
+        do {
+            return try alertCorpus?.reader.read { db in try MeetingTerms.read(db, meeting: id, analyzer: analyzer) }
+        } catch {
+            logger.warning("events: cannot read a meeting's terms for the alerts' prefilter: \(error)")
+            return nil
         }
     }
 

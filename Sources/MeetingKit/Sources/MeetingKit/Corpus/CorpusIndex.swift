@@ -30,6 +30,11 @@ public enum CorpusIndex {
         }
     }
 
+    /// The words the index holds of a turn's stored text: all of them, transcription marks left out.
+    public static func words(ofStoredText text: String, analyzer: Analyzer) -> [AnalyzedWord] {
+        analyzer.words(TranscriptText.strippingMarks(text))
+    }
+
     /// Segments whose live turn counts have as many decimal digits form a tier, and all
     /// below `smallestTier` turns one tier (so that meetings of 80 and of 800 turns do not
     /// keep each other apart); this many neighbouring segments of one tier are merged into
@@ -196,8 +201,7 @@ public enum CorpusIndex {
         let turns = try Row.fetchCursor(db, sql: "SELECT id, text FROM turn ORDER BY id")
         var chunk: [(id: Int64, document: Document)] = []
         while let row = try turns.next() {
-            let text = TranscriptText.strippingMarks(row[1])
-            chunk.append((row[0], Document(analyzer.words(text))))
+            chunk.append((row[0], Document(words(ofStoredText: row[1], analyzer: analyzer))))
             if chunk.count == rebuildChunk {
                 try addSegment(db, chunk)
                 try mergeIfNeeded(db)

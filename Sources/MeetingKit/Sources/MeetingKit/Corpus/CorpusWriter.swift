@@ -67,7 +67,7 @@ public final class CorpusWriter {
             var counts: [String: Int] = [:]
             var documents: [CorpusIndex.Document] = []
             for text in texts {
-                let words = analyzer.words(TranscriptText.strippingMarks(text))
+                let words = CorpusIndex.words(ofStoredText: text, analyzer: analyzer)
                 for term in Set(words.lazy.filter { !$0.isStopWord }.map(\.term)) { counts[term, default: 0] += 1 }
                 documents.append(CorpusIndex.Document(words))
             }

@@ -32,6 +32,20 @@ public struct ParsedQuery: Equatable, Sendable {
         !excluded.isEmpty || !speakers.isEmpty || clauses.contains { $0.count > 1 }
             || terms.contains { $0.isPrefix || $0.written.hasPrefix("\"") }
     }
+
+    /// Words that open a question or a request.
+    public static let requestOpeners: Set<String> = [
+        "what", "whats", "why", "how", "who", "whom", "whose", "when", "where", "which", "summarize", "summarise",
+        "describe", "explain", "tell", "list", "give", "show", "find", "please", "did", "does", "do", "was", "were",
+        "is", "are", "can", "could", "should", "would", "will", "has", "have", "had",
+    ]
+
+    /// Whether `query`, which parsed as this, reads as a question or request rather than
+    /// keywords: search then looks for its topic words, and alerts cannot prefilter it.
+    public func readsAsRequest(_ query: String) -> Bool {
+        guard !usesOperators, terms.count >= 3, let first = terms.first?.tokens.first else { return false }
+        return Self.requestOpeners.contains(first) || query.last(where: { !$0.isWhitespace }) == "?"
+    }
 }
 
 public struct QuerySyntaxError: Error, Equatable, Sendable {
