@@ -32,22 +32,29 @@ def check_config(directory, text):
     return subprocess.run([str(MEETINGD), "check-config", "--config", str(config)], capture_output=True, text=True, timeout=60)
 
 
-def flood_with_slow_calls(endpoint, count=8):
-    """Sends `count` slow calls (summarising the seed page) at once on one connection; their replies."""
-    slow = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "summarise.meeting", "params": {"meeting": SEED_ID}}).encode()
+def send_at_once(endpoint, body, count, timeout_ms=60_000):
+    """Sends `body` `count` times at once from one DEALER, then reads every reply frame;
+    TimeoutError when one does not come within `timeout_ms`."""
     sock = CTX.socket(zmq.DEALER)
     sock.linger = 0
     sock.connect(endpoint)
     try:
         for _ in range(count):
-            sock.send_multipart([b"", slow])
+            sock.send_multipart([b"", body])
         replies = []
         for _ in range(count):
-            assert sock.poll(60_000, zmq.POLLIN), f"{len(replies)} of {count} slow calls answered"
-            replies.append(json.loads(sock.recv_multipart()[-1]))
+            if not sock.poll(timeout_ms, zmq.POLLIN):
+                raise TimeoutError(f"{len(replies)} of {count} replies in {timeout_ms} ms")
+            replies.append(sock.recv_multipart()[-1])
         return replies
     finally:
         sock.close()
+
+
+def flood_with_slow_calls(endpoint, count=8):
+    """Sends `count` slow calls (summarising the seed page) at once on one connection; their replies."""
+    slow = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "summarise.meeting", "params": {"meeting": SEED_ID}}).encode()
+    return [json.loads(reply) for reply in send_at_once(endpoint, slow, count)]
 
 
 class RPCError(Exception):

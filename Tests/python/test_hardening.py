@@ -10,7 +10,7 @@ import time
 
 import zmq
 
-from meetingd_client import CTX, ROOT, CorpusDaemon, flood_with_slow_calls
+from meetingd_client import CTX, ROOT, CorpusDaemon, flood_with_slow_calls, send_at_once
 
 MAX_MESSAGE_BYTES = 1_048_576  # limits.max_message_bytes' default
 # RSS may end up to this much over 120% of its level before a burst: allocator
@@ -44,19 +44,10 @@ def burst(endpoint, clients, requests_each):
     replies, errors = [], []
 
     def client():
-        sock = CTX.socket(zmq.DEALER)
-        sock.linger = 0
-        sock.connect(endpoint)
         try:
-            for _ in range(requests_each):
-                sock.send_multipart([b"", body])
-            for _ in range(requests_each):
-                if not sock.poll(120_000, zmq.POLLIN):
-                    errors.append("no reply in 120 s")
-                    return
-                replies.append(sock.recv_multipart()[-1])
-        finally:
-            sock.close()
+            replies.extend(send_at_once(endpoint, body, requests_each, timeout_ms=120_000))
+        except TimeoutError as error:
+            errors.append(str(error))
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
     for thread in threads:
