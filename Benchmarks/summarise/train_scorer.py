@@ -7,6 +7,8 @@
     swift build --product summarise                          # scorer.json is compiled into the module
     python3 Benchmarks/summarise/evaluate.py                 # val, 100 words
     python3 Benchmarks/summarise/train_scorer.py --folds 3   # held-out ROUGE within the training splits
+    python3 Benchmarks/summarise/train_scorer.py --harvest rows.pkl   # label once, then fit variants from it:
+    python3 Benchmarks/summarise/train_scorer.py --rows rows.pkl --penalty 1 --out /tmp/try.json
 
 Every query of the splits goes through a daemon serving them, with `summarise.meeting`'s
 `explain`: each candidate sentence with the features the module's scorer reads. A greedy
@@ -219,19 +221,23 @@ def main():
     parser.add_argument("--penalty", type=float, default=0.01, help="L2 penalty on the standardised weights")
     parser.add_argument("--out", type=Path, default=ROOT / "Plugins/summarise/scorer.json")
     parser.add_argument("--harvest", type=Path, help="only write the labelled candidates to this pickle (for experiments)")
+    parser.add_argument("--rows", type=Path, help="read the labelled candidates from this pickle (--harvest) instead of harvesting")
     parser.add_argument("--folds", type=int, help="only report held-out ROUGE, fitting without every K-th meeting in turn")
     args = parser.parse_args()
     if any(path.name.startswith(("val", "test")) for path in args.splits):
         parser.error("train on training splits only: val and test measure the result")
 
-    tokenize = rouge_scorer.RougeScorer(["rouge1"], use_stemmer=True)._tokenizer.tokenize
-    daemon = Daemon(args.meetingd, *args.splits)
-    try:
-        client = Client(daemon.endpoint)
-        client.wait_ready()
-        rows = harvest(client, args.splits, args.words, tokenize)
-    finally:
-        daemon.stop()
+    if args.rows:
+        rows = pickle.loads(args.rows.read_bytes())
+    else:
+        tokenize = rouge_scorer.RougeScorer(["rouge1"], use_stemmer=True)._tokenizer.tokenize
+        daemon = Daemon(args.meetingd, *args.splits)
+        try:
+            client = Client(daemon.endpoint)
+            client.wait_ready()
+            rows = harvest(client, args.splits, args.words, tokenize)
+        finally:
+            daemon.stop()
     if args.harvest:
         args.harvest.write_bytes(pickle.dumps(rows))
         return

@@ -39,6 +39,9 @@ enum RankingWeights {
     static let phraseWeight: Float = 2
     /// How much more a turn counts, at most, for being in a section whose title names the question's topic.
     static let sectionBoost: Float = 1
+    /// How much more a turn counts, at most, for being in a section whose title names what a
+    /// question's "when …" clause says was going on ("… when discussing the shape of the remote").
+    static let contextSectionBoost: Float = 3
     /// At most this many stretches are located.
     static let maxRegions = 2
     /// How much a named speaker's turns count for more when locating.
@@ -63,6 +66,9 @@ struct QueryFocus {
     var namedSpeakers: Set<Int> = []
     /// Subject words next to each other in the question ("touch screen"): said together, they locate better.
     var phrases: Set<TermPair> = []
+    /// The topic stems of a "when …" clause ("… when discussing the shape of the remote"): what
+    /// was going on when the thing asked about was said, which names a section rather than the answer.
+    var context: [(term: Int, weight: Float)] = []
     /// "Summarize the discussion about X" asks for a whole stretch of talk, not one exchange.
     var asksForDiscussion = false
 
@@ -83,6 +89,9 @@ struct QueryFocus {
         "обсуждалось", "обсуждался", "заявил", "заявила", "думает", "считает", "считают", "мнение", "обсуждение",
     ]
 
+    /// Words that open a clause saying what was going on ("… when discussing …").
+    static let contextWords: Set<String> = ["when", "while", "когда"]
+
     init() {}
 
     init(query: String, meeting: MeetingText, analyser: inout TextAnalyser) {
@@ -94,13 +103,23 @@ struct QueryFocus {
         let named = NamesInText.named(in: queryWords, capitalised: NamesInText.capitalisedPositions(query), among: candidates)
         namedSpeakers = Set(named.speakers.map { Int($0.id) })
         var seen: Set<Int> = []
+        var mainTerms: Set<Int> = []
+        // Not the question's first word: "When will the prototype be ready?" asks about a time.
+        let clauseStart = queryWords.indices.dropFirst().first { Self.contextWords.contains(queryWords[$0]) } ?? queryWords.count
         for (position, lower) in queryWords.enumerated() where !named.positions.contains(position) {
             if Self.requestWords.contains(lower) || analyser.isFunctionWord(lower) || SpokenText.phatic.contains(lower) { continue }
             if !subjectWords.contains(lower) { subjectWords.append(lower) }
             let stem = analyser.term(lower)
-            guard let term = meeting.vocabulary.ids[stem], seen.insert(term).inserted else { continue }
+            guard let term = meeting.vocabulary.ids[stem] else { continue }
+            if position > clauseStart { context.append((term, meeting.vocabulary.idf[term])) } else { mainTerms.insert(term) }
+            guard seen.insert(term).inserted else { continue }
             topic.append((term, meeting.vocabulary.idf[term]))
         }
+        // The clause's own words are not what was asked about: matched in the talk, they find the
+        // section's subject wherever it comes up. They stay when the question has no other subject.
+        let clauseOnly = Set(context.map(\.term)).subtracting(mainTerms)
+        let asked = topic.filter { !clauseOnly.contains($0.term) }
+        if !asked.isEmpty { topic = asked }
         phrases = Set(zip(topic, topic.dropFirst()).map { TermPair(first: $0.term, second: $1.term) })
     }
 }

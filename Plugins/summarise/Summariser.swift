@@ -153,7 +153,9 @@ extension MeetingText {
                 relevance[position] *= 1 + RankingWeights.namedSpeakerBoost
             }
         }
-        let sections = sectionFactors(focus.topic)
+        // A "when …" clause names the section to look in, when a heading says it.
+        let contextSections = sectionFactors(focus.context, boost: RankingWeights.contextSectionBoost)
+        let sections = contextSections.isEmpty ? sectionFactors(focus.topic) : contextSections
         if relevance.allSatisfy({ $0 == 0 }) {
             // No turn says the question's words, but a heading does: its section is the answer's place.
             for (position, factor) in sections { relevance[position] = factor - 1 }
@@ -182,14 +184,15 @@ extension MeetingText {
     /// Sections (an agenda, QMSum's topic list) say where a topic is discussed: a turn in a
     /// section whose title shares the question's topic stems counts up to
     /// `sectionBoost` more, in proportion to the stems shared against the best title's.
-    func sectionFactors(_ topic: [(term: Int, weight: Float)]) -> [(position: Int, factor: Float)] {
+    func sectionFactors(_ topic: [(term: Int, weight: Float)],
+                        boost: Float = RankingWeights.sectionBoost) -> [(position: Int, factor: Float)] {
         guard sectionTerms.count > 1, turnSections.count == turns.count else { return [] }
         let topicTerms = Set(topic.map(\.term))
         let shared = sectionTerms.map { $0.intersection(topicTerms).count }
         guard let most = shared.max(), most > 0 else { return [] }
         return turnSections.enumerated().compactMap { position, section in
             guard let section, shared[section] > 0 else { return nil }
-            return (position, 1 + RankingWeights.sectionBoost * Float(shared[section]) / Float(most))
+            return (position, 1 + boost * Float(shared[section]) / Float(most))
         }
     }
 

@@ -275,6 +275,17 @@ def test_a_question_is_located_in_the_section_its_topic_names(corpus_daemon):
     assert result["sentences"] and all(701 <= s["turn"] <= 880 for s in result["sentences"])
 
 
+def test_a_when_clause_names_the_section_and_the_rest_the_answer(corpus_daemon):
+    # val-4's "Presentations on working design, technical functions and functional requirements"
+    # runs to turn 259; the locator is discussed in it at turns 232-258 (QMSum's span), and
+    # requirements come up all through the next section, "Discussion about general requirements".
+    result = corpus_daemon.call("summarise.meeting", {
+        "meeting": "val-4", "query": "Why did the group think of the locator when presenting the functional requirements?"})
+    assert result["located"] and all(a <= 258 and 232 <= b for a, b in result["located"])
+    inside = [s for s in result["sentences"] if 232 <= s["turn"] <= 258]
+    assert result["sentences"] and len(inside) * 2 >= len(result["sentences"])
+
+
 def test_speaker_part(corpus_daemon):
     result = corpus_daemon.call("summarise.meeting", {"meeting": "val-1", "speaker": "Marketing"})
     assert result["sentences"] and all(s["speaker"] == "Marketing" for s in result["sentences"])
