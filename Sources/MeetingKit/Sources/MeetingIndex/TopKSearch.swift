@@ -696,6 +696,12 @@ struct TopKCollector: ~Copyable {
                 var ordinal = PostingsCursor.exhausted
                 for position in firstEssential..<byBound.count { ordinal = min(ordinal, byBound[position].cursor.doc) }
                 if ordinal > windowEnd { break }
+                if let mask, !mask.admits(ordinal) {
+                    // Passed over unscored, to the filters' next document.
+                    guard let next = mask.firstAllowed(atOrAfter: ordinal + 1), next <= windowEnd else { break }
+                    for position in firstEssential..<byBound.count { byBound[position].cursor.advance(to: next) }
+                    continue
+                }
                 let length = segment.documentLength(ordinal: Int(ordinal))
                 var partial = 0.0
                 for position in firstEssential..<byBound.count where byBound[position].cursor.doc == ordinal {
@@ -777,6 +783,12 @@ struct TopKCollector: ~Copyable {
             }
             var ordinal = advance(lead, to: windowStart)
             candidates: while ordinal <= windowEnd {
+                if let mask, !mask.admits(ordinal) {
+                    // Passed over unread, to the filters' next document.
+                    guard let next = mask.firstAllowed(atOrAfter: ordinal + 1), next <= windowEnd else { break }
+                    ordinal = advance(lead, to: next)
+                    continue
+                }
                 let length = segment.documentLength(ordinal: Int(ordinal))
                 // The lead clause's own score may already rule the document out, before the others are read.
                 var leadScore = 0.0
