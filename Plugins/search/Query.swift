@@ -381,7 +381,7 @@ extension SearchModule {
         var allowed = ranges
         let index = try index(db)
         for people in [plan.speakerParamID.map { [$0] }, plan.speakerIDs.isEmpty ? nil : plan.speakerIDs].compactMap({ $0 }) {
-            let turns = try speakerTurns.turns(db, people: people, index: index)
+            let turns = try speakerTurns(db, people: people)
             allowed = allowed.map { TurnRanges.intersection($0, turns) } ?? turns
         }
         if let allowed, allowed.isEmpty { return nil }

@@ -121,8 +121,9 @@ final class SearchModule: MeetingdModule {
     let analyzer = Analyzer()
     /// The index's segments, read once per process and corpus generation and searched by every worker.
     private let sharedIndex: SharedCorpusValue<SegmentSet>
-    /// Speakers' turns as runs of ids: a filter the index applies while it retrieves.
-    let speakerTurns = SpeakerTurns()
+    /// Speakers' turns as runs of ids (a filter the index applies while it retrieves), kept
+    /// once per process and corpus generation for every worker.
+    private let sharedSpeakerTurns: SharedCorpusValue<SpeakerTurns>
 
     init(context: ModuleContext) throws {
         budget = context.budget
@@ -139,6 +140,7 @@ final class SearchModule: MeetingdModule {
         }
         exactTotalUpTo = max(settings["exact_total_up_to"]?.intValue ?? 10_000, 0)
         sharedIndex = CorpusIndex.shared(corpusPath: context.corpusPath)
+        sharedSpeakerTurns = SpeakerTurns.shared(corpusPath: context.corpusPath)
         // Loaded before the daemon says READY, so that no first query waits for it. A corpus that
         // cannot be read fails the requests that need it (-32007), not the start.
         do {
@@ -168,6 +170,11 @@ final class SearchModule: MeetingdModule {
 
     /// The index's segments as of the corpus `db` reads.
     func index(_ db: Database) throws -> SegmentSet { try sharedIndex.get(db) }
+
+    /// The turns any of `people` spoke, as of the corpus `db` reads.
+    func speakerTurns(_ db: Database, people: [Int64]) throws -> [ClosedRange<UInt32>] {
+        try sharedSpeakerTurns.get(db).turns(db, people: people)
+    }
 
     func markers(_ params: JSONValue) -> Markers {
         Markers(open: params["markers"]?["open"]?.stringValue ?? defaultMarkers.open,

@@ -10,7 +10,7 @@ extension SummariseModule {
     func allowedTurns(_ db: Database, from: String?, to: String?, people: [Int64]) throws -> [ClosedRange<UInt32>]? {
         var allowed = try TurnRanges.dated(db, from: from, to: to)
         if !people.isEmpty {
-            let spoken = try speakerTurns.turns(db, people: people, index: index.get(db))
+            let spoken = try speakerTurns.get(db).turns(db, people: people)
             allowed = allowed.map { TurnRanges.intersection($0, spoken) } ?? spoken
         }
         return allowed

@@ -159,8 +159,8 @@ final class SummariseModule: MeetingdModule {
     /// The corpus's index (one copy per process, shared with the search module), for
     /// finding the turns about a subject across meetings.
     let index: SharedCorpusValue<SegmentSet>
-    /// Speakers' turns as the index's filters.
-    let speakerTurns = SpeakerTurns()
+    /// Speakers' turns as the index's filters (one table per process, shared with search).
+    let speakerTurns: SharedCorpusValue<SpeakerTurns>
     /// Meetings analysed lately, most recent last: questions tend to come in runs on one meeting.
     private var recentMeetings: [MeetingText] = []
     private var recentKeys: [MeetingKey] = []
@@ -173,6 +173,7 @@ final class SummariseModule: MeetingdModule {
         corpus = try Corpus.openReadOnly(path: context.corpusPath, budget: context.budget)
         statistics = SharedCorpusValue("summarise.term-statistics", corpusPath: context.corpusPath, build: TermStatistics.load)
         index = CorpusIndex.shared(corpusPath: context.corpusPath)
+        speakerTurns = SpeakerTurns.shared(corpusPath: context.corpusPath)
         // Loaded before the daemon says READY, so that no first request waits for it.
         // A corpus that cannot be read fails the requests that need it (-32007), not the start.
         do {

@@ -55,14 +55,17 @@ final class SegmentSetTests: XCTestCase {
             var query = TopKSearchTests.randomQuery(&generator, shape: TopKSearchTests.Shape.allCases[round % 3],
                                                     phrasesFrom: phrases ? live : nil)
             query.exactTotalUpTo = .max
-            // Every third query keeps two id ranges, as the search filters do.
+            // Every third query keeps two id ranges, as a date filter does, and every third
+            // hundreds of short runs, as a speaker's turns are.
             var ranges: [ClosedRange<UInt32>]?
             var documents = live
             if round % 3 == 0 {
                 let bounds = (0..<4).map { _ in live.randomElement(using: &generator)!.id }.sorted()
                 ranges = [bounds[0]...bounds[1], (bounds[2] + 1)...max(bounds[3], bounds[2] + 1)]
-                documents = live.filter { document in ranges!.contains { $0.contains(document.id) } }
+            } else if round % 3 == 1 {
+                ranges = Self.speakerLikeRuns(&generator)
             }
+            if let ranges { documents = live.filter { document in ranges.contains { $0.contains(document.id) } } }
             // Statistics are the whole index's; the ranges only choose the documents.
             var everything = query
             everything.limit = .max
@@ -79,6 +82,37 @@ final class SegmentSetTests: XCTestCase {
             XCTAssertEqual(found.total, expected.total, "round \(round)")
             XCTAssertTrue(found.totalExact)
         }
+    }
+
+    /// Ascending, disjoint runs of ids of random lengths with random gaps, starting before
+    /// the corpus's first id and running past its last (ids absent from the corpus included).
+    static func speakerLikeRuns(_ generator: inout SeededGenerator) -> [ClosedRange<UInt32>] {
+        var runs: [ClosedRange<UInt32>] = []
+        var next = UInt32.random(in: 0...3, using: &generator)
+        while next <= corpus.last!.id + 10 {
+            let end = next + UInt32.random(in: 0...4, using: &generator)
+            runs.append(next...end)
+            next = end + UInt32.random(in: 2...60, using: &generator)
+        }
+        return runs
+    }
+
+    /// Documents in runs of ids (a speaker alone): every live one in them, by id, none deleted.
+    func testDocumentsInManyRunsAreTheLiveOnesInThem() throws {
+        let (set, live) = try Self.segmentSet()
+        var generator = SeededGenerator(seed: 8)
+        for round in 0..<20 {
+            var runs = Self.speakerLikeRuns(&generator)
+            if round % 2 == 1 { runs = runs.filter { _ in Bool.random(using: &generator) } }
+            let expected = live.map(\.id).filter { id in runs.contains { $0.contains(id) } }
+            let found = set.documents(in: runs, excluding: [], limit: 50)
+            XCTAssertEqual(found.total, expected.count, "round \(round)")
+            XCTAssertEqual(found.hits.map(\.documentID), Array(expected.prefix(50)), "round \(round)")
+            XCTAssertTrue(found.hits.allSatisfy { $0.score == 0 })
+        }
+        // Ranges the corpus holds nothing of leave nothing.
+        XCTAssertEqual(set.documents(in: [(Self.corpus.last!.id + 1)...UInt32.max], excluding: [], limit: 10).total, 0)
+        XCTAssertEqual(set.documents(in: [0...UInt32.max], excluding: [], limit: 10).total, live.count)
     }
 
     func testMergingKeepsTheLiveDocumentsAndTheirScores() throws {

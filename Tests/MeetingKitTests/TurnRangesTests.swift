@@ -47,11 +47,10 @@ final class TurnRangesTests: XCTestCase {
     func testSpeakerTurnsAreRunsOfTheirIdsAndIntersectWithDates() throws {
         let queue = try corpus()
         try queue.read { db in
-            let index = try CorpusIndex.load(db)
             let speakers = SpeakerTurns()
-            let ann = try speakers.turns(db, people: [1], index: index)
+            let ann = try speakers.turns(db, people: [1])
             XCTAssertEqual(ann, [1...1, 3...3, 5...7, 10...10])
-            XCTAssertEqual(try speakers.turns(db, people: [2, 1], index: index), [1...10])
+            XCTAssertEqual(try speakers.turns(db, people: [2, 1]), [1...10])
             let dated = try TurnRanges.dated(db, from: "2021", to: nil)!
             XCTAssertEqual(TurnRanges.intersection(dated, ann), [5...5, 10...10])
         }

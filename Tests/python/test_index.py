@@ -575,6 +575,103 @@ def test_a_speaker_alone_in_other_units(generated):
     assert {turn for turn, _ in found} <= spoken and sentences["total"] == len(spoken)
 
 
+def test_speaker_and_date_filters_together_are_exact(generated):
+    """A speaker (the param or speaker: in q) within a date range, with a word or alone: the
+    turns both filters allow, ranked as brute force ranks them, on whichever worker answers."""
+    daemon, corpus = generated
+    brute = BruteForce(corpus)
+    rng = random.Random(23)
+    pieces = Pieces(brute, rng)
+    speakers = sorted(person for person, spoken in brute.speaker_turns.items() if len(spoken) >= 20)
+    dates = sorted(meeting[3] for meeting in brute.meetings if meeting[3])
+    queries = []
+    for index in range(40):
+        speaker = rng.choice(speakers)
+        low, high = sorted(rng.sample(dates, 2))
+        params = {"from": low[:rng.choice([4, 7, 10])], "to": high[:rng.choice([4, 7, 10])]}
+        word = pieces.word() if index % 3 else None
+        q = word or ""
+        if index % 2:
+            params["speaker"] = brute.people[speaker]
+        else:
+            q += f' speaker:"{brute.people[speaker]}"'
+        queries.append((q.strip(), word, speaker, params))
+    pieces.analyze(word for _, word, _, _ in queries if word)
+    compared = alone = nonempty = 0
+    for q, word, speaker, params in queries:
+        try:
+            answer = daemon.call("search.query", {"q": q, "limit": 10, **params})
+        except RPCError as error:
+            assert error.code == -32602, (q, params)  # a name that fits several people
+            continue
+        if answer["interpreted"]["as"] == "request":
+            continue
+        compared += 1
+        allowed = scope_turns(brute, params) & brute.speaker_turns[speaker]
+        if word:
+            expected, total = brute.search([pieces.units([word])], [], allowed)
+        else:
+            alone += 1
+            expected, total = [(turn, 0.0) for turn in sorted(allowed)[:10]], len(allowed)
+        assert answer["total"] == total and answer["total_exact"], (q, params)
+        assert hit_turns(corpus, answer) == [turn for turn, _ in expected], (q, params)
+        for hit, (_, score) in zip(answer["hits"], expected):
+            assert hit["score"] == pytest.approx(score, abs=1e-4), (q, params)
+        nonempty += bool(expected)
+    assert compared >= 30 and alone >= 6 and nonempty >= 10, (compared, alone, nonempty)
+
+
+def test_a_speaker_filter_follows_a_reingested_meeting(tmp_path):
+    """The speaker filter's turns are kept per corpus generation: after a meeting is ingested
+    again with one speaker's turns given to another, every worker answers from the new turns."""
+    sources = tmp_path / "meetings"
+    subprocess.run([sys.executable, str(ROOT / "Benchmarks/corpus/generate.py"), "12", str(sources), "--seed", "4"],
+                   check=True, timeout=600)
+    corpus = tmp_path / "corpus.sqlite"
+    run("ingest", "--corpus", corpus, sources)
+    daemon = CorpusDaemon([], corpus=corpus, workers=2)
+
+    def person_of(meeting_id, index):
+        with sqlite3.connect(corpus) as db:
+            return db.execute("""SELECT p.name FROM turn t JOIN meeting m ON m.pk = t.meeting_pk JOIN person p ON p.id = t.person_id
+                                 WHERE m.id = ? AND t.idx = ?""", (meeting_id, index)).fetchone()[0]
+
+    def spoken(name):
+        """The turns the corpus stores as `name`'s, by id."""
+        with sqlite3.connect(corpus) as db:
+            return [turn for (turn,) in db.execute(
+                "SELECT t.id FROM turn t JOIN person p ON p.id = t.person_id WHERE p.name = ? ORDER BY t.id", (name,))]
+
+    def answered(name):
+        """`speaker:` alone, asked of each worker in turn: the same total and first 100 turns from all."""
+        answers = [daemon.call("search.query", {"q": f'speaker:"{name}"', "limit": 100}) for _ in range(4)]
+        found = [(answer["total"], hit_turns(corpus, answer)) for answer in answers]
+        assert all(one == found[0] for one in found), name
+        return found[0]
+
+    try:
+        path = sorted(sources.iterdir())[5]
+        meeting = json.loads(path.read_text())
+        taker_label = meeting["turns"][0]["speaker"]
+        giver_index, giver_label = next((turn["index"], turn["speaker"]) for turn in meeting["turns"]
+                                        if turn["speaker"] != taker_label)
+        taker, giver = person_of(meeting["id"], 0), person_of(meeting["id"], giver_index)
+        before = {name: spoken(name) for name in (taker, giver)}
+        for name in (taker, giver):
+            assert answered(name) == (len(before[name]), before[name][:100]), name
+        for turn in meeting["turns"]:
+            if turn["speaker"] == giver_label:
+                turn["speaker"] = taker_label
+        path.write_text(json.dumps(meeting))
+        run("ingest", "--corpus", corpus, sources)
+        after = {name: spoken(name) for name in (taker, giver)}
+        assert len(after[taker]) > len(before[taker]) and len(after[giver]) < len(before[giver])
+        for name in (taker, giver):
+            assert answered(name) == (len(after[name]), after[name][:100]), name
+    finally:
+        daemon.stop()
+
+
 def test_a_prefix_covering_thousands_of_terms_is_ranked_exactly_by_the_index(tmp_path):
     """zzq* covers 1,375 terms, past which the index scores term at a time: the turn holding the
     most of them ranks first, every match is counted, and nothing falls back to FTS5."""

@@ -26,6 +26,15 @@ public final class SegmentSet: Sendable {
         /// Ordinals of deleted documents, ascending.
         public let deletedOrdinals: [UInt32]
         let deletedTokens: UInt64
+        /// The live documents, made once for the queries with no filter; nil when all are.
+        let liveMask: DocumentMask?
+
+        /// The live documents whose ids lie in `idRanges` (ascending, disjoint), or nil when there are none.
+        func mask(within idRanges: [ClosedRange<UInt32>]) -> DocumentMask? {
+            let allowed = reader.ordinalRanges(ofDocumentIDs: idRanges)
+            if allowed.isEmpty { return nil }
+            return DocumentMask(deleted: deletedOrdinals, documentCount: reader.documentCount, allowed: allowed)
+        }
     }
 
     public let parts: [Part]
@@ -42,7 +51,8 @@ public final class SegmentSet: Sendable {
             let reader = try SegmentReader(UnsafeRawBufferPointer(bytes.buffer))
             let deleted = deletedIDs.compactMap { reader.ordinal(ofDocumentID: $0) }.sorted()
             let tokens = deleted.reduce(UInt64(0)) { $0 + UInt64(reader.documentLength(ordinal: Int($1))) }
-            parts.append(Part(bytes: bytes, reader: reader, deletedOrdinals: deleted, deletedTokens: tokens))
+            let liveMask = deleted.isEmpty ? nil : DocumentMask(deleted: deleted, documentCount: reader.documentCount, allowed: nil)
+            parts.append(Part(bytes: bytes, reader: reader, deletedOrdinals: deleted, deletedTokens: tokens, liveMask: liveMask))
         }
         self.parts = parts
         documentCount = parts.reduce(0) { $0 + $1.reader.documentCount - $1.deletedOrdinals.count }
@@ -74,13 +84,11 @@ public final class SegmentSet: Sendable {
         var hits: [IndexHit] = []
         var total = 0, totalExact = true, blocksDecoded = 0, blocksInQueryTerms = 0
         for part in parts {
-            var allowed: [ClosedRange<UInt32>]?
+            var mask = part.liveMask
             if let idRanges {
-                allowed = idRanges.compactMap { part.reader.ordinals(ofDocumentIDs: $0) }
-                if allowed!.isEmpty { continue }
+                guard let filtered = part.mask(within: idRanges) else { continue }
+                mask = filtered
             }
-            let mask = part.deletedOrdinals.isEmpty && allowed == nil ? nil
-                : DocumentMask(deleted: part.deletedOrdinals, documentCount: part.reader.documentCount, allowed: allowed)
             let found = part.reader.search(query, statistics: statistics, mask: mask)
             hits += found.hits
             total += found.total
@@ -100,9 +108,7 @@ public final class SegmentSet: Sendable {
         var total = 0, blocksDecoded = 0, blocksInQueryTerms = 0
         // Segments hold disjoint id ranges, but not necessarily in id order.
         for part in parts {
-            let allowed = idRanges.compactMap { part.reader.ordinals(ofDocumentIDs: $0) }
-            guard !allowed.isEmpty else { continue }
-            let mask = DocumentMask(deleted: part.deletedOrdinals, documentCount: part.reader.documentCount, allowed: allowed)
+            guard let mask = part.mask(within: idRanges) else { continue }
             let found = part.reader.documents(excluding: excluded, mask: mask, limit: limit)
             hits += found.hits
             total += found.total
@@ -118,19 +124,46 @@ public final class SegmentSet: Sendable {
 extension SegmentReader {
     /// The ordinal of document `id`, if the segment holds it.
     public func ordinal(ofDocumentID id: UInt32) -> UInt32? {
-        let ordinal = firstOrdinal(atOrAbove: id)
+        let ordinal = firstOrdinal(atOrAbove: id, from: 0)
         return ordinal < documentCount && documentID(ordinal: ordinal) == id ? UInt32(ordinal) : nil
     }
 
-    /// The ordinals of the documents whose ids lie in `ids`, or nil when there are none.
-    public func ordinals(ofDocumentIDs ids: ClosedRange<UInt32>) -> ClosedRange<UInt32>? {
-        let first = firstOrdinal(atOrAbove: ids.lowerBound)
-        let end = ids.upperBound == .max ? documentCount : firstOrdinal(atOrAbove: ids.upperBound + 1)
-        return first < end ? UInt32(first)...UInt32(end - 1) : nil
+    /// The ordinal ranges of the documents whose ids lie in `ids` (ascending, disjoint),
+    /// ranges the segment holds nothing of left out. Each range is looked for from where
+    /// the one before it ended, so that a speaker's thousands of runs cost a few reads each.
+    public func ordinalRanges(ofDocumentIDs ids: [ClosedRange<UInt32>]) -> [ClosedRange<UInt32>] {
+        guard documentCount > 0 else { return [] }
+        let lastID = documentID(ordinal: documentCount - 1)
+        // The first range reaching the segment's first id.
+        let firstID = documentID(ordinal: 0)
+        var low = 0, high = ids.count
+        while low < high {
+            let middle = (low + high) / 2
+            if ids[middle].upperBound < firstID { low = middle + 1 } else { high = middle }
+        }
+        var ranges: [ClosedRange<UInt32>] = []
+        var from = 0
+        for range in ids[low...] {
+            guard range.lowerBound <= lastID else { break }
+            let first = firstOrdinal(atOrAbove: range.lowerBound, from: from)
+            let end = range.upperBound >= lastID ? documentCount : firstOrdinal(atOrAbove: range.upperBound + 1, from: first)
+            if first < end { ranges.append(UInt32(first)...UInt32(end - 1)) }
+            from = end
+        }
+        return ranges
     }
 
-    private func firstOrdinal(atOrAbove id: UInt32) -> Int {
-        var low = 0, high = documentCount
+    /// The first ordinal at or after `from` whose id is at least `id`. Ids grow by at least
+    /// one from ordinal to ordinal, so it is at most `id - documentID(from)` ordinals on:
+    /// exactly there when the ids in between are consecutive (as a meeting's turns are).
+    private func firstOrdinal(atOrAbove id: UInt32, from: Int) -> Int {
+        guard from < documentCount else { return documentCount }
+        let start = documentID(ordinal: from)
+        if start >= id { return from }
+        var high = min(from + Int(id - start), documentCount)
+        if documentID(ordinal: high - 1) < id { return high }
+        var low = from + 1
+        high -= 1
         while low < high {
             let middle = (low + high) / 2
             if documentID(ordinal: middle) < id { low = middle + 1 } else { high = middle }

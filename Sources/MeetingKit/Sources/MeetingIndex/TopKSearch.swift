@@ -143,22 +143,38 @@ public struct CollectionStatistics: Sendable {
 }
 
 /// Which documents of a segment may match: those not deleted and, when `allowed` is
-/// set, inside one of its ordinal ranges (ascending, disjoint).
+/// set, inside one of its ordinal ranges (ascending, disjoint). A filter of many ranges (a
+/// speaker's turns) is as cheap to test as one: `admits` reads one bit.
 public struct DocumentMask: Sendable {
-    let deleted: [UInt64]
+    /// Bit `ordinal` is set when that document may match.
+    let admitted: [UInt64]
     let allowed: [ClosedRange<UInt32>]?
 
     /// `deleted` are ordinals.
     public init(deleted: some Sequence<UInt32>, documentCount: Int, allowed: [ClosedRange<UInt32>]?) {
-        var bits = [UInt64](repeating: 0, count: (documentCount + 63) / 64)
-        for ordinal in deleted { bits[Int(ordinal) / 64] |= 1 << UInt64(ordinal % 64) }
-        self.deleted = bits
+        var bits = [UInt64](repeating: allowed == nil ? ~0 : 0, count: (documentCount + 63) / 64)
+        bits.withUnsafeMutableBufferPointer { bits in
+            for range in allowed ?? [] {
+                let low = Int(range.lowerBound), high = Int(range.upperBound)
+                let lowBits = UInt64.max << UInt64(low % 64), highBits = UInt64.max >> UInt64(63 - high % 64)
+                if low / 64 == high / 64 {
+                    bits[low / 64] |= lowBits & highBits
+                    continue
+                }
+                bits[low / 64] |= lowBits
+                for word in (low / 64 + 1)..<(high / 64) { bits[word] = .max }
+                bits[high / 64] |= highBits
+            }
+            for ordinal in deleted { bits[Int(ordinal) / 64] &= ~(1 << UInt64(ordinal % 64)) }
+        }
+        admitted = bits
         self.allowed = allowed
     }
 
     /// The first ordinal at or after `ordinal` inside the allowed ranges, or nil when none is.
     func firstAllowed(atOrAfter ordinal: UInt32) -> UInt32? {
         guard let allowed else { return ordinal }
+        if Int(ordinal) / 64 < admitted.count && admits(ordinal) { return ordinal }
         var low = 0, high = allowed.count
         while low < high {
             let middle = (low + high) / 2
@@ -168,14 +184,7 @@ public struct DocumentMask: Sendable {
     }
 
     func admits(_ ordinal: UInt32) -> Bool {
-        if deleted[Int(ordinal) / 64] & (1 << UInt64(ordinal % 64)) != 0 { return false }
-        guard let allowed else { return true }
-        var low = 0, high = allowed.count
-        while low < high {
-            let middle = (low + high) / 2
-            if allowed[middle].upperBound < ordinal { low = middle + 1 } else { high = middle }
-        }
-        return low < allowed.count && allowed[low].lowerBound <= ordinal
+        admitted[Int(ordinal) / 64] & (1 << UInt64(ordinal % 64)) != 0
     }
 }
 
@@ -290,12 +299,12 @@ extension SegmentReader {
         var hits: [IndexHit] = []
         var total = 0
         withExtendedLifetime(phrasePostings) {
-            var ordinal: UInt32 = 0
-            while Int(ordinal) < documentCount, let next = mask.firstAllowed(atOrAfter: ordinal), Int(next) < documentCount {
-                ordinal = next + 1
-                guard mask.admits(next), !cursors.contains(where: { $0.advance(to: next) == next }) else { continue }
-                total += 1
-                if hits.count < limit { hits.append(IndexHit(documentID: documentID(ordinal: Int(next)), score: 0)) }
+            guard documentCount > 0 else { return }
+            for range in mask.allowed ?? [0...UInt32(documentCount - 1)] {
+                for ordinal in range where mask.admits(ordinal) && !cursors.contains(where: { $0.advance(to: ordinal) == ordinal }) {
+                    total += 1
+                    if hits.count < limit { hits.append(IndexHit(documentID: documentID(ordinal: Int(ordinal)), score: 0)) }
+                }
             }
         }
         return IndexSearchResult(hits: hits, total: total, totalExact: true,
@@ -687,6 +696,12 @@ struct TopKCollector: ~Copyable {
                 var ordinal = PostingsCursor.exhausted
                 for position in firstEssential..<byBound.count { ordinal = min(ordinal, byBound[position].cursor.doc) }
                 if ordinal > windowEnd { break }
+                if let mask, !mask.admits(ordinal) {
+                    // Passed over unscored, to the filters' next document.
+                    guard let next = mask.firstAllowed(atOrAfter: ordinal + 1), next <= windowEnd else { break }
+                    for position in firstEssential..<byBound.count { byBound[position].cursor.advance(to: next) }
+                    continue
+                }
                 let length = segment.documentLength(ordinal: Int(ordinal))
                 var partial = 0.0
                 for position in firstEssential..<byBound.count where byBound[position].cursor.doc == ordinal {
@@ -768,6 +783,12 @@ struct TopKCollector: ~Copyable {
             }
             var ordinal = advance(lead, to: windowStart)
             candidates: while ordinal <= windowEnd {
+                if let mask, !mask.admits(ordinal) {
+                    // Passed over unread, to the filters' next document.
+                    guard let next = mask.firstAllowed(atOrAfter: ordinal + 1), next <= windowEnd else { break }
+                    ordinal = advance(lead, to: next)
+                    continue
+                }
                 let length = segment.documentLength(ordinal: Int(ordinal))
                 // The lead clause's own score may already rule the document out, before the others are read.
                 var leadScore = 0.0

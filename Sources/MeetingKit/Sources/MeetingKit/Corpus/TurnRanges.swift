@@ -2,6 +2,7 @@
 // disjoint ranges of turn ids (meetings hold consecutive ids), from dates and from speakers.
 
 import Foundation
+import Synchronization
 
 public enum TurnRanges {
     /// The turns of the meetings dated on or after `from` and on or before `to` (YYYY,
@@ -50,25 +51,28 @@ public enum TurnRanges {
     }
 }
 
-/// The turns people spoke, as ascending runs of turn ids, kept for as long as the index
-/// they were read for is the corpus's (a new generation has a new index): read meeting by
-/// meeting from who spoke where, they cost 0.1–0.3 s for the busiest speaker of 2,000
-/// meetings. One per module instance (not thread-safe).
-public final class SpeakerTurns {
-    private weak var index: SegmentSet?
-    private var byPeople: [[Int64]: [ClosedRange<UInt32>]] = [:]
+/// The turns people spoke, as ascending runs of turn ids: read meeting by meeting from
+/// who spoke where, they cost 0.1–0.3 s for the busiest speaker of 2,000 meetings, so they
+/// are kept, one table per process and corpus generation (`shared`) that every worker and
+/// module reads: a new generation (an ingest, a rename) starts an empty one.
+public final class SpeakerTurns: Sendable {
+    private let byPeople = Mutex<[[Int64]: [ClosedRange<UInt32>]]>([:])
     static let remembered = 256
 
     public init() {}
 
-    /// The turns any of `people` spoke, in the corpus `index` is the index of.
-    public func turns(_ db: Database, people: [Int64], index: SegmentSet) throws -> [ClosedRange<UInt32>] {
+    /// This process's table for the corpus at `corpusPath`, as of the generation `get` reads.
+    public static func shared(corpusPath: String) -> SharedCorpusValue<SpeakerTurns> {
+        SharedCorpusValue("corpus.speakerTurns", corpusPath: corpusPath) { _ in SpeakerTurns() }
+    }
+
+    /// The turns any of `people` spoke, in the corpus as `db` reads it (of the generation
+    /// this table is for).
+    public func turns(_ db: Database, people: [Int64]) throws -> [ClosedRange<UInt32>] {
         let people = people.sorted()
-        if self.index !== index || byPeople.count >= Self.remembered {
-            self.index = index
-            byPeople = [:]
-        }
-        if let runs = byPeople[people] { return runs }
+        if let runs = byPeople.withLock({ $0[people] }) { return runs }
+        // Read without the lock: another worker may read the same people meanwhile, which
+        // costs a duplicate read, not a wait for every other speaker.
         // CROSS JOIN: SQLite would otherwise scan every turn.
         let ids = try Int64.fetchCursor(db.cachedStatement(sql: """
             SELECT t.id FROM speaker s CROSS JOIN meeting m ON m.pk = s.meeting_pk
@@ -84,7 +88,10 @@ public final class SpeakerTurns {
                 runs.append(id...id)
             }
         }
-        byPeople[people] = runs
+        byPeople.withLock { byPeople in
+            if byPeople.count >= Self.remembered { byPeople = [:] }
+            byPeople[people] = runs
+        }
         return runs
     }
 }
