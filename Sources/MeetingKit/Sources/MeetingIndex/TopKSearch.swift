@@ -817,8 +817,19 @@ struct TopKCollector: ~Copyable {
             }
             var ordinal = advance(lead, to: windowStart)
             candidates: while ordinal <= windowEnd {
+                // The other clauses are read first: they are in their decoded blocks, while the
+                // document's length is a cache miss (three quarters of a two-word query's time).
+                for clause in others {
+                    let next = advance(clause, to: ordinal)
+                    if next > ordinal {
+                        // Past the window, the lead clause is moved by the next window, if it is not skipped.
+                        if next > windowEnd { break candidates }
+                        ordinal = advance(lead, to: next)
+                        continue candidates
+                    }
+                }
                 let length = segment.documentLength(ordinal: Int(ordinal))
-                // The lead clause's own score may already rule the document out, before the others are read.
+                // The lead clause's own score may already rule the document out.
                 var leadScore = 0.0
                 for index in lead where terms[index].cursor.doc == ordinal {
                     let term = terms[index]
@@ -830,16 +841,6 @@ struct TopKCollector: ~Copyable {
                     skippedAny = true
                     clearContributions()
                 } else {
-                    for clause in others {
-                        let next = advance(clause, to: ordinal)
-                        if next > ordinal {
-                            clearContributions()
-                            // Past the window, the lead clause is moved by the next window, if it is not skipped.
-                            if next > windowEnd { break candidates }
-                            ordinal = advance(lead, to: next)
-                            continue candidates
-                        }
-                    }
                     for index in outsideLead where terms[index].cursor.doc == ordinal {
                         let term = terms[index]
                         contributions[term.order] = term.weight * bm25.saturation(frequency: term.cursor.frequency, length: length)
