@@ -675,8 +675,9 @@ struct TopKCollector: ~Copyable {
                     counted += 1
                     heap.offer(score: score, ordinal: ordinal)
                 }
-                excludedBits[word] = 0
             }
+            // Excluded documents are marked whether or not they matched.
+            if !excluded.isEmpty { for word in 0..<words { excludedBits[word] = 0 } }
             for clause in heldBy.indices where !heldBy[clause].isEmpty {
                 for word in 0..<words { heldBy[clause][word] = 0 }
             }
