@@ -91,6 +91,7 @@ final class TopKSearchTests: XCTestCase {
                 IndexQuery.Term("w\(Self.vocabulary.sample(&generator))", boost: [1.0, 0.5, 2.0].randomElement(using: &generator)!)
             }
             var query = IndexQuery.any(terms)
+            query.termAtATimeAbove = 32
             if round % 2 == 1 { query.clauses.append([IndexQuery.Term("w\(Self.vocabulary.sample(&generator))")]) }
             if round % 4 >= 2 { query.excluded = [IndexQuery.Term("w\(Self.vocabulary.sample(&generator))")] }
             query.exactTotalUpTo = .max
@@ -160,7 +161,7 @@ final class TopKSearchTests: XCTestCase {
                                  (IndexQuery.any([together] + beside), IndexQuery.any(apart + beside)),
                                  (IndexQuery(clauses: [[together], [.init("w7")]]), IndexQuery(clauses: [apart, [.init("w7")]])),
                                  (IndexQuery.any([.init("w2")], excluded: [together]), IndexQuery.any([.init("w2")], excluded: apart))] {
-                // Both have more than `termAtATimeAbove` terms (a phrase per word), yet are merged
+                // Both may have more than `termAtATimeAbove` terms (a phrase per word), yet are merged
                 // here as in a segment where the prefix covers fewer: to compare totals once pruned.
                 var (one, other) = (one, other)
                 (one.termAtATimeAbove, other.termAtATimeAbove) = (.max, .max)

@@ -88,7 +88,7 @@ public struct IndexQuery: Sendable {
     public var termAtATimeAbove: Int
 
     public init(clauses: [[Term]], excluded: [Term] = [], limit: Int = 10,
-                exactTotalUpTo: Int = 1000, dynamicPruning: Bool = true, termAtATimeAbove: Int = 32) {
+                exactTotalUpTo: Int = 1000, dynamicPruning: Bool = true, termAtATimeAbove: Int = 256) {
         self.clauses = clauses
         self.excluded = excluded
         self.limit = limit
