@@ -80,6 +80,32 @@ final class TopKSearchTests: XCTestCase {
         }
     }
 
+    /// A query of more terms than `termAtATimeAbove` (a prefix's) is scored term at a time,
+    /// over windows of ordinals (the corpus spans two), with exactly the scores merging its
+    /// cursors gives, alone or with another clause, with exclusions or not.
+    func testManyTermsScoreTermAtATimeExactlyAsMergingDoes() throws {
+        let segment = try TestSegment(Self.corpus)
+        var generator = SeededGenerator(seed: 41)
+        for round in 0..<40 {
+            let terms = (0..<Int.random(in: 33...300, using: &generator)).map { _ in
+                IndexQuery.Term("w\(Self.vocabulary.sample(&generator))", boost: [1.0, 0.5, 2.0].randomElement(using: &generator)!)
+            }
+            var query = IndexQuery.any(terms)
+            query.termAtATimeAbove = 32
+            if round % 2 == 1 { query.clauses.append([IndexQuery.Term("w\(Self.vocabulary.sample(&generator))")]) }
+            if round % 4 >= 2 { query.excluded = [IndexQuery.Term("w\(Self.vocabulary.sample(&generator))")] }
+            query.exactTotalUpTo = .max
+            assertAgrees(query, segment)
+            let termAtATime = segment.reader.search(query)
+            XCTAssertTrue(termAtATime.totalExact)
+            var merging = query
+            merging.termAtATimeAbove = .max
+            let merged = segment.reader.search(merging)
+            XCTAssertEqual(termAtATime.hits, merged.hits, "round \(round)")
+            XCTAssertEqual(termAtATime.total, merged.total, "round \(round)")
+        }
+    }
+
     func testPhrasesScoreAsLuceneDoesWithOrWithoutPruning() throws {
         let segment = try TestSegment(Self.corpus)
         var generator = SeededGenerator(seed: 17)
@@ -135,6 +161,10 @@ final class TopKSearchTests: XCTestCase {
                                  (IndexQuery.any([together] + beside), IndexQuery.any(apart + beside)),
                                  (IndexQuery(clauses: [[together], [.init("w7")]]), IndexQuery(clauses: [apart, [.init("w7")]])),
                                  (IndexQuery.any([.init("w2")], excluded: [together]), IndexQuery.any([.init("w2")], excluded: apart))] {
+                // Both may have more than `termAtATimeAbove` terms (a phrase per word), yet are merged
+                // here as in a segment where the prefix covers fewer: to compare totals once pruned.
+                var (one, other) = (one, other)
+                (one.termAtATimeAbove, other.termAtATimeAbove) = (.max, .max)
                 let found = segment.reader.search(one), expected = segment.reader.search(other)
                 XCTAssertEqual(found.hits, expected.hits, "\(leading) \(prefix)")
                 XCTAssertEqual(found.total, expected.total, "\(leading) \(prefix)")

@@ -15,10 +15,11 @@
 // a document only if the driving clause's score plus their block maxima can enter.
 // Excluded (NOT) terms and phrases are looked up for each document that would be counted or kept.
 //
-// A query of more terms than `termAtATimeAbove` (a prefix covering thousands) is scored term
-// at a time instead: each term's postings add into an array as long as the segment, then every
-// match is offered, with no pruning. Merging thousands of cursors document by document costs
-// the terms times the documents; this costs their postings, and memory bounded by the segment.
+// A query of more terms than `termAtATimeAbove` (a prefix covering dozens or thousands) is
+// scored term at a time instead, a window of ordinals at a time: each term's postings add into
+// the window's accumulators, then every match is offered, with no pruning. Merging many cursors
+// document by document costs the terms times the documents (a second per query for `con*`'s
+// thousand terms over 2.5 million turns); this costs their postings.
 //
 // `total` counts every match until `exactTotalUpTo` have been counted; only then may
 // pruning skip documents, and `total` is then the number counted, a lower bound, with
@@ -87,7 +88,7 @@ public struct IndexQuery: Sendable {
     public var termAtATimeAbove: Int
 
     public init(clauses: [[Term]], excluded: [Term] = [], limit: Int = 10,
-                exactTotalUpTo: Int = 1000, dynamicPruning: Bool = true, termAtATimeAbove: Int = 1024) {
+                exactTotalUpTo: Int = 1000, dynamicPruning: Bool = true, termAtATimeAbove: Int = 256) {
         self.clauses = clauses
         self.excluded = excluded
         self.limit = limit
@@ -200,16 +201,19 @@ extension SegmentReader {
         var textIndex: [String: Int] = [:]
         for clause in query.clauses where !clause.isEmpty {
             var indexes: [Int] = []
+            // A set, not `indexes.contains`: a prefix's clause holds thousands of terms.
+            var inClause = Set<Int>()
             for term in clause {
                 precondition(term.boost > 0, "a term's boost must be positive")
                 for words in term.alternatives {
                     let text = words.joined(separator: " ")
                     if let index = textIndex[text] {
                         merged[index].boost += term.boost
-                        if !indexes.contains(index) { indexes.append(index) }
+                        if inClause.insert(index).inserted { indexes.append(index) }
                     } else {
                         textIndex[text] = merged.count
                         merged.append((text, words, term.boost))
+                        inClause.insert(merged.count - 1)
                         indexes.append(merged.count - 1)
                     }
                 }
@@ -598,48 +602,94 @@ struct TopKCollector: ~Copyable {
 
     // MARK: Many terms: term at a time
 
-    /// Every match, scored by adding each term's contributions into an array of the
-    /// segment's documents in query order (so that sums are those `accept` makes), and
-    /// offered in ordinal order; excluded documents are marked first. `clauses` index into `terms`.
+    /// Ordinals scored together by `collectTermAtATime`: its accumulators (a score, a clause
+    /// count and a bit per ordinal) stay in cache, and are cleared only where a match was.
+    static let termAtATimeWindow = 2048
+
+    /// Every match, scored a window of ordinals at a time (as Lucene's BooleanScorer): each
+    /// term's postings in the window add into the window's scores in query order (so that
+    /// sums are those `accept` makes), then the window's matches are offered in ordinal
+    /// order. A window starts at the lowest ordinal a term is on, so stretches that no term
+    /// holds cost nothing. `clauses` index into `terms`.
     mutating func collectTermAtATime(_ terms: [ScoredTerm], clauses: [[Int]], _ segment: SegmentReader) {
-        let count = segment.documentCount
-        func bits() -> [UInt64] { [UInt64](repeating: 0, count: (count + 63) / 64) }
-        var excludedBits = bits()
-        for cursor in excluded {
-            var ordinal = cursor.advance(to: 0)
-            while ordinal != PostingsCursor.exhausted {
-                excludedBits[Int(ordinal) / 64] |= 1 << UInt64(ordinal % 64)
-                ordinal = cursor.next()
-            }
-        }
-        var scores = [Double](repeating: 0, count: count)
-        // How many clauses hold each document; a clause of several terms marks each document once.
-        var clausesHeld = [UInt16](repeating: 0, count: count)
+        let window = Self.termAtATimeWindow
+        let words = window / 64
+        let scores = UnsafeMutablePointer<Double>.allocate(capacity: window)
+        scores.initialize(repeating: 0, count: window)
+        var matched = [UInt64](repeating: 0, count: words)
+        var excludedBits = [UInt64](repeating: 0, count: words)
+        // With several clauses, how many each matched document holds; a clause of several
+        // terms marks each document once, in its own bits.
+        let countsClauses = clauses.count > 1
+        var clausesHeld = [UInt16](repeating: 0, count: countsClauses ? window : 0)
         var clausesOfTerm = [[Int]](repeating: [], count: terms.count)
-        for (index, clause) in clauses.enumerated() { for term in clause { clausesOfTerm[term].append(index) } }
-        var heldBy = clauses.map { $0.count > 1 ? bits() : [] }
-        for (index, term) in terms.enumerated() {
-            var ordinal = term.cursor.advance(to: 0)
-            while ordinal != PostingsCursor.exhausted {
-                let document = Int(ordinal)
-                scores[document] += term.weight * bm25.saturation(frequency: term.cursor.frequency,
-                                                                  length: segment.documentLength(ordinal: document))
-                for clause in clausesOfTerm[index] {
-                    if heldBy[clause].isEmpty {
-                        clausesHeld[document] &+= 1
-                    } else if heldBy[clause][document / 64] & (1 << UInt64(document % 64)) == 0 {
-                        heldBy[clause][document / 64] |= 1 << UInt64(document % 64)
-                        clausesHeld[document] &+= 1
-                    }
-                }
-                ordinal = term.cursor.next()
-            }
+        if countsClauses {
+            for (index, clause) in clauses.enumerated() { for term in clause { clausesOfTerm[term].append(index) } }
         }
-        for document in 0..<count where Int(clausesHeld[document]) == clauses.count {
-            guard excludedBits[document / 64] & (1 << UInt64(document % 64)) == 0 else { continue }
-            if let mask, !mask.admits(UInt32(document)) { continue }
-            counted += 1
-            heap.offer(score: scores[document], ordinal: UInt32(document))
+        var heldBy = clauses.map { countsClauses && $0.count > 1 ? [UInt64](repeating: 0, count: words) : [] }
+        defer { scores.deallocate() }
+        for term in terms { term.cursor.advance(to: 0) }
+        while true {
+            var lowest = PostingsCursor.exhausted
+            for term in terms { lowest = min(lowest, term.cursor.doc) }
+            guard lowest != PostingsCursor.exhausted, let start = firstAllowed(atOrAfter: lowest) else { return }
+            if start > lowest {
+                for term in terms { term.cursor.advance(to: start) }
+                continue
+            }
+            let base = start & ~UInt32(window - 1)
+            let end = UInt64(base) + UInt64(window)
+            for (index, term) in terms.enumerated() {
+                var ordinal = term.cursor.doc
+                while UInt64(ordinal) < end {
+                    let slot = Int(ordinal - base)
+                    scores[slot] += term.weight * bm25.saturation(frequency: term.cursor.frequency,
+                                                                  length: segment.documentLength(ordinal: Int(ordinal)))
+                    matched[slot >> 6] |= 1 << UInt64(slot & 63)
+                    for clause in clausesOfTerm[index] {
+                        if heldBy[clause].isEmpty {
+                            clausesHeld[slot] &+= 1
+                        } else if heldBy[clause][slot >> 6] & (1 << UInt64(slot & 63)) == 0 {
+                            heldBy[clause][slot >> 6] |= 1 << UInt64(slot & 63)
+                            clausesHeld[slot] &+= 1
+                        }
+                    }
+                    ordinal = term.cursor.next()
+                }
+            }
+            for cursor in excluded {
+                var ordinal = cursor.advance(to: base)
+                while UInt64(ordinal) < end {
+                    let slot = Int(ordinal - base)
+                    excludedBits[slot >> 6] |= 1 << UInt64(slot & 63)
+                    ordinal = cursor.next()
+                }
+            }
+            for word in 0..<words where matched[word] != 0 {
+                var bits = matched[word]
+                matched[word] = 0
+                while bits != 0 {
+                    let slot = word << 6 | bits.trailingZeroBitCount
+                    bits &= bits - 1
+                    let score = scores[slot]
+                    scores[slot] = 0
+                    if countsClauses {
+                        let held = Int(clausesHeld[slot])
+                        clausesHeld[slot] = 0
+                        guard held == clauses.count else { continue }
+                    }
+                    guard excludedBits[word] & (1 << UInt64(slot & 63)) == 0 else { continue }
+                    let ordinal = base + UInt32(slot)
+                    if let mask, !mask.admits(ordinal) { continue }
+                    counted += 1
+                    heap.offer(score: score, ordinal: ordinal)
+                }
+            }
+            // Excluded documents are marked whether or not they matched.
+            if !excluded.isEmpty { for word in 0..<words { excludedBits[word] = 0 } }
+            for clause in heldBy.indices where !heldBy[clause].isEmpty {
+                for word in 0..<words { heldBy[clause][word] = 0 }
+            }
         }
     }
 
@@ -789,8 +839,19 @@ struct TopKCollector: ~Copyable {
                     ordinal = advance(lead, to: next)
                     continue
                 }
+                // The other clauses are read first: they are in their decoded blocks, while the
+                // document's length is a cache miss (three quarters of a two-word query's time).
+                for clause in others {
+                    let next = advance(clause, to: ordinal)
+                    if next > ordinal {
+                        // Past the window, the lead clause is moved by the next window, if it is not skipped.
+                        if next > windowEnd { break candidates }
+                        ordinal = advance(lead, to: next)
+                        continue candidates
+                    }
+                }
                 let length = segment.documentLength(ordinal: Int(ordinal))
-                // The lead clause's own score may already rule the document out, before the others are read.
+                // The lead clause's own score may already rule the document out.
                 var leadScore = 0.0
                 for index in lead where terms[index].cursor.doc == ordinal {
                     let term = terms[index]
@@ -802,16 +863,6 @@ struct TopKCollector: ~Copyable {
                     skippedAny = true
                     clearContributions()
                 } else {
-                    for clause in others {
-                        let next = advance(clause, to: ordinal)
-                        if next > ordinal {
-                            clearContributions()
-                            // Past the window, the lead clause is moved by the next window, if it is not skipped.
-                            if next > windowEnd { break candidates }
-                            ordinal = advance(lead, to: next)
-                            continue candidates
-                        }
-                    }
                     for index in outsideLead where terms[index].cursor.doc == ordinal {
                         let term = terms[index]
                         contributions[term.order] = term.weight * bm25.saturation(frequency: term.cursor.frequency, length: length)
