@@ -221,9 +221,9 @@ extension SegmentReader {
                                       blocksDecoded: &phraseBlocksDecoded, blocksInWords: &phraseBlocksInQueryTerms)
             for (words, matches) in zip(term.alternatives, found) { matchedTogether[words.joined(separator: " ")] = matches }
         }
-        // Terms the segment does not hold match nothing and drop out; a phrase's matches are
-        // found here and packed as a term's postings, so that it is scored and pruned like one.
-        // Scores sum in the order of the terms kept (a term left out would add 0).
+        // Terms the segment does not hold match nothing and drop out. A phrase is walked lazily
+        // (see PhraseCursor); one ending in any of several words is found here and packed as a
+        // term's postings, so that it is scored and pruned like one. Scores sum in the order of the terms kept (a term left out would add 0).
         var scored: [ScoredTerm] = []
         var phrasePostings: [SegmentBytes] = []
         var position = [Int?](repeating: nil, count: merged.count)
@@ -236,14 +236,16 @@ extension SegmentReader {
                 weight *= idf(term.text, info)
                 cursor = postings(info)
                 maxScorePair = (info.maxScoreFrequency, info.maxScoreLength)
-            } else {
-                let matches = matchedTogether[term.text]
-                    ?? phraseMatches(term.words.dropLast(), endingInAnyOf: [term.words.last!], mask: mask,
-                                     blocksDecoded: &phraseBlocksDecoded, blocksInWords: &phraseBlocksInQueryTerms)[0]
+            } else if let matches = matchedTogether[term.text] {
                 guard let phrase = packed(matches) else { continue }
                 // Every word is in the segment, since the phrase is. Summed in the phrase's order, as an exhaustive scorer would.
                 weight *= term.words.reduce(0) { $0 + idf($1, lookup($1)!) }
                 phrasePostings.append(phrase.bytes)
+                cursor = phrase.cursor
+                maxScorePair = phrase.maxScorePair
+            } else {
+                guard let phrase = phraseCursor(term.words, mask: mask) else { continue }
+                weight *= term.words.reduce(0) { $0 + idf($1, lookup($1)!) }
                 cursor = phrase.cursor
                 maxScorePair = phrase.maxScorePair
             }
@@ -256,7 +258,8 @@ extension SegmentReader {
         guard !scored.isEmpty, !clauses.contains(where: \.isEmpty), query.limit > 0 else { return nothing }
         let excluded = excludedCursors(query.excluded, mask: mask, keeping: &phrasePostings,
                                        blocksDecoded: &phraseBlocksDecoded, blocksInWords: &phraseBlocksInQueryTerms)
-        let countsMatches = scored.count > 1 || !excluded.isEmpty || mask != nil
+        // A lazy phrase's document frequency is its rarest word's, a bound: its matches are counted.
+        let countsMatches = scored.count > 1 || !excluded.isEmpty || mask != nil || scored[0].cursor.phrase != nil
         var collector = TopKCollector(limit: query.limit, termCount: scored.count,
                                       exactTotalUpTo: countsMatches ? query.exactTotalUpTo : 0,
                                       dynamicPruning: query.dynamicPruning, excluded: excluded, mask: mask,
@@ -270,7 +273,7 @@ extension SegmentReader {
                 collector.collectAll(scored, clauses: clauses, self)
             }
         }
-        let allCursors = scored.map(\.cursor) + excluded
+        let allCursors = Self.withPhraseWords(scored.map(\.cursor) + excluded)
         return IndexSearchResult(
             hits: collector.heap.sortedBestFirst().map { IndexHit(documentID: documentID(ordinal: Int($0.ordinal)), score: $0.score) },
             total: countsMatches ? collector.counted : scored[0].cursor.documentFrequency,
@@ -298,14 +301,20 @@ extension SegmentReader {
                 if hits.count < limit { hits.append(IndexHit(documentID: documentID(ordinal: Int(next)), score: 0)) }
             }
         }
+        let allCursors = Self.withPhraseWords(cursors)
         return IndexSearchResult(hits: hits, total: total, totalExact: true,
-                                 blocksDecoded: cursors.reduce(blocksDecoded) { $0 + $1.blocksDecoded },
-                                 blocksInQueryTerms: cursors.reduce(blocksInQueryTerms) { $0 + $1.blockCount })
+                                 blocksDecoded: allCursors.reduce(blocksDecoded) { $0 + $1.blocksDecoded },
+                                 blocksInQueryTerms: allCursors.reduce(blocksInQueryTerms) { $0 + $1.blockCount })
     }
 
-    /// Cursors over the documents holding each excluded word or phrase (once each; a phrase's
-    /// packed postings are appended to `keeping`, which must outlive the cursors). A phrase
-    /// ending in any of several words is one cursor over the documents holding any of them.
+    /// `cursors` and the word cursors of those that walk a phrase: every cursor that decodes blocks.
+    static func withPhraseWords(_ cursors: [PostingsCursor]) -> [PostingsCursor] {
+        cursors + cursors.flatMap { $0.phrase?.cursors ?? [] }
+    }
+
+    /// Cursors over the documents holding each excluded word or phrase (once each). A phrase
+    /// ending in any of several words is one cursor over the documents holding any of them,
+    /// its matches packed and appended to `keeping`, which must outlive the cursors.
     func excludedCursors(_ excluded: [IndexQuery.Term], mask: DocumentMask?, keeping phrasePostings: inout [SegmentBytes],
                          blocksDecoded: inout Int, blocksInWords: inout Int) -> [PostingsCursor] {
         var cursors: [PostingsCursor] = []
@@ -313,6 +322,10 @@ extension SegmentReader {
         for term in excluded where seen.insert([term.leading, term.lastWords]).inserted {
             if !term.isPhrase {
                 for word in term.lastWords { if let info = lookup(word) { cursors.append(postings(info)) } }
+                continue
+            }
+            if term.lastWords.count == 1 {
+                if let phrase = phraseCursor(term.words, mask: mask) { cursors.append(phrase.cursor) }
                 continue
             }
             let found = phraseMatches(term.leading, endingInAnyOf: term.lastWords, mask: mask,
@@ -417,7 +430,7 @@ extension SegmentReader {
     }
 
     /// The `starts` (ascending) that `following` (ascending) holds `offset` positions after, into `kept`.
-    private static func keep(_ starts: [UInt32], followedBy following: [UInt32], at offset: Int, into kept: inout [UInt32]) {
+    static func keep(_ starts: [UInt32], followedBy following: [UInt32], at offset: Int, into kept: inout [UInt32]) {
         kept.removeAll(keepingCapacity: true)
         var index = 0
         for start in starts {
