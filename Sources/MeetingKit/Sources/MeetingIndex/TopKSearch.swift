@@ -389,6 +389,7 @@ extension SegmentReader {
         let slotOfWord = leading.map { distinct.firstIndex(of: $0)! }
         var positions = [[UInt32]](repeating: [], count: distinct.count)
         var starts: [UInt32] = [], kept: [UInt32] = [], lastPositions: [UInt32] = []
+        var members: [Int] = []
         var target: UInt32 = 0
         search: while true {
             guard let allowed = mask.map({ $0.firstAllowed(atOrAfter: target) }) ?? target else { break }
@@ -411,13 +412,16 @@ extension SegmentReader {
             if let mask, !mask.admits(candidate) { continue }
             for (slot, cursor) in cursors.enumerated() { cursor.positions(into: &positions[slot]) }
             // Start positions of the first word whose next leading words follow at +1, +2, …
-            starts = positions[slotOfWord[0]]
+            // (copied into `starts`' own buffer: sharing the positions' would allocate at the swap)
+            starts.removeAll(keepingCapacity: true)
+            starts.append(contentsOf: positions[slotOfWord[0]])
             for offset in 1..<leading.count where !starts.isEmpty {
                 Self.keep(starts, followedBy: positions[slotOfWord[offset]], at: offset, into: &kept)
                 swap(&starts, &kept)
             }
             if starts.isEmpty { continue }
-            for member in last.membersOnDocument() {
+            last.membersOnDocument(into: &members)
+            for member in members {
                 last.members[member].positions(into: &lastPositions)
                 Self.keep(starts, followedBy: lastPositions, at: leading.count, into: &kept)
                 if !kept.isEmpty {
@@ -483,18 +487,23 @@ final class PostingsUnion {
         return heap.first.map { members[$0].doc } ?? PostingsCursor.exhausted
     }
 
-    /// The members on the union's current (lowest) ordinal: the heap's top and every
-    /// node under it with the same ordinal.
-    func membersOnDocument() -> [Int] {
-        guard let top = heap.first else { return [] }
+    /// The members on the union's current (lowest) ordinal, into `found`: the heap's top and
+    /// every node under it with the same ordinal. `found` is reused from document to document.
+    func membersOnDocument(into found: inout [Int]) {
+        found.removeAll(keepingCapacity: true)
+        guard let top = heap.first else { return }
         let doc = members[top].doc
-        var found: [Int] = [], pending = [0]
-        while let node = pending.popLast() {
-            guard node < heap.count, members[heap[node]].doc == doc else { continue }
-            found.append(heap[node])
-            pending += [2 * node + 1, 2 * node + 2]
+        found.append(0)
+        // `found` holds heap nodes until the walk ends (children come after their parent).
+        var next = 0
+        while next < found.count {
+            let node = found[next]
+            next += 1
+            let left = 2 * node + 1, right = left + 1
+            if left < heap.count && members[heap[left]].doc == doc { found.append(left) }
+            if right < heap.count && members[heap[right]].doc == doc { found.append(right) }
         }
-        return found
+        for slot in found.indices { found[slot] = heap[found[slot]] }
     }
 
     private func siftDown(from start: Int) {
