@@ -61,6 +61,14 @@ final class PhraseSource {
         return count
     }
 
+    /// Whether the document `ordinal` holds the phrase (whatever the mask), reading its
+    /// positions only if it holds every word; later calls must not ask of a lower ordinal.
+    func holds(_ ordinal: UInt32) -> Bool {
+        guard lead.advance(to: ordinal) == ordinal else { return false }
+        for other in others where other.advance(to: ordinal) != ordinal { return false }
+        return phraseFrequency() > 0
+    }
+
     /// How many positions the phrase starts at in the document every cursor is on
     /// (overlaps count: "no no" is twice in "no no no").
     private func phraseFrequency() -> UInt32 {
@@ -73,6 +81,16 @@ final class PhraseSource {
             swap(&starts, &kept)
         }
         return UInt32(starts.count)
+    }
+}
+
+extension PostingsCursor {
+    /// Whether the document `ordinal` holds the cursor's term or phrase: what an exclusion
+    /// asks. A phrase is checked at that document alone rather than searched for its next
+    /// match. Later calls must not ask of a lower ordinal.
+    func holds(_ ordinal: UInt32) -> Bool {
+        if let phrase { return phrase.holds(ordinal) }
+        return advance(to: ordinal) == ordinal
     }
 }
 

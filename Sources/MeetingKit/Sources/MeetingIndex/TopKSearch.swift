@@ -296,7 +296,7 @@ extension SegmentReader {
             var ordinal: UInt32 = 0
             while Int(ordinal) < documentCount, let next = mask.firstAllowed(atOrAfter: ordinal), Int(next) < documentCount {
                 ordinal = next + 1
-                guard mask.admits(next), !cursors.contains(where: { $0.advance(to: next) == next }) else { continue }
+                guard mask.admits(next), !cursors.contains(where: { $0.holds(next) }) else { continue }
                 total += 1
                 if hits.count < limit { hits.append(IndexHit(documentID: documentID(ordinal: Int(next)), score: 0)) }
             }
@@ -589,7 +589,7 @@ struct TopKCollector: ~Copyable {
 
     func isExcluded(_ ordinal: UInt32) -> Bool {
         if let mask, !mask.admits(ordinal) { return true }
-        for cursor in excluded where cursor.advance(to: ordinal) == ordinal { return true }
+        for cursor in excluded where cursor.holds(ordinal) { return true }
         return false
     }
 
