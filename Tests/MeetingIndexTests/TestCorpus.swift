@@ -103,8 +103,9 @@ func phraseFrequency(_ words: [String], in document: TestDocument) -> Int {
 /// BM25 over every document, written from the formula documented in BM25.swift
 /// rather than from the index's code; a phrase's tf is its frequency, its idf the sum of its
 /// words'. A phrase ending in any of several words is the OR of a phrase per word.
+/// Only the documents `admits` (by their index in `corpus`) may match; statistics stay the corpus's.
 func exhaustiveSearch(_ corpus: [TestDocument], frequencies: [String: Int],
-                      _ query: IndexQuery) -> (hits: [IndexHit], total: Int) {
+                      _ query: IndexQuery, admits: (Int) -> Bool = { _ in true }) -> (hits: [IndexHit], total: Int) {
     var terms: [(words: [String], boost: Double)] = []
     for term in query.clauses.joined() {
         for words in term.alternatives {
@@ -126,7 +127,7 @@ func exhaustiveSearch(_ corpus: [TestDocument], frequencies: [String: Int],
         }
     }
     var hits: [IndexHit] = []
-    for document in corpus {
+    for (index, document) in corpus.enumerated() where admits(index) {
         let matches = !clauses.isEmpty && clauses.allSatisfy { $0.contains { holds($0, document) } }
         guard matches, !query.excluded.contains(where: { holds($0, document) }) else { continue }
         var score = 0.0

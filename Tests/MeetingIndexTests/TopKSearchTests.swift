@@ -123,6 +123,49 @@ final class TopKSearchTests: XCTestCase {
         XCTAssertGreaterThan(matched, 30)
     }
 
+    /// Phrases (walked lazily, their blocks bounded by their rarest word's) with a filter to
+    /// ordinal ranges, deleted documents and excluded phrases: as the exhaustive scorer over
+    /// the documents the mask admits, with and without pruning.
+    func testPhrasesWithAFilterAndExclusionsAgreeWithAnExhaustiveScorer() throws {
+        let segment = try TestSegment(Self.corpus)
+        var generator = SeededGenerator(seed: 23)
+        var matched = 0
+        for round in 0..<90 {
+            var query = Self.randomQuery(&generator, shape: Shape.allCases[round % 3], phrasesFrom: Self.corpus)
+            if query.excluded.isEmpty || round % 2 == 0 {
+                query.excluded.append(IndexQuery.Term(phrase: randomPhrase(Self.corpus, &generator)))
+            }
+            query.exactTotalUpTo = [0, 10, 1000, Int.max][(round / 3) % 4]
+            // A few ordinal ranges, some documents deleted inside them.
+            var allowed: [ClosedRange<UInt32>] = []
+            var start = UInt32.random(in: 0..<200, using: &generator)
+            while start < UInt32(Self.corpus.count) {
+                let end = min(UInt32(Self.corpus.count - 1), start + UInt32.random(in: 0..<600, using: &generator))
+                allowed.append(start...end)
+                start = end + UInt32.random(in: 2..<400, using: &generator)
+            }
+            let deleted = (0..<40).map { _ in UInt32.random(in: 0..<UInt32(Self.corpus.count), using: &generator) }
+            let mask = DocumentMask(deleted: deleted, documentCount: Self.corpus.count, allowed: allowed)
+            let admitted = Set(allowed.flatMap { $0 }).subtracting(deleted)
+            let expected = exhaustiveSearch(Self.corpus, frequencies: Self.frequencies, query) { admitted.contains(UInt32($0)) }
+            for pruning in [true, false] {
+                query.dynamicPruning = pruning
+                let found = segment.reader.search(query, mask: mask)
+                let description = "\(query.clauses.map { $0.map(\.text) }) -\(query.excluded.map(\.text)) cap \(query.exactTotalUpTo) pruning \(pruning)"
+                XCTAssertEqual(found.hits.map(\.documentID), expected.hits.map(\.documentID), description)
+                for (hit, wanted) in zip(found.hits, expected.hits) { XCTAssertEqual(hit.score, wanted.score, accuracy: 1e-9, description) }
+                if found.totalExact {
+                    XCTAssertEqual(found.total, expected.total, description)
+                } else {
+                    XCTAssertGreaterThanOrEqual(found.total, query.exactTotalUpTo, description)
+                    XCTAssertLessThanOrEqual(found.total, expected.total, description)
+                }
+            }
+            matched += expected.hits.isEmpty ? 0 : 1
+        }
+        XCTAssertGreaterThan(matched, 40)
+    }
+
     /// Positions decide: the words side by side and in order; a repeated word counts once per start.
     func testAPhraseMatchesItsWordsInOrderAndCountsEachStart() throws {
         let corpus = [

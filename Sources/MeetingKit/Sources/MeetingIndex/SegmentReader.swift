@@ -174,17 +174,21 @@ public final class PostingsCursor {
     /// the positions of postings in order walks each run once.
     @exclusivity(unchecked) var positionsIndex = 0
     @exclusivity(unchecked) var positionsCursor: UnsafeRawPointer
+    /// One slot more than a block: a phrase's decoded block ends with `exhausted` (see `PhraseSource`).
     let ordinals: UnsafeMutablePointer<UInt32>
     let frequencies: UnsafeMutablePointer<UInt32>
+    /// Set when the cursor walks an exact phrase (see `SegmentReader.phraseCursor`).
+    let phrase: PhraseSource?
 
-    init(postings: UnsafeRawPointer, positions: UnsafeRawPointer, documentFrequency: Int) {
+    init(postings: UnsafeRawPointer, positions: UnsafeRawPointer, documentFrequency: Int, phrase: PhraseSource? = nil) {
         self.postings = postings
         self.positions = positions
         self.documentFrequency = documentFrequency
+        self.phrase = phrase
         blockCount = (documentFrequency + SegmentFormat.blockSize - 1) / SegmentFormat.blockSize
         frequencyData = postings
         positionsCursor = positions
-        ordinals = .allocate(capacity: SegmentFormat.blockSize)
+        ordinals = .allocate(capacity: SegmentFormat.blockSize + 1)
         frequencies = .allocate(capacity: SegmentFormat.blockSize)
         if blockCount == 0 { doc = Self.exhausted }
     }
@@ -233,9 +237,23 @@ public final class PostingsCursor {
             doc = Self.exhausted
             return doc
         }
-        if decodedBlock != block { decode(block) }
+        if decodedBlock != block { decode(block, from: target) }
         while ordinals[index] < target { index &+= 1 }
+        // Only a phrase's block can hold no posting at or after a target its last ordinal bounds.
+        if index == decodedCount { return advancePastPhraseBlock(to: target) }
         doc = ordinals[index]
+        return doc
+    }
+
+    /// A phrase's decoded block held nothing at or after `target`: the phrase's next match is in a later block.
+    private func advancePastPhraseBlock(to target: UInt32) -> UInt32 {
+        block &+= 1
+        guard advanceShallow(to: target) else {
+            doc = Self.exhausted
+            return doc
+        }
+        decode(block, from: target)
+        doc = ordinals[0]
         return doc
     }
 
@@ -254,12 +272,32 @@ public final class PostingsCursor {
             doc = Self.exhausted
             return doc
         }
-        decode(block)
+        decode(block, from: 0)
         doc = ordinals[0]
         return doc
     }
 
-    func decode(_ block: Int) {
+    /// Unpacks `block`, or for a phrase finds its matches in `block` from `target` on (moving on
+    /// to later blocks while one holds none; `exhausted` first when no block does).
+    func decode(_ block: Int, from target: UInt32) {
+        if let phrase {
+            var found = 0
+            while self.block < blockCount {
+                let first = self.block == 0 ? 0 : lastDoc(ofBlock: self.block - 1) &+ 1
+                found = phrase.matches(from: max(first, target), through: lastDoc(ofBlock: self.block),
+                                       ordinals: ordinals, frequencies: frequencies)
+                blocksDecoded &+= 1
+                if found > 0 || phrase.isExhausted { break }
+                self.block &+= 1
+            }
+            if found == 0 { self.block = blockCount }
+            ordinals[found] = Self.exhausted
+            frequenciesDecoded = true
+            decodedBlock = self.block
+            decodedCount = found
+            index = 0
+            return
+        }
         let data = postings + Int(blockEntry(block, field: 0))
         let gapBits = Int(data.load(as: UInt8.self))
         frequencyBits = Int(data.load(fromByteOffset: 1, as: UInt8.self))

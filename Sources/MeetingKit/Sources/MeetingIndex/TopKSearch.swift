@@ -234,9 +234,9 @@ extension SegmentReader {
                                       blocksDecoded: &phraseBlocksDecoded, blocksInWords: &phraseBlocksInQueryTerms)
             for (words, matches) in zip(term.alternatives, found) { matchedTogether[words.joined(separator: " ")] = matches }
         }
-        // Terms the segment does not hold match nothing and drop out; a phrase's matches are
-        // found here and packed as a term's postings, so that it is scored and pruned like one.
-        // Scores sum in the order of the terms kept (a term left out would add 0).
+        // Terms the segment does not hold match nothing and drop out. A phrase is walked lazily
+        // (see PhraseCursor); one ending in any of several words is found here and packed as a
+        // term's postings, so that it is scored and pruned like one. Scores sum in the order of the terms kept (a term left out would add 0).
         var scored: [ScoredTerm] = []
         var phrasePostings: [SegmentBytes] = []
         var position = [Int?](repeating: nil, count: merged.count)
@@ -249,14 +249,16 @@ extension SegmentReader {
                 weight *= idf(term.text, info)
                 cursor = postings(info)
                 maxScorePair = (info.maxScoreFrequency, info.maxScoreLength)
-            } else {
-                let matches = matchedTogether[term.text]
-                    ?? phraseMatches(term.words.dropLast(), endingInAnyOf: [term.words.last!], mask: mask,
-                                     blocksDecoded: &phraseBlocksDecoded, blocksInWords: &phraseBlocksInQueryTerms)[0]
+            } else if let matches = matchedTogether[term.text] {
                 guard let phrase = packed(matches) else { continue }
                 // Every word is in the segment, since the phrase is. Summed in the phrase's order, as an exhaustive scorer would.
                 weight *= term.words.reduce(0) { $0 + idf($1, lookup($1)!) }
                 phrasePostings.append(phrase.bytes)
+                cursor = phrase.cursor
+                maxScorePair = phrase.maxScorePair
+            } else {
+                guard let phrase = phraseCursor(term.words, mask: mask) else { continue }
+                weight *= term.words.reduce(0) { $0 + idf($1, lookup($1)!) }
                 cursor = phrase.cursor
                 maxScorePair = phrase.maxScorePair
             }
@@ -269,7 +271,8 @@ extension SegmentReader {
         guard !scored.isEmpty, !clauses.contains(where: \.isEmpty), query.limit > 0 else { return nothing }
         let excluded = excludedCursors(query.excluded, mask: mask, keeping: &phrasePostings,
                                        blocksDecoded: &phraseBlocksDecoded, blocksInWords: &phraseBlocksInQueryTerms)
-        let countsMatches = scored.count > 1 || !excluded.isEmpty || mask != nil
+        // A lazy phrase's document frequency is its rarest word's, a bound: its matches are counted.
+        let countsMatches = scored.count > 1 || !excluded.isEmpty || mask != nil || scored[0].cursor.phrase != nil
         var collector = TopKCollector(limit: query.limit, termCount: scored.count,
                                       exactTotalUpTo: countsMatches ? query.exactTotalUpTo : 0,
                                       dynamicPruning: query.dynamicPruning, excluded: excluded, mask: mask,
@@ -283,7 +286,7 @@ extension SegmentReader {
                 collector.collectAll(scored, clauses: clauses, self)
             }
         }
-        let allCursors = scored.map(\.cursor) + excluded
+        let allCursors = Self.withPhraseWords(scored.map(\.cursor) + excluded)
         return IndexSearchResult(
             hits: collector.heap.sortedBestFirst().map { IndexHit(documentID: documentID(ordinal: Int($0.ordinal)), score: $0.score) },
             total: countsMatches ? collector.counted : scored[0].cursor.documentFrequency,
@@ -305,20 +308,26 @@ extension SegmentReader {
         withExtendedLifetime(phrasePostings) {
             guard documentCount > 0 else { return }
             for range in mask.allowed ?? [0...UInt32(documentCount - 1)] {
-                for ordinal in range where mask.admits(ordinal) && !cursors.contains(where: { $0.advance(to: ordinal) == ordinal }) {
+                for ordinal in range where mask.admits(ordinal) && !cursors.contains(where: { $0.holds(ordinal) }) {
                     total += 1
                     if hits.count < limit { hits.append(IndexHit(documentID: documentID(ordinal: Int(ordinal)), score: 0)) }
                 }
             }
         }
+        let allCursors = Self.withPhraseWords(cursors)
         return IndexSearchResult(hits: hits, total: total, totalExact: true,
-                                 blocksDecoded: cursors.reduce(blocksDecoded) { $0 + $1.blocksDecoded },
-                                 blocksInQueryTerms: cursors.reduce(blocksInQueryTerms) { $0 + $1.blockCount })
+                                 blocksDecoded: allCursors.reduce(blocksDecoded) { $0 + $1.blocksDecoded },
+                                 blocksInQueryTerms: allCursors.reduce(blocksInQueryTerms) { $0 + $1.blockCount })
     }
 
-    /// Cursors over the documents holding each excluded word or phrase (once each; a phrase's
-    /// packed postings are appended to `keeping`, which must outlive the cursors). A phrase
-    /// ending in any of several words is one cursor over the documents holding any of them.
+    /// `cursors` and the word cursors of those that walk a phrase: every cursor that decodes blocks.
+    static func withPhraseWords(_ cursors: [PostingsCursor]) -> [PostingsCursor] {
+        cursors + cursors.flatMap { $0.phrase?.cursors ?? [] }
+    }
+
+    /// Cursors over the documents holding each excluded word or phrase (once each). A phrase
+    /// ending in any of several words is one cursor over the documents holding any of them,
+    /// its matches packed and appended to `keeping`, which must outlive the cursors.
     func excludedCursors(_ excluded: [IndexQuery.Term], mask: DocumentMask?, keeping phrasePostings: inout [SegmentBytes],
                          blocksDecoded: inout Int, blocksInWords: inout Int) -> [PostingsCursor] {
         var cursors: [PostingsCursor] = []
@@ -326,6 +335,10 @@ extension SegmentReader {
         for term in excluded where seen.insert([term.leading, term.lastWords]).inserted {
             if !term.isPhrase {
                 for word in term.lastWords { if let info = lookup(word) { cursors.append(postings(info)) } }
+                continue
+            }
+            if term.lastWords.count == 1 {
+                if let phrase = phraseCursor(term.words, mask: mask) { cursors.append(phrase.cursor) }
                 continue
             }
             let found = phraseMatches(term.leading, endingInAnyOf: term.lastWords, mask: mask,
@@ -389,6 +402,7 @@ extension SegmentReader {
         let slotOfWord = leading.map { distinct.firstIndex(of: $0)! }
         var positions = [[UInt32]](repeating: [], count: distinct.count)
         var starts: [UInt32] = [], kept: [UInt32] = [], lastPositions: [UInt32] = []
+        var members: [Int] = []
         var target: UInt32 = 0
         search: while true {
             guard let allowed = mask.map({ $0.firstAllowed(atOrAfter: target) }) ?? target else { break }
@@ -411,13 +425,16 @@ extension SegmentReader {
             if let mask, !mask.admits(candidate) { continue }
             for (slot, cursor) in cursors.enumerated() { cursor.positions(into: &positions[slot]) }
             // Start positions of the first word whose next leading words follow at +1, +2, …
-            starts = positions[slotOfWord[0]]
+            // (copied into `starts`' own buffer: sharing the positions' would allocate at the swap)
+            starts.removeAll(keepingCapacity: true)
+            starts.append(contentsOf: positions[slotOfWord[0]])
             for offset in 1..<leading.count where !starts.isEmpty {
                 Self.keep(starts, followedBy: positions[slotOfWord[offset]], at: offset, into: &kept)
                 swap(&starts, &kept)
             }
             if starts.isEmpty { continue }
-            for member in last.membersOnDocument() {
+            last.membersOnDocument(into: &members)
+            for member in members {
                 last.members[member].positions(into: &lastPositions)
                 Self.keep(starts, followedBy: lastPositions, at: leading.count, into: &kept)
                 if !kept.isEmpty {
@@ -430,7 +447,7 @@ extension SegmentReader {
     }
 
     /// The `starts` (ascending) that `following` (ascending) holds `offset` positions after, into `kept`.
-    private static func keep(_ starts: [UInt32], followedBy following: [UInt32], at offset: Int, into kept: inout [UInt32]) {
+    static func keep(_ starts: [UInt32], followedBy following: [UInt32], at offset: Int, into kept: inout [UInt32]) {
         kept.removeAll(keepingCapacity: true)
         var index = 0
         for start in starts {
@@ -483,18 +500,23 @@ final class PostingsUnion {
         return heap.first.map { members[$0].doc } ?? PostingsCursor.exhausted
     }
 
-    /// The members on the union's current (lowest) ordinal: the heap's top and every
-    /// node under it with the same ordinal.
-    func membersOnDocument() -> [Int] {
-        guard let top = heap.first else { return [] }
+    /// The members on the union's current (lowest) ordinal, into `found`: the heap's top and
+    /// every node under it with the same ordinal. `found` is reused from document to document.
+    func membersOnDocument(into found: inout [Int]) {
+        found.removeAll(keepingCapacity: true)
+        guard let top = heap.first else { return }
         let doc = members[top].doc
-        var found: [Int] = [], pending = [0]
-        while let node = pending.popLast() {
-            guard node < heap.count, members[heap[node]].doc == doc else { continue }
-            found.append(heap[node])
-            pending += [2 * node + 1, 2 * node + 2]
+        found.append(0)
+        // `found` holds heap nodes until the walk ends (children come after their parent).
+        var next = 0
+        while next < found.count {
+            let node = found[next]
+            next += 1
+            let left = 2 * node + 1, right = left + 1
+            if left < heap.count && members[heap[left]].doc == doc { found.append(left) }
+            if right < heap.count && members[heap[right]].doc == doc { found.append(right) }
         }
-        return found
+        for slot in found.indices { found[slot] = heap[found[slot]] }
     }
 
     private func siftDown(from start: Int) {
@@ -580,7 +602,7 @@ struct TopKCollector: ~Copyable {
 
     func isExcluded(_ ordinal: UInt32) -> Bool {
         if let mask, !mask.admits(ordinal) { return true }
-        for cursor in excluded where cursor.advance(to: ordinal) == ordinal { return true }
+        for cursor in excluded where cursor.holds(ordinal) { return true }
         return false
     }
 

@@ -1,0 +1,119 @@
+// An exact phrase walked lazily, as Lucene's and tantivy's phrase scorers walk it: its
+// cursor finds matches a block at a time, only in the blocks a query decodes, so that
+// pruning skips a phrase's blocks unread and an excluded phrase is only checked at the
+// documents it could exclude. Its blocks and block maxima are its rarest word's: a
+// phrase starts at most as often as that word occurs in a document, so the word's best
+// saturation in a block bounds the phrase's there.
+
+/// Finds a phrase's matches for a `PostingsCursor` (see `SegmentReader.phraseCursor`).
+final class PhraseSource {
+    /// The phrase's distinct words' cursors; `lead` (the rarest) drives, the others are
+    /// leapfrogged to its documents, rarest first.
+    let cursors: [PostingsCursor]
+    private let lead: PostingsCursor
+    private let others: [PostingsCursor]
+    /// For each word of the phrase, its cursor's index in `cursors`.
+    private let slotOfWord: [Int]
+    private let mask: DocumentMask?
+    // Reused for every document: no allocation per candidate. One query on one thread uses
+    // them, so they are exempt from dynamic exclusivity checks (a sixth of a phrase's time).
+    @exclusivity(unchecked) private var positions: [[UInt32]]
+    @exclusivity(unchecked) private var starts: [UInt32] = []
+    @exclusivity(unchecked) private var kept: [UInt32] = []
+
+    init(cursors: [PostingsCursor], slotOfWord: [Int], mask: DocumentMask?) {
+        self.cursors = cursors
+        let byRarity = cursors.sorted { $0.documentFrequency < $1.documentFrequency }
+        lead = byRarity[0]
+        others = Array(byRarity.dropFirst())
+        self.slotOfWord = slotOfWord
+        self.mask = mask
+        positions = [[UInt32]](repeating: [], count: cursors.count)
+    }
+
+    /// No word has postings left: no later block can match.
+    var isExhausted: Bool { lead.doc == PostingsCursor.exhausted }
+
+    /// Writes the documents from `first` through `last` that `mask` admits and that hold the
+    /// phrase, in ordinal order, with the phrase's frequency minus one (as blocks store it);
+    /// returns how many. Calls must move forward.
+    func matches(from first: UInt32, through last: UInt32,
+                 ordinals: UnsafeMutablePointer<UInt32>, frequencies: UnsafeMutablePointer<UInt32>) -> Int {
+        var count = 0
+        var candidate = lead.advance(to: first)
+        candidates: while candidate <= last {
+            for other in others {
+                let found = other.advance(to: candidate)
+                if found != candidate {
+                    // `exhausted` exhausts the lead too, which ends every later call at once.
+                    candidate = lead.advance(to: found)
+                    continue candidates
+                }
+            }
+            if mask?.admits(candidate) ?? true {
+                let frequency = phraseFrequency()
+                if frequency > 0 {
+                    ordinals[count] = candidate
+                    frequencies[count] = frequency - 1
+                    count += 1
+                }
+            }
+            candidate = lead.next()
+        }
+        return count
+    }
+
+    /// Whether the document `ordinal` holds the phrase (whatever the mask), reading its
+    /// positions only if it holds every word; later calls must not ask of a lower ordinal.
+    func holds(_ ordinal: UInt32) -> Bool {
+        guard lead.advance(to: ordinal) == ordinal else { return false }
+        for other in others where other.advance(to: ordinal) != ordinal { return false }
+        return phraseFrequency() > 0
+    }
+
+    /// How many positions the phrase starts at in the document every cursor is on
+    /// (overlaps count: "no no" is twice in "no no no").
+    private func phraseFrequency() -> UInt32 {
+        for (slot, cursor) in cursors.enumerated() { cursor.positions(into: &positions[slot]) }
+        // Start positions of the first word whose next words follow at +1, +2, …
+        starts.removeAll(keepingCapacity: true)
+        starts.append(contentsOf: positions[slotOfWord[0]])
+        for offset in 1..<slotOfWord.count where !starts.isEmpty {
+            SegmentReader.keep(starts, followedBy: positions[slotOfWord[offset]], at: offset, into: &kept)
+            swap(&starts, &kept)
+        }
+        return UInt32(starts.count)
+    }
+}
+
+extension PostingsCursor {
+    /// Whether the document `ordinal` holds the cursor's term or phrase: what an exclusion
+    /// asks. A phrase is checked at that document alone rather than searched for its next
+    /// match. Later calls must not ask of a lower ordinal.
+    func holds(_ ordinal: UInt32) -> Bool {
+        if let phrase { return phrase.holds(ordinal) }
+        return advance(to: ordinal) == ordinal
+    }
+}
+
+extension SegmentReader {
+    /// A cursor over the live documents `mask` admits that hold `words` at consecutive
+    /// positions, with the phrase's frequency as each one's; nil when a word is not in the
+    /// segment. Its block maxima and `documentFrequency` are its rarest word's: bounds.
+    /// The pair is the rarest word's max-score posting, a bound on the phrase's.
+    func phraseCursor(_ words: [String], mask: DocumentMask?) -> (cursor: PostingsCursor, maxScorePair: (frequency: UInt32, length: UInt32))? {
+        precondition(words.count > 1, "a phrase has two words or more")
+        var distinct: [String] = []
+        for word in words where !distinct.contains(word) { distinct.append(word) }
+        var infos: [TermInfo] = []
+        for word in distinct {
+            guard let info = lookup(word) else { return nil }
+            infos.append(info)
+        }
+        let rarest = infos.min { $0.documentFrequency < $1.documentFrequency }!
+        let source = PhraseSource(cursors: infos.map(postings), slotOfWord: words.map { distinct.firstIndex(of: $0)! }, mask: mask)
+        let cursor = PostingsCursor(postings: base + rarest.postingsOffset, positions: base + rarest.positionsOffset,
+                                    documentFrequency: rarest.documentFrequency, phrase: source)
+        return (cursor, (rarest.maxScoreFrequency, rarest.maxScoreLength))
+    }
+}
