@@ -75,13 +75,7 @@ final class PhraseSource {
     /// (overlaps count: "no no" is twice in "no no no").
     private func phraseFrequency() -> UInt32 {
         for (slot, cursor) in cursors.enumerated() { cursor.positions(into: &positions[slot]) }
-        // Start positions of the first word whose next words follow at +1, +2, …
-        starts.removeAll(keepingCapacity: true)
-        starts.append(contentsOf: positions[slotOfWord[0]])
-        for offset in 1..<slotOfWord.count where !starts.isEmpty {
-            SegmentReader.keep(starts, followedBy: positions[slotOfWord[offset]], at: offset, into: &kept)
-            swap(&starts, &kept)
-        }
+        SegmentReader.phraseStarts(positions, slotOfWord: slotOfWord, into: &starts, scratch: &kept)
         return UInt32(starts.count)
     }
 }

@@ -424,14 +424,7 @@ extension SegmentReader {
             target = candidate &+ 1
             if let mask, !mask.admits(candidate) { continue }
             for (slot, cursor) in cursors.enumerated() { cursor.positions(into: &positions[slot]) }
-            // Start positions of the first word whose next leading words follow at +1, +2, …
-            // (copied into `starts`' own buffer: sharing the positions' would allocate at the swap)
-            starts.removeAll(keepingCapacity: true)
-            starts.append(contentsOf: positions[slotOfWord[0]])
-            for offset in 1..<leading.count where !starts.isEmpty {
-                Self.keep(starts, followedBy: positions[slotOfWord[offset]], at: offset, into: &kept)
-                swap(&starts, &kept)
-            }
+            Self.phraseStarts(positions, slotOfWord: slotOfWord, into: &starts, scratch: &kept)
             if starts.isEmpty { continue }
             last.membersOnDocument(into: &members)
             for member in members {
@@ -444,6 +437,18 @@ extension SegmentReader {
             }
         }
         return matches
+    }
+
+    /// The start positions of the first word whose next words follow at +1, +2, … (word i's
+    /// positions are `positions[slotOfWord[i]]`), in `starts`' own buffer: sharing the
+    /// positions' would allocate at the swap.
+    static func phraseStarts(_ positions: [[UInt32]], slotOfWord: [Int], into starts: inout [UInt32], scratch kept: inout [UInt32]) {
+        starts.removeAll(keepingCapacity: true)
+        starts.append(contentsOf: positions[slotOfWord[0]])
+        for offset in 1..<slotOfWord.count where !starts.isEmpty {
+            keep(starts, followedBy: positions[slotOfWord[offset]], at: offset, into: &kept)
+            swap(&starts, &kept)
+        }
     }
 
     /// The `starts` (ascending) that `following` (ascending) holds `offset` positions after, into `kept`.
