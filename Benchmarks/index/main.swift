@@ -37,6 +37,14 @@ func milliseconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) * 1e3 + Double(duration.components.attoseconds) / 1e15
 }
 
+/// `work`'s result, its duration in milliseconds appended to `samples`.
+func timed<Result>(into samples: inout [Double], _ work: () -> Result) -> Result {
+    let start = ContinuousClock.now
+    let result = work()
+    samples.append(milliseconds(ContinuousClock.now - start))
+    return result
+}
+
 func seconds(since start: ContinuousClock.Instant) -> String {
     String(format: "%.1f s", milliseconds(ContinuousClock.now - start) / 1e3)
 }
@@ -141,12 +149,8 @@ func measure(_ segment: [UInt8], _ classes: [QueryClass], queriesPerClass: Int, 
 
                 // Both paths are timed with the query's postings in cache.
                 _ = reader.search(query)
-                var start = ContinuousClock.now
-                let fast = reader.search(query)
-                pruned.append(milliseconds(ContinuousClock.now - start))
-                start = ContinuousClock.now
-                let slow = reader.search(exhaustiveQuery)
-                exhaustive.append(milliseconds(ContinuousClock.now - start))
+                let fast = timed(into: &pruned) { reader.search(query) }
+                let slow = timed(into: &exhaustive) { reader.search(exhaustiveQuery) }
 
                 precondition(fast.hits == slow.hits, "pruned and exhaustive top 10 differ for \(clauses.map { $0.map(\.text) })")
                 precondition(!fast.totalExact || fast.total == slow.total, "totals differ for \(clauses.map { $0.map(\.text) })")
@@ -202,12 +206,8 @@ func measurePhrasePrefixes(_ segment: [UInt8], queriesPerClass: Int, _ generator
                     baseline = query
                 }
                 _ = reader.search(query)
-                var start = ContinuousClock.now
-                let found = reader.search(query)
-                together.append(milliseconds(ContinuousClock.now - start))
-                start = ContinuousClock.now
-                let expected = reader.search(baseline)
-                apart.append(milliseconds(ContinuousClock.now - start))
+                let found = timed(into: &together) { reader.search(query) }
+                let expected = timed(into: &apart) { reader.search(baseline) }
                 precondition(found.hits == expected.hits && found.total == expected.total, "the forms differ for \(query.clauses[0][0].text)")
             }
             together.sort()
