@@ -11,7 +11,7 @@ import time
 import pytest
 import zmq
 
-from meetingd_client import CTX, MEETINGD, ROOT, SEED_ID, CorpusDaemon, RPCError, free_port
+from meetingd_client import CTX, MEETINGD, ROOT, SEED_ID, CorpusDaemon, RPCError, check_config, free_port
 from test_protocol import build_hello
 
 NO_REPLY_MS = 2000
@@ -133,10 +133,7 @@ def test_damaged_corpus_page_is_unavailable():
 @pytest.mark.parametrize("key", ["request_deadline_ms", "shutdown_grace_ms", "max_queued", "max_message_bytes",
                                  "max_reply_bytes", "max_batch", "max_envelope_frames"])
 def test_check_config_refuses_a_limit_past_its_bound(tmp_path, key):
-    config = tmp_path / "meetingd.yaml"
-    config.write_text(f"limits: {{{key}: 100000000000000}}\n")
-    checked = subprocess.run([str(MEETINGD), "check-config", "--config", str(config)],
-                             capture_output=True, text=True, timeout=60)
+    checked = check_config(tmp_path, f"limits: {{{key}: 100000000000000}}\n")
     assert checked.returncode == 1, checked
     assert f"limits.{key}" in checked.stdout + checked.stderr, checked
 

@@ -3,11 +3,11 @@ each request, and every line about it carries that number (`request_id`), in
 the `key=value` text format and in `log_format: json`."""
 import json
 import re
-import subprocess
 
 import pytest
 import zmq
 
+from meetingd_client import check_config
 from test_protocol import CTX, MEETINGD, REPLY_TIMEOUT_MS, Daemon, build_hello, free_port
 
 SLEEP_MS = 300
@@ -99,11 +99,8 @@ def test_every_line_about_a_request_carries_its_id(tmp_path, log_format):
 
 
 def test_check_config_refuses_an_unknown_log_format(tmp_path):
-    config = tmp_path / "meetingd.yaml"
-    config.write_text("log_format: xml\n")
-    checked = subprocess.run([str(MEETINGD), "check-config", "--config", str(config)], capture_output=True, text=True)
+    checked = check_config(tmp_path, "log_format: xml\n")
     assert checked.returncode != 0, checked
     assert "log_format: expected one of text, json, got \"xml\"" in checked.stdout + checked.stderr, checked
-    config.write_text("log_format: json\n")
-    checked = subprocess.run([str(MEETINGD), "check-config", "--config", str(config)], capture_output=True, text=True)
+    checked = check_config(tmp_path, "log_format: json\n")
     assert checked.returncode == 0 and '"log_format"' in checked.stdout and '"json"' in checked.stdout, checked

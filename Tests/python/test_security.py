@@ -12,7 +12,7 @@ import time
 import pytest
 import zmq
 
-from meetingd_client import CTX, MEETINGD, ROOT, CorpusDaemon, free_port
+from meetingd_client import CTX, MEETINGD, ROOT, CorpusDaemon, check_config, free_port
 
 NO_REPLY_MS = 2000
 PING = b'{"jsonrpc":"2.0","id":1,"method":"meetingd.ping"}'
@@ -155,12 +155,6 @@ def test_a_secret_key_others_can_read_is_refused_unless_it_is_a_systemd_credenti
     credential = subprocess.run(meetingctl, capture_output=True, text=True, timeout=60,
                                 env={**os.environ, "CREDENTIALS_DIRECTORY": str(tmp_path)})
     assert credential.returncode == 3 and "no reply" in credential.stderr, credential
-
-
-def check_config(tmp_path, text):
-    config = tmp_path / "meetingd.yaml"
-    config.write_text(text)
-    return subprocess.run([str(MEETINGD), "check-config", "--config", str(config)], capture_output=True, text=True, timeout=60)
 
 
 @pytest.mark.parametrize("endpoint", ["tcp://0.0.0.0:5555", "tcp://*:5555", "tcp://192.0.2.1:5555", "tcp://eth0:5555"])
