@@ -17,22 +17,35 @@ enum IndexSnippet {
     /// matched words between the markers, "…" where the turn goes on. Nil when no word matches.
     static func snippet(of text: String, terms: Set<String>, markers: Markers, analyzer: Analyzer,
                         budget: RequestBudget) throws(MethodError) -> String? {
-        let analyzed = analyzer.words(text)
-        let matched = analyzed.indices.filter { terms.contains(analyzed[$0].term) }
+        // Each word's bytes, and the positions and terms of those that match: no per-word record
+        // beyond that (a snippet reads every word of its turn, most of which match nothing).
+        var words: [Range<Int>] = []
+        var matched: [Int] = [], matchedTerms: [String] = []
+        analyzer.forEachWord(text) { bytes, normalized in
+            let term = analyzer.term(normalized)
+            if terms.contains(term) { matched.append(words.count); matchedTerms.append(term) }
+            words.append(bytes)
+        }
         guard !matched.isEmpty else { return nil }
-        let start = try bestWindow(wordCount: analyzed.count, matched: matched, term: { analyzed[$0].term }, budget: budget)
-        let end = min(analyzed.count, start + words)
+        let start = try bestWindow(wordCount: words.count, matched: matched, term: { matchedTerms[$0] }, budget: budget)
+        let end = min(words.count, start + Self.words)
         let utf8 = Array(text.utf8)
         var out = start > 0 ? "…" : ""
-        var cursor = analyzed[start].bytes.lowerBound
+        var cursor = words[start].lowerBound
+        var nextMatch = matched.firstIndex { $0 >= start } ?? matched.count
         for index in start..<end {
-            let word = analyzed[index]
-            out += String(decoding: utf8[cursor..<word.bytes.lowerBound], as: UTF8.self)
-            let written = String(decoding: utf8[word.bytes], as: UTF8.self)
-            out += terms.contains(word.term) ? markers.open + written + markers.close : written
-            cursor = word.bytes.upperBound
+            let word = words[index]
+            out += String(decoding: utf8[cursor..<word.lowerBound], as: UTF8.self)
+            let written = String(decoding: utf8[word], as: UTF8.self)
+            if nextMatch < matched.count, matched[nextMatch] == index {
+                out += markers.open + written + markers.close
+                nextMatch += 1
+            } else {
+                out += written
+            }
+            cursor = word.upperBound
         }
-        return out + (end < analyzed.count ? "…" : "")
+        return out + (end < words.count ? "…" : "")
     }
 
     /// `text` with every word whose term is one of `terms` between `open` and `close`.
@@ -50,8 +63,9 @@ enum IndexSnippet {
 
     /// Where the window of `words` words starts that holds the most distinct terms, then the
     /// most matches, earliest first, among the windows that open `lead` words before a match.
-    /// `matched` are the matched word positions, ascending. One pass: the window only moves
-    /// forward, adding the matches it reaches and dropping those it leaves.
+    /// `matched` are the matched word positions, ascending, and `term(i)` the term of the
+    /// `i`-th of them. One pass: the window only moves forward, adding the matches it reaches
+    /// and dropping those it leaves.
     static func bestWindow(wordCount: Int, matched: [Int], term: (Int) -> String,
                            budget: RequestBudget) throws(MethodError) -> Int {
         var best = (start: 0, distinct: -1, count: -1)
@@ -61,11 +75,11 @@ enum IndexSnippet {
             if position % checkEvery == checkEvery - 1 { try budget.checkDeadline() }
             let start = max(0, min(match - lead, wordCount - words))
             while past < matched.count, matched[past] < start + words {
-                inWindow[term(matched[past]), default: 0] += 1
+                inWindow[term(past), default: 0] += 1
                 past += 1
             }
             while first < past, matched[first] < start {
-                let key = term(matched[first])
+                let key = term(first)
                 inWindow[key]! -= 1
                 if inWindow[key] == 0 { inWindow[key] = nil }
                 first += 1

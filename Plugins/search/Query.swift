@@ -295,15 +295,23 @@ extension SearchModule {
 
     // MARK: Hits
 
-    /// A turn with its meeting and its snippet marking the words `highlight` holds, or its
-    /// opening, unmarked, when it holds none (a named speaker's turn ranked without a match).
-    func turnHit(_ db: Database, turn: Int64, score: Double, highlight: Highlight, markers: Markers) throws -> JSONObject? {
-        let details = try db.cachedStatement(sql: "SELECT \(Self.hitColumns), t.text FROM turn t \(Self.hitJoins) WHERE t.id = ?")
-        guard let row = try Row.fetchOne(details, arguments: [turn]) else { return nil }
-        let text = TranscriptText.strippingMarks(row[7])
-        let snippet = try IndexSnippet.snippet(of: text, terms: highlight.terms, markers: markers, analyzer: analyzer, budget: budget)
-            ?? Self.opening(of: text, words: IndexSnippet.words)
-        return Self.hit(row, score: score, snippet: highlight.joinsPhrases ? Self.joiningAdjacentMarks(snippet, markers) : snippet)
+    /// Turns with their meetings, each with its snippet marking the words `highlight` holds, or
+    /// its opening, unmarked, when it holds none (a named speaker's turn ranked without a match);
+    /// in the order given, turns not found left out. One statement reads them all: a page read
+    /// a row at a time cost a statement per hit.
+    func turnHits(_ db: Database, _ turns: [Candidate], highlight: Highlight, markers: Markers) throws -> [JSONObject] {
+        guard !turns.isEmpty else { return [] }
+        let rows = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT \(Self.hitColumns), t.text, t.id FROM turn t \(Self.hitJoins) WHERE t.id IN (SELECT value FROM json_each(?))
+            """), arguments: [Self.jsonArray(turns.map(\.rowid))])
+        let byTurn = Dictionary(rows.map { ($0[8] as Int64, $0) }, uniquingKeysWith: { first, _ in first })
+        return try turns.compactMap { turn in
+            guard let row = byTurn[turn.rowid] else { return nil }
+            let text = TranscriptText.strippingMarks(row[7])
+            let snippet = try IndexSnippet.snippet(of: text, terms: highlight.terms, markers: markers, analyzer: analyzer, budget: budget)
+                ?? Self.opening(of: text, words: IndexSnippet.words)
+            return Self.hit(row, score: turn.score, snippet: highlight.joinsPhrases ? Self.joiningAdjacentMarks(snippet, markers) : snippet)
+        }
     }
 
     /// The first `words` words of `text`, with an ellipsis when there is more.
@@ -362,9 +370,8 @@ extension SearchModule {
                              page: (offset: Int, limit: Int), markers: Markers) throws -> JSONObject {
         guard let found = try indexSearch(db, query, plan: plan, scope: scope) else { return Self.page([], total: 0, exact: true) }
         let highlight = Highlight(query)
-        let hits = try found.hits.dropFirst(page.offset).prefix(page.limit).compactMap { hit in
-            try turnHit(db, turn: Int64(hit.documentID), score: hit.score, highlight: highlight, markers: markers).map(JSONValue.object)
-        }
+        let turns = found.hits.dropFirst(page.offset).prefix(page.limit).map { Candidate(rowid: Int64($0.documentID), score: $0.score) }
+        let hits = try turnHits(db, turns, highlight: highlight, markers: markers).map(JSONValue.object)
         return Self.page(hits, total: found.total, exact: found.totalExact)
     }
 
@@ -454,10 +461,7 @@ extension SearchModule {
                               page: (offset: Int, limit: Int), markers: Markers, exact: Bool) throws -> JSONObject {
         let groups = try groupByMeeting(db, turns)
         let hits = try groups.dropFirst(page.offset).prefix(page.limit).map { group in
-            let passages = try group.turns.prefix(3).compactMap { turn in
-                try turnHit(db, turn: turn.rowid, score: turn.score, highlight: highlight, markers: markers)
-            }
-            return meetingHit(group, passages: passages)
+            meetingHit(group, passages: try turnHits(db, Array(group.turns.prefix(3)), highlight: highlight, markers: markers))
         }
         return Self.page(hits, total: groups.count, exact: exact)
     }
@@ -499,9 +503,8 @@ extension SearchModule {
         let total = exact ? candidates.count : max(found.total, candidates.count)
         switch unit {
         case .turn:
-            let hits = try candidates.dropFirst(page.offset).prefix(page.limit).compactMap { candidate in
-                try turnHit(db, turn: candidate.rowid, score: candidate.score, highlight: highlight, markers: markers).map(JSONValue.object)
-            }
+            let hits = try turnHits(db, Array(candidates.dropFirst(page.offset).prefix(page.limit)), highlight: highlight,
+                                    markers: markers).map(JSONValue.object)
             return Self.page(hits, total: total, exact: exact)
         case .sentence:
             return Self.page(try sentenceHits(db, candidates, highlight: highlight, page: page, markers: markers), total: total, exact: exact)

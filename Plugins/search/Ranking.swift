@@ -78,7 +78,7 @@ struct SearchScope {
         var conditions: [String] = []
         var arguments = StatementArguments()
         if let meeting = params["meeting"]?.stringValue {
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM meeting WHERE id = ?", arguments: [meeting]) != nil else {
+            guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM meeting WHERE id = ?"), arguments: [meeting]) != nil else {
                 throw MethodError.notFound("meeting", id: meeting)
             }
             conditions.append("id = ?"); arguments += [meeting]
@@ -92,10 +92,11 @@ struct SearchScope {
                 .replacingOccurrences(of: "_", with: "\\_") + "%"]
         }
         guard !conditions.isEmpty else { return SearchScope(ranges: nil) }
-        let rows = try Row.fetchAll(db, sql: """
+        // Cached: the text depends only on which filters are given, so a request reuses a prepared statement.
+        let rows = try Row.fetchAll(db.cachedStatement(sql: """
             SELECT first_turn, turns FROM meeting WHERE \(conditions.joined(separator: " AND ")) AND turns > 0
             ORDER BY first_turn DESC
-            """, arguments: arguments)
+            """), arguments: arguments)
         var ranges: [ClosedRange<Int64>] = []
         for row in rows {
             let first: Int64 = row[0], count: Int64 = row[1]

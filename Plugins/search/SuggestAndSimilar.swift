@@ -82,9 +82,8 @@ extension SearchModule {
             let query = IndexQuery.any(terms.map { IndexQuery.Term($0) }, limit: limit)
             let found = try self.index(db).search(query, idRanges: allowed.compactMap { $0 })
             let highlight = Highlight(query)
-            let hits = try found.hits.compactMap { hit in
-                try turnHit(db, turn: Int64(hit.documentID), score: hit.score, highlight: highlight, markers: markers).map(JSONValue.object)
-            }
+            let hits = try turnHits(db, found.hits.map { Candidate(rowid: Int64($0.documentID), score: $0.score) },
+                                    highlight: highlight, markers: markers).map(JSONValue.object)
             return ["terms": .array(terms.map(JSONValue.string)), "hits": .array(hits)]
         }
     }

@@ -1,11 +1,13 @@
 @testable import MeetingKit
+import Foundation
+import Synchronization
 import XCTest
 
 /// Date and speaker filters as the index's turn-id ranges, read from a corpus database
 /// of four meetings (turns 1–3, 4–5, 6–7, 8–10; the third without a date).
 final class TurnRangesTests: XCTestCase {
-    private func corpus() throws -> DatabaseQueue {
-        let queue = try DatabaseQueue()
+    private func corpus(path: String? = nil) throws -> DatabaseQueue {
+        let queue = try path.map { try DatabaseQueue(path: $0) } ?? DatabaseQueue()
         try CorpusSchema.migrator.migrate(queue)
         try queue.write { db in
             try db.execute(sql: "INSERT INTO source (id, path, hash, bytes, format, ingested_at) VALUES (1, 'p', 'h', 0, 'txt', '')")
@@ -47,12 +49,78 @@ final class TurnRangesTests: XCTestCase {
     func testSpeakerTurnsAreRunsOfTheirIdsAndIntersectWithDates() throws {
         let queue = try corpus()
         try queue.read { db in
-            let speakers = SpeakerTurns()
+            let speakers = try SpeakerTurns(db)
             let ann = try speakers.turns(db, people: [1])
             XCTAssertEqual(ann, [1...1, 3...3, 5...7, 10...10])
+            XCTAssertEqual(try speakers.turns(db, people: [2]), [2...2, 4...4, 8...9])
             XCTAssertEqual(try speakers.turns(db, people: [2, 1]), [1...10])
+            XCTAssertEqual(try speakers.turns(db, people: [1, 1]), ann)
+            XCTAssertEqual(try speakers.turns(db, people: [3]), [])
             let dated = try TurnRanges.dated(db, from: "2021", to: nil)!
             XCTAssertEqual(TurnRanges.intersection(dated, ann), [5...5, 10...10])
         }
+    }
+
+    /// A table answers from the runs it first read for its generation, and reads a person it was
+    /// not made with (no table should meet one) every time.
+    func testSpeakerTurnsAreKeptForTheirGenerationAndPeopleAddedLaterAreRead() throws {
+        let queue = try corpus()
+        let speakers = try queue.read { db in try SpeakerTurns(db) }
+        try queue.read { db in XCTAssertEqual(try speakers.turns(db, people: [1]), [1...1, 3...3, 5...7, 10...10]) }
+        try queue.write { db in
+            try db.execute(sql: "UPDATE turn SET person_id = 2 WHERE id = 10")
+            try db.execute(sql: "INSERT INTO person (id, name, key) VALUES (3, 'Cy', 'cy')")
+            try db.execute(sql: "INSERT INTO speaker (meeting_pk, person_id, turns, words) VALUES (4, 3, 1, 1)")
+            try db.execute(sql: "UPDATE turn SET person_id = 3 WHERE id = 9")
+        }
+        try queue.read { db in
+            XCTAssertEqual(try speakers.turns(db, people: [1]), [1...1, 3...3, 5...7, 10...10])
+            XCTAssertEqual(try speakers.turns(db, people: [3]), [9...9])
+            // The next generation's table reads the turns as they are now.
+            XCTAssertEqual(try SpeakerTurns(db).turns(db, people: [1]), [1...1, 3...3, 5...7])
+            XCTAssertEqual(try SpeakerTurns(db).turns(db, people: [2, 3]), [2...2, 4...4, 8...10])
+        }
+    }
+
+    /// Workers reading one table at once, the first read of each person racing, all get the same runs.
+    func testSpeakerTurnsReadConcurrentlyAgree() throws {
+        let path = NSTemporaryDirectory() + "turn-ranges-\(UUID().uuidString).sqlite"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try corpus(path: path).close()
+        let pool = try DatabasePool(path: path)
+        for _ in 0..<20 {
+            let speakers = try pool.read { db in try SpeakerTurns(db) }
+            let answers = Mutex<[[ClosedRange<UInt32>]]>([])
+            DispatchQueue.concurrentPerform(iterations: 8) { worker in
+                let runs = try? pool.read { db in try speakers.turns(db, people: worker % 2 == 0 ? [1] : [1, 2]) }
+                answers.withLock { $0.append(runs ?? []) }
+            }
+            let all = answers.withLock { $0 }
+            XCTAssertEqual(all.count, 8)
+            for runs in all { XCTAssert(runs == [1...1, 3...3, 5...7, 10...10] || runs == [1...10], "\(runs)") }
+        }
+    }
+
+    func testUnionJoinsOverlappingAndTouchingRangesAsASetWould() {
+        var generator = SystemRandomNumberGenerator()
+        func ranges() -> [ClosedRange<UInt32>] {
+            var result: [ClosedRange<UInt32>] = []
+            var next: UInt32 = .random(in: 0...3, using: &generator)
+            while next < 60 {
+                let end = next + .random(in: 0...4, using: &generator)
+                result.append(next...end)
+                next = end + .random(in: 2...6, using: &generator)
+            }
+            return result
+        }
+        for _ in 0..<500 {
+            let a = ranges(), b = ranges()
+            let union = TurnRanges.union(a, b)
+            XCTAssertEqual(Set(union.flatMap { Array($0) }), Set((a + b).flatMap { Array($0) }))
+            // Ascending, disjoint and not touching: each range starts past the one before's end + 1.
+            for (before, after) in zip(union, union.dropFirst()) { XCTAssertGreaterThan(after.lowerBound, before.upperBound + 1) }
+        }
+        XCTAssertEqual(TurnRanges.union([0...UInt32.max], [5...6]), [0...UInt32.max])
+        XCTAssertEqual(TurnRanges.union([], [5...6]), [5...6])
     }
 }

@@ -34,6 +34,24 @@ public enum TurnRanges {
         return result
     }
 
+    /// The ids in either list of ascending, disjoint ranges, touching ranges joined.
+    public static func union(_ a: [ClosedRange<UInt32>], _ b: [ClosedRange<UInt32>]) -> [ClosedRange<UInt32>] {
+        var result: [ClosedRange<UInt32>] = []
+        result.reserveCapacity(a.count + b.count)
+        var i = 0, j = 0
+        while i < a.count || j < b.count {
+            let next: ClosedRange<UInt32>
+            if j == b.count || (i < a.count && a[i].lowerBound <= b[j].lowerBound) { next = a[i]; i += 1 } else { next = b[j]; j += 1 }
+            // Sorted by lower bound: `next` joins the last range when it overlaps or touches it.
+            if let last = result.last, next.lowerBound == 0 || next.lowerBound - 1 <= last.upperBound {
+                if last.upperBound < next.upperBound { result[result.count - 1] = last.lowerBound...next.upperBound }
+            } else {
+                result.append(next)
+            }
+        }
+        return result
+    }
+
     /// Ascending id ranges as the index's 32-bit ids, touching ones joined (ids past 32 bits
     /// are in no segment: `CorpusIndex` refuses them).
     static func runs(_ ranges: some Sequence<ClosedRange<Int64>>) -> [ClosedRange<UInt32>] {
@@ -55,30 +73,45 @@ public enum TurnRanges {
 /// who spoke where, they cost 0.1–0.3 s for the busiest speaker of 2,000 meetings, so they
 /// are kept, one table per process and corpus generation (`shared`) that every worker and
 /// module reads: a new generation (an ingest, a rename) starts an empty one.
+///
+/// Reads take no lock: the table has one write-once slot per person of its generation, made
+/// with it, so a lookup is an immutable dictionary's and an atomic load; the first reader of
+/// a person fills the slot, and a reader racing it reads the same runs and publishes nothing.
+/// A person's runs are kept for the generation (at most every turn id once, over all people).
 public final class SpeakerTurns: Sendable {
-    private let byPeople = Mutex<[[Int64]: [ClosedRange<UInt32>]]>([:])
-    static let remembered = 256
+    private let slots: [Int64: Slot]
 
-    public init() {}
+    /// A table for the people of the corpus as `db` reads it.
+    public init(_ db: Database) throws {
+        slots = try Dictionary(uniqueKeysWithValues: Int64.fetchAll(db, sql: "SELECT id FROM person").map { ($0, Slot()) })
+    }
 
     /// This process's table for the corpus at `corpusPath`, as of the generation `get` reads.
     public static func shared(corpusPath: String) -> SharedCorpusValue<SpeakerTurns> {
-        SharedCorpusValue("corpus.speakerTurns", corpusPath: corpusPath) { _ in SpeakerTurns() }
+        SharedCorpusValue("corpus.speakerTurns", corpusPath: corpusPath) { db in try SpeakerTurns(db) }
     }
 
     /// The turns any of `people` spoke, in the corpus as `db` reads it (of the generation
     /// this table is for).
     public func turns(_ db: Database, people: [Int64]) throws -> [ClosedRange<UInt32>] {
-        let people = people.sorted()
-        if let runs = byPeople.withLock({ $0[people] }) { return runs }
-        // Read without the lock: another worker may read the same people meanwhile, which
-        // costs a duplicate read, not a wait for every other speaker.
+        try Set(people).sorted().map { person in try turns(db, person: person) }
+            .reduce(nil) { union, runs in union.map { TurnRanges.union($0, runs) } ?? runs } ?? []
+    }
+
+    private func turns(_ db: Database, person: Int64) throws -> [ClosedRange<UInt32>] {
+        if let runs = slots[person]?.runs { return runs }
+        let runs = try Self.read(db, person: person)
+        // A person the table does not know (none should be: people come with a new generation) is read every time.
+        return slots[person]?.publish(runs) ?? runs
+    }
+
+    private static func read(_ db: Database, person: Int64) throws -> [ClosedRange<UInt32>] {
         // CROSS JOIN: SQLite would otherwise scan every turn.
         let ids = try Int64.fetchCursor(db.cachedStatement(sql: """
             SELECT t.id FROM speaker s CROSS JOIN meeting m ON m.pk = s.meeting_pk
             CROSS JOIN turn t ON t.id BETWEEN m.first_turn AND m.first_turn + m.turns - 1 AND t.person_id = s.person_id
-            WHERE s.person_id IN (SELECT value FROM json_each(?)) ORDER BY t.id
-            """), arguments: [JSONValue.array(people.map { .int($0) }).serialized])
+            WHERE s.person_id = ? ORDER BY t.id
+            """), arguments: [person])
         var runs: [ClosedRange<UInt32>] = []
         while let id = try ids.next() {
             guard let id = UInt32(exactly: id) else { continue }
@@ -88,10 +121,30 @@ public final class SpeakerTurns: Sendable {
                 runs.append(id...id)
             }
         }
-        byPeople.withLock { byPeople in
-            if byPeople.count >= Self.remembered { byPeople = [:] }
-            byPeople[people] = runs
-        }
         return runs
+    }
+
+    /// One person's runs, published once: readers load them without a lock.
+    private final class Slot: Sendable {
+        private final class Runs: Sendable {
+            let runs: [ClosedRange<UInt32>]
+            init(_ runs: [ClosedRange<UInt32>]) { self.runs = runs }
+        }
+
+        /// Set once, never replaced, released with the slot: a loaded box stays valid while the table lives.
+        private let published = Atomic<Unmanaged<Runs>?>(nil)
+
+        var runs: [ClosedRange<UInt32>]? { published.load(ordering: .acquiring)?.takeUnretainedValue().runs }
+
+        /// Publishes `runs`, or returns those another reader published first.
+        func publish(_ runs: [ClosedRange<UInt32>]) -> [ClosedRange<UInt32>] {
+            let box = Unmanaged.passRetained(Runs(runs))
+            let (stored, first) = published.compareExchange(expected: nil, desired: box, ordering: .acquiringAndReleasing)
+            if stored { return runs }
+            box.release()
+            return first!.takeUnretainedValue().runs
+        }
+
+        deinit { published.load(ordering: .acquiring)?.release() }
     }
 }
