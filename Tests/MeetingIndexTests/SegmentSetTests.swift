@@ -6,8 +6,9 @@ import MeetingIndex
 final class SegmentSetTests: XCTestCase {
     static let corpus = makeCorpus(documents: 4000, vocabulary: 3000, seed: 21)
 
-    /// The corpus cut into segments of unequal sizes, every seventh document deleted.
-    static func segmentSet() throws -> (set: SegmentSet, live: [TestDocument]) {
+    /// The corpus cut into segments of unequal sizes, every seventh document deleted; given
+    /// to the set last segment first when `reversed`.
+    static func segmentSet(reversed: Bool = false) throws -> (set: SegmentSet, live: [TestDocument]) {
         let cuts = [0, 100, 1500, 1700, corpus.count]
         var segments: [(bytes: SegmentBytes, deletedIDs: [UInt32])] = []
         for (start, end) in zip(cuts, cuts.dropFirst()) {
@@ -23,7 +24,7 @@ final class SegmentSetTests: XCTestCase {
             let start = cuts.last { $0 <= index }!
             return (index - start) % 7 != 3
         }.map(\.element)
-        return (try SegmentSet(segments), live)
+        return (try SegmentSet(reversed ? segments.reversed() : segments), live)
     }
 
     func testSegmentsWithDeletionsScoreAsOneSegmentOfTheLiveDocuments() throws {
@@ -32,6 +33,14 @@ final class SegmentSetTests: XCTestCase {
 
     func testPhrasesAcrossSegmentsWithDeletionsScoreAsOneSegment() throws {
         try assertScoresAsOneSegmentOfTheLiveDocuments(phrases: true, seed: 6)
+    }
+
+    /// Past a cap on counting, shared by the segments, each is pruned with the k-th best score
+    /// of those of lower ids, whatever order the set was given them in: the same top k, and
+    /// the total a lower bound no smaller than the cap.
+    func testSegmentsShareTheCapAndPruneWithTheBestFoundBefore() throws {
+        try assertScoresAsOneSegmentOfTheLiveDocuments(phrases: false, seed: 8, capped: true)
+        try assertScoresAsOneSegmentOfTheLiveDocuments(phrases: true, seed: 9, capped: true)
     }
 
     /// Prefixes expand to the terms of every segment, in byte order, up to a limit.
@@ -46,15 +55,16 @@ final class SegmentSetTests: XCTestCase {
         }
     }
 
-    private func assertScoresAsOneSegmentOfTheLiveDocuments(phrases: Bool, seed: UInt64) throws {
-        let (set, live) = try Self.segmentSet()
+    private func assertScoresAsOneSegmentOfTheLiveDocuments(phrases: Bool, seed: UInt64, capped: Bool = false) throws {
+        let (set, live) = try Self.segmentSet(reversed: capped)
         XCTAssertEqual(set.documentCount, live.count)
         let frequencies = documentFrequencies(live)
         var generator = SeededGenerator(seed: seed)
+        var inexact = 0
         for round in 0..<(phrases ? 100 : 300) {
             var query = TopKSearchTests.randomQuery(&generator, shape: TopKSearchTests.Shape.allCases[round % 3],
                                                     phrasesFrom: phrases ? live : nil)
-            query.exactTotalUpTo = .max
+            query.exactTotalUpTo = capped ? [0, 10, 300][(round / 3) % 3] : .max
             // Every third query keeps two id ranges, as a date filter does, and every third
             // hundreds of short runs, as a speaker's turns are.
             var ranges: [ClosedRange<UInt32>]?
@@ -79,9 +89,17 @@ final class SegmentSetTests: XCTestCase {
             for (hit, wanted) in zip(found.hits, expected.hits) {
                 XCTAssertEqual(hit.score, wanted.score, accuracy: 1e-9 * max(1, wanted.score), "round \(round)")
             }
-            XCTAssertEqual(found.total, expected.total, "round \(round)")
-            XCTAssertTrue(found.totalExact)
+            if found.totalExact {
+                XCTAssertEqual(found.total, expected.total, "round \(round)")
+            } else {
+                inexact += 1
+                XCTAssertGreaterThanOrEqual(found.total, query.exactTotalUpTo, "round \(round)")
+                XCTAssertLessThanOrEqual(found.total, expected.total, "round \(round)")
+            }
+            XCTAssertTrue(capped || found.totalExact)
         }
+        // Pruning did leave documents out.
+        if capped { XCTAssertGreaterThan(inexact, 10) }
     }
 
     /// Ascending, disjoint runs of ids of random lengths with random gaps, starting before

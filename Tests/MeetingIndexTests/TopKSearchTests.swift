@@ -49,8 +49,9 @@ final class TopKSearchTests: XCTestCase {
         return IndexQuery(clauses: clauses, excluded: excluded)
     }
 
-    func assertAgrees(_ query: IndexQuery, _ segment: TestSegment, file: StaticString = #filePath, line: UInt = #line) {
-        let expected = exhaustiveSearch(Self.corpus, frequencies: Self.frequencies, query)
+    func assertAgrees(_ query: IndexQuery, _ segment: TestSegment, corpus: [TestDocument] = corpus,
+                      frequencies: [String: Int] = frequencies, file: StaticString = #filePath, line: UInt = #line) {
+        let expected = exhaustiveSearch(corpus, frequencies: frequencies, query)
         let found = segment.reader.search(query)
         let description = "\(query.clauses.map { $0.map { "'\($0.text)'^\($0.boost)" } }) -\(query.excluded.map(\.text)) cap \(query.exactTotalUpTo) pruning \(query.dynamicPruning)"
         XCTAssertEqual(found.hits.map(\.documentID), expected.hits.map(\.documentID), description, file: file, line: line)
@@ -164,6 +165,45 @@ final class TopKSearchTests: XCTestCase {
             matched += expected.hits.isEmpty ? 0 : 1
         }
         XCTAssertGreaterThan(matched, 40)
+    }
+
+    /// Two words in most documents, often several times, but side by side in few: once the
+    /// cap is counted, a scored phrase leaves out unread the candidates where even its words'
+    /// fewest occurrences (a bound on its own) could not enter, and still answers as the
+    /// exhaustive scorer does, alone, beside a word and in an AND.
+    func testAPhraseOfCommonWordsRarelySideBySideIsPrunedExactly() throws {
+        var generator = SeededGenerator(seed: 31)
+        var id: UInt32 = 0
+        let corpus = (0..<3000).map { index -> TestDocument in
+            id += UInt32.random(in: 1...2, using: &generator)
+            let length = Int.random(in: 4...60, using: &generator)
+            var wordAt = (0..<length).map { _ in
+                Bool.random(using: &generator) ? ["a", "b"].randomElement(using: &generator)! : "x\(Int.random(in: 0..<20, using: &generator))"
+            }
+            for position in 1..<length where wordAt[position - 1] == "a" && wordAt[position] == "b" { wordAt[position] = "x0" }
+            if index % 50 == 0 {
+                for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                    let start = Int.random(in: 0..<(length - 1), using: &generator)
+                    (wordAt[start], wordAt[start + 1]) = ("a", "b")
+                }
+            }
+            var terms: [String: [UInt32]] = [:]
+            for (position, word) in wordAt.enumerated() { terms[word, default: []].append(UInt32(position)) }
+            return TestDocument(id: id, length: UInt32(length), terms: terms)
+        }
+        let frequencies = documentFrequencies(corpus)
+        let segment = try TestSegment(corpus)
+        let phrase = IndexQuery.Term(phrase: ["a", "b"])
+        for base in [IndexQuery.any([phrase]), .any([phrase, .init("x3", boost: 0.5)]), .all([phrase, .init("x5")])] {
+            for cap in [0, 10, 100, Int.max] {
+                var query = base
+                query.exactTotalUpTo = cap
+                assertAgrees(query, segment, corpus: corpus, frequencies: frequencies)
+            }
+        }
+        var alone = IndexQuery.any([phrase])
+        alone.exactTotalUpTo = 0
+        XCTAssertFalse(segment.reader.search(alone).totalExact)
     }
 
     /// Positions decide: the words side by side and in order; a repeated word counts once per start.

@@ -423,7 +423,7 @@ def distinct_parts(parts, units):
 
 def assert_page(corpus, answer, expected, total, context):
     """The answer's page is the brute force's ranking, scores to 1e-4, and its total exact
-    (past exact_total_up_to, 10,000 matches in a segment, a lower bound)."""
+    (past exact_total_up_to, 10,000 matches across the segments, a lower bound)."""
     if answer["total_exact"]:
         assert answer["total"] == total, context
     else:

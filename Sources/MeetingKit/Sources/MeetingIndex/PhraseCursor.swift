@@ -3,7 +3,9 @@
 // pruning skips a phrase's blocks unread and an excluded phrase is only checked at the
 // documents it could exclude. Its blocks and block maxima are its rarest word's: a
 // phrase starts at most as often as that word occurs in a document, so the word's best
-// saturation in a block bounds the phrase's there.
+// saturation in a block bounds the phrase's there. For the same reason a scored phrase
+// reads a candidate's positions only when its least frequent word's count there, as the
+// phrase's, could let the document enter the top k.
 
 /// Finds a phrase's matches for a `PostingsCursor` (see `SegmentReader.phraseCursor`).
 final class PhraseSource {
@@ -15,6 +17,31 @@ final class PhraseSource {
     /// For each word of the phrase, its cursor's index in `cursors`.
     private let slotOfWord: [Int]
     private let mask: DocumentMask?
+
+    /// What a scored phrase needs to leave out candidates that cannot enter the top k.
+    struct Competition {
+        let weight: Double
+        let bm25: BM25
+        /// A bound on what the query's other terms can add to a document's score.
+        let otherTermsBound: Double
+        let segment: SegmentReader
+        let threshold: EntryThreshold
+
+        /// Whether the document `ordinal` cannot enter even if the phrase started at each of
+        /// `frequency` positions (leaving it out then makes the count a lower bound).
+        func cannotEnter(_ ordinal: UInt32, frequency: UInt32) -> Bool {
+            let threshold = threshold.value
+            guard threshold > -.infinity else { return false }
+            let length = segment.documentLength(ordinal: Int(ordinal))
+            guard (weight * bm25.saturation(frequency: frequency, length: length) + otherTermsBound) * boundSlack <= threshold else {
+                return false
+            }
+            self.threshold.phraseSkippedAny = true
+            return true
+        }
+    }
+    /// Set for a phrase the query scores (an excluded one is checked exactly).
+    @exclusivity(unchecked) var competition: Competition?
     // Reused for every document: no allocation per candidate. One query on one thread uses
     // them, so they are exempt from dynamic exclusivity checks (a sixth of a phrase's time).
     @exclusivity(unchecked) private var positions: [[UInt32]]
@@ -51,11 +78,16 @@ final class PhraseSource {
                 }
             }
             if mask?.admits(candidate) ?? true {
-                let frequency = phraseFrequency()
-                if frequency > 0 {
-                    ordinals[count] = candidate
-                    frequencies[count] = frequency - 1
-                    count += 1
+                if let competition, competition.cannotEnter(candidate, frequency: leastWordFrequency()) {
+                    // What leaving it out unread relies on (checked in debug builds: the tests' random queries).
+                    assert(phraseFrequency() <= leastWordFrequency(), "a phrase starts more often than one of its words occurs")
+                } else {
+                    let frequency = phraseFrequency()
+                    if frequency > 0 {
+                        ordinals[count] = candidate
+                        frequencies[count] = frequency - 1
+                        count += 1
+                    }
                 }
             }
             candidate = lead.next()
@@ -69,6 +101,14 @@ final class PhraseSource {
         guard lead.advance(to: ordinal) == ordinal else { return false }
         for other in others where other.advance(to: ordinal) != ordinal { return false }
         return phraseFrequency() > 0
+    }
+
+    /// The fewest times one of the phrase's words occurs in the document every cursor is on:
+    /// a bound on the phrase's frequency there.
+    private func leastWordFrequency() -> UInt32 {
+        var least = UInt32.max
+        for cursor in cursors { least = min(least, cursor.frequency) }
+        return least
     }
 
     /// How many positions the phrase starts at in the document every cursor is on

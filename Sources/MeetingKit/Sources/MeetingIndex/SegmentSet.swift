@@ -38,6 +38,10 @@ public final class SegmentSet: Sendable {
     }
 
     public let parts: [Part]
+    /// Indexes into `parts` in ascending order of their documents' ids (segments hold
+    /// disjoint ranges): searched in this order, a document can only tie the best of the
+    /// segments before it with a higher id, so their k-th best score bounds what may enter.
+    private let idOrder: [Int]
     /// Live documents and their tokens, across the segments.
     public let documentCount: Int
     public let totalTokens: UInt64
@@ -55,6 +59,8 @@ public final class SegmentSet: Sendable {
             parts.append(Part(bytes: bytes, reader: reader, deletedOrdinals: deleted, deletedTokens: tokens, liveMask: liveMask))
         }
         self.parts = parts
+        idOrder = parts.indices.filter { parts[$0].reader.documentCount > 0 }
+            .sorted { parts[$0].reader.documentID(ordinal: 0) < parts[$1].reader.documentID(ordinal: 0) }
         documentCount = parts.reduce(0) { $0 + $1.reader.documentCount - $1.deletedOrdinals.count }
         totalTokens = parts.reduce(0) { $0 + $1.reader.totalTokens - $1.deletedTokens }
         bm25 = BM25(totalTokens: totalTokens, documentCount: documentCount)
@@ -74,30 +80,36 @@ public final class SegmentSet: Sendable {
     }
 
     /// The best `query.limit` live documents whose ids lie in `idRanges` (ascending,
-    /// disjoint; nil for all), best first: higher score, then lower id.
+    /// disjoint; nil for all), best first: higher score, then lower id. The segments share
+    /// one count up to `query.exactTotalUpTo`, and each is pruned with the best found before it.
     public func search(_ query: IndexQuery, idRanges: [ClosedRange<UInt32>]? = nil) -> IndexSearchResult {
         var frequencies: [String: Int] = [:]
         for word in query.clauses.joined().flatMap(\.words) where frequencies[word] == nil {
             frequencies[word] = documentFrequency(word)
         }
         let statistics = CollectionStatistics(documentCount: documentCount, bm25: bm25, documentFrequencies: frequencies)
-        var hits: [IndexHit] = []
+        // By id, as a segment's collector keeps them: a tie goes to the lower id.
+        var best = TopKHeap(limit: query.limit)
         var total = 0, totalExact = true, blocksDecoded = 0, blocksInQueryTerms = 0
-        for part in parts {
+        var rest = query
+        for index in idOrder {
+            let part = parts[index]
             var mask = part.liveMask
             if let idRanges {
                 guard let filtered = part.mask(within: idRanges) else { continue }
                 mask = filtered
             }
-            let found = part.reader.search(query, statistics: statistics, mask: mask)
-            hits += found.hits
+            rest.exactTotalUpTo = max(0, query.exactTotalUpTo - total)
+            let found = part.reader.search(rest, statistics: statistics, mask: mask,
+                                           floor: query.limit > 0 && best.isFull ? best.worstScore : -.infinity)
+            for hit in found.hits { best.offer(score: hit.score, ordinal: hit.documentID) }
             total += found.total
             totalExact = totalExact && found.totalExact
             blocksDecoded += found.blocksDecoded
             blocksInQueryTerms += found.blocksInQueryTerms
         }
-        hits.sort { $0.score != $1.score ? $0.score > $1.score : $0.documentID < $1.documentID }
-        return IndexSearchResult(hits: Array(hits.prefix(query.limit)), total: total, totalExact: totalExact,
+        return IndexSearchResult(hits: best.sortedBestFirst().map { IndexHit(documentID: $0.ordinal, score: $0.score) },
+                                 total: total, totalExact: totalExact,
                                  blocksDecoded: blocksDecoded, blocksInQueryTerms: blocksInQueryTerms)
     }
 

@@ -191,8 +191,11 @@ public struct DocumentMask: Sendable {
 
 extension SegmentReader {
     /// Searches this segment alone (its own statistics), or as one of several with the
-    /// collection's `statistics` and the documents `mask` admits.
-    public func search(_ query: IndexQuery, statistics: CollectionStatistics? = nil, mask: DocumentMask? = nil) -> IndexSearchResult {
+    /// collection's `statistics` and the documents `mask` admits. Once `exactTotalUpTo`
+    /// matches are counted, no document scoring at or below `floor` is kept: the caller
+    /// knows `limit` better ones, or as good ones of lower ids.
+    public func search(_ query: IndexQuery, statistics: CollectionStatistics? = nil, mask: DocumentMask? = nil,
+                       floor: Double = -.infinity) -> IndexSearchResult {
         let nothing = IndexSearchResult(hits: [], total: 0, totalExact: true, blocksDecoded: 0, blocksInQueryTerms: 0)
         // Distinct terms in order of first appearance, and the clauses as indexes into them.
         let scoring = statistics?.bm25 ?? bm25
@@ -273,10 +276,16 @@ extension SegmentReader {
                                        blocksDecoded: &phraseBlocksDecoded, blocksInWords: &phraseBlocksInQueryTerms)
         // A lazy phrase's document frequency is its rarest word's, a bound: its matches are counted.
         let countsMatches = scored.count > 1 || !excluded.isEmpty || mask != nil || scored[0].cursor.phrase != nil
+        let entryThreshold = EntryThreshold()
+        let boundsSum = scored.reduce(0) { $0 + $1.maxScore }
+        for term in scored {
+            term.cursor.phrase?.competition = PhraseSource.Competition(
+                weight: term.weight, bm25: scoring, otherTermsBound: boundsSum - term.maxScore, segment: self, threshold: entryThreshold)
+        }
         var collector = TopKCollector(limit: query.limit, termCount: scored.count,
                                       exactTotalUpTo: countsMatches ? query.exactTotalUpTo : 0,
-                                      dynamicPruning: query.dynamicPruning, excluded: excluded, mask: mask,
-                                      bm25: scoring, segmentAverage: bm25.averageLength)
+                                      dynamicPruning: query.dynamicPruning, floor: floor, entryThreshold: entryThreshold,
+                                      excluded: excluded, mask: mask, bm25: scoring, segmentAverage: bm25.averageLength)
         withExtendedLifetime(phrasePostings) {
             if scored.count + excluded.count > query.termAtATimeAbove {
                 collector.collectTermAtATime(scored, clauses: clauses, self)
@@ -290,7 +299,7 @@ extension SegmentReader {
         return IndexSearchResult(
             hits: collector.heap.sortedBestFirst().map { IndexHit(documentID: documentID(ordinal: Int($0.ordinal)), score: $0.score) },
             total: countsMatches ? collector.counted : scored[0].cursor.documentFrequency,
-            totalExact: countsMatches ? !collector.skippedAny : true,
+            totalExact: countsMatches ? !(collector.skippedAny || entryThreshold.phraseSkippedAny) : true,
             blocksDecoded: allCursors.reduce(phraseBlocksDecoded) { $0 + $1.blocksDecoded },
             blocksInQueryTerms: allCursors.reduce(phraseBlocksInQueryTerms) { $0 + $1.blockCount })
     }
@@ -559,12 +568,25 @@ struct ScoredTerm {
 /// than the exact score (and rounded differently) never prunes a document that would enter.
 let boundSlack = 1 + 1e-9
 
+/// The score a document must beat to enter the top k, published by a collector for the lazy
+/// phrases it reads, so that a phrase reads positions only where a match could enter.
+final class EntryThreshold {
+    @exclusivity(unchecked) var value = -Double.infinity
+    /// Set by a phrase that left a document out unread: the collector's count is then a lower bound.
+    @exclusivity(unchecked) var phraseSkippedAny = false
+}
+
 struct TopKCollector: ~Copyable {
     var heap: TopKHeap
     var counted = 0
     var skippedAny = false
     let exactTotalUpTo: Int
     let dynamicPruning: Bool
+    /// No document scoring at or below this can enter: the k-th best score of the segments
+    /// searched before, whose documents all have lower ids (see `SegmentSet.search`).
+    let floor: Double
+    /// `threshold`, kept up to date for the query's lazy phrases.
+    let entryThreshold: EntryThreshold
     let excluded: [PostingsCursor]
     let mask: DocumentMask?
     /// Scores with this; block bounds were chosen with `segmentAverage` (see `BM25.saturationBound`).
@@ -574,9 +596,11 @@ struct TopKCollector: ~Copyable {
     let contributions: UnsafeMutablePointer<Double>
     let termCount: Int
 
-    init(limit: Int, termCount: Int, exactTotalUpTo: Int, dynamicPruning: Bool, excluded: [PostingsCursor],
-         mask: DocumentMask?, bm25: BM25, segmentAverage: Double) {
+    init(limit: Int, termCount: Int, exactTotalUpTo: Int, dynamicPruning: Bool, floor: Double, entryThreshold: EntryThreshold,
+         excluded: [PostingsCursor], mask: DocumentMask?, bm25: BM25, segmentAverage: Double) {
         heap = TopKHeap(limit: limit)
+        self.floor = floor
+        self.entryThreshold = entryThreshold
         self.mask = mask
         self.bm25 = bm25
         self.segmentAverage = segmentAverage
@@ -586,13 +610,22 @@ struct TopKCollector: ~Copyable {
         self.termCount = termCount
         contributions = .allocate(capacity: termCount)
         contributions.initialize(repeating: 0, count: termCount)
+        entryThreshold.value = threshold
     }
 
     deinit { contributions.deallocate() }
 
     /// Documents scoring at or below this cannot enter; -∞ while every match must be seen.
     var threshold: Double {
-        dynamicPruning && counted >= exactTotalUpTo && heap.isFull ? heap.worstScore : -.infinity
+        guard dynamicPruning && counted >= exactTotalUpTo else { return -.infinity }
+        return heap.isFull ? max(heap.worstScore, floor) : floor
+    }
+
+    /// Counts a match and offers it to the heap.
+    mutating func offer(score: Double, ordinal: UInt32) {
+        counted += 1
+        heap.offer(score: score, ordinal: ordinal)
+        entryThreshold.value = threshold
     }
 
     func cannotEnter(_ bound: Double, _ threshold: Double) -> Bool {
@@ -619,8 +652,7 @@ struct TopKCollector: ~Copyable {
             contributions[order] = 0
         }
         if isExcluded(ordinal) { return }
-        counted += 1
-        heap.offer(score: score, ordinal: ordinal)
+        offer(score: score, ordinal: ordinal)
     }
 
     func clearContributions() {
@@ -708,8 +740,7 @@ struct TopKCollector: ~Copyable {
                     guard excludedBits[word] & (1 << UInt64(slot & 63)) == 0 else { continue }
                     let ordinal = base + UInt32(slot)
                     if let mask, !mask.admits(ordinal) { continue }
-                    counted += 1
-                    heap.offer(score: score, ordinal: ordinal)
+                    offer(score: score, ordinal: ordinal)
                 }
             }
             // Excluded documents are marked whether or not they matched.
