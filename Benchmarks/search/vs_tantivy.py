@@ -111,7 +111,8 @@ class Tantivy:
                 prefix = re.escape(phrase.split()[-1].lower()) + ".*"
                 clauses.append((occur, tantivy.Query.regex_phrase_query(self.schema, "text", words + [prefix])))
             elif term.endswith("*"):
-                # Prefixes match stemmed terms, as meetingd's do.
+                # tantivy's prefixes match stemmed terms; meetingd's cover the terms of the words
+                # starting with them, which can be more ("negotiat*" also finds "negotiations").
                 clauses.append((occur, tantivy.Query.regex_query(self.schema, "text", re.escape(term[:-1].lower()) + ".*")))
             else:
                 clauses.append((occur, self.index.parse_query(term, ["text"])))

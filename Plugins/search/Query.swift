@@ -344,15 +344,13 @@ extension SearchModule {
         /// prefix's terms; a phrase ending in a prefix is one phrase whose last position holds
         /// every term its last word covers ("remote contr*": "remote control", "remote contract"…).
         func terms(_ queryTerm: QueryTerm) -> [IndexQuery.Term] {
-            let words = analyzer.words(queryTerm.written).map(\.term)
-            guard let last = words.last else { return [] }
-            guard queryTerm.isPrefix else { return [words.count == 1 ? IndexQuery.Term(last) : IndexQuery.Term(phrase: words)] }
-            // The prefix as the analyzer makes every term, stemmed: "negotiat*" matches "negoti".
-            // However many terms it covers (past 1,024 the index scores them term at a time).
-            let expanded = index.terms(startingWith: last, limit: .max) ?? []
-            let leading = Array(words.dropLast())
-            if leading.isEmpty { return expanded.map { IndexQuery.Term($0) } }
-            return expanded.isEmpty ? [] : [IndexQuery.Term(phrase: leading, endingInAnyOf: expanded)]
+            guard let (words, prefix) = queryTerm.indexForm(analyzer) else { return [] }
+            guard let prefix else { return [words.count == 1 ? IndexQuery.Term(words[0]) : IndexQuery.Term(phrase: words)] }
+            // The terms of the words starting with the prefix: "negotiat*" covers "negoti"
+            // ("negotiations"), however many terms that is (past 256 they are scored term at a time).
+            let expanded = index.terms(ofWordsStartingWith: prefix)
+            if words.isEmpty { return expanded.map { IndexQuery.Term($0) } }
+            return expanded.isEmpty ? [] : [IndexQuery.Term(phrase: words, endingInAnyOf: expanded)]
         }
         var clauses: [[IndexQuery.Term]] = []
         for clause in plan.clauses {

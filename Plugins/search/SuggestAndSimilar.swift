@@ -14,11 +14,9 @@ extension SearchModule {
             let vocabulary = try vocabulary(db)
             var answer: JSONObject = ["completions": [], "speakers": []]
             if let typing {
-                var completions: [String] = []
-                for term in vocabulary.completions(of: typing, limit: limit * 2) where completions.count < limit {
-                    let written = try writtenForm(db, term: term)
-                    if written.hasPrefix(typing), written != typing, !completions.contains(written) { completions.append(written) }
-                }
+                // The words a prefix search for what is typed would find, the word itself left out.
+                let typed = Analyzer.normalize(typing)
+                let completions = vocabulary.completions(of: typed, limit: limit + 1).filter { $0 != typed }.prefix(limit)
                 answer["completions"] = .array(completions.map(JSONValue.string))
                 let pattern = typing.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                     .replacingOccurrences(of: "_", with: "\\_")

@@ -1,6 +1,6 @@
 // Typo correction and completion from the index's term dictionaries, which every worker
 // shares with the index itself: the terms near a misspelt word (a Levenshtein automaton
-// run along each segment's sorted terms) and the terms that start what is being typed.
+// run along each segment's sorted terms) and the words that start what is being typed.
 // Words are read by the language layer's analyzer, so English and Russian words are
 // looked up among the terms of their own language's stemmer.
 
@@ -50,9 +50,9 @@ struct Vocabulary {
         return best?.term
     }
 
-    /// Terms starting with `prefix` as the analyzer folds it, most frequent first.
+    /// Words starting with `prefix` (folded as the analyzer folds), those of the most frequent terms first.
     func completions(of prefix: String, limit: Int) -> [String] {
-        index.completions(of: Analyzer.normalize(prefix), limit: limit)
+        index.completions(of: prefix, limit: limit)
     }
 }
 

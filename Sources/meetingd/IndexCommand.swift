@@ -37,10 +37,15 @@ struct Analyze: ParsableCommand {
     @Argument(help: "Texts to analyse.")
     var texts: [String] = []
 
+    @Flag(name: .long, help: "Print each word as [folded word, term] (prefixes match the folded words).")
+    var words = false
+
     func run() throws {
         let analyzer = Analyzer()
         func printTerms(_ text: String) {
-            print(JSONValue.array(analyzer.words(text).map { .string($0.term) }).serialized)
+            print(JSONValue.array(analyzer.words(text).map { word in
+                words ? [.string(word.normalized), .string(word.term)] : .string(word.term)
+            }).serialized)
         }
         guard texts.isEmpty else { return texts.forEach(printTerms) }
         while let line = readLine() {

@@ -165,6 +165,7 @@ final class LevenshteinAutomatonTests: XCTestCase {
         for prefix in ["w1", "w29", "w"] {
             let completions = set.completions(of: prefix, limit: 10)
             XCTAssertEqual(completions.count, min(10, liveTerms.filter { $0.hasPrefix(prefix) }.count), prefix)
+            // The corpus writes each word as its term: the words completed are terms.
             XCTAssert(completions.allSatisfy { $0.hasPrefix(prefix) && liveTerms.contains($0) }, prefix)
             let postings = completions.map { term in SegmentSetTests.corpus.filter { $0.terms[term] != nil }.count }
             XCTAssertEqual(postings, postings.sorted(by: >), prefix)

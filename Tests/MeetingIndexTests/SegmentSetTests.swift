@@ -43,16 +43,52 @@ final class SegmentSetTests: XCTestCase {
         try assertScoresAsOneSegmentOfTheLiveDocuments(phrases: true, seed: 9, capped: true)
     }
 
-    /// Prefixes expand to the terms of every segment, in byte order, up to a limit.
-    func testTermsStartingWithAPrefixComeFromEverySegment() throws {
-        let (set, _) = try Self.segmentSet()
-        let all = Set(Self.corpus.flatMap(\.terms.keys))
-        for prefix in ["w1", "w12", "w299", "w", "x", ""] {
-            let expected = all.filter { $0.hasPrefix(prefix) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            XCTAssertEqual(set.terms(startingWith: prefix, limit: 10_000), expected, prefix)
-            XCTAssertEqual(set.terms(startingWith: prefix, limit: expected.count), expected, prefix)
-            if !expected.isEmpty { XCTAssertNil(set.terms(startingWith: prefix, limit: expected.count - 1), prefix) }
+    /// How the prefix tests write a document's words: as their terms, as another form ("w12"
+    /// as "v12", which no term starts with, as a stem need not start as its word), or both.
+    static func words(of document: TestDocument) -> [(form: String, term: String)] {
+        document.terms.keys.flatMap { term -> [(form: String, term: String)] in
+            let form = "v" + term.dropFirst()
+            switch document.id % 3 {
+            case 0: return [(term, term)]
+            case 1: return [(form, term)]
+            default: return [(term, term), (form, term)]
+            }
         }
+    }
+
+    /// A prefix covers, in every segment, the terms of the words that start with it
+    /// (written as the term or as another form), in byte order, and a merge keeps that.
+    func testAPrefixCoversTheTermsOfTheWordsStartingWithIt() throws {
+        let cuts = [0, 100, 1500, Self.corpus.count]
+        var segments: [(bytes: SegmentBytes, deletedIDs: [UInt32])] = []
+        for (start, end) in zip(cuts, cuts.dropFirst()) {
+            var writer = SegmentWriter()
+            for document in Self.corpus[start..<end] {
+                try writer.addDocument(id: document.id, length: document.length,
+                                       terms: document.terms.map { (term: $0.key, positions: $0.value) }, words: Self.words(of: document))
+            }
+            let deleted = Self.corpus[start..<end].filter { $0.id % 5 == 2 }.map(\.id)
+            segments.append((writer.finish().withUnsafeBytes { SegmentBytes(key: Int64(start), copying: $0) }, deleted))
+        }
+        let set = try SegmentSet(segments)
+        let merged = try TestSegment(SegmentWriter.merge(set.parts.map { part in
+            let deleted = Set(part.deletedOrdinals)
+            return (part.reader, { !deleted.contains($0) })
+        }))
+        let liveTerms = Set(Self.corpus.filter { $0.id % 5 != 2 }.flatMap(\.terms.keys))
+        func sorted(_ terms: some Sequence<String>) -> [String] { terms.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+        for prefix in ["w1", "w12", "v12", "v299", "w", "v", "x", ""] {
+            // A deleted document's words count until a merge leaves their term out.
+            let expected = sorted(Set(Self.corpus.flatMap(Self.words).filter { $0.form.hasPrefix(prefix) }.map(\.term)))
+            if prefix != "x" { XCTAssertFalse(expected.isEmpty, prefix) }
+            XCTAssertEqual(set.terms(ofWordsStartingWith: prefix), expected, prefix)
+            XCTAssertEqual(merged.reader.termIndexes(ofWordsStartingWith: prefix).map(merged.reader.term(at:)),
+                           expected.filter(liveTerms.contains), prefix)
+        }
+        // Words written as their terms alone (no words given) are read as such.
+        let (plain, _) = try Self.segmentSet()
+        XCTAssertEqual(plain.terms(ofWordsStartingWith: "w12"), sorted(Set(Self.corpus.flatMap(\.terms.keys)).filter { $0.hasPrefix("w12") }))
+        XCTAssertEqual(plain.terms(ofWordsStartingWith: "v12"), [])
     }
 
     private func assertScoresAsOneSegmentOfTheLiveDocuments(phrases: Bool, seed: UInt64, capped: Bool = false) throws {

@@ -413,6 +413,43 @@ final class IngestTests: XCTestCase {
         XCTAssertNotEqual(reloaded.search(query).hits.map(\.score), before.search(query).hits.map(\.score))
     }
 
+    /// A corpus whose segments are of format 1 (no word forms) is refused by readers until
+    /// `meetingd ingest` migrates it, which rebuilds them in the current format.
+    func testIngestRebuildsSegmentsOfAnOlderFormat() throws {
+        let corpus = try makeScratchFolder(self).appendingPathComponent("corpus.sqlite")
+        _ = try ingester(corpus).ingest(paths: [TestPaths.qmsum.appendingPathComponent("val.jsonl").path], prune: false)
+        let queue = try DatabaseQueue(path: corpus.path)
+        let remote = try queue.read { db in try CorpusIndex.load(db).terms(ofWordsStartingWith: "remote") }
+        XCTAssertTrue(remote.contains("remot"))
+        // The corpus as the version before word forms left it: v7 not run, segments of format 1.
+        try queue.write { db in
+            for id in try Int64.fetchAll(db, sql: "SELECT id FROM index_segment") {
+                var bytes = try XCTUnwrap(Data.fetchOne(db, sql: "SELECT bytes FROM index_segment WHERE id = ?", arguments: [id]))
+                bytes[4] = 1
+                try db.execute(sql: "UPDATE index_segment SET bytes = ? WHERE id = ?", arguments: [bytes, id])
+            }
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v7:%'")
+        }
+        XCTAssertThrowsError(try queue.read { db in try CorpusIndex.load(db) }) {
+            XCTAssert("\($0)".contains("unsupportedVersion(1)"), "\($0)")
+        }
+        XCTAssertThrowsError(try Corpus.openReadOnly(path: corpus.path)) {
+            XCTAssert("\($0)".contains("run `meetingd ingest` to upgrade it"), "\($0)")
+        }
+        try queue.close()
+
+        let again = try ingester(corpus).ingest(paths: [TestPaths.qmsum.appendingPathComponent("val.jsonl").path], prune: false)
+        XCTAssertEqual(again.added, [])
+        try assertCorpusConsistent(corpus.path)
+        let reader = try Corpus.openReadOnly(path: corpus.path).reader
+        let versions = try reader.read { db in
+            try Data.fetchAll(db, sql: "SELECT bytes FROM index_segment").map { UInt32(littleEndian: $0.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self) }) }
+        }
+        XCTAssertFalse(versions.isEmpty)
+        XCTAssertEqual(Set(versions), [SegmentFormat.version])
+        XCTAssertEqual(try reader.read { db in try CorpusIndex.load(db).terms(ofWordsStartingWith: "remote") }, remote)
+    }
+
     func testMigrationIndexesACorpusThatHadNoIndex() throws {
         let corpus = try makeScratchFolder(self).appendingPathComponent("corpus.sqlite")
         _ = try ingester(corpus).ingest(paths: [TestPaths.qmsum.appendingPathComponent("val.jsonl").path], prune: false)

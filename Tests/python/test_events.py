@@ -286,10 +286,11 @@ def test_alerts_fire_on_exactly_the_meetings_their_search_matches(streaming, tmp
     """The alerts' prefilter (a meeting is searched only with the alerts whose terms it holds)
     must never drop a match: each alert fires on exactly the meetings added or updated where
     search.query restricted to that meeting finds it uncorrected. The alerts are the forms a
-    prefilter could get wrong: a prefix whose stem is shorter than it ("negotiations*" finds "negotiation"), a phrase, a Russian word
+    prefilter could get wrong: a prefix longer than the stem of the word it starts ("negotiat*" finds "negotiation", whose
+    term is "negoti"), a phrase, a Russian word
     form, stop words, speakers alone, an exclusion, a request naming a speaker."""
     alerts = {
-        "prefix": {"q": "negotiations*"}, "phrase": {"q": '"rechargeable batteries"'}, "russian": {"q": "вакцины"},
+        "prefix": {"q": "negotiat*"}, "phrase": {"q": '"rechargeable batteries"'}, "russian": {"q": "вакцины"},
         "speaker-alone": {"q": "speaker:Alice"}, "exclusion": {"q": "budget -sanctions"},
         "speaker-less-word": {"q": "speaker:Bob -budget"}, "or": {"q": "zeppelin OR вакцина"},
         "stop-words": {"q": '"to the"'}, "apostrophe": {"q": "children's"}, "phrase-prefix": {"q": '"rechargeable batt*"'},

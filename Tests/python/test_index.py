@@ -46,9 +46,11 @@ def turns_without_marks(db):
     return rows
 
 
-def analyze(texts):
-    """The analyzer's terms of each text, in order, stop words included."""
-    result = subprocess.run([str(MEETINGD), "analyze"], input="".join(json.dumps(t) + "\n" for t in texts),
+def analyze(texts, words=False):
+    """The analyzer's terms of each text, in order, stop words included; with `words`, each
+    as [the word folded, its term]."""
+    result = subprocess.run([str(MEETINGD), "analyze"] + (["--words"] if words else []),
+                            input="".join(json.dumps(t) + "\n" for t in texts),
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in result.stdout.splitlines()]
@@ -121,7 +123,10 @@ class BruteForce:
         self.length = {}
         self.terms = {}
         self.postings = defaultdict(dict)
-        for (turn, _), terms in zip(rows, analyze([text for _, text in rows])):
+        self.term_of_word = {}
+        for (turn, _), words in zip(rows, analyze([text for _, text in rows], words=True)):
+            self.term_of_word.update(words)
+            terms = [term for _, term in words]
             self.length[turn] = len(terms)
             self.terms[turn] = terms
             for term, count in Counter(terms).items():
@@ -184,9 +189,10 @@ class BruteForce:
         scored.sort()
         return [(turn, -score) for score, turn in scored[:limit]], len(matching)
 
-    def expand(self, prefix_term):
-        """The index terms a prefix covers, in byte order, as the daemon expands them."""
-        return sorted((term for term in self.postings if term.startswith(prefix_term)), key=lambda t: t.encode())
+    def expand(self, prefix):
+        """The index terms a prefix covers, in byte order: those of the words, as written
+        (folded), that start with it, as a user reads a prefix ("negotiat*": "negotiations")."""
+        return sorted({term for word, term in self.term_of_word.items() if word.startswith(prefix)}, key=lambda t: t.encode())
 
     def turns_of(self, meeting=None, date_from=None, date_to=None, place=None):
         turns = set()
@@ -378,11 +384,11 @@ class Pieces:
                 terms = tuple(t for w in words for t in self.analyzed[w])
                 if piece.endswith('*') or piece.endswith('*"'):
                     leading = tuple(t for w in words[:-1] for t in self.analyzed[w])
-                    alternatives += [leading + (term,) for term in self.brute.expand(self.analyzed[words[-1]][0])]
+                    alternatives += [leading + (term,) for term in self.brute.expand(words[-1])]
                 else:
                     alternatives.append(terms if len(terms) > 1 else terms[0])
             elif piece.endswith("*"):
-                alternatives += self.brute.expand(self.analyzed[piece[:-1]][0])
+                alternatives += self.brute.expand(piece[:-1])
             else:
                 alternatives.append(self.analyzed[piece][0])
         return alternatives
@@ -668,6 +674,39 @@ def test_a_speaker_filter_follows_a_reingested_meeting(tmp_path):
         assert len(after[taker]) > len(before[taker]) and len(after[giver]) < len(before[giver])
         for name in (taker, giver):
             assert answered(name) == (len(after[name]), after[name][:100]), name
+    finally:
+        daemon.stop()
+
+
+def test_a_prefix_finds_the_words_that_start_with_it_however_they_are_stemmed(tmp_path):
+    """A user types the start of a word: "negotiat*" finds "negotiations", "negotiated" and
+    "negotiating", whose term "negoti" is shorter than the prefix, in English and Russian, alone,
+    at the end of a phrase, in snippets (which leave out the closing full stop) and in completions;
+    a prefix that is a whole stem still works."""
+    texts = ["The negotiations went on all night.", "We negotiated a new deal.", "They are negotiating still.",
+             "Переговоров не было.", "Заседания продолжаются.", "A quiet day without talks."]
+    turns = [{"index": i, "speaker": "Ann Example", "paragraphs": [text]} for i, text in enumerate(texts)]
+    (tmp_path / "talks.json").write_text(json.dumps({"id": "talks", "title": "Talks", "date": "2021-01-01", "turns": turns}))
+    assert analyze(["negotiations negotiated negotiating"]) == [["negoti"] * 3]
+    daemon = CorpusDaemon([tmp_path])
+    try:
+        def found(q):
+            answer = daemon.call("search.query", {"q": q})
+            assert "corrected" not in answer, q
+            return {hit["turn"]: hit["snippet"] for hit in answer["hits"]}
+
+        english = {0: "The [negotiations] went on all night", 1: "We [negotiated] a new deal", 2: "They are [negotiating] still"}
+        assert found("negotiat*") == english
+        assert found("negoti*") == english
+        # The index holds terms: a prefix covering "negoti" finds every word of that term.
+        assert found("Negotiating*") == english
+        phrase = found('"we negotiat*"')
+        assert list(phrase) == [1] and "negotiated]" in phrase[1], phrase
+        assert found("переговор*") == {3: "[Переговоров] не было"}
+        assert found("заседани*") == {4: "[Заседания] продолжаются"}
+        assert found("negotiatx*") == {}
+        completions = daemon.call("search.suggest", {"q": "negotiat"})["completions"]
+        assert sorted(completions) == ["negotiated", "negotiating", "negotiations"]
     finally:
         daemon.stop()
 

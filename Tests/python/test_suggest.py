@@ -112,13 +112,15 @@ def test_corrections_are_the_closest_most_frequent_terms(pages_daemon, dictionar
     assert checked >= 15
 
 
-def test_completions_are_corpus_words_of_terms_that_start_so(pages_daemon, dictionary):
-    for prefix in ["vacc", "sanct", "negot", "заседа", "президен", "содруж"]:
+def test_completions_are_corpus_words_that_start_so(pages_daemon, dictionary):
+    """Completions are the words a prefix search finds, even where their stem is shorter
+    than what is typed ("negotiat": "negotiations", whose term is "negoti")."""
+    for prefix in ["vacc", "sanct", "negot", "negotiat", "заседа", "заседани", "президен", "содруж"]:
         completions = pages_daemon.call("search.suggest", {"q": prefix, "limit": 5})["completions"]
         assert completions, prefix
         for word in completions:
             (term,) = analyze([word])[0]
-            assert word.startswith(prefix) and word != prefix and term.startswith(prefix), (prefix, word)
+            assert word.startswith(prefix) and word != prefix, (prefix, word)
             assert term in dictionary.turns, (prefix, word)
 
 

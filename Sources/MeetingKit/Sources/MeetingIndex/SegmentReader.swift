@@ -32,6 +32,10 @@ public struct SegmentReader: @unchecked Sendable {
     @usableFromInline let documentLengthsOffset: Int
     let termEntriesOffset: Int
     let termBytesOffset: Int
+    /// Words whose terms differ from them (see SegmentWriter), for prefixes.
+    public let wordFormCount: Int
+    let wordFormEntriesOffset: Int
+    let wordFormBytesOffset: Int
 
     /// Checks the header and that its sections lie inside `bytes`; postings are trusted
     /// as the writer made them.
@@ -52,11 +56,16 @@ public struct SegmentReader: @unchecked Sendable {
         termEntriesOffset = Int(load(40, as: UInt64.self))
         termBytesOffset = Int(load(48, as: UInt64.self))
         size = Int(load(56, as: UInt64.self))
+        wordFormCount = Int(load(64, as: UInt32.self))
+        wordFormEntriesOffset = Int(load(72, as: UInt64.self))
+        wordFormBytesOffset = Int(load(80, as: UInt64.self))
         guard size + SegmentFormat.trailingPadding <= bytes.count,
               documentIDsOffset + 4 * documentCount <= size,
               documentLengthsOffset + 4 * documentCount <= size,
               termEntriesOffset + SegmentFormat.termEntrySize * termCount <= size,
-              termBytesOffset <= size else { throw .sectionOutOfBounds }
+              termBytesOffset <= size,
+              wordFormEntriesOffset + SegmentFormat.wordFormEntrySize * wordFormCount <= size,
+              wordFormBytesOffset <= size else { throw .sectionOutOfBounds }
         bm25 = BM25(totalTokens: totalTokens, documentCount: documentCount)
     }
 
@@ -111,20 +120,67 @@ public struct SegmentReader: @unchecked Sendable {
         }
     }
 
-    /// The dictionary indexes of the terms beginning with `prefix`'s bytes (they are adjacent).
-    public func termIndexes(startingWith prefix: String) -> Range<Int> {
-        let first = firstTermIndex(notBefore: Array(prefix.unicodeScalars))
+    /// Whether some word of the segment is written as the dictionary's `index`-th term itself.
+    func isWrittenAsTerm(at index: Int) -> Bool {
+        load(termEntriesOffset + SegmentFormat.termEntrySize * index + 36, as: UInt32.self) & SegmentFormat.writtenAsTerm != 0
+    }
+
+    /// The `index`-th word form's bytes (forms are in byte order).
+    func wordFormBytes(at index: Int) -> UnsafeRawBufferPointer {
+        let entry = wordFormEntriesOffset + SegmentFormat.wordFormEntrySize * index
+        let start = Int(load(entry, as: UInt32.self))
+        let end = index + 1 < wordFormCount ? Int(load(entry + SegmentFormat.wordFormEntrySize, as: UInt32.self)) : size - wordFormBytesOffset
+        return UnsafeRawBufferPointer(start: base + wordFormBytesOffset + start, count: end - start)
+    }
+
+    /// The dictionary index of the `index`-th word form's term.
+    func wordFormTermIndex(at index: Int) -> Int {
+        Int(load(wordFormEntriesOffset + SegmentFormat.wordFormEntrySize * index + 4, as: UInt32.self))
+    }
+
+    /// The dictionary indexes, ascending, of the terms a prefix covers: those of the words
+    /// of this segment that begin with `prefix` (a word folded as the analyzer folds, not stemmed).
+    public func termIndexes(ofWordsStartingWith prefix: String) -> [Int] {
+        var found: [Int] = []
+        forEachWord(startingWith: prefix) { _, index in found.append(index) }
+        return Set(found).sorted()
+    }
+
+    /// Calls `body` with each word of the segment that begins with `prefix` and its term's
+    /// dictionary index, read by range scans of the terms written as words and of the word forms.
+    func forEachWord(startingWith prefix: String, _ body: (_ word: UnsafeRawBufferPointer, _ termIndex: Int) -> Void) {
         var prefix = prefix
-        return prefix.withUTF8 { wanted in
+        prefix.withUTF8 { wanted in
             let wanted = UnsafeRawBufferPointer(wanted)
-            var end = first
-            while end < termCount {
-                let bytes = termBytes(at: end)
-                guard bytes.count >= wanted.count, Self.compare(UnsafeRawBufferPointer(rebasing: bytes[0..<wanted.count]), wanted) == 0 else { break }
-                end += 1
+            for index in Self.range(startingWith: wanted, count: termCount, bytes: termBytes(at:)) where isWrittenAsTerm(at: index) {
+                body(termBytes(at: index), index)
             }
-            return first..<end
+            for form in Self.range(startingWith: wanted, count: wordFormCount, bytes: wordFormBytes(at:)) {
+                body(wordFormBytes(at: form), wordFormTermIndex(at: form))
+            }
         }
+    }
+
+    /// The indexes of a sorted list of byte strings that begin with `wanted` (they are adjacent).
+    private static func range(startingWith wanted: UnsafeRawBufferPointer, count: Int,
+                              bytes: (Int) -> UnsafeRawBufferPointer) -> Range<Int> {
+        func startsWithWanted(_ index: Int) -> Bool {
+            let candidate = bytes(index)
+            return candidate.count >= wanted.count && compare(UnsafeRawBufferPointer(rebasing: candidate[0..<wanted.count]), wanted) == 0
+        }
+        var low = 0, high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if compare(bytes(middle), wanted) < 0 { low = middle + 1 } else { high = middle }
+        }
+        let first = low
+        // Past the first, the end: the first index that does not begin with `wanted`.
+        high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if startsWithWanted(middle) { low = middle + 1 } else { high = middle }
+        }
+        return first..<low
     }
 
     /// Byte order, the dictionary's: negative, zero or positive as `a` sorts before, with or after `b`.

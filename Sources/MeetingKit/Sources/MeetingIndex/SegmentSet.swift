@@ -185,15 +185,12 @@ extension SegmentReader {
 }
 
 extension SegmentSet {
-    /// The terms of any segment that begin with `prefix` (byte-wise), in byte order; nil
-    /// when there are more than `limit`, so that a caller can refuse a prefix that covers too much.
-    public func terms(startingWith prefix: String, limit: Int) -> [String]? {
+    /// The terms a prefix covers in any segment: those of the words that begin with
+    /// `prefix` (folded as the analyzer folds words, not stemmed), in byte order.
+    public func terms(ofWordsStartingWith prefix: String) -> [String] {
         var found = Set<String>()
         for part in parts {
-            for index in part.reader.termIndexes(startingWith: prefix) {
-                found.insert(part.reader.term(at: index))
-                if found.count > limit { return nil }
-            }
+            for index in part.reader.termIndexes(ofWordsStartingWith: prefix) { found.insert(part.reader.term(at: index)) }
         }
         return found.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }

@@ -2,9 +2,9 @@
 // file and memory-mapped as it is. Integers are little-endian; sections start on
 // 8-byte boundaries.
 //
-// Header (64 bytes)
+// Header (88 bytes)
 //   0  magic "MIDX"            UInt32 (0x5844494D)
-//   4  format version          UInt32 (1)
+//   4  format version          UInt32 (2; 1 had no word forms)
 //   8  document count N        UInt32
 //  12  term count              UInt32
 //  16  total tokens            UInt64   sum of document lengths; average length = total / N
@@ -14,13 +14,24 @@
 //  40  term entries offset     UInt64   term count × 40 bytes, in byte order of the terms
 //  48  term bytes offset       UInt64   the terms' UTF-8, concatenated in the same order
 //  56  segment size            UInt64   bytes before the trailing padding
+//  64  word form count         UInt32   then 4 zero bytes
+//  72  word form entries offset UInt64  word form count × 8 bytes, in byte order of the forms
+//  80  word form bytes offset  UInt64   the forms' UTF-8, concatenated in the same order
 //
 // Term entry (40 bytes)
 //   0 term bytes start UInt32 (relative to term bytes), 4 term byte count UInt32,
 //   8 postings offset UInt64, 16 positions offset UInt64 (both absolute),
-//   24 document frequency UInt32, 28 max-score frequency UInt32, 32 max-score length UInt32, 36 zero.
+//   24 document frequency UInt32, 28 max-score frequency UInt32, 32 max-score length UInt32,
+//   36 flags UInt32: bit 0 set when some word of the segment is written as the term itself.
 //   The (frequency, length) pair is the posting with the term's highest BM25 saturation,
 //   so the term's score upper bound is weight × saturation(pair).
+//
+// Word forms: the words (folded as the analyzer folds them) whose terms differ from them,
+// each once: byte start UInt32 (relative to the word form bytes; its end is the next
+// form's start, or the section's end) and its term's dictionary index UInt32. A user's
+// prefix is the start of a word, which its stem may be shorter than ("negotiations" is
+// "negoti"): the terms a prefix covers are those of the words starting with it, read from
+// these forms and the terms flagged as written.
 //
 // Postings of a term: B = ⌈df / 128⌉ blocks of 128 postings (the last may be shorter).
 //   last documents  B × UInt32: the last ordinal in each block, scanned by advance(to:)
@@ -44,10 +55,13 @@
 
 public enum SegmentFormat {
     public static let magic: UInt32 = 0x5844_494D
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
     public static let blockSize = 128
-    static let headerSize = 64
+    static let headerSize = 88
     static let termEntrySize = 40
+    static let wordFormEntrySize = 8
+    /// A term entry's flag: some word is written as the term itself.
+    static let writtenAsTerm: UInt32 = 1
     static let blockEntrySize = 16
     static let trailingPadding = 8
 }
@@ -82,6 +96,9 @@ public struct SegmentWriter {
     /// Per term, the call to `addDocument` that last named it: repeats are found without a set per document.
     private var lastNamedIn: [UInt64] = []
     private var addCalls: UInt64 = 0
+    /// Per term, whether some word is written as the term itself; other words, by form.
+    private var writtenAsTerm: [Bool] = []
+    private var wordForms: [String: TermID] = [:]
 
     public init() {}
 
@@ -95,16 +112,27 @@ public struct SegmentWriter {
         terms.append(term)
         postings.append(TermPostings())
         lastNamedIn.append(0)
+        writtenAsTerm.append(false)
         return id
     }
 
     /// Adds a document: ids must ascend; each term appears once, with its positions ascending.
-    public mutating func addDocument(id: UInt32, length: UInt32,
-                                     terms documentTerms: [(term: String, positions: [UInt32])]) throws(SegmentWriterError) {
+    /// `words`: the document's words as (folded form, term) pairs, for prefixes; nil when
+    /// every word is written as its term.
+    public mutating func addDocument(id: UInt32, length: UInt32, terms documentTerms: [(term: String, positions: [UInt32])],
+                                     words: [(form: String, term: String)]? = nil) throws(SegmentWriterError) {
         var ids: [(termID: TermID, positions: [UInt32])] = []
         ids.reserveCapacity(documentTerms.count)
         for (term, positions) in documentTerms { ids.append((termID(for: term), positions)) }
         try addDocument(id: id, length: length, termIDs: ids)
+        guard let words else {
+            for (termID, _) in ids { writtenAsTerm[termID] = true }
+            return
+        }
+        for (form, term) in words {
+            let termID = termID(for: term)
+            if form == term { writtenAsTerm[termID] = true } else { wordForms[form] = termID }
+        }
     }
 
     public mutating func addDocument(id: UInt32, length: UInt32,
@@ -163,8 +191,12 @@ public struct SegmentWriter {
         // A term can be left with no posting only by a caller that named it and added nothing.
         let order = terms.indices.filter { !postings[$0].ordinals.isEmpty }
             .sorted { terms[$0].utf8.lexicographicallyPrecedes(terms[$1].utf8) }
-        for termID in order { assembler.add(term: terms[termID].utf8, postings[termID]) }
-        return assembler.finish()
+        var dictionaryIndex = [Int?](repeating: nil, count: terms.count)
+        for (index, termID) in order.enumerated() {
+            dictionaryIndex[termID] = index
+            assembler.add(term: terms[termID].utf8, postings[termID], writtenAsTerm: writtenAsTerm[termID])
+        }
+        return assembler.finish(wordForms: wordForms.compactMap { form, termID in dictionaryIndex[termID].map { (Array(form.utf8), $0) } })
     }
 
     /// One segment holding the documents of `parts` that their masks keep, with their
@@ -191,6 +223,8 @@ public struct SegmentWriter {
         var assembler = SegmentAssembler(documentIDs: documentIDs, documentLengths: documentLengths, totalTokens: totalTokens,
                                          reservingCapacity: parts.reduce(0) { $0 + $1.reader.size })
         var nextTerm = [Int](repeating: 0, count: parts.count)
+        // Each part's dictionary index → the merged one, for the parts' word forms.
+        var mergedIndex = parts.map { [Int?](repeating: nil, count: $0.reader.termCount) }
         while true {
             var smallest: UnsafeRawBufferPointer?
             for (part, (reader, _)) in parts.enumerated() where nextTerm[part] < reader.termCount {
@@ -199,9 +233,13 @@ public struct SegmentWriter {
             }
             guard let term = smallest else { break }
             var merged = TermPostings()
+            var writtenAsTerm = false
+            var holders: [(part: Int, index: Int)] = []
             for (part, (reader, _)) in parts.enumerated()
             where nextTerm[part] < reader.termCount && SegmentReader.compare(reader.termBytes(at: nextTerm[part]), term) == 0 {
                 let info = reader.termInfo(at: nextTerm[part])
+                writtenAsTerm = writtenAsTerm || reader.isWrittenAsTerm(at: nextTerm[part])
+                holders.append((part, nextTerm[part]))
                 nextTerm[part] += 1
                 let cursor = reader.postings(info)
                 // A posting's positions are self-contained varints (the first position, then
@@ -220,10 +258,21 @@ public struct SegmentWriter {
                     merged.positions.append(contentsOf: UnsafeRawBufferPointer(start: runStart, count: run - runStart))
                 }
             }
-            // A term whose every document was left out is left out.
-            if !merged.ordinals.isEmpty { assembler.add(term: term, merged) }
+            // A term whose every document was left out is left out, with its word forms. Forms
+            // are kept as they were written: one only a left-out document held stays while its term does.
+            guard !merged.ordinals.isEmpty else { continue }
+            for (part, index) in holders { mergedIndex[part][index] = assembler.termCount }
+            assembler.add(term: term, merged, writtenAsTerm: writtenAsTerm)
         }
-        return assembler.finish()
+        var forms: [[UInt8]: Int] = [:]
+        for (part, (reader, _)) in parts.enumerated() {
+            for form in 0..<reader.wordFormCount {
+                if let index = mergedIndex[part][reader.wordFormTermIndex(at: form)] {
+                    forms[Array(reader.wordFormBytes(at: form))] = index
+                }
+            }
+        }
+        return assembler.finish(wordForms: forms.map { (form: $0.key, termIndex: $0.value) })
     }
 
     /// Lays a segment out from its documents and then its terms, given in byte order
@@ -233,11 +282,13 @@ public struct SegmentWriter {
             let termStart: UInt32, termCount: UInt32
             let postingsOffset: Int, positionsStart: Int
             let documentFrequency: UInt32, maxFrequency: UInt32, maxLength: UInt32
+            let flags: UInt32
         }
         private var out: [UInt8]
         private var positions: [UInt8] = []
         private var termBytes: [UInt8] = []
         private var entries: [Entry] = []
+        var termCount: Int { entries.count }
         private let documentLengths: [UInt32]
         private let documentCount: Int
         private let totalTokens: UInt64
@@ -260,18 +311,20 @@ public struct SegmentWriter {
             bm25 = BM25(totalTokens: totalTokens, documentCount: documentIDs.count)
         }
 
-        mutating func add(term: some Collection<UInt8>, _ postings: TermPostings) {
+        mutating func add(term: some Collection<UInt8>, _ postings: TermPostings, writtenAsTerm: Bool) {
             let postingsOffset = out.count
             let (maxFrequency, maxLength) = SegmentWriter.writePostings(postings, lengths: documentLengths, bm25: bm25, to: &out)
             out.alignTo8()
             entries.append(Entry(termStart: UInt32(termBytes.count), termCount: UInt32(term.count),
                                  postingsOffset: postingsOffset, positionsStart: positions.count,
-                                 documentFrequency: UInt32(postings.ordinals.count), maxFrequency: maxFrequency, maxLength: maxLength))
+                                 documentFrequency: UInt32(postings.ordinals.count), maxFrequency: maxFrequency, maxLength: maxLength,
+                                 flags: writtenAsTerm ? SegmentFormat.writtenAsTerm : 0))
             positions.append(contentsOf: postings.positions)
             termBytes.append(contentsOf: term)
         }
 
-        consuming func finish() -> [UInt8] {
+        /// `wordForms`: each form's bytes once, with its term's index in this segment's dictionary.
+        consuming func finish(wordForms: [(form: [UInt8], termIndex: Int)]) -> [UInt8] {
             let positionsOffset = out.count
             out.append(contentsOf: positions)
             positions = []
@@ -285,10 +338,21 @@ public struct SegmentWriter {
                 out.appendLittleEndian(entry.documentFrequency)
                 out.appendLittleEndian(entry.maxFrequency)
                 out.appendLittleEndian(entry.maxLength)
-                out.appendLittleEndian(UInt32(0))
+                out.appendLittleEndian(entry.flags)
             }
             let termBytesOffset = out.count
             out.append(contentsOf: termBytes)
+            out.alignTo8()
+            let forms = wordForms.sorted { $0.form.lexicographicallyPrecedes($1.form) }
+            let wordFormEntriesOffset = out.count
+            var formStart = 0
+            for (form, termIndex) in forms {
+                out.appendLittleEndian(UInt32(formStart))
+                out.appendLittleEndian(UInt32(termIndex))
+                formStart += form.count
+            }
+            let wordFormBytesOffset = out.count
+            for (form, _) in forms { out.append(contentsOf: form) }
             let size = out.count
             out.append(contentsOf: repeatElement(0, count: SegmentFormat.trailingPadding))
 
@@ -302,6 +366,9 @@ public struct SegmentWriter {
             out.storeLittleEndian(UInt64(termEntriesOffset), at: 40)
             out.storeLittleEndian(UInt64(termBytesOffset), at: 48)
             out.storeLittleEndian(UInt64(size), at: 56)
+            out.storeLittleEndian(UInt32(forms.count), at: 64)
+            out.storeLittleEndian(UInt64(wordFormEntriesOffset), at: 72)
+            out.storeLittleEndian(UInt64(wordFormBytesOffset), at: 80)
             return out
         }
     }

@@ -1,6 +1,6 @@
 // Lookups in the term dictionaries of a segment set for typo correction and completion:
 // the terms near a word (a Levenshtein automaton run along each segment's sorted terms)
-// and the terms starting with a prefix, read in place from the segments every worker shares.
+// and the words starting with a prefix, read in place from the segments every worker shares.
 
 extension SegmentReader: SortedTermDictionary {
     public func termScalars(at index: Int) -> [Unicode.Scalar] {
@@ -34,21 +34,30 @@ extension SegmentSet {
         return found
     }
 
-    /// Up to `limit` terms beginning with `prefix` (byte-wise) that live documents hold,
-    /// those with the most postings first, then in byte order. Postings are counted as
-    /// stored, so a turn deleted since its segment was written counts until a merge
-    /// rewrites the segment; a term that only deleted turns hold is left out.
+    /// Up to `limit` words beginning with `prefix` (folded as the analyzer folds words)
+    /// whose terms live documents hold, those whose terms have the most postings first,
+    /// then in byte order. Postings are counted as stored, so a turn deleted since its
+    /// segment was written counts until a merge rewrites the segment.
     public func completions(of prefix: String, limit: Int) -> [String] {
+        var termOfWord: [String: String] = [:]
         var postings: [String: Int] = [:]
         for part in parts {
-            for index in part.reader.termIndexes(startingWith: prefix) {
-                postings[part.reader.term(at: index), default: 0] += part.reader.termInfo(at: index).documentFrequency
+            var covered = Set<Int>()
+            part.reader.forEachWord(startingWith: prefix) { word, index in
+                let term = part.reader.term(at: index)
+                termOfWord[String(decoding: word, as: UTF8.self)] = term
+                if covered.insert(index).inserted { postings[term, default: 0] += part.reader.termInfo(at: index).documentFrequency }
             }
         }
-        let ranked = postings.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        let ranked = termOfWord.sorted { a, b in
+            let (left, right) = (postings[a.value] ?? 0, postings[b.value] ?? 0)
+            return left != right ? left > right : a.key.utf8.lexicographicallyPrecedes(b.key.utf8)
+        }
+        var live: [String: Bool] = [:]
         var result: [String] = []
-        for (term, _) in ranked where result.count < limit && firstDocument(holding: term) != nil {
-            result.append(term)
+        for (word, term) in ranked where result.count < limit {
+            if live[term] == nil { live[term] = firstDocument(holding: term) != nil }
+            if live[term] == true { result.append(word) }
         }
         return result
     }

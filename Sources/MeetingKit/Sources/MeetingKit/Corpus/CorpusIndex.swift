@@ -8,25 +8,38 @@ import Foundation
 
 public enum CorpusIndex {
     /// One turn as the index holds it: the term of every word, stop words too (so that
-    /// every query word counts), at the word's ordinal in the turn.
+    /// every query word counts), at the word's ordinal in the turn; and its distinct words
+    /// folded, with their terms, for prefixes.
     public struct Document: Sendable {
         let length: UInt32
         let terms: [(term: String, positions: [UInt32])]
+        let words: [(form: String, term: String)]
 
         /// From the analyzer's words of a turn's text without transcription marks.
         init(_ words: [AnalyzedWord]) {
-            var slot: [String: Int] = [:]
+            var slotOfWord: [String: Int] = [:]
+            var slotOfTerm: [String: Int] = [:]
             var terms: [(term: String, positions: [UInt32])] = []
+            var forms: [(form: String, term: String)] = []
             for word in words {
-                if let index = slot[word.term] {
-                    terms[index].positions.append(UInt32(word.position))
+                // Most words repeat as written: their term's slot is found by the word alone.
+                let index: Int
+                if let known = slotOfWord[word.normalized] {
+                    index = known
                 } else {
-                    slot[word.term] = terms.count
-                    terms.append((word.term, [UInt32(word.position)]))
+                    index = slotOfTerm[word.term] ?? terms.count
+                    if index == terms.count {
+                        slotOfTerm[word.term] = index
+                        terms.append((word.term, []))
+                    }
+                    slotOfWord[word.normalized] = index
+                    forms.append((word.normalized, word.term))
                 }
+                terms[index].positions.append(UInt32(word.position))
             }
             length = UInt32(words.count)
             self.terms = terms
+            self.words = forms
         }
     }
 
@@ -55,7 +68,7 @@ public enum CorpusIndex {
         var writer = SegmentWriter()
         for (id, document) in documents {
             guard let id = UInt32(exactly: id) else { throw CorpusError("turn id \(id) is beyond the index's 32-bit ids") }
-            try writer.addDocument(id: id, length: document.length, terms: document.terms)
+            try writer.addDocument(id: id, length: document.length, terms: document.terms, words: document.words)
         }
         try insertSegment(db, writer.finish(), first: first, last: last, turns: documents.count)
     }

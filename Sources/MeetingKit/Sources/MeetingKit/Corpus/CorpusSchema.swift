@@ -33,6 +33,7 @@ import Foundation
 ///   A new turn's id is above every id a segment has held (`CorpusIndex.firstFreeTurnID`).
 /// Up to v5 the corpus also held `turn_fts`, an FTS5 table over the turns, and its content
 /// view `turn_fts_content`; v6 drops them, as the search index answers every search.
+/// v7 rebuilds the index's segments in format 2 (`SegmentFormat.version`), which holds word forms.
 public enum CorpusSchema {
     /// SQL that strips `TranscriptText.marks` from `column`, as `TranscriptText.strippingMarks` does;
     /// text without a brace (most text) is passed through without copies.
@@ -241,6 +242,11 @@ public enum CorpusSchema {
                 DROP TABLE IF EXISTS turn_fts;
                 DROP VIEW IF EXISTS turn_fts_content;
                 """)
+        }
+        migrator.registerMigration("v7: index segments in format 2, with word forms for prefixes") { db in
+            // Segments of format 1 cannot say which words a prefix covers: they are built anew.
+            try CorpusIndex.rebuild(db)
+            try CorpusGeneration.advance(db)
         }
         return migrator
     }

@@ -1,14 +1,14 @@
 // The percolator's prefilter for alerts (as Lucene's Monitor and Elasticsearch's
 // percolator do): the terms a meeting must hold for a keyword query to match one of its
 // turns, read from the query once, so that each meeting ingested is searched only with
-// the alerts that can match it. It reads a query as search's index query does (the
-// analyzer's term of every word; a prefix covers every term starting with its last
-// word's term) and may let through more than search matches, never less: exclusions,
+// the alerts that can match it. It reads a query as search's index query does
+// (`QueryTerm.indexForm`: a prefix is held when a word of the meeting begins with it)
+// and may let through more than search matches, never less: exclusions,
 // speakers and filters only narrow a match and are not read, and a query that can match
 // without its words (a request, speakers alone) lets every meeting through.
 
 public struct QueryPrefilter: Sendable {
-    /// One way to satisfy a clause: every term held and, with `prefix`, a term starting with it.
+    /// One way to satisfy a clause: every term held and, with `prefix`, a word starting with it.
     struct Alternative: Sendable {
         let terms: [String]
         let prefix: String?
@@ -25,11 +25,8 @@ public struct QueryPrefilter: Sendable {
         }
         clauses = parsed.clauses.map { clause in
             clause.compactMap { term in
-                var terms = analyzer.words(term.written).map(\.term)
                 // A word the analyzer reads nothing of matches nothing, in search too.
-                guard !terms.isEmpty else { return nil }
-                let prefix = term.isPrefix ? terms.removeLast() : nil
-                return Alternative(terms: terms, prefix: prefix)
+                term.indexForm(analyzer).map { Alternative(terms: $0.terms, prefix: $0.prefix) }
             }
         }
     }
@@ -40,22 +37,27 @@ public struct QueryPrefilter: Sendable {
         return clauses.allSatisfy { clause in
             clause.contains { alternative in
                 alternative.terms.allSatisfy(held.terms.contains)
-                    && (alternative.prefix.map(held.holdsTerm(startingWith:)) ?? true)
+                    && (alternative.prefix.map(held.holdsWord(startingWith:)) ?? true)
             }
         }
     }
 }
 
-/// The index terms of one meeting's turns, stop words included, as the index holds them.
+/// The index terms of one meeting's turns, stop words included, as the index holds them,
+/// and their words folded (for prefixes).
 public struct MeetingTerms: Sendable {
     let terms: Set<String>
+    let words: Set<String>
 
     public init(storedTexts: some Sequence<String>, analyzer: Analyzer) {
-        var terms = Set<String>()
+        var terms = Set<String>(), words = Set<String>()
         for text in storedTexts {
-            for word in CorpusIndex.words(ofStoredText: text, analyzer: analyzer) { terms.insert(word.term) }
+            for word in CorpusIndex.words(ofStoredText: text, analyzer: analyzer) where words.insert(word.normalized).inserted {
+                terms.insert(word.term)
+            }
         }
         self.terms = terms
+        self.words = words
     }
 
     /// The terms of meeting `id` in the corpus `db` reads (none for a meeting it does not hold).
@@ -67,8 +69,8 @@ public struct MeetingTerms: Sendable {
         return MeetingTerms(storedTexts: texts, analyzer: analyzer)
     }
 
-    /// Byte-wise, as the index lists the terms a prefix covers.
-    func holdsTerm(startingWith prefix: String) -> Bool {
-        terms.contains { $0.utf8.starts(with: prefix.utf8) }
+    /// Byte-wise, as the index lists the words a prefix covers.
+    func holdsWord(startingWith prefix: String) -> Bool {
+        words.contains { $0.utf8.starts(with: prefix.utf8) }
     }
 }
