@@ -13,16 +13,22 @@ public enum CorpusIndex {
         let length: UInt32
         let terms: [(term: String, positions: [UInt32])]
 
-        /// From the analyzer's words of a turn's text without transcription marks.
-        init(_ words: [AnalyzedWord]) {
+        /// From the analyzer's words of a turn's text without transcription marks. Each
+        /// distinct term of a word that is not a stop word (what `TermStatistics` counts) is
+        /// handed to `eachStatisticTerm` once, from the same pass, so that ingest hashes each word once.
+        init(_ words: [AnalyzedWord], eachStatisticTerm: (String) -> Void = { _ in }) {
             var slot: [String: Int] = [:]
             var terms: [(term: String, positions: [UInt32])] = []
+            var counted: [Bool] = []
             for word in words {
                 if let index = slot[word.term] {
                     terms[index].positions.append(UInt32(word.position))
+                    if !word.isStopWord, !counted[index] { counted[index] = true; eachStatisticTerm(word.term) }
                 } else {
                     slot[word.term] = terms.count
                     terms.append((word.term, [UInt32(word.position)]))
+                    counted.append(!word.isStopWord)
+                    if !word.isStopWord { eachStatisticTerm(word.term) }
                 }
             }
             length = UInt32(words.count)
