@@ -168,9 +168,14 @@ public enum CorpusIndex {
     }
 
     /// The index as every module of the process reads it: one copy per corpus generation,
-    /// shared by every worker and module.
+    /// shared by every worker and module. Its segments are mapped from unnamed files beside
+    /// the corpus (`SegmentBytes(mappingCopyOf:)`), so that a serving daemon's index pages
+    /// are page cache the kernel can reclaim, not anonymous memory.
     public static func shared(corpusPath: String) -> SharedCorpusValue<SegmentSet> {
-        SharedCorpusValue("corpus.index", corpusPath: corpusPath) { db, previous in try load(db, reusing: previous) }
+        let directory = URL(fileURLWithPath: corpusPath).deletingLastPathComponent().path
+        return SharedCorpusValue("corpus.index", corpusPath: corpusPath) { db, previous in
+            try load(db, segmentIDs: nil, reusing: previous, mappingInto: directory)
+        }
     }
 
     /// The index of the corpus as `db` sees it. Segments are immutable and their ids never
@@ -180,7 +185,10 @@ public enum CorpusIndex {
         try load(db, segmentIDs: nil, reusing: previous)
     }
 
-    private static func load(_ db: Database, segmentIDs: [Int64]?, reusing previous: SegmentSet? = nil) throws -> SegmentSet {
+    /// `mappingInto`: where to map new segments from (see `shared`); without it, or where
+    /// that directory takes no unnamed file, they are copied into the heap.
+    private static func load(_ db: Database, segmentIDs: [Int64]?, reusing previous: SegmentSet? = nil,
+                             mappingInto directory: String? = nil) throws -> SegmentSet {
         var deleted: [Int64: [UInt32]] = [:]
         let deletions = try Row.fetchCursor(db, sql: "SELECT segment_id, turn_id FROM index_deleted")
         while let row = try deletions.next() { deleted[row[0], default: []].append(UInt32(row[1] as Int64)) }
@@ -192,7 +200,10 @@ public enum CorpusIndex {
             var bytes = held[id]
             if bytes == nil, let row = try Row.fetchOne(readBytes, arguments: [id]) {
                 bytes = try row.withUnsafeData(atIndex: 0) { data in
-                    (data ?? Data()).withUnsafeBytes { SegmentBytes(key: id, copying: $0) }
+                    (data ?? Data()).withUnsafeBytes { bytes in
+                        directory.flatMap { SegmentBytes(key: id, mappingCopyOf: bytes, in: $0) }
+                            ?? SegmentBytes(key: id, copying: bytes)
+                    }
                 }
             }
             if let bytes { segments.append((bytes, deleted[id] ?? [])) }
