@@ -10,7 +10,8 @@ prefix, a speaker alone) through the daemon (search.query
 over pyzmq) and through tantivy (top 10, stored fields, one snippet per hit) in
 alternating rounds. Prints p50/p90/p99 per system and the ratios, throughput with 1
 and 4 clients, the first query on a freshly started daemon, and build time, index
-size and peak RSS of both builds.
+size and peak RSS of both builds, and the daemon's memory while serving (after the query
+rounds): resident anonymous memory against file-mapped pages, per process.
 
 usage: vs_tantivy.py [--meetings 10000] [--rounds 5] [--seconds 10] [--work DIR] [--reuse]
                      [--groups 'speaker,phrase']
@@ -163,6 +164,52 @@ class Tantivy:
         return sum(done) / seconds
 
 
+def serving_memory(pid, corpus):
+    """The resident memory of the daemon `pid` and of its child processes, if it has any, in MB
+    from /proc/PID/smaps: anonymous (heap, stacks: what the goal of 150 MB counts), files of
+    the corpus's folder mapped in (the index segments, SQLite's pages), and the other files mapped
+    (the binaries)."""
+    children = [int(name) for name in os.listdir("/proc") if name.isdigit()
+                and _parent(int(name)) == pid]
+    rows = []
+    # The corpus's folder: SQLite's files and the unnamed files the index segments are mapped from.
+    corpus_prefix = os.path.dirname(os.path.realpath(corpus)) + os.sep
+    for process in [pid, *children]:
+        anonymous = corpus_files = other_files = private_dirty = 0
+        path = None
+        with open(f"/proc/{process}/smaps") as smaps:
+            for line in smaps:
+                field, _, rest = line.partition(":")
+                if " " in field or "-" in field:  # a mapping's header line: range, perms, offset, dev, inode, path
+                    parts = line.split(None, 5)
+                    path = parts[5].strip() if len(parts) > 5 else ""
+                    continue
+                kb = int(rest.split()[0]) if rest.split() and rest.split()[0].isdigit() else 0
+                if field == "Anonymous":
+                    anonymous += kb
+                elif field == "Private_Dirty":
+                    private_dirty += kb
+                elif field == "Rss" and path.startswith("/"):
+                    if os.path.realpath(path.split(" (deleted)")[0]).startswith(corpus_prefix):
+                        corpus_files += kb
+                    else:
+                        other_files += kb
+        with open(f"/proc/{process}/smaps_rollup") as rollup:
+            rss = int(re.search(r"^Rss:\s+(\d+)", rollup.read(), re.M).group(1))
+        rows.append({"pid": process, "rss": rss / 1024, "anonymous": anonymous / 1024,
+                     "private_dirty": private_dirty / 1024, "corpus_files": corpus_files / 1024,
+                     "other_files": other_files / 1024})
+    return rows
+
+
+def _parent(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def folder_bytes(directory):
     return sum(os.path.getsize(os.path.join(root, name)) for root, _, names in os.walk(directory) for name in names)
 
@@ -230,6 +277,7 @@ def main():
         rps = {(name, clients): run(clients) for clients in (1, 4) for name, run in [
             ("meetingd", lambda c: throughput(daemon, items, c, args.seconds)),
             ("tantivy", lambda c: engine.throughput(items, c, args.seconds))]}
+        memory = serving_memory(daemon.process.pid, corpus)
     finally:
         daemon.stop()
 
@@ -248,6 +296,11 @@ def main():
         print(f"  {group:<20}{percentile(a, 50) / 1e3:>8.2f} /{percentile(a, 99) / 1e3:>8.2f}  |"
               f"{percentile(b, 50) / 1e3:>8.2f} /{percentile(b, 99) / 1e3:>8.2f}")
     print(f"\nfirst query on a fresh daemon (after READY): {first_query_ms:.1f} ms")
+    print("daemon memory while serving, after the rounds (MB; the goal: anonymous under 150):")
+    print(f"  {'process':<10}{'RSS':>8}{'anonymous':>11}{'private dirty':>15}{'corpus files':>14}{'other files':>13}")
+    for row in memory:
+        print(f"  {row['pid']:<10}{row['rss']:>8.0f}{row['anonymous']:>11.0f}{row['private_dirty']:>15.0f}"
+              f"{row['corpus_files']:>14.0f}{row['other_files']:>13.0f}")
     if args.reuse:
         return
     print(f"JSONL: {os.path.getsize(jsonl) / 1e6:.0f} MB")

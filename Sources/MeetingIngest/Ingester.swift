@@ -229,7 +229,7 @@ public final class Ingester {
             do {
                 guard let text = String(validating: line, as: UTF8.self) else { throw IngestError("not valid UTF-8 text") }
                 if text.allSatisfy(\.isWhitespace) { return true }
-                if line.contains(0) { throw IngestError("contains NUL bytes") }
+                if text.utf8.contains(0) { throw IngestError("contains NUL bytes") }
                 let lineFormat = try format ?? JSONTranscriptParser.detect(text[...])
                 let meeting = try JSONTranscriptParser.decode(line, format: lineFormat, defaultID: "\(file.stem)-\(meetingCount)",
                                                               source: file.path, location: "", decoder: decoder)
@@ -249,12 +249,27 @@ public final class Ingester {
             try eachPart { chunk in
                 guard !writerGone else { return }
                 carry.append(chunk)
-                var start = carry.startIndex
-                while let newline = carry[start...].firstIndex(of: UInt8(ascii: "\n")) {
-                    guard take(Data(carry[start..<newline])) else { writerGone = true; return }
-                    start = newline + 1
+                // Lines are found with memchr over the buffer: Data's own search walks it a
+                // byte at a time through its iterator, which cost a tenth of the ingest's CPU.
+                let lines = carry.withUnsafeBytes { buffer -> [Range<Int>] in
+                    var lines: [Range<Int>] = []
+                    var start = 0
+                    while start < buffer.count,
+                          let found = memchr(buffer.baseAddress! + start, Int32(UInt8(ascii: "\n")), buffer.count - start) {
+                        let newline = buffer.baseAddress!.distance(to: UnsafeRawPointer(found))
+                        lines.append(start..<newline)
+                        start = newline + 1
+                    }
+                    return lines
                 }
-                carry = Data(carry[start...])
+                let base = carry.startIndex
+                for line in lines {
+                    guard take(carry.subdata(in: base + line.lowerBound..<base + line.upperBound)) else {
+                        writerGone = true
+                        return
+                    }
+                }
+                carry = carry.subdata(in: base + (lines.last.map { $0.upperBound + 1 } ?? 0)..<carry.endIndex)
             }
             if writerGone { return false }
         } catch {

@@ -108,6 +108,26 @@ def test_every_live_turn_is_indexed_once(generated):
         assert db.execute("SELECT count(*) FROM index_segment").fetchone()[0] > 1
 
 
+def test_the_serving_daemon_maps_its_segments_from_files_not_its_heap(generated):
+    """Each index segment is mapped read-only from an unnamed file beside the corpus (shown in
+    /proc/PID/maps as `DIR/#INODE (deleted)`), so that the index's pages are page cache, not
+    the daemon's anonymous memory: one mapping per segment, of the segment's size."""
+    daemon, corpus = generated
+    daemon.call("search.query", {"q": "budget"})
+    with sqlite3.connect(corpus) as db:
+        segments = sorted(size for (size,) in db.execute("SELECT length(bytes) FROM index_segment"))
+    page = 4096
+    mapped = []
+    with open(f"/proc/{daemon.process.pid}/maps") as maps:
+        for line in maps:
+            fields = line.split(None, 5)
+            if len(fields) == 6 and fields[5].startswith(f"{corpus.parent}/#") and fields[5].rstrip().endswith("(deleted)"):
+                assert fields[1] == "r--s", line
+                start, end = (int(address, 16) for address in fields[0].split("-"))
+                mapped.append(end - start)
+    assert segments and sorted(mapped) == sorted((size + page - 1) // page * page for size in segments)
+
+
 class BruteForce:
     """BM25 as the index documents it, over every stored turn."""
 

@@ -3,20 +3,50 @@
 // of them (N, average length, document frequencies), so that scores are exactly those
 // of one segment built from the live documents alone.
 
+import Glibc
+
 /// One segment's bytes in memory of their own, 8-byte aligned; immutable, so that a new
 /// set (after an ingest) can share them with the set it replaces instead of reading them again.
 public final class SegmentBytes: @unchecked Sendable {
     /// What the caller knows the segment by (its row id).
     public let key: Int64
     let buffer: UnsafeMutableRawBufferPointer
+    private let isMapped: Bool
 
     public init(key: Int64, copying bytes: UnsafeRawBufferPointer) {
         self.key = key
         buffer = .allocate(byteCount: bytes.count, alignment: 8)
         buffer.copyMemory(from: bytes)
+        isMapped = false
     }
 
-    deinit { buffer.deallocate() }
+    /// The bytes copied into an unnamed file in `directory` (gone with the last mapping)
+    /// and mapped from it, read-only: the pages are the kernel's page cache, which it can
+    /// drop and read again, not the process's anonymous memory, and a daemon's index stays
+    /// off its heap. Nil where the directory takes no such file.
+    public init?(key: Int64, mappingCopyOf bytes: UnsafeRawBufferPointer, in directory: String) {
+        guard bytes.count > 0 else { return nil }
+        // O_TMPFILE, a macro Swift does not import: __O_TMPFILE (the same on x86-64 and arm64) with O_DIRECTORY.
+        let unnamedFile: Int32 = 0o20_000_000 | O_DIRECTORY
+        let fd = open(directory, unnamedFile | O_RDWR | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var written = 0
+        while written < bytes.count {
+            let count = write(fd, bytes.baseAddress! + written, bytes.count - written)
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { return nil }
+            written += count
+        }
+        guard let mapped = mmap(nil, bytes.count, PROT_READ, MAP_SHARED, fd, 0), mapped != MAP_FAILED else { return nil }
+        self.key = key
+        buffer = UnsafeMutableRawBufferPointer(start: mapped, count: bytes.count)
+        isMapped = true
+    }
+
+    deinit {
+        if isMapped { munmap(buffer.baseAddress, buffer.count) } else { buffer.deallocate() }
+    }
 }
 
 public final class SegmentSet: Sendable {

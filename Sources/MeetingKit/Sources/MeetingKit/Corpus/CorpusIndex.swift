@@ -15,11 +15,14 @@ public enum CorpusIndex {
         let terms: [(term: String, positions: [UInt32])]
         let words: [(form: String, term: String)]
 
-        /// From the analyzer's words of a turn's text without transcription marks.
-        init(_ words: [AnalyzedWord]) {
+        /// From the analyzer's words of a turn's text without transcription marks. Each
+        /// distinct term of a word that is not a stop word (what `TermStatistics` counts) is
+        /// handed to `eachStatisticTerm` once, from the same pass, so that ingest hashes each word once.
+        init(_ words: [AnalyzedWord], eachStatisticTerm: (String) -> Void = { _ in }) {
             var slotOfWord: [String: Int] = [:]
             var slotOfTerm: [String: Int] = [:]
             var terms: [(term: String, positions: [UInt32])] = []
+            var counted: [Bool] = []
             var forms: [(form: String, term: String)] = []
             for word in words {
                 // Most words repeat as written: their term's slot is found by the word alone.
@@ -31,11 +34,13 @@ public enum CorpusIndex {
                     if index == terms.count {
                         slotOfTerm[word.term] = index
                         terms.append((word.term, []))
+                        counted.append(false)
                     }
                     slotOfWord[word.normalized] = index
                     forms.append((word.normalized, word.term))
                 }
                 terms[index].positions.append(UInt32(word.position))
+                if !word.isStopWord, !counted[index] { counted[index] = true; eachStatisticTerm(word.term) }
             }
             length = UInt32(words.count)
             self.terms = terms
@@ -175,9 +180,14 @@ public enum CorpusIndex {
     }
 
     /// The index as every module of the process reads it: one copy per corpus generation,
-    /// shared by every worker and module.
+    /// shared by every worker and module. Its segments are mapped from unnamed files beside
+    /// the corpus (`SegmentBytes(mappingCopyOf:)`), so that a serving daemon's index pages
+    /// are page cache the kernel can reclaim, not anonymous memory.
     public static func shared(corpusPath: String) -> SharedCorpusValue<SegmentSet> {
-        SharedCorpusValue("corpus.index", corpusPath: corpusPath) { db, previous in try load(db, reusing: previous) }
+        let directory = URL(fileURLWithPath: corpusPath).deletingLastPathComponent().path
+        return SharedCorpusValue("corpus.index", corpusPath: corpusPath) { db, previous in
+            try load(db, segmentIDs: nil, reusing: previous, mappingInto: directory)
+        }
     }
 
     /// The index of the corpus as `db` sees it. Segments are immutable and their ids never
@@ -187,7 +197,10 @@ public enum CorpusIndex {
         try load(db, segmentIDs: nil, reusing: previous)
     }
 
-    private static func load(_ db: Database, segmentIDs: [Int64]?, reusing previous: SegmentSet? = nil) throws -> SegmentSet {
+    /// `mappingInto`: where to map new segments from (see `shared`); without it, or where
+    /// that directory takes no unnamed file, they are copied into the heap.
+    private static func load(_ db: Database, segmentIDs: [Int64]?, reusing previous: SegmentSet? = nil,
+                             mappingInto directory: String? = nil) throws -> SegmentSet {
         var deleted: [Int64: [UInt32]] = [:]
         let deletions = try Row.fetchCursor(db, sql: "SELECT segment_id, turn_id FROM index_deleted")
         while let row = try deletions.next() { deleted[row[0], default: []].append(UInt32(row[1] as Int64)) }
@@ -199,7 +212,10 @@ public enum CorpusIndex {
             var bytes = held[id]
             if bytes == nil, let row = try Row.fetchOne(readBytes, arguments: [id]) {
                 bytes = try row.withUnsafeData(atIndex: 0) { data in
-                    (data ?? Data()).withUnsafeBytes { SegmentBytes(key: id, copying: $0) }
+                    (data ?? Data()).withUnsafeBytes { bytes in
+                        directory.flatMap { SegmentBytes(key: id, mappingCopyOf: bytes, in: $0) }
+                            ?? SegmentBytes(key: id, copying: bytes)
+                    }
                 }
             }
             if let bytes { segments.append((bytes, deleted[id] ?? [])) }

@@ -67,9 +67,9 @@ public final class CorpusWriter {
             var counts: [String: Int] = [:]
             var documents: [CorpusIndex.Document] = []
             for text in texts {
-                let words = CorpusIndex.words(ofStoredText: text, analyzer: analyzer)
-                for term in Set(words.lazy.filter { !$0.isStopWord }.map(\.term)) { counts[term, default: 0] += 1 }
-                documents.append(CorpusIndex.Document(words))
+                documents.append(CorpusIndex.Document(CorpusIndex.words(ofStoredText: text, analyzer: analyzer)) { term in
+                    counts[term, default: 0] += 1
+                })
             }
             termCounts = counts
             indexDocuments = documents
@@ -150,9 +150,13 @@ public final class CorpusWriter {
             sourceID = db.lastInsertedRowID
         }
         var indexed: [(id: Int64, document: CorpusIndex.Document)] = []
+        // Summed over the part and written once: most terms recur from meeting to meeting,
+        // and an upsert per meeting and term cost more than inserting the turns.
+        var termCounts: [String: Int] = [:]
         for (position, prepared) in meetings.enumerated() {
             let firstTurn = try insert(db, prepared, sourceID: sourceID, ordinal: progress.written.count + position)
             for (index, document) in prepared.indexDocuments.enumerated() { indexed.append((firstTurn + Int64(index), document)) }
+            termCounts.merge(prepared.termCounts, uniquingKeysWith: +)
             let id = prepared.meeting.id
             try ChangeLog.record(db, before.contains(id) ? .updated : .added, meeting: id, source: path)
         }
@@ -161,6 +165,7 @@ public final class CorpusWriter {
                 try ChangeLog.record(db, .removed, meeting: id, source: path)
             }
         }
+        try TermStatistics.apply(termCounts, sign: 1, db)
         try CorpusIndex.addSegment(db, indexed)
         // Also when the file has no meetings left: its old segment may now be all deleted.
         try CorpusIndex.mergeIfNeeded(db)
@@ -244,7 +249,6 @@ public final class CorpusWriter {
                 prepared.words.reduce(0, +), duration, prepared.language.rawValue,
             ])
         let meetingPK = db.lastInsertedRowID
-        try TermStatistics.apply(prepared.termCounts, sign: 1, db)
 
         let participantStatement = try db.cachedStatement(sql: """
             INSERT INTO participant (meeting_pk, ordinal, person_id, role, country, organisation) VALUES (?, ?, ?, ?, ?, ?)
