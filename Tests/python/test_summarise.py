@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from meetingd_client import MEETINGD, SEED_ID, CorpusDaemon, RPCError
+from meetingd_client import MEETINGD, ROOT, SEED_ID, CorpusDaemon, RPCError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "summarise"
 NOT_FOUND, INVALID_PARAMS = -32004, -32602
@@ -240,7 +240,7 @@ def test_summaries_are_deterministic(corpus_daemon):
 
 def test_summaries_are_the_same_from_another_daemon_on_the_same_sources(corpus_daemon):
     # Swift seeds its hashing per process: nothing may depend on dictionary order.
-    from meetingd_client import ROOT, SHARED
+    from meetingd_client import SHARED
     other = CorpusDaemon([ROOT / "Samples", SHARED / "qmsum" / "val.jsonl"])
     try:
         for meeting in ("val-1", "val-11", "val-20", "val-29", SEED_ID):
@@ -443,8 +443,15 @@ def person_shares(text):
 
 
 def scored(model, features, words):
-    """The score the module documents: the logistic model over the features, a tenth of it under 8 words."""
-    logit = model["bias"] + sum(w * x for w, x in zip(model["weights"], features))
+    """The score the module documents: the logistic of the base plus each tree's leaf (a split
+    [feature, threshold, left, right] sends a value at most the threshold left), a tenth of it under 8 words."""
+    logit = model["base"]
+    for tree in model["trees"]:
+        node = tree[0]
+        while len(node) == 4:
+            feature, threshold, left, right = node
+            node = tree[left if features[feature] <= threshold else right]
+        logit += node[0]
     return (1 / (1 + math.exp(-logit))) * (0.1 if words < 8 else 1)
 
 
@@ -489,7 +496,10 @@ def test_explain_gives_the_features_the_scorer_reads(corpus_daemon, meeting, que
     (None, "cannot read the file"),
     ("{not json", "not a JSON object"),
     (json.dumps({**SCORER, "features": SCORER["features"][1:]}), "`features` must be"),
-    (json.dumps({**SCORER, "meeting": {"weights": [1.0], "bias": 0}}), "`meeting` needs `weights`"),
+    (json.dumps({**SCORER, "meeting": {"weights": [1.0], "bias": 0}}), "`meeting` needs a finite `base`"),
+    (json.dumps({**SCORER, "question": {"base": 0, "trees": [[[0, 0.5, 0, 1], [1.0]]]}}), "tree 0 node 0 must be"),
+    (json.dumps({**SCORER, "question": {"base": 0, "trees": [[[99, 0.5, 1, 2], [1.0], [2.0]]]}}), "tree 0 node 0 must be"),
+    (json.dumps({**SCORER, "question": {"base": 0, "trees": [[]]}}), "tree 0 has no nodes"),
 ])
 def test_a_scorer_file_that_cannot_be_used_stops_the_start(tmp_path, content, reason):
     weights = tmp_path / "scorer.json"
@@ -501,14 +511,18 @@ def test_a_scorer_file_that_cannot_be_used_stops_the_start(tmp_path, content, re
     assert "sentence scorer" in message and str(weights) in message and reason in message, message
 
 
-def test_a_scorer_file_in_the_config_replaces_the_built_in_weights(tmp_path):
+def test_a_scorer_file_in_the_config_replaces_the_built_in_trees(tmp_path):
     weights = tmp_path / "scorer.json"
-    flat = {"weights": [0.0] * len(SCORER["features"]), "bias": 0.0}
-    weights.write_text(json.dumps({"features": SCORER["features"], "question": flat, "meeting": flat}))
-    daemon = CorpusDaemon([FIXTURES], summarise_config=f'{{settings: {{scorer: "{weights}"}}}}')
+    # One split on log_words between 12 and 13 words: up to 12 go left (base 0.5 - 1.5), longer right (0.5 + 1.5).
+    split = {"base": 0.5, "trees": [[[SCORER["features"].index("log_words"), math.log(13.5), 1, 2], [-1.5], [1.5]]]}
+    weights.write_text(json.dumps({"features": SCORER["features"], "question": split, "meeting": split}))
+    daemon = CorpusDaemon([ROOT / "Samples"], summarise_config=f'{{settings: {{scorer: "{weights}"}}}}')
     try:
-        result = daemon.call("summarise.meeting", {"meeting": "summarise-spoken", "explain": True})
-        scores = {c["score"] for c in result["explain"]["candidates"] if c["words"] >= 8}
-        assert scores == {0.5}, "every full sentence scores sigmoid(0) under all-zero weights"
+        result = daemon.call("summarise.meeting", {"meeting": SEED_ID, "explain": True})
+        full = [c for c in result["explain"]["candidates"] if c["words"] >= 8]
+        assert {c["words"] <= 12 for c in full} == {True, False}, "the fixture has sentences on both sides"
+        for candidate in full:
+            expected = 1 / (1 + math.exp(1.0 if candidate["words"] <= 12 else -2.0))
+            assert candidate["score"] == pytest.approx(expected, rel=1e-5), candidate["text"]
     finally:
         daemon.stop()
