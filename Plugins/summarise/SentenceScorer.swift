@@ -1,8 +1,9 @@
-// The learned sentence scorer: a logistic regression over each candidate's features,
-// trained on QMSum's training splits by Benchmarks/summarise/train_scorer.py, which
-// writes its weights to scorer.json. The file is compiled into the module (SwiftPM's
-// embedInCode), so an installed module carries its weights; a `scorer` path in the
-// module's settings loads another file instead (for training experiments and tests).
+// The learned sentence scorer: for a question's candidates and for a whole meeting's, either a
+// logistic regression or a small gradient-boosted tree ensemble over each candidate's features,
+// trained on QMSum's training splits by Benchmarks/summarise/train_scorer.py, which writes them to
+// scorer.json. The file is compiled into the module (SwiftPM's embedInCode), so an installed module
+// carries its models; a `scorer` path in the module's settings loads another file instead (for
+// training experiments and tests).
 
 import Foundation
 
@@ -54,12 +55,42 @@ enum SentenceFeature: Int, CaseIterable {
 }
 
 struct SentenceScorer {
+    /// A model's probability is the logistic of a logit, which either kind computes from the features.
     struct Model {
-        let weights: [Float]
-        let bias: Float
+        /// A tree's node: a split (`feature`'s value at most `threshold` goes `left`, else `right`)
+        /// or, with `feature` nil, a leaf holding `value`.
+        struct Node {
+            let feature: Int?
+            let threshold: Float
+            let left: Int
+            let right: Int
+            let value: Float
+        }
+
+        enum Kind {
+            /// Logistic regression: `bias` plus each weight times its feature.
+            case linear(weights: [Float], bias: Float)
+            /// Boosted trees: `base` plus one leaf value per tree; each tree's nodes start at its root,
+            /// and a child always comes after its parent.
+            case trees(base: Float, trees: [[Node]])
+        }
+
+        let kind: Kind
 
         func probability(_ features: [Float]) -> Float {
-            let logit = zip(weights, features).reduce(bias) { $0 + $1.0 * $1.1 }
+            let logit: Float
+            switch kind {
+            case let .linear(weights, bias):
+                logit = zip(weights, features).reduce(bias) { $0 + $1.0 * $1.1 }
+            case let .trees(base, trees):
+                logit = trees.reduce(base) { sum, tree in
+                    var node = tree[0]
+                    while let feature = node.feature {
+                        node = tree[features[feature] <= node.threshold ? node.left : node.right]
+                    }
+                    return sum + node.value
+                }
+            }
             return 1 / (1 + exp(-logit))
         }
     }
@@ -79,7 +110,10 @@ struct SentenceScorer {
     }
 
     /// Parses scorer.json: `features` (must equal `featureNames`, in order), and for `question`
-    /// and `meeting` a `weights` array of that length and a `bias`.
+    /// and `meeting` a `kind`: "linear" with `weights` (one finite number per feature) and a finite
+    /// `bias`, or "trees" with a finite `base` and `trees`, each a list of nodes: `[feature, threshold,
+    /// left, right]` for a split (feature an index into `features`, children later in the list),
+    /// `[value]` for a leaf.
     init(json: Data, source: String) throws {
         func fail(_ reason: String) -> LoadError { LoadError(description: "sentence scorer \(source): \(reason)") }
         guard let object = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else {
@@ -88,20 +122,55 @@ struct SentenceScorer {
         guard let names = object["features"] as? [String], names == Self.featureNames else {
             throw fail("`features` must be \(Self.featureNames)")
         }
-        func model(_ key: String) throws -> Model {
-            guard let entry = object[key] as? [String: Any],
-                  let weights = (entry["weights"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.floatValue }),
-                  weights.count == names.count, weights.allSatisfy(\.isFinite),
-                  let bias = (entry["bias"] as? NSNumber)?.floatValue, bias.isFinite else {
+        func number(_ value: Any) -> Float? {
+            guard let number = value as? NSNumber, number.floatValue.isFinite else { return nil }
+            return number.floatValue
+        }
+        func linear(_ key: String, _ entry: [String: Any]) throws -> Model.Kind {
+            guard let weights = entry["weights"] as? [Any], weights.count == names.count,
+                  case let values = weights.compactMap(number), values.count == names.count,
+                  let bias = entry["bias"].flatMap(number) else {
                 throw fail("`\(key)` needs `weights` (\(names.count) finite numbers) and a finite `bias`")
             }
-            return Model(weights: weights, bias: bias)
+            return .linear(weights: values, bias: bias)
+        }
+        func trees(_ key: String, _ entry: [String: Any]) throws -> Model.Kind {
+            guard let base = entry["base"].flatMap(number), let trees = entry["trees"] as? [[Any]] else {
+                throw fail("`\(key)` needs a finite `base` and a list of `trees`")
+            }
+            return .trees(base: base, trees: try trees.enumerated().map { t, tree in
+                guard !tree.isEmpty else { throw fail("`\(key)` tree \(t) has no nodes") }
+                return try tree.enumerated().map { position, node in
+                    let fields = node as? [Any] ?? []
+                    let values = fields.compactMap(number)
+                    if fields.count == 1, values.count == 1 {
+                        return Model.Node(feature: nil, threshold: 0, left: 0, right: 0, value: values[0])
+                    }
+                    // Children after their parent: every walk down a tree ends at a leaf.
+                    let children = position + 1..<tree.count
+                    guard fields.count == 4, values.count == 4,
+                          let feature = Int(exactly: values[0]), names.indices.contains(feature),
+                          let left = Int(exactly: values[2]), let right = Int(exactly: values[3]),
+                          children.contains(left), children.contains(right) else {
+                        throw fail("`\(key)` tree \(t) node \(position) must be [value] or [feature, threshold, left, right] with later children")
+                    }
+                    return Model.Node(feature: feature, threshold: values[1], left: left, right: right, value: 0)
+                }
+            })
+        }
+        func model(_ key: String) throws -> Model {
+            let entry = object[key] as? [String: Any] ?? [:]
+            switch entry["kind"] as? String {
+            case "linear": return Model(kind: try linear(key, entry))
+            case "trees": return Model(kind: try trees(key, entry))
+            default: throw fail("`\(key)` needs a `kind`, \"linear\" or \"trees\"")
+            }
         }
         question = try model("question")
         meeting = try model("meeting")
     }
 
-    /// The weights built into the module, or those of the file a module config names.
+    /// The models built into the module, or those of the file a module config names.
     static func load(path: String?) throws -> SentenceScorer {
         guard let path else { return try SentenceScorer(json: Data(PackageResources.scorer_json), source: "built in") }
         guard let data = FileManager.default.contents(atPath: path) else {

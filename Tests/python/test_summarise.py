@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from meetingd_client import MEETINGD, SEED_ID, CorpusDaemon, RPCError
+from meetingd_client import MEETINGD, ROOT, SEED_ID, SHARED, CorpusDaemon, RPCError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "summarise"
 NOT_FOUND, INVALID_PARAMS = -32004, -32602
@@ -240,7 +240,6 @@ def test_summaries_are_deterministic(corpus_daemon):
 
 def test_summaries_are_the_same_from_another_daemon_on_the_same_sources(corpus_daemon):
     # Swift seeds its hashing per process: nothing may depend on dictionary order.
-    from meetingd_client import ROOT, SHARED
     other = CorpusDaemon([ROOT / "Samples", SHARED / "qmsum" / "val.jsonl"])
     try:
         for meeting in ("val-1", "val-11", "val-20", "val-29", SEED_ID):
@@ -443,9 +442,28 @@ def person_shares(text):
 
 
 def scored(model, features, words):
-    """The score the module documents: the logistic model over the features, a tenth of it under 8 words."""
-    logit = model["bias"] + sum(w * x for w, x in zip(model["weights"], features))
+    """The score the module documents, a tenth of it under 8 words: the logistic of a linear model's bias plus
+    its weights times the features, or of a tree model's base plus each tree's leaf (a split
+    [feature, threshold, left, right] sends a value at most the threshold left)."""
+    if model["kind"] == "linear":
+        logit = model["bias"] + sum(w * x for w, x in zip(model["weights"], features))
+    else:
+        logit = model["base"]
+        for tree in model["trees"]:
+            node = tree[0]
+            while len(node) == 4:
+                feature, threshold, left, right = node
+                node = tree[left if features[feature] <= threshold else right]
+            logit += node[0]
     return (1 / (1 + math.exp(-logit))) * (0.1 if words < 8 else 1)
+
+
+# Hand-made models of each kind, so that both are checked whatever kind the built-in models are.
+LINEAR = {"kind": "linear", "weights": [(i % 5 - 2) * 0.4 for i in range(len(SCORER["features"]))], "bias": -0.3}
+TREES = {"kind": "trees", "base": 0.2, "trees": [
+    [[SCORER["features"].index("log_words"), math.log(13.5), 1, 2], [-1.5], [1.5]],
+    [[SCORER["features"].index("centrality"), 0.5, 1, 4], [SCORER["features"].index("position"), 0.3, 2, 3],
+     [0.4], [-0.6], [0.9]]]}
 
 
 @pytest.mark.parametrize("meeting,query,model", [
@@ -489,7 +507,15 @@ def test_explain_gives_the_features_the_scorer_reads(corpus_daemon, meeting, que
     (None, "cannot read the file"),
     ("{not json", "not a JSON object"),
     (json.dumps({**SCORER, "features": SCORER["features"][1:]}), "`features` must be"),
-    (json.dumps({**SCORER, "meeting": {"weights": [1.0], "bias": 0}}), "`meeting` needs `weights`"),
+    (json.dumps({**SCORER, "meeting": {"weights": LINEAR["weights"], "bias": 0}}), "`meeting` needs a `kind`"),
+    (json.dumps({**SCORER, "meeting": {**LINEAR, "kind": "forest"}}), "`meeting` needs a `kind`"),
+    (json.dumps({**SCORER, "meeting": {**LINEAR, "weights": LINEAR["weights"][1:]}}), "`meeting` needs `weights` (21 finite"),
+    (json.dumps({**SCORER, "question": {**LINEAR, "weights": LINEAR["weights"][1:] + ["x"]}}), "`question` needs `weights`"),
+    (json.dumps({**SCORER, "question": {"kind": "linear", "weights": LINEAR["weights"]}}), "and a finite `bias`"),
+    (json.dumps({**SCORER, "meeting": {"kind": "trees", "weights": [1.0], "bias": 0}}), "`meeting` needs a finite `base`"),
+    (json.dumps({**SCORER, "question": {"kind": "trees", "base": 0, "trees": [[[0, 0.5, 0, 1], [1.0]]]}}), "tree 0 node 0 must be"),
+    (json.dumps({**SCORER, "question": {"kind": "trees", "base": 0, "trees": [[[99, 0.5, 1, 2], [1.0], [2.0]]]}}), "tree 0 node 0 must be"),
+    (json.dumps({**SCORER, "question": {"kind": "trees", "base": 0, "trees": [[]]}}), "tree 0 has no nodes"),
 ])
 def test_a_scorer_file_that_cannot_be_used_stops_the_start(tmp_path, content, reason):
     weights = tmp_path / "scorer.json"
@@ -501,14 +527,35 @@ def test_a_scorer_file_that_cannot_be_used_stops_the_start(tmp_path, content, re
     assert "sentence scorer" in message and str(weights) in message and reason in message, message
 
 
-def test_a_scorer_file_in_the_config_replaces_the_built_in_weights(tmp_path):
+def test_a_scorer_file_in_the_config_replaces_the_built_in_models(tmp_path):
     weights = tmp_path / "scorer.json"
-    flat = {"weights": [0.0] * len(SCORER["features"]), "bias": 0.0}
-    weights.write_text(json.dumps({"features": SCORER["features"], "question": flat, "meeting": flat}))
-    daemon = CorpusDaemon([FIXTURES], summarise_config=f'{{settings: {{scorer: "{weights}"}}}}')
+    # One split on log_words between 12 and 13 words: up to 12 go left (base 0.5 - 1.5), longer right (0.5 + 1.5).
+    split = {"kind": "trees", "base": 0.5, "trees": [[[SCORER["features"].index("log_words"), math.log(13.5), 1, 2], [-1.5], [1.5]]]}
+    weights.write_text(json.dumps({"features": SCORER["features"], "question": split, "meeting": split}))
+    daemon = CorpusDaemon([ROOT / "Samples"], summarise_config=f'{{settings: {{scorer: "{weights}"}}}}')
     try:
-        result = daemon.call("summarise.meeting", {"meeting": "summarise-spoken", "explain": True})
-        scores = {c["score"] for c in result["explain"]["candidates"] if c["words"] >= 8}
-        assert scores == {0.5}, "every full sentence scores sigmoid(0) under all-zero weights"
+        result = daemon.call("summarise.meeting", {"meeting": SEED_ID, "explain": True})
+        full = [c for c in result["explain"]["candidates"] if c["words"] >= 8]
+        assert {c["words"] <= 12 for c in full} == {True, False}, "the fixture has sentences on both sides"
+        for candidate in full:
+            expected = 1 / (1 + math.exp(1.0 if candidate["words"] <= 12 else -2.0))
+            assert candidate["score"] == pytest.approx(expected, rel=1e-5), candidate["text"]
+    finally:
+        daemon.stop()
+
+
+@pytest.mark.parametrize("question,meeting", [(LINEAR, TREES), (TREES, LINEAR)])
+def test_each_kind_of_model_scores_real_candidates_as_documented(tmp_path, question, meeting):
+    weights = tmp_path / "scorer.json"
+    weights.write_text(json.dumps({"features": SCORER["features"], "question": question, "meeting": meeting}))
+    daemon = CorpusDaemon([SHARED / "qmsum" / "val.jsonl"], summarise_config=f'{{settings: {{scorer: "{weights}"}}}}')
+    try:
+        for query, model in (("What did the group talk about the touch screen under the limitation of the budget?", question),
+                             ("Summarize the whole meeting.", meeting)):
+            candidates = daemon.call("summarise.meeting", {"meeting": "val-1", "query": query, "explain": True})["explain"]["candidates"]
+            assert len({round(c["score"], 4) for c in candidates}) > 2, "the model tells the candidates apart"
+            for candidate in candidates:
+                assert candidate["score"] == pytest.approx(scored(model, candidate["features"], candidate["words"]),
+                                                           rel=1e-4, abs=1e-7), candidate["text"]
     finally:
         daemon.stop()
