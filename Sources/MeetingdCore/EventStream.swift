@@ -40,6 +40,8 @@ final class EventStream: @unchecked Sendable {
     /// The alert thread's own: the corpus it reads meetings' terms from, its analyzer, and
     /// each alert's prefilter by query (made when an alert is first seen).
     private var alertCorpus: Corpus?
+    /// The process's index of that corpus, for the terms an alert's prefix covers.
+    private lazy var alertIndex = CorpusIndex.shared(corpusPath: corpusPath)
     private let analyzer = Analyzer()
     private var prefilters: [String: QueryPrefilter] = [:]
     private var reply = meetingd_reply()
@@ -204,13 +206,23 @@ final class EventStream: @unchecked Sendable {
         guard !alerts.isEmpty, let instance = searchInstance(state) else { return }
         prefilters = Dictionary(alerts.map { alert in (alert.q, prefilters[alert.q] ?? QueryPrefilter(query: alert.q, analyzer: analyzer)) },
                                 uniquingKeysWith: { first, _ in first })
+        // What each prefix covers in the index as it is now, read once for the batch: it holds
+        // every meeting of the batch (or, past a later change, what search will read too).
+        let index = indexNow()
+        var coveredByPrefix: [String: Set<String>] = [:]
+        func covered(_ prefix: String) -> Set<String> {
+            if let known = coveredByPrefix[prefix] { return known }
+            let terms = Set(index?.terms(ofWordsStartingWith: prefix) ?? [])
+            coveredByPrefix[prefix] = terms
+            return terms
+        }
         for event in events {
             // A stop does not wait for the backlog: the daemon must end within its grace period.
             if alertBacklog.withLock({ $0 == nil }) { return }
-            let held = meetingTerms(event.meeting)
+            // A meeting whose terms, or the index, cannot be read is searched with every alert.
+            let held = index == nil ? nil : meetingTerms(event.meeting)
             for alert in alerts {
-                // A meeting whose terms cannot be read is searched with every alert.
-                if let held, prefilters[alert.q]?.mayMatch(held) == false { continue }
+                if let held, prefilters[alert.q]?.mayMatch(held, covered: covered) == false { continue }
                 guard let answer = call(instance, "search.query", alert.searchParams(meeting: event.meeting, limit: Self.alertHits),
                                          budgetMs: state.config.limits.runningBudgetMs(for: "search.query")),
                       // A corrected query searched other words than the alert's: no match.
@@ -237,6 +249,17 @@ final class EventStream: @unchecked Sendable {
             return try alertCorpus?.reader.read { db in try MeetingTerms.read(db, meeting: id, analyzer: analyzer) }
         } catch {
             logger.warning("events: cannot read a meeting's terms for the alerts' prefilter: \(error)")
+            return nil
+        }
+    }
+
+    /// The index of the corpus as it is now; nil when it cannot be read.
+    private func indexNow() -> SegmentSet? {
+        if alertCorpus == nil { alertCorpus = try? Corpus.openReadOnly(path: corpusPath) }
+        do {
+            return try alertCorpus?.reader.read { db in try alertIndex.get(db) }
+        } catch {
+            logger.warning("events: cannot read the index for the alerts' prefilter: \(error)")
             return nil
         }
     }

@@ -6,8 +6,13 @@ import XCTest
 final class QueryPrefilterTests: XCTestCase {
     let analyzer = Analyzer()
 
-    func passes(_ query: String, _ texts: [String]) -> Bool {
-        QueryPrefilter(query: query, analyzer: analyzer).mayMatch(MeetingTerms(storedTexts: texts, analyzer: analyzer))
+    /// Whether a meeting of `texts` passes, in a corpus of it and `others` (as the index
+    /// expands a prefix: the terms of every word of the corpus that starts with it).
+    func passes(_ query: String, _ texts: [String], others: [String] = []) -> Bool {
+        let words = (texts + others).flatMap { CorpusIndex.words(ofStoredText: $0, analyzer: analyzer) }
+        return QueryPrefilter(query: query, analyzer: analyzer).mayMatch(MeetingTerms(storedTexts: texts, analyzer: analyzer)) { prefix in
+            Set(words.filter { $0.normalized.utf8.starts(with: prefix.utf8) }.map(\.term))
+        }
     }
 
     func testEveryFormSearchMatchesIsLetThrough() {
@@ -19,6 +24,18 @@ final class QueryPrefilterTests: XCTestCase {
                       "What did Alice say about zeppelins?", "\"unclosed"] {
             XCTAssertTrue(passes(query, meeting), query)
         }
+    }
+
+    /// Search covers the terms of the corpus's words that start with a prefix, so a meeting
+    /// holds "negotiat*" through "negotiable" (the term of "negotiations", "negoti") when
+    /// another meeting says "negotiations", and not when none does.
+    func testAPrefixIsHeldThroughATermAnotherMeetingsWordGivesIt() {
+        let meeting = ["The terms are negotiable."]
+        XCTAssertEqual(analyzer.words("negotiable negotiations").map(\.term).count, 2)
+        XCTAssertEqual(Set(analyzer.words("negotiable negotiations").map(\.term)).count, 1, "the premise: one term")
+        XCTAssertTrue(passes("negotiat*", meeting, others: ["The negotiations went well."]))
+        XCTAssertFalse(passes("negotiat*", meeting))
+        XCTAssertFalse(passes("negotiat*", meeting, others: ["The weather went well."]))
     }
 
     func testAMeetingWithoutARequiredWordIsKeptOut() {

@@ -287,7 +287,7 @@ def test_alerts_fire_on_exactly_the_meetings_their_search_matches(streaming, tmp
     must never drop a match: each alert fires on exactly the meetings added or updated where
     search.query restricted to that meeting finds it uncorrected. The alerts are the forms a
     prefilter could get wrong: a prefix longer than the stem of the word it starts ("negotiat*" finds "negotiation", whose
-    term is "negoti"), a phrase, a Russian word
+    term is "negoti", and so "negotiable" in another meeting), a phrase, a Russian word
     form, stop words, speakers alone, an exclusion, a request naming a speaker."""
     alerts = {
         "prefix": {"q": "negotiat*"}, "phrase": {"q": '"rechargeable batteries"'}, "russian": {"q": "вакцины"},
@@ -307,6 +307,8 @@ def test_alerts_fire_on_exactly_the_meetings_their_search_matches(streaming, tmp
         "greeting": "Alice: Good morning everyone.\nBob: Morning to you.\n",
         "children": "Dan: The children's toys are here.\n",
         "quiet": "Eve: Nothing to report today.\n",
+        # No word of it starts "negotiat", but "negotiable" has the term of "negotiation".
+        "terms": "Frank: The price is negotiable.\n",
     }
     inbox = tmp_path / "inbox"
     inbox.mkdir()

@@ -2,7 +2,8 @@
 // percolator do): the terms a meeting must hold for a keyword query to match one of its
 // turns, read from the query once, so that each meeting ingested is searched only with
 // the alerts that can match it. It reads a query as search's index query does
-// (`QueryTerm.indexForm`: a prefix is held when a word of the meeting begins with it)
+// (`QueryTerm.indexForm`: a prefix is held when the meeting holds a term of a word that
+// begins with it)
 // and may let through more than search matches, never less: exclusions,
 // speakers and filters only narrow a match and are not read, and a query that can match
 // without its words (a request, speakers alone) lets every meeting through.
@@ -32,12 +33,15 @@ public struct QueryPrefilter: Sendable {
     }
 
     /// Whether a meeting holding `held` may match; false only when search would find no turn.
-    public func mayMatch(_ held: MeetingTerms) -> Bool {
+    /// `covered` gives the terms a prefix covers in the whole corpus, as search expands it
+    /// from the index: a meeting holds one through any word of that term, also one that does
+    /// not start with the prefix ("negotiable" has the term of "negotiations", "negoti").
+    public func mayMatch(_ held: MeetingTerms, covered: (String) -> Set<String>) -> Bool {
         guard let clauses else { return true }
         return clauses.allSatisfy { clause in
             clause.contains { alternative in
                 alternative.terms.allSatisfy(held.terms.contains)
-                    && (alternative.prefix.map(held.holdsWord(startingWith:)) ?? true)
+                    && (alternative.prefix.map { held.holdsWord(startingWith: $0) || !covered($0).isDisjoint(with: held.terms) } ?? true)
             }
         }
     }
