@@ -244,7 +244,12 @@ public enum CorpusSchema {
                 """)
         }
         migrator.registerMigration("v7: index segments in format 2, with word forms for prefixes") { db in
-            // Segments of format 1 cannot say which words a prefix covers: they are built anew.
+            // Segments of format 1 cannot say which words a prefix covers: they are built anew,
+            // unless v5 has just built them all in this format (a corpus from before v5).
+            let thisFormat = withUnsafeBytes(of: SegmentFormat.version.littleEndian) { Data($0) }
+            let outdated = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM index_segment WHERE substr(bytes, 5, 4) != ?)",
+                                             arguments: [thisFormat]) ?? true
+            guard outdated else { return }
             try CorpusIndex.rebuild(db)
             try CorpusGeneration.advance(db)
         }
