@@ -569,7 +569,7 @@ struct ScoredTerm {
 let boundSlack = 1 + 1e-9
 
 /// The score a document must beat to enter the top k, published by a collector for the lazy
-/// phrases it reads, so that a phrase reads positions only where a match could enter.
+/// phrases it reads, so that a phrase matches positions only where a match could enter.
 final class EntryThreshold {
     @exclusivity(unchecked) var value = -Double.infinity
     /// Set by a phrase that left a document out unread: the collector's count is then a lower bound.
