@@ -10,7 +10,9 @@ Prints ROUGE-1/2/L/Lsum F1 (rouge-score, Porter stemming) overall and for genera
 specific queries, the mean and p90 round-trip time per query, and, for specific queries,
 "in span": the share of returned sentences whose turn lies in QMSum's annotated relevant
 spans (how well the question was located). With --located, how many specific queries were
-located at all, how many of those overlap an annotated span, and how many were "not found".
+located at all, how many of those overlap an annotated span, how many were "not found", and
+the located turns against the annotated ones: the share of annotated turns located (recall),
+the share of located turns annotated (precision), both averaged over the queries.
 Meeting ids are the ingester's: `STEM-N` for
 line N (from 0) of STEM.jsonl.
 """
@@ -114,6 +116,17 @@ def located_in_span(result, spans):
     return any(lo <= b and a <= hi for lo, hi in result.get("located", []) for a, b in ranges)
 
 
+def span_turns(ranges):
+    return {turn for lo, hi in ranges for turn in range(int(lo), int(hi) + 1)}
+
+
+def locating(result, spans):
+    """How the located turns cover the annotated ones: (recall, precision, located turns)."""
+    located, gold = span_turns(result.get("located", [])), span_turns(spans)
+    shared = len(located & gold)
+    return shared / max(len(gold), 1), shared / len(located) if located else 0.0, len(located)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--split", default=str(ROOT.parent / "shared" / "qmsum" / "val.jsonl"), help="a QMSum .jsonl file")
@@ -150,6 +163,7 @@ def main():
                              "in_span": in_span(result, spans) if spans else None,
                              "located": bool(result.get("located")), "found": result.get("found", True),
                              "located_in_span": located_in_span(result, spans) if spans else None,
+                             "locating": locating(result, spans) if spans else None,
                              **{name: value.fmeasure * 100 for name, value in score.items()}})
     finally:
         if daemon:
@@ -170,6 +184,9 @@ def main():
         print(f"specific queries: {len(specific)}, located {sum(r['located'] for r in specific)}, "
               f"located overlapping a span {sum(bool(r['located_in_span']) for r in specific)}, "
               f"not found {sum(not r['found'] for r in specific)}")
+        recall, precision, size = (statistics.mean(r["locating"][i] for r in specific) for i in range(3))
+        print(f"annotated turns located (recall) {recall * 100:.1f}%, located turns annotated (precision) "
+              f"{precision * 100:.1f}%, turns located {size:.0f} on average")
     if args.dump:
         Path(args.dump).write_text(json.dumps(rows, indent=1))
     for row in sorted(rows, key=lambda r: r["rouge1"])[:args.show]:

@@ -5,6 +5,7 @@ import math
 import re
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -559,3 +560,22 @@ def test_each_kind_of_model_scores_real_candidates_as_documented(tmp_path, quest
                                                            rel=1e-4, abs=1e-7), candidate["text"]
     finally:
         daemon.stop()
+
+
+def test_evaluate_measures_locating_on_the_turns_the_daemon_located(corpus_daemon):
+    """evaluate.py --located's recall and precision read `located` as the daemon returns it:
+    inclusive turn ranges."""
+    sys.path.insert(0, str(ROOT / "Benchmarks" / "summarise"))
+    from evaluate import locating
+    result = corpus_daemon.call("summarise.meeting", {"meeting": "val-0", "query": "What was agreed upon on sample transcripts?"})
+    ranges = result["located"]
+    assert ranges
+    turns = sum(hi - lo + 1 for lo, hi in ranges)
+    assert locating(result, [[str(lo), str(hi)] for lo, hi in ranges]) == (1.0, 1.0, turns)
+    lo, hi = ranges[0]
+    first = hi - lo + 1
+    outside = next(t for t in range(10_000) if not any(a <= t <= b for a, b in ranges))
+    # Annotated: the first located range and one turn not located.
+    assert locating(result, [[str(lo), str(hi)], [str(outside), str(outside)]]) == pytest.approx(
+        (first / (first + 1), first / turns, turns))
+    assert locating({"located": []}, [["3", "7"]]) == (0.0, 0.0, 0)
