@@ -493,33 +493,44 @@ struct PhraseMatches {
 /// UnionPostingsEnum: a binary heap of the member cursors by their current ordinal.
 final class PostingsUnion {
     let members: [PostingsCursor]
-    /// Member indexes, the one with the lowest ordinal on top.
-    private var heap: [Int]
+    /// (ordinal << 32 | member index), lowest on top: comparing keys reads no cursor, and
+    /// the buffer has no copy-on-write or exclusivity checks (a prefix has hundreds of members).
+    private let heap: UnsafeMutablePointer<UInt64>
+    private let heapCount: Int
     /// Postings of all members: a bound on the documents the union holds.
     let documentFrequency: Int
 
     init(_ members: [PostingsCursor]) {
         self.members = members
         documentFrequency = members.reduce(0) { $0 + $1.documentFrequency }
-        for member in members { member.advance(to: 0) }
-        heap = members.indices.sorted { members[$0].doc < members[$1].doc }
+        heapCount = members.count
+        heap = .allocate(capacity: members.count)
+        // Sorted is a heap; an exhausted member sinks to the bottom and stays there.
+        let keys = members.indices.map { UInt64(members[$0].advance(to: 0)) << 32 | UInt64($0) }.sorted()
+        heap.initialize(from: keys, count: keys.count)
     }
+
+    deinit { heap.deallocate() }
+
+    private func ordinal(_ key: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: key >> 32) }
+    private func member(_ key: UInt64) -> Int { Int(truncatingIfNeeded: key & 0xFFFF_FFFF) }
 
     /// Moves every member below `target` to its first posting at or after it; returns the lowest ordinal.
     func advance(to target: UInt32) -> UInt32 {
-        while let top = heap.first, members[top].doc < target {
-            members[top].advance(to: target)
-            siftDown(from: 0)
+        guard heapCount > 0 else { return PostingsCursor.exhausted }
+        while ordinal(heap[0]) < target {
+            let index = member(heap[0])
+            siftDownTop(UInt64(members[index].advance(to: target)) << 32 | UInt64(index))
         }
-        return heap.first.map { members[$0].doc } ?? PostingsCursor.exhausted
+        return ordinal(heap[0])
     }
 
     /// The members on the union's current (lowest) ordinal, into `found`: the heap's top and
     /// every node under it with the same ordinal. `found` is reused from document to document.
     func membersOnDocument(into found: inout [Int]) {
         found.removeAll(keepingCapacity: true)
-        guard let top = heap.first else { return }
-        let doc = members[top].doc
+        guard heapCount > 0 else { return }
+        let doc = ordinal(heap[0])
         found.append(0)
         // `found` holds heap nodes until the walk ends (children come after their parent).
         var next = 0
@@ -527,23 +538,24 @@ final class PostingsUnion {
             let node = found[next]
             next += 1
             let left = 2 * node + 1, right = left + 1
-            if left < heap.count && members[heap[left]].doc == doc { found.append(left) }
-            if right < heap.count && members[heap[right]].doc == doc { found.append(right) }
+            if left < heapCount && ordinal(heap[left]) == doc { found.append(left) }
+            if right < heapCount && ordinal(heap[right]) == doc { found.append(right) }
         }
-        for slot in found.indices { found[slot] = heap[found[slot]] }
+        for slot in found.indices { found[slot] = member(heap[found[slot]]) }
     }
 
-    private func siftDown(from start: Int) {
-        var parent = start
+    /// Puts `moving` at the top and sifts it down to its place.
+    private func siftDownTop(_ moving: UInt64) {
+        var parent = 0
         while true {
-            let left = 2 * parent + 1, right = left + 1
-            var lowest = parent
-            if left < heap.count && members[heap[left]].doc < members[heap[lowest]].doc { lowest = left }
-            if right < heap.count && members[heap[right]].doc < members[heap[lowest]].doc { lowest = right }
-            if lowest == parent { return }
-            heap.swapAt(parent, lowest)
-            parent = lowest
+            var child = 2 * parent + 1
+            if child >= heapCount { break }
+            if child + 1 < heapCount && heap[child + 1] < heap[child] { child += 1 }
+            if moving <= heap[child] { break }
+            heap[parent] = heap[child]
+            parent = child
         }
+        heap[parent] = moving
     }
 }
 
