@@ -218,9 +218,13 @@ extension SegmentSet {
     /// The terms a prefix covers in any segment: those of the words that begin with
     /// `prefix` (folded as the analyzer folds words, not stemmed), in byte order.
     public func terms(ofWordsStartingWith prefix: String) -> [String] {
+        // Deduped and sorted once, here: a term is looked up once per segment however many words it has.
         var found = Set<String>()
         for part in parts {
-            for index in part.reader.termIndexes(ofWordsStartingWith: prefix) { found.insert(part.reader.term(at: index)) }
+            var covered = Set<Int>()
+            part.reader.forEachWord(startingWith: prefix) { _, index in
+                if covered.insert(index).inserted { found.insert(part.reader.term(at: index)) }
+            }
         }
         return found.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }

@@ -493,33 +493,44 @@ struct PhraseMatches {
 /// UnionPostingsEnum: a binary heap of the member cursors by their current ordinal.
 final class PostingsUnion {
     let members: [PostingsCursor]
-    /// Member indexes, the one with the lowest ordinal on top.
-    private var heap: [Int]
+    /// (ordinal << 32 | member index), lowest on top: comparing keys reads no cursor, and
+    /// the buffer has no copy-on-write or exclusivity checks (a prefix has hundreds of members).
+    private let heap: UnsafeMutablePointer<UInt64>
+    private let heapCount: Int
     /// Postings of all members: a bound on the documents the union holds.
     let documentFrequency: Int
 
     init(_ members: [PostingsCursor]) {
         self.members = members
         documentFrequency = members.reduce(0) { $0 + $1.documentFrequency }
-        for member in members { member.advance(to: 0) }
-        heap = members.indices.sorted { members[$0].doc < members[$1].doc }
+        heapCount = members.count
+        heap = .allocate(capacity: members.count)
+        // Sorted is a heap; an exhausted member sinks to the bottom and stays there.
+        let keys = members.indices.map { UInt64(members[$0].advance(to: 0)) << 32 | UInt64($0) }.sorted()
+        heap.initialize(from: keys, count: keys.count)
     }
+
+    deinit { heap.deallocate() }
+
+    private func ordinal(_ key: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: key >> 32) }
+    private func member(_ key: UInt64) -> Int { Int(truncatingIfNeeded: key & 0xFFFF_FFFF) }
 
     /// Moves every member below `target` to its first posting at or after it; returns the lowest ordinal.
     func advance(to target: UInt32) -> UInt32 {
-        while let top = heap.first, members[top].doc < target {
-            members[top].advance(to: target)
-            siftDown(from: 0)
+        guard heapCount > 0 else { return PostingsCursor.exhausted }
+        while ordinal(heap[0]) < target {
+            let index = member(heap[0])
+            siftDownTop(UInt64(members[index].advance(to: target)) << 32 | UInt64(index))
         }
-        return heap.first.map { members[$0].doc } ?? PostingsCursor.exhausted
+        return ordinal(heap[0])
     }
 
     /// The members on the union's current (lowest) ordinal, into `found`: the heap's top and
     /// every node under it with the same ordinal. `found` is reused from document to document.
     func membersOnDocument(into found: inout [Int]) {
         found.removeAll(keepingCapacity: true)
-        guard let top = heap.first else { return }
-        let doc = members[top].doc
+        guard heapCount > 0 else { return }
+        let doc = ordinal(heap[0])
         found.append(0)
         // `found` holds heap nodes until the walk ends (children come after their parent).
         var next = 0
@@ -527,23 +538,24 @@ final class PostingsUnion {
             let node = found[next]
             next += 1
             let left = 2 * node + 1, right = left + 1
-            if left < heap.count && members[heap[left]].doc == doc { found.append(left) }
-            if right < heap.count && members[heap[right]].doc == doc { found.append(right) }
+            if left < heapCount && ordinal(heap[left]) == doc { found.append(left) }
+            if right < heapCount && ordinal(heap[right]) == doc { found.append(right) }
         }
-        for slot in found.indices { found[slot] = heap[found[slot]] }
+        for slot in found.indices { found[slot] = member(heap[found[slot]]) }
     }
 
-    private func siftDown(from start: Int) {
-        var parent = start
+    /// Puts `moving` at the top and sifts it down to its place.
+    private func siftDownTop(_ moving: UInt64) {
+        var parent = 0
         while true {
-            let left = 2 * parent + 1, right = left + 1
-            var lowest = parent
-            if left < heap.count && members[heap[left]].doc < members[heap[lowest]].doc { lowest = left }
-            if right < heap.count && members[heap[right]].doc < members[heap[lowest]].doc { lowest = right }
-            if lowest == parent { return }
-            heap.swapAt(parent, lowest)
-            parent = lowest
+            var child = 2 * parent + 1
+            if child >= heapCount { break }
+            if child + 1 < heapCount && heap[child + 1] < heap[child] { child += 1 }
+            if moving <= heap[child] { break }
+            heap[parent] = heap[child]
+            parent = child
         }
+        heap[parent] = moving
     }
 }
 
@@ -595,6 +607,16 @@ struct TopKCollector: ~Copyable {
     /// Per query term (by order): its score in the document being scored, or 0.
     let contributions: UnsafeMutablePointer<Double>
     let termCount: Int
+    /// Above this many terms (a prefix's), a document's sum reads only the orders it holds
+    /// a score at, `contributedOrders`, kept sorted: it costs its own terms, not the query's.
+    static let sumsAllTermsUpTo = 16
+    let tracksContributed: Bool
+    let contributedOrders: UnsafeMutablePointer<Int32>
+    var contributedCount = 0
+    /// `collectAny`'s essential terms on the window, as (ordinal << 32 | position in its
+    /// order by bound), lowest first: a heap above `scansEssentialsUpTo` terms.
+    let essentialHeap: UnsafeMutablePointer<UInt64>
+    static let scansEssentialsUpTo = 8
 
     init(limit: Int, termCount: Int, exactTotalUpTo: Int, dynamicPruning: Bool, floor: Double, entryThreshold: EntryThreshold,
          excluded: [PostingsCursor], mask: DocumentMask?, bm25: BM25, segmentAverage: Double) {
@@ -610,10 +632,17 @@ struct TopKCollector: ~Copyable {
         self.termCount = termCount
         contributions = .allocate(capacity: termCount)
         contributions.initialize(repeating: 0, count: termCount)
+        tracksContributed = termCount > Self.sumsAllTermsUpTo
+        contributedOrders = .allocate(capacity: tracksContributed ? termCount : 0)
+        essentialHeap = .allocate(capacity: termCount > Self.scansEssentialsUpTo ? termCount : 0)
         entryThreshold.value = threshold
     }
 
-    deinit { contributions.deallocate() }
+    deinit {
+        contributions.deallocate()
+        contributedOrders.deallocate()
+        essentialHeap.deallocate()
+    }
 
     /// Documents scoring at or below this cannot enter; -∞ while every match must be seen.
     var threshold: Double {
@@ -644,19 +673,48 @@ struct TopKCollector: ~Copyable {
         return false
     }
 
+    /// A term's score in the document being scored; a term contributes at most once a document.
+    mutating func contribute(_ score: Double, order: Int) {
+        contributions[order] = score
+        guard tracksContributed else { return }
+        // Inserted in order: a document holds few of a prefix's terms.
+        var slot = contributedCount
+        while slot > 0 && Int(contributedOrders[slot - 1]) > order {
+            contributedOrders[slot] = contributedOrders[slot - 1]
+            slot -= 1
+        }
+        contributedOrders[slot] = Int32(order)
+        contributedCount += 1
+    }
+
     /// Sums the contributions in query order, clears them and offers the document.
+    /// (Only the orders contributed to are read when tracked: the others would add zeros.)
     mutating func accept(_ ordinal: UInt32) {
         var score = 0.0
-        for order in 0..<termCount {
-            score += contributions[order]
-            contributions[order] = 0
+        if tracksContributed {
+            for slot in 0..<contributedCount {
+                let order = Int(contributedOrders[slot])
+                score += contributions[order]
+                contributions[order] = 0
+            }
+            contributedCount = 0
+        } else {
+            for order in 0..<termCount {
+                score += contributions[order]
+                contributions[order] = 0
+            }
         }
         if isExcluded(ordinal) { return }
         offer(score: score, ordinal: ordinal)
     }
 
-    func clearContributions() {
-        contributions.update(repeating: 0, count: termCount)
+    mutating func clearContributions() {
+        if tracksContributed {
+            for slot in 0..<contributedCount { contributions[Int(contributedOrders[slot])] = 0 }
+            contributedCount = 0
+        } else {
+            contributions.update(repeating: 0, count: termCount)
+        }
     }
 
     // MARK: Many terms: term at a time
@@ -799,26 +857,59 @@ struct TopKCollector: ~Copyable {
 
             var nonEssentialBound = 0.0
             for position in 0..<firstEssential { nonEssentialBound += windowBounds[position] }
-            for position in firstEssential..<byBound.count { byBound[position].cursor.advance(to: windowStart) }
+            // Many essential terms (a prefix's) sit in a heap by ordinal: a document then costs
+            // its own terms, where a scan costs all of them twice.
+            let heaped = byBound.count - firstEssential > Self.scansEssentialsUpTo
+            let heap = essentialHeap
+            var heapCount = 0
+            for position in firstEssential..<byBound.count {
+                let ordinal = byBound[position].cursor.advance(to: windowStart)
+                if heaped && ordinal <= windowEnd { Self.push(UInt64(ordinal) << 32 | UInt64(position), into: heap, count: &heapCount) }
+            }
             while true {
                 var ordinal = PostingsCursor.exhausted
-                for position in firstEssential..<byBound.count { ordinal = min(ordinal, byBound[position].cursor.doc) }
+                if heaped {
+                    if heapCount > 0 { ordinal = UInt32(truncatingIfNeeded: heap[0] >> 32) }
+                } else {
+                    for position in firstEssential..<byBound.count { ordinal = min(ordinal, byBound[position].cursor.doc) }
+                }
                 if ordinal > windowEnd { break }
                 if let mask, !mask.admits(ordinal) {
                     // Passed over unscored, to the filters' next document.
                     guard let next = mask.firstAllowed(atOrAfter: ordinal + 1), next <= windowEnd else { break }
-                    for position in firstEssential..<byBound.count { byBound[position].cursor.advance(to: next) }
+                    if heaped {
+                        while heapCount > 0 && heap[0] >> 32 < UInt64(next) {
+                            let position = Int(truncatingIfNeeded: heap[0] & 0xFFFF_FFFF)
+                            Self.replaceTop(of: heap, count: &heapCount, position: position,
+                                            ordinal: byBound[position].cursor.advance(to: next), windowEnd: windowEnd)
+                        }
+                    } else {
+                        for position in firstEssential..<byBound.count { byBound[position].cursor.advance(to: next) }
+                    }
                     continue
                 }
                 let length = segment.documentLength(ordinal: Int(ordinal))
                 var partial = 0.0
-                for position in firstEssential..<byBound.count where byBound[position].cursor.doc == ordinal {
-                    let term = byBound[position]
-                    let contribution = term.weight * bm25.saturation(frequency: term.cursor.frequency, length: length)
-                    contributions[term.order] = contribution
-                    partial += contribution
-                    // At the window's end the next window moves the cursor, decoding only if it is not skipped.
-                    if ordinal < windowEnd { term.cursor.next() }
+                if heaped {
+                    while heapCount > 0 && heap[0] >> 32 == UInt64(ordinal) {
+                        let position = Int(truncatingIfNeeded: heap[0] & 0xFFFF_FFFF)
+                        let term = byBound[position]
+                        let contribution = term.weight * bm25.saturation(frequency: term.cursor.frequency, length: length)
+                        contribute(contribution, order: term.order)
+                        partial += contribution
+                        // At the window's end the next window moves the cursor, decoding only if it is not skipped.
+                        Self.replaceTop(of: heap, count: &heapCount, position: position,
+                                        ordinal: ordinal < windowEnd ? term.cursor.next() : PostingsCursor.exhausted, windowEnd: windowEnd)
+                    }
+                } else {
+                    for position in firstEssential..<byBound.count where byBound[position].cursor.doc == ordinal {
+                        let term = byBound[position]
+                        let contribution = term.weight * bm25.saturation(frequency: term.cursor.frequency, length: length)
+                        contribute(contribution, order: term.order)
+                        partial += contribution
+                        // At the window's end the next window moves the cursor, decoding only if it is not skipped.
+                        if ordinal < windowEnd { term.cursor.next() }
+                    }
                 }
                 threshold = self.threshold
                 var remaining = nonEssentialBound
@@ -829,7 +920,7 @@ struct TopKCollector: ~Copyable {
                     remaining -= windowBounds[position]
                     if term.cursor.advance(to: ordinal) == ordinal {
                         let contribution = term.weight * bm25.saturation(frequency: term.cursor.frequency, length: length)
-                        contributions[term.order] = contribution
+                        contribute(contribution, order: term.order)
                         partial += contribution
                     }
                     competitive = !cannotEnter(partial + remaining, threshold)
@@ -845,6 +936,42 @@ struct TopKCollector: ~Copyable {
             }
             windowStart = windowEnd + 1
         }
+    }
+
+    /// Adds `key` to the binary heap `heap[0..<count]`, lowest key on top.
+    static func push(_ key: UInt64, into heap: UnsafeMutablePointer<UInt64>, count: inout Int) {
+        var child = count
+        count += 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            if heap[parent] <= key { break }
+            heap[child] = heap[parent]
+            child = parent
+        }
+        heap[child] = key
+    }
+
+    /// Puts the essential term at `position` (the heap's top) back at its new `ordinal`, or
+    /// drops it if that is past the window.
+    static func replaceTop(of heap: UnsafeMutablePointer<UInt64>, count: inout Int, position: Int, ordinal: UInt32, windowEnd: UInt32) {
+        let moving: UInt64
+        if ordinal <= windowEnd {
+            moving = UInt64(ordinal) << 32 | UInt64(position)
+        } else {
+            count -= 1
+            if count == 0 { return }
+            moving = heap[count]
+        }
+        var parent = 0
+        while true {
+            var child = 2 * parent + 1
+            if child >= count { break }
+            if child + 1 < count && heap[child + 1] < heap[child] { child += 1 }
+            if moving <= heap[child] { break }
+            heap[parent] = heap[child]
+            parent = child
+        }
+        heap[parent] = moving
     }
 
     // MARK: AND of ORs: block-max intersection
@@ -914,7 +1041,7 @@ struct TopKCollector: ~Copyable {
                 for index in lead where terms[index].cursor.doc == ordinal {
                     let term = terms[index]
                     let contribution = term.weight * bm25.saturation(frequency: term.cursor.frequency, length: length)
-                    contributions[term.order] = contribution
+                    contribute(contribution, order: term.order)
                     leadScore += contribution
                 }
                 if cannotEnter(leadScore + othersBound, threshold) {
@@ -923,7 +1050,7 @@ struct TopKCollector: ~Copyable {
                 } else {
                     for index in outsideLead where terms[index].cursor.doc == ordinal {
                         let term = terms[index]
-                        contributions[term.order] = term.weight * bm25.saturation(frequency: term.cursor.frequency, length: length)
+                        contribute(term.weight * bm25.saturation(frequency: term.cursor.frequency, length: length), order: term.order)
                     }
                     accept(ordinal)
                 }
