@@ -184,6 +184,17 @@ extension SegmentReader {
             if ids[middle].upperBound < firstID { low = middle + 1 } else { high = middle }
         }
         var ranges: [ClosedRange<UInt32>] = []
+        // Ids without gaps (as ingest writes them; a merge leaves gaps where it drops deleted
+        // documents): an id's ordinal is its distance from the first, and a busy speaker's runs read no ids.
+        if Int(lastID - firstID) == documentCount - 1 {
+            for index in low..<ids.count {
+                let range = ids[index]
+                guard range.lowerBound <= lastID else { break }
+                ranges.append(ClosedRange(uncheckedBounds: (max(range.lowerBound, firstID) &- firstID,
+                                                            min(range.upperBound, lastID) &- firstID)))
+            }
+            return ranges
+        }
         var from = 0
         for range in ids[low...] {
             guard range.lowerBound <= lastID else { break }
