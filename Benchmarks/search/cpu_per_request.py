@@ -8,7 +8,7 @@ each query group is sent to one, then the other, `--loops` times over, in altern
 for `--reps` repetitions, and the daemon's CPU per request is printed per group with the
 ratio (after / before) and the mean over the queries.
 
-usage: cpu_per_request.py --corpus FILE --meetingd-before OTHER/meetingd [--meetingd BIN]
+usage: cpu_per_request.py --corpus FILE --meetingd-before OTHER/meetingd [--corpus-before FILE] [--meetingd BIN]
                           [--groups 'rare,middling'] [--reps 4] [--loops 100]
 The groups are queries.py's (vs_tantivy.py's).
 """
@@ -37,6 +37,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", required=True)
     parser.add_argument("--meetingd-before", required=True)
+    parser.add_argument("--corpus-before", help="a copy of the corpus for the build before, when the new build migrates it "
+                        "(each refuses the other's schema; default: --corpus)")
     parser.add_argument("--meetingd", default=os.path.join(ROOT, ".build-release", "release", "meetingd"))
     parser.add_argument("--groups", help="comma-separated query groups (default: all)")
     parser.add_argument("--reps", type=int, default=4)
@@ -49,7 +51,7 @@ def main():
         wanted = {group.strip() for group in args.groups.split(",")}
         items = [item for item in items if item[0] in wanted]
     groups = list(dict.fromkeys(group for group, _ in items))
-    daemons = [Daemon(args.meetingd_before, args.corpus, workers=4), Daemon(args.meetingd, args.corpus, workers=4)]
+    daemons = [Daemon(args.meetingd_before, args.corpus_before or args.corpus, workers=4), Daemon(args.meetingd, args.corpus, workers=4)]
     try:
         sockets = []
         for daemon in daemons:

@@ -297,21 +297,30 @@ extension SearchModule {
 
     /// Turns with their meetings, each with its snippet marking the words `highlight` holds, or
     /// its opening, unmarked, when it holds none (a named speaker's turn ranked without a match);
-    /// in the order given, turns not found left out. One statement reads them all: a page read
-    /// a row at a time cost a statement per hit.
+    /// in the order given, turns not found left out.
     func turnHits(_ db: Database, _ turns: [Candidate], highlight: Highlight, markers: Markers) throws -> [JSONObject] {
-        guard !turns.isEmpty else { return [] }
+        let hits = try hitsByTurn(db, turns, highlight: highlight, markers: markers)
+        return turns.compactMap { hits[$0.rowid] }
+    }
+
+    /// `turnHits`' hits by turn id. One statement reads them all: a page read a row at a
+    /// time cost a statement per hit.
+    private func hitsByTurn(_ db: Database, _ turns: [Candidate], highlight: Highlight, markers: Markers) throws -> [Int64: JSONObject] {
+        guard !turns.isEmpty else { return [:] }
         let rows = try Row.fetchAll(db.cachedStatement(sql: """
             SELECT \(Self.hitColumns), t.text, t.id FROM turn t \(Self.hitJoins) WHERE t.id IN (SELECT value FROM json_each(?))
             """), arguments: [Self.jsonArray(turns.map(\.rowid))])
         let byTurn = Dictionary(rows.map { ($0[8] as Int64, $0) }, uniquingKeysWith: { first, _ in first })
-        return try turns.compactMap { turn in
-            guard let row = byTurn[turn.rowid] else { return nil }
+        var hits: [Int64: JSONObject] = [:]
+        for turn in turns where hits[turn.rowid] == nil {
+            guard let row = byTurn[turn.rowid] else { continue }
             let text = TranscriptText.strippingMarks(row[7])
             let snippet = try IndexSnippet.snippet(of: text, terms: highlight.terms, markers: markers, analyzer: analyzer, budget: budget)
                 ?? Self.opening(of: text, words: IndexSnippet.words)
-            return Self.hit(row, score: turn.score, snippet: highlight.joinsPhrases ? Self.joiningAdjacentMarks(snippet, markers) : snippet)
+            hits[turn.rowid] = Self.hit(row, score: turn.score,
+                                        snippet: highlight.joinsPhrases ? Self.joiningAdjacentMarks(snippet, markers) : snippet)
         }
+        return hits
     }
 
     /// The first `words` words of `text`, with an ellipsis when there is more.
@@ -458,9 +467,10 @@ extension SearchModule {
     private func meetingsPage(_ db: Database, _ turns: [Candidate], highlight: Highlight,
                               page: (offset: Int, limit: Int), markers: Markers, exact: Bool) throws -> JSONObject {
         let groups = try groupByMeeting(db, turns)
-        let hits = try groups.dropFirst(page.offset).prefix(page.limit).map { group in
-            meetingHit(group, passages: try turnHits(db, Array(group.turns.prefix(3)), highlight: highlight, markers: markers))
-        }
+        let shown = groups.dropFirst(page.offset).prefix(page.limit)
+        // The page's passages in one statement, as a page of turns is read, not one per meeting.
+        let passages = try hitsByTurn(db, shown.flatMap { $0.turns.prefix(3) }, highlight: highlight, markers: markers)
+        let hits = shown.map { group in meetingHit(group, passages: group.turns.prefix(3).compactMap { passages[$0.rowid] }) }
         return Self.page(hits, total: groups.count, exact: exact)
     }
 

@@ -151,6 +151,25 @@ final class SegmentSetTests: XCTestCase {
         return runs
     }
 
+    /// A segment's ordinal ranges for runs of ids are the ordinals of the ids it holds in them,
+    /// whether its ids are consecutive (as ingest writes them) or have gaps (as a merge leaves them).
+    func testOrdinalRangesOfRunsHoldTheOrdinalsOfTheIDsInThem() throws {
+        var generator = SeededGenerator(seed: 12)
+        for consecutive in [true, false] {
+            let ids: [UInt32] = consecutive ? Array(40...1039) : Self.corpus.prefix(1000).map(\.id)
+            var writer = SegmentWriter()
+            for id in ids { try writer.addDocument(id: id, length: 1, terms: [(term: "w", positions: [0])]) }
+            let segment = try TestSegment(writer.finish())
+            for round in 0..<20 {
+                let runs = Self.speakerLikeRuns(&generator)
+                let expected = ids.indices.filter { index in runs.contains { $0.contains(ids[index]) } }
+                // Ascending and disjoint, then, as the expected ordinals are.
+                XCTAssertEqual(segment.reader.ordinalRanges(ofDocumentIDs: runs).flatMap { $0.map(Int.init) }, expected,
+                               "consecutive \(consecutive), round \(round)")
+            }
+        }
+    }
+
     /// Documents in runs of ids (a speaker alone): every live one in them, by id, none deleted.
     func testDocumentsInManyRunsAreTheLiveOnesInThem() throws {
         let (set, live) = try Self.segmentSet()

@@ -450,6 +450,40 @@ final class IngestTests: XCTestCase {
         XCTAssertEqual(try reader.read { db in try CorpusIndex.load(db).terms(ofWordsStartingWith: "remote") }, remote)
     }
 
+    /// v8 indexes the turns by speaker: `meetingd ingest` adds the index to a corpus v7 left,
+    /// and each person's turns read through it are the runs of the ids of the turns they spoke.
+    func testIngestIndexesTheTurnsOfACorpusBySpeaker() throws {
+        let corpus = try makeScratchFolder(self).appendingPathComponent("corpus.sqlite")
+        let source = TestPaths.qmsum.appendingPathComponent("val.jsonl").path
+        _ = try ingester(corpus).ingest(paths: [source], prune: false)
+        func hasIndex(_ db: Database) throws -> Bool {
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'turn_person')") ?? false
+        }
+        let queue = try DatabaseQueue(path: corpus.path)
+        XCTAssertTrue(try queue.read(hasIndex))
+        // The corpus as v7 left it.
+        try queue.write { db in
+            try db.execute(sql: "DROP INDEX turn_person; DELETE FROM grdb_migrations WHERE identifier LIKE 'v8:%'")
+        }
+        XCTAssertFalse(try queue.read(hasIndex))
+        try queue.close()
+        _ = try ingester(corpus).ingest(paths: [source], prune: false)
+        try assertCorpusConsistent(corpus.path)
+        let reader = try Corpus.openReadOnly(path: corpus.path).reader
+        try reader.read { db in
+            XCTAssertTrue(try hasIndex(db))
+            let speakers = try SpeakerTurns(db)
+            var spoken: [Int64: [UInt32]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT person_id, id FROM turn WHERE person_id IS NOT NULL") {
+                spoken[row[0], default: []].append(UInt32(row[1] as Int64))
+            }
+            XCTAssertGreaterThan(spoken.count, 5)
+            for (person, ids) in spoken {
+                XCTAssertEqual(try speakers.turns(db, people: [person]).flatMap { Array($0) }, ids.sorted(), "person \(person)")
+            }
+        }
+    }
+
     func testMigrationIndexesACorpusThatHadNoIndex() throws {
         let corpus = try makeScratchFolder(self).appendingPathComponent("corpus.sqlite")
         _ = try ingester(corpus).ingest(paths: [TestPaths.qmsum.appendingPathComponent("val.jsonl").path], prune: false)

@@ -113,14 +113,16 @@ final class TurnRangesTests: XCTestCase {
             }
             return result
         }
-        for _ in 0..<500 {
-            let a = ranges(), b = ranges()
-            let union = TurnRanges.union(a, b)
-            XCTAssertEqual(Set(union.flatMap { Array($0) }), Set((a + b).flatMap { Array($0) }))
+        // Two to five lists, as a query naming that many people.
+        for round in 0..<500 {
+            let lists = (0..<(2 + round % 4)).map { _ in ranges() }
+            let union = TurnRanges.union(lists)
+            XCTAssertEqual(Set(union.flatMap { Array($0) }), Set(lists.joined().flatMap { Array($0) }))
             // Ascending, disjoint and not touching: each range starts past the one before's end + 1.
             for (before, after) in zip(union, union.dropFirst()) { XCTAssertGreaterThan(after.lowerBound, before.upperBound + 1) }
         }
-        XCTAssertEqual(TurnRanges.union([0...UInt32.max], [5...6]), [0...UInt32.max])
-        XCTAssertEqual(TurnRanges.union([], [5...6]), [5...6])
+        XCTAssertEqual(TurnRanges.union([[0...UInt32.max], [5...6]]), [0...UInt32.max])
+        XCTAssertEqual(TurnRanges.union([[], [5...6], []]), [5...6])
+        XCTAssertEqual(TurnRanges.union([[1...2], [4...4], [3...3]]), [1...4])
     }
 }

@@ -60,6 +60,13 @@ public final class SegmentSet: Sendable {
         let liveMask: DocumentMask?
 
         /// The live documents whose ids lie in `idRanges` (ascending, disjoint), or nil when there are none.
+        /// The live documents of the segment holding the term of `info`, an entry of its dictionary.
+        func liveDocumentFrequency(_ info: TermInfo) -> Int {
+            guard !deletedOrdinals.isEmpty else { return info.documentFrequency }
+            let cursor = reader.postings(info)
+            return info.documentFrequency - deletedOrdinals.count(where: { cursor.advance(to: $0) == $0 })
+        }
+
         func mask(within idRanges: [ClosedRange<UInt32>]) -> DocumentMask? {
             let allowed = reader.ordinalRanges(ofDocumentIDs: idRanges)
             if allowed.isEmpty { return nil }
@@ -98,24 +105,25 @@ public final class SegmentSet: Sendable {
 
     /// Live documents holding `term`.
     public func documentFrequency(_ term: String) -> Int {
-        var count = 0
-        for part in parts {
-            guard let info = part.reader.lookup(term) else { continue }
-            count += info.documentFrequency
-            guard !part.deletedOrdinals.isEmpty else { continue }
-            let cursor = part.reader.postings(info)
-            for ordinal in part.deletedOrdinals where cursor.advance(to: ordinal) == ordinal { count -= 1 }
-        }
-        return count
+        parts.reduce(0) { count, part in count + (part.reader.lookup(term).map(part.liveDocumentFrequency) ?? 0) }
     }
 
     /// The best `query.limit` live documents whose ids lie in `idRanges` (ascending,
     /// disjoint; nil for all), best first: higher score, then lower id. The segments share
     /// one count up to `query.exactTotalUpTo`, and each is pruned with the best found before it.
     public func search(_ query: IndexQuery, idRanges: [ClosedRange<UInt32>]? = nil) -> IndexSearchResult {
+        // Each word looked up once per segment: its entries give the corpus's document frequency,
+        // and each segment's search takes its own instead of looking the words up again.
         var frequencies: [String: Int] = [:]
+        var entries = [[String: TermInfo]](repeating: [:], count: parts.count)
         for word in query.clauses.joined().flatMap(\.words) where frequencies[word] == nil {
-            frequencies[word] = documentFrequency(word)
+            var count = 0
+            for (index, part) in parts.enumerated() {
+                guard let info = part.reader.lookup(word) else { continue }
+                entries[index][word] = info
+                count += part.liveDocumentFrequency(info)
+            }
+            frequencies[word] = count
         }
         let statistics = CollectionStatistics(documentCount: documentCount, bm25: bm25, documentFrequencies: frequencies)
         // By id, as a segment's collector keeps them: a tie goes to the lower id.
@@ -130,7 +138,7 @@ public final class SegmentSet: Sendable {
                 mask = filtered
             }
             rest.exactTotalUpTo = max(0, query.exactTotalUpTo - total)
-            let found = part.reader.search(rest, statistics: statistics, mask: mask,
+            let found = part.reader.search(rest, statistics: statistics, entries: entries[index], mask: mask,
                                            floor: query.limit > 0 && best.isFull ? best.worstScore : -.infinity)
             for hit in found.hits { best.offer(score: hit.score, ordinal: hit.documentID) }
             total += found.total
@@ -184,6 +192,17 @@ extension SegmentReader {
             if ids[middle].upperBound < firstID { low = middle + 1 } else { high = middle }
         }
         var ranges: [ClosedRange<UInt32>] = []
+        // Ids without gaps (as ingest writes them; a merge leaves gaps where it drops deleted
+        // documents): an id's ordinal is its distance from the first, and a busy speaker's runs read no ids.
+        if Int(lastID - firstID) == documentCount - 1 {
+            for index in low..<ids.count {
+                let range = ids[index]
+                guard range.lowerBound <= lastID else { break }
+                ranges.append(ClosedRange(uncheckedBounds: (max(range.lowerBound, firstID) &- firstID,
+                                                            min(range.upperBound, lastID) &- firstID)))
+            }
+            return ranges
+        }
         var from = 0
         for range in ids[low...] {
             guard range.lowerBound <= lastID else { break }

@@ -193,9 +193,11 @@ extension SegmentReader {
     /// Searches this segment alone (its own statistics), or as one of several with the
     /// collection's `statistics` and the documents `mask` admits. Once `exactTotalUpTo`
     /// matches are counted, no document scoring at or below `floor` is kept: the caller
-    /// knows `limit` better ones, or as good ones of lower ids.
-    public func search(_ query: IndexQuery, statistics: CollectionStatistics? = nil, mask: DocumentMask? = nil,
-                       floor: Double = -.infinity) -> IndexSearchResult {
+    /// knows `limit` better ones, or as good ones of lower ids. `entries`: this segment's
+    /// dictionary entries for the query's words, when the caller has looked them up (a word
+    /// they lack is not in the segment).
+    public func search(_ query: IndexQuery, statistics: CollectionStatistics? = nil, entries: [String: TermInfo]? = nil,
+                       mask: DocumentMask? = nil, floor: Double = -.infinity) -> IndexSearchResult {
         let nothing = IndexSearchResult(hits: [], total: 0, totalExact: true, blocksDecoded: 0, blocksInQueryTerms: 0)
         // Distinct terms in order of first appearance, and the clauses as indexes into them.
         let scoring = statistics?.bm25 ?? bm25
@@ -223,6 +225,7 @@ extension SegmentReader {
             }
             mergedClauses.append(indexes)
         }
+        func entry(_ word: String) -> TermInfo? { entries.map { $0[word] } ?? lookup(word) }
         func idf(_ word: String, _ info: TermInfo) -> Double {
             BM25.idf(documentFrequency: statistics?.documentFrequencies[word] ?? info.documentFrequency,
                      documentCount: statistics?.documentCount ?? documentCount)
@@ -248,20 +251,20 @@ extension SegmentReader {
             var weight = term.boost
             let maxScorePair: (frequency: UInt32, length: UInt32)
             if term.words.count == 1 {
-                guard let info = lookup(term.text) else { continue }
+                guard let info = entry(term.text) else { continue }
                 weight *= idf(term.text, info)
                 cursor = postings(info)
                 maxScorePair = (info.maxScoreFrequency, info.maxScoreLength)
             } else if let matches = matchedTogether[term.text] {
                 guard let phrase = packed(matches) else { continue }
                 // Every word is in the segment, since the phrase is. Summed in the phrase's order, as an exhaustive scorer would.
-                weight *= term.words.reduce(0) { $0 + idf($1, lookup($1)!) }
+                weight *= term.words.reduce(0) { $0 + idf($1, entry($1)!) }
                 phrasePostings.append(phrase.bytes)
                 cursor = phrase.cursor
                 maxScorePair = phrase.maxScorePair
             } else {
                 guard let phrase = phraseCursor(term.words, mask: mask) else { continue }
-                weight *= term.words.reduce(0) { $0 + idf($1, lookup($1)!) }
+                weight *= term.words.reduce(0) { $0 + idf($1, entry($1)!) }
                 cursor = phrase.cursor
                 maxScorePair = phrase.maxScorePair
             }

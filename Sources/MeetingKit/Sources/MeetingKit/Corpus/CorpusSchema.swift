@@ -18,7 +18,8 @@ import Foundation
 /// - `turn(id, meeting_pk, idx, section, person_id, role, text, start_time, end_time, words, sentences)`:
 ///   `text` is the paragraphs joined by "\n", transcription marks kept; `sentences` is the
 ///   sentence spans in `text`, encoded by `TranscriptText.encodeSentences` (decode with
-///   `TranscriptText.decodeSentences`). No index but the id: reach turns through `meeting.first_turn`.
+///   `TranscriptText.decodeSentences`). Indexed by id and by `person_id` (`turn_person`, a
+///   speaker's turns); otherwise reach turns through `meeting.first_turn`.
 /// - `meeting.language`: "en" or "ru" (`Language`); `turn.label`: the speaker label as the
 ///   source wrote it, where it is not the person's stored name (null otherwise).
 /// - `person_romanised(key, person_id)`: each person's `PersonResolver.romanisedKey`, so that a
@@ -34,6 +35,7 @@ import Foundation
 /// Up to v5 the corpus also held `turn_fts`, an FTS5 table over the turns, and its content
 /// view `turn_fts_content`; v6 drops them, as the search index answers every search.
 /// v7 rebuilds the index's segments in format 2 (`SegmentFormat.version`), which holds word forms.
+/// v8 indexes `turn.person_id`, from which `SpeakerTurns` reads a speaker's turns.
 public enum CorpusSchema {
     /// SQL that strips `TranscriptText.marks` from `column`, as `TranscriptText.strippingMarks` does;
     /// text without a brace (most text) is passed through without copies.
@@ -252,6 +254,11 @@ public enum CorpusSchema {
             guard outdated else { return }
             try CorpusIndex.rebuild(db)
             try CorpusGeneration.advance(db)
+        }
+        migrator.registerMigration("v8: turns indexed by speaker") { db in
+            // A speaker's first query of a generation read their turns through a join of every
+            // meeting they spoke in: 50 ms of CPU for the busiest of 10,000 meetings, 4 ms this way.
+            try db.execute(sql: "CREATE INDEX turn_person ON turn(person_id)")
         }
         return migrator
     }
