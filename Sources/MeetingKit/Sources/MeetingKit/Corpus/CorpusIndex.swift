@@ -9,21 +9,22 @@ import Foundation
 public enum CorpusIndex {
     /// One turn as the index holds it: the term of every word, stop words too (so that
     /// every query word counts), at the word's ordinal in the turn; and its distinct words
-    /// folded, with their terms, for prefixes.
+    /// folded, each with its term's index in `terms`, for prefixes.
     public struct Document: Sendable {
         let length: UInt32
         let terms: [(term: String, positions: [UInt32])]
-        let words: [(form: String, term: String)]
+        let words: [(form: String, termIndex: Int)]
 
         /// From the analyzer's words of a turn's text without transcription marks. Each
-        /// distinct term of a word that is not a stop word (what `TermStatistics` counts) is
-        /// handed to `eachStatisticTerm` once, from the same pass, so that ingest hashes each word once.
+        /// distinct term of a word that is not a stop word is handed to `eachStatisticTerm`
+        /// once: this is the rule of what `term_stat` counts (`TermStatistics`), and ingest
+        /// takes it from the same pass, so that each word is hashed once.
         init(_ words: [AnalyzedWord], eachStatisticTerm: (String) -> Void = { _ in }) {
             var slotOfWord: [String: Int] = [:]
             var slotOfTerm: [String: Int] = [:]
             var terms: [(term: String, positions: [UInt32])] = []
             var counted: [Bool] = []
-            var forms: [(form: String, term: String)] = []
+            var forms: [(form: String, termIndex: Int)] = []
             for word in words {
                 // Most words repeat as written: their term's slot is found by the word alone.
                 let index: Int
@@ -37,7 +38,7 @@ public enum CorpusIndex {
                         counted.append(false)
                     }
                     slotOfWord[word.normalized] = index
-                    forms.append((word.normalized, word.term))
+                    forms.append((word.normalized, index))
                 }
                 terms[index].positions.append(UInt32(word.position))
                 if !word.isStopWord, !counted[index] { counted[index] = true; eachStatisticTerm(word.term) }
