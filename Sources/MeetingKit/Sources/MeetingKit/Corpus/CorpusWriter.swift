@@ -216,18 +216,19 @@ public final class CorpusWriter {
     private static func deleteMeetings(_ db: Database, sourceID: Int64) throws {
         let meetings = try Row.fetchAll(db, sql: "SELECT pk, first_turn, turns FROM meeting WHERE source_id = ?", arguments: [sourceID])
         let analyzer = meetings.isEmpty ? nil : Analyzer()
+        // Summed over the file's meetings and written once, as ingest adds them.
+        var termCounts: [String: Int] = [:]
         for meeting in meetings {
             let first: Int64 = meeting["first_turn"], last = first + (meeting["turns"] as Int64) - 1
-            var termCounts: [String: Int] = [:]
             let texts = try String.fetchCursor(db, sql: "SELECT text FROM turn WHERE id BETWEEN ? AND ?", arguments: [first, last])
             while let text = try texts.next() {
                 for term in TermStatistics.distinctTerms(ofStoredText: text, analyzer: analyzer!) { termCounts[term, default: 0] += 1 }
             }
-            try TermStatistics.apply(termCounts, sign: -1, db)
             try db.execute(sql: "DELETE FROM turn WHERE id BETWEEN ? AND ?", arguments: [first, last])
             if last >= first { try CorpusIndex.markDeleted(db, turns: first...last) }
             try db.execute(sql: "DELETE FROM meeting WHERE pk = ?", arguments: [meeting["pk"] as Int64])
         }
+        try TermStatistics.apply(termCounts, sign: -1, db)
     }
 
     /// Returns the meeting's first turn id.
