@@ -70,13 +70,40 @@ public enum CorpusIndex {
     /// Writes the turns `documents` (ids ascending, above every id a segment holds) as a new
     /// segment; the caller then merges (`mergeIfNeeded`).
     static func addSegment(_ db: Database, _ documents: [(id: Int64, document: Document)]) throws {
-        guard let first = documents.first?.id, let last = documents.last?.id else { return }
-        var writer = SegmentWriter()
-        for (id, document) in documents {
-            guard let id = UInt32(exactly: id) else { throw CorpusError("turn id \(id) is beyond the index's 32-bit ids") }
-            try writer.addDocument(id: id, length: document.length, terms: document.terms, words: document.words)
+        try SegmentInProgress(documents, buildingOnAnotherThread: false).insert(db)
+    }
+
+    /// A new segment (as `addSegment` writes), built on another thread from the start when
+    /// asked: ingest writes the turns' rows meanwhile, and the two took one core in turn.
+    final class SegmentInProgress: @unchecked Sendable {
+        private let first: Int64?, last: Int64?, turns: Int
+        private var built: Result<[UInt8], any Error> = .success([])
+        private let done = DispatchGroup()
+
+        init(_ documents: [(id: Int64, document: Document)], buildingOnAnotherThread: Bool) {
+            first = documents.first?.id
+            last = documents.last?.id
+            turns = documents.count
+            guard !documents.isEmpty else { return }
+            let build: @Sendable () -> Void = { [self] in built = Result { try Self.bytes(of: documents) } }
+            if buildingOnAnotherThread { DispatchQueue.global().async(group: done, execute: build) } else { build() }
         }
-        try insertSegment(db, writer.finish(), first: first, last: last, turns: documents.count)
+
+        private static func bytes(of documents: [(id: Int64, document: Document)]) throws -> [UInt8] {
+            var writer = SegmentWriter()
+            for (id, document) in documents {
+                guard let id = UInt32(exactly: id) else { throw CorpusError("turn id \(id) is beyond the index's 32-bit ids") }
+                try writer.addDocument(id: id, length: document.length, terms: document.terms, words: document.words)
+            }
+            return writer.finish()
+        }
+
+        /// Waits for the segment, and writes it; the caller then merges (`mergeIfNeeded`).
+        func insert(_ db: Database) throws {
+            done.wait()
+            guard let first, let last else { return }
+            try insertSegment(db, built.get(), first: first, last: last, turns: turns)
+        }
     }
 
     private static func insertSegment(_ db: Database, _ bytes: [UInt8], first: Int64, last: Int64, turns: Int) throws {
