@@ -64,8 +64,10 @@ final class SegmentSetTests: XCTestCase {
         for (start, end) in zip(cuts, cuts.dropFirst()) {
             var writer = SegmentWriter()
             for document in Self.corpus[start..<end] {
-                try writer.addDocument(id: document.id, length: document.length,
-                                       terms: document.terms.map { (term: $0.key, positions: $0.value) }, words: Self.words(of: document))
+                let terms = document.terms.map { (term: $0.key, positions: $0.value) }
+                let termIndex = Dictionary(uniqueKeysWithValues: terms.enumerated().map { ($0.element.term, $0.offset) })
+                try writer.addDocument(id: document.id, length: document.length, terms: terms,
+                                       words: Self.words(of: document).map { ($0.form, termIndex[$0.term]!) })
             }
             let deleted = Self.corpus[start..<end].filter { $0.id % 5 == 2 }.map(\.id)
             segments.append((writer.finish().withUnsafeBytes { SegmentBytes(key: Int64(start), copying: $0) }, deleted))

@@ -117,21 +117,25 @@ public struct SegmentWriter {
     }
 
     /// Adds a document: ids must ascend; each term appears once, with its positions ascending.
-    /// `words`: the document's words as (folded form, term) pairs, for prefixes; nil when
-    /// every word is written as its term.
+    /// `words`: the document's words as (folded form, index of its term in `documentTerms`)
+    /// pairs, for prefixes; nil when every word is written as its term. The index, not the
+    /// term, so that no word's term is looked up in the dictionary again.
     public mutating func addDocument(id: UInt32, length: UInt32, terms documentTerms: [(term: String, positions: [UInt32])],
-                                     words: [(form: String, term: String)]? = nil) throws(SegmentWriterError) {
+                                     words: [(form: String, termIndex: Int)]? = nil) throws(SegmentWriterError) {
         var ids: [(termID: TermID, positions: [UInt32])] = []
         ids.reserveCapacity(documentTerms.count)
         for (term, positions) in documentTerms { ids.append((termID(for: term), positions)) }
+        if let words, let outside = words.first(where: { !documentTerms.indices.contains($0.termIndex) }) {
+            throw .unknownTermID(outside.termIndex)
+        }
         try addDocument(id: id, length: length, termIDs: ids)
         guard let words else {
             for (termID, _) in ids { writtenAsTerm[termID] = true }
             return
         }
-        for (form, term) in words {
-            let termID = termID(for: term)
-            if form == term { writtenAsTerm[termID] = true } else { wordForms[form] = termID }
+        for (form, termIndex) in words {
+            let termID = ids[termIndex].termID
+            if form == documentTerms[termIndex].term { writtenAsTerm[termID] = true } else { wordForms[form] = termID }
         }
     }
 

@@ -9,21 +9,22 @@ import Foundation
 public enum CorpusIndex {
     /// One turn as the index holds it: the term of every word, stop words too (so that
     /// every query word counts), at the word's ordinal in the turn; and its distinct words
-    /// folded, with their terms, for prefixes.
+    /// folded, each with its term's index in `terms`, for prefixes.
     public struct Document: Sendable {
         let length: UInt32
         let terms: [(term: String, positions: [UInt32])]
-        let words: [(form: String, term: String)]
+        let words: [(form: String, termIndex: Int)]
 
         /// From the analyzer's words of a turn's text without transcription marks. Each
-        /// distinct term of a word that is not a stop word (what `TermStatistics` counts) is
-        /// handed to `eachStatisticTerm` once, from the same pass, so that ingest hashes each word once.
+        /// distinct term of a word that is not a stop word is handed to `eachStatisticTerm`
+        /// once: this is the rule of what `term_stat` counts (`TermStatistics`), and ingest
+        /// takes it from the same pass, so that each word is hashed once.
         init(_ words: [AnalyzedWord], eachStatisticTerm: (String) -> Void = { _ in }) {
             var slotOfWord: [String: Int] = [:]
             var slotOfTerm: [String: Int] = [:]
             var terms: [(term: String, positions: [UInt32])] = []
             var counted: [Bool] = []
-            var forms: [(form: String, term: String)] = []
+            var forms: [(form: String, termIndex: Int)] = []
             for word in words {
                 // Most words repeat as written: their term's slot is found by the word alone.
                 let index: Int
@@ -37,7 +38,7 @@ public enum CorpusIndex {
                         counted.append(false)
                     }
                     slotOfWord[word.normalized] = index
-                    forms.append((word.normalized, word.term))
+                    forms.append((word.normalized, index))
                 }
                 terms[index].positions.append(UInt32(word.position))
                 if !word.isStopWord, !counted[index] { counted[index] = true; eachStatisticTerm(word.term) }
@@ -69,13 +70,40 @@ public enum CorpusIndex {
     /// Writes the turns `documents` (ids ascending, above every id a segment holds) as a new
     /// segment; the caller then merges (`mergeIfNeeded`).
     static func addSegment(_ db: Database, _ documents: [(id: Int64, document: Document)]) throws {
-        guard let first = documents.first?.id, let last = documents.last?.id else { return }
-        var writer = SegmentWriter()
-        for (id, document) in documents {
-            guard let id = UInt32(exactly: id) else { throw CorpusError("turn id \(id) is beyond the index's 32-bit ids") }
-            try writer.addDocument(id: id, length: document.length, terms: document.terms, words: document.words)
+        try SegmentInProgress(documents, buildingOnAnotherThread: false).insert(db)
+    }
+
+    /// A new segment (as `addSegment` writes), built on another thread from the start when
+    /// asked: ingest writes the turns' rows meanwhile, and the two took one core in turn.
+    final class SegmentInProgress: @unchecked Sendable {
+        private let first: Int64?, last: Int64?, turns: Int
+        private var built: Result<[UInt8], any Error> = .success([])
+        private let done = DispatchGroup()
+
+        init(_ documents: [(id: Int64, document: Document)], buildingOnAnotherThread: Bool) {
+            first = documents.first?.id
+            last = documents.last?.id
+            turns = documents.count
+            guard !documents.isEmpty else { return }
+            let build: @Sendable () -> Void = { [self] in built = Result { try Self.bytes(of: documents) } }
+            if buildingOnAnotherThread { DispatchQueue.global().async(group: done, execute: build) } else { build() }
         }
-        try insertSegment(db, writer.finish(), first: first, last: last, turns: documents.count)
+
+        private static func bytes(of documents: [(id: Int64, document: Document)]) throws -> [UInt8] {
+            var writer = SegmentWriter()
+            for (id, document) in documents {
+                guard let id = UInt32(exactly: id) else { throw CorpusError("turn id \(id) is beyond the index's 32-bit ids") }
+                try writer.addDocument(id: id, length: document.length, terms: document.terms, words: document.words)
+            }
+            return writer.finish()
+        }
+
+        /// Waits for the segment, and writes it; the caller then merges (`mergeIfNeeded`).
+        func insert(_ db: Database) throws {
+            done.wait()
+            guard let first, let last else { return }
+            try insertSegment(db, built.get(), first: first, last: last, turns: turns)
+        }
     }
 
     private static func insertSegment(_ db: Database, _ bytes: [UInt8], first: Int64, last: Int64, turns: Int) throws {

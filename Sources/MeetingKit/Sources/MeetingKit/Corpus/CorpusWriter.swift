@@ -149,13 +149,24 @@ public final class CorpusWriter {
                            arguments: [path, hash, bytes, format, now])
             sourceID = db.lastInsertedRowID
         }
+        // Turn ids are consecutive per meeting and from meeting to meeting, so a meeting's
+        // turns are an id range, and all of them are known before a row is written.
+        var firstTurns: [Int64] = []
         var indexed: [(id: Int64, document: CorpusIndex.Document)] = []
+        var nextTurn = try CorpusIndex.firstFreeTurnID(db)
+        for prepared in meetings {
+            firstTurns.append(nextTurn)
+            for document in prepared.indexDocuments {
+                indexed.append((nextTurn, document))
+                nextTurn += 1
+            }
+        }
+        let segment = CorpusIndex.SegmentInProgress(indexed, buildingOnAnotherThread: true)
         // Summed over the part and written once: most terms recur from meeting to meeting,
         // and an upsert per meeting and term cost more than inserting the turns.
         var termCounts: [String: Int] = [:]
         for (position, prepared) in meetings.enumerated() {
-            let firstTurn = try insert(db, prepared, sourceID: sourceID, ordinal: progress.written.count + position)
-            for (index, document) in prepared.indexDocuments.enumerated() { indexed.append((firstTurn + Int64(index), document)) }
+            try insert(db, prepared, sourceID: sourceID, firstTurn: firstTurns[position], ordinal: progress.written.count + position)
             termCounts.merge(prepared.termCounts, uniquingKeysWith: +)
             let id = prepared.meeting.id
             try ChangeLog.record(db, before.contains(id) ? .updated : .added, meeting: id, source: path)
@@ -166,7 +177,7 @@ public final class CorpusWriter {
             }
         }
         try TermStatistics.apply(termCounts, sign: 1, db)
-        try CorpusIndex.addSegment(db, indexed)
+        try segment.insert(db)
         // Also when the file has no meetings left: its old segment may now be all deleted.
         try CorpusIndex.mergeIfNeeded(db)
         try CorpusGeneration.advance(db)
@@ -216,26 +227,25 @@ public final class CorpusWriter {
     private static func deleteMeetings(_ db: Database, sourceID: Int64) throws {
         let meetings = try Row.fetchAll(db, sql: "SELECT pk, first_turn, turns FROM meeting WHERE source_id = ?", arguments: [sourceID])
         let analyzer = meetings.isEmpty ? nil : Analyzer()
+        // Summed over the file's meetings and written once, as ingest adds them.
+        var termCounts: [String: Int] = [:]
         for meeting in meetings {
             let first: Int64 = meeting["first_turn"], last = first + (meeting["turns"] as Int64) - 1
-            var termCounts: [String: Int] = [:]
             let texts = try String.fetchCursor(db, sql: "SELECT text FROM turn WHERE id BETWEEN ? AND ?", arguments: [first, last])
             while let text = try texts.next() {
                 for term in TermStatistics.distinctTerms(ofStoredText: text, analyzer: analyzer!) { termCounts[term, default: 0] += 1 }
             }
-            try TermStatistics.apply(termCounts, sign: -1, db)
             try db.execute(sql: "DELETE FROM turn WHERE id BETWEEN ? AND ?", arguments: [first, last])
             if last >= first { try CorpusIndex.markDeleted(db, turns: first...last) }
             try db.execute(sql: "DELETE FROM meeting WHERE pk = ?", arguments: [meeting["pk"] as Int64])
         }
+        try TermStatistics.apply(termCounts, sign: -1, db)
     }
 
-    /// Returns the meeting's first turn id.
-    private static func insert(_ db: Database, _ prepared: PreparedMeeting, sourceID: Int64, ordinal: Int) throws -> Int64 {
+    /// `firstTurn`: the meeting's first turn id; the others follow it.
+    private static func insert(_ db: Database, _ prepared: PreparedMeeting, sourceID: Int64, firstTurn: Int64, ordinal: Int) throws {
         let meeting = prepared.meeting
         var people = PeopleCache()
-        // Turn ids are consecutive per meeting, so a meeting's turns are an id range.
-        let firstTurn = try CorpusIndex.firstFreeTurnID(db)
         let starts = meeting.turns.compactMap(\.start), ends = meeting.turns.compactMap(\.end)
         let duration: Double? = if let first = starts.min(), let last = ends.max() { last - first } else { nil }
 
@@ -287,7 +297,6 @@ public final class CorpusWriter {
         for (personID, counts) in spoken {
             try speakerStatement.execute(arguments: [meetingPK, personID, counts.turns, counts.words])
         }
-        return firstTurn
     }
 
     /// Binds and steps the turn insert through the C API: it runs once per turn, and

@@ -25,9 +25,12 @@ public struct TermStatistics: Sendable {
         return TermStatistics(turns: turns, turnsWithTerm: counts)
     }
 
-    /// The distinct terms of one stored turn text.
-    static func distinctTerms(ofStoredText text: String, analyzer: Analyzer) -> Set<String> {
-        Set(analyzer.terms(TranscriptText.strippingMarks(text)))
+    /// The distinct terms of one stored turn text that `term_stat` counts, by the rule ingest
+    /// counts them by (`CorpusIndex.Document`), so that removing a turn takes away what adding it added.
+    static func distinctTerms(ofStoredText text: String, analyzer: Analyzer) -> [String] {
+        var terms: [String] = []
+        _ = CorpusIndex.Document(CorpusIndex.words(ofStoredText: text, analyzer: analyzer)) { terms.append($0) }
+        return terms
     }
 
     /// Adds (`sign` 1) or takes away (`sign` -1) turn counts; terms no turn holds any more go.
