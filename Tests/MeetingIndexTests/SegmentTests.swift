@@ -81,6 +81,33 @@ final class SegmentTests: XCTestCase {
         }
     }
 
+    /// Positions of postings passed over are stepped over eight bytes at a time; values of
+    /// one to three bytes each, a run longer and shorter than eight values, and the
+    /// posting read just after one whose run ends mid-word.
+    func testPositionsReadAfterPassingOverOthersOfEveryWidth() throws {
+        let runs: [[UInt32]] = [
+            [5, 200, 201, 70_000, 70_001, 70_002, 70_130, 90_000, 90_001, 90_002, 90_003, 150_000],
+            [3],
+            [0, 1, 2, 3, 4, 5, 6, 7, 8],
+            [1000, 20_000, 200_000],
+            [0, 128, 256, 16_640, 16_641, 16_642, 16_643, 16_644, 16_645, 16_646],
+            [7, 8],
+        ]
+        let corpus = runs.enumerated().map { TestDocument(id: UInt32($0.offset + 1), length: 200_001, terms: ["a": $0.element]) }
+        let segment = try TestSegment(corpus)
+        // Every subset of the postings read: the others are passed over.
+        for readMask in 1..<(1 << runs.count) {
+            let cursor = segment.reader.postings(segment.reader.lookup("a")!)
+            var positions: [UInt32] = []
+            for (ordinal, run) in runs.enumerated() {
+                XCTAssertEqual(cursor.next(), UInt32(ordinal))
+                guard readMask & (1 << ordinal) != 0 else { continue }
+                cursor.positions(into: &positions)
+                XCTAssertEqual(positions, run, "posting \(ordinal), read mask \(readMask)")
+            }
+        }
+    }
+
     func testAdvanceLandsOnTheFirstPostingAtOrAfterItsTarget() throws {
         let segment = try TestSegment(Self.corpus)
         var generator = SeededGenerator(seed: 4)

@@ -44,9 +44,12 @@ final class PhraseSource {
     @exclusivity(unchecked) var competition: Competition?
     // Reused for every document: no allocation per candidate. One query on one thread uses
     // them, so they are exempt from dynamic exclusivity checks (a sixth of a phrase's time).
-    @exclusivity(unchecked) private var positions: [[UInt32]]
-    @exclusivity(unchecked) private var starts: [UInt32] = []
-    @exclusivity(unchecked) private var kept: [UInt32] = []
+    /// Each distinct word's positions in the current document, and how many.
+    @exclusivity(unchecked) private var positions: [UnsafeMutablePointer<UInt32>]
+    @exclusivity(unchecked) private var positionCapacities: [Int]
+    @exclusivity(unchecked) private var positionCounts: [Int]
+    /// For each word of the phrase, how far its positions have been searched.
+    private let searched: UnsafeMutablePointer<Int>
 
     init(cursors: [PostingsCursor], slotOfWord: [Int], mask: DocumentMask?) {
         self.cursors = cursors
@@ -55,7 +58,15 @@ final class PhraseSource {
         others = Array(byRarity.dropFirst())
         self.slotOfWord = slotOfWord
         self.mask = mask
-        positions = [[UInt32]](repeating: [], count: cursors.count)
+        positionCapacities = [Int](repeating: 16, count: cursors.count)
+        positions = positionCapacities.map { UnsafeMutablePointer<UInt32>.allocate(capacity: $0) }
+        positionCounts = [Int](repeating: 0, count: cursors.count)
+        searched = .allocate(capacity: slotOfWord.count)
+    }
+
+    deinit {
+        for buffer in positions { buffer.deallocate() }
+        searched.deallocate()
     }
 
     /// No word has postings left: no later block can match.
@@ -78,11 +89,11 @@ final class PhraseSource {
                 }
             }
             if mask?.admits(candidate) ?? true {
-                if let competition, competition.cannotEnter(candidate, frequency: leastWordFrequency()) {
+                if competition?.cannotEnter(candidate, frequency: leastWordFrequency()) == true {
                     // What leaving it out unread relies on (checked in debug builds: the tests' random queries).
-                    assert(phraseFrequency() <= leastWordFrequency(), "a phrase starts more often than one of its words occurs")
+                    assert(phraseFrequency(stoppingAtFirst: false) <= leastWordFrequency(), "a phrase starts more often than one of its words occurs")
                 } else {
-                    let frequency = phraseFrequency()
+                    let frequency = phraseFrequency(stoppingAtFirst: false)
                     if frequency > 0 {
                         ordinals[count] = candidate
                         frequencies[count] = frequency - 1
@@ -100,7 +111,7 @@ final class PhraseSource {
     func holds(_ ordinal: UInt32) -> Bool {
         guard lead.advance(to: ordinal) == ordinal else { return false }
         for other in others where other.advance(to: ordinal) != ordinal { return false }
-        return phraseFrequency() > 0
+        return phraseFrequency(stoppingAtFirst: true) > 0
     }
 
     /// The fewest times one of the phrase's words occurs in the document every cursor is on:
@@ -111,12 +122,47 @@ final class PhraseSource {
         return least
     }
 
-    /// How many positions the phrase starts at in the document every cursor is on
-    /// (overlaps count: "no no" is twice in "no no no").
-    private func phraseFrequency() -> UInt32 {
-        for (slot, cursor) in cursors.enumerated() { cursor.positions(into: &positions[slot]) }
-        SegmentReader.phraseStarts(positions, slotOfWord: slotOfWord, into: &starts, scratch: &kept)
-        return UInt32(starts.count)
+    /// How many positions the phrase starts at in the document every cursor is on (overlaps
+    /// count: "no no" is twice in "no no no"), or 1 at the first when `stoppingAtFirst`.
+    /// The word with the fewest positions there proposes the starts; each other word's
+    /// positions are searched forward from where the previous start left them, so each
+    /// list is walked once and nothing is copied.
+    private func phraseFrequency(stoppingAtFirst: Bool) -> UInt32 {
+        for slot in cursors.indices {
+            let cursor = cursors[slot]
+            let needed = Int(cursor.frequency)
+            if needed > positionCapacities[slot] {
+                positions[slot].deallocate()
+                positionCapacities[slot] = max(needed, 2 * positionCapacities[slot])
+                positions[slot] = .allocate(capacity: positionCapacities[slot])
+            }
+            positionCounts[slot] = cursor.positions(writingTo: positions[slot])
+        }
+        var leadOffset = 0
+        for offset in slotOfWord.indices where positionCounts[slotOfWord[offset]] < positionCounts[slotOfWord[leadOffset]] {
+            leadOffset = offset
+        }
+        for offset in slotOfWord.indices { searched[offset] = 0 }
+        let leadPositions = positions[slotOfWord[leadOffset]]
+        var found: UInt32 = 0
+        starts: for index in 0..<positionCounts[slotOfWord[leadOffset]] {
+            let position = leadPositions[index]
+            guard position >= UInt32(leadOffset) else { continue }
+            let start = position - UInt32(leadOffset)
+            for offset in slotOfWord.indices where offset != leadOffset {
+                let slot = slotOfWord[offset], wanted = start &+ UInt32(offset)
+                let list = positions[slot], count = positionCounts[slot]
+                var at = searched[offset]
+                while at < count && list[at] < wanted { at &+= 1 }
+                searched[offset] = at
+                // Later starts want later positions: none is left for them either.
+                if at == count { break starts }
+                if list[at] != wanted { continue starts }
+            }
+            found &+= 1
+            if stoppingAtFirst { break }
+        }
+        return found
     }
 }
 

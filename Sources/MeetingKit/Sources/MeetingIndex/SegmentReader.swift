@@ -386,32 +386,64 @@ public final class PostingsCursor {
 
     /// The current posting's positions, replacing `buffer`'s contents.
     public func positions(into buffer: inout [UInt32]) {
+        let count = Int(frequency)
         buffer.removeAll(keepingCapacity: true)
+        buffer.append(contentsOf: repeatElement(0, count: count))
+        buffer.withUnsafeMutableBufferPointer { _ = positions(writingTo: $0.baseAddress!) }
+    }
+
+    /// Writes the current posting's positions to `buffer`, which has room for `frequency`
+    /// of them, and returns how many: no allocation, for a phrase's per-candidate matching.
+    /// (Not `into:`: `&array` converts to a pointer, and would pick this one unresized.)
+    func positions(writingTo buffer: UnsafeMutablePointer<UInt32>) -> Int {
+        let count = Int(frequency)
         if positionsIndex > index {
             positionsIndex = 0
             positionsCursor = positions + Int(blockEntry(decodedBlock, field: 1))
         }
-        var cursor = positionsCursor
-        func readVarint() -> UInt32 {
-            var value: UInt32 = 0, shift: UInt32 = 0
-            while true {
-                let byte = cursor.load(as: UInt8.self)
-                cursor += 1
-                value |= UInt32(byte & 0x7F) << shift
-                if byte < 0x80 { return value }
-                shift += 7
-            }
-        }
-        let wanted = frequency
-        for earlier in positionsIndex..<index {
-            for _ in 0...frequencies[earlier] { _ = readVarint() }
-        }
+        // The postings passed over since the last read: their positions are stepped over
+        // by counting varint ends, not decoded.
+        var passedOver = 0
+        for earlier in positionsIndex..<index { passedOver &+= Int(frequencies[earlier]) &+ 1 }
+        var cursor = Varint.skip(passedOver, from: positionsCursor)
         var position: UInt32 = 0
-        for _ in 0..<wanted {
-            position += readVarint()
-            buffer.append(position)
+        for slot in 0..<count {
+            position &+= Varint.read(&cursor)
+            buffer[slot] = position
         }
         positionsIndex = index + 1
         positionsCursor = cursor
+        return count
+    }
+}
+
+/// The positions' LEB128 varints: 7 bits a byte, low first, the high bit set on all but a value's last byte.
+enum Varint {
+    static func read(_ cursor: inout UnsafeRawPointer) -> UInt32 {
+        var value: UInt32 = 0, shift: UInt32 = 0
+        while true {
+            let byte = cursor.load(as: UInt8.self)
+            cursor += 1
+            value |= UInt32(byte & 0x7F) << shift
+            if byte < 0x80 { return value }
+            shift += 7
+        }
+    }
+
+    /// Where the varint after the next `count` ones starts. A value ends at each byte
+    /// below 0x80, so eight bytes are stepped over with one popcount while more values are
+    /// left than they can end (then the bytes after their last end belong to a skipped value).
+    static func skip(_ count: Int, from start: UnsafeRawPointer) -> UnsafeRawPointer {
+        var cursor = start, left = count
+        while left > 8 {
+            let word = UInt64(littleEndian: cursor.loadUnaligned(as: UInt64.self))
+            left &-= (~word & 0x8080_8080_8080_8080).nonzeroBitCount
+            cursor += 8
+        }
+        while left > 0 {
+            if cursor.load(as: UInt8.self) < 0x80 { left &-= 1 }
+            cursor += 1
+        }
+        return cursor
     }
 }
