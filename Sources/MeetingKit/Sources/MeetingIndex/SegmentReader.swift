@@ -138,14 +138,6 @@ public struct SegmentReader: @unchecked Sendable {
         Int(load(wordFormEntriesOffset + SegmentFormat.wordFormEntrySize * index + 4, as: UInt32.self))
     }
 
-    /// The dictionary indexes, ascending, of the terms a prefix covers: those of the words
-    /// of this segment that begin with `prefix` (a word folded as the analyzer folds, not stemmed).
-    public func termIndexes(ofWordsStartingWith prefix: String) -> [Int] {
-        var found: [Int] = []
-        forEachWord(startingWith: prefix) { _, index in found.append(index) }
-        return Set(found).sorted()
-    }
-
     /// Calls `body` with each word of the segment that begins with `prefix` and its term's
     /// dictionary index, read by range scans of the terms written as words and of the word forms.
     func forEachWord(startingWith prefix: String, _ body: (_ word: UnsafeRawBufferPointer, _ termIndex: Int) -> Void) {
