@@ -137,22 +137,67 @@ final class TopKSearchTests: XCTestCase {
                 query.excluded.append(IndexQuery.Term(phrase: randomPhrase(Self.corpus, &generator)))
             }
             query.exactTotalUpTo = [0, 10, 1000, Int.max][(round / 3) % 4]
-            // A few ordinal ranges, some documents deleted inside them.
-            var allowed: [ClosedRange<UInt32>] = []
-            var start = UInt32.random(in: 0..<200, using: &generator)
-            while start < UInt32(Self.corpus.count) {
-                let end = min(UInt32(Self.corpus.count - 1), start + UInt32.random(in: 0..<600, using: &generator))
-                allowed.append(start...end)
-                start = end + UInt32.random(in: 2..<400, using: &generator)
-            }
-            let deleted = (0..<40).map { _ in UInt32.random(in: 0..<UInt32(Self.corpus.count), using: &generator) }
-            let mask = DocumentMask(deleted: deleted, documentCount: Self.corpus.count, allowed: allowed)
-            let admitted = Set(allowed.flatMap { $0 }).subtracting(deleted)
+            let (mask, admitted) = Self.randomFilter(&generator)
             let expected = exhaustiveSearch(Self.corpus, frequencies: Self.frequencies, query) { admitted.contains(UInt32($0)) }
             for pruning in [true, false] {
                 query.dynamicPruning = pruning
                 let found = segment.reader.search(query, mask: mask)
                 let description = "\(query.clauses.map { $0.map(\.text) }) -\(query.excluded.map(\.text)) cap \(query.exactTotalUpTo) pruning \(pruning)"
+                XCTAssertEqual(found.hits.map(\.documentID), expected.hits.map(\.documentID), description)
+                for (hit, wanted) in zip(found.hits, expected.hits) { XCTAssertEqual(hit.score, wanted.score, accuracy: 1e-9, description) }
+                if found.totalExact {
+                    XCTAssertEqual(found.total, expected.total, description)
+                } else {
+                    XCTAssertGreaterThanOrEqual(found.total, query.exactTotalUpTo, description)
+                    XCTAssertLessThanOrEqual(found.total, expected.total, description)
+                }
+            }
+            matched += expected.hits.isEmpty ? 0 : 1
+        }
+        XCTAssertGreaterThan(matched, 40)
+    }
+
+    /// A few ordinal ranges of the corpus, some documents deleted inside them: the mask, and
+    /// the ordinals it admits.
+    static func randomFilter(_ generator: inout SeededGenerator) -> (DocumentMask, Set<UInt32>) {
+        var allowed: [ClosedRange<UInt32>] = []
+        var start = UInt32.random(in: 0..<200, using: &generator)
+        while start < UInt32(corpus.count) {
+            let end = min(UInt32(corpus.count - 1), start + UInt32.random(in: 0..<600, using: &generator))
+            allowed.append(start...end)
+            start = end + UInt32.random(in: 2..<400, using: &generator)
+        }
+        let deleted = (0..<40).map { _ in UInt32.random(in: 0..<UInt32(corpus.count), using: &generator) }
+        return (DocumentMask(deleted: deleted, documentCount: corpus.count, allowed: allowed),
+                Set(allowed.flatMap { $0 }).subtracting(deleted))
+    }
+
+    /// ORs wide enough for the collector's heap of essential terms (above 8) and for summing
+    /// only the terms a document holds (above 16), merged rather than term at a time, with
+    /// caps that let terms become non-essential, with and without a filter and pruning.
+    func testWideOrsWithCapsAndAFilterAgreeWithAnExhaustiveScorer() throws {
+        let segment = try TestSegment(Self.corpus)
+        var generator = SeededGenerator(seed: 43)
+        var matched = 0
+        for round in 0..<48 {
+            let terms = (0..<Int.random(in: 6...60, using: &generator)).map { _ in
+                IndexQuery.Term("w\(Self.vocabulary.sample(&generator))", boost: [1.0, 0.5, 2.0].randomElement(using: &generator)!)
+            }
+            var query = IndexQuery.any(terms)
+            query.termAtATimeAbove = .max
+            if round % 4 >= 2 { query.excluded = [IndexQuery.Term("w\(Self.vocabulary.sample(&generator))")] }
+            query.exactTotalUpTo = [0, 10, 1000][round % 3]
+            var mask: DocumentMask?, admitted: Set<UInt32>?
+            if round % 2 == 0 {
+                let filter = Self.randomFilter(&generator)
+                mask = filter.0
+                admitted = filter.1
+            }
+            let expected = exhaustiveSearch(Self.corpus, frequencies: Self.frequencies, query) { admitted?.contains(UInt32($0)) ?? true }
+            for pruning in [true, false] {
+                query.dynamicPruning = pruning
+                let found = segment.reader.search(query, mask: mask)
+                let description = "\(terms.count) terms -\(query.excluded.map(\.text)) cap \(query.exactTotalUpTo) pruning \(pruning) filter \(mask != nil)"
                 XCTAssertEqual(found.hits.map(\.documentID), expected.hits.map(\.documentID), description)
                 for (hit, wanted) in zip(found.hits, expected.hits) { XCTAssertEqual(hit.score, wanted.score, accuracy: 1e-9, description) }
                 if found.totalExact {
