@@ -59,14 +59,14 @@ public final class SegmentSet: Sendable {
         /// The live documents, made once for the queries with no filter; nil when all are.
         let liveMask: DocumentMask?
 
-        /// The live documents whose ids lie in `idRanges` (ascending, disjoint), or nil when there are none.
-        /// The live documents of the segment holding the term of `info`, an entry of its dictionary.
+        /// How many live documents of the segment hold the term of `info`, an entry of its dictionary.
         func liveDocumentFrequency(_ info: TermInfo) -> Int {
             guard !deletedOrdinals.isEmpty else { return info.documentFrequency }
             let cursor = reader.postings(info)
             return info.documentFrequency - deletedOrdinals.count(where: { cursor.advance(to: $0) == $0 })
         }
 
+        /// The live documents whose ids lie in `idRanges` (ascending, disjoint), or nil when there are none.
         func mask(within idRanges: [ClosedRange<UInt32>]) -> DocumentMask? {
             let allowed = reader.ordinalRanges(ofDocumentIDs: idRanges)
             if allowed.isEmpty { return nil }
@@ -179,7 +179,8 @@ extension SegmentReader {
     }
 
     /// The ordinal ranges of the documents whose ids lie in `ids` (ascending, disjoint),
-    /// ranges the segment holds nothing of left out. Each range is looked for from where
+    /// ranges the segment holds nothing of left out. Where the segment's ids have no gaps an
+    /// id's ordinal is its distance from the first; else each range is looked for from where
     /// the one before it ended, so that a speaker's thousands of runs cost a few reads each.
     public func ordinalRanges(ofDocumentIDs ids: [ClosedRange<UInt32>]) -> [ClosedRange<UInt32>] {
         guard documentCount > 0 else { return [] }

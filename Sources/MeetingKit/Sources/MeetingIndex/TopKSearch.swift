@@ -193,11 +193,17 @@ extension SegmentReader {
     /// Searches this segment alone (its own statistics), or as one of several with the
     /// collection's `statistics` and the documents `mask` admits. Once `exactTotalUpTo`
     /// matches are counted, no document scoring at or below `floor` is kept: the caller
-    /// knows `limit` better ones, or as good ones of lower ids. `entries`: this segment's
-    /// dictionary entries for the query's words, when the caller has looked them up (a word
-    /// they lack is not in the segment).
-    public func search(_ query: IndexQuery, statistics: CollectionStatistics? = nil, entries: [String: TermInfo]? = nil,
+    /// knows `limit` better ones, or as good ones of lower ids.
+    public func search(_ query: IndexQuery, statistics: CollectionStatistics? = nil,
                        mask: DocumentMask? = nil, floor: Double = -.infinity) -> IndexSearchResult {
+        search(query, statistics: statistics, entries: nil, mask: mask, floor: floor)
+    }
+
+    /// `entries`: this segment's dictionary entries for the query's words, when the caller
+    /// (`SegmentSet`) has looked them up (a word they lack is not in the segment). Not public:
+    /// another segment's entries would point outside this one's postings.
+    func search(_ query: IndexQuery, statistics: CollectionStatistics?, entries: [String: TermInfo]?,
+                mask: DocumentMask?, floor: Double) -> IndexSearchResult {
         let nothing = IndexSearchResult(hits: [], total: 0, totalExact: true, blocksDecoded: 0, blocksInQueryTerms: 0)
         // Distinct terms in order of first appearance, and the clauses as indexes into them.
         let scoring = statistics?.bm25 ?? bm25
