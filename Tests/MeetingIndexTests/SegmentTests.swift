@@ -199,7 +199,7 @@ final class SegmentTests: XCTestCase {
         XCTAssertThrowsError(try writer.addDocument(id: 6, length: 2, terms: [(term: "b", positions: [1, 1])]))
         XCTAssertThrowsError(try writer.addDocument(id: 6, length: 2, terms: [(term: "b", positions: [])]))
         XCTAssertThrowsError(try writer.addDocument(id: 6, length: 1, terms: [(term: "b", positions: [0])], words: [("bs", 1)])) {
-            XCTAssertEqual($0 as? SegmentWriterError, .unknownTermID(1))
+            XCTAssertEqual($0 as? SegmentWriterError, .wordTermIndexOutOfRange(1))
         }
         XCTAssertEqual(writer.documentCount, 1)
         try writer.addDocument(id: 6, length: 1, terms: [(term: "b", positions: [0])])

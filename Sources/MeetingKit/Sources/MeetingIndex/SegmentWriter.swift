@@ -72,6 +72,8 @@ public enum SegmentWriterError: Error, Equatable {
     case positionsNotAscending(term: String, documentID: UInt32)
     case noPositions(term: String, documentID: UInt32)
     case unknownTermID(Int)
+    /// A word form named a term index outside the document's terms.
+    case wordTermIndexOutOfRange(Int)
     case tooManyDocuments
 }
 
@@ -126,7 +128,7 @@ public struct SegmentWriter {
         ids.reserveCapacity(documentTerms.count)
         for (term, positions) in documentTerms { ids.append((termID(for: term), positions)) }
         if let words, let outside = words.first(where: { !documentTerms.indices.contains($0.termIndex) }) {
-            throw .unknownTermID(outside.termIndex)
+            throw .wordTermIndexOutOfRange(outside.termIndex)
         }
         try addDocument(id: id, length: length, termIDs: ids)
         guard let words else {
