@@ -76,7 +76,7 @@ public enum TurnRanges {
 }
 
 /// The turns people spoke, as ascending runs of turn ids: read through the index on
-/// `turn(person_id)`, they cost 4 ms of CPU for the busiest speaker of 10,000 meetings, so they
+/// `turn(person_id)`, they cost 4.5 ms of CPU for the busiest speaker of 10,000 meetings, so they
 /// are kept, one table per process and corpus generation (`shared`) that every worker and
 /// module reads: a new generation (an ingest, a rename) starts an empty one.
 ///
