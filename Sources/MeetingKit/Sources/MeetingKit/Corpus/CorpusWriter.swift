@@ -133,6 +133,12 @@ public final class CorpusWriter {
                 throw CorpusError("meeting id \"\(meeting.id)\" already comes from \(owner)")
             }
         }
+        // The index's ids are 32-bit. Checked before anything is written; deleting the
+        // file's old meetings below can only lower the first free id.
+        let turns = meetings.reduce(0) { $0 + $1.indexDocuments.count }
+        guard try CorpusIndex.firstFreeTurnID(db) - 1 + Int64(turns) <= Int64(UInt32.max) else {
+            throw CorpusError("the file's \(turns) turns would take ids beyond the index's 32-bit ids")
+        }
         let now = Date.now.ISO8601Format()
         let sourceID: Int64
         var before = progress.before ?? []
