@@ -466,6 +466,15 @@ final class IngestTests: XCTestCase {
             try db.execute(sql: "DROP INDEX turn_person; DELETE FROM grdb_migrations WHERE identifier LIKE 'v8:%'")
         }
         XCTAssertFalse(try queue.read(hasIndex))
+        XCTAssertThrowsError(try Corpus.openReadOnly(path: corpus.path)) {
+            XCTAssert("\($0)".contains("run `meetingd ingest` to upgrade it"), "\($0)")
+        }
+        // A migration this build does not know: a newer meetingd wrote the corpus.
+        try queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99: from the future')") }
+        XCTAssertThrowsError(try Corpus.openReadOnly(path: corpus.path)) {
+            XCTAssert("\($0)".contains("was written by a newer meetingd"), "\($0)")
+        }
+        try queue.write { db in try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v99:%'") }
         try queue.close()
         _ = try ingester(corpus).ingest(paths: [source], prune: false)
         try assertCorpusConsistent(corpus.path)
