@@ -5,7 +5,6 @@ import math
 import re
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -562,10 +561,10 @@ def test_each_kind_of_model_scores_real_candidates_as_documented(tmp_path, quest
         daemon.stop()
 
 
-def test_evaluate_measures_locating_on_the_turns_the_daemon_located(corpus_daemon):
+def test_evaluate_measures_locating_on_the_turns_the_daemon_located(corpus_daemon, monkeypatch):
     """evaluate.py --located's recall and precision read `located` as the daemon returns it:
     inclusive turn ranges."""
-    sys.path.insert(0, str(ROOT / "Benchmarks" / "summarise"))
+    monkeypatch.syspath_prepend(str(ROOT / "Benchmarks" / "summarise"))
     from evaluate import locating
     result = corpus_daemon.call("summarise.meeting", {"meeting": "val-0", "query": "What was agreed upon on sample transcripts?"})
     ranges = result["located"]
