@@ -553,19 +553,24 @@ final class PostingsUnion {
         for slot in found.indices { found[slot] = member(heap[found[slot]]) }
     }
 
-    /// Puts `moving` at the top and sifts it down to its place.
-    private func siftDownTop(_ moving: UInt64) {
-        var parent = 0
-        while true {
-            var child = 2 * parent + 1
-            if child >= heapCount { break }
-            if child + 1 < heapCount && heap[child + 1] < heap[child] { child += 1 }
-            if moving <= heap[child] { break }
-            heap[parent] = heap[child]
-            parent = child
-        }
-        heap[parent] = moving
+    private func siftDownTop(_ moving: UInt64) { siftDownFromTop(moving, in: heap, count: heapCount) }
+}
+
+/// Puts `moving` at the top of the binary heap `heap[0..<count]` (lowest key on top) and
+/// sifts it down to its place: the heaps of (ordinal << 32 | index) keys of a postings
+/// union and of the OR collector's essential terms.
+@inline(__always)
+func siftDownFromTop(_ moving: UInt64, in heap: UnsafeMutablePointer<UInt64>, count: Int) {
+    var parent = 0
+    while true {
+        var child = 2 * parent + 1
+        if child >= count { break }
+        if child + 1 < count && heap[child + 1] < heap[child] { child += 1 }
+        if moving <= heap[child] { break }
+        heap[parent] = heap[child]
+        parent = child
     }
+    heap[parent] = moving
 }
 
 /// A segment's document lengths by ordinal, as the postings writer reads them.
@@ -971,16 +976,7 @@ struct TopKCollector: ~Copyable {
             if count == 0 { return }
             moving = heap[count]
         }
-        var parent = 0
-        while true {
-            var child = 2 * parent + 1
-            if child >= count { break }
-            if child + 1 < count && heap[child + 1] < heap[child] { child += 1 }
-            if moving <= heap[child] { break }
-            heap[parent] = heap[child]
-            parent = child
-        }
-        heap[parent] = moving
+        siftDownFromTop(moving, in: heap, count: count)
     }
 
     // MARK: AND of ORs: block-max intersection
