@@ -138,23 +138,33 @@ final class TopKSearchTests: XCTestCase {
             }
             query.exactTotalUpTo = [0, 10, 1000, Int.max][(round / 3) % 4]
             let (mask, admitted) = Self.randomFilter(&generator)
-            let expected = exhaustiveSearch(Self.corpus, frequencies: Self.frequencies, query) { admitted.contains(UInt32($0)) }
-            for pruning in [true, false] {
-                query.dynamicPruning = pruning
-                let found = segment.reader.search(query, mask: mask)
-                let description = "\(query.clauses.map { $0.map(\.text) }) -\(query.excluded.map(\.text)) cap \(query.exactTotalUpTo) pruning \(pruning)"
-                XCTAssertEqual(found.hits.map(\.documentID), expected.hits.map(\.documentID), description)
-                for (hit, wanted) in zip(found.hits, expected.hits) { XCTAssertEqual(hit.score, wanted.score, accuracy: 1e-9, description) }
-                if found.totalExact {
-                    XCTAssertEqual(found.total, expected.total, description)
-                } else {
-                    XCTAssertGreaterThanOrEqual(found.total, query.exactTotalUpTo, description)
-                    XCTAssertLessThanOrEqual(found.total, expected.total, description)
-                }
-            }
-            matched += expected.hits.isEmpty ? 0 : 1
+            matched += assertAgreesWithAndWithoutPruning(query, segment, mask: mask) { admitted.contains($0) }
         }
         XCTAssertGreaterThan(matched, 40)
+    }
+
+    /// The segment's answer to `query` under `mask`, with pruning and without, against the
+    /// exhaustive scorer over the ordinals `admits`; returns 1 if anything matched, else 0.
+    func assertAgreesWithAndWithoutPruning(_ query: IndexQuery, _ segment: TestSegment, mask: DocumentMask?,
+                                           admits: (UInt32) -> Bool, file: StaticString = #filePath, line: UInt = #line) -> Int {
+        let expected = exhaustiveSearch(Self.corpus, frequencies: Self.frequencies, query) { admits(UInt32($0)) }
+        var query = query
+        for pruning in [true, false] {
+            query.dynamicPruning = pruning
+            let found = segment.reader.search(query, mask: mask)
+            let description = "\(query.clauses.map { $0.map(\.text) }) -\(query.excluded.map(\.text)) cap \(query.exactTotalUpTo) pruning \(pruning) filter \(mask != nil)"
+            XCTAssertEqual(found.hits.map(\.documentID), expected.hits.map(\.documentID), description, file: file, line: line)
+            for (hit, wanted) in zip(found.hits, expected.hits) {
+                XCTAssertEqual(hit.score, wanted.score, accuracy: 1e-9, description, file: file, line: line)
+            }
+            if found.totalExact {
+                XCTAssertEqual(found.total, expected.total, description, file: file, line: line)
+            } else {
+                XCTAssertGreaterThanOrEqual(found.total, query.exactTotalUpTo, description, file: file, line: line)
+                XCTAssertLessThanOrEqual(found.total, expected.total, description, file: file, line: line)
+            }
+        }
+        return expected.hits.isEmpty ? 0 : 1
     }
 
     /// A few ordinal ranges of the corpus, some documents deleted inside them: the mask, and
@@ -193,21 +203,7 @@ final class TopKSearchTests: XCTestCase {
                 mask = filter.0
                 admitted = filter.1
             }
-            let expected = exhaustiveSearch(Self.corpus, frequencies: Self.frequencies, query) { admitted?.contains(UInt32($0)) ?? true }
-            for pruning in [true, false] {
-                query.dynamicPruning = pruning
-                let found = segment.reader.search(query, mask: mask)
-                let description = "\(terms.count) terms -\(query.excluded.map(\.text)) cap \(query.exactTotalUpTo) pruning \(pruning) filter \(mask != nil)"
-                XCTAssertEqual(found.hits.map(\.documentID), expected.hits.map(\.documentID), description)
-                for (hit, wanted) in zip(found.hits, expected.hits) { XCTAssertEqual(hit.score, wanted.score, accuracy: 1e-9, description) }
-                if found.totalExact {
-                    XCTAssertEqual(found.total, expected.total, description)
-                } else {
-                    XCTAssertGreaterThanOrEqual(found.total, query.exactTotalUpTo, description)
-                    XCTAssertLessThanOrEqual(found.total, expected.total, description)
-                }
-            }
-            matched += expected.hits.isEmpty ? 0 : 1
+            matched += assertAgreesWithAndWithoutPruning(query, segment, mask: mask) { admitted?.contains($0) ?? true }
         }
         XCTAssertGreaterThan(matched, 40)
     }
