@@ -142,11 +142,11 @@ extension MeetingText {
         return { [sentences] index in sentences[index].eligible && (sentences[index].terminated || !punctuated) }
     }
 
-    /// Turns the question is about: BM25 on its topic, smoothed over neighbours, named speakers
-    /// counted up; the best one or two stretches. Nil when no turn is about it.
+    /// Turns the question is about: BM25 on its topic and the topic's related words, smoothed over
+    /// neighbours, named speakers counted up; the best one or two stretches. Nil when no turn is about it.
     private func locate(_ focus: QueryFocus) -> LocatedRegion? {
         let weights = locatingWeights(focus.topic)
-        var relevance = turnRelevance(expandedByFeedback(weights))
+        var relevance = turnRelevance(expandedByFeedback(expandedByRelatedWords(weights)))
         for (position, bonus) in phraseRelevance(focus.phrases, weights: weights).enumerated() { relevance[position] += bonus }
         if !focus.namedSpeakers.isEmpty {
             for (position, turn) in turns.enumerated() where turn.speaker.map(focus.namedSpeakers.contains) == true {

@@ -285,6 +285,26 @@ def test_a_when_clause_names_the_section_and_the_rest_the_answer(corpus_daemon):
     assert result["sentences"] and len(inside) * 2 >= len(result["sentences"])
 
 
+def test_a_question_in_other_words_is_located_through_related_words(corpus_daemon):
+    # val-16 says "scheduling" nowhere near its answer (QMSum's span: turns 425-500), where the
+    # talk is of the next meetings and recording them: related words (related.json, learned from
+    # the training splits) reach it.
+    result = corpus_daemon.call("summarise.meeting", {
+        "meeting": "val-16", "query": "What did the professor think about scheduling meetings going forward?"})
+    assert any(a <= 500 and 425 <= b for a, b in result["located"])
+
+
+def test_the_related_words_table_is_what_its_script_builds(tmp_path):
+    """related.json is compiled into the module: rebuilt from the training splits, it is the same file."""
+    out = tmp_path / "related.json"
+    subprocess.run(["python3", str(ROOT / "Benchmarks/summarise/related_words.py"), "--out", str(out)],
+                   check=True, capture_output=True)
+    built = json.loads(out.read_text())
+    assert built == json.loads((ROOT / "Plugins/summarise/related.json").read_text())
+    assert "val" not in built["source"] and "test" not in built["source"]
+    assert all(len(entries) <= 5 and all(strength >= 0.3 for _, strength in entries) for entries in built["neighbours"].values())
+
+
 def test_speaker_part(corpus_daemon):
     result = corpus_daemon.call("summarise.meeting", {"meeting": "val-1", "speaker": "Marketing"})
     assert result["sentences"] and all(s["speaker"] == "Marketing" for s in result["sentences"])
