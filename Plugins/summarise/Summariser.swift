@@ -145,7 +145,14 @@ extension MeetingText {
     /// Turns the question is about: BM25 on its topic and the topic's related words, smoothed over
     /// neighbours, named speakers counted up; the best one or two stretches. Nil when no turn is about it.
     private func locate(_ focus: QueryFocus) -> LocatedRegion? {
+        // A "when …" clause names the section to look in, when a heading says most of it; when
+        // none does, its words are looked for in the talk as the question's own are.
+        let contextSections = headingCoverage(locatingWeights(focus.context)) >= RankingWeights.clauseHeadingCoverage
+            ? sectionFactors(focus.context, boost: RankingWeights.contextSectionBoost) : []
+        let asked = Set(focus.topic.map(\.term))
+        let clause = contextSections.isEmpty ? locatingWeights(focus.context.filter { !asked.contains($0.term) }) : []
         let weights = locatingWeights(focus.topic)
+            + clause.map { (term: $0.term, weight: $0.weight * RankingWeights.unmatchedClauseWeight) }
         var relevance = turnRelevance(expandedByFeedback(expandedByRelatedWords(weights)))
         for (position, bonus) in phraseRelevance(focus.phrases, weights: weights).enumerated() { relevance[position] += bonus }
         if !focus.namedSpeakers.isEmpty {
@@ -153,8 +160,6 @@ extension MeetingText {
                 relevance[position] *= 1 + RankingWeights.namedSpeakerBoost
             }
         }
-        // A "when …" clause names the section to look in, when a heading says it.
-        let contextSections = sectionFactors(focus.context, boost: RankingWeights.contextSectionBoost)
         let sections = contextSections.isEmpty ? sectionFactors(focus.topic) : contextSections
         if relevance.allSatisfy({ $0 == 0 }) {
             // No turn says the question's words, but a heading does: its section is the answer's place.
@@ -194,6 +199,17 @@ extension MeetingText {
             guard let section, shared[section] > 0 else { return nil }
             return (position, 1 + boost * Float(shared[section]) / Float(most))
         }
+    }
+
+    /// The largest share of the words' weight that one section heading holds: "the naming of the
+    /// remote control" is not named by "The financial blueprint of the remote control", whose
+    /// shared words are said all through the meeting.
+    func headingCoverage(_ words: [(term: Int, weight: Float)]) -> Float {
+        let weight = Dictionary(words.map { ($0.term, $0.weight) }, uniquingKeysWith: max)
+        let total = weight.values.reduce(0, +)
+        guard total > 0 else { return 0 }
+        let best = sectionTerms.map { heading in heading.reduce(0) { $0 + (weight[$1] ?? 0) } }.max() ?? 0
+        return best / total
     }
 
     /// Topic weights for finding where a question is answered: a word's rarity among this

@@ -285,6 +285,15 @@ def test_a_when_clause_names_the_section_and_the_rest_the_answer(corpus_daemon):
     assert result["sentences"] and len(inside) * 2 >= len(result["sentences"])
 
 
+def test_a_when_clause_no_heading_names_is_looked_for_in_the_talk(corpus_daemon):
+    # val-11's "Hourly rates of the service" (turns 27-75) shares only "rates" with "while the rates
+    # remained at £4.50", a word said all through the meeting; the answer is where £4.50 comes up
+    # again, in "Impact on children" (QMSum's span: turns 130-133), which the section alone misses.
+    result = corpus_daemon.call("summarise.meeting", {"meeting": "val-11", "query":
+        "How did Huw Irranca-Davies ensure the high qualification and quality of the workforce while the rates remained at £4.50?"})
+    assert any(a <= 133 and 130 <= b for a, b in result["located"])
+
+
 def test_a_question_in_other_words_is_located_through_related_words(corpus_daemon):
     # val-16 says "scheduling" nowhere near its answer (QMSum's span: turns 425-500), where the
     # talk is of the next meetings and recording them: related words (related.json, learned from
