@@ -537,17 +537,10 @@ extension SearchModule {
     /// Turns grouped per meeting; a meeting scores its best turn plus a share of its next two,
     /// so a meeting that keeps returning to the topic outranks one passing mention.
     private func groupByMeeting(_ db: Database, _ ranked: [Candidate]) throws -> [MeetingGroup] {
-        let spans = try Row.fetchAll(db, sql: "SELECT pk, first_turn FROM meeting ORDER BY first_turn")
-            .map { (pk: $0[0] as Int64, first: $0[1] as Int64) }
+        let starts = try meetingStarts(db)
         var groups: [Int64: MeetingGroup] = [:]
         for candidate in ranked {
-            var low = 0, high = spans.count
-            while low < high {
-                let middle = (low + high) / 2
-                if spans[middle].first <= candidate.rowid { low = middle + 1 } else { high = middle }
-            }
-            guard low > 0 else { continue }
-            let pk = spans[low - 1].pk
+            guard let pk = starts.meeting(ofTurn: candidate.rowid) else { continue }
             groups[pk, default: MeetingGroup(meetingPK: pk, score: 0, turns: [])].turns.append(candidate)
         }
         return groups.values.map { group in

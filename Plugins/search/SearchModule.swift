@@ -124,6 +124,9 @@ final class SearchModule: MeetingdModule {
     /// Speakers' turns as runs of ids (a filter the index applies while it retrieves), kept
     /// once per process and corpus generation for every worker.
     private let sharedSpeakerTurns: SharedCorpusValue<SpeakerTurns>
+    /// Where each meeting's turns start, for `unit: meeting` to group turns by, kept once per
+    /// process and corpus generation: a request read every meeting's row (10,000 of them).
+    private let sharedMeetingStarts: SharedCorpusValue<MeetingStarts>
 
     init(context: ModuleContext) throws {
         budget = context.budget
@@ -141,6 +144,7 @@ final class SearchModule: MeetingdModule {
         exactTotalUpTo = max(settings["exact_total_up_to"]?.intValue ?? 10_000, 0)
         sharedIndex = CorpusIndex.shared(corpusPath: context.corpusPath)
         sharedSpeakerTurns = SpeakerTurns.shared(corpusPath: context.corpusPath)
+        sharedMeetingStarts = SharedCorpusValue("search.meetingStarts", corpusPath: context.corpusPath, build: MeetingStarts.init)
         // Loaded before the daemon says READY, so that no first query waits for it. A corpus that
         // cannot be read fails the requests that need it (-32007), not the start.
         do {
@@ -176,9 +180,34 @@ final class SearchModule: MeetingdModule {
         try sharedSpeakerTurns.get(db).turns(db, people: people)
     }
 
+    /// Where each meeting's turns start, as of the corpus `db` reads.
+    func meetingStarts(_ db: Database) throws -> MeetingStarts { try sharedMeetingStarts.get(db) }
+
     func markers(_ params: JSONValue) -> Markers {
         Markers(open: params["markers"]?["open"]?.stringValue ?? defaultMarkers.open,
                 close: params["markers"]?["close"]?.stringValue ?? defaultMarkers.close)
+    }
+}
+
+/// The first turn of every meeting, ascending (meetings hold consecutive turn ids), with its key.
+struct MeetingStarts: Sendable {
+    private let firstTurns: [Int64]
+    private let meetingPKs: [Int64]
+
+    init(_ db: Database) throws {
+        let rows = try Row.fetchAll(db, sql: "SELECT pk, first_turn FROM meeting ORDER BY first_turn")
+        meetingPKs = rows.map { $0[0] }
+        firstTurns = rows.map { $0[1] }
+    }
+
+    /// The key of the meeting holding turn `id`: the last one starting at or before it.
+    func meeting(ofTurn id: Int64) -> Int64? {
+        var low = 0, high = firstTurns.count
+        while low < high {
+            let middle = (low + high) / 2
+            if firstTurns[middle] <= id { low = middle + 1 } else { high = middle }
+        }
+        return low > 0 ? meetingPKs[low - 1] : nil
     }
 }
 

@@ -6,9 +6,9 @@ import MeetingIndex
 final class SegmentSetTests: XCTestCase {
     static let corpus = makeCorpus(documents: 4000, vocabulary: 3000, seed: 21)
 
-    /// The corpus cut into segments of unequal sizes, every seventh document deleted; given
-    /// to the set last segment first when `reversed`.
-    static func segmentSet(reversed: Bool = false) throws -> (set: SegmentSet, live: [TestDocument]) {
+    /// The corpus cut into segments of unequal sizes, every seventh document deleted unless
+    /// `deleting` is false; given to the set last segment first when `reversed`.
+    static func segmentSet(reversed: Bool = false, deleting: Bool = true) throws -> (set: SegmentSet, live: [TestDocument]) {
         let cuts = [0, 100, 1500, 1700, corpus.count]
         var segments: [(bytes: SegmentBytes, deletedIDs: [UInt32])] = []
         for (start, end) in zip(cuts, cuts.dropFirst()) {
@@ -17,12 +17,12 @@ final class SegmentSetTests: XCTestCase {
                 try writer.addDocument(id: document.id, length: document.length,
                                        terms: document.terms.map { (term: $0.key, positions: $0.value) })
             }
-            let deleted = corpus[start..<end].enumerated().filter { $0.offset % 7 == 3 }.map(\.element.id)
+            let deleted = corpus[start..<end].enumerated().filter { deleting && $0.offset % 7 == 3 }.map(\.element.id)
             segments.append((writer.finish().withUnsafeBytes { SegmentBytes(key: Int64(start), copying: $0) }, deleted))
         }
         let live = corpus.enumerated().filter { index, _ in
             let start = cuts.last { $0 <= index }!
-            return (index - start) % 7 != 3
+            return !deleting || (index - start) % 7 != 3
         }.map(\.element)
         return (try SegmentSet(reversed ? segments.reversed() : segments), live)
     }
@@ -172,22 +172,37 @@ final class SegmentSetTests: XCTestCase {
         }
     }
 
-    /// Documents in runs of ids (a speaker alone): every live one in them, by id, none deleted.
+    /// Documents in runs of ids (a speaker alone): every live one in them, by id, none deleted,
+    /// none holding an excluded word; with and without deletions (a segment with none is counted
+    /// from the runs alone), whatever order the set was given its segments in.
     func testDocumentsInManyRunsAreTheLiveOnesInThem() throws {
-        let (set, live) = try Self.segmentSet()
-        var generator = SeededGenerator(seed: 8)
-        for round in 0..<20 {
-            var runs = Self.speakerLikeRuns(&generator)
-            if round % 2 == 1 { runs = runs.filter { _ in Bool.random(using: &generator) } }
-            let expected = live.map(\.id).filter { id in runs.contains { $0.contains(id) } }
-            let found = set.documents(in: runs, excluding: [], limit: 50)
-            XCTAssertEqual(found.total, expected.count, "round \(round)")
-            XCTAssertEqual(found.hits.map(\.documentID), Array(expected.prefix(50)), "round \(round)")
-            XCTAssertTrue(found.hits.allSatisfy { $0.score == 0 })
+        for (reversed, deleting) in [(false, true), (true, true), (false, false), (true, false)] {
+            let (set, live) = try Self.segmentSet(reversed: reversed, deleting: deleting)
+            let context = "reversed \(reversed), deleting \(deleting)"
+            var generator = SeededGenerator(seed: 8)
+            // A word about half the documents hold.
+            let excluded = Dictionary(live.flatMap(\.terms.keys).map { ($0, 1) }, uniquingKeysWith: +)
+                .min { abs($0.value - live.count / 2) < abs($1.value - live.count / 2) }!.key
+            for round in 0..<20 {
+                var runs = Self.speakerLikeRuns(&generator)
+                if round % 2 == 1 { runs = runs.filter { _ in Bool.random(using: &generator) } }
+                let inRuns = live.filter { document in runs.contains { $0.contains(document.id) } }
+                let cases: [(excluding: [IndexQuery.Term], expected: [TestDocument])] =
+                    [([], inRuns), ([IndexQuery.Term(excluded)], inRuns.filter { $0.terms[excluded] == nil })]
+                for (excluding, expected) in cases {
+                    let found = set.documents(in: runs, excluding: excluding, limit: 50)
+                    XCTAssertEqual(found.total, expected.count, "\(context), round \(round), excluding \(excluding.count)")
+                    XCTAssertEqual(found.hits.map(\.documentID), Array(expected.prefix(50).map(\.id)),
+                                   "\(context), round \(round), excluding \(excluding.count)")
+                    XCTAssertTrue(found.hits.allSatisfy { $0.score == 0 })
+                }
+            }
+            // Ranges the corpus holds nothing of leave nothing.
+            XCTAssertEqual(set.documents(in: [(Self.corpus.last!.id + 1)...UInt32.max], excluding: [], limit: 10).total, 0, context)
+            let all = set.documents(in: [0...UInt32.max], excluding: [], limit: 10)
+            XCTAssertEqual(all.total, live.count, context)
+            XCTAssertEqual(all.hits.map(\.documentID), live.prefix(10).map(\.id), context)
         }
-        // Ranges the corpus holds nothing of leave nothing.
-        XCTAssertEqual(set.documents(in: [(Self.corpus.last!.id + 1)...UInt32.max], excluding: [], limit: 10).total, 0)
-        XCTAssertEqual(set.documents(in: [0...UInt32.max], excluding: [], limit: 10).total, live.count)
     }
 
     func testMergingKeepsTheLiveDocumentsAndTheirScores() throws {

@@ -156,17 +156,27 @@ public final class SegmentSet: Sendable {
     public func documents(in idRanges: [ClosedRange<UInt32>], excluding excluded: [IndexQuery.Term], limit: Int) -> IndexSearchResult {
         var hits: [IndexHit] = []
         var total = 0, blocksDecoded = 0, blocksInQueryTerms = 0
-        // Segments hold disjoint id ranges, but not necessarily in id order.
-        for part in parts {
+        // In id order, so that the first `limit` found are the lowest ids of all.
+        for index in idOrder {
+            let part = parts[index]
+            if excluded.isEmpty && part.deletedOrdinals.isEmpty {
+                // Every document in the ranges is a hit: counted from the ranges, with no mask to build.
+                for range in part.reader.ordinalRanges(ofDocumentIDs: idRanges) {
+                    total += range.count
+                    for ordinal in range.prefix(max(0, limit - hits.count)) {
+                        hits.append(IndexHit(documentID: part.reader.documentID(ordinal: Int(ordinal)), score: 0))
+                    }
+                }
+                continue
+            }
             guard let mask = part.mask(within: idRanges) else { continue }
-            let found = part.reader.documents(excluding: excluded, mask: mask, limit: limit)
+            let found = part.reader.documents(excluding: excluded, mask: mask, limit: max(0, limit - hits.count))
             hits += found.hits
             total += found.total
             blocksDecoded += found.blocksDecoded
             blocksInQueryTerms += found.blocksInQueryTerms
         }
-        hits.sort { $0.documentID < $1.documentID }
-        return IndexSearchResult(hits: Array(hits.prefix(limit)), total: total, totalExact: true,
+        return IndexSearchResult(hits: hits, total: total, totalExact: true,
                                  blocksDecoded: blocksDecoded, blocksInQueryTerms: blocksInQueryTerms)
     }
 }
