@@ -15,35 +15,46 @@ public enum CorpusIndex {
         let terms: [(term: String, positions: [UInt32])]
         let words: [(form: String, termIndex: Int)]
 
-        /// From the analyzer's words of a turn's text without transcription marks. Each
-        /// distinct term of a word that is not a stop word is handed to `eachStatisticTerm`
-        /// once: this is the rule of what `term_stat` counts (`TermStatistics`), and ingest
-        /// takes it from the same pass, so that each word is hashed once.
-        init(_ words: [AnalyzedWord], eachStatisticTerm: (String) -> Void = { _ in }) {
-            var slotOfWord: [String: Int] = [:]
-            var slotOfTerm: [String: Int] = [:]
+        /// A turn's stored text as the index holds it (the words of `words(ofStoredText:)`),
+        /// grouped by the analyzer's form and term numbers, so that no word is hashed again.
+        /// Each distinct term of a word that is not a stop word is handed to `eachStatisticTerm`
+        /// once, as its term number in `analyzer`: this is the rule of what `term_stat` counts
+        /// (`TermStatistics`), and ingest takes it from the same pass. Term numbers hold until
+        /// the analyzer's vocabulary starts over (`startOverIfFull`, which callers call where
+        /// they hold none).
+        init(storedText text: String, analyzer: Analyzer, eachStatisticTerm: (_ term: Int32) -> Void = { _ in }) {
+            // Taken out of the analyzer while in use, so that each word's access is a local one.
+            var slotOfTerm = NumberedSlots(), formsMet = NumberedSlots()
+            swap(&slotOfTerm, &analyzer.termSlots)
+            swap(&formsMet, &analyzer.formsMet)
             var terms: [(term: String, positions: [UInt32])] = []
             var counted: [Bool] = []
             var forms: [(form: String, termIndex: Int)] = []
-            for word in words {
-                // Most words repeat as written: their term's slot is found by the word alone.
+            var position: UInt32 = 0
+            analyzer.indexWordNumbers(TranscriptText.strippingMarks(text)) { form in
+                let term = analyzer.termOfForm[Int(form)]
                 let index: Int
-                if let known = slotOfWord[word.normalized] {
-                    index = known
+                if let known = slotOfTerm.value(of: term) {
+                    index = Int(known)
                 } else {
-                    index = slotOfTerm[word.term] ?? terms.count
-                    if index == terms.count {
-                        slotOfTerm[word.term] = index
-                        terms.append((word.term, []))
-                        counted.append(false)
-                    }
-                    slotOfWord[word.normalized] = index
-                    forms.append((word.normalized, index))
+                    index = terms.count
+                    slotOfTerm.set(term, to: Int32(index))
+                    terms.append((analyzer.termsByNumber[Int(term)], []))
+                    counted.append(false)
                 }
-                terms[index].positions.append(UInt32(word.position))
-                if !word.isStopWord, !counted[index] { counted[index] = true; eachStatisticTerm(word.term) }
+                if formsMet.value(of: form) == nil {
+                    formsMet.set(form, to: 0)
+                    forms.append((analyzer.forms[Int(form)], index))
+                }
+                terms[index].positions.append(position)
+                position += 1
+                if !counted[index], !analyzer.formIsStopWord[Int(form)] { counted[index] = true; eachStatisticTerm(term) }
             }
-            length = UInt32(words.count)
+            slotOfTerm.removeAll()
+            formsMet.removeAll()
+            swap(&slotOfTerm, &analyzer.termSlots)
+            swap(&formsMet, &analyzer.formsMet)
+            length = position
             self.terms = terms
             self.words = forms
         }
@@ -260,7 +271,8 @@ public enum CorpusIndex {
         let turns = try Row.fetchCursor(db, sql: "SELECT id, text FROM turn ORDER BY id")
         var chunk: [(id: Int64, document: Document)] = []
         while let row = try turns.next() {
-            chunk.append((row[0], Document(words(ofStoredText: row[1], analyzer: analyzer))))
+            analyzer.startOverIfFull()
+            chunk.append((row[0], Document(storedText: row[1], analyzer: analyzer)))
             if chunk.count == rebuildChunk {
                 try addSegment(db, chunk)
                 try mergeIfNeeded(db)

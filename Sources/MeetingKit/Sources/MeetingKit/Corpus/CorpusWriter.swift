@@ -64,14 +64,23 @@ public final class CorpusWriter {
             texts = meeting.turns.map(\.text)
             words = texts.map(TranscriptText.wordCount)
             sentences = texts.map { Data(TranscriptText.encodeSentences(TranscriptText.sentences(in: $0))) }
-            var counts: [String: Int] = [:]
+            // Counted by term number, and named once per meeting: a term was hashed once per turn.
+            analyzer.startOverIfFull()
+            var counts = NumberedSlots()
+            swap(&counts, &analyzer.meetingTermCounts)
             var documents: [CorpusIndex.Document] = []
+            documents.reserveCapacity(texts.count)
             for text in texts {
-                documents.append(CorpusIndex.Document(CorpusIndex.words(ofStoredText: text, analyzer: analyzer)) { term in
-                    counts[term, default: 0] += 1
+                documents.append(CorpusIndex.Document(storedText: text, analyzer: analyzer) { term in
+                    counts.set(term, to: (counts.value(of: term) ?? 0) + 1)
                 })
             }
-            termCounts = counts
+            var termCounts: [String: Int] = [:]
+            termCounts.reserveCapacity(counts.numbers.count)
+            for term in counts.numbers { termCounts[analyzer.termsByNumber[Int(term)]] = Int(counts.value(of: term)!) }
+            counts.removeAll()
+            swap(&counts, &analyzer.meetingTermCounts)
+            self.termCounts = termCounts
             indexDocuments = documents
         }
     }

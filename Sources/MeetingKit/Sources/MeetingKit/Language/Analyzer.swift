@@ -46,6 +46,45 @@ public struct AnalyzedWord: Equatable, Sendable {
     public let isStopWord: Bool
 }
 
+/// Values for numbers (an analyzer's form or term numbers), emptied at once: an entry holds
+/// while its stamp is the current one. Grouping a text's words by number with it hashes nothing.
+struct NumberedSlots {
+    private var values: [Int32] = []
+    private var stamps: [UInt32] = []
+    private var stamp: UInt32 = 1
+    /// The numbers that have a value, in the order they got it.
+    private(set) var numbers: [Int32] = []
+
+    func value(of number: Int32) -> Int32? {
+        let index = Int(number)
+        return index < stamps.count && stamps[index] == stamp ? values[index] : nil
+    }
+
+    mutating func set(_ number: Int32, to value: Int32) {
+        let index = Int(number)
+        if index >= stamps.count {
+            let count = max(index + 1, 2 * stamps.count)
+            values += repeatElement(0, count: count - values.count)
+            stamps += repeatElement(0, count: count - stamps.count)
+        }
+        if stamps[index] != stamp {
+            stamps[index] = stamp
+            numbers.append(number)
+        }
+        values[index] = value
+    }
+
+    mutating func removeAll() {
+        numbers.removeAll(keepingCapacity: true)
+        stamp &+= 1
+        if stamp == 0 {
+            // Once in four billion emptyings, old stamps could be taken for current.
+            stamps = [UInt32](repeating: 0, count: stamps.count)
+            stamp = 1
+        }
+    }
+}
+
 /// Cuts text into words, folds them and stems them with Snowball (libstemmer).
 ///
 /// - A word is a run of letters, digits and combining marks; an apostrophe between two
@@ -56,15 +95,30 @@ public struct AnalyzedWord: Equatable, Sendable {
 ///   marks go, as Russian is written both ways.
 /// - Terms: the Snowball stemmer of the word's language ("english" is Porter2, "russian").
 ///
-/// An instance keeps its stemmers and a cache of stems, and is not thread-safe: make one
-/// per thread (a module instance is used by one worker thread only).
+/// An instance keeps its stemmers and a vocabulary of the folded words it has met, and is
+/// not thread-safe: make one per thread (a module instance is used by one worker thread only).
 public final class Analyzer {
     private let stemmers: [OpaquePointer]
-    private var stems: [String: String] = [:]
-    /// Words are unbounded (names, typos); past this many stems the cache starts over.
-    static let stemCacheLimit = 200_000
+    /// The vocabulary: each folded word met so far (a form) by number, with the number of its
+    /// term and whether it is a stop word, and the terms by number. A word is hashed once per
+    /// occurrence and stemmed once; ingest groups a turn's words by these numbers alone
+    /// (`indexWordNumbers`), with no string hashed again (it was four hashes a word).
+    private var formNumbers: [String: Int32] = [:]
+    private(set) var forms: [String] = []
+    private(set) var termOfForm: [Int32] = []
+    private(set) var formIsStopWord: [Bool] = []
+    private var termNumbers: [String: Int32] = [:]
+    private(set) var termsByNumber: [String] = []
+    /// Words are unbounded (names, typos); past this many forms the vocabulary starts over.
+    private let vocabularyLimit: Int
+    /// Kept here between turns for `CorpusIndex.Document`, which groups a turn's words by
+    /// number, and for the turn counts of a meeting's terms: no allocation per turn.
+    var termSlots = NumberedSlots(), formsMet = NumberedSlots(), meetingTermCounts = NumberedSlots()
 
-    public init() {
+    public convenience init() { self.init(vocabularyLimit: 200_000) }
+
+    init(vocabularyLimit: Int) {
+        self.vocabularyLimit = vocabularyLimit
         stemmers = Language.allCases.map { language in
             guard let stemmer = sb_stemmer_new(language.snowballName, nil) else {
                 fatalError("libstemmer has no \(language.snowballName) stemmer")
@@ -77,20 +131,23 @@ public final class Analyzer {
 
     /// Every word of `text`, stop words included.
     public func words(_ text: String) -> [AnalyzedWord] {
+        startOverIfFull()
         var result: [AnalyzedWord] = []
         forEachWord(text) { bytes, normalized in
-            let isStop = StopWords.contains(normalized)
-            result.append(AnalyzedWord(bytes: bytes, position: result.count, normalized: normalized,
-                                       term: term(normalized), isStopWord: isStop))
+            let form = Int(formNumber(normalized))
+            result.append(AnalyzedWord(bytes: bytes, position: result.count, normalized: forms[form],
+                                       term: termsByNumber[Int(termOfForm[form])], isStopWord: formIsStopWord[form]))
         }
         return result
     }
 
     /// The terms of the words that are not stop words, in order, repeats kept.
     public func terms(_ text: String) -> [String] {
+        startOverIfFull()
         var result: [String] = []
         forEachWord(text) { _, normalized in
-            if !StopWords.contains(normalized) { result.append(term(normalized)) }
+            let form = Int(formNumber(normalized))
+            if !formIsStopWord[form] { result.append(termsByNumber[Int(termOfForm[form])]) }
         }
         return result
     }
@@ -99,20 +156,61 @@ public final class Analyzer {
 
     /// The stem of a word already folded by `normalize` (or given by `forEachWord`).
     public func term(_ normalized: String) -> String {
-        if let known = stems[normalized] { return known }
+        startOverIfFull()
+        return termsByNumber[Int(termOfForm[Int(formNumber(normalized))])]
+    }
+
+    /// Calls `body` with the form number of each word of `text`, in order. The numbers
+    /// index `forms`, `termOfForm` and `formIsStopWord` until the vocabulary starts over,
+    /// which happens only in `startOverIfFull` (callers call it where they hold no number).
+    func indexWordNumbers(_ text: String, _ body: (_ form: Int32) -> Void) {
+        forEachWord(text) { _, normalized in body(formNumber(normalized)) }
+    }
+
+    /// Empties a full vocabulary: form and term numbers handed out before are void.
+    func startOverIfFull() {
+        guard forms.count >= vocabularyLimit else { return }
+        formNumbers.removeAll(keepingCapacity: true)
+        forms.removeAll(keepingCapacity: true)
+        termOfForm.removeAll(keepingCapacity: true)
+        formIsStopWord.removeAll(keepingCapacity: true)
+        termNumbers.removeAll(keepingCapacity: true)
+        termsByNumber.removeAll(keepingCapacity: true)
+        termSlots.removeAll()
+        formsMet.removeAll()
+        meetingTermCounts.removeAll()
+    }
+
+    private func formNumber(_ normalized: String) -> Int32 {
+        if let known = formNumbers[normalized] { return known }
+        let stem = stem(normalized)
+        let term: Int32
+        if let known = termNumbers[stem] {
+            term = known
+        } else {
+            term = Int32(termsByNumber.count)
+            termNumbers[stem] = term
+            termsByNumber.append(stem)
+        }
+        let form = Int32(forms.count)
+        formNumbers[normalized] = form
+        forms.append(normalized)
+        termOfForm.append(term)
+        formIsStopWord.append(StopWords.contains(normalized))
+        return form
+    }
+
+    private func stem(_ normalized: String) -> String {
         let isCyrillic = !normalized.utf8.allSatisfy { $0 < 0x80 } && normalized.unicodeScalars.contains(where: Self.isCyrillic)
         let language: Language = isCyrillic ? .russian : .english
         let stemmer = stemmers[Language.allCases.firstIndex(of: language)!]
         var word = normalized
-        let stem = word.withUTF8 { utf8 -> String in
+        return word.withUTF8 { utf8 -> String in
             guard let base = utf8.baseAddress, let output = sb_stemmer_stem(stemmer, base, Int32(utf8.count)) else {
                 return normalized
             }
             return String(decoding: UnsafeBufferPointer(start: output, count: Int(sb_stemmer_length(stemmer))), as: UTF8.self)
         }
-        if stems.count >= Self.stemCacheLimit { stems.removeAll(keepingCapacity: true) }
-        stems[normalized] = stem
-        return stem
     }
 
     /// Calls `body` with each word's UTF-8 byte range in `text` and its folded form.

@@ -28,8 +28,9 @@ public struct TermStatistics: Sendable {
     /// The distinct terms of one stored turn text that `term_stat` counts, by the rule ingest
     /// counts them by (`CorpusIndex.Document`), so that removing a turn takes away what adding it added.
     static func distinctTerms(ofStoredText text: String, analyzer: Analyzer) -> [String] {
+        analyzer.startOverIfFull()
         var terms: [String] = []
-        _ = CorpusIndex.Document(CorpusIndex.words(ofStoredText: text, analyzer: analyzer)) { terms.append($0) }
+        _ = CorpusIndex.Document(storedText: text, analyzer: analyzer) { terms.append(analyzer.termsByNumber[Int($0)]) }
         return terms
     }
 
