@@ -16,9 +16,8 @@ public enum CorpusIndex {
         let words: [(form: String, termIndex: Int)]
 
         /// From the analyzer's words of a turn's text without transcription marks. Each
-        /// distinct term of a word that is not a stop word is handed to `eachStatisticTerm`
-        /// once: this is the rule of what `term_stat` counts (`TermStatistics`), and ingest
-        /// takes it from the same pass, so that each word is hashed once.
+        /// distinct term of a word `TermStatistics.counts` is handed to `eachStatisticTerm`
+        /// once: what `term_stat` counts, taken from the same pass, so that each word is hashed once.
         init(_ words: [AnalyzedWord], eachStatisticTerm: (String) -> Void = { _ in }) {
             var slotOfWord: [String: Int] = [:]
             var slotOfTerm: [String: Int] = [:]
@@ -41,7 +40,7 @@ public enum CorpusIndex {
                     forms.append((word.normalized, index))
                 }
                 terms[index].positions.append(UInt32(word.position))
-                if !word.isStopWord, !counted[index] { counted[index] = true; eachStatisticTerm(word.term) }
+                if TermStatistics.counts(word), !counted[index] { counted[index] = true; eachStatisticTerm(word.term) }
             }
             length = UInt32(words.count)
             self.terms = terms

@@ -25,12 +25,17 @@ public struct TermStatistics: Sendable {
         return TermStatistics(turns: turns, turnsWithTerm: counts)
     }
 
-    /// The distinct terms of one stored turn text that `term_stat` counts, by the rule ingest
-    /// counts them by (`CorpusIndex.Document`), so that removing a turn takes away what adding it added.
+    /// Whether a word of a turn makes the turn count towards its term: the rule ingest
+    /// (`CorpusIndex.Document`) and removal (`distinctTerms`) both count by.
+    static func counts(_ word: AnalyzedWord) -> Bool { !word.isStopWord }
+
+    /// The distinct terms of one stored turn text that `term_stat` counts, so that removing
+    /// a turn takes away what adding it added (without building its index document).
     static func distinctTerms(ofStoredText text: String, analyzer: Analyzer) -> [String] {
-        var terms: [String] = []
-        _ = CorpusIndex.Document(CorpusIndex.words(ofStoredText: text, analyzer: analyzer)) { terms.append($0) }
-        return terms
+        var seen = Set<String>()
+        return CorpusIndex.words(ofStoredText: text, analyzer: analyzer).compactMap { word in
+            counts(word) && seen.insert(word.term).inserted ? word.term : nil
+        }
     }
 
     /// Adds (`sign` 1) or takes away (`sign` -1) turn counts; terms no turn holds any more go.
