@@ -136,7 +136,7 @@ final class PhraseSource {
                 positionCapacities[slot] = max(needed, 2 * positionCapacities[slot])
                 positions[slot] = .allocate(capacity: positionCapacities[slot])
             }
-            positionCounts[slot] = cursor.positions(writingTo: positions[slot])
+            positionCounts[slot] = cursor.positions(writingTo: UnsafeMutableBufferPointer(start: positions[slot], count: positionCapacities[slot]))
         }
         var leadOffset = 0
         for offset in slotOfWord.indices where positionCounts[slotOfWord[offset]] < positionCounts[slotOfWord[leadOffset]] {
