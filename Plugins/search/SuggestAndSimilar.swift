@@ -14,10 +14,11 @@ extension SearchModule {
             let vocabulary = try vocabulary(db)
             var answer: JSONObject = ["completions": [], "speakers": []]
             if let typing {
-                // The words a prefix search for what is typed would find, the word itself left out.
+                // The words a prefix search for what is typed would find, the word itself left
+                // out, as the corpus writes them (the dictionary holds them folded).
                 let typed = Analyzer.normalize(typing)
                 let completions = vocabulary.completions(of: typed, limit: limit + 1).filter { $0 != typed }.prefix(limit)
-                answer["completions"] = .array(completions.map(JSONValue.string))
+                answer["completions"] = .array(try completions.map { .string(try writtenForm(db, word: $0)) })
                 let pattern = typing.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                     .replacingOccurrences(of: "_", with: "\\_")
                 let speakers = try String.fetchAll(db, sql: """

@@ -62,16 +62,34 @@ extension SearchModule {
 
     /// How `term` is written in the corpus: the first word of a live turn holding it, lowercased.
     func writtenForm(_ db: Database, term: String) throws -> String {
-        guard let id = try index(db).firstDocument(holding: term),
-              let text = try String.fetchOne(db.cachedStatement(sql: "SELECT text FROM turn WHERE id = ?"), arguments: [Int64(id)])
-        else { return term }
+        guard let id = try index(db).firstDocument(holding: term) else { return term }
+        // Stemmers change endings: a word of another first letter has another term.
+        return try firstWord(db, turn: id) { $0.first == term.first && analyzer.term($0) == term } ?? term
+    }
+
+    /// The first turns holding a word's term may write it otherwise ("Naively" before "naïve"):
+    /// this many are read for a word's written form.
+    static let turnsReadForAWrittenWord = 8
+
+    /// How the folded `word` is written in the corpus, with the accents and "ё" folding takes
+    /// away: in the first of a few live turns holding its term that holds it, lowercased.
+    func writtenForm(_ db: Database, word: String) throws -> String {
+        for id in try index(db).documents(holding: analyzer.term(word), limit: Self.turnsReadForAWrittenWord) {
+            if let written = try firstWord(db, turn: id, where: { $0 == word }) { return written }
+        }
+        return word
+    }
+
+    /// The first word of turn `id` whose folded form `matches`, as written there, lowercased.
+    private func firstWord(_ db: Database, turn id: UInt32, where matches: (String) -> Bool) throws -> String? {
+        guard let text = try String.fetchOne(db.cachedStatement(sql: "SELECT text FROM turn WHERE id = ?"), arguments: [Int64(id)])
+        else { return nil }
         let stripped = TranscriptText.strippingMarks(text)
         var written: String?
         analyzer.forEachWord(stripped) { bytes, normalized in
-            // Stemmers change endings: a word of another first letter has another term.
-            guard written == nil, normalized.first == term.first, analyzer.term(normalized) == term else { return }
+            guard written == nil, matches(normalized) else { return }
             written = String(decoding: Array(stripped.utf8)[bytes], as: UTF8.self).lowercased()
         }
-        return written ?? term
+        return written
     }
 }

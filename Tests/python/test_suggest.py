@@ -5,6 +5,7 @@ holding it, and the rule the README documents (edit distance 1 for words of up t
 letters, 2 for longer ones with the same first letter; a transposition is one edit; the
 closest term, then the one most turns hold, then the first in byte order), over English
 and Russian misspellings of the corpus's own words."""
+import json
 import random
 import re
 import sqlite3
@@ -129,3 +130,24 @@ def test_a_misspelt_russian_word_finds_its_meeting(pages_daemon):
     (word,) = result["corrected"]["words"]
     assert word["from"] == "Сдружества" and word["to"].startswith("Содружеств"), word
     assert result["hits"] and all("[Содружеств" in hit["snippet"] for hit in result["hits"])
+
+
+def test_completions_are_written_with_the_accents_the_analyzer_folds(tmp_path):
+    """Completions keep what folding takes away (accents, "ё"; case goes), as a live turn
+    holding their word writes it: "café", not "cafe". The first turn holding a word's term
+    may write another word of it ("Naively" before "naïve"): a later one is read."""
+    from meetingd_client import CorpusDaemon
+    turns = ["Naively, we met at the cafeteria.", "The Café Müller serves coffee.", "A naïve plan, said the cafe owner.",
+             "Ёлки стоят у входа.", "Ёжик под ёлкой."]
+    meeting = {"id": "m1", "title": "Accents", "turns": [{"index": index, "speaker": "Ann Lee", "paragraphs": [text]}
+                                                          for index, text in enumerate(turns)]}
+    source = tmp_path / "accents.jsonl"
+    source.write_text(json.dumps(meeting, ensure_ascii=False) + "\n")
+    daemon = CorpusDaemon([source])
+    try:
+        for typed, expected in [("caf", {"café", "cafeteria"}), ("Cafe", {"cafeteria"}), ("naiv", {"naïve", "naively"}),
+                                ("mull", {"müller"}), ("елк", {"ёлки", "ёлкой"}), ("Ёжи", {"ёжик"})]:
+            completions = daemon.call("search.suggest", {"q": typed, "limit": 20})["completions"]
+            assert set(completions) == expected, (typed, completions)
+    finally:
+        daemon.stop()

@@ -14,8 +14,6 @@ final class PhraseSource {
     let cursors: [PostingsCursor]
     private let lead: PostingsCursor
     private let others: [PostingsCursor]
-    /// For each word of the phrase, its cursor's index in `cursors`.
-    private let slotOfWord: [Int]
     private let mask: DocumentMask?
 
     /// What a scored phrase needs to leave out candidates that cannot enter the top k.
@@ -42,31 +40,17 @@ final class PhraseSource {
     }
     /// Set for a phrase the query scores (an excluded one is checked exactly).
     @exclusivity(unchecked) var competition: Competition?
-    // Reused for every document: no allocation per candidate. One query on one thread uses
-    // them, so they are exempt from dynamic exclusivity checks (a sixth of a phrase's time).
-    /// Each distinct word's positions in the current document, and how many.
-    @exclusivity(unchecked) private var positions: [UnsafeMutablePointer<UInt32>]
-    @exclusivity(unchecked) private var positionCapacities: [Int]
-    @exclusivity(unchecked) private var positionCounts: [Int]
-    /// For each word of the phrase, how far its positions have been searched.
-    private let searched: UnsafeMutablePointer<Int>
+    /// Each cursor's positions in the current document (list i is `cursors[i]`'s).
+    private let positions: PhrasePositions
 
+    /// `slotOfWord`: for each word of the phrase, its cursor's index in `cursors`.
     init(cursors: [PostingsCursor], slotOfWord: [Int], mask: DocumentMask?) {
         self.cursors = cursors
         let byRarity = cursors.sorted { $0.documentFrequency < $1.documentFrequency }
         lead = byRarity[0]
         others = Array(byRarity.dropFirst())
-        self.slotOfWord = slotOfWord
         self.mask = mask
-        positionCapacities = [Int](repeating: 16, count: cursors.count)
-        positions = positionCapacities.map { UnsafeMutablePointer<UInt32>.allocate(capacity: $0) }
-        positionCounts = [Int](repeating: 0, count: cursors.count)
-        searched = .allocate(capacity: slotOfWord.count)
-    }
-
-    deinit {
-        for buffer in positions { buffer.deallocate() }
-        searched.deallocate()
+        positions = PhrasePositions(slotOfWord: slotOfWord)
     }
 
     /// No word has postings left: no later block can match.
@@ -122,36 +106,72 @@ final class PhraseSource {
         return least
     }
 
-    /// How many positions the phrase starts at in the document every cursor is on (overlaps
-    /// count: "no no" is twice in "no no no"), or 1 at the first when `stoppingAtFirst`.
-    /// The word with the fewest positions there proposes the starts; each other word's
-    /// positions are searched forward from where the previous start left them, so each
-    /// list is walked once and nothing is copied.
+    /// How many positions the phrase starts at in the document every cursor is on, or 1 at
+    /// the first when `stoppingAtFirst` (see `PhrasePositions.phraseStarts`).
     private func phraseFrequency(stoppingAtFirst: Bool) -> UInt32 {
-        for slot in cursors.indices {
-            let cursor = cursors[slot]
-            let needed = Int(cursor.frequency)
-            if needed > positionCapacities[slot] {
-                positions[slot].deallocate()
-                positionCapacities[slot] = max(needed, 2 * positionCapacities[slot])
-                positions[slot] = .allocate(capacity: positionCapacities[slot])
-            }
-            positionCounts[slot] = cursor.positions(writingTo: positions[slot])
+        for list in cursors.indices { positions.read(list, from: cursors[list]) }
+        return positions.phraseStarts(stoppingAtFirst: stoppingAtFirst)
+    }
+}
+
+/// The positions of a phrase's words in one document, a list per distinct word, and how
+/// many positions the phrase starts at there: the one count of plain phrases
+/// (`PhraseSource`) and of phrases ending in a prefix (`SegmentReader.phraseMatches`).
+/// The lists' buffers are reused from document to document: no allocation per candidate.
+final class PhrasePositions {
+    /// For each word of the phrase, the list of its positions.
+    private let slotOfWord: [Int]
+    // One query on one thread uses them, so they are exempt from dynamic exclusivity
+    // checks (a sixth of a phrase's time).
+    @exclusivity(unchecked) private var lists: [UnsafeMutableBufferPointer<UInt32>]
+    @exclusivity(unchecked) private var counts: [Int]
+    /// For each word of the phrase, how far its positions have been searched.
+    private let searched: UnsafeMutablePointer<Int>
+
+    init(slotOfWord: [Int]) {
+        self.slotOfWord = slotOfWord
+        let listCount = slotOfWord.max()! + 1
+        lists = (0..<listCount).map { _ in .allocate(capacity: 16) }
+        counts = [Int](repeating: 0, count: listCount)
+        searched = .allocate(capacity: slotOfWord.count)
+    }
+
+    deinit {
+        for list in lists { list.deallocate() }
+        searched.deallocate()
+    }
+
+    /// Reads the positions of the posting `cursor` is on as list `list`.
+    func read(_ list: Int, from cursor: PostingsCursor) {
+        let needed = Int(cursor.frequency)
+        if needed > lists[list].count {
+            let capacity = max(needed, 2 * lists[list].count)
+            lists[list].deallocate()
+            lists[list] = .allocate(capacity: capacity)
         }
+        counts[list] = cursor.positions(writingTo: lists[list])
+    }
+
+    /// How many positions the phrase starts at in the lists as last read (overlaps count:
+    /// "no no" is twice in "no no no"), or 1 at the first when `stoppingAtFirst`. The word
+    /// with the fewest positions proposes the starts; each other word's positions are
+    /// searched forward from where the previous start left them, so each list is walked
+    /// once and nothing is copied.
+    func phraseStarts(stoppingAtFirst: Bool) -> UInt32 {
         var leadOffset = 0
-        for offset in slotOfWord.indices where positionCounts[slotOfWord[offset]] < positionCounts[slotOfWord[leadOffset]] {
+        for offset in slotOfWord.indices where counts[slotOfWord[offset]] < counts[slotOfWord[leadOffset]] {
             leadOffset = offset
         }
         for offset in slotOfWord.indices { searched[offset] = 0 }
-        let leadPositions = positions[slotOfWord[leadOffset]]
+        let leadPositions = lists[slotOfWord[leadOffset]]
         var found: UInt32 = 0
-        starts: for index in 0..<positionCounts[slotOfWord[leadOffset]] {
+        starts: for index in 0..<counts[slotOfWord[leadOffset]] {
             let position = leadPositions[index]
             guard position >= UInt32(leadOffset) else { continue }
             let start = position - UInt32(leadOffset)
             for offset in slotOfWord.indices where offset != leadOffset {
                 let slot = slotOfWord[offset], wanted = start &+ UInt32(offset)
-                let list = positions[slot], count = positionCounts[slot]
+                let list = lists[slot], count = counts[slot]
                 var at = searched[offset]
                 while at < count && list[at] < wanted { at &+= 1 }
                 searched[offset] = at

@@ -381,14 +381,15 @@ public final class PostingsCursor {
         let count = Int(frequency)
         buffer.removeAll(keepingCapacity: true)
         buffer.append(contentsOf: repeatElement(0, count: count))
-        buffer.withUnsafeMutableBufferPointer { _ = positions(writingTo: $0.baseAddress!) }
+        buffer.withUnsafeMutableBufferPointer { _ = positions(writingTo: $0) }
     }
 
-    /// Writes the current posting's positions to `buffer`, which has room for `frequency`
-    /// of them, and returns how many: no allocation, for a phrase's per-candidate matching.
-    /// (Not `into:`: `&array` converts to a pointer, and would pick this one unresized.)
-    func positions(writingTo buffer: UnsafeMutablePointer<UInt32>) -> Int {
+    /// Writes the current posting's positions to the start of `buffer`, which must have room
+    /// for `frequency` of them, and returns how many: no allocation, for a phrase's
+    /// per-candidate matching.
+    func positions(writingTo buffer: UnsafeMutableBufferPointer<UInt32>) -> Int {
         let count = Int(frequency)
+        precondition(count <= buffer.count, "\(count) positions do not fit a buffer of \(buffer.count)")
         if positionsIndex > index {
             positionsIndex = 0
             positionsCursor = positions + Int(blockEntry(decodedBlock, field: 1))

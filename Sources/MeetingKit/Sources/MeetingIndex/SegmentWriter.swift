@@ -254,10 +254,7 @@ public struct SegmentWriter {
                 while cursor.next() != PostingsCursor.exhausted {
                     let frequency = cursor.frequency
                     let runStart = run
-                    for _ in 0..<frequency {
-                        while run.load(as: UInt8.self) >= 0x80 { run += 1 }
-                        run += 1
-                    }
+                    run = Varint.skip(Int(frequency), from: run)
                     let ordinal = newOrdinals[part][Int(cursor.doc)]
                     guard ordinal != PostingsCursor.exhausted else { continue }
                     startPosting(ordinal: ordinal, frequency: frequency, in: &merged)

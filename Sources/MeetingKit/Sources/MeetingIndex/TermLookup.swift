@@ -64,23 +64,28 @@ extension SegmentSet {
 
     /// The lowest id of a live document holding `term`, if any.
     public func firstDocument(holding term: String) -> UInt32? {
-        var lowest: UInt32?
+        documents(holding: term, limit: 1).first
+    }
+
+    /// The ids of the first `limit` live documents holding `term`, ascending.
+    public func documents(holding term: String, limit: Int) -> [UInt32] {
+        var found: [UInt32] = []
         for part in parts {
             guard let info = part.reader.lookup(term) else { continue }
             let cursor = part.reader.postings(info)
             var deleted = part.deletedOrdinals[...]
+            var taken = 0
             var ordinal = cursor.next()
-            while ordinal != PostingsCursor.exhausted {
+            // Ids ascend with ordinals within a segment: its first live postings are its lowest.
+            while ordinal != PostingsCursor.exhausted && taken < limit {
                 while let first = deleted.first, first < ordinal { deleted = deleted.dropFirst() }
                 if deleted.first != ordinal {
-                    // Ids ascend with ordinals within a segment: its first live posting is its lowest.
-                    let id = part.reader.documentID(ordinal: Int(ordinal))
-                    lowest = min(lowest ?? id, id)
-                    break
+                    found.append(part.reader.documentID(ordinal: Int(ordinal)))
+                    taken += 1
                 }
                 ordinal = cursor.next()
             }
         }
-        return lowest
+        return Array(found.sorted().prefix(limit))
     }
 }

@@ -385,7 +385,7 @@ extension SegmentReader {
 
     /// For each of `lastWords`, the live documents `mask` admits that hold `leading` then
     /// that word at consecutive positions, in ordinal order, with how many positions the
-    /// phrase starts at in each (overlaps count: "no no" is twice in "no no no"). As Lucene's
+    /// phrase starts at in each (`PhrasePositions.phraseStarts`). As Lucene's
     /// MultiPhraseQuery, the last position is one union of the last words' postings, so
     /// that the leading words' postings and positions are read once for all of them. The
     /// distinct leading words and the union are intersected, rarest first, and positions
@@ -417,9 +417,8 @@ extension SegmentReader {
             participant < cursors.count ? cursors[participant].documentFrequency : last.documentFrequency
         }
         let byRarity = (0...cursors.count).sorted { postingsCount($0) < postingsCount($1) }
-        let slotOfWord = leading.map { distinct.firstIndex(of: $0)! }
-        var positions = [[UInt32]](repeating: [], count: distinct.count)
-        var starts: [UInt32] = [], kept: [UInt32] = [], lastPositions: [UInt32] = []
+        // A list per distinct leading word, and one after them for the last word.
+        let positions = PhrasePositions(slotOfWord: leading.map { distinct.firstIndex(of: $0)! } + [distinct.count])
         var members: [Int] = []
         var target: UInt32 = 0
         search: while true {
@@ -441,44 +440,18 @@ extension SegmentReader {
             }
             target = candidate &+ 1
             if let mask, !mask.admits(candidate) { continue }
-            for (slot, cursor) in cursors.enumerated() { cursor.positions(into: &positions[slot]) }
-            Self.phraseStarts(positions, slotOfWord: slotOfWord, into: &starts, scratch: &kept)
-            if starts.isEmpty { continue }
+            for list in cursors.indices { positions.read(list, from: cursors[list]) }
             last.membersOnDocument(into: &members)
             for member in members {
-                last.members[member].positions(into: &lastPositions)
-                Self.keep(starts, followedBy: lastPositions, at: leading.count, into: &kept)
-                if !kept.isEmpty {
+                positions.read(distinct.count, from: last.members[member])
+                let frequency = positions.phraseStarts(stoppingAtFirst: false)
+                if frequency > 0 {
                     matches[held[member]].ordinals.append(candidate)
-                    matches[held[member]].frequencies.append(UInt32(kept.count))
+                    matches[held[member]].frequencies.append(frequency)
                 }
             }
         }
         return matches
-    }
-
-    /// The start positions of the first word whose next words follow at +1, +2, … (word i's
-    /// positions are `positions[slotOfWord[i]]`), in `starts`' own buffer: sharing the
-    /// positions' would allocate at the swap.
-    static func phraseStarts(_ positions: [[UInt32]], slotOfWord: [Int], into starts: inout [UInt32], scratch kept: inout [UInt32]) {
-        starts.removeAll(keepingCapacity: true)
-        starts.append(contentsOf: positions[slotOfWord[0]])
-        for offset in 1..<slotOfWord.count where !starts.isEmpty {
-            keep(starts, followedBy: positions[slotOfWord[offset]], at: offset, into: &kept)
-            swap(&starts, &kept)
-        }
-    }
-
-    /// The `starts` (ascending) that `following` (ascending) holds `offset` positions after, into `kept`.
-    static func keep(_ starts: [UInt32], followedBy following: [UInt32], at offset: Int, into kept: inout [UInt32]) {
-        kept.removeAll(keepingCapacity: true)
-        var index = 0
-        for start in starts {
-            let wanted = start &+ UInt32(offset)
-            while index < following.count && following[index] < wanted { index += 1 }
-            if index == following.count { break }
-            if following[index] == wanted { kept.append(start) }
-        }
     }
 }
 
