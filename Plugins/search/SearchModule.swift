@@ -195,7 +195,7 @@ struct MeetingStarts: Sendable {
     private let meetingPKs: [Int64]
 
     init(_ db: Database) throws {
-        let rows = try Row.fetchAll(db, sql: "SELECT pk, first_turn FROM meeting ORDER BY first_turn")
+        let rows = try Row.fetchAll(db, sql: "SELECT pk, first_turn FROM meeting WHERE turns > 0 ORDER BY first_turn")
         meetingPKs = rows.map { $0[0] }
         firstTurns = rows.map { $0[1] }
     }

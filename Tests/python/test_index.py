@@ -698,6 +698,39 @@ def test_a_speaker_filter_follows_a_reingested_meeting(tmp_path):
         daemon.stop()
 
 
+def test_meeting_results_follow_meetings_ingested_while_serving(tmp_path):
+    """unit: meeting names the meeting a turn belongs to from where meetings start, kept per
+    corpus generation: a meeting ingested after the daemon started is named as itself (not as
+    the last meeting the daemon knew), and a meeting with no turns takes no turn from its neighbour."""
+    def meeting(id, date, turns):
+        return {"id": id, "title": id, "date": date,
+                "turns": [{"index": i, "speaker": "Ann Example", "paragraphs": [text]} for i, text in enumerate(turns)]}
+
+    def write(id, date, turns):
+        (tmp_path / f"{id}.json").write_text(json.dumps(meeting(id, date, turns)))
+
+    write("first", "2021-01-01", ["We talked about harbours.", "And about bridges."])
+    write("second", "2021-01-02", ["Bridges again, and roads."])
+    corpus = tmp_path / "corpus.sqlite"
+    run("ingest", "--corpus", corpus, tmp_path)
+    daemon = CorpusDaemon([], corpus=corpus, workers=2)
+    try:
+        def meetings(q):
+            answers = [daemon.call("search.query", {"q": q, "unit": "meeting"}) for _ in range(4)]
+            found = [sorted(hit["meeting"] for hit in answer["hits"]) for answer in answers]
+            assert all(one == found[0] for one in found), q
+            return found[0]
+
+        assert meetings("bridges") == ["first", "second"]
+        write("empty", "2021-01-03", [])
+        write("third", "2021-01-04", ["Lighthouses and bridges."])
+        run("ingest", "--corpus", corpus, tmp_path)
+        assert meetings("lighthouses") == ["third"]
+        assert meetings("bridges") == ["first", "second", "third"]
+    finally:
+        daemon.stop()
+
+
 def test_a_prefix_finds_the_words_that_start_with_it_however_they_are_stemmed(tmp_path):
     """A user types the start of a word: "negotiat*" finds "negotiations", "negotiated" and
     "negotiating", whose term "negoti" is shorter than the prefix, in English and Russian, alone,
