@@ -43,7 +43,7 @@ enum RankingWeights {
     /// question's "when …" clause says was going on ("… when discussing the shape of the remote").
     static let contextSectionBoost: Float = 3
     /// A "when …" clause names a section when its heading holds at least this share of the clause's words'
-    /// weight (val ROUGE-1 30.05 at 0.5, 30.06 at 0.7; any shared word named one before, 29.96).
+    /// weight (val ROUGE-1 30.05 at 0.5, 30.06 at 0.7; any shared word named one before, 30.01).
     static let clauseHeadingCoverage: Float = 0.5
     /// Weight of a "when …" clause's words in the talk, against the question's own, when no heading names them
     /// (30.05 at 1 and 1.5, 29.99 at 0.5).
