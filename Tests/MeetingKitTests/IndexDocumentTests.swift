@@ -68,14 +68,19 @@ final class IndexDocumentTests: XCTestCase {
         }
     }
 
-    /// The terms a meeting's turns hold, counted by number, named as the turns count them.
+    /// The terms a meeting's turns hold, counted by number, named as the turns count them:
+    /// meetings prepared one after another by one analyzer whose vocabulary starts over
+    /// between them, so that counts by a number of the meeting before would show.
     func testPreparedMeetingCountsTurnsPerTerm() {
         let analyzer = Analyzer(vocabularyLimit: 4)
-        let turns = Self.texts.enumerated().map { Turn(index: $0.offset, speaker: "S\($0.offset % 2)", paragraphs: [$0.element]) }
-        let prepared = CorpusWriter.PreparedMeeting(Meeting(id: "m", title: "t", turns: turns), analyzer: analyzer)
-        var counts: [String: Int] = [:]
-        for text in Self.texts { for term in Self.expected(text).statisticTerms { counts[term, default: 0] += 1 } }
-        XCTAssertEqual(prepared.termCounts, counts)
-        XCTAssertEqual(prepared.indexDocuments.map { Int($0.length) }, Self.texts.map { Self.expected($0).length })
+        for shift in 0..<3 {
+            let texts = Array(Self.texts[shift...] + Self.texts[..<shift])
+            let turns = texts.enumerated().map { Turn(index: $0.offset, speaker: "S\($0.offset % 2)", paragraphs: [$0.element]) }
+            let prepared = CorpusWriter.PreparedMeeting(Meeting(id: "m\(shift)", title: "t", turns: turns), analyzer: analyzer)
+            var counts: [String: Int] = [:]
+            for text in texts { for term in Self.expected(text).statisticTerms { counts[term, default: 0] += 1 } }
+            XCTAssertEqual(prepared.termCounts, counts, "meeting \(shift)")
+            XCTAssertEqual(prepared.indexDocuments.map { Int($0.length) }, texts.map { Self.expected($0).length })
+        }
     }
 }
