@@ -34,40 +34,20 @@ final class MergePolicyTests: XCTestCase {
         XCTAssertEqual(merged([cap + 10] + Array(repeating: 5_000, count: 10)), Array(repeating: 5_000, count: 10))
     }
 
-    /// The live turns of the segments left after writing `parts` one segment each, every run
-    /// merged as `mergeIfNeeded` does after each, and the largest segment any merge made.
-    private func segmentsAfterWriting(_ parts: [Int]) -> (live: [Int], largestMerge: Int) {
-        var live: [Int] = [], largestMerge = 0
-        for part in parts {
-            live.append(part)
+    /// Segments as ingest writes them, one run merged at a time, as `mergeIfNeeded` does:
+    /// every merged segment is within the cap and the number of segments stays small.
+    func testAGrowingCorpusKeepsFewSegmentsNoneBeyondTheCap() {
+        var live: [Int] = []
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            live.append(Int.random(in: 500...6_000, using: &generator))
             while let run = CorpusIndex.nextMerge(segments(live)) {
                 let start = run.first!.id, end = run.last!.id
-                let merged = run.map(\.live).reduce(0, +)
-                largestMerge = max(largestMerge, merged)
-                live.replaceSubrange(Int(start)...Int(end), with: [merged])
+                live.replaceSubrange(Int(start)...Int(end), with: [run.map(\.live).reduce(0, +)])
             }
         }
-        return (live, largestMerge)
-    }
-
-    /// Segments as ingest writes them: every merged segment is within the cap and the number
-    /// of segments stays small.
-    func testAGrowingCorpusKeepsFewSegmentsNoneBeyondTheCap() {
-        var generator = SystemRandomNumberGenerator()
-        let live = segmentsAfterWriting((0..<2_000).map { _ in Int.random(in: 500...6_000, using: &generator) }).live
         let total = live.reduce(0, +)
         XCTAssertTrue(live.allSatisfy { $0 <= CorpusIndex.maxMergedTurns }, "\(live)")
         XCTAssertLessThanOrEqual(live.count, total / (CorpusIndex.maxMergedTurns / 2) + 3 * CorpusIndex.mergeFactor, "\(live)")
-    }
-
-    /// The 10,000-meeting benchmark corpus as ingest writes it (2.5 M turns, a segment of about
-    /// 7,900 turns per 2 MB of JSONL): ten segments at rest, the README's figure, five of them
-    /// three merged segments of ~150,000 turns each, none merged past 450,300 turns.
-    func testTenThousandMeetingsRestInTenSegments() {
-        let total = 2_497_858, part = 7_900
-        let (live, largestMerge) = segmentsAfterWriting(Array(repeating: part, count: total / part) + [total % part])
-        XCTAssertEqual(live.count, 10, "\(live)")
-        XCTAssertEqual(live.prefix(5), Array(repeating: 450_300, count: 5)[...], "\(live)")
-        XCTAssertEqual(largestMerge, 450_300)
     }
 }

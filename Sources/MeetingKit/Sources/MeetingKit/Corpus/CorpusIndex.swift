@@ -73,10 +73,8 @@ public enum CorpusIndex {
     static let smallestTier = 10_000
     /// No merge makes a segment of more live turns than this (as Lucene caps merged
     /// segments), so a merge's memory stays bounded however large the corpus grows:
-    /// ingest's segments of ~150,000 turns merge three at a time, so a corpus of N turns
-    /// has about N / 450,000 segments of that size and fewer small ones (every query pays
-    /// per segment). Merging four runs of three into ~475,000 turns peaked at 239 MB.
-    static let maxMergedTurns = 500_000
+    /// a corpus of N turns has about N / 125,000 segments of that size and fewer small ones.
+    static let maxMergedTurns = 250_000
     /// Turns analysed into one segment by `rebuild`, which bounds its memory.
     static let rebuildChunk = 100_000
 
