@@ -153,23 +153,25 @@ final class PhrasePositions {
     }
 
     /// How many positions the phrase starts at in the lists as last read (overlaps count:
-    /// "no no" is twice in "no no no"), or 1 at the first when `stoppingAtFirst`. The word
+    /// "no no" is twice in "no no no"), or 1 at the first when `stoppingAtFirst`; the phrase
+    /// of its first `wordCount` words when given (only their lists need be read). The word
     /// with the fewest positions proposes the starts; each other word's positions are
     /// searched forward from where the previous start left them, so each list is walked
     /// once and nothing is copied.
-    func phraseStarts(stoppingAtFirst: Bool) -> UInt32 {
+    func phraseStarts(stoppingAtFirst: Bool, ofFirst wordCount: Int? = nil) -> UInt32 {
+        let words = 0..<(wordCount ?? slotOfWord.count)
         var leadOffset = 0
-        for offset in slotOfWord.indices where counts[slotOfWord[offset]] < counts[slotOfWord[leadOffset]] {
+        for offset in words where counts[slotOfWord[offset]] < counts[slotOfWord[leadOffset]] {
             leadOffset = offset
         }
-        for offset in slotOfWord.indices { searched[offset] = 0 }
+        for offset in words { searched[offset] = 0 }
         let leadPositions = lists[slotOfWord[leadOffset]]
         var found: UInt32 = 0
         starts: for index in 0..<counts[slotOfWord[leadOffset]] {
             let position = leadPositions[index]
             guard position >= UInt32(leadOffset) else { continue }
             let start = position - UInt32(leadOffset)
-            for offset in slotOfWord.indices where offset != leadOffset {
+            for offset in words where offset != leadOffset {
                 let slot = slotOfWord[offset], wanted = start &+ UInt32(offset)
                 let list = lists[slot], count = counts[slot]
                 var at = searched[offset]

@@ -389,7 +389,8 @@ extension SegmentReader {
     /// MultiPhraseQuery, the last position is one union of the last words' postings, so
     /// that the leading words' postings and positions are read once for all of them. The
     /// distinct leading words and the union are intersected, rarest first, and positions
-    /// are read only for documents holding them all.
+    /// are read only for documents holding them all; the last words' only where the
+    /// leading words make their own phrase.
     func phraseMatches(_ leading: some Collection<String>, endingInAnyOf lastWords: [String], mask: DocumentMask?,
                        blocksDecoded: inout Int, blocksInWords: inout Int) -> [PhraseMatches] {
         let leading = Array(leading)
@@ -441,6 +442,9 @@ extension SegmentReader {
             target = candidate &+ 1
             if let mask, !mask.admits(candidate) { continue }
             for list in cursors.indices { positions.read(list, from: cursors[list]) }
+            // Leading words that are not side by side here rule out every last word unread.
+            // (One word alone always starts its own phrase.)
+            if leading.count > 1 && positions.phraseStarts(stoppingAtFirst: true, ofFirst: leading.count) == 0 { continue }
             last.membersOnDocument(into: &members)
             for member in members {
                 positions.read(distinct.count, from: last.members[member])
