@@ -119,6 +119,8 @@ final class SearchModule: MeetingdModule {
     let rankingBudget: Int
     /// This instance's analyzer (it caches stems; one per worker thread).
     let analyzer = Analyzer()
+    /// Completions' written forms, this worker's own (`writtenForm(_:word:)`).
+    var writtenWords = WrittenWords()
     /// The index's segments, read once per process and corpus generation and searched by every worker.
     private let sharedIndex: SharedCorpusValue<SegmentSet>
     /// Speakers' turns as runs of ids (a filter the index applies while it retrieves), kept

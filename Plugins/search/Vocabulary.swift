@@ -73,7 +73,12 @@ extension SearchModule {
 
     /// How the folded `word` is written in the corpus, with the accents and "ё" folding takes
     /// away: in the first of a few live turns holding its term that holds it, lowercased.
+    /// Kept for the corpus generation (`writtenWords`).
     func writtenForm(_ db: Database, word: String) throws -> String {
+        try writtenWords.form(of: word, generation: CorpusGeneration.current(db)) { try readWrittenForm(db, word: word) }
+    }
+
+    private func readWrittenForm(_ db: Database, word: String) throws -> String {
         for id in try index(db).documents(holding: analyzer.term(word), limit: Self.turnsReadForAWrittenWord) {
             if let written = try firstWord(db, turn: id, where: { $0 == word }) { return written }
         }
@@ -91,5 +96,27 @@ extension SearchModule {
             written = String(decoding: Array(stripped.utf8)[bytes], as: UTF8.self).lowercased()
         }
         return written
+    }
+}
+
+/// Words' written forms already read, for one corpus generation: typing asks for mostly
+/// the same completions keystroke after keystroke, and each may read and fold several
+/// turns (`SearchModule.turnsReadForAWrittenWord`).
+struct WrittenWords {
+    /// Words are unbounded (names, typos): past this many the forms kept start over.
+    static let limit = 20_000
+    private var generation: Int64?
+    private var forms: [String: String] = [:]
+
+    /// `word`'s form at `generation`, read by `read` unless kept.
+    mutating func form(of word: String, generation: Int64, orRead read: () throws -> String) rethrows -> String {
+        if generation != self.generation || forms.count >= Self.limit {
+            forms.removeAll(keepingCapacity: true)
+            self.generation = generation
+        }
+        if let known = forms[word] { return known }
+        let form = try read()
+        forms[word] = form
+        return form
     }
 }

@@ -151,3 +151,31 @@ def test_completions_are_written_with_the_accents_the_analyzer_folds(tmp_path):
             assert set(completions) == expected, (typed, completions)
     finally:
         daemon.stop()
+
+
+def test_written_completions_follow_a_reingested_meeting(tmp_path):
+    """Completions' written forms are kept per corpus generation: after the only turn writing
+    "café" is ingested again as "cafe", every worker writes the completion as the corpus
+    now does, and back again."""
+    from test_index import run
+    from meetingd_client import CorpusDaemon
+
+    def write(word):
+        meeting = {"id": "m1", "title": "Accents", "turns": [
+            {"index": 0, "speaker": "Ann Lee", "paragraphs": [f"We met at the {word} near the station."]}]}
+        (tmp_path / "meetings").mkdir(exist_ok=True)
+        (tmp_path / "meetings" / "m1.json").write_text(json.dumps(meeting, ensure_ascii=False))
+
+    write("café")
+    corpus = tmp_path / "corpus.sqlite"
+    run("ingest", "--corpus", corpus, tmp_path / "meetings")
+    daemon = CorpusDaemon([], corpus=corpus, workers=2)
+    try:
+        for written in ["café", "cafe", "café"]:
+            write(written)
+            run("ingest", "--corpus", corpus, tmp_path / "meetings")
+            # Each worker in turn, twice: the second answer of each comes from what it kept.
+            answers = [daemon.call("search.suggest", {"q": "ca"})["completions"] for _ in range(4)]
+            assert answers == [[written]] * 4, (written, answers)
+    finally:
+        daemon.stop()
