@@ -1,5 +1,5 @@
 import Foundation
-import MeetingIndex
+@testable import MeetingIndex
 
 /// SplitMix64: the same numbers on every run and platform.
 struct SeededGenerator: RandomNumberGenerator {
@@ -177,4 +177,14 @@ func documentFrequencies(_ corpus: [TestDocument]) -> [String: Int] {
     var frequencies: [String: Int] = [:]
     for document in corpus { for term in document.terms.keys { frequencies[term, default: 0] += 1 } }
     return frequencies
+}
+
+extension PostingsCursor {
+    /// The current posting's positions as a phrase reads them (`positions(writingTo:)`), into
+    /// a buffer with room to spare: what it writes past the positions it counts shows too.
+    func positionsAsRead() -> [UInt32] {
+        var buffer = [UInt32](repeating: .max, count: Int(frequency) + 4)
+        let count = buffer.withUnsafeMutableBufferPointer { positions(writingTo: $0) }
+        return Array(buffer[..<count] + buffer[count...].filter { $0 != .max })
+    }
 }

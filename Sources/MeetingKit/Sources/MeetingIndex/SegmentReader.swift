@@ -376,14 +376,6 @@ public final class PostingsCursor {
         return frequencies[index] &+ 1
     }
 
-    /// The current posting's positions, replacing `buffer`'s contents.
-    public func positions(into buffer: inout [UInt32]) {
-        let count = Int(frequency)
-        buffer.removeAll(keepingCapacity: true)
-        buffer.append(contentsOf: repeatElement(0, count: count))
-        buffer.withUnsafeMutableBufferPointer { _ = positions(writingTo: $0) }
-    }
-
     /// Writes the current posting's positions to the start of `buffer`, which must have room
     /// for `frequency` of them, and returns how many: no allocation, for a phrase's
     /// per-candidate matching.
