@@ -29,12 +29,11 @@ struct RelatedWords: Sendable {
 extension MeetingText {
     /// The topic with its stems' neighbours that this meeting says, each at `RankingWeights.relatedWeight`
     /// times its strength times the weight of the stem it neighbours (the strongest such link).
-    func expandedByRelatedWords(_ topic: [(term: Int, weight: Float)],
-                                related: RelatedWords = .builtIn) -> [(term: Int, weight: Float)] {
+    func expandedByRelatedWords(_ topic: [(term: Int, weight: Float)]) -> [(term: Int, weight: Float)] {
         let asked = Set(topic.map(\.term))
         var added: [Int: Float] = [:]
         for query in topic {
-            for neighbour in related.neighbours[vocabulary.stems[query.term]] ?? [] {
+            for neighbour in RelatedWords.builtIn.neighbours[vocabulary.stems[query.term]] ?? [] {
                 guard let term = vocabulary.ids[neighbour.stem], !asked.contains(term) else { continue }
                 added[term] = max(added[term] ?? 0, RankingWeights.relatedWeight * neighbour.strength * query.weight)
             }
