@@ -167,7 +167,8 @@ public final class Analyzer {
         forEachWord(text) { _, normalized in body(formNumber(normalized)) }
     }
 
-    /// Empties a full vocabulary: form and term numbers handed out before are void.
+    /// Empties a full vocabulary: form and term numbers handed out before are void. The
+    /// slots by number need no emptying: their users empty them after each use.
     func startOverIfFull() {
         guard forms.count >= vocabularyLimit else { return }
         formNumbers.removeAll(keepingCapacity: true)
@@ -176,9 +177,6 @@ public final class Analyzer {
         formIsStopWord.removeAll(keepingCapacity: true)
         termNumbers.removeAll(keepingCapacity: true)
         termsByNumber.removeAll(keepingCapacity: true)
-        termSlots.removeAll()
-        formsMet.removeAll()
-        meetingTermCounts.removeAll()
     }
 
     private func formNumber(_ normalized: String) -> Int32 {
