@@ -73,10 +73,7 @@ final class SegmentSetTests: XCTestCase {
             segments.append((writer.finish().withUnsafeBytes { SegmentBytes(key: Int64(start), copying: $0) }, deleted))
         }
         let set = try SegmentSet(segments)
-        let merged = try SegmentSet([(SegmentWriter.merge(set.parts.map { part in
-            let deleted = Set(part.deletedOrdinals)
-            return (part.reader, { !deleted.contains($0) })
-        }).withUnsafeBytes { SegmentBytes(key: 0, copying: $0) }, [])])
+        let merged = try SegmentSet([(Self.mergedLiveDocuments(of: set).withUnsafeBytes { SegmentBytes(key: 0, copying: $0) }, [])])
         let liveTerms = Set(Self.corpus.filter { $0.id % 5 != 2 }.flatMap(\.terms.keys))
         func sorted(_ terms: some Sequence<String>) -> [String] { terms.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
         for prefix in ["w1", "w12", "v12", "v299", "w", "v", "x", ""] {
@@ -205,12 +202,28 @@ final class SegmentSetTests: XCTestCase {
         }
     }
 
-    func testMergingKeepsTheLiveDocumentsAndTheirScores() throws {
-        let (set, live) = try Self.segmentSet()
-        let merged = try SegmentWriter.merge(set.parts.map { part in
+    /// The merge of `set`'s live documents, spooled in memory and in unnamed files, which
+    /// must give the same bytes.
+    static func mergedLiveDocuments(of set: SegmentSet) throws -> [UInt8] {
+        let parts = set.parts.map { part in
             let deleted = Set(part.deletedOrdinals)
             return (part.reader, { (ordinal: UInt32) in !deleted.contains(ordinal) })
-        })
+        }
+        let inMemory = try SegmentWriter.merge(parts).bytes()
+        let spooled = try SegmentWriter.merge(parts, spoolingIn: FileManager.default.temporaryDirectory.path)
+        XCTAssertEqual(spooled.size, inMemory.count)
+        var written: [UInt8] = []
+        try spooled.write { offset, bytes in
+            XCTAssertEqual(offset, written.count, "each piece follows the one before")
+            written.append(contentsOf: bytes)
+        }
+        XCTAssertEqual(written, inMemory)
+        return inMemory
+    }
+
+    func testMergingKeepsTheLiveDocumentsAndTheirScores() throws {
+        let (set, live) = try Self.segmentSet()
+        let merged = try Self.mergedLiveDocuments(of: set)
         // Byte for byte the segment a writer makes of the live documents, terms found only
         // in deleted documents left out.
         var fresh = SegmentWriter()

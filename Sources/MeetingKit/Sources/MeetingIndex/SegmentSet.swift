@@ -20,28 +20,33 @@ public final class SegmentBytes: @unchecked Sendable {
         isMapped = false
     }
 
-    /// The bytes copied into an unnamed file in `directory` (gone with the last mapping)
-    /// and mapped from it, read-only: the pages are the kernel's page cache, which it can
-    /// drop and read again, not the process's anonymous memory, and a daemon's index stays
-    /// off its heap. Nil where the directory takes no such file.
-    public init?(key: Int64, mappingCopyOf bytes: UnsafeRawBufferPointer, in directory: String) {
-        guard bytes.count > 0 else { return nil }
-        // O_TMPFILE, a macro Swift does not import: __O_TMPFILE (the same on x86-64 and arm64) with O_DIRECTORY.
-        let unnamedFile: Int32 = 0o20_000_000 | O_DIRECTORY
-        let fd = open(directory, unnamedFile | O_RDWR | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return nil }
+    /// `count` bytes, handed over in order a piece at a time by `copy` (each piece to its
+    /// `write`, which says whether it was written), copied into an unnamed file in
+    /// `directory` (gone with the last mapping) and mapped from it, read-only: the pages
+    /// are the kernel's page cache, which it can drop and read again, not the process's
+    /// anonymous memory, and a daemon's index stays off its heap; nor is the segment ever
+    /// whole in memory on its way. Nil where the directory takes no such file or a write fails.
+    public init?(key: Int64, count: Int, in directory: String,
+                 copying copy: (_ write: (UnsafeRawBufferPointer) -> Bool) throws -> Void) rethrows {
+        guard count > 0, let fd = UnnamedFile.open(in: directory) else { return nil }
         defer { close(fd) }
-        var written = 0
-        while written < bytes.count {
-            let count = write(fd, bytes.baseAddress! + written, bytes.count - written)
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { return nil }
-            written += count
+        var written = 0, failed = false
+        try copy { piece in
+            failed = failed || !UnnamedFile.write(fd, piece)
+            written += piece.count
+            return !failed
         }
-        guard let mapped = mmap(nil, bytes.count, PROT_READ, MAP_SHARED, fd, 0), mapped != MAP_FAILED else { return nil }
+        guard !failed, written == count,
+              let mapped = mmap(nil, count, PROT_READ, MAP_SHARED, fd, 0), mapped != MAP_FAILED else { return nil }
         self.key = key
-        buffer = UnsafeMutableRawBufferPointer(start: mapped, count: bytes.count)
+        buffer = UnsafeMutableRawBufferPointer(start: mapped, count: count)
         isMapped = true
+    }
+
+    /// Lets a mapped segment's resident pages go (touched again, they come back from the
+    /// page cache): reading through a segment once then keeps resident only what was read lately.
+    public func releaseResidentPages() {
+        if isMapped { madvise(buffer.baseAddress, buffer.count, MADV_DONTNEED) }
     }
 
     deinit {

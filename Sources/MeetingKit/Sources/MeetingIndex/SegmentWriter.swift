@@ -75,6 +75,8 @@ public enum SegmentWriterError: Error, Equatable {
     /// A word form named a term index outside the document's terms.
     case wordTermIndexOutOfRange(Int)
     case tooManyDocuments
+    /// A merge's output could not be written to, or read back from, its unnamed file.
+    case spoolFailed(errno: Int32)
 }
 
 public struct SegmentWriter {
@@ -193,7 +195,8 @@ public struct SegmentWriter {
 
     /// The segment's bytes, ready for `SegmentReader`.
     public func finish() -> [UInt8] {
-        var assembler = SegmentAssembler(documentIDs: documentIDs, documentLengths: documentLengths, totalTokens: totalTokens)
+        var assembler = SegmentAssembler(documentIDs: documentIDs, documentLengths: documentLengths, totalTokens: totalTokens,
+                                         spoolingIn: nil)
         // A term can be left with no posting only by a caller that named it and added nothing.
         let order = terms.indices.filter { !postings[$0].ordinals.isEmpty }
             .sorted { terms[$0].utf8.lexicographicallyPrecedes(terms[$1].utf8) }
@@ -202,15 +205,24 @@ public struct SegmentWriter {
             dictionaryIndex[termID] = index
             assembler.add(term: terms[termID].utf8, postings[termID], writtenAsTerm: writtenAsTerm[termID])
         }
-        return assembler.finish(wordForms: wordForms.compactMap { form, termID in dictionaryIndex[termID].map { (Array(form.utf8), $0) } })
+        let forms = wordForms.compactMap { form, termID in dictionaryIndex[termID].map { (form: Array(form.utf8), termIndex: $0) } }
+        for (form, termIndex) in forms.sorted(by: { $0.form.lexicographicallyPrecedes($1.form) }) {
+            form.withUnsafeBytes { assembler.addWordForm($0, termIndex: termIndex) }
+        }
+        // Spooled in memory, which cannot fail, into a sink that does not throw.
+        return try! assembler.finish().bytes()
     }
 
     /// One segment holding the documents of `parts` that their masks keep, with their
     /// postings and positions as they are: what a merge writes. Every kept document id
-    /// of a part must be above those of the parts before it. The parts' dictionaries are
-    /// walked together in byte order, so only one term's postings are ever decoded: the
-    /// memory a merge needs is its inputs and its output, not postings of 8 bytes each.
-    public static func merge(_ parts: [(reader: SegmentReader, keeps: (_ ordinal: UInt32) -> Bool)]) throws(SegmentWriterError) -> [UInt8] {
+    /// of a part must be above those of the parts before it. The parts' dictionaries (and
+    /// word forms) are walked together in byte order, so only one term's postings are
+    /// ever decoded, and the output is spooled in unnamed files in `directory` (in memory
+    /// without one): the memory a merge needs is what it reads and writes at a time, not
+    /// its inputs' or output's size. `releaseInputPages` is called after every few
+    /// megabytes written, for a caller whose inputs are mapped to let their pages go.
+    public static func merge(_ parts: [(reader: SegmentReader, keeps: (_ ordinal: UInt32) -> Bool)], spoolingIn directory: String? = nil,
+                             releaseInputPages: () -> Void = {}) throws(SegmentWriterError) -> AssembledSegment {
         var documentIDs: [UInt32] = [], documentLengths: [UInt32] = [], totalTokens: UInt64 = 0
         var newOrdinals: [[UInt32]] = []
         for (reader, keeps) in parts {
@@ -227,10 +239,11 @@ public struct SegmentWriter {
             newOrdinals.append(newOrdinal)
         }
         var assembler = SegmentAssembler(documentIDs: documentIDs, documentLengths: documentLengths, totalTokens: totalTokens,
-                                         reservingCapacity: parts.reduce(0) { $0 + $1.reader.size })
+                                         spoolingIn: directory)
         var nextTerm = [Int](repeating: 0, count: parts.count)
         // Each part's dictionary index → the merged one, for the parts' word forms.
         var mergedIndex = parts.map { [Int?](repeating: nil, count: $0.reader.termCount) }
+        var releasedAt = 0
         while true {
             var smallest: UnsafeRawBufferPointer?
             for (part, (reader, _)) in parts.enumerated() where nextTerm[part] < reader.termCount {
@@ -266,48 +279,67 @@ public struct SegmentWriter {
             guard !merged.ordinals.isEmpty else { continue }
             for (part, index) in holders { mergedIndex[part][index] = assembler.termCount }
             assembler.add(term: term, merged, writtenAsTerm: writtenAsTerm)
-        }
-        var forms: [[UInt8]: Int] = [:]
-        for (part, (reader, _)) in parts.enumerated() {
-            for form in 0..<reader.wordFormCount {
-                if let index = mergedIndex[part][reader.wordFormTermIndex(at: form)] {
-                    forms[Array(reader.wordFormBytes(at: form))] = index
-                }
+            if assembler.writtenBytes - releasedAt >= releaseInterval {
+                releaseInputPages()
+                releasedAt = assembler.writtenBytes
             }
         }
-        return assembler.finish(wordForms: forms.map { (form: $0.key, termIndex: $0.value) })
+        // Each part's forms are in byte order: walked together, each distinct form is written
+        // once, with the term of the last part that holds it and kept its term.
+        var nextForm = [Int](repeating: 0, count: parts.count)
+        while true {
+            var smallest: UnsafeRawBufferPointer?
+            for (part, (reader, _)) in parts.enumerated() where nextForm[part] < reader.wordFormCount {
+                let bytes = reader.wordFormBytes(at: nextForm[part])
+                if smallest.map({ SegmentReader.compare(bytes, $0) < 0 }) ?? true { smallest = bytes }
+            }
+            guard let form = smallest else { break }
+            var termIndex: Int?
+            for (part, (reader, _)) in parts.enumerated()
+            where nextForm[part] < reader.wordFormCount && SegmentReader.compare(reader.wordFormBytes(at: nextForm[part]), form) == 0 {
+                termIndex = mergedIndex[part][reader.wordFormTermIndex(at: nextForm[part])] ?? termIndex
+                nextForm[part] += 1
+            }
+            if let termIndex { assembler.addWordForm(form, termIndex: termIndex) }
+        }
+        return assembler.finish()
     }
 
-    /// Lays a segment out from its documents and then its terms, given in byte order
-    /// one at a time: postings go straight to the output, positions to their own section.
+    /// How much a merge writes between two calls of its `releaseInputPages`.
+    private static let releaseInterval = 8 << 20
+
+    /// Lays a segment out from its documents, then its terms and then its word forms, each
+    /// given in byte order one at a time, into a spool per section (see `AssembledSegment`).
     private struct SegmentAssembler {
-        private struct Entry {
-            let termStart: UInt32, termCount: UInt32
-            let postingsOffset: Int, positionsStart: Int
-            let documentFrequency: UInt32, maxFrequency: UInt32, maxLength: UInt32
-            let flags: UInt32
-        }
-        private var out: [UInt8]
-        private var positions: [UInt8] = []
-        private var termBytes: [UInt8] = []
-        private var entries: [Entry] = []
-        var termCount: Int { entries.count }
+        /// The header's place is left out: its fields are known at the end.
+        private let main: ByteSpool
+        private let positions: ByteSpool, termEntries: ByteSpool, termBytes: ByteSpool
+        private let wordFormEntries: ByteSpool, wordFormBytes: ByteSpool
+        /// One term's skip data and blocks, before they go to `main`.
+        private var postingsPiece: [UInt8] = []
+        private(set) var termCount = 0
+        private var wordFormCount = 0
         private let documentLengths: [UInt32]
         private let documentCount: Int
         private let totalTokens: UInt64
         private let bm25: BM25
         private let documentIDsOffset: Int
         private let documentLengthsOffset: Int
+        var writtenBytes: Int { main.count + positions.count }
 
-        init(documentIDs: [UInt32], documentLengths: [UInt32], totalTokens: UInt64, reservingCapacity capacity: Int = 0) {
-            out = [UInt8](repeating: 0, count: SegmentFormat.headerSize)
-            out.reserveCapacity(capacity)
-            documentIDsOffset = out.count
-            for id in documentIDs { out.appendLittleEndian(id) }
-            out.alignTo8()
-            documentLengthsOffset = out.count
-            for length in documentLengths { out.appendLittleEndian(length) }
-            out.alignTo8()
+        init(documentIDs: [UInt32], documentLengths: [UInt32], totalTokens: UInt64, spoolingIn directory: String?) {
+            main = ByteSpool(in: directory)
+            positions = ByteSpool(in: directory)
+            termEntries = ByteSpool(in: directory)
+            termBytes = ByteSpool(in: directory)
+            wordFormEntries = ByteSpool(in: directory)
+            wordFormBytes = ByteSpool(in: directory)
+            documentIDsOffset = SegmentFormat.headerSize
+            for id in documentIDs { main.appendLittleEndian(id) }
+            main.alignTo8()
+            documentLengthsOffset = SegmentFormat.headerSize + main.count
+            for length in documentLengths { main.appendLittleEndian(length) }
+            main.alignTo8()
             self.documentLengths = documentLengths
             documentCount = documentIDs.count
             self.totalTokens = totalTokens
@@ -315,64 +347,60 @@ public struct SegmentWriter {
         }
 
         mutating func add(term: some Collection<UInt8>, _ postings: TermPostings, writtenAsTerm: Bool) {
-            let postingsOffset = out.count
-            let (maxFrequency, maxLength) = SegmentWriter.writePostings(postings, lengths: documentLengths, bm25: bm25, to: &out)
-            out.alignTo8()
-            entries.append(Entry(termStart: UInt32(termBytes.count), termCount: UInt32(term.count),
-                                 postingsOffset: postingsOffset, positionsStart: positions.count,
-                                 documentFrequency: UInt32(postings.ordinals.count), maxFrequency: maxFrequency, maxLength: maxLength,
-                                 flags: writtenAsTerm ? SegmentFormat.writtenAsTerm : 0))
+            let postingsOffset = SegmentFormat.headerSize + main.count
+            postingsPiece.removeAll(keepingCapacity: true)
+            let (maxFrequency, maxLength) = SegmentWriter.writePostings(postings, lengths: documentLengths, bm25: bm25, to: &postingsPiece)
+            main.append(contentsOf: postingsPiece)
+            main.alignTo8()
+            termEntries.appendLittleEndian(UInt32(termBytes.count))
+            termEntries.appendLittleEndian(UInt32(term.count))
+            termEntries.appendLittleEndian(UInt64(postingsOffset))
+            // Relative to the positions section until `AssembledSegment` writes it.
+            termEntries.appendLittleEndian(UInt64(positions.count))
+            termEntries.appendLittleEndian(UInt32(postings.ordinals.count))
+            termEntries.appendLittleEndian(maxFrequency)
+            termEntries.appendLittleEndian(maxLength)
+            termEntries.appendLittleEndian(writtenAsTerm ? SegmentFormat.writtenAsTerm : 0)
+            termCount += 1
             positions.append(contentsOf: postings.positions)
             termBytes.append(contentsOf: term)
         }
 
-        /// `wordForms`: each form's bytes once, with its term's index in this segment's dictionary.
-        consuming func finish(wordForms: [(form: [UInt8], termIndex: Int)]) -> [UInt8] {
-            let positionsOffset = out.count
-            out.append(contentsOf: positions)
-            positions = []
-            out.alignTo8()
-            let termEntriesOffset = out.count
-            for entry in entries {
-                out.appendLittleEndian(entry.termStart)
-                out.appendLittleEndian(entry.termCount)
-                out.appendLittleEndian(UInt64(entry.postingsOffset))
-                out.appendLittleEndian(UInt64(positionsOffset + entry.positionsStart))
-                out.appendLittleEndian(entry.documentFrequency)
-                out.appendLittleEndian(entry.maxFrequency)
-                out.appendLittleEndian(entry.maxLength)
-                out.appendLittleEndian(entry.flags)
-            }
-            let termBytesOffset = out.count
-            out.append(contentsOf: termBytes)
-            out.alignTo8()
-            let forms = wordForms.sorted { $0.form.lexicographicallyPrecedes($1.form) }
-            let wordFormEntriesOffset = out.count
-            var formStart = 0
-            for (form, termIndex) in forms {
-                out.appendLittleEndian(UInt32(formStart))
-                out.appendLittleEndian(UInt32(termIndex))
-                formStart += form.count
-            }
-            let wordFormBytesOffset = out.count
-            for (form, _) in forms { out.append(contentsOf: form) }
-            let size = out.count
-            out.append(contentsOf: repeatElement(0, count: SegmentFormat.trailingPadding))
+        /// `form`: a word form's bytes, above the one before; `termIndex`: its term's index in this segment's dictionary.
+        mutating func addWordForm(_ form: UnsafeRawBufferPointer, termIndex: Int) {
+            wordFormEntries.appendLittleEndian(UInt32(wordFormBytes.count))
+            wordFormEntries.appendLittleEndian(UInt32(termIndex))
+            wordFormBytes.append(contentsOf: form)
+            wordFormCount += 1
+        }
 
-            out.storeLittleEndian(SegmentFormat.magic, at: 0)
-            out.storeLittleEndian(SegmentFormat.version, at: 4)
-            out.storeLittleEndian(UInt32(documentCount), at: 8)
-            out.storeLittleEndian(UInt32(entries.count), at: 12)
-            out.storeLittleEndian(totalTokens, at: 16)
-            out.storeLittleEndian(UInt64(documentIDsOffset), at: 24)
-            out.storeLittleEndian(UInt64(documentLengthsOffset), at: 32)
-            out.storeLittleEndian(UInt64(termEntriesOffset), at: 40)
-            out.storeLittleEndian(UInt64(termBytesOffset), at: 48)
-            out.storeLittleEndian(UInt64(size), at: 56)
-            out.storeLittleEndian(UInt32(forms.count), at: 64)
-            out.storeLittleEndian(UInt64(wordFormEntriesOffset), at: 72)
-            out.storeLittleEndian(UInt64(wordFormBytesOffset), at: 80)
-            return out
+        consuming func finish() -> AssembledSegment {
+            func alignedTo8(_ offset: Int) -> Int { (offset + 7) / 8 * 8 }
+            let positionsOffset = SegmentFormat.headerSize + main.count
+            let termEntriesOffset = alignedTo8(positionsOffset + positions.count)
+            let termBytesOffset = termEntriesOffset + termEntries.count
+            let wordFormEntriesOffset = alignedTo8(termBytesOffset + termBytes.count)
+            let wordFormBytesOffset = wordFormEntriesOffset + wordFormEntries.count
+            let size = wordFormBytesOffset + wordFormBytes.count
+
+            var header = [UInt8](repeating: 0, count: SegmentFormat.headerSize)
+            header.storeLittleEndian(SegmentFormat.magic, at: 0)
+            header.storeLittleEndian(SegmentFormat.version, at: 4)
+            header.storeLittleEndian(UInt32(documentCount), at: 8)
+            header.storeLittleEndian(UInt32(termCount), at: 12)
+            header.storeLittleEndian(totalTokens, at: 16)
+            header.storeLittleEndian(UInt64(documentIDsOffset), at: 24)
+            header.storeLittleEndian(UInt64(documentLengthsOffset), at: 32)
+            header.storeLittleEndian(UInt64(termEntriesOffset), at: 40)
+            header.storeLittleEndian(UInt64(termBytesOffset), at: 48)
+            header.storeLittleEndian(UInt64(size), at: 56)
+            header.storeLittleEndian(UInt32(wordFormCount), at: 64)
+            header.storeLittleEndian(UInt64(wordFormEntriesOffset), at: 72)
+            header.storeLittleEndian(UInt64(wordFormBytesOffset), at: 80)
+            return AssembledSegment(header: header, main: main, positions: positions, termEntries: termEntries, termBytes: termBytes,
+                                    wordFormEntries: wordFormEntries, wordFormBytes: wordFormBytes,
+                                    positionsOffset: positionsOffset, termEntriesOffset: termEntriesOffset,
+                                    wordFormEntriesOffset: wordFormEntriesOffset, size: size + SegmentFormat.trailingPadding)
         }
     }
 

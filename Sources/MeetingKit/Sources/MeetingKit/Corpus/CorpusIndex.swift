@@ -5,6 +5,7 @@
 // ingest leaves the old state or the new one, never a mix.
 
 import Foundation
+import GRDBSQLite
 
 public enum CorpusIndex {
     /// One turn as the index holds it: the term of every word, stop words too (so that
@@ -207,20 +208,57 @@ public enum CorpusIndex {
         }
     }
 
-    /// Replaces `segments` (neighbours, in id order) by one holding their live turns.
+    /// Replaces `segments` (neighbours, in id order) by one holding their live turns. The
+    /// inputs are mapped from unnamed files and the output spooled to others, beside the
+    /// corpus, and the output goes into its row in pieces: the merge's memory is what it
+    /// reads and writes at a time, not the size of its segments.
     private static func merge(_ db: Database, _ segments: [SegmentRow]) throws {
-        let set = try load(db, segmentIDs: segments.map(\.id))
-        let bytes = try SegmentWriter.merge(set.parts.map { part in
+        let directory = corpusDirectory(db)
+        let (merged, turns) = try mergedSegment(db, segments, spoolingIn: directory)
+        try dropSegments(db, segments.map(\.id))
+        try db.execute(sql: "INSERT INTO index_segment (first_turn, last_turn, turns, bytes) VALUES (?, ?, ?, zeroblob(?))",
+                       arguments: [segments.first!.first, segments.last!.last, turns, merged.size])
+        try withBlob(db, row: db.lastInsertedRowID, writable: true) { blob in
+            try merged.write { offset, bytes in
+                try check(db, sqlite3_blob_write(blob, bytes.baseAddress, Int32(bytes.count), Int32(offset)))
+            }
+        }
+    }
+
+    /// The merged segment, and how many turns it holds. Its inputs are let go on return.
+    private static func mergedSegment(_ db: Database, _ segments: [SegmentRow],
+                                      spoolingIn directory: String?) throws -> (AssembledSegment, turns: Int) {
+        let set = try load(db, segmentIDs: segments.map(\.id), mappingInto: directory)
+        let merged = try SegmentWriter.merge(set.parts.map { part in
             let deleted = Set(part.deletedOrdinals)
             return (part.reader, { (ordinal: UInt32) in !deleted.contains(ordinal) })
-        })
-        try dropSegments(db, segments.map(\.id))
-        try insertSegment(db, bytes, first: segments.first!.first, last: segments.last!.last, turns: set.documentCount)
+        }, spoolingIn: directory, releaseInputPages: { for part in set.parts { part.bytes.releaseResidentPages() } })
+        return (merged, set.documentCount)
+    }
+
+    /// The directory of the corpus file, where unnamed files go; nil for a corpus in memory.
+    private static func corpusDirectory(_ db: Database) -> String? {
+        guard let path = sqlite3_db_filename(db.sqliteConnection, "main").map(String.init(cString:)), !path.isEmpty else { return nil }
+        return URL(fileURLWithPath: path).deletingLastPathComponent().path
+    }
+
+    /// `body` with an open handle on the `bytes` of segment `row`, closed after it.
+    private static func withBlob<T>(_ db: Database, row: Int64, writable: Bool, _ body: (OpaquePointer) throws -> T) throws -> T {
+        var blob: OpaquePointer?
+        try check(db, sqlite3_blob_open(db.sqliteConnection, "main", "index_segment", "bytes", row, writable ? 1 : 0, &blob))
+        defer { sqlite3_blob_close(blob) }
+        return try body(blob!)
+    }
+
+    private static func check(_ db: Database, _ code: Int32) throws {
+        guard code == SQLITE_OK else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
     }
 
     /// The index as every module of the process reads it: one copy per corpus generation,
     /// shared by every worker and module. Its segments are mapped from unnamed files beside
-    /// the corpus (`SegmentBytes(mappingCopyOf:)`), so that a serving daemon's index pages
+    /// the corpus (`SegmentBytes(key:count:in:copying:)`), so that a serving daemon's index pages
     /// are page cache the kernel can reclaim, not anonymous memory.
     public static func shared(corpusPath: String) -> SharedCorpusValue<SegmentSet> {
         let directory = URL(fileURLWithPath: corpusPath).deletingLastPathComponent().path
@@ -248,18 +286,33 @@ public enum CorpusIndex {
         let readBytes = try db.cachedStatement(sql: "SELECT bytes FROM index_segment WHERE id = ?")
         var segments: [(bytes: SegmentBytes, deletedIDs: [UInt32])] = []
         for id in try Int64.fetchAll(db, sql: "SELECT id FROM index_segment \(wanted) ORDER BY first_turn") {
-            var bytes = held[id]
+            var bytes = try held[id] ?? directory.flatMap { try mappedCopy(db, segment: id, in: $0) }
             if bytes == nil, let row = try Row.fetchOne(readBytes, arguments: [id]) {
                 bytes = try row.withUnsafeData(atIndex: 0) { data in
-                    (data ?? Data()).withUnsafeBytes { bytes in
-                        directory.flatMap { SegmentBytes(key: id, mappingCopyOf: bytes, in: $0) }
-                            ?? SegmentBytes(key: id, copying: bytes)
-                    }
+                    (data ?? Data()).withUnsafeBytes { SegmentBytes(key: id, copying: $0) }
                 }
             }
             if let bytes { segments.append((bytes, deleted[id] ?? [])) }
         }
         return try SegmentSet(segments)
+    }
+
+    /// Segment `id` read from its row a piece at a time into an unnamed file in `directory`,
+    /// mapped; nil where the directory takes no such file.
+    private static func mappedCopy(_ db: Database, segment id: Int64, in directory: String) throws -> SegmentBytes? {
+        try withBlob(db, row: id, writable: false) { blob in
+            let count = Int(sqlite3_blob_bytes(blob))
+            var piece = [UInt8](repeating: 0, count: min(count, 1 << 20))
+            return try SegmentBytes(key: id, count: count, in: directory) { write in
+                var offset = 0
+                while offset < count {
+                    let length = min(piece.count, count - offset)
+                    try piece.withUnsafeMutableBytes { try check(db, sqlite3_blob_read(blob, $0.baseAddress, Int32(length), Int32(offset))) }
+                    guard piece.withUnsafeBytes({ write(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }) else { return }
+                    offset += length
+                }
+            }
+        }
     }
 
     /// Analyses every turn anew into segments (the migration that brings the index in).
