@@ -197,6 +197,13 @@ final class SegmentTests: XCTestCase {
         XCTAssertThrowsError(try writer.addDocument(id: 6, length: 1, terms: [(term: "b", positions: [0])], words: [("bs", 1)])) {
             XCTAssertEqual($0 as? SegmentWriterError, .wordTermIndexOutOfRange(1))
         }
+        // One positions buffer: the terms' ends must ascend within it.
+        for ends in [[2, 1], [1, 3]] {
+            XCTAssertThrowsError(try writer.addDocument(id: 6, length: 2, terms: [(term: "b", positionsEnd: ends[0]), (term: "c", positionsEnd: ends[1])],
+                                                        positions: [0, 1])) {
+                XCTAssertEqual($0 as? SegmentWriterError, .positionsOutOfRange(term: "c", documentID: 6))
+            }
+        }
         XCTAssertEqual(writer.documentCount, 1)
         try writer.addDocument(id: 6, length: 1, terms: [(term: "b", positions: [0])])
         let segment = try TestSegment(writer.finish())

@@ -44,7 +44,11 @@ final class IndexDocumentTests: XCTestCase {
         let document = CorpusIndex.Document(storedText: text, analyzer: analyzer) {
             statisticTerms.append(analyzer.termsByNumber[Int($0)])
         }
-        return Expected(length: Int(document.length), terms: document.terms.map(\.term), positions: document.terms.map(\.positions),
+        // Each term's share of the one positions buffer, which the terms' ends must cover exactly.
+        let starts = [0] + document.terms.map(\.positionsEnd).dropLast()
+        let positions = zip(starts, document.terms).map { Array(document.positions[$0..<$1.positionsEnd]) }
+        XCTAssertEqual(document.terms.last?.positionsEnd ?? 0, document.positions.count, text)
+        return Expected(length: Int(document.length), terms: document.terms.map(\.term), positions: positions,
                         forms: document.words.map(\.form), formTerms: document.words.map(\.termIndex), statisticTerms: statisticTerms)
     }
 

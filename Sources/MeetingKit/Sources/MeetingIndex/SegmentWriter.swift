@@ -71,6 +71,8 @@ public enum SegmentWriterError: Error, Equatable {
     case termRepeatedInDocument(term: String, documentID: UInt32)
     case positionsNotAscending(term: String, documentID: UInt32)
     case noPositions(term: String, documentID: UInt32)
+    /// A term's positions end before the previous term's or beyond the positions given.
+    case positionsOutOfRange(term: String, documentID: UInt32)
     case unknownTermID(Int)
     /// A word form named a term index outside the document's terms.
     case wordTermIndexOutOfRange(Int)
@@ -126,30 +128,59 @@ public struct SegmentWriter {
     /// term, so that no word's term is looked up in the dictionary again.
     public mutating func addDocument(id: UInt32, length: UInt32, terms documentTerms: [(term: String, positions: [UInt32])],
                                      words: [(form: String, termIndex: Int)]? = nil) throws(SegmentWriterError) {
-        var ids: [(termID: TermID, positions: [UInt32])] = []
+        var terms: [(term: String, positionsEnd: Int)] = []
+        var positions: [UInt32] = []
+        for (term, termPositions) in documentTerms {
+            positions += termPositions
+            terms.append((term, positions.count))
+        }
+        try addDocument(id: id, length: length, terms: terms, positions: positions, words: words)
+    }
+
+    /// As above, with every term's positions in one buffer: the term at index i has
+    /// `positions[terms[i - 1].positionsEnd..<terms[i].positionsEnd]` (from 0 for the first),
+    /// so that a document is one allocation, not one per term.
+    public mutating func addDocument(id: UInt32, length: UInt32, terms documentTerms: [(term: String, positionsEnd: Int)],
+                                     positions: [UInt32], words: [(form: String, termIndex: Int)]? = nil) throws(SegmentWriterError) {
+        var ids: [TermID] = []
         ids.reserveCapacity(documentTerms.count)
-        for (term, positions) in documentTerms { ids.append((termID(for: term), positions)) }
+        for (term, _) in documentTerms { ids.append(termID(for: term)) }
         if let words, let outside = words.first(where: { !documentTerms.indices.contains($0.termIndex) }) {
             throw .wordTermIndexOutOfRange(outside.termIndex)
         }
-        try addDocument(id: id, length: length, termIDs: ids)
+        var start = 0
+        for (index, (_, end)) in documentTerms.enumerated() {
+            guard start <= end, end <= positions.count else { throw .positionsOutOfRange(term: documentTerms[index].term, documentID: id) }
+            start = end
+        }
+        try addPostings(id: id, length: length, termCount: ids.count, termID: { ids[$0] }, positions: { index in
+            positions[(index == 0 ? 0 : documentTerms[index - 1].positionsEnd)..<documentTerms[index].positionsEnd]
+        })
         guard let words else {
-            for (termID, _) in ids { writtenAsTerm[termID] = true }
+            for termID in ids { writtenAsTerm[termID] = true }
             return
         }
         for (form, termIndex) in words {
-            let termID = ids[termIndex].termID
+            let termID = ids[termIndex]
             if form == documentTerms[termIndex].term { writtenAsTerm[termID] = true } else { wordForms[form] = termID }
         }
     }
 
     public mutating func addDocument(id: UInt32, length: UInt32,
                                      termIDs documentTerms: [(termID: TermID, positions: [UInt32])]) throws(SegmentWriterError) {
+        try addPostings(id: id, length: length, termCount: documentTerms.count, termID: { documentTerms[$0].termID },
+                        positions: { documentTerms[$0].positions[...] })
+    }
+
+    /// The postings of a document of `termCount` terms, each given by its index.
+    private mutating func addPostings(id: UInt32, length: UInt32, termCount: Int, termID: (Int) -> TermID,
+                                      positions: (Int) -> ArraySlice<UInt32>) throws(SegmentWriterError) {
         if let last = documentIDs.last, id <= last { throw .documentIDNotAscending(id) }
         guard documentIDs.count < Int(UInt32.max) else { throw .tooManyDocuments }
         let ordinal = UInt32(documentIDs.count)
         addCalls += 1
-        for (termID, positions) in documentTerms {
+        for index in 0..<termCount {
+            let termID = termID(index), positions = positions(index)
             guard postings.indices.contains(termID) else { throw .unknownTermID(termID) }
             if lastNamedIn[termID] == addCalls { throw .termRepeatedInDocument(term: terms[termID], documentID: id) }
             lastNamedIn[termID] = addCalls
@@ -159,15 +190,15 @@ public struct SegmentWriter {
             }
         }
         // Checked first, so that a rejected document leaves nothing behind.
-        for (termID, positions) in documentTerms {
-            Self.append(ordinal: ordinal, positions: positions, to: &postings[termID])
+        for index in 0..<termCount {
+            Self.append(ordinal: ordinal, positions: positions(index), to: &postings[termID(index)])
         }
         documentIDs.append(id)
         documentLengths.append(length)
         totalTokens += UInt64(length)
     }
 
-    private static func append(ordinal: UInt32, positions: [UInt32], to term: inout TermPostings) {
+    private static func append(ordinal: UInt32, positions: ArraySlice<UInt32>, to term: inout TermPostings) {
         startPosting(ordinal: ordinal, frequency: UInt32(positions.count), in: &term)
         var previous: UInt32 = 0
         for position in positions {

@@ -13,7 +13,11 @@ public enum CorpusIndex {
     /// folded, each with its term's index in `terms`, for prefixes.
     public struct Document: Sendable {
         let length: UInt32
-        let terms: [(term: String, positions: [UInt32])]
+        /// The distinct terms in order of first use, each with where its positions end in `positions`.
+        let terms: [(term: String, positionsEnd: Int)]
+        /// Every word's ordinal, grouped by term in the order of `terms` (ascending within a
+        /// term): one buffer per turn, as an array per term was most of ingest's allocations.
+        let positions: [UInt32]
         let words: [(form: String, termIndex: Int)]
 
         /// A turn's stored text as the index holds it (the words of `words(ofStoredText:)`),
@@ -25,45 +29,62 @@ public enum CorpusIndex {
         /// they hold none).
         init(storedText text: String, analyzer: Analyzer, eachStatisticTerm: (_ term: Int32) -> Void = { _ in }) {
             // Taken out of the analyzer while in use, so that each word's access is a local one.
-            var slotOfTerm = NumberedSlots(), formsMet = NumberedSlots()
-            swap(&slotOfTerm, &analyzer.termSlots)
-            swap(&formsMet, &analyzer.formsMet)
-            var terms: [(term: String, positions: [UInt32])] = []
-            var counted: [Bool] = []
-            var forms: [(form: String, termIndex: Int)] = []
-            var position: UInt32 = 0
-            analyzer.indexWordNumbers(TranscriptText.strippingMarks(text)) { form in
-                let term = analyzer.termOfForm[Int(form)]
-                let index: Int
-                if let known = slotOfTerm.value(of: term) {
-                    index = Int(known)
+            var scratch = IndexDocumentScratch()
+            swap(&scratch, &analyzer.documentScratch)
+            defer { swap(&scratch, &analyzer.documentScratch) }
+            // First the words' term slots, counted per slot; then each slot's positions in
+            // their share of one buffer (a counting sort).
+            analyzer.indexWordNumbers(indexedText(ofStoredText: text)) { word in
+                let slot: Int
+                if let known = scratch.slotOfTerm.value(of: word.term) {
+                    slot = Int(known)
                 } else {
-                    index = terms.count
-                    slotOfTerm.set(term, to: Int32(index))
-                    terms.append((analyzer.termsByNumber[Int(term)], []))
-                    counted.append(false)
+                    slot = scratch.slotWordCounts.count
+                    scratch.slotOfTerm.set(word.term, to: Int32(slot))
+                    scratch.slotWordCounts.append(0)
+                    scratch.slotCounted.append(false)
                 }
-                if formsMet.value(of: form) == nil {
-                    formsMet.set(form, to: 0)
-                    forms.append((analyzer.forms[Int(form)], index))
+                scratch.slotWordCounts[slot] += 1
+                scratch.wordSlots.append(Int32(slot))
+                if scratch.formsMet.value(of: word.form) == nil { scratch.formsMet.set(word.form, to: Int32(slot)) }
+                if !word.isStopWord, !scratch.slotCounted[slot] {
+                    scratch.slotCounted[slot] = true
+                    eachStatisticTerm(word.term)
                 }
-                terms[index].positions.append(position)
-                position += 1
-                if !counted[index], !analyzer.formIsStopWord[Int(form)] { counted[index] = true; eachStatisticTerm(term) }
             }
-            slotOfTerm.removeAll()
-            formsMet.removeAll()
-            swap(&slotOfTerm, &analyzer.termSlots)
-            swap(&formsMet, &analyzer.formsMet)
-            length = position
+            let termsByNumber = analyzer.termsByNumber, forms = analyzer.forms
+            var terms: [(term: String, positionsEnd: Int)] = []
+            terms.reserveCapacity(scratch.slotWordCounts.count)
+            var end = 0
+            for (slot, term) in scratch.slotOfTerm.numbers.enumerated() {
+                // From here on, a slot's count is where its next position goes.
+                let count = scratch.slotWordCounts[slot]
+                scratch.slotWordCounts[slot] = end
+                end += count
+                terms.append((termsByNumber[Int(term)], end))
+            }
+            positions = [UInt32](unsafeUninitializedCapacity: scratch.wordSlots.count) { buffer, initialized in
+                for (position, slot) in scratch.wordSlots.enumerated() {
+                    buffer[scratch.slotWordCounts[Int(slot)]] = UInt32(position)
+                    scratch.slotWordCounts[Int(slot)] += 1
+                }
+                initialized = scratch.wordSlots.count
+            }
+            words = scratch.formsMet.numbers.map { (forms[Int($0)], Int(scratch.formsMet.value(of: $0)!)) }
+            length = UInt32(scratch.wordSlots.count)
             self.terms = terms
-            self.words = forms
+            scratch.removeAll()
         }
     }
 
     /// The words the index holds of a turn's stored text: all of them, transcription marks left out.
     public static func words(ofStoredText text: String, analyzer: Analyzer) -> [AnalyzedWord] {
-        analyzer.words(TranscriptText.strippingMarks(text))
+        analyzer.words(indexedText(ofStoredText: text))
+    }
+
+    /// The one rule of what text of a stored turn the index holds: transcription marks left out.
+    private static func indexedText(ofStoredText text: String) -> String {
+        TranscriptText.strippingMarks(text)
     }
 
     /// Segments whose live turn counts have as many decimal digits form a tier, and all
@@ -105,7 +126,8 @@ public enum CorpusIndex {
             var writer = SegmentWriter()
             for (id, document) in documents {
                 guard let id = UInt32(exactly: id) else { throw CorpusError("turn id \(id) is beyond the index's 32-bit ids") }
-                try writer.addDocument(id: id, length: document.length, terms: document.terms, words: document.words)
+                try writer.addDocument(id: id, length: document.length, terms: document.terms, positions: document.positions,
+                                       words: document.words)
             }
             return writer.finish()
         }

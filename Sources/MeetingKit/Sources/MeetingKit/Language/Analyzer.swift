@@ -85,6 +85,28 @@ struct NumberedSlots {
     }
 }
 
+/// What `CorpusIndex.Document` uses between turns, kept by the analyzer (`Analyzer.documentScratch`)
+/// so that a turn allocates only what its document keeps.
+struct IndexDocumentScratch {
+    /// A slot per distinct term of the turn, in order of first use.
+    var slotOfTerm = NumberedSlots()
+    var slotWordCounts: [Int] = []
+    /// Whether the slot's term was handed to `eachStatisticTerm`.
+    var slotCounted: [Bool] = []
+    /// Each word's slot, in order.
+    var wordSlots: [Int32] = []
+    /// The turn's distinct forms, each with its term's slot.
+    var formsMet = NumberedSlots()
+
+    mutating func removeAll() {
+        slotOfTerm.removeAll()
+        slotWordCounts.removeAll(keepingCapacity: true)
+        slotCounted.removeAll(keepingCapacity: true)
+        wordSlots.removeAll(keepingCapacity: true)
+        formsMet.removeAll()
+    }
+}
+
 /// Cuts text into words, folds them and stems them with Snowball (libstemmer).
 ///
 /// - A word is a run of letters, digits and combining marks; an apostrophe between two
@@ -103,17 +125,22 @@ public final class Analyzer {
     /// term and whether it is a stop word, and the terms by number. A word is hashed once per
     /// occurrence and stemmed once; ingest groups a turn's words by these numbers alone
     /// (`indexWordNumbers`), with no string hashed again (it was four hashes a word).
-    private var formNumbers: [String: Int32] = [:]
+    private var numberedForms: [String: NumberedWord] = [:]
     private(set) var forms: [String] = []
-    private(set) var termOfForm: [Int32] = []
-    private(set) var formIsStopWord: [Bool] = []
     private var termNumbers: [String: Int32] = [:]
     private(set) var termsByNumber: [String] = []
     /// Words are unbounded (names, typos); past this many forms the vocabulary starts over.
     private let vocabularyLimit: Int
     /// Kept here between turns for `CorpusIndex.Document`, which groups a turn's words by
     /// number, and for the turn counts of a meeting's terms: no allocation per turn.
-    var termSlots = NumberedSlots(), formsMet = NumberedSlots(), meetingTermCounts = NumberedSlots()
+    var documentScratch = IndexDocumentScratch(), meetingTermCounts = NumberedSlots()
+
+    /// A word as the vocabulary numbers it: one lookup gives all three.
+    struct NumberedWord {
+        let form: Int32
+        let term: Int32
+        let isStopWord: Bool
+    }
 
     public convenience init() { self.init(vocabularyLimit: 200_000) }
 
@@ -134,9 +161,9 @@ public final class Analyzer {
         startOverIfFull()
         var result: [AnalyzedWord] = []
         forEachWord(text) { bytes, normalized in
-            let form = Int(formNumber(normalized))
-            result.append(AnalyzedWord(bytes: bytes, position: result.count, normalized: forms[form],
-                                       term: termsByNumber[Int(termOfForm[form])], isStopWord: formIsStopWord[form]))
+            let word = number(normalized)
+            result.append(AnalyzedWord(bytes: bytes, position: result.count, normalized: forms[Int(word.form)],
+                                       term: termsByNumber[Int(word.term)], isStopWord: word.isStopWord))
         }
         return result
     }
@@ -146,8 +173,8 @@ public final class Analyzer {
         startOverIfFull()
         var result: [String] = []
         forEachWord(text) { _, normalized in
-            let form = Int(formNumber(normalized))
-            if !formIsStopWord[form] { result.append(termsByNumber[Int(termOfForm[form])]) }
+            let word = number(normalized)
+            if !word.isStopWord { result.append(termsByNumber[Int(word.term)]) }
         }
         return result
     }
@@ -157,30 +184,28 @@ public final class Analyzer {
     /// The stem of a word already folded by `normalize` (or given by `forEachWord`).
     public func term(_ normalized: String) -> String {
         startOverIfFull()
-        return termsByNumber[Int(termOfForm[Int(formNumber(normalized))])]
+        return termsByNumber[Int(number(normalized).term)]
     }
 
-    /// Calls `body` with the form number of each word of `text`, in order. The numbers
-    /// index `forms`, `termOfForm` and `formIsStopWord` until the vocabulary starts over,
-    /// which happens only in `startOverIfFull` (callers call it where they hold no number).
-    func indexWordNumbers(_ text: String, _ body: (_ form: Int32) -> Void) {
-        forEachWord(text) { _, normalized in body(formNumber(normalized)) }
+    /// Calls `body` with the numbers of each word of `text`, in order. They index `forms`
+    /// and `termsByNumber` until the vocabulary starts over, which happens only in
+    /// `startOverIfFull` (callers call it where they hold no number).
+    func indexWordNumbers(_ text: String, _ body: (NumberedWord) -> Void) {
+        forEachWord(text) { _, normalized in body(number(normalized)) }
     }
 
     /// Empties a full vocabulary: form and term numbers handed out before are void. The
     /// slots by number need no emptying: their users empty them after each use.
     func startOverIfFull() {
         guard forms.count >= vocabularyLimit else { return }
-        formNumbers.removeAll(keepingCapacity: true)
+        numberedForms.removeAll(keepingCapacity: true)
         forms.removeAll(keepingCapacity: true)
-        termOfForm.removeAll(keepingCapacity: true)
-        formIsStopWord.removeAll(keepingCapacity: true)
         termNumbers.removeAll(keepingCapacity: true)
         termsByNumber.removeAll(keepingCapacity: true)
     }
 
-    private func formNumber(_ normalized: String) -> Int32 {
-        if let known = formNumbers[normalized] { return known }
+    private func number(_ normalized: String) -> NumberedWord {
+        if let known = numberedForms[normalized] { return known }
         let stem = stem(normalized)
         let term: Int32
         if let known = termNumbers[stem] {
@@ -190,12 +215,10 @@ public final class Analyzer {
             termNumbers[stem] = term
             termsByNumber.append(stem)
         }
-        let form = Int32(forms.count)
-        formNumbers[normalized] = form
+        let word = NumberedWord(form: Int32(forms.count), term: term, isStopWord: StopWords.contains(normalized))
+        numberedForms[normalized] = word
         forms.append(normalized)
-        termOfForm.append(term)
-        formIsStopWord.append(StopWords.contains(normalized))
-        return form
+        return word
     }
 
     private func stem(_ normalized: String) -> String {
