@@ -381,26 +381,32 @@ public final class PostingsCursor {
     /// through `through`, in one loop of independent loads whose misses overlap. Of those, only
     /// the ones `mask` admits are read (a speaker's filter admits few), so a caller passing a
     /// mask must ask only of postings it admits.
+    @inline(__always)
     func documentLength(in segment: SegmentReader, through: UInt32, mask: DocumentMask?) -> UInt32 {
-        if index < lengthsFrom || index >= lengthsTo {
-            lengths[index] = segment.documentLength(ordinal: Int(ordinals[index]))
-            var slot = index &+ 1
-            if let mask {
-                while slot < decodedCount && ordinals[slot] <= through {
-                    let ordinal = ordinals[slot]
-                    if mask.admits(ordinal) { lengths[slot] = segment.documentLength(ordinal: Int(ordinal)) }
-                    slot &+= 1
-                }
-            } else {
-                while slot < decodedCount && ordinals[slot] <= through {
-                    lengths[slot] = segment.documentLength(ordinal: Int(ordinals[slot]))
-                    slot &+= 1
-                }
-            }
-            lengthsFrom = index
-            lengthsTo = slot
-        }
+        // Inlined, a candidate whose length was read ahead costs a compare: a common word's
+        // dense postings miss little, and a call per candidate made them 9% slower.
+        if index < lengthsFrom || index >= lengthsTo { readLengths(in: segment, through: through, mask: mask) }
         return lengths[index]
+    }
+
+    @inline(never)
+    private func readLengths(in segment: SegmentReader, through: UInt32, mask: DocumentMask?) {
+        lengths[index] = segment.documentLength(ordinal: Int(ordinals[index]))
+        var slot = index &+ 1
+        if let mask {
+            while slot < decodedCount && ordinals[slot] <= through {
+                let ordinal = ordinals[slot]
+                if mask.admits(ordinal) { lengths[slot] = segment.documentLength(ordinal: Int(ordinal)) }
+                slot &+= 1
+            }
+        } else {
+            while slot < decodedCount && ordinals[slot] <= through {
+                lengths[slot] = segment.documentLength(ordinal: Int(ordinals[slot]))
+                slot &+= 1
+            }
+        }
+        lengthsFrom = index
+        lengthsTo = slot
     }
 
     /// The current posting's term frequency; a block's frequencies are unpacked on first use.
