@@ -166,6 +166,33 @@ final class TopKSearchTests: XCTestCase {
                 Set(allowed.flatMap { $0 }).subtracting(deleted))
     }
 
+    /// A filter admitting scattered documents (a busy speaker's turns): the collectors read a
+    /// block's lengths ahead for the documents the filter admits only, so a length read for
+    /// one candidate must never stand in for another's. Common words, in ORs and ANDs, as
+    /// the exhaustive scorer over the admitted documents, with and without pruning.
+    func testScatteredFiltersOverCommonWordsAgreeWithAnExhaustiveScorer() throws {
+        let segment = try TestSegment(Self.corpus)
+        var generator = SeededGenerator(seed: 61)
+        var matched = 0
+        for round in 0..<40 {
+            let share = [0.05, 0.3, 0.7][round % 3]
+            let admitted = Set((0..<UInt32(Self.corpus.count)).filter { _ in Double.random(in: 0..<1, using: &generator) < share })
+            let mask = DocumentMask(deleted: [], documentCount: Self.corpus.count,
+                                    allowed: admitted.sorted().map { $0...$0 })
+            // The 40 most common words, so that every term spans several blocks.
+            let terms = (0..<Int.random(in: 1...3, using: &generator)).map { _ in
+                IndexQuery.Term("w\(Int.random(in: 0..<40, using: &generator))", boost: [1.0, 0.5, 2.0].randomElement(using: &generator)!)
+            }
+            var query = round % 2 == 0 ? IndexQuery.any(terms) : IndexQuery.all(terms)
+            query.exactTotalUpTo = [0, 10, 1000][round % 3]
+            for pruning in [true, false] {
+                query.dynamicPruning = pruning
+                matched += assertAgrees(query, segment, mask: mask, admitted: admitted)
+            }
+        }
+        XCTAssertGreaterThan(matched, 2 * 30)
+    }
+
     /// ORs wide enough for the collector's heap of essential terms (above 8) and for summing
     /// only the terms a document holds (above 16), merged rather than term at a time, with
     /// caps that let terms become non-essential, with and without a filter and pruning.
