@@ -1,5 +1,5 @@
 import XCTest
-import MeetingIndex
+@testable import MeetingIndex
 
 /// Several segments with deletions, searched as one, score exactly as one segment of
 /// the live documents would; merging them gives that segment.
@@ -210,14 +210,21 @@ final class SegmentSetTests: XCTestCase {
             return (part.reader, { (ordinal: UInt32) in !deleted.contains(ordinal) })
         }
         let inMemory = try SegmentWriter.merge(parts).bytes()
-        let spooled = try SegmentWriter.merge(parts, spoolingIn: FileManager.default.temporaryDirectory.path)
-        XCTAssertEqual(spooled.size, inMemory.count)
-        var written: [UInt8] = []
-        try spooled.write { offset, bytes in
-            XCTAssertEqual(offset, written.count, "each piece follows the one before")
-            written.append(contentsOf: bytes)
+        // Pieces far smaller than the sections (and than a term entry), so that every section
+        // is written and read back in many pieces, term entries across their boundaries.
+        for pieceSize in [ByteSpool.defaultPieceSize, 64, 7] {
+            let spooled = try SegmentWriter.merge(parts, spoolingIn: FileManager.default.temporaryDirectory.path, pieceSize: pieceSize)
+            XCTAssertTrue(spooled.inFiles, "the temporary directory takes unnamed files")
+            XCTAssertEqual(spooled.size, inMemory.count)
+            var written: [UInt8] = [], pieces = 0
+            try spooled.write { offset, bytes in
+                XCTAssertEqual(offset, written.count, "each piece follows the one before")
+                written.append(contentsOf: bytes)
+                pieces += 1
+            }
+            XCTAssertEqual(written, inMemory, "pieces of \(pieceSize) bytes")
+            if pieceSize < 100 { XCTAssertGreaterThan(pieces, inMemory.count / 100) }
         }
-        XCTAssertEqual(written, inMemory)
         return inMemory
     }
 

@@ -20,7 +20,10 @@ enum UnnamedFile {
         while done < bytes.count {
             let count = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
             if count < 0, errno == EINTR { continue }
-            guard count > 0 else { return false }
+            guard count > 0 else {
+                if count == 0 { errno = EIO }
+                return false
+            }
             done += count
         }
         return true
@@ -30,18 +33,23 @@ enum UnnamedFile {
 /// Bytes appended in order, then read back in order: in an unnamed file in `directory`
 /// when given one that takes such a file (the pages are the kernel's page cache, which it
 /// can write out, not the process's memory), else in memory.
-final class ByteSpool {
+@usableFromInline final class ByteSpool {
     /// Bytes not yet written to the file; all of them in memory.
     private var pending: [UInt8] = []
     private var written = 0
     private let file: Int32?
     /// The first failed write's errno; the bytes after it are dropped, and reading fails.
     private var failure: Int32?
-    static let pieceSize = 1 << 20
+    /// How many bytes are held before they are written, and read back at a time.
+    let pieceSize: Int
+    @usableFromInline static let defaultPieceSize = 1 << 20
 
-    init(in directory: String?) {
+    init(in directory: String?, pieceSize: Int = defaultPieceSize) {
         file = directory.flatMap(UnnamedFile.open)
+        self.pieceSize = pieceSize
     }
+
+    var inFile: Bool { file != nil }
 
     deinit {
         if let file { close(file) }
@@ -65,19 +73,19 @@ final class ByteSpool {
     }
 
     private func flushIfFull() {
-        if file != nil, pending.count >= Self.pieceSize { flush() }
+        if file != nil, pending.count >= pieceSize { flush() }
     }
 
     private func flush() {
-        guard let file, failure == nil else { return }
-        if !pending.withUnsafeBytes({ UnnamedFile.write(file, $0) }) { failure = errno }
+        guard let file else { return }
+        if failure == nil, !pending.withUnsafeBytes({ UnnamedFile.write(file, $0) }) { failure = errno }
         written += pending.count
         pending.removeAll(keepingCapacity: true)
     }
 
     /// The bytes in order, in pieces of at most `pieceSize` rounded down to a multiple of `unit`.
     func read(inPiecesOf unit: Int = 1, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
-        let pieceSize = Self.pieceSize / unit * unit
+        let pieceSize = max(unit, self.pieceSize / unit * unit)
         guard let file else {
             try pending.withUnsafeBytes { all in
                 for start in stride(from: 0, to: all.count, by: pieceSize) {
@@ -113,6 +121,8 @@ public struct AssembledSegment {
     let wordFormEntries: ByteSpool, wordFormBytes: ByteSpool
     let positionsOffset: Int, termEntriesOffset: Int, wordFormEntriesOffset: Int
     public let size: Int
+    /// Whether the sections went to unnamed files (else they are in memory).
+    var inFiles: Bool { main.inFile }
 
     /// Hands the bytes to `sink` in order, a piece at a time, each with its offset in the segment.
     public func write(to sink: (_ offset: Int, _ bytes: UnsafeRawBufferPointer) throws -> Void) throws {

@@ -253,6 +253,7 @@ public struct SegmentWriter {
     /// its inputs' or output's size. `releaseInputPages` is called after every few
     /// megabytes written, for a caller whose inputs are mapped to let their pages go.
     public static func merge(_ parts: [(reader: SegmentReader, keeps: (_ ordinal: UInt32) -> Bool)], spoolingIn directory: String? = nil,
+                             pieceSize: Int = ByteSpool.defaultPieceSize,
                              releaseInputPages: () -> Void = {}) throws(SegmentWriterError) -> AssembledSegment {
         var documentIDs: [UInt32] = [], documentLengths: [UInt32] = [], totalTokens: UInt64 = 0
         var newOrdinals: [[UInt32]] = []
@@ -270,7 +271,7 @@ public struct SegmentWriter {
             newOrdinals.append(newOrdinal)
         }
         var assembler = SegmentAssembler(documentIDs: documentIDs, documentLengths: documentLengths, totalTokens: totalTokens,
-                                         spoolingIn: directory)
+                                         spoolingIn: directory, pieceSize: pieceSize)
         var nextTerm = [Int](repeating: 0, count: parts.count)
         // Each part's dictionary index → the merged one, for the parts' word forms.
         var mergedIndex = parts.map { [Int?](repeating: nil, count: $0.reader.termCount) }
@@ -358,13 +359,14 @@ public struct SegmentWriter {
         private let documentLengthsOffset: Int
         var writtenBytes: Int { main.count + positions.count }
 
-        init(documentIDs: [UInt32], documentLengths: [UInt32], totalTokens: UInt64, spoolingIn directory: String?) {
-            main = ByteSpool(in: directory)
-            positions = ByteSpool(in: directory)
-            termEntries = ByteSpool(in: directory)
-            termBytes = ByteSpool(in: directory)
-            wordFormEntries = ByteSpool(in: directory)
-            wordFormBytes = ByteSpool(in: directory)
+        init(documentIDs: [UInt32], documentLengths: [UInt32], totalTokens: UInt64, spoolingIn directory: String?,
+             pieceSize: Int = ByteSpool.defaultPieceSize) {
+            main = ByteSpool(in: directory, pieceSize: pieceSize)
+            positions = ByteSpool(in: directory, pieceSize: pieceSize)
+            termEntries = ByteSpool(in: directory, pieceSize: pieceSize)
+            termBytes = ByteSpool(in: directory, pieceSize: pieceSize)
+            wordFormEntries = ByteSpool(in: directory, pieceSize: pieceSize)
+            wordFormBytes = ByteSpool(in: directory, pieceSize: pieceSize)
             documentIDsOffset = SegmentFormat.headerSize
             for id in documentIDs { main.appendLittleEndian(id) }
             main.alignTo8()
