@@ -94,8 +94,9 @@ public enum CorpusIndex {
     static let mergeFactor = 10
     static let smallestTier = 10_000
     /// No merge makes a segment of more live turns than this (as Lucene caps merged
-    /// segments), so a merge's memory stays bounded however large the corpus grows:
-    /// a corpus of N turns has about N / 125,000 segments of that size and fewer small ones.
+    /// segments), so no merge rewrites more however large the corpus grows: a corpus of
+    /// N turns has about N / 125,000 segments of that size and fewer small ones. (Merges
+    /// stream, so memory does not set it; at 500,000 searches were no faster: README.)
     static let maxMergedTurns = 250_000
     /// Turns analysed into one segment by `rebuild`, which bounds its memory.
     static let rebuildChunk = 100_000
@@ -237,6 +238,10 @@ public enum CorpusIndex {
     private static func merge(_ db: Database, _ segments: [SegmentRow]) throws {
         let directory = corpusDirectory(db)
         let (merged, turns) = try mergedSegment(db, segments, spoolingIn: directory)
+        // Blob offsets are 32-bit (and SQLite's blobs smaller still): say so rather than trap.
+        guard merged.size <= Int32.max else {
+            throw DatabaseError(resultCode: .SQLITE_TOOBIG, message: "a merged index segment of \(merged.size) bytes")
+        }
         try dropSegments(db, segments.map(\.id))
         try db.execute(sql: "INSERT INTO index_segment (first_turn, last_turn, turns, bytes) VALUES (?, ?, ?, zeroblob(?))",
                        arguments: [segments.first!.first, segments.last!.last, turns, merged.size])
