@@ -104,7 +104,7 @@ func buildSegment(documentCount: Int, vocabularySize: Int, _ generator: inout Sp
     }
     print("corpus: \(documentCount) documents, \(totalTokens) tokens, \(vocabularySize) words; generated and added in \(seconds(since: started))")
     started = ContinuousClock.now
-    let segment = writer.finish()
+    let segment = try writer.finish().bytes()
     print("segment: \(segment.count / 1_000_000) MB, finished in \(seconds(since: started))")
     return segment
 }

@@ -18,7 +18,7 @@ final class SegmentSetTests: XCTestCase {
                                        terms: document.terms.map { (term: $0.key, positions: $0.value) })
             }
             let deleted = corpus[start..<end].enumerated().filter { deleting && $0.offset % 7 == 3 }.map(\.element.id)
-            segments.append((writer.finish().withUnsafeBytes { SegmentBytes(key: Int64(start), copying: $0) }, deleted))
+            segments.append((try writer.finish().bytes().withUnsafeBytes { SegmentBytes(key: Int64(start), copying: $0) }, deleted))
         }
         let live = corpus.enumerated().filter { index, _ in
             let start = cuts.last { $0 <= index }!
@@ -70,7 +70,7 @@ final class SegmentSetTests: XCTestCase {
                                        words: Self.words(of: document).map { ($0.form, termIndex[$0.term]!) })
             }
             let deleted = Self.corpus[start..<end].filter { $0.id % 5 == 2 }.map(\.id)
-            segments.append((writer.finish().withUnsafeBytes { SegmentBytes(key: Int64(start), copying: $0) }, deleted))
+            segments.append((try writer.finish().bytes().withUnsafeBytes { SegmentBytes(key: Int64(start), copying: $0) }, deleted))
         }
         let set = try SegmentSet(segments)
         let merged = try SegmentSet([(Self.mergedLiveDocuments(of: set).withUnsafeBytes { SegmentBytes(key: 0, copying: $0) }, [])])
@@ -158,7 +158,7 @@ final class SegmentSetTests: XCTestCase {
             let ids: [UInt32] = consecutive ? Array(40...1039) : Self.corpus.prefix(1000).map(\.id)
             var writer = SegmentWriter()
             for id in ids { try writer.addDocument(id: id, length: 1, terms: [(term: "w", positions: [0])]) }
-            let segment = try TestSegment(writer.finish())
+            let segment = try TestSegment(writer.finish().bytes())
             for round in 0..<20 {
                 let runs = Self.speakerLikeRuns(&generator)
                 let expected = ids.indices.filter { index in runs.contains { $0.contains(ids[index]) } }
@@ -209,11 +209,17 @@ final class SegmentSetTests: XCTestCase {
             let deleted = Set(part.deletedOrdinals)
             return (part.reader, { (ordinal: UInt32) in !deleted.contains(ordinal) })
         }
-        let inMemory = try SegmentWriter.merge(parts).bytes()
+        return try sameBytesSpooledAnyWay { try SegmentWriter.merge(parts, spoolingIn: $0, pieceSize: $1) }
+    }
+
+    /// The bytes of the segment `assemble` spools in memory (no directory), which it must also
+    /// give spooled in unnamed files, in pieces of any size.
+    static func sameBytesSpooledAnyWay(_ assemble: (_ directory: String?, _ pieceSize: Int) throws -> AssembledSegment) throws -> [UInt8] {
+        let inMemory = try assemble(nil, ByteSpool.defaultPieceSize).bytes()
         // Pieces far smaller than the sections (and than a term entry), so that every section
         // is written and read back in many pieces, term entries across their boundaries.
         for pieceSize in [ByteSpool.defaultPieceSize, 64, 7] {
-            let spooled = try SegmentWriter.merge(parts, spoolingIn: FileManager.default.temporaryDirectory.path, pieceSize: pieceSize)
+            let spooled = try assemble(FileManager.default.temporaryDirectory.path, pieceSize)
             XCTAssertTrue(spooled.inFiles, "the temporary directory takes unnamed files")
             XCTAssertEqual(spooled.size, inMemory.count)
             var written: [UInt8] = [], pieces = 0
@@ -232,13 +238,13 @@ final class SegmentSetTests: XCTestCase {
         let (set, live) = try Self.segmentSet()
         let merged = try Self.mergedLiveDocuments(of: set)
         // Byte for byte the segment a writer makes of the live documents, terms found only
-        // in deleted documents left out.
+        // in deleted documents left out, whichever way the writer spools it (ingest's: in files).
         var fresh = SegmentWriter()
         for document in live {
             try fresh.addDocument(id: document.id, length: document.length,
                                   terms: document.terms.map { (term: $0.key, positions: $0.value) })
         }
-        XCTAssertEqual(merged, fresh.finish())
+        XCTAssertEqual(merged, try Self.sameBytesSpooledAnyWay { fresh.finish(spoolingIn: $0, pieceSize: $1) })
         let segment = try TestSegment(merged)
         XCTAssertLessThan(segment.reader.termCount, Set(Self.corpus.flatMap(\.terms.keys)).count, "no term was only in deleted documents")
         XCTAssertEqual(segment.reader.documentCount, live.count)

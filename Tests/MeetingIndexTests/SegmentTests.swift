@@ -170,7 +170,7 @@ final class SegmentTests: XCTestCase {
             try shuffled.addDocument(id: document.id, length: document.length,
                                      terms: document.terms.map { (term: $0.key, positions: $0.value) }.shuffled(using: &generator))
         }
-        let bytes = shuffled.finish()
+        let bytes = try shuffled.finish().bytes()
         let aligned = try TestSegment(Self.corpus)
         XCTAssertEqual(bytes, Array(UnsafeRawBufferPointer(aligned.bytes)))
 
@@ -206,7 +206,7 @@ final class SegmentTests: XCTestCase {
         }
         XCTAssertEqual(writer.documentCount, 1)
         try writer.addDocument(id: 6, length: 1, terms: [(term: "b", positions: [0])])
-        let segment = try TestSegment(writer.finish())
+        let segment = try TestSegment(writer.finish().bytes())
         XCTAssertEqual(segment.reader.lookup("a")?.documentFrequency, 1)
         XCTAssertEqual(segment.reader.lookup("b")?.documentFrequency, 1)
     }
@@ -214,7 +214,7 @@ final class SegmentTests: XCTestCase {
     func testReaderRejectsBytesThatAreNotASegment() throws {
         var writer = SegmentWriter()
         try writer.addDocument(id: 1, length: 1, terms: [(term: "a", positions: [0])])
-        let segment = writer.finish()
+        let segment = try writer.finish().bytes()
         var wrongMagic = segment
         wrongMagic[0] ^= 1
         for (bytes, error) in [(wrongMagic, SegmentFormatError.notASegment), (Array(segment.dropLast(9)), .sectionOutOfBounds),

@@ -86,7 +86,7 @@ final class TestSegment {
             try writer.addDocument(id: document.id, length: document.length,
                                    terms: document.terms.map { (term: $0.key, positions: $0.value) })
         }
-        try self.init(writer.finish())
+        try self.init(writer.finish().bytes())
     }
 
     deinit { bytes.deallocate() }

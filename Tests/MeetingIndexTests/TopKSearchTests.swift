@@ -344,7 +344,7 @@ final class TopKSearchTests: XCTestCase {
         for id in UInt32(1)...300 {
             try writer.addDocument(id: id * 10, length: 4, terms: [(term: "same", positions: [id % 4])])
         }
-        let segment = try TestSegment(writer.finish())
+        let segment = try TestSegment(writer.finish().bytes())
         let found = segment.reader.search(.any([.init("same")], limit: 5))
         XCTAssertEqual(found.hits.map(\.documentID), [10, 20, 30, 40, 50])
         XCTAssertEqual(Set(found.hits.map(\.score)).count, 1)

@@ -1,6 +1,7 @@
 // A segment laid out in sections (see SegmentWriter for the format) that are written
-// one after the other and read back once, to be stored: a merge's output spooled in
-// unnamed files is never in the process's memory whole, and goes to its row in pieces.
+// one after the other and read back once, to be stored: a segment spooled in unnamed
+// files (ingest's as a merge's) is never in the process's memory whole, and goes to its
+// row in pieces.
 
 import Glibc
 
@@ -155,7 +156,7 @@ public struct AssembledSegment {
         try padTo(size)
     }
 
-    /// The bytes in one buffer.
+    /// The bytes in one buffer (the corpus stores them a piece at a time, with `write(to:)`).
     public func bytes() throws -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(size)

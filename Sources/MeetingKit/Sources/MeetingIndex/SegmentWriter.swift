@@ -224,10 +224,11 @@ public struct SegmentWriter {
         bytes.append(UInt8(rest))
     }
 
-    /// The segment's bytes, ready for `SegmentReader`.
-    public func finish() -> [UInt8] {
+    /// The segment, spooled as a merge's is (see `merge`): in unnamed files in `directory`,
+    /// in memory without one, so that it is not held a second time beside the writer's postings.
+    public func finish(spoolingIn directory: String? = nil, pieceSize: Int = ByteSpool.defaultPieceSize) -> AssembledSegment {
         var assembler = SegmentAssembler(documentIDs: documentIDs, documentLengths: documentLengths, totalTokens: totalTokens,
-                                         spoolingIn: nil)
+                                         spoolingIn: directory, pieceSize: pieceSize)
         // A term can be left with no posting only by a caller that named it and added nothing.
         let order = terms.indices.filter { !postings[$0].ordinals.isEmpty }
             .sorted { terms[$0].utf8.lexicographicallyPrecedes(terms[$1].utf8) }
@@ -240,8 +241,7 @@ public struct SegmentWriter {
         for (form, termIndex) in forms.sorted(by: { $0.form.lexicographicallyPrecedes($1.form) }) {
             form.withUnsafeBytes { assembler.addWordForm($0, termIndex: termIndex) }
         }
-        // Spooled in memory, which cannot fail, into a sink that does not throw.
-        return try! assembler.finish().bytes()
+        return assembler.finish()
     }
 
     /// One segment holding the documents of `parts` that their masks keep, with their

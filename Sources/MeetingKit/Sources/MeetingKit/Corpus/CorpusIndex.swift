@@ -104,49 +104,60 @@ public enum CorpusIndex {
     /// Writes the turns `documents` (ids ascending, above every id a segment holds) as a new
     /// segment; the caller then merges (`mergeIfNeeded`).
     static func addSegment(_ db: Database, _ documents: [(id: Int64, document: Document)]) throws {
-        try SegmentInProgress(documents, buildingOnAnotherThread: false).insert(db)
+        try SegmentInProgress(documents, of: db, buildingOnAnotherThread: false).insert(db)
     }
 
     /// A new segment (as `addSegment` writes), built on another thread from the start when
     /// asked: ingest writes the turns' rows meanwhile, and the two took one core in turn.
+    /// It is spooled to unnamed files beside the corpus, as a merge's output is.
     final class SegmentInProgress: @unchecked Sendable {
         private let first: Int64?, last: Int64?, turns: Int
-        private var built: Result<[UInt8], any Error> = .success([])
+        private var built: Result<AssembledSegment, any Error>?
         private let done = DispatchGroup()
 
-        init(_ documents: [(id: Int64, document: Document)], buildingOnAnotherThread: Bool) {
+        init(_ documents: [(id: Int64, document: Document)], of db: Database, buildingOnAnotherThread: Bool) {
             first = documents.first?.id
             last = documents.last?.id
             turns = documents.count
             guard !documents.isEmpty else { return }
-            let build: @Sendable () -> Void = { [self] in built = Result { try Self.bytes(of: documents) } }
+            let directory = corpusDirectory(db)
+            let build: @Sendable () -> Void = { [self] in built = Result { try Self.segment(of: documents, spoolingIn: directory) } }
             if buildingOnAnotherThread { DispatchQueue.global().async(group: done, execute: build) } else { build() }
         }
 
-        private static func bytes(of documents: [(id: Int64, document: Document)]) throws -> [UInt8] {
+        private static func segment(of documents: [(id: Int64, document: Document)], spoolingIn directory: String?) throws -> AssembledSegment {
             var writer = SegmentWriter()
             for (id, document) in documents {
                 guard let id = UInt32(exactly: id) else { throw CorpusError("turn id \(id) is beyond the index's 32-bit ids") }
                 try writer.addDocument(id: id, length: document.length, terms: document.terms, positions: document.positions,
                                        words: document.words)
             }
-            return writer.finish()
+            return writer.finish(spoolingIn: directory)
         }
 
         /// Waits for the segment, and writes it; the caller then merges (`mergeIfNeeded`).
         func insert(_ db: Database) throws {
             done.wait()
-            guard let first, let last else { return }
+            // Let go once written, so that its spool files are closed before the merges that follow.
+            defer { built = nil }
+            guard let first, let last, let built else { return }
             try insertSegment(db, built.get(), first: first, last: last, turns: turns)
         }
     }
 
-    private static func insertSegment(_ db: Database, _ bytes: [UInt8], first: Int64, last: Int64, turns: Int) throws {
-        // The BLOB is bound from the buffer itself: a segment is never in memory twice here.
-        try bytes.withUnsafeBytes { buffer in
-            let blob = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: buffer.baseAddress!), count: buffer.count, deallocator: .none)
-            try db.execute(sql: "INSERT INTO index_segment (first_turn, last_turn, turns, bytes) VALUES (?, ?, ?, ?)",
-                           arguments: [first, last, turns, blob])
+    /// The one way a segment goes into its row, ingest's as a merge's: a `zeroblob` of its size
+    /// written a piece at a time, so that it is never in memory whole here (nor copied by SQLite).
+    private static func insertSegment(_ db: Database, _ segment: AssembledSegment, first: Int64, last: Int64, turns: Int) throws {
+        // Blob offsets are 32-bit (and SQLite's blobs smaller still): say so rather than trap.
+        guard segment.size <= Int32.max else {
+            throw DatabaseError(resultCode: .SQLITE_TOOBIG, message: "an index segment of \(segment.size) bytes")
+        }
+        try db.execute(sql: "INSERT INTO index_segment (first_turn, last_turn, turns, bytes) VALUES (?, ?, ?, zeroblob(?))",
+                       arguments: [first, last, turns, segment.size])
+        try withBlob(db, row: db.lastInsertedRowID, writable: true) { blob in
+            try segment.write { offset, bytes in
+                try check(db, sqlite3_blob_write(blob, bytes.baseAddress, Int32(bytes.count), Int32(offset)))
+            }
         }
     }
 
@@ -238,18 +249,8 @@ public enum CorpusIndex {
     private static func merge(_ db: Database, _ segments: [SegmentRow]) throws {
         let directory = corpusDirectory(db)
         let (merged, turns) = try mergedSegment(db, segments, spoolingIn: directory)
-        // Blob offsets are 32-bit (and SQLite's blobs smaller still): say so rather than trap.
-        guard merged.size <= Int32.max else {
-            throw DatabaseError(resultCode: .SQLITE_TOOBIG, message: "a merged index segment of \(merged.size) bytes")
-        }
         try dropSegments(db, segments.map(\.id))
-        try db.execute(sql: "INSERT INTO index_segment (first_turn, last_turn, turns, bytes) VALUES (?, ?, ?, zeroblob(?))",
-                       arguments: [segments.first!.first, segments.last!.last, turns, merged.size])
-        try withBlob(db, row: db.lastInsertedRowID, writable: true) { blob in
-            try merged.write { offset, bytes in
-                try check(db, sqlite3_blob_write(blob, bytes.baseAddress, Int32(bytes.count), Int32(offset)))
-            }
-        }
+        try insertSegment(db, merged, first: segments.first!.first, last: segments.last!.last, turns: turns)
     }
 
     /// The merged segment, and how many turns it holds. Its inputs are let go on return.

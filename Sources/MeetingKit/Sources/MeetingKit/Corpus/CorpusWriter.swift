@@ -176,7 +176,7 @@ public final class CorpusWriter {
                 nextTurn += 1
             }
         }
-        let segment = CorpusIndex.SegmentInProgress(indexed, buildingOnAnotherThread: true)
+        let segment = CorpusIndex.SegmentInProgress(indexed, of: db, buildingOnAnotherThread: true)
         // Summed over the part and written once: most terms recur from meeting to meeting,
         // and an upsert per meeting and term cost more than inserting the turns.
         var termCounts: [String: Int] = [:]
