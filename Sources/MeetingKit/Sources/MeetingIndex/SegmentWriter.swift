@@ -272,22 +272,17 @@ public struct SegmentWriter {
         }
         var assembler = SegmentAssembler(documentIDs: documentIDs, documentLengths: documentLengths, totalTokens: totalTokens,
                                          spoolingIn: directory, pieceSize: pieceSize)
+        let readers = parts.map(\.reader)
         var nextTerm = [Int](repeating: 0, count: parts.count)
         // Each part's dictionary index → the merged one, for the parts' word forms.
-        var mergedIndex = parts.map { [Int?](repeating: nil, count: $0.reader.termCount) }
+        var mergedIndex = readers.map { [Int?](repeating: nil, count: $0.termCount) }
         var releasedAt = 0
-        while true {
-            var smallest: UnsafeRawBufferPointer?
-            for (part, (reader, _)) in parts.enumerated() where nextTerm[part] < reader.termCount {
-                let bytes = reader.termBytes(at: nextTerm[part])
-                if smallest.map({ SegmentReader.compare(bytes, $0) < 0 }) ?? true { smallest = bytes }
-            }
-            guard let term = smallest else { break }
+        while let term = smallestNextEntry(of: readers, next: nextTerm, count: \.termCount, bytes: { $0.termBytes(at: $1) }) {
             var merged = TermPostings()
             var writtenAsTerm = false
             var holders: [(part: Int, index: Int)] = []
-            for (part, (reader, _)) in parts.enumerated()
-            where nextTerm[part] < reader.termCount && SegmentReader.compare(reader.termBytes(at: nextTerm[part]), term) == 0 {
+            for part in term.parts {
+                let reader = readers[part]
                 let info = reader.termInfo(at: nextTerm[part])
                 writtenAsTerm = writtenAsTerm || reader.isWrittenAsTerm(at: nextTerm[part])
                 holders.append((part, nextTerm[part]))
@@ -310,7 +305,7 @@ public struct SegmentWriter {
             // are kept as they were written: one only a left-out document held stays while its term does.
             guard !merged.ordinals.isEmpty else { continue }
             for (part, index) in holders { mergedIndex[part][index] = assembler.termCount }
-            assembler.add(term: term, merged, writtenAsTerm: writtenAsTerm)
+            assembler.add(term: term.bytes, merged, writtenAsTerm: writtenAsTerm)
             if assembler.writtenBytes - releasedAt >= releaseInterval {
                 releaseInputPages()
                 releasedAt = assembler.writtenBytes
@@ -319,22 +314,33 @@ public struct SegmentWriter {
         // Each part's forms are in byte order: walked together, each distinct form is written
         // once, with the term of the last part that holds it and kept its term.
         var nextForm = [Int](repeating: 0, count: parts.count)
-        while true {
-            var smallest: UnsafeRawBufferPointer?
-            for (part, (reader, _)) in parts.enumerated() where nextForm[part] < reader.wordFormCount {
-                let bytes = reader.wordFormBytes(at: nextForm[part])
-                if smallest.map({ SegmentReader.compare(bytes, $0) < 0 }) ?? true { smallest = bytes }
-            }
-            guard let form = smallest else { break }
+        while let form = smallestNextEntry(of: readers, next: nextForm, count: \.wordFormCount, bytes: { $0.wordFormBytes(at: $1) }) {
             var termIndex: Int?
-            for (part, (reader, _)) in parts.enumerated()
-            where nextForm[part] < reader.wordFormCount && SegmentReader.compare(reader.wordFormBytes(at: nextForm[part]), form) == 0 {
-                termIndex = mergedIndex[part][reader.wordFormTermIndex(at: nextForm[part])] ?? termIndex
+            for part in form.parts {
+                termIndex = mergedIndex[part][readers[part].wordFormTermIndex(at: nextForm[part])] ?? termIndex
                 nextForm[part] += 1
             }
-            if let termIndex { assembler.addWordForm(form, termIndex: termIndex) }
+            if let termIndex { assembler.addWordForm(form.bytes, termIndex: termIndex) }
         }
         return assembler.finish()
+    }
+
+    /// Of the readers' sorted entries (terms or word forms: `count` of them in each, read by
+    /// `bytes`), the smallest of those at `next`, with the parts, in order, whose next entry
+    /// it is; nil when every reader is past its last.
+    private static func smallestNextEntry(of readers: [SegmentReader], next: [Int], count: (SegmentReader) -> Int,
+                                          bytes: (SegmentReader, Int) -> UnsafeRawBufferPointer)
+        -> (bytes: UnsafeRawBufferPointer, parts: [Int])? {
+        var smallest: (bytes: UnsafeRawBufferPointer, parts: [Int])?
+        for (part, reader) in readers.enumerated() where next[part] < count(reader) {
+            let entry = bytes(reader, next[part])
+            switch smallest.map({ SegmentReader.compare(entry, $0.bytes) }) ?? -1 {
+            case ..<0: smallest = (entry, [part])
+            case 0: smallest?.parts.append(part)
+            default: break
+            }
+        }
+        return smallest
     }
 
     /// How much a merge writes between two calls of its `releaseInputPages`.
