@@ -130,7 +130,7 @@ extension SearchModule {
         let vocabulary = try vocabulary(db)
         guard Vocabulary.allowedDistance(word) > 0, !vocabulary.holds(word),
               let replacement = vocabulary.correction(for: word) else { return nil }
-        return try writtenForm(db, term: replacement)
+        return try writtenForm(db, term: replacement, in: vocabulary)
     }
 
     /// In a request, the turns of a speaker it names count double: "What did X think

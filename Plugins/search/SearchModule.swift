@@ -119,7 +119,7 @@ final class SearchModule: MeetingdModule {
     let rankingBudget: Int
     /// This instance's analyzer (it caches stems; one per worker thread).
     let analyzer = Analyzer()
-    /// Completions' written forms, this worker's own (`writtenForm(_:word:)`).
+    /// Completions' written forms, this worker's own (`writtenForm(_:word:in:)`).
     var writtenWords = WrittenWords()
     /// The index's segments, read once per process and corpus generation and searched by every worker.
     private let sharedIndex: SharedCorpusValue<SegmentSet>
@@ -176,6 +176,12 @@ final class SearchModule: MeetingdModule {
 
     /// The index's segments as of the corpus `db` reads.
     func index(_ db: Database) throws -> SegmentSet { try sharedIndex.get(db) }
+
+    /// The index's terms as of the corpus `db` reads, for corrections and completions.
+    func vocabulary(_ db: Database) throws -> Vocabulary {
+        let (index, generation) = try sharedIndex.valueAndGeneration(db)
+        return Vocabulary(index: index, generation: generation, analyzer: analyzer)
+    }
 
     /// The turns any of `people` spoke, as of the corpus `db` reads.
     func speakerTurns(_ db: Database, people: [Int64]) throws -> [ClosedRange<UInt32>] {

@@ -18,7 +18,7 @@ extension SearchModule {
                 // out, as the corpus writes them (the dictionary holds them folded).
                 let typed = Analyzer.normalize(typing)
                 let completions = vocabulary.completions(of: typed, limit: limit + 1).filter { $0 != typed }.prefix(limit)
-                answer["completions"] = .array(try completions.map { .string(try writtenForm(db, word: $0)) })
+                answer["completions"] = .array(try completions.map { .string(try writtenForm(db, word: $0, in: vocabulary)) })
                 let pattern = typing.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                     .replacingOccurrences(of: "_", with: "\\_")
                 let speakers = try String.fetchAll(db, sql: """
@@ -34,7 +34,7 @@ extension SearchModule {
             for word in Set(words) where !(word == typing && completes) {
                 guard Vocabulary.allowedDistance(word) > 0, !vocabulary.holds(word),
                       let replacement = vocabulary.correction(for: word) else { continue }
-                corrected = Self.replacingWord(word, with: try writtenForm(db, term: replacement), in: corrected)
+                corrected = Self.replacingWord(word, with: try writtenForm(db, term: replacement, in: vocabulary), in: corrected)
                 changed = true
             }
             if changed { answer["did_you_mean"] = .string(corrected) }

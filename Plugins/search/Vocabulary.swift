@@ -8,6 +8,8 @@ import MeetingKit
 
 struct Vocabulary {
     let index: SegmentSet
+    /// The corpus generation `index` is of, read once with it: what written forms are kept for.
+    let generation: Int64
     let analyzer: Analyzer
 
     /// Edit distance 1 for words of up to 7 letters, 2 for longer ones; none under 3 letters
@@ -57,12 +59,9 @@ struct Vocabulary {
 }
 
 extension SearchModule {
-    /// The index's terms as of the corpus `db` reads, for corrections and completions.
-    func vocabulary(_ db: Database) throws -> Vocabulary { Vocabulary(index: try index(db), analyzer: analyzer) }
-
     /// How `term` is written in the corpus: the first word of a live turn holding it, lowercased.
-    func writtenForm(_ db: Database, term: String) throws -> String {
-        guard let id = try index(db).firstDocument(holding: term) else { return term }
+    func writtenForm(_ db: Database, term: String, in vocabulary: Vocabulary) throws -> String {
+        guard let id = vocabulary.index.firstDocument(holding: term) else { return term }
         // Stemmers change endings: a word of another first letter has another term.
         return try firstWord(db, turn: id) { $0.first == term.first && analyzer.term($0) == term } ?? term
     }
@@ -73,13 +72,13 @@ extension SearchModule {
 
     /// How the folded `word` is written in the corpus, with the accents and "ё" folding takes
     /// away: in the first of a few live turns holding its term that holds it, lowercased.
-    /// Kept for the corpus generation (`writtenWords`).
-    func writtenForm(_ db: Database, word: String) throws -> String {
-        try writtenWords.form(of: word, generation: CorpusGeneration.current(db)) { try readWrittenForm(db, word: word) }
+    /// Kept for the vocabulary's corpus generation (`writtenWords`).
+    func writtenForm(_ db: Database, word: String, in vocabulary: Vocabulary) throws -> String {
+        try writtenWords.form(of: word, generation: vocabulary.generation) { try readWrittenForm(db, word: word, in: vocabulary.index) }
     }
 
-    private func readWrittenForm(_ db: Database, word: String) throws -> String {
-        for id in try index(db).documents(holding: analyzer.term(word), limit: Self.turnsReadForAWrittenWord) {
+    private func readWrittenForm(_ db: Database, word: String, in index: SegmentSet) throws -> String {
+        for id in index.documents(holding: analyzer.term(word), limit: Self.turnsReadForAWrittenWord) {
             if let written = try firstWord(db, turn: id, where: { $0 == word }) { return written }
         }
         return word

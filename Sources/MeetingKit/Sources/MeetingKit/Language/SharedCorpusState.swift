@@ -64,11 +64,15 @@ public final class SharedCorpusValue<Value: Sendable> {
     }
 
     /// The value for the corpus as `db` sees it.
-    public func get(_ db: Database) throws -> Value {
+    public func get(_ db: Database) throws -> Value { try valueAndGeneration(db).value }
+
+    /// The value and the corpus generation it is of, read once: for a caller that keeps
+    /// things of its own per generation beside it.
+    public func valueAndGeneration(_ db: Database) throws -> (value: Value, generation: Int64) {
         let generation = try CorpusGeneration.current(db)
-        if let held, held.generation == generation { return held.value }
+        if let held, held.generation == generation { return (held.value, generation) }
         let value = try SharedCorpusState.shared.value(name, corpusPath: corpusPath, generation: generation) { try build(db, $0) }
         held = (generation, value)
-        return value
+        return (value, generation)
     }
 }
