@@ -3,27 +3,26 @@
 // A question names its subject in other words than the talk may ("company sign" for a logo):
 // locating also looks for its words' neighbours, at a lower weight.
 
-import Foundation
+import MeetingKit
 
 struct RelatedWords: Sendable {
     /// Per stem, its neighbours with their strength (NPMI over windows of talk, 0 to 1), strongest first.
     let neighbours: [String: [(stem: String, strength: Float)]]
 
     /// Parses `{"neighbours": {stem: [[stem, strength], ...]}}`; entries of another shape are skipped.
-    init(json: Data) {
-        let object = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any]
-        let table = object?["neighbours"] as? [String: [[Any]]] ?? [:]
-        neighbours = table.mapValues { entries in
-            entries.compactMap { entry in
-                guard entry.count == 2, let stem = entry[0] as? String, let strength = (entry[1] as? NSNumber)?.floatValue,
-                      strength.isFinite else { return nil }
+    init(json: [UInt8]) {
+        let table = (try? JSONValue.parse(json))?["neighbours"]?.objectValue ?? [:]
+        neighbours = Dictionary(table.map { stem, entries in
+            (stem, (entries.arrayValue ?? []).compactMap { entry -> (stem: String, strength: Float)? in
+                guard let pair = entry.arrayValue, pair.count == 2, let stem = pair[0].stringValue,
+                      let strength = pair[1].doubleValue.map(Float.init), strength.isFinite else { return nil }
                 return (stem, strength)
-            }
-        }
+            })
+        }, uniquingKeysWith: { _, last in last })
     }
 
     /// The table built into the module.
-    static let builtIn = RelatedWords(json: Data(PackageResources.related_json))
+    static let builtIn = RelatedWords(json: PackageResources.related_json)
 }
 
 extension MeetingText {

@@ -6,6 +6,7 @@
 // training experiments and tests).
 
 import Foundation
+import MeetingKit
 
 /// What the scorer knows of a candidate sentence, in the order of `SentenceScorer.featureNames`.
 enum SentenceFeature: Int, CaseIterable {
@@ -114,34 +115,36 @@ struct SentenceScorer {
     /// `bias`, or "trees" with a finite `base` and `trees`, each a list of nodes: `[feature, threshold,
     /// left, right]` for a split (feature an index into `features`, children later in the list),
     /// `[value]` for a leaf.
-    init(json: Data, source: String) throws {
+    init(json: [UInt8], source: String) throws {
         func fail(_ reason: String) -> LoadError { LoadError(description: "sentence scorer \(source): \(reason)") }
-        guard let object = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else {
+        guard let object = (try? JSONValue.parse(json))?.objectValue else {
             throw fail("not a JSON object")
         }
-        guard let names = object["features"] as? [String], names == Self.featureNames else {
-            throw fail("`features` must be \(Self.featureNames)")
+        let names = Self.featureNames
+        guard object["features"] == .array(names.map(JSONValue.string)) else {
+            throw fail("`features` must be \(names)")
         }
-        func number(_ value: Any) -> Float? {
-            guard let number = value as? NSNumber, number.floatValue.isFinite else { return nil }
-            return number.floatValue
+        func number(_ value: JSONValue) -> Float? {
+            guard let number = value.doubleValue.map(Float.init), number.isFinite else { return nil }
+            return number
         }
-        func linear(_ key: String, _ entry: [String: Any]) throws -> Model.Kind {
-            guard let weights = entry["weights"] as? [Any], weights.count == names.count,
+        func linear(_ key: String, _ entry: JSONObject) throws -> Model.Kind {
+            guard let weights = entry["weights"]?.arrayValue, weights.count == names.count,
                   case let values = weights.compactMap(number), values.count == names.count,
                   let bias = entry["bias"].flatMap(number) else {
                 throw fail("`\(key)` needs `weights` (\(names.count) finite numbers) and a finite `bias`")
             }
             return .linear(weights: values, bias: bias)
         }
-        func trees(_ key: String, _ entry: [String: Any]) throws -> Model.Kind {
-            guard let base = entry["base"].flatMap(number), let trees = entry["trees"] as? [[Any]] else {
+        func trees(_ key: String, _ entry: JSONObject) throws -> Model.Kind {
+            guard let base = entry["base"].flatMap(number), let list = entry["trees"]?.arrayValue,
+                  case let trees = list.compactMap(\.arrayValue), trees.count == list.count else {
                 throw fail("`\(key)` needs a finite `base` and a list of `trees`")
             }
             return .trees(base: base, trees: try trees.enumerated().map { t, tree in
                 guard !tree.isEmpty else { throw fail("`\(key)` tree \(t) has no nodes") }
                 return try tree.enumerated().map { position, node in
-                    let fields = node as? [Any] ?? []
+                    let fields = node.arrayValue ?? []
                     let values = fields.compactMap(number)
                     if fields.count == 1, values.count == 1 {
                         return Model.Node(feature: nil, threshold: 0, left: 0, right: 0, value: values[0])
@@ -159,8 +162,8 @@ struct SentenceScorer {
             })
         }
         func model(_ key: String) throws -> Model {
-            let entry = object[key] as? [String: Any] ?? [:]
-            switch entry["kind"] as? String {
+            let entry = object[key]?.objectValue ?? [:]
+            switch entry["kind"]?.stringValue {
             case "linear": return Model(kind: try linear(key, entry))
             case "trees": return Model(kind: try trees(key, entry))
             default: throw fail("`\(key)` needs a `kind`, \"linear\" or \"trees\"")
@@ -172,10 +175,10 @@ struct SentenceScorer {
 
     /// The models built into the module, or those of the file a module config names.
     static func load(path: String?) throws -> SentenceScorer {
-        guard let path else { return try SentenceScorer(json: Data(PackageResources.scorer_json), source: "built in") }
+        guard let path else { return try SentenceScorer(json: PackageResources.scorer_json, source: "built in") }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LoadError(description: "sentence scorer \(path): cannot read the file")
         }
-        return try SentenceScorer(json: data, source: path)
+        return try SentenceScorer(json: [UInt8](data), source: path)
     }
 }
