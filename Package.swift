@@ -83,9 +83,10 @@ let package = Package(
                 linkerSettings: moduleLinkerSettings),
         .target(name: "SearchModule", dependencies: [meetingKit], path: "Plugins/search",
                 linkerSettings: moduleLinkerSettings),
-        // scorer.json (the learned sentence scorer's weights) and related.json (related words) are compiled in, so an installed module carries them.
+        // scorer.json (the learned sentence scorer's weights), related.json (related words) and summary_words.json
+        // (the words written answers keep) are compiled in, so an installed module carries them.
         .target(name: "SummariseModule", dependencies: [meetingKit], path: "Plugins/summarise",
-                resources: [.embedInCode("scorer.json"), .embedInCode("related.json")], linkerSettings: moduleLinkerSettings),
+                resources: [.embedInCode("scorer.json"), .embedInCode("related.json"), .embedInCode("summary_words.json")], linkerSettings: moduleLinkerSettings),
         .target(name: "EventsModule", dependencies: [meetingKit], path: "Plugins/events",
                 linkerSettings: moduleLinkerSettings),
         // Not run in CI: Benchmarks/index/main.swift says how to run it.

@@ -2,6 +2,7 @@
 """Trains summarise's sentence scorer on QMSum's training splits and writes Plugins/summarise/scorer.json.
 
     pip install rouge-score pyzmq numpy
+    python3 Benchmarks/summarise/summary_words.py            # the table two features read (compiled in)
     swift build --product meetingd && swift build --product summarise
     python3 Benchmarks/summarise/train_scorer.py             # academic + committee train splits
     swift build --product summarise                          # scorer.json is compiled into the module

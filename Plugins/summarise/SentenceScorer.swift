@@ -53,6 +53,10 @@ enum SentenceFeature: Int, CaseIterable {
     case firstPerson
     /// Share of its words that address the room: "you", "your" (`SpokenText.secondPerson`).
     case secondPerson
+    /// Mean share of written answers that keep its words when their talk says them (`SummaryWords`).
+    case summaryWords
+    /// Mean log of that share against the rate over all words: words answers drop weigh down.
+    case summaryWordsLift
 }
 
 struct SentenceScorer {
@@ -100,7 +104,7 @@ struct SentenceScorer {
                                "biased_centrality", "position", "log_words", "short", "named_speaker", "speaker_share",
                                "top_speaker", "is_question", "content_share", "clean_share", "first_in_turn", "log_turn_words",
                                "expanded_relevance", "agenda_words", "topic_section",
-                               "first_person", "second_person"]
+                               "first_person", "second_person", "summary_words", "summary_words_lift"]
 
     /// For a question's candidates, and for a whole meeting's (or one speaker's).
     let question: Model

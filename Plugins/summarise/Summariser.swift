@@ -130,6 +130,9 @@ extension MeetingText {
             let person = SpokenText.personShares(sentence.text)
             set(.firstPerson, person.first)
             set(.secondPerson, person.second)
+            let kept = SummaryWords.builtIn.shares(sentence.text)
+            set(.summaryWords, kept.mean)
+            set(.summaryWordsLift, kept.lift)
             return row
         }
     }

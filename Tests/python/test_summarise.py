@@ -319,6 +319,19 @@ def test_the_related_words_table_is_what_its_script_builds(tmp_path):
     assert all(len(entries) <= 5 and all(strength >= 0.3 for _, strength in entries) for entries in built["neighbours"].values())
 
 
+def test_the_summary_words_table_is_what_its_script_builds(tmp_path):
+    """summary_words.json is compiled into the module: rebuilt from the training splits, it is the same file."""
+    out = tmp_path / "summary_words.json"
+    subprocess.run(["python3", str(ROOT / "Benchmarks/summarise/summary_words.py"), "--out", str(out)],
+                   check=True, capture_output=True)
+    built = json.loads(out.read_text())
+    assert built == SUMMARY_WORDS
+    assert built["trained_on"] == ["academic-train.jsonl", "committee-train.jsonl"]
+    # Written answers keep "the" and drop the speaker's "you" and "yeah": the table says so.
+    assert built["words"]["the"] > 0.5 > 5 * built["base"] and built["words"]["you"] < built["base"] / 2
+    assert built["words"]["yeah"] < built["base"] / 2
+
+
 def test_speaker_part(corpus_daemon):
     result = corpus_daemon.call("summarise.meeting", {"meeting": "val-1", "speaker": "Marketing"})
     assert result["sentences"] and all(s["speaker"] == "Marketing" for s in result["sentences"])
@@ -475,6 +488,18 @@ def person_shares(text):
     return sum(w in FIRST_PERSON for w in words) / len(words), sum(w in SECOND_PERSON for w in words) / len(words)
 
 
+SUMMARY_WORDS = json.loads((ROOT / "Plugins" / "summarise" / "summary_words.json").read_text())
+
+
+def summary_word_shares(text):
+    """Over a sentence's words (lower-cased runs of a-z and 0-9), the mean share of answers that keep them
+    and the mean log of that share against the base rate; the base rate and 0 for a sentence without any."""
+    rates = [SUMMARY_WORDS["words"].get(w, SUMMARY_WORDS["base"]) for w in re.findall(r"[a-z0-9]+", text.lower())]
+    if not rates:
+        return SUMMARY_WORDS["base"], 0
+    return sum(rates) / len(rates), sum(math.log(r / SUMMARY_WORDS["base"]) for r in rates) / len(rates)
+
+
 def scored(model, features, words):
     """The score the module documents, a tenth of it under 8 words: the logistic of a linear model's bias plus
     its weights times the features, or of a tree model's base plus each tree's leaf (a split
@@ -521,6 +546,9 @@ def test_explain_gives_the_features_the_scorer_reads(corpus_daemon, meeting, que
         first, second = person_shares(candidate["text"])
         assert features["first_person"] == pytest.approx(first, abs=1e-6), candidate["text"]
         assert features["second_person"] == pytest.approx(second, abs=1e-6), candidate["text"]
+        kept, lift = summary_word_shares(candidate["text"])
+        assert features["summary_words"] == pytest.approx(kept, abs=1e-5), candidate["text"]
+        assert features["summary_words_lift"] == pytest.approx(lift, abs=1e-4), candidate["text"]
         assert 0 <= features["position"] <= 1 and 0 <= features["centrality"] <= 1
         if model == "question":
             assert 0 < features["turn_relevance"] <= 1
@@ -543,7 +571,7 @@ def test_explain_gives_the_features_the_scorer_reads(corpus_daemon, meeting, que
     (json.dumps({**SCORER, "features": SCORER["features"][1:]}), "`features` must be"),
     (json.dumps({**SCORER, "meeting": {"weights": LINEAR["weights"], "bias": 0}}), "`meeting` needs a `kind`"),
     (json.dumps({**SCORER, "meeting": {**LINEAR, "kind": "forest"}}), "`meeting` needs a `kind`"),
-    (json.dumps({**SCORER, "meeting": {**LINEAR, "weights": LINEAR["weights"][1:]}}), "`meeting` needs `weights` (21 finite"),
+    (json.dumps({**SCORER, "meeting": {**LINEAR, "weights": LINEAR["weights"][1:]}}), f"`meeting` needs `weights` ({len(SCORER['features'])} finite"),
     (json.dumps({**SCORER, "question": {**LINEAR, "weights": LINEAR["weights"][1:] + ["x"]}}), "`question` needs `weights`"),
     (json.dumps({**SCORER, "question": {"kind": "linear", "weights": LINEAR["weights"]}}), "and a finite `bias`"),
     (json.dumps({**SCORER, "meeting": {"kind": "trees", "weights": [1.0], "bias": 0}}), "`meeting` needs a finite `base`"),

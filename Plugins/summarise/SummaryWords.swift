@@ -1,0 +1,49 @@
+// Summary words: how often QMSum's written answers keep a word that the talk they summarise
+// says ("the", "was", "they" nearly always; "you", "my", "gonna" almost never), learned from the
+// training splits by Benchmarks/summarise/summary_words.py and compiled in as summary_words.json.
+// A sentence made of words answers keep shares more of its words with an answer: two of the
+// sentence scorer's features.
+
+import Foundation
+
+struct SummaryWords: Sendable {
+    /// Per lower-cased word, the share of answers that keep it when their talk says it.
+    let kept: [String: Float]
+    /// The share over all words: what a word the table lacks reads as.
+    let base: Float
+
+    /// Parses `{"base": rate, "words": {word: rate}}`; entries of another shape are skipped.
+    init(json: Data) {
+        let object = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any]
+        let table = object?["words"] as? [String: NSNumber] ?? [:]
+        kept = table.compactMapValues { $0.floatValue > 0 && $0.floatValue.isFinite ? $0.floatValue : nil }
+        let base = (object?["base"] as? NSNumber)?.floatValue ?? 0
+        self.base = base > 0 && base.isFinite ? base : 1
+    }
+
+    /// The table built into the module.
+    static let builtIn = SummaryWords(json: Data(PackageResources.summary_words_json))
+
+    /// Over the sentence's words (lower-cased runs of a-z and 0-9, as ROUGE reads them): the mean
+    /// share of answers that keep them, and the mean log of that share against the base rate.
+    /// A sentence with no such word reads as the base rate.
+    func shares(_ text: String) -> (mean: Float, lift: Float) {
+        var count = 0
+        var total: Float = 0, lift: Float = 0
+        var word = ""
+        func end() {
+            guard !word.isEmpty else { return }
+            let rate = kept[word] ?? base
+            count += 1
+            total += rate
+            lift += log(rate / base)
+            word = ""
+        }
+        for scalar in text.lowercased().unicodeScalars {
+            if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) { word.unicodeScalars.append(scalar) } else { end() }
+        }
+        end()
+        guard count > 0 else { return (base, 0) }
+        return (total / Float(count), lift / Float(count))
+    }
+}
