@@ -5,6 +5,7 @@
 // sentence scorer's features.
 
 import Foundation
+import MeetingKit
 
 struct SummaryWords: Sendable {
     /// Per lower-cased word, the share of answers that keep it when their talk says it.
@@ -13,16 +14,19 @@ struct SummaryWords: Sendable {
     let base: Float
 
     /// Parses `{"base": rate, "words": {word: rate}}`; entries of another shape are skipped.
-    init(json: Data) {
-        let object = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any]
-        let table = object?["words"] as? [String: NSNumber] ?? [:]
-        kept = table.compactMapValues { $0.floatValue > 0 && $0.floatValue.isFinite ? $0.floatValue : nil }
-        let base = (object?["base"] as? NSNumber)?.floatValue ?? 0
+    init(json: [UInt8]) {
+        let object = (try? JSONValue.parse(json))?.objectValue ?? [:]
+        let table = object["words"]?.objectValue ?? [:]
+        kept = Dictionary(table.compactMap { word, value in
+            guard let rate = value.doubleValue.map(Float.init), rate > 0, rate.isFinite else { return nil }
+            return (word, rate)
+        }, uniquingKeysWith: { _, last in last })
+        let base = object["base"]?.doubleValue.map(Float.init) ?? 0
         self.base = base > 0 && base.isFinite ? base : 1
     }
 
     /// The table built into the module.
-    static let builtIn = SummaryWords(json: Data(PackageResources.summary_words_json))
+    static let builtIn = SummaryWords(json: PackageResources.summary_words_json)
 
     /// Over the sentence's words (lower-cased runs of a-z and 0-9, as ROUGE reads them): the mean
     /// share of answers that keep them, and the mean log of that share against the base rate.
