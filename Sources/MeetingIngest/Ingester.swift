@@ -228,7 +228,7 @@ public final class Ingester {
             do {
                 guard let text = String(validating: line, as: UTF8.self) else { throw IngestError("not valid UTF-8 text") }
                 if text.allSatisfy(\.isWhitespace) { return true }
-                if text.utf8.contains(0) { throw IngestError("contains NUL bytes") }
+                if TranscriptParser.contains(line, byte: 0) { throw IngestError("contains NUL bytes") }
                 let lineFormat = try format ?? JSONTranscriptParser.detect(text[...])
                 let document = try line.withUnsafeBytes { try JSONTranscriptParser.parse($0) }
                 let meeting = try JSONTranscriptParser.meeting(document, format: lineFormat, defaultID: "\(file.stem)-\(meetingCount)",
