@@ -208,7 +208,6 @@ public final class Ingester {
         let hash = running.value
         if stored?.hash == hash { return outcomes.push(.unchanged(path: file.path, bytes: size)) }
 
-        let decoder = JSONDecoder()
         var format: TranscriptFormat?
         var lineNumber = 0, meetingCount = 0, badLines = 0
         var part: [CorpusWriter.PreparedMeeting] = []
@@ -229,10 +228,11 @@ public final class Ingester {
             do {
                 guard let text = String(validating: line, as: UTF8.self) else { throw IngestError("not valid UTF-8 text") }
                 if text.allSatisfy(\.isWhitespace) { return true }
-                if text.utf8.contains(0) { throw IngestError("contains NUL bytes") }
+                if TranscriptParser.contains(line, byte: 0) { throw IngestError("contains NUL bytes") }
                 let lineFormat = try format ?? JSONTranscriptParser.detect(text[...])
-                let meeting = try JSONTranscriptParser.decode(line, format: lineFormat, defaultID: "\(file.stem)-\(meetingCount)",
-                                                              source: file.path, location: "", decoder: decoder)
+                let document = try line.withUnsafeBytes { try JSONTranscriptParser.parse($0) }
+                let meeting = try JSONTranscriptParser.meeting(document, format: lineFormat, defaultID: "\(file.stem)-\(meetingCount)",
+                                                               source: file.path, location: "")
                 try TranscriptParser.refuseUnsafeIDs([meeting])
                 format = lineFormat
                 meetingCount += 1

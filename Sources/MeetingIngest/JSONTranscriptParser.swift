@@ -11,12 +11,8 @@ enum JSONTranscriptParser {
         // The keys may come late in a big object: decide on the first parsed document,
         // a line of JSONL or else the whole text.
         let firstLine = text.prefix(while: { $0 != "\n" })
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(firstLine.utf8)))
-            ?? (try? JSONSerialization.jsonObject(with: Data(text.utf8))) else {
-            throw IngestError("invalid or truncated JSON")
-        }
-        let first = (object as? [Any])?.first ?? object
-        guard let keys = (first as? [String: Any]).map({ Set($0.keys) }) else {
+        let document = try (try? parse(firstLine)) ?? parse(text)
+        guard let keys = (document.arrayValue?.first ?? document).objectValue.map({ Set($0.keys) }) else {
             throw IngestError("JSON that is not a meeting: expected an object (or array of objects)")
         }
         if keys.contains("meeting_transcripts") { return .qmsum }
@@ -44,47 +40,50 @@ enum JSONTranscriptParser {
         }
     }
 
-    /// One meeting from one JSON document (a JSONL line, an array element, a whole file);
-    /// `location` ("line 7: ") starts the message of a decoding error.
-    static func decode(_ data: Data, format: TranscriptFormat, defaultID: String, source: String, location: String,
-                       decoder: JSONDecoder = JSONDecoder()) throws -> Meeting {
-        decoder.userInfo[Meeting.defaultIDKey] = defaultID
+    /// One JSON document (a JSONL line, a whole file), parsed by MeetingKit's parser: a
+    /// syntax error is "invalid or truncated JSON", with the parser's reason and byte offset.
+    static func parse(_ bytes: UnsafeRawBufferPointer) throws -> JSONValue {
+        do throws(JSONParseError) { return try JSONValue.parse(bytes) } catch {
+            throw IngestError("invalid or truncated JSON (\(error))")
+        }
+    }
+
+    static func parse(_ text: Substring) throws -> JSONValue {
+        var text = text
+        return try text.withUTF8 { try parse(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// One meeting from one parsed JSON document (a JSONL line, an array element, a whole
+    /// file); `location` ("item 7: ") starts the message of an error in its shape.
+    static func meeting(_ document: JSONValue, format: TranscriptFormat, defaultID: String, source: String,
+                        location: String) throws -> Meeting {
         do {
-            if format == .qmsum {
-                return try qmsumMeeting(decoder.decode(QMSumMeeting.self, from: data), id: defaultID, source: source)
-            }
-            var meeting = try decoder.decode(Meeting.self, from: data)
+            if format == .qmsum { return try qmsumMeeting(QMSumMeeting(json: document), id: defaultID, source: source) }
+            var meeting = try Meeting(json: document, defaultID: defaultID)
             if meeting.source == nil { meeting.source = source }
             return meeting
-        } catch let error as DecodingError {
-            throw IngestError(location + describe(error))
+        } catch let error as JSONShapeError {
+            throw IngestError(location + error.description)
         }
     }
 
     /// `jsonLines` (from a `.jsonl`/`.ndjson` name) numbers every meeting, even a lone one.
     static func parse(_ text: String, format: TranscriptFormat, stem: String, source: String, jsonLines: Bool) throws -> [Meeting] {
-        let decoder = JSONDecoder()
-        func decode(_ data: Data, defaultID: String, location: String) throws -> Meeting {
-            try Self.decode(data, format: format, defaultID: defaultID, source: source, location: location, decoder: decoder)
-        }
-
         let body = text.drop(while: \.isWhitespace)
         if body.hasPrefix("[") {
-            // An array of meetings: each element decoded on its own, to number the ids.
-            guard let elements = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [Any] else {
-                throw IngestError("invalid or truncated JSON")
-            }
+            // An array of meetings: each element read on its own, to number the ids.
+            guard let elements = try parse(body).arrayValue else { throw IngestError("invalid or truncated JSON") }
             return try elements.enumerated().map { position, element in
-                guard JSONSerialization.isValidJSONObject(element) else {
+                guard element.objectValue != nil else {
                     throw IngestError("item \(position): expected a JSON object for a meeting")
                 }
-                return try decode(try JSONSerialization.data(withJSONObject: element), defaultID: "\(stem)-\(position)",
-                                  location: "item \(position): ")
+                return try meeting(element, format: format, defaultID: "\(stem)-\(position)", source: source,
+                                   location: "item \(position): ")
             }
         }
         if !jsonLines {
             do {
-                return [try decode(Data(body.utf8), defaultID: stem, location: "")]
+                return [try meeting(parse(body), format: format, defaultID: stem, source: source, location: "")]
             } catch let error as IngestError where !body.contains("\n") || !error.description.hasPrefix("invalid") {
                 throw error
             } catch {
@@ -94,31 +93,43 @@ enum JSONTranscriptParser {
         var meetings: [Meeting] = []
         for (lineIndex, line) in body.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
         where !line.allSatisfy(\.isWhitespace) {
-            meetings.append(try decode(Data(line.utf8), defaultID: "\(stem)-\(meetings.count)", location: "line \(lineIndex + 1): "))
+            let location = "line \(lineIndex + 1): "
+            let document: JSONValue
+            do { document = try parse(line) } catch { throw IngestError(location + "\(error)") }
+            meetings.append(try meeting(document, format: format, defaultID: "\(stem)-\(meetings.count)", source: source,
+                                        location: location))
         }
         return meetings
     }
 
-    private struct QMSumMeeting: Decodable {
-        struct Entry: Decodable {
+    private struct QMSumMeeting {
+        struct Entry: JSONReadable {
             let speaker: String
             let content: String
+            init(json: JSONValue) throws(JSONShapeError) {
+                let object = try json.object()
+                speaker = try object.required("speaker")
+                content = try object.required("content")
+            }
         }
-        struct Topic: Decodable {
+        struct Topic: JSONReadable {
             let topic: String
             /// Inclusive turn ranges, as strings: [["0", "134"], ...].
             let spans: [[String]]
-            enum CodingKeys: String, CodingKey { case topic, spans = "relevant_text_span" }
+            init(json: JSONValue) throws(JSONShapeError) {
+                let object = try json.object()
+                topic = try object.required("topic")
+                spans = try object.required("relevant_text_span")
+            }
         }
         let transcript: [Entry]
         let topics: [Topic]?
-        enum CodingKeys: String, CodingKey { case transcript = "meeting_transcripts", topics = "topic_list" }
 
-        init(from decoder: Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            transcript = try container.decode([Entry].self, forKey: .transcript)
+        init(json: JSONValue) throws(JSONShapeError) {
+            let object = try json.object()
+            transcript = try object.required("meeting_transcripts")
             // The topic list only adds sections: one of another shape leaves the transcript readable.
-            topics = try? container.decodeIfPresent([Topic].self, forKey: .topics)
+            topics = try? object.optional("topic_list")
         }
     }
 
@@ -149,19 +160,5 @@ enum JSONTranscriptParser {
             if holds { sections.append(Section(title: title)) }
         }
         return Meeting(id: id, title: id, source: source, sections: sections, turns: turns)
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            let keys = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }
-            return keys.isEmpty ? "" : " at " + keys.joined(separator: ".")
-        }
-        switch error {
-        case .dataCorrupted(let context) where context.codingPath.isEmpty: return "invalid or truncated JSON"
-        case .keyNotFound(let key, let context): return "missing \"\(key.stringValue)\"\(path(context))"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            return "\(context.debugDescription)\(path(context))"
-        @unknown default: return "\(error)"
-        }
     }
 }

@@ -42,7 +42,8 @@ public enum TranscriptParser {
         public let meetings: [Meeting]
     }
 
-    private static func contains(_ data: Data, byte: UInt8) -> Bool {
+    /// A byte search with memchr: Data's and String's own walk a byte at a time.
+    static func contains(_ data: Data, byte: UInt8) -> Bool {
         data.withUnsafeBytes { bytes in
             bytes.baseAddress.map { memchr($0, Int32(byte), bytes.count) != nil } ?? false
         }

@@ -44,8 +44,47 @@ final class OtherFormatTests: XCTestCase {
         XCTAssertEqual(meeting.id, "board-2024-01")
         XCTAssertEqual(meeting.format, .inPerson)
         XCTAssertEqual(meeting.source, url.path)
-        let encoded = try JSONEncoder().encode(meeting)
-        XCTAssertEqual(try JSONDecoder().decode(Meeting.self, from: encoded), meeting)
+        XCTAssertEqual(try Meeting(json: JSONValue(encoding: meeting), defaultID: nil), meeting)
+    }
+
+    /// A document of the wrong shape names what is wrong and where; hostile input (deep
+    /// nesting, numbers past Double, lone surrogates) is refused with a reason, never a crash.
+    func testOwnJSONFormErrorsSayWhatAndWhere() throws {
+        let folder = try makeScratchFolder(self)
+        let deep = String(repeating: "[", count: 100_000)
+        let cases: [(json: String, reason: String)] = [
+            (#"{"id": "x", "title": "t", "turns": [{"index": 0, "paragraphs": ["a"]}, {"index": "1", "paragraphs": []}]}"#,
+             "expected integer but found string at turns.1.index"),
+            (#"{"title": "t", "turns": [{"index": 0}]}"#, #"missing "paragraphs" at turns.0"#),
+            (#"{"title": "t", "participants": [{"name": "A"}, {"role": "Chair"}]}"#, #"missing "name" at participants.1"#),
+            (#"{"title": "t", "format": "videocall"}"#, #""videocall" is none of "in person", "videoconference", "telephone" at format"#),
+            (#"{"title": null, "turns": []}"#, "expected string but found null at title"),
+            (#"{"title": "t", "turns": [{"index": 0, "paragraphs": ["a"], "start": 1e400}]}"#, "number out of range at turns.0.start"),
+            (#"{"title": "t", "turns": [{"index": 1.5, "paragraphs": ["a"]}]}"#, "expected integer but found number at turns.0.index"),
+            (#"{"title": "t", "lead": "one paragraph"}"#, "expected array but found string at lead"),
+            (#"{"title": "t", "lead": ["\ud800"]}"#, "invalid or truncated JSON (unpaired surrogate"),
+            (#"{"title": "t", "lead": []"#, "invalid or truncated JSON (unterminated object"),
+            (#"{"title": "t", "lead": \#(deep)"#, "invalid or truncated JSON (nesting deeper than 256 levels"),
+        ]
+        for (json, reason) in cases {
+            let file = folder.appendingPathComponent("meeting.json")
+            try Data(json.utf8).write(to: file)
+            XCTAssertThrowsError(try parseFile(file), String(json.prefix(80))) { error in
+                XCTAssertTrue("\(error)".contains(reason), "\(error) should say \(reason)")
+            }
+        }
+
+        // Null members are absent ones, a whole number written as a double is an integer, and
+        // the first of two equal keys counts: as Foundation's decoder read them.
+        let file = folder.appendingPathComponent("lenient.json")
+        try Data(#"{"id": null, "title": "t", "title": "second", "lead": null, "turns": [{"index": 0.0, "paragraphs": ["a"], "end": 3}]}"#.utf8)
+            .write(to: file)
+        let meeting = try XCTUnwrap(try parseFile(file).meetings.first)
+        XCTAssertEqual(meeting.id, "lenient")
+        XCTAssertEqual(meeting.title, "t")
+        XCTAssertEqual(meeting.lead, [])
+        XCTAssertEqual(meeting.turns.map(\.index), [0])
+        XCTAssertEqual(meeting.turns.map(\.end), [3])
     }
 
     /// Every QMSum meeting: one turn per transcript entry, same speakers, same text.

@@ -54,6 +54,19 @@ def test_a_bad_line_is_reported_by_number_and_the_other_lines_are_kept(tmp_path)
     assert "1 unchanged" in ingest(corpus, source).stdout
 
 
+def test_a_line_with_a_nul_byte_is_refused_by_number(tmp_path):
+    lines = [json.dumps(small_meeting(n)).encode() for n in range(1, 4)]
+    lines[1] = lines[1].replace(b"Item 2", b"Item\x002")
+    source = tmp_path / "meetings.jsonl"
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    corpus = tmp_path / "corpus.sqlite"
+
+    result = ingest(corpus, source)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"failed: {source}: line 2: contains NUL bytes" in result.stdout + result.stderr
+    assert meeting_ids(corpus) == ["m1", "m3"]
+
+
 def corpus_content(corpus):
     """Every meeting with its turns' speakers and text, in id and turn order."""
     with sqlite3.connect(corpus) as db:

@@ -1,8 +1,8 @@
 import Foundation
 
-/// One meeting as meetingd knows it. Its `Codable` form is the project's
+/// One meeting as meetingd knows it. Its `Encodable` form is the project's
 /// documented, lossless JSON: `meetingd export` writes it (one meeting a line, keys
-/// sorted) and `meetingd ingest` reads it back, one meeting per `.json` file, an array
+/// sorted) and `meetingd ingest` reads it back (`init(json:defaultID:)`), one meeting per `.json` file, an array
 /// of them, or one per line of a `.jsonl` file. Optional fields are left out when
 /// unknown; `id` may be omitted on input (the file's stem, or `stem-N` for line N of a
 /// JSONL file, is used) and arrays may be omitted (read as empty). For example:
@@ -19,7 +19,7 @@ import Foundation
 /// `turns[i].index` must be `i`; a turn without `speaker` is an unnamed voice.
 /// `language` is "en" or "ru"; when a file does not say, ingest reads it from the script
 /// most of the title, lead and first turns are written in.
-public struct Meeting: Codable, Sendable, Equatable {
+public struct Meeting: Encodable, Sendable, Equatable {
     /// Stable across re-ingests: the file's stem, `stem-N` for line N (from 0) of a
     /// JSONL file, or the id the document carries.
     public var id: String
@@ -66,44 +66,35 @@ public struct Meeting: Codable, Sendable, Equatable {
         return Language.detect(in: sample)
     }
 
-    /// A decoder's `userInfo` entry: the id of a meeting whose JSON carries none
-    /// (ingest gives the file's stem).
-    public static let defaultIDKey = CodingUserInfoKey(rawValue: "meetingd.defaultMeetingID")!
-
-    private enum CodingKeys: String, CodingKey {
-        case id, title, date, place, format, source, lead, participants, documents, sections, turns, language
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        if let id = try container.decodeIfPresent(String.self, forKey: .id) {
-            self.id = id
-        } else if let id = decoder.userInfo[Self.defaultIDKey] as? String {
-            self.id = id
-        } else {
-            throw DecodingError.keyNotFound(CodingKeys.id, .init(codingPath: container.codingPath, debugDescription: "no meeting id"))
-        }
-        title = try container.decode(String.self, forKey: .title)
-        date = try container.decodeIfPresent(String.self, forKey: .date)
-        place = try container.decodeIfPresent(String.self, forKey: .place)
-        format = try container.decodeIfPresent(MeetingFormat.self, forKey: .format)
-        source = try container.decodeIfPresent(String.self, forKey: .source)
-        lead = try container.decodeIfPresent([String].self, forKey: .lead) ?? []
-        participants = try container.decodeIfPresent([Participant].self, forKey: .participants) ?? []
-        documents = try container.decodeIfPresent([String].self, forKey: .documents) ?? []
-        sections = try container.decodeIfPresent([Section].self, forKey: .sections) ?? []
-        turns = try container.decodeIfPresent([Turn].self, forKey: .turns) ?? []
-        language = try container.decodeIfPresent(Language.self, forKey: .language)
+    /// Reads the documented form from a parsed document: an absent or null optional member
+    /// is nil and an absent or null array empty (as Foundation's `decodeIfPresent` read
+    /// them), unknown members are ignored, and `defaultID` is the id of a document
+    /// without one (ingest gives the file's stem).
+    public init(json: JSONValue, defaultID: String?) throws(JSONShapeError) {
+        let object = try json.object()
+        guard let id = try object.optional("id", as: String.self) ?? defaultID else { throw JSONShapeError("missing \"id\"") }
+        self.id = id
+        title = try object.required("title")
+        date = try object.optional("date")
+        place = try object.optional("place")
+        format = try object.optional("format")
+        source = try object.optional("source")
+        lead = try object.optional("lead") ?? []
+        participants = try object.optional("participants") ?? []
+        documents = try object.optional("documents") ?? []
+        sections = try object.optional("sections") ?? []
+        turns = try object.optional("turns") ?? []
+        language = try object.optional("language")
     }
 }
 
-public enum MeetingFormat: String, Codable, Sendable, CaseIterable {
+public enum MeetingFormat: String, Encodable, Sendable, CaseIterable, JSONReadable {
     case inPerson = "in person"
     case videoconference
     case telephone
 }
 
-public struct Participant: Codable, Sendable, Equatable {
+public struct Participant: Encodable, Sendable, Equatable, JSONReadable {
     /// The canonical name of the person.
     public var name: String
     public var role: String?
@@ -118,14 +109,23 @@ public struct Participant: Codable, Sendable, Equatable {
         self.country = country
         self.organisation = organisation
     }
+
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let object = try json.object()
+        name = try object.required("name")
+        role = try object.optional("role")
+        country = try object.optional("country")
+        organisation = try object.optional("organisation")
+    }
 }
 
-public struct Section: Codable, Sendable, Equatable {
+public struct Section: Encodable, Sendable, Equatable, JSONReadable {
     public var title: String
     public init(title: String) { self.title = title }
+    public init(json: JSONValue) throws(JSONShapeError) { title = try json.object().required("title") }
 }
 
-public struct Turn: Codable, Sendable, Equatable {
+public struct Turn: Encodable, Sendable, Equatable, JSONReadable {
     /// Counted from 0 in source order, as QMSum's spans count them.
     public var index: Int
     /// Index into `Meeting.sections`, when the meeting has sections.
@@ -152,6 +152,19 @@ public struct Turn: Codable, Sendable, Equatable {
         self.end = end
     }
 
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let object = try json.object()
+        index = try object.required("index")
+        section = try object.optional("section")
+        speaker = try object.optional("speaker")
+        role = try object.optional("role")
+        paragraphs = try object.required("paragraphs")
+        start = try object.optional("start")
+        end = try object.optional("end")
+    }
+
     /// The stored text: paragraphs joined by "\n". Sentence offsets count into it.
     public var text: String { paragraphs.joined(separator: "\n") }
 }
+
+extension Language: JSONReadable {}
