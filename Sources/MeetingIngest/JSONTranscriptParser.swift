@@ -72,7 +72,8 @@ enum JSONTranscriptParser {
         let body = text.drop(while: \.isWhitespace)
         if body.hasPrefix("[") {
             // An array of meetings: each element read on its own, to number the ids.
-            guard let elements = try parse(body).arrayValue else { throw IngestError("invalid or truncated JSON") }
+            // Starting with "[", it parses as an array or not at all.
+            let elements = try parse(body).arrayValue ?? []
             return try elements.enumerated().map { position, element in
                 guard element.objectValue != nil else {
                     throw IngestError("item \(position): expected a JSON object for a meeting")
@@ -87,7 +88,10 @@ enum JSONTranscriptParser {
             } catch let error as IngestError where !body.contains("\n") || !error.description.hasPrefix("invalid") {
                 throw error
             } catch {
-                // Several lines that are not one document: read it as JSONL.
+                // Several lines that are not one document are JSONL when the first line is a document
+                // of its own; else the file was meant as one, and its own error says where it breaks.
+                let firstLine = body.split(separator: "\n", maxSplits: 1).first ?? body
+                guard (try? parse(firstLine)) != nil else { throw error }
             }
         }
         var meetings: [Meeting] = []

@@ -74,6 +74,15 @@ final class OtherFormatTests: XCTestCase {
             }
         }
 
+        // A document written over several lines and broken inside is not read as JSONL: its
+        // error is the whole file's, not "line 1" (a lone "{").
+        let pretty = folder.appendingPathComponent("pretty.json")
+        try Data("{\n  \"title\": \"t\",\n  \"turns\": [\n    {\"index\": 0, \"paragraphs\": [\"a\"]},,\n  ]\n}\n".utf8).write(to: pretty)
+        XCTAssertThrowsError(try parseFile(pretty)) { error in
+            XCTAssertTrue("\(error)".contains("invalid or truncated JSON ("), "\(error)")
+            XCTAssertFalse("\(error)".contains("line 1"), "\(error)")
+        }
+
         // Null members are absent ones, a whole number written as a double is an integer, and
         // the first of two equal keys counts: as Foundation's decoder read them.
         let file = folder.appendingPathComponent("lenient.json")
