@@ -161,7 +161,9 @@ final class TopKSearchTests: XCTestCase {
             allowed.append(start...end)
             start = end + UInt32.random(in: 2..<400, using: &generator)
         }
-        let deleted = (0..<40).map { _ in UInt32.random(in: 0..<UInt32(corpus.count), using: &generator) }
+        // Half the filters delete nothing: a mask without deletions finds the next allowed turn in its bits.
+        let deletions = Bool.random(using: &generator) ? 40 : 0
+        let deleted = (0..<deletions).map { _ in UInt32.random(in: 0..<UInt32(corpus.count), using: &generator) }
         return (DocumentMask(deleted: deleted, documentCount: corpus.count, allowed: allowed),
                 Set(allowed.flatMap { $0 }).subtracting(deleted))
     }
@@ -376,6 +378,37 @@ final class TopKSearchTests: XCTestCase {
             }
         }
         XCTAssertLessThan(oneWordPruned, oneWordExhaustive / 2)
+    }
+
+    /// `firstAllowed` against a scan of the allowed ranges at every ordinal: with deletions and
+    /// without (then the mask scans its bits before any binary search), with gaps past the bits
+    /// scanned, counts on and off a word's edge, and with or without a range ending at the last turn.
+    func testFirstAllowedAgreesWithAScanAtEveryOrdinal() {
+        var generator = SeededGenerator(seed: 73)
+        for documentCount in [4000, 4096, 130] {
+            for (withDeletions, toTheEnd) in [(false, false), (false, true), (true, false), (true, true)] {
+                let last = UInt32(documentCount - 1)
+                var allowed: [ClosedRange<UInt32>] = []
+                var start = UInt32.random(in: 0..<70, using: &generator)
+                while start <= last {
+                    let end = min(last, start + UInt32.random(in: 0..<90, using: &generator))
+                    allowed.append(start...end)
+                    start = end + UInt32.random(in: 2..<1500, using: &generator)
+                }
+                if toTheEnd, let final = allowed.last, final.upperBound + 2 <= last {
+                    allowed.append(max(final.upperBound + 2, last - 3)...last)
+                }
+                let deleted = withDeletions ? allowed.map(\.lowerBound) : []
+                let mask = DocumentMask(deleted: deleted, documentCount: documentCount, allowed: allowed)
+                var expected: UInt32?
+                for ordinal in (0...last).reversed() {
+                    if allowed.contains(where: { $0.contains(ordinal) }) { expected = ordinal }
+                    // The first turn of the ranges, deleted or not (the collectors pass over deleted ones).
+                    XCTAssertEqual(mask.firstAllowed(atOrAfter: ordinal), expected,
+                                   "count \(documentCount), deletions \(withDeletions), ordinal \(ordinal)")
+                }
+            }
+        }
     }
 
     func testACommonWordAloneIsPrunedByBlock() throws {
