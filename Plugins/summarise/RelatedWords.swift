@@ -15,10 +15,10 @@ struct RelatedWords: Sendable {
         neighbours = Dictionary(table.map { stem, entries in
             (stem, (entries.arrayValue ?? []).compactMap { entry -> (stem: String, strength: Float)? in
                 guard let pair = entry.arrayValue, pair.count == 2, let stem = pair[0].stringValue,
-                      let strength = pair[1].doubleValue.map(Float.init), strength.isFinite else { return nil }
+                      let strength = try? Float(json: pair[1]) else { return nil }
                 return (stem, strength)
             })
-        }, uniquingKeysWith: { _, last in last })
+        }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The table built into the module.

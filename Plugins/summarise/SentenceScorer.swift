@@ -128,10 +128,7 @@ struct SentenceScorer {
         guard object["features"] == .array(names.map(JSONValue.string)) else {
             throw fail("`features` must be \(names)")
         }
-        func number(_ value: JSONValue) -> Float? {
-            guard let number = value.doubleValue.map(Float.init), number.isFinite else { return nil }
-            return number
-        }
+        func number(_ value: JSONValue) -> Float? { try? Float(json: value) }
         func linear(_ key: String, _ entry: JSONObject) throws -> Model.Kind {
             guard let weights = entry["weights"]?.arrayValue, weights.count == names.count,
                   case let values = weights.compactMap(number), values.count == names.count,

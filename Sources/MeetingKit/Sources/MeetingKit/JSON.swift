@@ -570,6 +570,15 @@ extension Double: JSONReadable {
     }
 }
 
+extension Float: JSONReadable {
+    /// Finite only: past Float's range is out of range, as past Double's is.
+    public init(json: JSONValue) throws(JSONShapeError) {
+        let value = Float(try Double(json: json))
+        guard value.isFinite else { throw JSONShapeError("number out of range") }
+        self = value
+    }
+}
+
 extension Array: JSONReadable where Element: JSONReadable {
     public init(json: JSONValue) throws(JSONShapeError) {
         guard case .array(let elements) = json else { throw json.mismatch("array") }
