@@ -53,7 +53,7 @@ final class PhraseSource {
         positions = PhrasePositions(slotOfWord: slotOfWord)
     }
 
-    /// No word has postings left: no later block can match.
+    /// The lead is done (no postings left, or none the filter admits): no later block can match.
     var isExhausted: Bool { lead.doc == PostingsCursor.exhausted }
 
     /// Writes the documents from `first` through `last` that `mask` admits and that hold the

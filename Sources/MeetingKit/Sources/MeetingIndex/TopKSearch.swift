@@ -205,7 +205,7 @@ public struct DocumentMask: Sendable {
         return low < allowed.count ? max(ordinal, allowed[low].lowerBound) : nil
     }
 
-    /// Eight words: a cache line of bits.
+    /// Eight words of bits (512 turns), about a cache line's worth.
     static let wordsScanned = 8
 
     func admits(_ ordinal: UInt32) -> Bool {
