@@ -1,5 +1,5 @@
 import XCTest
-import MeetingIndex
+@testable import MeetingIndex
 
 final class TopKSearchTests: XCTestCase {
     static let corpus = makeCorpus(documents: 4000, vocabulary: 3000, seed: 12)
