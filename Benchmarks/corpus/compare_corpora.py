@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Whether two corpora ingested from the same file hold the same content, table by table.
 
-Every row of each table is hashed (BLOBs such as index_segment.bytes by their SHA-256),
-in rowid order (tables without rowid order by all columns); ingest timestamps are left out.
+Every row of each table of the first corpus (but GRDB's migrations, SQLite's sequences and
+the random generation number) is hashed (BLOBs such as index_segment.bytes by their SHA-256),
+in rowid order (tables without rowid order by all columns); timestamps are left out.
 Segment ids start at a random offset in each corpus (CorpusSchema), so they are compared
 as offsets from the corpus's first segment id.
 Usage: compare_corpora.py A.sqlite B.sqlite; exit 1 on any difference."""
@@ -10,13 +11,26 @@ import hashlib
 import sqlite3
 import sys
 
-TABLES = ["source", "index_segment", "term_stat", "meeting", "turn", "person", "person_alias", "participant",
-          "speaker", "section", "document", "index_deleted"]
-SKIPPED_COLUMNS = {"ingested_at"}
+SKIPPED_TABLES = {"grdb_migrations", "sqlite_sequence", "corpus_state"}
+SKIPPED_COLUMNS = {"ingested_at", "at"}
+
+
+def tables(path):
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    names = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    db.close()
+    return [name for name in names if name not in SKIPPED_TABLES]
 
 
 def digest_rows(path, table):
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return digest_open(db, table)
+    finally:
+        db.close()
+
+
+def digest_open(db, table):
     first_segment = db.execute("SELECT min(id) FROM index_segment").fetchone()[0] or 0
     relative = {("index_segment", "id"), ("index_deleted", "segment_id")}
     columns = [row[1] for row in db.execute(f"PRAGMA table_info({table})") if row[1] not in SKIPPED_COLUMNS]
@@ -40,7 +54,7 @@ def digest_rows(path, table):
 
 def main(a, b):
     same = True
-    for table in TABLES:
+    for table in tables(a):
         da, na, sa = digest_rows(a, table)
         db_, nb, sb = digest_rows(b, table)
         status = "same" if (da, na) == (db_, nb) else "DIFFERENT"
@@ -53,4 +67,6 @@ def main(a, b):
 
 
 if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
     sys.exit(main(*sys.argv[1:3]))
