@@ -85,7 +85,7 @@ public final class Corpus: Sendable {
     }
 }
 
-public struct CorpusFigures: Codable, Sendable, Equatable {
+public struct CorpusFigures: Sendable, Equatable {
     public var meetings: Int
     public var turns: Int
     public var words: Int

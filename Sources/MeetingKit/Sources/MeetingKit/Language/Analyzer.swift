@@ -8,7 +8,7 @@ import Foundation
 /// Cyrillic words are Russian, other words English, so a Latin name quoted on a
 /// Russian page and a Cyrillic one on an English page are each stemmed as their own
 /// language. A meeting records its language (`Meeting.language`) for readers.
-public enum Language: String, Codable, Sendable, CaseIterable {
+public enum Language: String, Encodable, Sendable, CaseIterable {
     case english = "en"
     case russian = "ru"
 
