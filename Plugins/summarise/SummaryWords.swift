@@ -1,6 +1,6 @@
-// Summary words: how often QMSum's written answers keep a word that the talk they summarise
-// says ("the" 0.93, "that" 0.73, "was" 0.61; "you", "my", "gonna" 0.01 or less), learned from the
-// training splits by Benchmarks/summarise/summary_words.py and compiled in as summary_words.json.
+// Summary words: how often QMSum's written answers keep a word that the sentences the module
+// chose among for them say ("the" 0.89, "that" 0.70, "was" 0.59; "you", "my", "yeah" 0.03 or less),
+// learned from the training splits by Benchmarks/summarise/summary_words.py and compiled in as summary_words.json.
 // A sentence made of words answers keep shares more of its words with an answer: two of the
 // sentence scorer's features.
 
