@@ -28,25 +28,20 @@ struct SummaryWords: Sendable {
     /// The table built into the module.
     static let builtIn = SummaryWords(json: PackageResources.summary_words_json)
 
-    /// Over the sentence's words (lower-cased runs of a-z and 0-9, as ROUGE reads them): the mean
-    /// share of answers that keep them, and the mean log of that share against the base rate.
-    /// A sentence with no such word reads as the base rate.
-    func shares(_ text: String) -> (mean: Float, lift: Float) {
+    /// Over the sentence's words read as ROUGE reads them, runs of a-z and 0-9 (within `words`,
+    /// `SpokenText.scoredWords`, which no such run crosses): the mean share of answers that keep them,
+    /// and the mean log of that share against the base rate. A sentence with no such word reads as the base rate.
+    func shares(_ words: [String]) -> (mean: Float, lift: Float) {
         var count = 0
         var total: Float = 0, lift: Float = 0
-        var word = ""
-        func end() {
-            guard !word.isEmpty else { return }
-            let rate = kept[word] ?? base
-            count += 1
-            total += rate
-            lift += log(rate / base)
-            word = ""
+        for word in words {
+            for run in word.unicodeScalars.split(whereSeparator: { !(("a"..."z").contains($0) || ("0"..."9").contains($0)) }) {
+                let rate = kept[String(Substring(run))] ?? base
+                count += 1
+                total += rate
+                lift += log(rate / base)
+            }
         }
-        for scalar in text.lowercased().unicodeScalars {
-            if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) { word.unicodeScalars.append(scalar) } else { end() }
-        }
-        end()
         guard count > 0 else { return (base, 0) }
         return (total / Float(count), lift / Float(count))
     }
