@@ -96,6 +96,20 @@ class Client:
         raise TimeoutError("meetingd did not answer")
 
 
+def explained_queries(client, split_paths, budget):
+    """Every query of the splits through `summarise.meeting` with `explain`: (meeting id, query, candidates),
+    the candidates being the sentences the module chooses among, with their features; queries without any are skipped.
+    Meeting ids are the ingester's, `STEM-N` for line N of STEM.jsonl."""
+    for path in split_paths:
+        for line_number, line in enumerate(path.read_text().splitlines()):
+            meeting = json.loads(line)
+            for query in meeting["general_query_list"] + meeting["specific_query_list"]:
+                result = client.call("summarise.meeting", {"meeting": f"{path.stem}-{line_number}", "query": query["query"],
+                                                           "max_words": budget, "explain": True})
+                if "explain" in result and result["explain"]["candidates"]:
+                    yield f"{path.stem}-{line_number}", query, result["explain"]
+
+
 def sentences(text):
     """One sentence a line, as rougeLsum expects."""
     return "\n".join(s for s in re.split(r"(?<=[.!?])\s+|\n", text) if s.strip())

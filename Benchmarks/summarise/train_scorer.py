@@ -2,8 +2,9 @@
 """Trains summarise's sentence scorer on QMSum's training splits and writes Plugins/summarise/scorer.json.
 
     pip install rouge-score pyzmq numpy
-    python3 Benchmarks/summarise/summary_words.py            # the table two features read (compiled in)
     swift build --product meetingd && swift build --product summarise
+    python3 Benchmarks/summarise/summary_words.py            # the table two features read (compiled in)
+    swift build --product summarise
     python3 Benchmarks/summarise/train_scorer.py             # academic + committee train splits
     swift build --product summarise                          # scorer.json is compiled into the module
     python3 Benchmarks/summarise/evaluate.py                 # val, 100 words
@@ -41,7 +42,7 @@ import numpy as np
 from rouge_score import rouge_scorer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from evaluate import ROOT, Client, Daemon, sentences  # noqa: E402
+from evaluate import ROOT, Client, Daemon, explained_queries, sentences  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "qmsum"
 ORACLE_POOL = 60  # candidates the greedy oracle considers: the best on their own
@@ -110,29 +111,21 @@ class Oracle:
 def harvest(client, split_paths, budget, tokenize):
     """Per query: the scorer's model, the candidates' features and their oracle labels."""
     rows = []
-    for path in split_paths:
-        for line_number, line in enumerate(path.read_text().splitlines()):
-            meeting = json.loads(line)
-            for query in meeting["general_query_list"] + meeting["specific_query_list"]:
-                result = client.call("summarise.meeting", {"meeting": f"{path.stem}-{line_number}", "query": query["query"],
-                                                           "max_words": budget, "explain": True})
-                if "explain" not in result or not result["explain"]["candidates"]:
-                    continue
-                candidates = result["explain"]["candidates"]
-                # Where the annotators marked the answer's turns, the oracle picks among those only:
-                # a sentence elsewhere that happens to share the answer's words teaches the wrong place.
-                spans = [(int(a), int(b)) for a, b in query.get("relevant_text_span") or []]
-                pool = [i for i, c in enumerate(candidates) if not spans or any(a <= c["turn"] <= b for a, b in spans)]
-                labels = np.zeros(len(candidates))
-                picked = Oracle(tokenize, query["answer"]).label([candidates[i]["text"] for i in pool],
-                                                                 [candidates[i]["words"] for i in pool], budget)
-                labels[[pool[i] for i in picked]] = 1
-                rows.append({"model": result["explain"]["model"], "features": result["explain"]["features"],
-                             "x": np.array([c["features"] for c in candidates]), "y": labels,
-                             "texts": [c["text"] for c in candidates], "words": [c["words"] for c in candidates],
-                             "speakers": [c["speaker"] for c in candidates], "reference": query["answer"],
-                             "meeting": f"{path.stem}-{line_number}"})
-        print(f"{path.name}: {len(rows)} queries so far", file=sys.stderr)
+    for meeting, query, explain in explained_queries(client, split_paths, budget):
+        candidates = explain["candidates"]
+        # Where the annotators marked the answer's turns, the oracle picks among those only:
+        # a sentence elsewhere that happens to share the answer's words teaches the wrong place.
+        spans = [(int(a), int(b)) for a, b in query.get("relevant_text_span") or []]
+        pool = [i for i, c in enumerate(candidates) if not spans or any(a <= c["turn"] <= b for a, b in spans)]
+        labels = np.zeros(len(candidates))
+        picked = Oracle(tokenize, query["answer"]).label([candidates[i]["text"] for i in pool],
+                                                         [candidates[i]["words"] for i in pool], budget)
+        labels[[pool[i] for i in picked]] = 1
+        rows.append({"model": explain["model"], "features": explain["features"],
+                     "x": np.array([c["features"] for c in candidates]), "y": labels,
+                     "texts": [c["text"] for c in candidates], "words": [c["words"] for c in candidates],
+                     "speakers": [c["speaker"] for c in candidates], "reference": query["answer"], "meeting": meeting})
+    print(f"{len(rows)} queries", file=sys.stderr)
     return rows
 
 

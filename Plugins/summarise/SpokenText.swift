@@ -29,17 +29,21 @@ enum SpokenText {
         "вы", "вас", "вам", "вами", "ваш", "ваша", "ваше", "ваши", "вашего", "вашей", "ваших", "ты", "тебя", "тебе",
     ]
 
-    /// The shares of a sentence's words that are `firstPerson` and `secondPerson` words
-    /// (words as runs of letters, digits and apostrophes, lowercased; ’ read as ').
-    static func personShares(_ text: String) -> (first: Float, second: Float) {
-        var words = 0, first = 0, second = 0
-        for word in text.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "'" || $0 == "’") }) {
-            words += 1
-            let key = word.replacingOccurrences(of: "’", with: "'")
-            if firstPerson.contains(key) { first += 1 } else if secondPerson.contains(key) { second += 1 }
+    /// A sentence's words as its word features read them: runs of letters, digits and apostrophes,
+    /// lower-cased, ’ read as '. Split once per candidate, read by `personShares` and `SummaryWords.shares`.
+    static func scoredWords(_ text: String) -> [String] {
+        text.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "'" || $0 == "’") })
+            .map { $0.replacingOccurrences(of: "’", with: "'") }
+    }
+
+    /// The shares of a sentence's words (`scoredWords`) that are `firstPerson` and `secondPerson` words.
+    static func personShares(_ words: [String]) -> (first: Float, second: Float) {
+        var first = 0, second = 0
+        for word in words {
+            if firstPerson.contains(word) { first += 1 } else if secondPerson.contains(word) { second += 1 }
         }
-        guard words > 0 else { return (0, 0) }
-        return (Float(first) / Float(words), Float(second) / Float(words))
+        guard !words.isEmpty else { return (0, 0) }
+        return (Float(first) / Float(words.count), Float(second) / Float(words.count))
     }
 
     /// Words of speech too common to locate a topic, beyond the analyzer's stop words

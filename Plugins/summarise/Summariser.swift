@@ -127,10 +127,11 @@ extension MeetingText {
             set(.expandedRelevance, expandedPeak > 0 ? expandedRelevance[i] / expandedPeak : 0)
             set(.agendaWords, log(1 + Float(agenda.intersection(sentence.terms).count)))
             set(.topicSection, topicSection[position])
-            let person = SpokenText.personShares(sentence.text)
+            let words = SpokenText.scoredWords(sentence.text)
+            let person = SpokenText.personShares(words)
             set(.firstPerson, person.first)
             set(.secondPerson, person.second)
-            let kept = SummaryWords.builtIn.shares(sentence.text)
+            let kept = SummaryWords.builtIn.shares(words)
             set(.summaryWords, kept.mean)
             set(.summaryWordsLift, kept.lift)
             return row

@@ -1,6 +1,6 @@
-// Summary words: how often QMSum's written answers keep a word that the talk they summarise
-// says ("the" 0.93, "that" 0.73, "was" 0.61; "you", "my", "gonna" 0.01 or less), learned from the
-// training splits by Benchmarks/summarise/summary_words.py and compiled in as summary_words.json.
+// Summary words: how often QMSum's written answers keep a word that the sentences the module
+// chose among for them say ("the" 0.89, "that" 0.70, "was" 0.59; "you", "my", "yeah" 0.03 or less),
+// learned from the training splits by Benchmarks/summarise/summary_words.py and compiled in as summary_words.json.
 // A sentence made of words answers keep shares more of its words with an answer: two of the
 // sentence scorer's features.
 
@@ -28,25 +28,20 @@ struct SummaryWords: Sendable {
     /// The table built into the module.
     static let builtIn = SummaryWords(json: PackageResources.summary_words_json)
 
-    /// Over the sentence's words (lower-cased runs of a-z and 0-9, as ROUGE reads them): the mean
-    /// share of answers that keep them, and the mean log of that share against the base rate.
-    /// A sentence with no such word reads as the base rate.
-    func shares(_ text: String) -> (mean: Float, lift: Float) {
+    /// Over the sentence's words read as ROUGE reads them, runs of a-z and 0-9 (within `words`,
+    /// `SpokenText.scoredWords`, which no such run crosses): the mean share of answers that keep them,
+    /// and the mean log of that share against the base rate. A sentence with no such word reads as the base rate.
+    func shares(_ words: [String]) -> (mean: Float, lift: Float) {
         var count = 0
         var total: Float = 0, lift: Float = 0
-        var word = ""
-        func end() {
-            guard !word.isEmpty else { return }
-            let rate = kept[word] ?? base
-            count += 1
-            total += rate
-            lift += log(rate / base)
-            word = ""
+        for word in words {
+            for run in word.unicodeScalars.split(whereSeparator: { !(("a"..."z").contains($0) || ("0"..."9").contains($0)) }) {
+                let rate = kept[String(Substring(run))] ?? base
+                count += 1
+                total += rate
+                lift += log(rate / base)
+            }
         }
-        for scalar in text.lowercased().unicodeScalars {
-            if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) { word.unicodeScalars.append(scalar) } else { end() }
-        }
-        end()
         guard count > 0 else { return (base, 0) }
         return (total / Float(count), lift / Float(count))
     }

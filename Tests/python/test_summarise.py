@@ -320,9 +320,10 @@ def test_the_related_words_table_is_what_its_script_builds(tmp_path):
 
 
 def test_the_summary_words_table_is_what_its_script_builds(tmp_path):
-    """summary_words.json is compiled into the module: rebuilt from the training splits, it is the same file."""
+    """summary_words.json is compiled into the module: rebuilt from the candidates the daemon finds for the
+    training splits' queries, it is the same file (the candidates do not depend on the table)."""
     out = tmp_path / "summary_words.json"
-    subprocess.run(["python3", str(ROOT / "Benchmarks/summarise/summary_words.py"), "--out", str(out)],
+    subprocess.run(["python3", str(ROOT / "Benchmarks/summarise/summary_words.py"), "--meetingd", str(MEETINGD), "--out", str(out)],
                    check=True, capture_output=True)
     built = json.loads(out.read_text())
     assert built == SUMMARY_WORDS
