@@ -47,6 +47,16 @@ struct ZMQSocket: @unchecked Sendable {
 
     func close() { zmq_close(handle) }
 
+    /// The descriptor libzmq signals when commands reach the socket (ZMQ_FD). It signals only
+    /// what arrives after the socket was last drained: a reader polling it reads with
+    /// ZMQ_DONTWAIT until nothing is left, and must not send on the socket.
+    func signalDescriptor() throws(ZMQError) -> Int32 {
+        var fd: Int32 = -1
+        var size = MemoryLayout<Int32>.size
+        guard zmq_getsockopt(handle, ZMQ_FD, &fd, &size) == 0 else { throw .last("zmq_getsockopt(ZMQ_FD)") }
+        return fd
+    }
+
     /// Whether the last frame received has more frames after it.
     var hasMore: Bool {
         var more: Int32 = 0

@@ -43,6 +43,24 @@ final class SegmentSetTests: XCTestCase {
         try assertScoresAsOneSegmentOfTheLiveDocuments(phrases: true, seed: 9, capped: true)
     }
 
+    /// A segment is passed over only when some clause has no term whose words it all holds;
+    /// a phrase ending in any of several words needs its leading words and one of those.
+    func testASegmentCanMatchOnlyWhenEveryClauseHasATermItHolds() throws {
+        let reader = try Self.segmentSet().set.parts[0].reader
+        let held = try XCTUnwrap(Self.corpus[0].terms.keys.sorted().first)
+        let entries = [held: try XCTUnwrap(reader.lookup(held))]
+        func canMatch(_ clauses: [[IndexQuery.Term]]) -> Bool {
+            SegmentSet.canMatch(IndexQuery(clauses: clauses, limit: 10), entries: entries)
+        }
+        XCTAssertTrue(canMatch([[IndexQuery.Term(held)]]))
+        XCTAssertFalse(canMatch([[IndexQuery.Term("absent")]]))
+        XCTAssertTrue(canMatch([[IndexQuery.Term("absent"), IndexQuery.Term(held)]]), "one alternative of the clause is held")
+        XCTAssertFalse(canMatch([[IndexQuery.Term(held)], [IndexQuery.Term("absent")]]), "the second clause cannot match")
+        XCTAssertFalse(canMatch([[IndexQuery.Term(phrase: ["absent", held])]]))
+        XCTAssertTrue(canMatch([[IndexQuery.Term(phrase: [held], endingInAnyOf: ["absent", held])]]))
+        XCTAssertFalse(canMatch([[IndexQuery.Term(phrase: [held], endingInAnyOf: ["absent", "missing"])]]))
+    }
+
     /// How the prefix tests write a document's words: as their terms, as another form ("w12"
     /// as "v12", which no term starts with, as a stem need not start as its word), or both.
     static func words(of document: TestDocument) -> [(form: String, term: String)] {

@@ -135,7 +135,7 @@ public final class SegmentSet: Sendable {
         var best = TopKHeap(limit: query.limit)
         var total = 0, totalExact = true, blocksDecoded = 0, blocksInQueryTerms = 0
         var rest = query
-        for index in idOrder {
+        for index in idOrder where Self.canMatch(query, entries: entries[index]) {
             let part = parts[index]
             var mask = part.liveMask
             if let idRanges {
@@ -154,6 +154,18 @@ public final class SegmentSet: Sendable {
         return IndexSearchResult(hits: best.sortedBestFirst().map { IndexHit(documentID: $0.ordinal, score: $0.score) },
                                  total: total, totalExact: totalExact,
                                  blocksDecoded: blocksDecoded, blocksInQueryTerms: blocksInQueryTerms)
+    }
+
+    /// Whether a segment whose dictionary entries for the query's words are `entries` can hold
+    /// a match: every clause needs a term whose words it all holds (a phrase ending in any of
+    /// several words, one of those). A segment that cannot is passed over before its query
+    /// setup, which a rare word would otherwise pay in each of the segments lacking it.
+    static func canMatch(_ query: IndexQuery, entries: [String: TermInfo]) -> Bool {
+        query.clauses.allSatisfy { clause in
+            clause.isEmpty || clause.contains { term in
+                term.leading.allSatisfy { entries[$0] != nil } && term.lastWords.contains { entries[$0] != nil }
+            }
+        }
     }
 
     /// Every live document whose id lies in `idRanges` (ascending, disjoint) and that holds
