@@ -95,15 +95,26 @@ enum JSONTranscriptParser {
             }
         }
         var meetings: [Meeting] = []
-        for (lineIndex, line) in body.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-        where !line.allSatisfy(\.isWhitespace) {
-            let location = "line \(lineIndex + 1): "
-            let document: JSONValue
-            do { document = try parse(line) } catch { throw IngestError(location + "\(error)") }
-            meetings.append(try meeting(document, format: format, defaultID: "\(stem)-\(meetings.count)", source: source,
-                                        location: location))
+        for (lineIndex, line) in body.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            do {
+                guard let read = try meeting(line: line, format: format, defaultID: "\(stem)-\(meetings.count)",
+                                             source: source) else { continue }
+                meetings.append(read.meeting)
+            } catch {
+                throw IngestError("line \(lineIndex + 1): \(error)")
+            }
         }
         return meetings
+    }
+
+    /// One line of JSONL, as a JSON file of a meeting a line and a `.jsonl` file read a line
+    /// at a time both read it: nil for a blank line. `format` is the file's, or nil for its
+    /// first meeting, whose line then decides it.
+    static func meeting(line: Substring, format: TranscriptFormat?, defaultID: String,
+                        source: String) throws -> (meeting: Meeting, format: TranscriptFormat)? {
+        if line.allSatisfy(\.isWhitespace) { return nil }
+        let lineFormat = try format ?? detect(line)
+        return (try meeting(parse(line), format: lineFormat, defaultID: defaultID, source: source, location: ""), lineFormat)
     }
 
     private struct QMSumMeeting {

@@ -44,9 +44,11 @@ public enum TranscriptParser {
 
     /// A byte search with memchr: Data's and String's own walk a byte at a time.
     static func contains(_ data: Data, byte: UInt8) -> Bool {
-        data.withUnsafeBytes { bytes in
-            bytes.baseAddress.map { memchr($0, Int32(byte), bytes.count) != nil } ?? false
-        }
+        data.withUnsafeBytes { contains($0, byte: byte) }
+    }
+
+    static func contains(_ bytes: UnsafeRawBufferPointer, byte: UInt8) -> Bool {
+        bytes.baseAddress.map { memchr($0, Int32(byte), bytes.count) != nil } ?? false
     }
 
     /// A file's bytes as the text every reader gets: UTF-8 without NUL or BOM, lines ending in "\n".

@@ -38,7 +38,10 @@ enum UnnamedFile {
     /// Bytes not yet written to the file; all of them in memory.
     private var pending: [UInt8] = []
     private var written = 0
-    private let file: Int32?
+    /// Where the unnamed file goes, until the first full piece opens it: a section smaller
+    /// than a piece stays in memory, with no write and no read back.
+    private var directory: String?
+    private var file: Int32?
     /// The first failed write's errno; the bytes after it are dropped, and reading fails.
     private var failure: Int32?
     /// How many bytes are held before they are written, and read back at a time.
@@ -46,7 +49,7 @@ enum UnnamedFile {
     @usableFromInline static let defaultPieceSize = 1 << 20
 
     init(in directory: String?, pieceSize: Int = defaultPieceSize) {
-        file = directory.flatMap(UnnamedFile.open)
+        self.directory = directory
         self.pieceSize = pieceSize
     }
 
@@ -74,7 +77,17 @@ enum UnnamedFile {
     }
 
     private func flushIfFull() {
-        if file != nil, pending.count >= pieceSize { flush() }
+        if pending.count >= pieceSize, openedFile() { flush() }
+    }
+
+    /// Whether the file is open, opening it on the first call; false where the directory
+    /// takes no unnamed file (the bytes then stay in memory).
+    private func openedFile() -> Bool {
+        if file == nil, let directory {
+            file = UnnamedFile.open(in: directory)
+            self.directory = nil
+        }
+        return file != nil
     }
 
     private func flush() {
@@ -122,7 +135,7 @@ public struct AssembledSegment {
     let wordFormEntries: ByteSpool, wordFormBytes: ByteSpool
     let positionsOffset: Int, termEntriesOffset: Int, wordFormEntriesOffset: Int
     public let size: Int
-    /// Whether the sections went to unnamed files (else they are in memory).
+    /// Whether the main section went to an unnamed file (a section smaller than a piece stays in memory).
     var inFiles: Bool { main.inFile }
 
     /// Hands the bytes to `sink` in order, a piece at a time, each with its offset in the segment.

@@ -43,10 +43,18 @@ public enum TranscriptText {
 
     /// Words as the reader sees them: runs of letters and digits, marks excluded.
     public static func wordCount(_ text: String) -> Int {
+        // ASCII text (most turns) is read a byte a scalar: decoding UTF-8 cost more than the count.
+        let ascii = text.utf8.withContiguousStorageIfAvailable { bytes in
+            isASCII(bytes) ? wordCount(ofScalars: bytes.lazy.map(Unicode.Scalar.init)) : nil
+        }
+        return (ascii ?? nil) ?? wordCount(ofScalars: text.unicodeScalars)
+    }
+
+    private static func wordCount(ofScalars scalars: some Sequence<Unicode.Scalar>) -> Int {
         var count = 0
         var inWord = false
         var inMark = false
-        for scalar in text.unicodeScalars {
+        for scalar in scalars {
             if scalar == "{" { inMark = true; inWord = false; continue }
             if inMark { if scalar == "}" { inMark = false }; continue }
             let isWordScalar = scalar.isASCII
@@ -56,6 +64,21 @@ public enum TranscriptText {
             inWord = isWordScalar || (inWord && (scalar == "'" || scalar == "’" || scalar == "-"))
         }
         return count
+    }
+
+    /// A text's scalars; ASCII text (most turns) a byte each, with no UTF-8 to decode.
+    static func scalarArray(of text: String) -> [Unicode.Scalar] {
+        let ascii = text.utf8.withContiguousStorageIfAvailable { bytes in
+            isASCII(bytes) ? bytes.map(Unicode.Scalar.init) : nil
+        }
+        return (ascii ?? nil) ?? Array(text.unicodeScalars)
+    }
+
+    private static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        // One OR over all bytes, which the compiler vectorises, rather than a test per byte.
+        var any: UInt8 = 0
+        for byte in bytes { any |= byte }
+        return any < 0x80
     }
 
     /// A sentence of a turn: offsets count Unicode scalars (code points, as SQLite's

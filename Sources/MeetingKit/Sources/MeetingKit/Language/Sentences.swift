@@ -10,7 +10,7 @@ extension TranscriptText {
     /// quotes or brackets) followed by a space and a capital, digit or quote, and
     /// at every paragraph break. Abbreviations and initials do not end a sentence.
     public static func sentences(in text: String) -> [SentenceSpan] {
-        let scalars = Array(text.unicodeScalars)
+        let scalars = scalarArray(of: text)
         var spans: [SentenceSpan] = []
         var start = 0
 
