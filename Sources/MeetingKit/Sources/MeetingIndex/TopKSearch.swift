@@ -1041,15 +1041,6 @@ struct TopKCollector: ~Copyable {
                 continue
             }
             var ordinal = advance(lead, to: windowStart)
-            // While every match is counted no window is pruned, and one the lead clause holds
-            // nothing of has no candidate: the next starts at the lead's next posting. (A dense
-            // word's blocks, "the", end a window every few hundred turns: far more windows than
-            // the lead has postings, each costing every term's block bound.)
-            if ordinal > windowEnd && threshold == -.infinity {
-                if ordinal == PostingsCursor.exhausted { return }
-                windowStart = ordinal
-                continue
-            }
             candidates: while ordinal <= windowEnd {
                 if let mask, !mask.admits(ordinal) {
                     // Passed over unread, to the filters' next document.
