@@ -1089,6 +1089,8 @@ struct TopKCollector: ~Copyable {
                 if ordinal == windowEnd { break }
                 ordinal = advance(lead, to: ordinal + 1)
             }
+            // Every match holds the lead clause.
+            if ordinal == PostingsCursor.exhausted { return }
             // While every match is counted no window is pruned: past the lead's next posting at once.
             windowStart = ordinal > windowEnd && threshold == -.infinity ? ordinal : windowEnd + 1
         }
