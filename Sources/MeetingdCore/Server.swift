@@ -693,16 +693,17 @@ public final class Server: @unchecked Sendable {
                         }
                     }
                 }
-                monitorUnread = received == batch
+                // A receive interrupted after it took the wake-up leaves messages no signal announces.
+                monitorUnread = received == batch || zmq_errno() == EINTR
             }
             var stopAsked = false
             if controlUnread || items[2].revents & Int16(ZMQ_POLLIN) != 0 {
-                controlUnread = false
                 // The descriptor also signals other commands: only a message asks for the stop.
                 while incoming.receive(from: control, flags: ZMQ_DONTWAIT) {
                     incoming.clear()
                     stopAsked = true
                 }
+                controlUnread = zmq_errno() == EINTR
             }
             if stopAsked {
                 if stopDeadline == nil {
