@@ -59,6 +59,7 @@ final class SegmentSetTests: XCTestCase {
         XCTAssertFalse(canMatch([[IndexQuery.Term(phrase: ["absent", held])]]))
         XCTAssertTrue(canMatch([[IndexQuery.Term(phrase: [held], endingInAnyOf: ["absent", held])]]))
         XCTAssertFalse(canMatch([[IndexQuery.Term(phrase: [held], endingInAnyOf: ["absent", "missing"])]]))
+        XCTAssertTrue(canMatch([[], [IndexQuery.Term(held)]]), "an empty clause asks nothing of the segment")
     }
 
     /// How the prefix tests write a document's words: as their terms, as another form ("w12"
@@ -239,7 +240,7 @@ final class SegmentSetTests: XCTestCase {
         for pieceSize in [ByteSpool.defaultPieceSize, 64, 7] {
             let spooled = try assemble(FileManager.default.temporaryDirectory.path, pieceSize)
             // The test's sections are far smaller than a default piece: they stay in memory.
-            XCTAssertEqual(spooled.inFiles, pieceSize < 100, "the temporary directory takes unnamed files")
+            XCTAssertEqual(spooled.inFiles, pieceSize < 100, "only sections larger than a piece are spooled to unnamed files")
             XCTAssertEqual(spooled.size, inMemory.count)
             var written: [UInt8] = [], pieces = 0
             try spooled.write { offset, bytes in
