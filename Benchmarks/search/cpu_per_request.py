@@ -46,13 +46,13 @@ def main():
     args = parser.parse_args()
 
     db = sqlite3.connect(f"file:{args.corpus}?mode=ro", uri=True)
-    items = queries(db)
-    if args.groups:
-        wanted = {group.strip() for group in args.groups.split(",")}
-        items = [item for item in items if item[0] in wanted]
+    items = queries(db, args.groups)
     groups = list(dict.fromkeys(group for group, _ in items))
-    daemons = [Daemon(args.meetingd_before, args.corpus_before or args.corpus, workers=4), Daemon(args.meetingd, args.corpus, workers=4)]
+    daemons = []
     try:
+        # One at a time, so that the first is stopped if the second cannot start.
+        for binary, corpus in [(args.meetingd_before, args.corpus_before or args.corpus), (args.meetingd, args.corpus)]:
+            daemons.append(Daemon(binary, corpus, workers=4))
         sockets = []
         for daemon in daemons:
             sock = zmq.Context.instance().socket(zmq.REQ)

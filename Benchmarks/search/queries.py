@@ -19,8 +19,9 @@ EXCLUSIONS = ['remote -"remote control"', 'budget -con*', 'think -"i think"', 't
 PHRASE_PREFIXES = ['"remote contr*"', '"speech rec*"', '"the meet*"', '"i thi*"', '"at the mom*"', '"of the con*"']
 
 
-def queries(db):
-    """(group, params) for latency.py's keyword queries, with filters that fit a corpus of any size."""
+def queries(db, groups=None):
+    """(group, params) for latency.py's keyword queries, with filters that fit a corpus of any size;
+    only those of `groups` (the scripts' --groups, comma-separated) when given."""
     items = []
     for group, qs in [("rare", RARE), ("middling", MIDDLING), ("common", COMMON), ("two words", TWO_WORDS),
                       ("with a grammar word", ["the government", "speech of the president"])]:
@@ -41,4 +42,10 @@ def queries(db):
     items += [("phrase prefix", {"q": q}) for q in PHRASE_PREFIXES]
     for name in busiest[:1] + busiest[-1:]:
         items += [("speaker alone", {"q": f'speaker:"{name}"'}), ("speaker alone", {"q": f'speaker:"{name}" -the'})]
+    if groups:
+        wanted = {group.strip() for group in groups.split(",")}
+        unknown = wanted - {group for group, _ in items}
+        if unknown:
+            sys.exit(f"--groups: no group named {', '.join(sorted(unknown))}")
+        items = [item for item in items if item[0] in wanted]
     return items

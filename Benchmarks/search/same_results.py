@@ -29,15 +29,14 @@ def main():
     args = parser.parse_args()
 
     db = sqlite3.connect(f"file:{args.corpus}?mode=ro", uri=True)
-    items = queries(db)
-    if args.groups:
-        wanted = {group.strip() for group in args.groups.split(",")}
-        items = [item for item in items if item[0] in wanted]
+    items = queries(db, args.groups)
     limits = [int(limit) for limit in args.limits.split(",")]
-    daemons = [Daemon(args.meetingd_before, args.corpus_before or args.corpus, workers=1),
-               Daemon(args.meetingd, args.corpus, workers=1)]
+    daemons = []
     differences = 0
     try:
+        # One at a time, so that the first is stopped if the second cannot start.
+        for binary, corpus in [(args.meetingd_before, args.corpus_before or args.corpus), (args.meetingd, args.corpus)]:
+            daemons.append(Daemon(binary, corpus, workers=1))
         for group, params in items:
             for limit in limits:
                 replies = [daemon.call("search.query", {**params, "limit": limit}) for daemon in daemons]

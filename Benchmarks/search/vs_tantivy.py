@@ -249,13 +249,7 @@ def main():
     db = sqlite3.connect(f"file:{corpus}?mode=ro", uri=True)
     meetings, turns = db.execute("SELECT count(*), sum(turns) FROM meeting").fetchone()
     segments, segment_bytes = db.execute("SELECT count(*), sum(length(bytes)) FROM index_segment").fetchone()
-    items = queries(db)
-    if args.groups:
-        wanted = {group.strip() for group in args.groups.split(",")}
-        unknown = wanted - {group for group, _ in items}
-        if unknown:
-            sys.exit(f"--groups: no group named {', '.join(sorted(unknown))}")
-        items = [item for item in items if item[0] in wanted]
+    items = queries(db, args.groups)
     print(f"corpus: {meetings} meetings, {turns} turns; "
           f"{len(items)} queries, top 10 with snippets, {args.rounds} alternating rounds\n")
 

@@ -56,7 +56,7 @@ def main():
     parser.add_argument("--meetingd", default=os.environ.get("MEETINGD_BIN", str(ROOT / ".build/debug/meetingd")))
     parser.add_argument("--out", type=Path, default=ROOT / "Plugins/summarise/summary_words.json")
     parser.add_argument("--min-queries", type=int, default=100, help="keep words said among the candidates of this many queries (100)")
-    parser.add_argument("--prior", type=float, default=50, help="smoothing towards the base rate, in queries (50)")
+    parser.add_argument("--prior", type=float, default=50.0, help="smoothing towards the base rate, in queries (50)")
     args = parser.parse_args()
 
     daemon = Daemon(args.meetingd, *SPLITS)
