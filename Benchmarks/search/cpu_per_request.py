@@ -22,8 +22,8 @@ import sys
 import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from latency import ROOT, Daemon  # noqa: E402
-from queries import queries  # noqa: E402
+from latency import ROOT  # noqa: E402
+from queries import daemons_before_and_after, queries  # noqa: E402
 
 
 def cpu_seconds(pid):
@@ -48,11 +48,7 @@ def main():
     db = sqlite3.connect(f"file:{args.corpus}?mode=ro", uri=True)
     items = queries(db, args.groups)
     groups = list(dict.fromkeys(group for group, _ in items))
-    daemons = []
-    try:
-        # One at a time, so that the first is stopped if the second cannot start.
-        for binary, corpus in [(args.meetingd_before, args.corpus_before or args.corpus), (args.meetingd, args.corpus)]:
-            daemons.append(Daemon(binary, corpus, workers=4))
+    with daemons_before_and_after(args, workers=4) as daemons:
         sockets = []
         for daemon in daemons:
             sock = zmq.Context.instance().socket(zmq.REQ)
@@ -76,9 +72,6 @@ def main():
                     per_request[which][group].append(spent * 1e3 / (args.loops * len(group_params)))
         for sock in sockets:
             sock.close()
-    finally:
-        for daemon in daemons:
-            daemon.stop()
 
     print(f"daemon CPU ms per request, median of {args.reps} alternating reps of {args.loops} loops")
     print(f"{'group':<18}{'before':>9}{'after':>9}{'ratio':>8}")

@@ -2,12 +2,14 @@
 (rare, middling and common words, two words, two with grammar words, a meeting filter, a
 date filter), phrases, prefixes, speaker filters (the `speaker` param and `speaker:` in q),
 excluded phrases and prefixes, phrases ending in a prefix and `speaker:` alone, as
-(group, search.query params) for a given corpus."""
+(group, search.query params) for a given corpus; and the two daemons that the scripts comparing
+two builds on it start."""
+import contextlib
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from latency import COMMON, MIDDLING, RARE, TWO_WORDS  # noqa: E402
+from latency import COMMON, MIDDLING, RARE, TWO_WORDS, Daemon  # noqa: E402
 
 # Phrases of rare, middling and common words; prefixes covering few and many terms.
 PHRASES = ['"remote control"', '"the meeting"', '"i think"', '"a lot of"', '"at the moment"', '"speech recognition"',
@@ -49,3 +51,18 @@ def queries(db, groups=None):
             sys.exit(f"--groups: no group named {', '.join(sorted(unknown))}")
         items = [item for item in items if item[0] in wanted]
     return items
+
+
+@contextlib.contextmanager
+def daemons_before_and_after(args, workers):
+    """[before, after]: `--meetingd-before` serving `--corpus-before` (default `--corpus`), then
+    `--meetingd` serving `--corpus`; both stopped on the way out. Started one at a time, so that
+    the first is stopped if the second cannot start."""
+    daemons = []
+    try:
+        for binary, corpus in [(args.meetingd_before, args.corpus_before or args.corpus), (args.meetingd, args.corpus)]:
+            daemons.append(Daemon(binary, corpus, workers=workers))
+        yield daemons
+    finally:
+        for daemon in daemons:
+            daemon.stop()

@@ -14,8 +14,7 @@ import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from latency import Daemon  # noqa: E402
-from queries import queries  # noqa: E402
+from queries import daemons_before_and_after, queries  # noqa: E402
 
 
 def main():
@@ -31,12 +30,8 @@ def main():
     db = sqlite3.connect(f"file:{args.corpus}?mode=ro", uri=True)
     items = queries(db, args.groups)
     limits = [int(limit) for limit in args.limits.split(",")]
-    daemons = []
     differences = 0
-    try:
-        # One at a time, so that the first is stopped if the second cannot start.
-        for binary, corpus in [(args.meetingd_before, args.corpus_before or args.corpus), (args.meetingd, args.corpus)]:
-            daemons.append(Daemon(binary, corpus, workers=1))
+    with daemons_before_and_after(args, workers=1) as daemons:
         for group, params in items:
             for limit in limits:
                 replies = [daemon.call("search.query", {**params, "limit": limit}) for daemon in daemons]
@@ -47,9 +42,6 @@ def main():
                     if differences <= 5:
                         print(f"differs: {group} {params} limit {limit}\n  before: {str(replies[0])[:400]}\n"
                               f"  after:  {str(replies[1])[:400]}")
-    finally:
-        for daemon in daemons:
-            daemon.stop()
     print(f"{len(items) * len(limits) - differences} of {len(items) * len(limits)} replies identical")
     sys.exit(1 if differences else 0)
 
