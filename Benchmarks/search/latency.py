@@ -101,6 +101,9 @@ class Daemon:
                     return
             except TimeoutError:
                 pass
+        # Else it would outlive the script, holding its port and corpus.
+        self.process.kill()
+        self.process.wait()
         sys.exit("meetingd did not start")
 
     def call(self, method, params, timeout_ms=600000, sock=None):
