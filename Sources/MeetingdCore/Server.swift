@@ -113,8 +113,8 @@ public final class Server: @unchecked Sendable {
             throw ZMQError.last("zmq_socket_monitor")
         }
         try frontendMonitor.connect(Self.frontendMonitorAddress)
-        let controlDescriptor = try controlServer.signalDescriptor()
-        let monitorDescriptor = try frontendMonitor.signalDescriptor()
+        var controlReader = try SignalledSocket(controlServer)
+        var monitorReader = try SignalledSocket(frontendMonitor)
         let curveSecretKey = try config.security.curve.map { curve in try requireCurve(curve, on: frontend) }
         let activated = SocketActivation.listeningSockets()
         for endpoint in config.endpoints {
@@ -161,8 +161,7 @@ public final class Server: @unchecked Sendable {
         noteImmutableCorpus(state)
         startMonitor()
         notifier.notify("READY=1\nSTATUS=\(statusLine())\nMAINPID=\(getpid())")
-        proxy(frontend: frontend, backend: backend, control: controlServer, controlDescriptor: controlDescriptor,
-              monitor: frontendMonitor, monitorDescriptor: monitorDescriptor)
+        proxy(frontend: frontend, backend: backend, control: &controlReader, monitor: &monitorReader)
         metricsListener?.stop()
 
         // Idle workers are blocked in a receive: ending the context wakes them with ETERM.
@@ -547,18 +546,13 @@ public final class Server: @unchecked Sendable {
     /// The control and monitor sockets, only ever read here, are polled by their descriptors:
     /// zmq_poll checks each ZMQ socket's events before and after it polls (a poll and a getpid
     /// each), which for those two was most of the broker's system calls per request.
-    private func proxy(frontend: ZMQSocket, backend: ZMQSocket, control: ZMQSocket, controlDescriptor: Int32,
-                       monitor: ZMQSocket, monitorDescriptor: Int32) {
+    private func proxy(frontend: ZMQSocket, backend: ZMQSocket, control: inout SignalledSocket, monitor: inout SignalledSocket) {
         var items = [
             zmq_pollitem_t(socket: frontend.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
             zmq_pollitem_t(socket: backend.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
-            zmq_pollitem_t(socket: nil, fd: controlDescriptor, events: Int16(ZMQ_POLLIN), revents: 0),
-            zmq_pollitem_t(socket: nil, fd: monitorDescriptor, events: Int16(ZMQ_POLLIN), revents: 0),
+            control.pollItem,
+            monitor.pollItem,
         ]
-        // A descriptor signals only what arrives after its socket was drained: both are read on
-        // the first turn (a stop may have been asked for before the loop), and the monitor again
-        // after a full batch.
-        var controlUnread = true, monitorUnread = true
         var limits = state.config.limits
         var limitsGeneration = state.generation
         let incoming = FrameList()
@@ -608,7 +602,9 @@ public final class Server: @unchecked Sendable {
                 // `oversize` checks every message against the new limits.
                 _ = try? frontend.setInt64(ZMQ_MAXMSGSIZE, Int64(limits.maxMessageBytes))
             }
-            var timeout = controlUnread || monitorUnread ? 0 : beatMs
+            // The first turn reads both (a stop may have been asked for before the loop).
+            let mayHoldUnread = control.mayHoldUnread || monitor.mayHoldUnread
+            var timeout = mayHoldUnread ? 0 : beatMs
             if let deadline = stopDeadline {
                 if busyWorkers == 0 && queued.isEmpty { break }
                 if now >= deadline {
@@ -616,7 +612,7 @@ public final class Server: @unchecked Sendable {
                                    metadata: ["in_flight": "\(busyWorkers + queued.count)"])
                     break
                 }
-                timeout = controlUnread || monitorUnread ? 0 : Int((deadline - now) / 1_000_000) + 1
+                timeout = mayHoldUnread ? 0 : Int((deadline - now) / 1_000_000) + 1
             }
             if zmq_poll(&items, Int32(items.count), timeout) < 0 {
                 if zmq_errno() == EINTR { continue }
@@ -675,36 +671,22 @@ public final class Server: @unchecked Sendable {
                 dispatchQueued()
                 publishLoad()
             }
-            if monitorUnread || items[3].revents & Int16(ZMQ_POLLIN) != 0 {
-                var received = 0
-                while received < batch, incoming.receive(from: monitor, flags: ZMQ_DONTWAIT) {
-                    received += 1
-                    defer { incoming.clear() }
-                    guard let (event, fd) = Connections.monitorEvent(incoming) else { continue }
-                    if event == ZMQ_EVENT_DISCONNECTED {
-                        connections.disconnected(fd)
-                        continue
-                    }
-                    for oldest in connections.accepted(fd) {
-                        Connections.shutDown(oldest)
-                        if let count = evictions.count(now: now) {
-                            logger.warning("closed the oldest connections: limits.max_connections reached",
-                                           metadata: ["count": "\(count)", "limit": "\(limits.maxConnections)"])
-                        }
+            monitor.read(signalled: items[3].revents & Int16(ZMQ_POLLIN) != 0, into: incoming, batch: batch) { event in
+                guard let (event, fd) = Connections.monitorEvent(event) else { return }
+                if event == ZMQ_EVENT_DISCONNECTED {
+                    connections.disconnected(fd)
+                    return
+                }
+                for oldest in connections.accepted(fd) {
+                    Connections.shutDown(oldest)
+                    if let count = evictions.count(now: now) {
+                        logger.warning("closed the oldest connections: limits.max_connections reached",
+                                       metadata: ["count": "\(count)", "limit": "\(limits.maxConnections)"])
                     }
                 }
-                // A receive interrupted after it took the wake-up leaves messages no signal announces.
-                monitorUnread = received == batch || zmq_errno() == EINTR
             }
-            var stopAsked = false
-            if controlUnread || items[2].revents & Int16(ZMQ_POLLIN) != 0 {
-                // The descriptor also signals other commands: only a message asks for the stop.
-                while incoming.receive(from: control, flags: ZMQ_DONTWAIT) {
-                    incoming.clear()
-                    stopAsked = true
-                }
-                controlUnread = zmq_errno() == EINTR
-            }
+            // The descriptor also signals other commands: only a message asks for the stop.
+            let stopAsked = control.read(signalled: items[2].revents & Int16(ZMQ_POLLIN) != 0, into: incoming) { _ in } > 0
             if stopAsked {
                 if stopDeadline == nil {
                     logger.info("stopping: no new requests; finishing those in flight",

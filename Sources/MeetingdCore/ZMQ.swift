@@ -75,6 +75,39 @@ struct ZMQSocket: @unchecked Sendable {
     }
 }
 
+/// A socket polled by its descriptor (`signalDescriptor`) rather than as a ZMQ socket. The
+/// descriptor announces only what arrives after the socket was drained, so it is also read
+/// when messages may have been left behind: on the first turn (they may have come before any
+/// poll), after a full batch, and after an interrupted receive (which may have taken the wake-up).
+struct SignalledSocket {
+    let socket: ZMQSocket
+    let descriptor: Int32
+    /// Messages may be waiting that the descriptor will not announce: poll without waiting.
+    private(set) var mayHoldUnread = true
+
+    init(_ socket: ZMQSocket) throws(ZMQError) {
+        self.socket = socket
+        descriptor = try socket.signalDescriptor()
+    }
+
+    var pollItem: zmq_pollitem_t { zmq_pollitem_t(socket: nil, fd: descriptor, events: Int16(ZMQ_POLLIN), revents: 0) }
+
+    /// When the descriptor `signalled` or messages may be unread, receives up to `batch` messages
+    /// into `frames`, each handed to `handle` and then cleared; returns how many.
+    @discardableResult
+    mutating func read(signalled: Bool, into frames: FrameList, batch: Int = .max, _ handle: (FrameList) -> Void) -> Int {
+        guard signalled || mayHoldUnread else { return 0 }
+        var received = 0
+        while received < batch, frames.receive(from: socket, flags: ZMQ_DONTWAIT) {
+            received += 1
+            handle(frames)
+            frames.clear()
+        }
+        mayHoldUnread = received == batch || zmq_errno() == EINTR
+        return received
+    }
+}
+
 /// A reusable list of zmq_msg_t frames: one multipart message at a time.
 final class FrameList {
     private(set) var frames: UnsafeMutablePointer<zmq_msg_t>

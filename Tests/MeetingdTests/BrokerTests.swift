@@ -1,0 +1,100 @@
+// The broker's two sockets read where their descriptors are polled (control and monitor):
+// real ZeroMQ sockets, in process.
+
+import CZeroMQ
+import Foundation
+@testable import MeetingdCore
+import XCTest
+
+final class BrokerTests: XCTestCase {
+    /// A message that came before the first poll is read on the first turn, even when a socket
+    /// call before the loop took the commands its descriptor announced (ZMQ_EVENTS does).
+    func testTheFirstTurnReadsWhatCameBeforeItsDescriptorWasPolled() throws {
+        let context = try XCTUnwrap(zmq_ctx_new())
+        defer { zmq_ctx_term(context) }
+        let reader = try ZMQSocket(context: context, type: ZMQ_PAIR)
+        let writer = try ZMQSocket(context: context, type: ZMQ_PAIR)
+        defer { reader.close(); writer.close() }
+        try reader.bind("inproc://broker-test-first-turn")
+        try writer.connect("inproc://broker-test-first-turn")
+        var signalled = try SignalledSocket(reader)
+        XCTAssertTrue(writer.send("STOP"))
+        var events: Int32 = 0
+        var size = MemoryLayout<Int32>.size
+        XCTAssertEqual(zmq_getsockopt(reader.handle, ZMQ_EVENTS, &events, &size), 0)
+        XCTAssertNotEqual(events & Int32(ZMQ_POLLIN), 0, "the message waits")
+        var items = [signalled.pollItem]
+        XCTAssertEqual(zmq_poll(&items, 1, 0), 0, "yet the descriptor no longer announces it")
+
+        let frames = FrameList()
+        var read: [String] = []
+        XCTAssertTrue(signalled.mayHoldUnread)
+        signalled.read(signalled: false, into: frames) { read.append(String(decoding: $0.bytes(at: 0), as: UTF8.self)) }
+        XCTAssertEqual(read, ["STOP"])
+        XCTAssertFalse(signalled.mayHoldUnread, "drained: from now on the descriptor says when to read")
+        XCTAssertEqual(signalled.read(signalled: false, into: frames) { _ in XCTFail("read unsignalled") }, 0)
+    }
+
+    /// 150 connections accepted before the monitor is read are 150 events: a batch of 64 a
+    /// turn, the turns after a full batch polling without waiting, and once all are read the
+    /// poll waits again rather than turning at once.
+    func testMonitorEventsPastOneBatchAreReadOnTheNextTurnsAndThenThePollWaits() throws {
+        let context = try XCTUnwrap(zmq_ctx_new())
+        defer { zmq_ctx_term(context) }
+        let router = try ZMQSocket(context: context, type: ZMQ_ROUTER)
+        let monitorSocket = try ZMQSocket(context: context, type: ZMQ_PAIR)
+        var clients: [Int32] = []
+        defer {
+            clients.forEach { close($0) }
+            router.close()
+            monitorSocket.close()
+        }
+        XCTAssertEqual(zmq_socket_monitor(router.handle, "inproc://broker-test-monitor", ZMQ_EVENT_ACCEPTED), 0)
+        try monitorSocket.connect("inproc://broker-test-monitor")
+        var monitor = try SignalledSocket(monitorSocket)
+        let port = freePort()
+        try router.bind("tcp://127.0.0.1:\(port)")
+        for _ in 0..<150 { clients.append(try connectedTCP(port: port)) }
+        // libzmq greets a connection after it reported it accepted: once every client is greeted,
+        // all 150 events wait in the monitor socket.
+        for client in clients {
+            var byte: UInt8 = 0
+            XCTAssertEqual(recv(client, &byte, 1, 0), 1, "libzmq did not greet a client")
+        }
+
+        let frames = FrameList()
+        var items = [monitor.pollItem]
+        var accepted = 0, perTurn: [Int] = []
+        while accepted < clients.count && perTurn.count < 10 {
+            items[0].revents = 0
+            XCTAssertGreaterThanOrEqual(zmq_poll(&items, 1, monitor.mayHoldUnread ? 0 : 1000), 0)
+            let read = monitor.read(signalled: items[0].revents & Int16(ZMQ_POLLIN) != 0, into: frames, batch: 64) { message in
+                if Connections.monitorEvent(message)?.event == ZMQ_EVENT_ACCEPTED { accepted += 1 }
+            }
+            perTurn.append(read)
+        }
+        XCTAssertEqual(accepted, 150)
+        XCTAssertEqual(perTurn, [64, 64, 22])
+        XCTAssertFalse(monitor.mayHoldUnread)
+        items[0].revents = 0
+        XCTAssertEqual(zmq_poll(&items, 1, 200), 0, "the descriptor is signalled with nothing left to read")
+    }
+
+    private func connectedTCP(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(fd)
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+        }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return fd
+    }
+}
