@@ -56,7 +56,8 @@ public final class Server: @unchecked Sendable {
     private let notifier = SystemdNotifier()
     private let context: UnsafeMutableRawPointer
     private let workersDone = DispatchGroup()
-    private let control = Mutex<ZMQSocket?>(nil)
+    /// Where `requestStop` sends; nil before `run` connects it, when a stop is kept as pending.
+    private let control = Mutex<(socket: ZMQSocket?, stopPending: Bool)>((nil, false))
     /// The generation workers should serve; each moves to it between requests.
     private let targetGeneration = Atomic<Int>(0)
     private let proxyBeat = Atomic<UInt64>(0)
@@ -82,7 +83,9 @@ public final class Server: @unchecked Sendable {
 
     /// Asks a running server to stop: no new requests, finish those in flight. Any thread.
     public func requestStop() {
-        control.withLock { socket in _ = socket?.send("STOP") }
+        control.withLock { control in
+            if let socket = control.socket { _ = socket.send("STOP") } else { control.stopPending = true }
+        }
     }
 
     /// Binds, starts the workers (each opens its module instances), tells systemd it
@@ -130,9 +133,13 @@ public final class Server: @unchecked Sendable {
         try controlServer.bind(Self.controlAddress)
         let controlClient = try ZMQSocket(context: context, type: ZMQ_PAIR)
         try controlClient.connect(Self.controlAddress)
-        // A stop asked for before serving starts waits in the control socket.
-        control.withLock { $0 = controlClient }
-        defer { control.withLock { $0?.close(); $0 = nil } }
+        // A stop asked for before serving starts waits in the control socket, one asked for before
+        // there was a socket too.
+        control.withLock { control in
+            control.socket = controlClient
+            if control.stopPending { _ = controlClient.send("STOP") }
+        }
+        defer { control.withLock { $0.socket?.close(); $0.socket = nil } }
 
         try startWorkers()
         let events: EventStream?

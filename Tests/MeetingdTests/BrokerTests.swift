@@ -1,8 +1,10 @@
-// The broker's two sockets read where their descriptors are polled (control and monitor):
-// real ZeroMQ sockets, in process.
+// The broker's two sockets read where their descriptors are polled (control and monitor) and a
+// stop asked for before the server runs: real ZeroMQ sockets and a real Server, in process.
 
 import CZeroMQ
 import Foundation
+import Logging
+import Synchronization
 @testable import MeetingdCore
 import XCTest
 
@@ -78,6 +80,30 @@ final class BrokerTests: XCTestCase {
         XCTAssertFalse(monitor.mayHoldUnread)
         items[0].revents = 0
         XCTAssertEqual(zmq_poll(&items, 1, 200), 0, "the descriptor is signalled with nothing left to read")
+    }
+
+    /// systemctl stop right after start: a stop asked for before `run` is kept until it runs.
+    func testAStopAskedForBeforeTheServerRunsEndsIt() throws {
+        let directory = try temporaryDirectory(self)
+        let file = directory.appendingPathComponent("meetingd.yaml")
+        try "endpoints: [tcp://127.0.0.1:\(freePort())]\nworkers: 1\ncorpus: \(directory.path)/corpus.sqlite\n"
+            .write(to: file, atomically: true, encoding: .utf8)
+        let config = try ConfigLoader.load(file: file.path, environment: [:])
+        let hooks = ServerHooks(loadConfig: { config }, prepareCorpus: { _ in })
+        let server = Server(config: config, modules: [], hooks: hooks, logger: Logger(label: "broker-test"), metrics: ServerMetrics())
+        server.requestStop()
+        let ended = DispatchSemaphore(value: 0)
+        let failure = Mutex<String?>(nil)
+        Thread {
+            do { try server.run() } catch { failure.withLock { $0 = "\(error)" } }
+            ended.signal()
+        }.start()
+        if ended.wait(timeout: .now() + 30) == .timedOut {
+            server.requestStop()  // the server is running now: let it end before the test does
+            ended.wait()
+            XCTFail("the stop asked for before run() was lost")
+        }
+        XCTAssertNil(failure.withLock { $0 })
     }
 
     private func connectedTCP(port: Int) throws -> Int32 {
