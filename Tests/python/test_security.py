@@ -239,6 +239,37 @@ def test_idle_connections_past_the_cap_neither_lock_clients_out_nor_spin():
         d.stop()
 
 
+def test_a_burst_of_connections_past_one_monitor_batch_is_all_counted():
+    """The broker reads at most 64 monitor events a turn, and the monitor's descriptor announces
+    only what comes after it was drained: events past a full batch must be read on the next turns.
+    While the daemon is stopped (SIGSTOP) the kernel completes 100 connections (libzmq's backlog);
+    once it runs again, libzmq accepts them in a row, each an event, and past the cap of 10 the
+    oldest are closed: exactly 90, had every event been read."""
+    d = CorpusDaemon([ROOT / "Samples"], extra_config="limits: {max_connections: 10}\n")
+    burst = []
+    try:
+        pid = d.process.pid
+        host, port = d.endpoint.removeprefix("tcp://").rsplit(":", 1)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            for _ in range(100):
+                burst.append(socket.create_connection((host, int(port)), timeout=10))
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        # Well within libzmq's own 30 s handshake timeout, which would close them too. A closed
+        # connection reads as closed again, so the second count holds the first.
+        assert closed_by_peer(burst, enough=90, timeout_s=15) == 90, "connection events were lost"
+        assert closed_by_peer(burst, enough=91, timeout_s=1) == 90, "connections within the cap were closed"
+        assert d.call("meetingd.ping") == "pong"
+        before = cpu_seconds(pid)
+        time.sleep(2)
+        assert cpu_seconds(pid) - before < 1.0, "the daemon spins"
+    finally:
+        for conn in burst:
+            conn.close()
+        d.stop()
+
+
 # --- a stop always ends
 
 def test_sigterm_during_a_stuck_request_exits_within_the_grace(tmp_path):
@@ -272,3 +303,42 @@ def test_sigterm_during_a_stuck_request_exits_within_the_grace(tmp_path):
         if serve.poll() is None:
             serve.kill()
             serve.wait()
+
+
+def test_sigterm_right_at_start_always_ends(tmp_path):
+    """A stop asked for at any moment of the start (before the server exists, while its workers
+    open their modules, before the broker's first poll) ends the daemon: systemctl stop right
+    after systemctl start."""
+    corpus = tmp_path / "corpus.sqlite"
+    ingest = subprocess.run([str(MEETINGD), "ingest", "--corpus", str(corpus), str(ROOT / "Samples")],
+                            capture_output=True, text=True, timeout=600)
+    assert ingest.returncode == 0, ingest
+    config = tmp_path / "meetingd.yaml"
+    config.write_text(f"endpoints: [tcp://127.0.0.1:{free_port()}]\nworkers: 2\ncorpus: {corpus}\n"
+                      f"module_dirs: [{MEETINGD.parent}]\nmodules:\n  lookup: {{}}\n  search: {{}}\n  summarise: {{}}\n")
+    log_path = tmp_path / "meetingd.stderr"
+    # After fixed delays, and the moment the daemon logs "serving", just before its broker's loop.
+    for delay in [0.02, 0.05, 0.1, 0.2, 0.4, "serving"]:
+        with open(log_path, "w") as log:
+            serve = subprocess.Popen([str(MEETINGD), "serve", "--config", str(config)], stdout=log, stderr=log)
+        try:
+            if delay == "serving":
+                deadline = time.monotonic() + 60
+                while "serving" not in log_path.read_text(errors="replace") and time.monotonic() < deadline:
+                    time.sleep(0.001)
+            else:
+                time.sleep(delay)
+            serve.send_signal(signal.SIGTERM)
+            try:
+                returncode = serve.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"SIGTERM {delay} after start was lost:\n{log_path.read_text(errors='replace')[-3000:]}")
+            log_text = log_path.read_text(errors="replace")
+            # Before it blocks signals (the runtime's start), SIGTERM's default action ends it.
+            assert returncode in (0, -signal.SIGTERM), (delay, returncode, log_text[-3000:])
+            if "serving" in log_text:
+                assert returncode == 0 and "stopped" in log_text, (delay, log_text[-3000:])
+        finally:
+            if serve.poll() is None:
+                serve.kill()
+                serve.wait()
