@@ -312,10 +312,11 @@ extension SearchModule {
             """), arguments: [Self.jsonArray(turns.map(\.rowid))])
         let byTurn = Dictionary(rows.map { ($0[8] as Int64, $0) }, uniquingKeysWith: { first, _ in first })
         var hits: [Int64: JSONObject] = [:]
+        let terms = HighlightTerms(highlight.terms, analyzer: analyzer)
         for turn in turns where hits[turn.rowid] == nil {
             guard let row = byTurn[turn.rowid] else { continue }
             let text = TranscriptText.strippingMarks(row[7])
-            let snippet = try IndexSnippet.snippet(of: text, terms: highlight.terms, markers: markers, analyzer: analyzer, budget: budget)
+            let snippet = try IndexSnippet.snippet(of: text, terms: terms, markers: markers, analyzer: analyzer, budget: budget)
                 ?? Self.opening(of: text, words: IndexSnippet.words)
             hits[turn.rowid] = Self.hit(row, score: turn.score,
                                         snippet: highlight.joinsPhrases ? Self.joiningAdjacentMarks(snippet, markers) : snippet)
