@@ -475,10 +475,34 @@ extension SearchModule {
         return Self.page(hits, total: groups.count, exact: exact)
     }
 
-    /// "[remote] [control]" as "[remote control]": a phrase is marked as one span.
+    /// "[remote] [control]" as "[remote control]": a phrase is marked as one span. A close
+    /// marker, white space and an open marker become the white space, scanning left to right
+    /// as the regular expression `close(\s+)open` replaced by `$1` did (ICU's `\s` is Unicode's
+    /// White_Space), without compiling one per hit.
     static func joiningAdjacentMarks(_ snippet: String, _ markers: Markers) -> String {
-        let pattern = NSRegularExpression.escapedPattern(for: markers.close) + "(\\s+)" + NSRegularExpression.escapedPattern(for: markers.open)
-        return snippet.replacingOccurrences(of: pattern, with: "$1", options: .regularExpression)
+        let text = Array(snippet.unicodeScalars)
+        let close = Array(markers.close.unicodeScalars), open = Array(markers.open.unicodeScalars)
+        func holds(_ part: [Unicode.Scalar], at index: Int) -> Bool {
+            index + part.count <= text.count && text[index..<(index + part.count)].elementsEqual(part)
+        }
+        var out = String.UnicodeScalarView()
+        var index = 0
+        while index < text.count {
+            if holds(close, at: index) {
+                let spaceStart = index + close.count
+                var spaceEnd = spaceStart
+                while spaceEnd < text.count, text[spaceEnd].properties.isWhitespace { spaceEnd += 1 }
+                // The longest run of white space that an open marker follows, as `\s+` backtracks.
+                if let joint = stride(from: spaceEnd, to: spaceStart, by: -1).first(where: { holds(open, at: $0) }) {
+                    out.append(contentsOf: text[spaceStart..<joint])
+                    index = joint + open.count
+                    continue
+                }
+            }
+            out.append(text[index])
+            index += 1
+        }
+        return String(out)
     }
 
     static func page(_ hits: [JSONValue], total: Int, exact: Bool) -> JSONObject {
