@@ -304,22 +304,25 @@ extension SearchModule {
     }
 
     /// `turnHits`' hits by turn id. One statement reads them all: a page read a row at a
-    /// time cost a statement per hit.
+    /// time cost a statement per hit. Each hit is made from its row as the statement steps
+    /// (a turn listed twice takes its first score), its text not copied into a row first.
     private func hitsByTurn(_ db: Database, _ turns: [Candidate], highlight: Highlight, markers: Markers) throws -> [Int64: JSONObject] {
         guard !turns.isEmpty else { return [:] }
-        let rows = try Row.fetchAll(db.cachedStatement(sql: """
+        var scores: [Int64: Double] = [:]
+        for turn in turns where scores[turn.rowid] == nil { scores[turn.rowid] = turn.score }
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT \(Self.hitColumns), t.text, t.id FROM turn t \(Self.hitJoins) WHERE t.id IN (SELECT value FROM json_each(?))
             """), arguments: [Self.jsonArray(turns.map(\.rowid))])
-        let byTurn = Dictionary(rows.map { ($0[8] as Int64, $0) }, uniquingKeysWith: { first, _ in first })
         var hits: [Int64: JSONObject] = [:]
         let terms = HighlightTerms(highlight.terms, analyzer: analyzer)
-        for turn in turns where hits[turn.rowid] == nil {
-            guard let row = byTurn[turn.rowid] else { continue }
+        while let row = try rows.next() {
+            let rowid: Int64 = row[8]
+            guard hits[rowid] == nil, let score = scores[rowid] else { continue }
             let text = TranscriptText.strippingMarks(row[7])
             let snippet = try IndexSnippet.snippet(of: text, terms: terms, markers: markers, analyzer: analyzer, budget: budget)
                 ?? Self.opening(of: text, words: IndexSnippet.words)
-            hits[turn.rowid] = Self.hit(row, score: turn.score,
-                                        snippet: highlight.joinsPhrases ? Self.joiningAdjacentMarks(snippet, markers) : snippet)
+            hits[rowid] = Self.hit(row, score: score,
+                                   snippet: highlight.joinsPhrases ? Self.joiningAdjacentMarks(snippet, markers) : snippet)
         }
         return hits
     }
