@@ -304,21 +304,25 @@ extension SearchModule {
     }
 
     /// `turnHits`' hits by turn id. One statement reads them all: a page read a row at a
-    /// time cost a statement per hit.
+    /// time cost a statement per hit. Each hit is made from its row as the statement steps
+    /// (a turn listed twice takes its first score), its text not copied into a row first.
     private func hitsByTurn(_ db: Database, _ turns: [Candidate], highlight: Highlight, markers: Markers) throws -> [Int64: JSONObject] {
         guard !turns.isEmpty else { return [:] }
-        let rows = try Row.fetchAll(db.cachedStatement(sql: """
+        var scores: [Int64: Double] = [:]
+        for turn in turns where scores[turn.rowid] == nil { scores[turn.rowid] = turn.score }
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT \(Self.hitColumns), t.text, t.id FROM turn t \(Self.hitJoins) WHERE t.id IN (SELECT value FROM json_each(?))
             """), arguments: [Self.jsonArray(turns.map(\.rowid))])
-        let byTurn = Dictionary(rows.map { ($0[8] as Int64, $0) }, uniquingKeysWith: { first, _ in first })
         var hits: [Int64: JSONObject] = [:]
-        for turn in turns where hits[turn.rowid] == nil {
-            guard let row = byTurn[turn.rowid] else { continue }
+        let terms = HighlightTerms(highlight.terms, analyzer: analyzer)
+        while let row = try rows.next() {
+            let rowid: Int64 = row[8]
+            guard hits[rowid] == nil, let score = scores[rowid] else { continue }
             let text = TranscriptText.strippingMarks(row[7])
-            let snippet = try IndexSnippet.snippet(of: text, terms: highlight.terms, markers: markers, analyzer: analyzer, budget: budget)
+            let snippet = try IndexSnippet.snippet(of: text, terms: terms, markers: markers, analyzer: analyzer, budget: budget)
                 ?? Self.opening(of: text, words: IndexSnippet.words)
-            hits[turn.rowid] = Self.hit(row, score: turn.score,
-                                        snippet: highlight.joinsPhrases ? Self.joiningAdjacentMarks(snippet, markers) : snippet)
+            hits[rowid] = Self.hit(row, score: score,
+                                   snippet: highlight.joinsPhrases ? Self.joiningAdjacentMarks(snippet, markers) : snippet)
         }
         return hits
     }
@@ -474,10 +478,34 @@ extension SearchModule {
         return Self.page(hits, total: groups.count, exact: exact)
     }
 
-    /// "[remote] [control]" as "[remote control]": a phrase is marked as one span.
+    /// "[remote] [control]" as "[remote control]": a phrase is marked as one span. A close
+    /// marker, white space and an open marker become the white space, scanning left to right
+    /// as the regular expression `close(\s+)open` replaced by `$1` did (ICU's `\s` is Unicode's
+    /// White_Space), without compiling one per hit.
     static func joiningAdjacentMarks(_ snippet: String, _ markers: Markers) -> String {
-        let pattern = NSRegularExpression.escapedPattern(for: markers.close) + "(\\s+)" + NSRegularExpression.escapedPattern(for: markers.open)
-        return snippet.replacingOccurrences(of: pattern, with: "$1", options: .regularExpression)
+        let text = Array(snippet.unicodeScalars)
+        let close = Array(markers.close.unicodeScalars), open = Array(markers.open.unicodeScalars)
+        func holds(_ part: [Unicode.Scalar], at index: Int) -> Bool {
+            index + part.count <= text.count && text[index..<(index + part.count)].elementsEqual(part)
+        }
+        var out = String.UnicodeScalarView()
+        var index = 0
+        while index < text.count {
+            if holds(close, at: index) {
+                let spaceStart = index + close.count
+                var spaceEnd = spaceStart
+                while spaceEnd < text.count, text[spaceEnd].properties.isWhitespace { spaceEnd += 1 }
+                // The longest run of white space that an open marker follows, as `\s+` backtracks.
+                if let joint = stride(from: spaceEnd, to: spaceStart, by: -1).first(where: { holds(open, at: $0) }) {
+                    out.append(contentsOf: text[spaceStart..<joint])
+                    index = joint + open.count
+                    continue
+                }
+            }
+            out.append(text[index])
+            index += 1
+        }
+        return String(out)
     }
 
     static func page(_ hits: [JSONValue], total: Int, exact: Bool) -> JSONObject {

@@ -36,6 +36,22 @@ final class AnalyzerTests: XCTestCase {
         XCTAssertEqual(analyzer.words("in 2020, 18 декабря").map(\.term), ["in", "2020", "18", "декабр"])
     }
 
+    /// A word's term number equals the number `termNumbers(of:)` gave its stem, whether the
+    /// stem was met before (in a word) or first numbered there; other words' numbers differ.
+    func testTermNumbersMatchTheWordsOfThoseTerms() {
+        let analyzer = Analyzer()
+        _ = analyzer.words("remote")
+        let numbers = analyzer.termNumbers(of: ["remot", "run", "budget"])
+        XCTAssertEqual(Set(numbers).count, 3)
+        var matched: [String] = []
+        let text = "Running the remote, she runs"
+        analyzer.forEachWordTerm(text) { bytes, number in
+            let word = String(decoding: Array(text.utf8)[bytes], as: UTF8.self)
+            if let index = numbers.firstIndex(of: number) { matched.append("\(word):\(index)") }
+        }
+        XCTAssertEqual(matched, ["Running:1", "remote:0", "runs:1"])
+    }
+
     /// Every word's byte range holds exactly the word as written in the source.
     func testOffsetsPointAtTheSourceBytes() {
         let analyzer = Analyzer()

@@ -187,6 +187,27 @@ public final class Analyzer {
         return termsByNumber[Int(number(normalized).term)]
     }
 
+    /// The numbers of `terms` (stems), numbering those no word met so far has: a caller that
+    /// looks for these terms in text compares each word's term number (`forEachWordTerm`)
+    /// instead of hashing its stem a second time. The numbers hold until the next call of
+    /// `words`, `terms`, `term` or this, which may start the vocabulary over.
+    public func termNumbers(of terms: some Sequence<String>) -> [Int32] {
+        startOverIfFull()
+        return terms.map { term in
+            if let known = termNumbers[term] { return known }
+            let number = Int32(termsByNumber.count)
+            termNumbers[term] = number
+            termsByNumber.append(term)
+            return number
+        }
+    }
+
+    /// Calls `body` with each word's UTF-8 byte range in `text` and its term's number, which
+    /// compares with those `termNumbers(of:)` gave (this never starts the vocabulary over).
+    public func forEachWordTerm(_ text: String, _ body: (Range<Int>, Int32) -> Void) {
+        forEachWord(text) { bytes, normalized in body(bytes, number(normalized).term) }
+    }
+
     /// Calls `body` with the numbers of each word of `text`, in order. They index `forms`
     /// and `termsByNumber` until the vocabulary starts over, which happens only in
     /// `startOverIfFull` (callers call it where they hold no number).
