@@ -22,8 +22,10 @@ questions whose subject was located (the located stretches' sentences) and one f
 summaries, each of either kind (numpy, logistic loss; each query weighs the same, its positives as
 much as its negatives): gradient-boosted trees, the default for questions, or a logistic regression
 (Newton's method with an L2 penalty), the default for whole meetings, whose 65 training queries are
-too few for trees (val ROUGE-1 30.39 linear, 29.15 trees). The models are written with the feature
-names, which the module checks at open.
+too few for trees (val ROUGE-1 30.39 linear, 29.15 trees). The whole-meeting model also learns from
+the questions' candidates and oracle picks, their question's features zeroed (`--pool-questions`, the
+weight of those queries; 0 leaves them out). The models are written with the feature names, which the
+module checks at open.
 Only training splits are read: val and the held-out test split stay unseen. To compare
 training choices without looking at val, `--folds K` holds out every K-th meeting of the
 splits in turn, fits on the others, and scores the held-out meetings' queries through a
@@ -233,6 +235,20 @@ def predict_tree(nodes, x):
         at = np.where(inner, step, at)
 
 
+# Features of the question a whole-meeting summary has not: its words, its located region, the speakers it names.
+QUESTION_FEATURES = ("relevance", "topic_coverage", "turn_relevance", "named_speaker", "expanded_relevance", "topic_section")
+
+
+def as_whole_meeting(row):
+    """A question's candidates as a whole-meeting summary reads them: no question's relevance, and the
+    centrality biased towards the question is the plain one, as the module computes it without a question."""
+    names = row["features"]
+    x = row["x"].copy()
+    x[:, [names.index(name) for name in QUESTION_FEATURES]] = 0
+    x[:, names.index("biased_centrality")] = x[:, names.index("centrality")]
+    return {**row, "x": x}
+
+
 def scorer_file(rows, args, report=False):
     """The scorer file's content: one model per kind of candidates, fitted on `rows`, each of the kind its option names."""
     names = rows[0]["features"]
@@ -241,7 +257,14 @@ def scorer_file(rows, args, report=False):
         subset = [r for r in rows if r["model"] == model]
         # A query whose located candidates hold none of the oracle's picks teaches nothing about ranking them.
         taught = [r for r in subset if r["y"].sum() > 0]
-        x, y, weight = np.vstack([r["x"] for r in taught]), np.concatenate([r["y"] for r in taught]), query_weights(taught)
+        weight = query_weights(taught)
+        if model == "meeting" and args.pool_questions > 0:
+            # The whole-meeting model has 65 training queries; the questions' oracle picks also say which
+            # sentences written answers keep, once their question's features are taken away.
+            pooled = [as_whole_meeting(r) for r in rows if r["model"] == "question" and r["y"].sum() > 0]
+            weight = np.concatenate([weight, query_weights(pooled) * args.pool_questions])
+            taught = taught + pooled
+        x, y = np.vstack([r["x"] for r in taught]), np.concatenate([r["y"] for r in taught])
         kind = getattr(args, f"{model}_kind")
         if kind == "linear":
             weights, bias = fit_linear(x, y, weight, args.penalty)
@@ -323,6 +346,9 @@ def main():
     parser.add_argument("--depth", type=int, default=2, help="depth of each tree (trees)")
     parser.add_argument("--rate", type=float, default=0.025, help="learning rate, the shrinkage of each tree (trees)")
     parser.add_argument("--penalty", type=float, default=0.01, help="L2 penalty on the standardised weights (linear)")
+    parser.add_argument("--pool-questions", type=float, default=1.0,
+                        help="weight of the question queries, their question's features zeroed, among the whole-meeting "
+                             "model's training queries (each of its own queries weighs 1; 0 leaves them out; default 1)")
     parser.add_argument("--out", type=Path, default=ROOT / "Plugins/summarise/scorer.json")
     parser.add_argument("--harvest", type=Path, help="only write the labelled candidates to this pickle (for experiments)")
     parser.add_argument("--rows", type=Path, help="read the labelled candidates from this pickle (--harvest) instead of harvesting")

@@ -57,6 +57,8 @@ enum SentenceFeature: Int, CaseIterable {
     case summaryWords
     /// Mean log of that share against the rate over all words: words answers drop weigh down.
     case summaryWordsLift
+    /// Its speaker's share of the turns the candidates come from: who holds the floor where the question is answered.
+    case speakerTurnShare
 }
 
 struct SentenceScorer {
@@ -104,7 +106,8 @@ struct SentenceScorer {
                                "biased_centrality", "position", "log_words", "short", "named_speaker", "speaker_share",
                                "top_speaker", "is_question", "content_share", "clean_share", "first_in_turn", "log_turn_words",
                                "expanded_relevance", "agenda_words", "topic_section",
-                               "first_person", "second_person", "summary_words", "summary_words_lift"]
+                               "first_person", "second_person", "summary_words", "summary_words_lift",
+                               "speaker_turn_share"]
 
     /// For a question's candidates, and for a whole meeting's (or one speaker's).
     let question: Model

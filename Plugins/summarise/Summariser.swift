@@ -99,6 +99,10 @@ extension MeetingText {
         let lastSentence = Float(max(sentences.count - 1, 1))
         // Once per turn: summed per candidate, a turn of n sentences cost n² (a minute for 10,000).
         let turnWords = turns.map { turn in sentences[turn.sentences].reduce(0) { $0 + $1.words } }
+        let candidateTurns = Set(candidates.map { turnPositions[$0] })
+        var turnsBySpeaker = [Float](repeating: 0, count: speakers.count)
+        for position in candidateTurns { if let speaker = turns[position].speaker { turnsBySpeaker[speaker] += 1 } }
+        let candidateTurnCount = Float(max(candidateTurns.count, 1))
         return candidates.indices.map { i in
             let index = candidates[i]
             let sentence = sentences[index]
@@ -134,6 +138,7 @@ extension MeetingText {
             let kept = SummaryWords.builtIn.shares(words)
             set(.summaryWords, kept.mean)
             set(.summaryWordsLift, kept.lift)
+            set(.speakerTurnShare, sentence.speaker.map { turnsBySpeaker[$0] / candidateTurnCount } ?? 0)
             return row
         }
     }
