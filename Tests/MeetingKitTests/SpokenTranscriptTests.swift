@@ -39,9 +39,20 @@ final class SpokenTranscriptTests: XCTestCase {
         ("any of you guys ' worry , except that", "Any of you guys' worry, except that"),
         ("until one o ' clock this afternoon", "Until one o'clock this afternoon"),
         ("so um with Andreas ' help um Andreas put", "With Andreas' help Andreas put"),
-        ("So I think maybe what 's causing it to crash", "I think maybe what's causing it to crash"),
+        ("So I think maybe what 's causing it to crash", "Maybe what's causing it to crash"),
+        // Discourse phrases set apart from the sentence, and hedges opening a clause.
+        ("So it 's , you know , not a matter", "It's not a matter"),
+        ("but I think , you know , what we had", "What we had"),
+        ("so you can , sort of , give a sensible", "You can give a sensible"),
+        ("I mean , he certainly could use", "He certainly could use"),
+        ("I think we should aim at the", "We should aim at the"),
+        ("So, the early evaluation, I think, will give us", "The early evaluation will give us"),
         // What stays: articles, the pronoun, names and letters that are not a restart.
-        ("you know , intention A , intention B , intention C .", "You know, intention A, intention B, intention C."),
+        ("you know , intention A , intention B , intention C .", "Intention A, intention B, intention C."),
+        ("will be some dialogue , you know ?", "Will be some dialogue, you know?"),
+        ("once you know what the focus is", "Once you know what the focus is"),
+        ("I think so", "I think so"),
+        ("I think that goes against the", "I think that goes against the"),
         ("how to get from A to B .", "How to get from A to B."),
         ("If you have an L_C_D_ on the remote control", "If you have an LCD on the remote control"),
         ("I think that would be a good thing to add", "I think that would be a good thing to add"),
@@ -84,6 +95,17 @@ final class SpokenTranscriptTests: XCTestCase {
         let first = cleaned.sourceRange(of: 0..<7)!
         XCTAssertEqual(text(scalars[first]), "Instead")
         XCTAssertEqual(first.lowerBound, 12)
+    }
+
+    /// An aside's `.` stays, and maps to its own scalar, not to the words dropped before it.
+    func testTheStopEndingADroppedAsideMapsToItself() {
+        for source in ["not a massive difference , you know .", "not a massive difference, you know."] {
+            let cleaned = SpokenTranscript.clean(Substring(source))
+            XCTAssertEqual(cleaned.text, "Not a massive difference.")
+            let scalars = Array(source.unicodeScalars)
+            XCTAssertEqual(cleaned.sourceRange(of: 24..<25), (scalars.count - 1)..<scalars.count, "the stop of \(source)")
+            XCTAssertEqual(cleaned.sourceRange(of: 14..<24).map { text(scalars[$0]) }, "difference", "the word before the aside in \(source)")
+        }
     }
 
     func testARepairedTokenMapsAsAWhole() {

@@ -29,6 +29,9 @@ sum sun tab tag tap tax tea ten the tie tip toe too top toy try two use van via 
 yet you zip""".split())
 CONSONANT_WORDS = {"mr", "dr", "ms", "st", "tv", "pc", "cd", "dj", "km", "kg", "cm", "mg", "ml", "gb", "mb", "kb", "hz", "pm"}
 CLITICS = {"s", "re", "m", "ll", "ve", "d"}
+ASIDES = [["you", "know"], ["i", "mean"], ["i", "guess"], ["i", "think"], ["you", "see"], ["sort", "of"], ["kind", "of"], ["yeah"]]
+HEDGE_OPENERS = [["i", "think"], ["i", "mean"], ["i", "guess"]]
+LITERAL_AFTER_OPENER = {"so", "that", "about", "of", "not", "this"}
 BACKCHANNELS = {"yeah", "okay", "ok", "mm-hmm", "uh-huh", "right", "yes", "hmm", "mm"}
 
 
@@ -67,6 +70,39 @@ def same_word(a, b):
     return a.lower() == b.lower() and any(c.isalpha() for c in a) and all(c.isalnum() or c in "'’-" for c in a)
 
 
+def drop_discourse_phrase(tokens, i, kept):
+    """Where the discourse phrase at tokens[i] ends when it stands apart (taking the comma before it from
+    `kept`, and leaving a .;:! that ends it there), or None."""
+    if kept and kept[-1][-1] not in ",.;:!?":
+        return None
+    for kind, phrase in [("aside", p) for p in ASIDES] + [("opener", p) for p in HEDGE_OPENERS]:
+        end = i + len(phrase)
+        words = tokens[i:end]
+        if len(words) < len(phrase) or [w.lower() for w in words[:-1]] != phrase[:-1] or bare(words[-1]) != phrase[-1]:
+            continue
+        mark = words[-1][len(words[-1].rstrip(",.;:!?")):]
+        following = tokens[end] if end < len(tokens) else None
+        lone = following if following is not None and only(following, ",.;:!?") else None
+        if kind == "opener":
+            if mark or following is None or lone is not None or bare(following) in LITERAL_AFTER_OPENER:
+                continue
+            return end
+        closing = mark or lone or ""
+        if (following is not None and not closing) or "?" in closing:
+            continue
+        ends = bool(closing) and closing[0] != ","
+        if not kept and (ends or following is None):
+            continue
+        if kept and kept[-1].endswith(","):
+            kept[-1] = kept[-1].rstrip(",")
+            if not kept[-1]:
+                kept.pop()
+        if ends and mark:
+            kept.append(mark)
+        return end
+    return None
+
+
 def clean(span):
     tokens = []
     for token in span.split():
@@ -102,8 +138,10 @@ def clean(span):
             fragment[i] = True
         else:
             following = tokens[i]
-    kept, after_filler = [], False
-    for token, is_cut in zip(tokens, fragment):
+    kept, after_filler, phrase_end = [], False, 0
+    for i, (token, is_cut) in enumerate(zip(tokens, fragment)):
+        if i < phrase_end:
+            continue
         if bare(token) in FILLERS:
             after_filler = True
             continue
@@ -111,6 +149,10 @@ def clean(span):
             continue
         after_filler = False
         if not kept and bare(token) in OPENERS:
+            continue
+        end = drop_discourse_phrase(tokens, i, kept)
+        if end is not None:
+            phrase_end, after_filler = end, True
             continue
         kept.append(token)
         while kept and not only(kept[-1], ","):
@@ -331,9 +373,10 @@ def test_the_summary_words_table_is_what_its_script_builds(tmp_path):
     # built again with the script and scorer.json retrained (train_scorer.py), as the README says.
     assert built == SUMMARY_WORDS, "summary_words.json is stale: re-run Benchmarks/summarise/summary_words.py"
     assert built["trained_on"] == ["academic-train.jsonl", "committee-train.jsonl"]
-    # Written answers keep "the" and drop the speaker's "you" and "yeah": the table says so.
+    # Written answers keep "the" and drop the speaker's "you" and "gonna": the table says so ("yeah", which the
+    # cleaner drops where it stands apart, is said among too few queries' candidates to be in it).
     assert built["words"]["the"] > 0.5 > 5 * built["base"] and built["words"]["you"] < built["base"] / 2
-    assert built["words"]["yeah"] < built["base"] / 2
+    assert built["words"]["gonna"] < built["base"] / 2
 
 
 def test_speaker_part(corpus_daemon):

@@ -40,6 +40,13 @@ public enum SpokenTranscript {
     /// 3. fillers (`fillers`, compared lowercased without trailing `,.;:!?`) are dropped, and so is a
     ///    lone `,` right after one; word fragments are dropped (below); while nothing is kept yet,
     ///    openers (`openers`, compared as fillers are) and tokens of `,.;:!?` alone are dropped too;
+    ///    and discourse phrases that carry nothing are dropped where they stand apart from the sentence,
+    ///    compared as fillers are: an aside (`asides`: "you know", "I mean", "sort of") at the start or
+    ///    after `,.;:!?` and followed by `,.;:!` or the end, with the commas around it ("it's, you know,
+    ///    not a matter" becomes "it's not a matter"; a `.;:!` ending it stays: "difference, you know."
+    ///    becomes "difference."), and a hedge opener (`hedgeOpeners`: "I think") at the start or after
+    ///    `,.;:!?` before a word other than `literalAfterOpener` ("I think we should" becomes "We
+    ///    should"; "I think so" stays);
     /// 4. a word fragment is a lone lowercase letter other than "a" and "i" ("h having"); two lowercase
     ///    consonants but `consonantWords` ("th a copy"); two or three lowercase letters, not one of
     ///    `shortWords`, that begin the next token that is neither a filler nor a fragment ("wha what",
@@ -57,13 +64,14 @@ public enum SpokenTranscript {
     /// Source offsets count Unicode scalars of `span`, plus `sourceOffset` (the span's own start
     /// in the turn text, so that the map gives turn offsets as stored citations do).
     public static func clean(_ span: Substring, sourceOffset: Int = 0) -> CleanedText {
-        let tokens = repairingPunctuation(tokens(span, offset: sourceOffset))
+        var tokens = repairingPunctuation(tokens(span, offset: sourceOffset))
         let fragments = fragments(tokens)
         // Positions in `tokens`, not copies: a Token holds a Substring, and copying one retains its string.
         var kept: [Int] = []
         kept.reserveCapacity(tokens.count)
         var afterFiller = false
-        for index in tokens.indices {
+        var phraseEnd = 0
+        for index in tokens.indices where index >= phraseEnd {
             let token = tokens[index]
             if token.isFiller {
                 afterFiller = true
@@ -73,11 +81,27 @@ public enum SpokenTranscript {
             if kept.isEmpty ? token.text.utf8.allSatisfy(isSentencePunctuation) : afterFiller && token.text == "," { continue }
             afterFiller = false
             if kept.isEmpty, openerKeys.contains(token.key) { continue }
+            if discourseFirstKeys.contains(token.key), let end = droppingDiscoursePhrase(at: index, kept: &kept, tokens: &tokens) {
+                phraseEnd = end
+                // A lone comma after it goes too, as after a filler: one stands before it, or nothing.
+                afterFiller = true
+                continue
+            }
             kept.append(index)
             droppingRestarts(&kept, of: tokens)
         }
         return joined(kept, of: tokens)
     }
+
+    /// Discourse markers said as asides, set off from the sentence ("it's, you know, cheaper").
+    public static let asides: [[String]] = [["you", "know"], ["i", "mean"], ["i", "guess"], ["i", "think"], ["you", "see"],
+                                            ["sort", "of"], ["kind", "of"], ["yeah"]]
+
+    /// Hedges that open a clause: the speaker's own view, which a summary's attribution already gives.
+    public static let hedgeOpeners: [[String]] = [["i", "think"], ["i", "mean"], ["i", "guess"]]
+
+    /// Words after which a hedge opener is said literally ("I think so", "I think that ...", "I mean of course").
+    public static let literalAfterOpener: Set<String> = ["so", "that", "about", "of", "not", "this"]
 
     /// Sounds that carry no words.
     public static let fillers: Set<String> = [
@@ -229,6 +253,76 @@ public enum SpokenTranscript {
         guard lowerSecond.hasPrefix(lowerFirst) else { return false }
         return first.utf8.count < second.utf8.count || shortWords.contains(lowerFirst)
     }
+
+    // MARK: Discourse phrases
+
+    private enum DiscourseKind { case aside, hedgeOpener }
+
+    /// Rule 3's discourse phrases: when one starts at `index` where it stands apart, it is dropped (with the
+    /// punctuation around it as the rule says) and the position after it returned; nil when none is dropped.
+    private static func droppingDiscoursePhrase(at index: Int, kept: inout [Int], tokens: inout [Token]) -> Int? {
+        let before = kept.last
+        guard before.map({ endsClause(tokens[$0].text) }) ?? true else { return nil }
+        for (kind, phrase) in discoursePhrases {
+            guard let end = matchEnd(of: phrase, at: index, in: tokens) else { continue }
+            let last = tokens[end - 1]
+            let mark = trailingPunctuation(last.text)
+            let next = end < tokens.count ? tokens[end] : nil
+            let loneMark = next.flatMap { $0.text.utf8.allSatisfy(isSentencePunctuation) ? $0.text : nil }
+            if kind == .hedgeOpener {
+                // A word must follow, not punctuation: set off by punctuation it is an aside.
+                guard mark.isEmpty, let next, loneMark == nil, !literalAfterOpener.contains(withoutTrailingPunctuation(next.text).lowercased())
+                else { continue }
+                return end
+            }
+            // Followed by `,.;:!` or the end; a question mark makes it a question ("you know?").
+            let closing = mark.isEmpty ? (loneMark ?? "") : mark
+            guard next == nil || !closing.isEmpty, !closing.contains("?") else { continue }
+            let ends = !closing.isEmpty && closing.utf8.first != UInt8(ascii: ",")
+            // Nothing kept and nothing after: the phrase is the whole sentence ("You know.").
+            if before == nil, ends || next == nil { continue }
+            // The commas around it go and a `.;:!` ending it stays, cut out of verbatim tokens only.
+            let commaBefore = before.flatMap { tokens[$0].text.utf8.last == UInt8(ascii: ",") ? $0 : nil }
+            if ends, !mark.isEmpty, !last.verbatim { continue }
+            if let commaBefore, !tokens[commaBefore].isComma, !tokens[commaBefore].verbatim { continue }
+            if let commaBefore {
+                if tokens[commaBefore].isComma {
+                    kept.removeLast()
+                } else {
+                    let token = tokens[commaBefore], trimmed = withoutTrailingCommas(token.text)
+                    tokens[commaBefore] = Token(trimmed, source: token.source.lowerBound..<(token.source.upperBound - (token.text.utf8.count - trimmed.utf8.count)),
+                                                verbatim: true)
+                }
+            }
+            if ends, !mark.isEmpty {
+                tokens.append(Token(mark, source: (last.source.upperBound - mark.utf8.count)..<last.source.upperBound, verbatim: true))
+                kept.append(tokens.count - 1)
+            }
+            return end
+        }
+        return nil
+    }
+
+    /// Where `phrase` ends when its words start at `index` (only its last word may carry punctuation).
+    private static func matchEnd(of phrase: [String], at index: Int, in tokens: [Token]) -> Int? {
+        guard index + phrase.count <= tokens.count else { return nil }
+        for (offset, word) in phrase.enumerated() {
+            let text = tokens[index + offset].text
+            let bare = offset == phrase.count - 1 ? withoutTrailingPunctuation(text) : text
+            guard bare.utf8.count == word.utf8.count,
+                  zip(bare.utf8, word.utf8).allSatisfy({ $0 == $1 || (isASCIILetter($0) && $0 | 0x20 == $1) }) else { return nil }
+        }
+        return index + phrase.count
+    }
+
+    private static func trailingPunctuation(_ token: Substring) -> Substring {
+        token[withoutTrailingPunctuation(token).endIndex...]
+    }
+
+    private static let discoursePhrases: [(DiscourseKind, [String])] =
+        asides.map { (DiscourseKind.aside, $0) } + hedgeOpeners.map { (.hedgeOpener, $0) }
+
+    private static let discourseFirstKeys = Set((asides + hedgeOpeners).map { key($0[0]) })
 
     // MARK: Fragments and restarts
 
