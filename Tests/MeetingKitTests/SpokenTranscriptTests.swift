@@ -47,11 +47,17 @@ final class SpokenTranscriptTests: XCTestCase {
         ("I mean , he certainly could use", "He certainly could use"),
         ("I think we should aim at the", "We should aim at the"),
         ("So, the early evaluation, I think, will give us", "The early evaluation will give us"),
+        // A stop before the aside ends the clause already: the aside's own stop goes with it.
+        ("it 's fine ; you know . we go", "It's fine; we go"),
+        ("it 's fine . you know . we go", "It's fine. we go"),
+        ("it's fine; you know. We go", "It's fine; We go"),
+        ("the front - end, you know, is", "The front-end, you know, is"),
         // What stays: articles, the pronoun, names and letters that are not a restart.
         ("you know , intention A , intention B , intention C .", "Intention A, intention B, intention C."),
         ("will be some dialogue , you know ?", "Will be some dialogue, you know?"),
         ("once you know what the focus is", "Once you know what the focus is"),
         ("I think so", "I think so"),
+        ("I mean it", "I mean it"),
         ("I think that goes against the", "I think that goes against the"),
         ("how to get from A to B .", "How to get from A to B."),
         ("If you have an L_C_D_ on the remote control", "If you have an LCD on the remote control"),

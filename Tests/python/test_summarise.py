@@ -31,7 +31,7 @@ CONSONANT_WORDS = {"mr", "dr", "ms", "st", "tv", "pc", "cd", "dj", "km", "kg", "
 CLITICS = {"s", "re", "m", "ll", "ve", "d"}
 ASIDES = [["you", "know"], ["i", "mean"], ["i", "guess"], ["i", "think"], ["you", "see"], ["sort", "of"], ["kind", "of"], ["yeah"]]
 HEDGE_OPENERS = [["i", "think"], ["i", "mean"], ["i", "guess"]]
-LITERAL_AFTER_OPENER = {"so", "that", "about", "of", "not", "this"}
+LITERAL_AFTER_OPENER = {"so", "that", "about", "of", "not", "this", "it"}
 BACKCHANNELS = {"yeah", "okay", "ok", "mm-hmm", "uh-huh", "right", "yes", "hmm", "mm"}
 
 
@@ -70,9 +70,13 @@ def same_word(a, b):
     return a.lower() == b.lower() and any(c.isalpha() for c in a) and all(c.isalnum() or c in "'’-" for c in a)
 
 
+class Rebuilt(str):
+    """A token the cleaner rebuilt (joined at a lone - or ', or with marks taken out): it maps to its source as a whole."""
+
+
 def drop_discourse_phrase(tokens, i, kept):
     """Where the discourse phrase at tokens[i] ends when it stands apart (taking the comma before it from
-    `kept`, and leaving a .;:! that ends it there), or None."""
+    `kept`, and leaving a .;:! that ends it there unless the word before ends in one), or None."""
     if kept and kept[-1][-1] not in ",.;:!?":
         return None
     for kind, phrase in [("aside", p) for p in ASIDES] + [("opener", p) for p in HEDGE_OPENERS]:
@@ -93,10 +97,18 @@ def drop_discourse_phrase(tokens, i, kept):
         ends = bool(closing) and closing[0] != ","
         if not kept and (ends or following is None):
             continue
+        # Commas and stops are cut out of tokens the cleaner did not rebuild only.
+        stop_before = bool(kept) and kept[-1][-1] in ".;:!?"
+        if ends and not stop_before and mark and isinstance(words[-1], Rebuilt):
+            continue
+        if kept and kept[-1].endswith(",") and not only(kept[-1], ",") and isinstance(kept[-1], Rebuilt):
+            continue
         if kept and kept[-1].endswith(","):
             kept[-1] = kept[-1].rstrip(",")
             if not kept[-1]:
                 kept.pop()
+        if ends and stop_before:
+            return end if mark else end + 1
         if ends and mark:
             kept.append(mark)
         return end
@@ -105,24 +117,25 @@ def drop_discourse_phrase(tokens, i, kept):
 
 def clean(span):
     tokens = []
-    for token in span.split():
+    for source in span.split():
+        token = source
         for mark in MARKS:
             token = token.replace(mark, "")
         token = re.sub(r"([A-Za-z])_", r"\1", token)
         if token:
-            tokens.append(token)
+            tokens.append(token if token == source else Rebuilt(token))
     repaired, i = [], 0
     while i < len(tokens):
         token, following = tokens[i], tokens[i + 1] if i + 1 < len(tokens) else None
         if token == "-" and repaired and following and repaired[-1][-1].isalnum() and following[0].isalnum():
-            repaired[-1] = following if is_restart(repaired[-1], following) else repaired[-1] + "-" + following
+            repaired[-1] = following if is_restart(repaired[-1], following) else Rebuilt(repaired[-1] + "-" + following)
             i += 2
         elif token == "'" and repaired and repaired[-1][-1].isalnum():
             if repaired[-1].lower() == "o" and following and following[0].isalnum():
-                repaired[-1] += "'" + following
+                repaired[-1] = Rebuilt(repaired[-1] + "'" + following)
                 i += 2
             else:
-                repaired[-1] += "'"
+                repaired[-1] = Rebuilt(repaired[-1] + "'")
                 i += 1
         else:
             repaired.append(token)

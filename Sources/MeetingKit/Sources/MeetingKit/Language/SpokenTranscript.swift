@@ -43,8 +43,10 @@ public enum SpokenTranscript {
     ///    and discourse phrases that carry nothing are dropped where they stand apart from the sentence,
     ///    compared as fillers are: an aside (`asides`: "you know", "I mean", "sort of") at the start or
     ///    after `,.;:!?` and followed by `,.;:!` or the end, with the commas around it ("it's, you know,
-    ///    not a matter" becomes "it's not a matter"; a `.;:!` ending it stays: "difference, you know."
-    ///    becomes "difference."), and a hedge opener (`hedgeOpeners`: "I think") at the start or after
+    ///    not a matter" becomes "it's not a matter"; a `.;:!` ending it stays unless the word before
+    ///    ends in one: "difference, you know." becomes "difference.", "fine; you know." "fine;"; a comma
+    ///    or stop the cleaner would have to cut out of a rebuilt token, "front - end," or a word with a
+    ///    mark removed, keeps the aside), and a hedge opener (`hedgeOpeners`: "I think") at the start or after
     ///    `,.;:!?` before a word other than `literalAfterOpener` ("I think we should" becomes "We
     ///    should"; "I think so" stays);
     /// 4. a word fragment is a lone lowercase letter other than "a" and "i" ("h having"); two lowercase
@@ -101,7 +103,7 @@ public enum SpokenTranscript {
     public static let hedgeOpeners: [[String]] = [["i", "think"], ["i", "mean"], ["i", "guess"]]
 
     /// Words after which a hedge opener is said literally ("I think so", "I think that ...", "I mean of course").
-    public static let literalAfterOpener: Set<String> = ["so", "that", "about", "of", "not", "this"]
+    public static let literalAfterOpener: Set<String> = ["so", "that", "about", "of", "not", "this", "it"]
 
     /// Sounds that carry no words.
     public static let fillers: Set<String> = [
@@ -281,20 +283,26 @@ public enum SpokenTranscript {
             let ends = !closing.isEmpty && closing.utf8.first != UInt8(ascii: ",")
             // Nothing kept and nothing after: the phrase is the whole sentence ("You know.").
             if before == nil, ends || next == nil { continue }
-            // The commas around it go and a `.;:!` ending it stays, cut out of verbatim tokens only.
-            let commaBefore = before.flatMap { tokens[$0].text.utf8.last == UInt8(ascii: ",") ? $0 : nil }
-            if ends, !mark.isEmpty, !last.verbatim { continue }
+            // The commas around it go, and a `.;:!` ending it stays unless a stop ends the word before
+            // ("fine; you know." is "fine;"); both are cut out of verbatim tokens only, so that every
+            // kept word maps to exactly its source.
+            let beforeText = before.map { tokens[$0].text }
+            let stopBefore = beforeText.map { $0.utf8.last != UInt8(ascii: ",") } ?? false
+            let commaBefore = beforeText?.utf8.last == UInt8(ascii: ",") ? before : nil
+            if ends, !stopBefore, !mark.isEmpty, !last.verbatim { continue }
             if let commaBefore, !tokens[commaBefore].isComma, !tokens[commaBefore].verbatim { continue }
             if let commaBefore {
-                if tokens[commaBefore].isComma {
+                let token = tokens[commaBefore]
+                if token.isComma {
                     kept.removeLast()
                 } else {
-                    let token = tokens[commaBefore], trimmed = withoutTrailingCommas(token.text)
+                    let trimmed = withoutTrailingCommas(token.text)
                     tokens[commaBefore] = Token(trimmed, source: token.source.lowerBound..<(token.source.upperBound - (token.text.utf8.count - trimmed.utf8.count)),
                                                 verbatim: true)
                 }
             }
-            if ends, !mark.isEmpty {
+            guard ends, !stopBefore else { return ends && mark.isEmpty ? end + 1 : end }
+            if !mark.isEmpty {
                 tokens.append(Token(mark, source: (last.source.upperBound - mark.utf8.count)..<last.source.upperBound, verbatim: true))
                 kept.append(tokens.count - 1)
             }
