@@ -24,7 +24,7 @@ final class SummariseModule: MeetingdModule {
         right, oh, and, but, anyway, like) and tokens of ,.;:!? alone are dropped; discourse phrases that stand apart \
         are dropped (compared as fillers are): an aside (you know, I mean, I guess, I think, you see, sort of, kind of, \
         yeah) at the start or after ,.;:!? and followed by ,.;:! or the end, with the commas around it (it's , you \
-        know , not: it's not), a .;:! ending it staying unless the word before ends in one (difference , you know .: difference.; fine; you know.: fine;), and a hedge opener (I \
+        know , not: it's not), a .;:! ending it staying unless the word before ends in one (difference , you know .: difference.; fine; you know.: fine;), unless that comma or stop would have to be cut out of a token the cleaner rebuilt (front - end, you know,), and a hedge opener (I \
         think, I mean, I guess) at the start or after ,.;:!? before a word other than so, that, about, of, not, this, it \
         (I think we should: We should); when a run of one to four words is \
         said again right away (ignoring case and commas: we we should, on , on the), the first saying is dropped; \

@@ -117,9 +117,11 @@ struct Serve: ParsableCommand {
                     logger.info("received signal \(caught)")
                     server.requestStop()
                 case (_, nil):
-                    // Ingest commits in transactions, so stopping mid-way loses nothing.
+                    // Ingest commits in transactions, so stopping mid-way loses nothing. `_exit`, not
+                    // `exit`: exit-time cleanup would run under the main thread still starting up.
                     logger.info("received signal \(caught) before serving; exiting")
-                    Foundation.exit(0)
+                    fflush(nil)
+                    _exit(0)
                 }
             }
         }

@@ -230,7 +230,7 @@ def test_idle_connections_past_the_cap_neither_lock_clients_out_nor_spin():
         assert d.call("meetingd.ping") == "pong"
         before = cpu_seconds(pid)
         time.sleep(2)
-        assert cpu_seconds(pid) - before < 1.0, "the daemon spins"
+        assert cpu_seconds(pid) - before < 0.3, "the daemon spins"
         assert d.call("meetingd.ping") == "pong"
         assert "limits.max_connections reached" in d.log_path.read_text(errors="replace")
     finally:
@@ -263,7 +263,7 @@ def test_a_burst_of_connections_past_one_monitor_batch_is_all_counted():
         assert d.call("meetingd.ping") == "pong"
         before = cpu_seconds(pid)
         time.sleep(2)
-        assert cpu_seconds(pid) - before < 1.0, "the daemon spins"
+        assert cpu_seconds(pid) - before < 0.3, "the daemon spins"
     finally:
         for conn in burst:
             conn.close()

@@ -596,8 +596,12 @@ def test_explain_gives_the_features_the_scorer_reads(corpus_daemon, meeting, que
     names = explain["features"]
     candidates = explain["candidates"]
     assert candidates
+    speaker_of_turn = {c["turn"]: c["speaker"] for c in candidates}
     for candidate in candidates:
         features = dict(zip(names, candidate["features"]))
+        # The speaker's share of the turns the candidates come from.
+        turns_of_speaker = sum(s == candidate["speaker"] for s in speaker_of_turn.values()) if candidate["speaker"] else 0
+        assert features["speaker_turn_share"] == pytest.approx(turns_of_speaker / len(speaker_of_turn), abs=1e-6)
         assert len(candidate["features"]) == len(names)
         assert candidate["score"] == pytest.approx(scored(SCORER[model], candidate["features"], candidate["words"]),
                                                    rel=1e-4, abs=1e-7)
