@@ -85,11 +85,11 @@ public enum TurnRanges {
 /// a person fills the slot, and a reader racing it reads the same runs and publishes nothing.
 /// A person's runs are kept for the generation (at most every turn id once, over all people).
 public final class SpeakerTurns: Sendable {
-    private let slots: [Int64: Slot]
+    private let slots: [Int64: PublishedOnce<[ClosedRange<UInt32>]>]
 
     /// A table for the people of the corpus as `db` reads it.
     public init(_ db: Database) throws {
-        slots = try Dictionary(uniqueKeysWithValues: Int64.fetchAll(db, sql: "SELECT id FROM person").map { ($0, Slot()) })
+        slots = try Dictionary(uniqueKeysWithValues: Int64.fetchAll(db, sql: "SELECT id FROM person").map { ($0, PublishedOnce()) })
     }
 
     /// This process's table for the corpus at `corpusPath`, as of the generation `get` reads.
@@ -105,7 +105,7 @@ public final class SpeakerTurns: Sendable {
     }
 
     private func turns(_ db: Database, person: Int64) throws -> [ClosedRange<UInt32>] {
-        if let runs = slots[person]?.runs { return runs }
+        if let runs = slots[person]?.value { return runs }
         let runs = try Self.read(db, person: person)
         // A person the table does not know (none should be: people come with a new generation) is read every time.
         return slots[person]?.publish(runs) ?? runs
@@ -126,28 +126,31 @@ public final class SpeakerTurns: Sendable {
         }
         return runs
     }
+}
 
-    /// One person's runs, published once: readers load them without a lock.
-    private final class Slot: Sendable {
-        private final class Runs: Sendable {
-            let runs: [ClosedRange<UInt32>]
-            init(_ runs: [ClosedRange<UInt32>]) { self.runs = runs }
-        }
-
-        /// Set once, never replaced, released with the slot: a loaded box stays valid while the table lives.
-        private let published = Atomic<Unmanaged<Runs>?>(nil)
-
-        var runs: [ClosedRange<UInt32>]? { published.load(ordering: .acquiring)?.takeUnretainedValue().runs }
-
-        /// Publishes `runs`, or returns those another reader published first.
-        func publish(_ runs: [ClosedRange<UInt32>]) -> [ClosedRange<UInt32>] {
-            let box = Unmanaged.passRetained(Runs(runs))
-            let (stored, first) = published.compareExchange(expected: nil, desired: box, ordering: .acquiringAndReleasing)
-            if stored { return runs }
-            box.release()
-            return first!.takeUnretainedValue().runs
-        }
-
-        deinit { published.load(ordering: .acquiring)?.release() }
+/// A value set once and never replaced, which readers load without a lock (an atomic
+/// load): the first of several racing writers publishes its value, the others get it.
+public final class PublishedOnce<Value: Sendable>: Sendable {
+    private final class Box: Sendable {
+        let value: Value
+        init(_ value: Value) { self.value = value }
     }
+
+    /// Set once, released with the slot: a loaded box stays valid while the slot lives.
+    private let published = Atomic<Unmanaged<Box>?>(nil)
+
+    public init() {}
+
+    public var value: Value? { published.load(ordering: .acquiring)?.takeUnretainedValue().value }
+
+    /// Publishes `value`, or returns the one another writer published first.
+    public func publish(_ value: Value) -> Value {
+        let box = Unmanaged.passRetained(Box(value))
+        let (stored, first) = published.compareExchange(expected: nil, desired: box, ordering: .acquiringAndReleasing)
+        if stored { return value }
+        box.release()
+        return first!.takeUnretainedValue().value
+    }
+
+    deinit { published.load(ordering: .acquiring)?.release() }
 }
