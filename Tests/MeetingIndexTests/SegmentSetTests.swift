@@ -140,6 +140,13 @@ final class SegmentSetTests: XCTestCase {
             if round % 2 == 1 { query.termAtATimeAbove = 0 }
             let found = set.search(query, idRanges: ranges)
             XCTAssertEqual(found.hits.map(\.documentID), expected.hits.map(\.documentID), "round \(round)")
+            // Masks made once for the ranges (as a speaker's are kept) find the same, scores to the bit.
+            if let ranges {
+                let withinMasks = set.search(query, within: set.masks(within: ranges))
+                XCTAssertEqual(withinMasks.hits, found.hits, "round \(round)")
+                XCTAssertEqual(withinMasks.total, found.total, "round \(round)")
+                XCTAssertEqual(withinMasks.totalExact, found.totalExact, "round \(round)")
+            }
             for (hit, wanted) in zip(found.hits, expected.hits) {
                 XCTAssertEqual(hit.score, wanted.score, accuracy: 1e-9 * max(1, wanted.score), "round \(round)")
             }
@@ -211,6 +218,9 @@ final class SegmentSetTests: XCTestCase {
                     XCTAssertEqual(found.hits.map(\.documentID), Array(expected.prefix(50).map(\.id)),
                                    "\(context), round \(round), excluding \(excluding.count)")
                     XCTAssertTrue(found.hits.allSatisfy { $0.score == 0 })
+                    let withinMasks = set.documents(in: set.masks(within: runs), excluding: excluding, limit: 50)
+                    XCTAssertEqual(withinMasks.total, found.total, "\(context), round \(round), excluding \(excluding.count)")
+                    XCTAssertEqual(withinMasks.hits, found.hits, "\(context), round \(round), excluding \(excluding.count)")
                 }
             }
             // Ranges the corpus holds nothing of leave nothing.

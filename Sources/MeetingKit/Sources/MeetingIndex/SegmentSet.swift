@@ -117,6 +117,18 @@ public final class SegmentSet: Sendable {
     /// disjoint; nil for all), best first: higher score, then lower id. The segments share
     /// one count up to `query.exactTotalUpTo`, and each is pruned with the best found before it.
     public func search(_ query: IndexQuery, idRanges: [ClosedRange<UInt32>]? = nil) -> IndexSearchResult {
+        // A segment's mask is made only if it can match.
+        search(query, mask: idRanges.map { ranges in { self.parts[$0].mask(within: ranges) } })
+    }
+
+    /// The best `query.limit` live documents that `masks` (made by this set) admit, as `search(_:idRanges:)` finds them.
+    public func search(_ query: IndexQuery, within masks: SegmentMasks) -> IndexSearchResult {
+        precondition(masks.set === self, "masks made by another segment set")
+        return search(query, mask: { masks.masks[$0] })
+    }
+
+    /// `mask`: the filter's mask of part `index`, nil when it admits none of its documents; nil for no filter.
+    private func search(_ query: IndexQuery, mask filterMask: ((_ index: Int) -> DocumentMask?)?) -> IndexSearchResult {
         // Each word looked up once per segment: its entries give the corpus's document frequency,
         // and each segment's search takes its own instead of looking the words up again.
         var frequencies: [String: Int] = [:]
@@ -138,8 +150,8 @@ public final class SegmentSet: Sendable {
         for index in idOrder where Self.canMatch(query, entries: entries[index]) {
             let part = parts[index]
             var mask = part.liveMask
-            if let idRanges {
-                guard let filtered = part.mask(within: idRanges) else { continue }
+            if let filterMask {
+                guard let filtered = filterMask(index) else { continue }
                 mask = filtered
             }
             rest.exactTotalUpTo = max(0, query.exactTotalUpTo - total)
@@ -171,6 +183,19 @@ public final class SegmentSet: Sendable {
     /// Every live document whose id lies in `idRanges` (ascending, disjoint) and that holds
     /// none of `excluded`, lowest id first, up to `limit`, each scoring 0; `total` is exact.
     public func documents(in idRanges: [ClosedRange<UInt32>], excluding excluded: [IndexQuery.Term], limit: Int) -> IndexSearchResult {
+        documents(excluding: excluded, limit: limit, ordinalRanges: { self.parts[$0].reader.ordinalRanges(ofDocumentIDs: idRanges) },
+                  mask: { self.parts[$0].mask(within: idRanges) })
+    }
+
+    /// Every live document `masks` (made by this set) admit that holds none of `excluded`, as `documents(in:excluding:limit:)`.
+    public func documents(in masks: SegmentMasks, excluding excluded: [IndexQuery.Term], limit: Int) -> IndexSearchResult {
+        precondition(masks.set === self, "masks made by another segment set")
+        return documents(excluding: excluded, limit: limit, ordinalRanges: { masks.masks[$0]?.allowed ?? [] }, mask: { masks.masks[$0] })
+    }
+
+    /// `ordinalRanges` and `mask`: the filter's documents in part `index`, as ordinal ranges or as a mask (nil when none).
+    private func documents(excluding excluded: [IndexQuery.Term], limit: Int, ordinalRanges: (_ index: Int) -> [ClosedRange<UInt32>],
+                           mask filterMask: (_ index: Int) -> DocumentMask?) -> IndexSearchResult {
         var hits: [IndexHit] = []
         var total = 0, blocksDecoded = 0, blocksInQueryTerms = 0
         // In id order, so that the first `limit` found are the lowest ids of all.
@@ -178,7 +203,7 @@ public final class SegmentSet: Sendable {
             let part = parts[index]
             if excluded.isEmpty && part.deletedOrdinals.isEmpty {
                 // Every document in the ranges is a hit: counted from the ranges, with no mask to build.
-                for range in part.reader.ordinalRanges(ofDocumentIDs: idRanges) {
+                for range in ordinalRanges(index) {
                     total += range.count
                     for ordinal in range.prefix(max(0, limit - hits.count)) {
                         hits.append(IndexHit(documentID: part.reader.documentID(ordinal: Int(ordinal)), score: 0))
@@ -186,7 +211,7 @@ public final class SegmentSet: Sendable {
                 }
                 continue
             }
-            guard let mask = part.mask(within: idRanges) else { continue }
+            guard let mask = filterMask(index) else { continue }
             let found = part.reader.documents(excluding: excluded, mask: mask, limit: max(0, limit - hits.count))
             hits += found.hits
             total += found.total
@@ -195,6 +220,28 @@ public final class SegmentSet: Sendable {
         }
         return IndexSearchResult(hits: hits, total: total, totalExact: true,
                                  blocksDecoded: blocksDecoded, blocksInQueryTerms: blocksInQueryTerms)
+    }
+}
+
+extension SegmentSet {
+    /// The live documents whose ids lie in `idRanges` (ascending, disjoint), segment by
+    /// segment: what a search within those ids reads. Making them reads every range in every
+    /// segment, so a caller searching within the same ids again (a speaker's turns) keeps them.
+    public func masks(within idRanges: [ClosedRange<UInt32>]) -> SegmentMasks {
+        SegmentMasks(set: self, masks: parts.map { $0.mask(within: idRanges) })
+    }
+}
+
+/// A segment set's documents within some ids, per segment (`SegmentSet.masks(within:)`).
+public struct SegmentMasks: Sendable {
+    /// The set they were made for: another set's segments number their documents otherwise.
+    let set: SegmentSet
+    /// Per part of the set; nil where the segment holds none of the ids.
+    let masks: [DocumentMask?]
+
+    /// About the memory they take, for a caller keeping some within a budget.
+    public var byteCount: Int {
+        masks.reduce(0) { total, mask in total + (mask.map { $0.admitted.count * 8 + ($0.allowed?.count ?? 0) * 8 } ?? 0) }
     }
 }
 
