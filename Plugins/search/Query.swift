@@ -398,7 +398,17 @@ extension SearchModule {
         }
         var allowed = ranges
         let index = try index(db)
-        for people in [plan.speakerParamID.map { [$0] }, plan.speakerIDs.isEmpty ? nil : plan.speakerIDs].compactMap({ $0 }) {
+        let peopleFilters = [plan.speakerParamID.map { [$0] }, plan.speakerIDs.isEmpty ? nil : plan.speakerIDs].compactMap({ $0 })
+        // One person across the corpus: their masks are kept (`SpeakerMasks`).
+        if ranges == nil, peopleFilters.count == 1, peopleFilters[0].count == 1 {
+            let person = peopleFilters[0][0]
+            let turns = try speakerTurns(db, people: [person])
+            if turns.isEmpty { return nil }
+            let masks = try speakerMasks(db, person: person, turns: turns, index: index)
+            if plan.clauses.isEmpty { return index.documents(in: masks, excluding: query.excluded, limit: query.limit) }
+            return index.search(query, within: masks)
+        }
+        for people in peopleFilters {
             let turns = try speakerTurns(db, people: people)
             allowed = allowed.map { TurnRanges.intersection($0, turns) } ?? turns
         }

@@ -3,6 +3,7 @@
 
 import Foundation
 import MeetingKit
+import Synchronization
 
 final class SearchModule: MeetingdModule {
     static let name = "search"
@@ -126,6 +127,8 @@ final class SearchModule: MeetingdModule {
     /// Speakers' turns as runs of ids (a filter the index applies while it retrieves), kept
     /// once per process and corpus generation for every worker.
     private let sharedSpeakerTurns: SharedCorpusValue<SpeakerTurns>
+    /// Speakers' turns as the index's masks, kept with the index of the same generation.
+    private let sharedSpeakerMasks: SharedCorpusValue<SpeakerMasks>
     /// Where each meeting's turns start, for `unit: meeting` to group turns by, kept once per
     /// process and corpus generation: a request read every meeting's row (10,000 of them).
     private let sharedMeetingStarts: SharedCorpusValue<MeetingStarts>
@@ -144,8 +147,12 @@ final class SearchModule: MeetingdModule {
                               + "search always uses the index; remove the setting")
         }
         exactTotalUpTo = max(settings["exact_total_up_to"]?.intValue ?? 10_000, 0)
-        sharedIndex = CorpusIndex.shared(corpusPath: context.corpusPath)
+        let sharedIndex = CorpusIndex.shared(corpusPath: context.corpusPath)
+        self.sharedIndex = sharedIndex
         sharedSpeakerTurns = SpeakerTurns.shared(corpusPath: context.corpusPath)
+        sharedSpeakerMasks = SharedCorpusValue("search.speakerMasks", corpusPath: context.corpusPath) { db in
+            try SpeakerMasks(db, index: sharedIndex.get(db))
+        }
         sharedMeetingStarts = SharedCorpusValue("search.meetingStarts", corpusPath: context.corpusPath, build: MeetingStarts.init)
         // Loaded before the daemon says READY, so that no first query waits for it. A corpus that
         // cannot be read fails the requests that need it (-32007), not the start.
@@ -188,6 +195,14 @@ final class SearchModule: MeetingdModule {
         try sharedSpeakerTurns.get(db).turns(db, people: people)
     }
 
+    /// The masks of `person`'s turns (`turns`) in `index`, the index as of the corpus `db` reads.
+    func speakerMasks(_ db: Database, person: Int64, turns: [ClosedRange<UInt32>], index: SegmentSet) throws -> SegmentMasks {
+        let table = try sharedSpeakerMasks.get(db)
+        // Loaded apart, the two are of one generation; a table made for another index is not used.
+        guard table.index === index else { return index.masks(within: turns) }
+        return table.masks(person: person, turns: turns)
+    }
+
     /// Where each meeting's turns start, as of the corpus `db` reads.
     func meetingStarts(_ db: Database) throws -> MeetingStarts { try sharedMeetingStarts.get(db) }
 
@@ -216,6 +231,40 @@ struct MeetingStarts: Sendable {
             if firstTurns[middle] <= id { low = middle + 1 } else { high = middle }
         }
         return low > 0 ? meetingPKs[low - 1] : nil
+    }
+}
+
+/// Speakers' turns as the index's masks (`SegmentSet.masks(within:)`), kept once per process
+/// and index generation for every worker: made per request, they were an eighth of the CPU
+/// of a search within a busy speaker's turns (their runs read and their bits set in all 21
+/// segments). A write-once slot per person, read without a lock as `SpeakerTurns` is; kept
+/// up to `byteBudget` over all people (a busy speaker's take a bit per turn of the corpus,
+/// 312 KB for 2.5 million turns), past which a person's masks are made per request.
+final class SpeakerMasks: Sendable {
+    static let byteBudget = 32 << 20
+    /// The index the masks are made for.
+    let index: SegmentSet
+    private let slots: [Int64: PublishedOnce<SegmentMasks>]
+    /// Reserved by each person's masks before they are published: a reader losing the race
+    /// to publish leaves its share counted, so the masks kept take at most this.
+    private let bytesReserved = Atomic<Int>(0)
+
+    init(_ db: Database, index: SegmentSet) throws {
+        self.index = index
+        slots = try Dictionary(uniqueKeysWithValues: Int64.fetchAll(db, sql: "SELECT id FROM person").map { ($0, PublishedOnce()) })
+    }
+
+    /// The masks of `turns`, `person`'s.
+    func masks(person: Int64, turns: [ClosedRange<UInt32>]) -> SegmentMasks {
+        if let kept = slots[person]?.value { return kept }
+        let made = index.masks(within: turns)
+        guard let slot = slots[person] else { return made }
+        let size = made.byteCount
+        guard bytesReserved.add(size, ordering: .relaxed).newValue <= Self.byteBudget else {
+            bytesReserved.subtract(size, ordering: .relaxed)
+            return made
+        }
+        return slot.publish(made)
     }
 }
 
