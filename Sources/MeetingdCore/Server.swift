@@ -116,6 +116,8 @@ public final class Server: @unchecked Sendable {
             throw ZMQError.last("zmq_socket_monitor")
         }
         try frontendMonitor.connect(Self.frontendMonitorAddress)
+        var frontendReader = try SignalledSocket(frontend)
+        var backendReader = try SignalledSocket(backend)
         var controlReader = try SignalledSocket(controlServer)
         var monitorReader = try SignalledSocket(frontendMonitor)
         let curveSecretKey = try config.security.curve.map { curve in try requireCurve(curve, on: frontend) }
@@ -168,7 +170,7 @@ public final class Server: @unchecked Sendable {
         noteImmutableCorpus(state)
         startMonitor()
         notifier.notify("READY=1\nSTATUS=\(statusLine())\nMAINPID=\(getpid())")
-        proxy(frontend: frontend, backend: backend, control: &controlReader, monitor: &monitorReader)
+        proxy(frontend: &frontendReader, backend: &backendReader, control: &controlReader, monitor: &monitorReader)
         metricsListener?.stop()
 
         // Idle workers are blocked in a receive: ending the context wakes them with ETERM.
@@ -550,16 +552,15 @@ public final class Server: @unchecked Sendable {
         }
     }
 
-    /// The control and monitor sockets, only ever read here, are polled by their descriptors:
-    /// zmq_poll checks each ZMQ socket's events before and after it polls (a poll and a getpid
-    /// each), which for those two was most of the broker's system calls per request.
-    private func proxy(frontend: ZMQSocket, backend: ZMQSocket, control: inout SignalledSocket, monitor: inout SignalledSocket) {
-        var items = [
-            zmq_pollitem_t(socket: frontend.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
-            zmq_pollitem_t(socket: backend.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
-            control.pollItem,
-            monitor.pollItem,
-        ]
+    /// All four sockets are polled by their descriptors, with poll(2) itself: zmq_poll checks
+    /// each ZMQ socket's events before and after it polls (a poll and a getpid each), and
+    /// polls once without waiting before it waits, which was most of the broker's system
+    /// calls per request.
+    private func proxy(frontend: inout SignalledSocket, backend: inout SignalledSocket,
+                       control: inout SignalledSocket, monitor: inout SignalledSocket) {
+        var descriptors = [frontend, backend, control, monitor].map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
+        // Closed by a stop; replies still go out through it.
+        var frontDoorOpen = true
         var limits = state.config.limits
         var limitsGeneration = state.generation
         let incoming = FrameList()
@@ -591,10 +592,28 @@ public final class Server: @unchecked Sendable {
                 freeWorkers.removeFirst()
                 queued.removeFirst()
                 workerIDs[worker].withUnsafeBytes { request.prepend($0) }
-                _ = request.send(to: backend)
+                _ = backend.send(request)
                 busyWorkers += 1
                 spare.append(request)
             }
+        }
+
+        func readWorkers() {
+            for _ in 0..<batch {
+                // [worker id, "R"] when a worker starts; [worker id, envelope..., reply] after a request.
+                guard backend.receive(into: incoming) else { break }
+                let id = incoming.bytes(at: 0)
+                guard id.count == 3 else { incoming.clear(); continue }
+                freeWorkers.append(Int(id[1]) << 8 | Int(id[2]))
+                if incoming.count == 2 && incoming.bytes(at: 1).elementsEqual(Self.readySignal) {
+                    incoming.clear()
+                } else {
+                    busyWorkers -= 1
+                    _ = frontend.send(incoming, range: 1..<incoming.count)
+                }
+            }
+            dispatchQueued()
+            publishLoad()
         }
 
         while true {
@@ -607,10 +626,11 @@ public final class Server: @unchecked Sendable {
                 limitsGeneration = generation
                 // libzmq's own frame limit applies to connections made from now on;
                 // `oversize` checks every message against the new limits.
-                _ = try? frontend.setInt64(ZMQ_MAXMSGSIZE, Int64(limits.maxMessageBytes))
+                _ = try? frontend.socket.setInt64(ZMQ_MAXMSGSIZE, Int64(limits.maxMessageBytes))
             }
-            // The first turn reads both (a stop may have been asked for before the loop).
-            let mayHoldUnread = control.mayHoldUnread || monitor.mayHoldUnread
+            // The first turn reads all four (a stop may have been asked for before the loop).
+            let mayHoldUnread = (frontDoorOpen && frontend.mayHoldUnread) || backend.mayHoldUnread
+                || control.mayHoldUnread || monitor.mayHoldUnread
             var timeout = mayHoldUnread ? 0 : beatMs
             if let deadline = stopDeadline {
                 if busyWorkers == 0 && queued.isEmpty { break }
@@ -621,32 +641,18 @@ public final class Server: @unchecked Sendable {
                 }
                 timeout = mayHoldUnread ? 0 : Int((deadline - now) / 1_000_000) + 1
             }
-            if zmq_poll(&items, Int32(items.count), timeout) < 0 {
-                if zmq_errno() == EINTR { continue }
-                logger.error("poll failed: \(String(cString: zmq_strerror(zmq_errno())))")
+            if poll(&descriptors, nfds_t(descriptors.count), Int32(timeout)) < 0 {
+                if errno == EINTR { continue }
+                logger.error("poll failed: \(String(cString: strerror(errno)))")
                 break
             }
-            if items[1].revents & Int16(ZMQ_POLLIN) != 0 {
-                for _ in 0..<batch {
-                    // [worker id, "R"] when a worker starts; [worker id, envelope..., reply] after a request.
-                    guard incoming.receive(from: backend, flags: ZMQ_DONTWAIT) else { break }
-                    let id = incoming.bytes(at: 0)
-                    guard id.count == 3 else { incoming.clear(); continue }
-                    freeWorkers.append(Int(id[1]) << 8 | Int(id[2]))
-                    if incoming.count == 2 && incoming.bytes(at: 1).elementsEqual(Self.readySignal) {
-                        incoming.clear()
-                    } else {
-                        busyWorkers -= 1
-                        _ = incoming.send(to: frontend, range: 1..<incoming.count)
-                    }
-                }
-                dispatchQueued()
-                publishLoad()
-            }
-            if items[0].revents & Int16(ZMQ_POLLIN) != 0 {
+            backend.polled(signalled: descriptors[1].revents & Int16(POLLIN) != 0)
+            if backend.mayHoldUnread { readWorkers() }
+            frontend.polled(signalled: descriptors[0].revents & Int16(POLLIN) != 0)
+            if frontDoorOpen && frontend.mayHoldUnread {
                 for _ in 0..<batch {
                     let request = spare.popLast() ?? FrameList()
-                    guard request.receive(from: frontend, flags: ZMQ_DONTWAIT) else {
+                    guard frontend.receive(into: request) else {
                         spare.append(request)
                         break
                     }
@@ -664,7 +670,7 @@ public final class Server: @unchecked Sendable {
                         // Full: answer at once rather than let the queue grow without bound.
                         let reply = Dispatcher.overloadedReply(to: request.bytes(at: request.count - 1),
                                                                queued: queued.count, limit: limits.maxQueued)
-                        _ = request.send(to: frontend, range: 0..<(request.count - 1), moreAfter: true)
+                        _ = frontend.send(request, range: 0..<(request.count - 1), moreAfter: true)
                         _ = reply.withUnsafeBytes { frontend.send($0) }
                         spare.append(request)
                         overloadedErrors.increment()
@@ -678,7 +684,9 @@ public final class Server: @unchecked Sendable {
                 dispatchQueued()
                 publishLoad()
             }
-            monitor.read(signalled: items[3].revents & Int16(ZMQ_POLLIN) != 0, into: incoming, batch: batch) { event in
+            // Requests just sent to workers leave the backend to be read again: read now, the next poll may wait.
+            if backend.mayHoldUnread { readWorkers() }
+            monitor.read(signalled: descriptors[3].revents & Int16(POLLIN) != 0, into: incoming, batch: batch) { event in
                 guard let (event, fd) = Connections.monitorEvent(event) else { return }
                 if event == ZMQ_EVENT_DISCONNECTED {
                     connections.disconnected(fd)
@@ -693,13 +701,15 @@ public final class Server: @unchecked Sendable {
                 }
             }
             // The descriptor also signals other commands: only a message asks for the stop.
-            let stopAsked = control.read(signalled: items[2].revents & Int16(ZMQ_POLLIN) != 0, into: incoming) { _ in } > 0
+            let stopAsked = control.read(signalled: descriptors[2].revents & Int16(POLLIN) != 0, into: incoming) { _ in } > 0
             if stopAsked {
                 if stopDeadline == nil {
                     logger.info("stopping: no new requests; finishing those in flight",
                                 metadata: ["in_flight": "\(busyWorkers + queued.count)"])
                     notifier.notify("STOPPING=1")
-                    items[0].events = 0  // the front door closes; replies still go out
+                    // The front door closes; replies still go out.
+                    descriptors[0].events = 0
+                    frontDoorOpen = false
                     stopDeadline = DispatchTime.now().uptimeNanoseconds + UInt64(limits.shutdownGraceMs) * 1_000_000
                 }
             }

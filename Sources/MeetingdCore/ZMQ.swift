@@ -49,7 +49,7 @@ struct ZMQSocket: @unchecked Sendable {
 
     /// The descriptor libzmq signals when commands reach the socket (ZMQ_FD). It signals only
     /// what arrives after the socket was last drained: a reader polling it reads with
-    /// ZMQ_DONTWAIT until nothing is left, and must not send on the socket.
+    /// ZMQ_DONTWAIT until nothing is left, and again after each send (`SignalledSocket`).
     func signalDescriptor() throws(ZMQError) -> Int32 {
         var fd: Int32 = -1
         var size = MemoryLayout<Int32>.size
@@ -78,7 +78,10 @@ struct ZMQSocket: @unchecked Sendable {
 /// A socket polled by its descriptor (`signalDescriptor`) rather than as a ZMQ socket. The
 /// descriptor announces only what arrives after the socket was drained, so it is also read
 /// when messages may have been left behind: on the first turn (they may have come before any
-/// poll), after a full batch, and after an interrupted receive (which may have taken the wake-up).
+/// poll), after a full batch, after an interrupted receive (which may have taken the wake-up),
+/// and after a send (libzmq takes in the socket's commands on a send too, wake-up and all).
+/// Polled this way, the broker's sockets cost a receive that finds nothing after each wake-up
+/// and send, where zmq_poll checked every ZMQ socket's events before and after each poll.
 struct SignalledSocket {
     let socket: ZMQSocket
     let descriptor: Int32
@@ -92,19 +95,45 @@ struct SignalledSocket {
 
     var pollItem: zmq_pollitem_t { zmq_pollitem_t(socket: nil, fd: descriptor, events: Int16(ZMQ_POLLIN), revents: 0) }
 
+    /// Notes what the poll said of the descriptor: signalled, messages may be waiting.
+    mutating func polled(signalled: Bool) {
+        if signalled { mayHoldUnread = true }
+    }
+
+    /// Receives one message into `frames` when messages may be unread (the descriptor was
+    /// signalled since the socket was last drained, or `mayHoldUnread`); false once nothing is
+    /// left (or on an error).
+    mutating func receive(into frames: FrameList) -> Bool {
+        guard mayHoldUnread else { return false }
+        if frames.receive(from: socket, flags: ZMQ_DONTWAIT) { return true }
+        mayHoldUnread = zmq_errno() == EINTR
+        return false
+    }
+
     /// When the descriptor `signalled` or messages may be unread, receives up to `batch` messages
     /// into `frames`, each handed to `handle` and then cleared; returns how many.
     @discardableResult
     mutating func read(signalled: Bool, into frames: FrameList, batch: Int = .max, _ handle: (FrameList) -> Void) -> Int {
-        guard signalled || mayHoldUnread else { return 0 }
+        polled(signalled: signalled)
         var received = 0
-        while received < batch, frames.receive(from: socket, flags: ZMQ_DONTWAIT) {
+        while received < batch, receive(into: frames) {
             received += 1
             handle(frames)
             frames.clear()
         }
-        mayHoldUnread = received == batch || zmq_errno() == EINTR
         return received
+    }
+
+    /// Sends `frames` (`FrameList.send`); the socket is read again before its descriptor is waited on.
+    mutating func send(_ frames: FrameList, range: Range<Int>? = nil, moreAfter: Bool = false) -> Bool {
+        mayHoldUnread = true
+        return frames.send(to: socket, range: range, moreAfter: moreAfter)
+    }
+
+    /// Sends one frame; the socket is read again before its descriptor is waited on.
+    mutating func send(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        mayHoldUnread = true
+        return socket.send(bytes)
     }
 }
 

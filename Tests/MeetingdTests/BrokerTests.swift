@@ -37,6 +37,47 @@ final class BrokerTests: XCTestCase {
         XCTAssertEqual(signalled.read(signalled: false, into: frames) { _ in XCTFail("read unsignalled") }, 0)
     }
 
+    /// A send takes in the socket's commands, and with them the wake-up of a message that came
+    /// meanwhile: after a send the socket is read before its descriptor is waited on again.
+    func testASendMakesTheSocketReadBeforeItsDescriptorIsWaitedOn() throws {
+        let context = try XCTUnwrap(zmq_ctx_new())
+        defer { zmq_ctx_term(context) }
+        let router = try ZMQSocket(context: context, type: ZMQ_ROUTER)
+        let dealer = try ZMQSocket(context: context, type: ZMQ_DEALER)
+        defer { router.close(); dealer.close() }
+        try dealer.setInt(ZMQ_RCVTIMEO, 1000)
+        var dealerID: [UInt8] = [0x64]
+        XCTAssertEqual(zmq_setsockopt(dealer.handle, ZMQ_ROUTING_ID, &dealerID, dealerID.count), 0)
+        try router.bind("inproc://broker-test-send")
+        try dealer.connect("inproc://broker-test-send")
+        var signalled = try SignalledSocket(router)
+        let frames = FrameList()
+        var items = [signalled.pollItem]
+        func body(_ message: FrameList) -> String { String(decoding: message.bytes(at: message.count - 1), as: UTF8.self) }
+
+        XCTAssertTrue(dealer.send("first"))
+        var read: [String] = []
+        signalled.read(signalled: false, into: frames) { read.append(body($0)) }
+        XCTAssertEqual(read, ["first"])
+        XCTAssertFalse(signalled.mayHoldUnread)
+        XCTAssertTrue(dealer.send("second"))
+        XCTAssertEqual(zmq_poll(&items, 1, 1000), 1, "the descriptor announces the second message")
+        // libzmq takes in a socket's commands on a send at most once a millisecond.
+        usleep(5000)
+        "reply".utf8CString.withUnsafeBytes { frames.prepend(UnsafeRawBufferPointer(rebasing: $0.dropLast())) }
+        dealerID.withUnsafeBytes { frames.prepend($0) }
+        XCTAssertTrue(signalled.send(frames))
+        items[0].revents = 0
+        XCTAssertEqual(zmq_poll(&items, 1, 0), 0, "the send took the wake-up")
+        XCTAssertTrue(signalled.mayHoldUnread, "so the socket is read all the same")
+        read = []
+        signalled.read(signalled: false, into: frames) { read.append(body($0)) }
+        XCTAssertEqual(read, ["second"])
+        XCTAssertFalse(signalled.mayHoldUnread)
+        XCTAssertTrue(frames.receive(from: dealer), "the reply went out")
+        XCTAssertEqual(body(frames), "reply")
+    }
+
     /// 150 connections accepted before the monitor is read are 150 events: a batch of 64 a
     /// turn, the turns after a full batch polling without waiting, and once all are read the
     /// poll waits again rather than turning at once.
