@@ -123,7 +123,7 @@ def harvest(client, split_paths, budget, tokenize):
         picked = Oracle(tokenize, query["answer"]).label([candidates[i]["text"] for i in pool],
                                                          [candidates[i]["words"] for i in pool], budget)
         labels[[pool[i] for i in picked]] = 1
-        rows.append({"model": explain["model"], "features": explain["features"],
+        rows.append({"model": explain["model"], "features": explain["features"], "without_question": explain["without_question"],
                      "x": np.array([c["features"] for c in candidates]), "y": labels,
                      "texts": [c["text"] for c in candidates], "words": [c["words"] for c in candidates],
                      "speakers": [c["speaker"] for c in candidates], "reference": query["answer"], "meeting": meeting})
@@ -235,17 +235,14 @@ def predict_tree(nodes, x):
         at = np.where(inner, step, at)
 
 
-# Features of the question a whole-meeting summary has not: its words, its located region, the speakers it names.
-QUESTION_FEATURES = ("relevance", "topic_coverage", "turn_relevance", "named_speaker", "expanded_relevance", "topic_section")
-
-
 def as_whole_meeting(row):
-    """A question's candidates as a whole-meeting summary reads them: no question's relevance, and the
-    centrality biased towards the question is the plain one, as the module computes it without a question."""
-    names = row["features"]
+    """A question's candidates as a whole-meeting summary reads them, by the module's rule (`explain`'s
+    `without_question`): no feature of the question, and each feature biased towards it the one it equals without."""
+    names, rule = row["features"], row["without_question"]
     x = row["x"].copy()
-    x[:, [names.index(name) for name in QUESTION_FEATURES]] = 0
-    x[:, names.index("biased_centrality")] = x[:, names.index("centrality")]
+    x[:, [names.index(name) for name in rule["zero"]]] = 0
+    for name, plain in rule["same_as"].items():
+        x[:, names.index(name)] = row["x"][:, names.index(plain)]
     return {**row, "x": x}
 
 

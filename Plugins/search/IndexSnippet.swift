@@ -15,41 +15,21 @@ enum IndexSnippet {
     /// The stretch of `text` (a stored turn, transcription marks stripped) of up to `words`
     /// words holding the most distinct `terms`, then the most matches, earliest first;
     /// matched words between the markers, "…" where the turn goes on. Nil when no word matches.
-    static func snippet(of text: String, terms: HighlightTerms, markers: Markers, analyzer: Analyzer,
-                        budget: RequestBudget) throws(MethodError) -> String? {
-        // Each word's bytes, and the positions and term numbers of those that match: no per-word
-        // record beyond that (a snippet reads every word of its turn, most of which match nothing).
-        var words: [Range<Int>] = []
-        var matched: [Int] = [], matchedTerms: [Int32] = []
-        analyzer.forEachWordTerm(text) { bytes, term in
-            if terms.contains(term) { matched.append(words.count); matchedTerms.append(term) }
-            words.append(bytes)
-        }
-        guard !matched.isEmpty else { return nil }
-        let start = try bestWindow(wordCount: words.count, matched: matched, term: { matchedTerms[$0] }, budget: budget)
-        let end = min(words.count, start + Self.words)
+    static func snippet(of text: String, terms: HighlightTerms, markers: Markers, joining: SpanJoining,
+                        analyzer: Analyzer, budget: RequestBudget) throws(MethodError) -> String? {
+        let found = MatchedWords(text, terms: terms, analyzer: analyzer)
+        guard !found.matched.isEmpty else { return nil }
+        let start = try bestWindow(wordCount: found.words.count, matched: found.matched, term: { found.matchedTerms[$0] },
+                                   budget: budget)
+        let end = min(found.words.count, start + Self.words)
         // Built as bytes and decoded once: the words and what lies between them are whole scalars.
         var text = text
         let out = text.withUTF8 { utf8 -> [UInt8] in
             var out: [UInt8] = []
-            out.reserveCapacity(words[end - 1].upperBound - words[start].lowerBound + 8 * (end - start) + 8)
+            out.reserveCapacity(found.words[end - 1].upperBound - found.words[start].lowerBound + 8 * (end - start) + 8)
             if start > 0 { out += Self.ellipsis }
-            var cursor = words[start].lowerBound
-            var nextMatch = matched.firstIndex { $0 >= start } ?? matched.count
-            for index in start..<end {
-                let word = words[index]
-                out += UnsafeBufferPointer(rebasing: utf8[cursor..<word.lowerBound])
-                if nextMatch < matched.count, matched[nextMatch] == index {
-                    out += markers.open.utf8
-                    out += UnsafeBufferPointer(rebasing: utf8[word])
-                    out += markers.close.utf8
-                    nextMatch += 1
-                } else {
-                    out += UnsafeBufferPointer(rebasing: utf8[word])
-                }
-                cursor = word.upperBound
-            }
-            if end < words.count { out += Self.ellipsis }
+            write(utf8, found, words: start..<end, markers: markers, joining: joining, into: &out)
+            if end < found.words.count { out += Self.ellipsis }
             return out
         }
         return String(decoding: out, as: UTF8.self)
@@ -57,17 +37,45 @@ enum IndexSnippet {
 
     private static let ellipsis = Array("…".utf8)
 
-    /// `text` with every word whose term is one of `terms` between `open` and `close`.
-    static func marking(_ terms: Set<String>, in text: String, open: String, close: String, analyzer: Analyzer) -> String {
-        let utf8 = Array(text.utf8)
-        var out = ""
-        var cursor = 0
-        for word in analyzer.words(text) where terms.contains(word.term) {
-            out += String(decoding: utf8[cursor..<word.bytes.lowerBound], as: UTF8.self)
-            out += open + String(decoding: utf8[word.bytes], as: UTF8.self) + close
-            cursor = word.bytes.upperBound
+    /// `text` with every word whose term is one of `terms` between the markers, as a snippet marks them.
+    static func marking(_ text: String, terms: HighlightTerms, markers: Markers, joining: SpanJoining, analyzer: Analyzer) -> String {
+        let found = MatchedWords(text, terms: terms, analyzer: analyzer)
+        guard !found.matched.isEmpty else { return text }
+        var text = text
+        let out = text.withUTF8 { utf8 -> [UInt8] in
+            var out = Array(UnsafeBufferPointer(rebasing: utf8[..<found.words[0].lowerBound]))
+            write(utf8, found, words: 0..<found.words.count, markers: markers, joining: joining, into: &out)
+            out += UnsafeBufferPointer(rebasing: utf8[found.words[found.words.count - 1].upperBound...])
+            return out
         }
-        return out + String(decoding: utf8[cursor...], as: UTF8.self)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `found.words[words]` and what lies between them, each matched word between the
+    /// markers; a span of matched words that `joining` joins shares one pair.
+    private static func write(_ utf8: UnsafeBufferPointer<UInt8>, _ found: MatchedWords, words: Range<Int>, markers: Markers,
+                              joining: SpanJoining, into out: inout [UInt8]) {
+        var cursor = found.words[words.lowerBound].lowerBound
+        var nextMatch = found.matched.firstIndex { $0 >= words.lowerBound } ?? found.matched.count
+        var spanOpen = false
+        for index in words {
+            let word = found.words[index]
+            let gap = UnsafeBufferPointer(rebasing: utf8[cursor..<word.lowerBound])
+            let isMatch = nextMatch < found.matched.count && found.matched[nextMatch] == index
+            if isMatch { nextMatch += 1 }
+            if spanOpen, !(isMatch && joining.joins(gap)) {
+                out += markers.close.utf8
+                spanOpen = false
+            }
+            out += gap
+            if isMatch, !spanOpen {
+                out += markers.open.utf8
+                spanOpen = true
+            }
+            out += UnsafeBufferPointer(rebasing: utf8[word])
+            cursor = word.upperBound
+        }
+        if spanOpen { out += markers.close.utf8 }
     }
 
     /// Where the window of `words` words starts that holds the most distinct terms, then the
@@ -96,6 +104,51 @@ enum IndexSnippet {
             if (inWindow.count, past - first) > (best.distinct, best.count) { best = (start, inWindow.count, past - first) }
         }
         return best.start
+    }
+}
+
+/// A text's words (their bytes) and which of them a highlight's terms match: no per-word record
+/// beyond that (a snippet reads every word of its turn, most of which match nothing).
+struct MatchedWords {
+    private(set) var words: [Range<Int>] = []
+    /// The matched words' positions in `words`, ascending, and their term numbers.
+    private(set) var matched: [Int] = [], matchedTerms: [Int32] = []
+
+    init(_ text: String, terms: HighlightTerms, analyzer: Analyzer) {
+        analyzer.forEachWordTerm(text) { bytes, term in
+            if terms.contains(term) { matched.append(words.count); matchedTerms.append(term) }
+            words.append(bytes)
+        }
+    }
+}
+
+/// Which adjacent matched words share one pair of markers, so that a phrase reads as one span
+/// ("[remote control]", not "[remote] [control]").
+enum SpanJoining {
+    /// Each matched word has its own pair.
+    case none
+    /// Words that only white space (Unicode's White_Space) separates.
+    case overWhiteSpace
+    /// The same within a line: a line break ends a sentence (`TranscriptText.sentences`),
+    /// and sentence hits are cut from the marked text.
+    case overWhiteSpaceWithinALine
+
+    init(_ highlight: Highlight, withinALine: Bool = false) {
+        self = highlight.joinsPhrases ? (withinALine ? .overWhiteSpaceWithinALine : .overWhiteSpace) : .none
+    }
+
+    func joins(_ gap: UnsafeBufferPointer<UInt8>) -> Bool {
+        switch self {
+        case .none: return false
+        case .overWhiteSpace: return Self.isWhiteSpace(gap)
+        case .overWhiteSpaceWithinALine: return Self.isWhiteSpace(gap) && !gap.contains(UInt8(ascii: "\n"))
+        }
+    }
+
+    /// Words always have something between them; a single space is the common case.
+    private static func isWhiteSpace(_ gap: UnsafeBufferPointer<UInt8>) -> Bool {
+        if gap.count == 1, gap[0] == UInt8(ascii: " ") { return true }
+        return !gap.isEmpty && String(decoding: gap, as: UTF8.self).unicodeScalars.allSatisfy(\.properties.isWhitespace)
     }
 }
 

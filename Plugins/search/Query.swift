@@ -314,15 +314,15 @@ extension SearchModule {
             SELECT \(Self.hitColumns), t.text, t.id FROM turn t \(Self.hitJoins) WHERE t.id IN (SELECT value FROM json_each(?))
             """), arguments: [Self.jsonArray(turns.map(\.rowid))])
         var hits: [Int64: JSONObject] = [:]
-        let terms = HighlightTerms(highlight.terms, analyzer: analyzer)
+        let terms = HighlightTerms(highlight.terms, analyzer: analyzer), joining = SpanJoining(highlight)
         while let row = try rows.next() {
             let rowid: Int64 = row[8]
             guard hits[rowid] == nil, let score = scores[rowid] else { continue }
             let text = TranscriptText.strippingMarks(row[7])
-            let snippet = try IndexSnippet.snippet(of: text, terms: terms, markers: markers, analyzer: analyzer, budget: budget)
+            let snippet = try IndexSnippet.snippet(of: text, terms: terms, markers: markers, joining: joining, analyzer: analyzer,
+                                                   budget: budget)
                 ?? Self.opening(of: text, words: IndexSnippet.words)
-            hits[rowid] = Self.hit(row, score: score,
-                                   snippet: highlight.joinsPhrases ? Self.joiningAdjacentMarks(snippet, markers) : snippet)
+            hits[rowid] = Self.hit(row, score: score, snippet: snippet)
         }
         return hits
     }
@@ -439,19 +439,19 @@ extension SearchModule {
         let details = try db.cachedStatement(sql: "SELECT \(Self.hitColumns), t.text FROM turn t \(Self.hitJoins) WHERE t.id = ?")
         var hits: [JSONValue] = []
         var skipped = 0
+        let terms = HighlightTerms(highlight.terms, analyzer: analyzer), joining = SpanJoining(highlight, withinALine: true)
         for turn in turns where hits.count < page.limit {
             try budget.checkDeadline()
             guard let row = try Row.fetchOne(details, arguments: [turn.rowid]) else { continue }
-            let marked = IndexSnippet.marking(highlight.terms, in: TranscriptText.strippingMarks(row[7]), open: "\u{2}", close: "\u{3}",
-                                              analyzer: analyzer)
+            let marked = IndexSnippet.marking(TranscriptText.strippingMarks(row[7]), terms: terms,
+                                              markers: Markers(open: "\u{2}", close: "\u{3}"), joining: joining, analyzer: analyzer)
             let scalars = Array(marked.unicodeScalars)
             for (index, span) in TranscriptText.sentences(in: marked).enumerated() where hits.count < page.limit {
                 let sentence = String(String.UnicodeScalarView(scalars[span.start..<span.end]))
                 guard highlight.terms.isEmpty || sentence.contains("\u{2}") else { continue }
                 guard skipped >= page.offset else { skipped += 1; continue }
-                var snippet = sentence.replacingOccurrences(of: "\u{2}", with: markers.open)
+                let snippet = sentence.replacingOccurrences(of: "\u{2}", with: markers.open)
                     .replacingOccurrences(of: "\u{3}", with: markers.close)
-                if highlight.joinsPhrases { snippet = Self.joiningAdjacentMarks(snippet, markers) }
                 var hit = Self.hit(row, score: turn.score, snippet: snippet)
                 hit["sentence"] = JSONValue(index)
                 hits.append(.object(hit))
@@ -486,36 +486,6 @@ extension SearchModule {
         let passages = try hitsByTurn(db, shown.flatMap { $0.turns.prefix(3) }, highlight: highlight, markers: markers)
         let hits = shown.map { group in meetingHit(group, passages: group.turns.prefix(3).compactMap { passages[$0.rowid] }) }
         return Self.page(hits, total: groups.count, exact: exact)
-    }
-
-    /// "[remote] [control]" as "[remote control]": a phrase is marked as one span. A close
-    /// marker, white space and an open marker become the white space, scanning left to right
-    /// as the regular expression `close(\s+)open` replaced by `$1` did (ICU's `\s` is Unicode's
-    /// White_Space), without compiling one per hit.
-    static func joiningAdjacentMarks(_ snippet: String, _ markers: Markers) -> String {
-        let text = Array(snippet.unicodeScalars)
-        let close = Array(markers.close.unicodeScalars), open = Array(markers.open.unicodeScalars)
-        func holds(_ part: [Unicode.Scalar], at index: Int) -> Bool {
-            index + part.count <= text.count && text[index..<(index + part.count)].elementsEqual(part)
-        }
-        var out = String.UnicodeScalarView()
-        var index = 0
-        while index < text.count {
-            if holds(close, at: index) {
-                let spaceStart = index + close.count
-                var spaceEnd = spaceStart
-                while spaceEnd < text.count, text[spaceEnd].properties.isWhitespace { spaceEnd += 1 }
-                // The longest run of white space that an open marker follows, as `\s+` backtracks.
-                if let joint = stride(from: spaceEnd, to: spaceStart, by: -1).first(where: { holds(open, at: $0) }) {
-                    out.append(contentsOf: text[spaceStart..<joint])
-                    index = joint + open.count
-                    continue
-                }
-            }
-            out.append(text[index])
-            index += 1
-        }
-        return String(out)
     }
 
     static func page(_ hits: [JSONValue], total: Int, exact: Bool) -> JSONObject {

@@ -61,6 +61,17 @@ enum SentenceFeature: Int, CaseIterable {
     case speakerTurnShare
 }
 
+extension SentenceFeature {
+    /// The features computed from the question (its words, its located region, the speakers it
+    /// names): a whole-meeting summary, which has no question, has them at zero.
+    static let ofTheQuestion: [SentenceFeature] = [.relevance, .topicCoverage, .turnRelevance, .namedSpeaker,
+                                                   .expandedRelevance, .topicSection]
+    /// The features biased towards the question, each with the feature it equals without one.
+    static let unbiasedWithoutQuestion: KeyValuePairs<SentenceFeature, SentenceFeature> = [.biasedCentrality: .centrality]
+
+    var name: String { SentenceScorer.featureNames[rawValue] }
+}
+
 struct SentenceScorer {
     /// A model's probability is the logistic of a logit, which either kind computes from the features.
     struct Model {

@@ -99,7 +99,9 @@ final class SummariseModule: MeetingdModule {
                                 "items": ["type": "array", "items": ["type": "integer"]]],
                     "explain": ["type": "object", "description": """
                         Only with `explain`: `model` ("question" when a subject was located, else "meeting"), `features` \
-                        (their names) and `candidates`, each a sentence's citation and `words` with its `features` and `score`.
+                        (their names), `candidates`, each a sentence's citation and `words` with its `features` and `score`, and \
+                        `without_question`: which features a summary without a question has at zero (`zero`) and which equal \
+                        another (`same_as`, name to name).
                         """],
                 ],
             ]),
@@ -283,8 +285,16 @@ final class SummariseModule: MeetingdModule {
                     "score": .double(Double(plan.scores[position]))]
         }
         return ["model": .string(plan.forQuestion ? "question" : "meeting"),
-                "features": .array(SentenceScorer.featureNames.map(JSONValue.string)), "candidates": .array(candidates)]
+                "features": .array(SentenceScorer.featureNames.map(JSONValue.string)), "candidates": .array(candidates),
+                "without_question": Self.featuresWithoutQuestion]
     }
+
+    /// What the features are without a question (`SentenceFeature.ofTheQuestion`, `unbiasedWithoutQuestion`),
+    /// for train_scorer.py, which reads a question's candidates as a whole meeting's with it.
+    private static let featuresWithoutQuestion: JSONValue = [
+        "zero": .array(SentenceFeature.ofTheQuestion.map { .string($0.name) }),
+        "same_as": .object(JSONObject(SentenceFeature.unbiasedWithoutQuestion.map { (key: $0.key.name, value: .string($0.value.name)) })),
+    ]
 
     /// The meeting's speaker a name or role refers to, as every module resolves one
     /// (`PersonResolver`); not found when that person does not speak in the meeting.

@@ -1,5 +1,5 @@
 import Foundation
-import MeetingKit
+@testable import MeetingKit
 import XCTest
 
 final class AnalyzerTests: XCTestCase {
@@ -50,6 +50,16 @@ final class AnalyzerTests: XCTestCase {
             if let index = numbers.firstIndex(of: number) { matched.append("\(word):\(index)") }
         }
         XCTAssertEqual(matched, ["Running:1", "remote:0", "runs:1"])
+    }
+
+    /// Terms numbered that no word has met (the many a prefix covers) count towards the
+    /// vocabulary's limit: past it the vocabulary starts over instead of the term table growing.
+    func testNumberedTermsStartTheVocabularyOverPastTheLimit() {
+        let analyzer = Analyzer(vocabularyLimit: 10)
+        _ = analyzer.words("remote control")
+        XCTAssertEqual(Set(analyzer.termNumbers(of: (0..<20).map { "contr\($0)" })).count, 20)
+        XCTAssertEqual(analyzer.termNumbers(of: ["budget"]), [0], "the vocabulary started over")
+        XCTAssertEqual(analyzer.termsByNumber, ["budget"])
     }
 
     /// Every word's byte range holds exactly the word as written in the source.

@@ -68,6 +68,15 @@ def test_phrase_is_exact(corpus_daemon):
     assert all(any(w.startswith("remote control") for w in marked_words(hit["snippet"])) for hit in phrase["hits"])
 
 
+@pytest.mark.parametrize("unit", ["turn", "sentence", "meeting"])
+def test_a_phrase_is_one_span_in_every_unit(corpus_daemon, unit):
+    hits = search(corpus_daemon, '"remote control"', unit=unit, limit=20, markers={"open": "<b>", "close": "</b>"})["hits"]
+    assert hits
+    for hit in hits:
+        words = marked_words(hit["snippet"], "<b>", "</b>")
+        assert any(w.startswith("remote control") for w in words) and "</b> <b>" not in hit["snippet"], hit["snippet"]
+
+
 def test_prefix(corpus_daemon):
     prefix = search(corpus_daemon, "vaccin*", limit=100)
     assert prefix["total"] >= search(corpus_daemon, "vaccines")["total"]

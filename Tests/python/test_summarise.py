@@ -15,7 +15,8 @@ from meetingd_client import MEETINGD, ROOT, SEED_ID, SHARED, CorpusDaemon, RPCEr
 FIXTURES = Path(__file__).parent / "fixtures" / "summarise"
 NOT_FOUND, INVALID_PARAMS = -32004, -32602
 
-# The documented cleaning (summarise.meeting's schema, `text` of a sentence), re-implemented.
+# The documented cleaning (summarise.meeting's schema, `text` of a sentence), re-implemented: `assert_cited`
+# checks the Swift cleaner's sentences against it, so it is kept apart from the daemon's own.
 MARKS = ["{disfmarker}", "{vocalsound}", "{pause}", "{comment}", "{gap}", "{nonvocalsound}"]
 FILLERS = {"um", "umm", "uh", "uhh", "uhm", "hmm", "hm", "mm", "mmm", "mhm", "mm-hmm", "uh-huh", "uh-uh", "er", "erm", "ah", "eh"}
 OPENERS = {"so", "well", "yeah", "yes", "okay", "ok", "alright", "right", "oh", "and", "but", "anyway", "like"}
@@ -618,7 +619,11 @@ def test_explain_gives_the_features_the_scorer_reads(corpus_daemon, meeting, que
             assert 0 < features["turn_relevance"] <= 1
             assert any(a <= candidate["turn"] <= b for a, b in result["located"])
         else:
-            assert features["relevance"] == 0 and features["turn_relevance"] == 0
+            # The module's rule of what the features are without a question, which train_scorer.py reads.
+            rule = explain["without_question"]
+            assert set(rule["zero"]) >= {"relevance", "turn_relevance"} and rule["same_as"]
+            assert all(features[name] == 0 for name in rule["zero"]), features
+            assert all(features[name] == features[plain] for name, plain in rule["same_as"].items()), features
     assert any(c["features"][names.index("first_person")] > 0 for c in candidates)
     assert any(c["features"][names.index("second_person")] > 0 for c in candidates)
     best = max(candidates, key=lambda c: c["score"])
