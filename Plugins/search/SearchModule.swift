@@ -181,8 +181,20 @@ final class SearchModule: MeetingdModule {
         }
     }
 
-    /// The index's segments as of the corpus `db` reads.
-    func index(_ db: Database) throws -> SegmentSet { try sharedIndex.get(db) }
+    /// The corpus generation whose speakers' masks this worker holds.
+    private var speakerMasksGeneration: Int64?
+
+    /// The index's segments as of the corpus `db` reads. A new generation renews the speakers'
+    /// masks this worker holds too: kept for the old one, they would keep the old index (its
+    /// mapped segments, merged away) until this worker next searched one speaker's turns.
+    func index(_ db: Database) throws -> SegmentSet {
+        let (index, generation) = try sharedIndex.valueAndGeneration(db)
+        if generation != speakerMasksGeneration {
+            _ = try sharedSpeakerMasks.get(db)
+            speakerMasksGeneration = generation
+        }
+        return index
+    }
 
     /// The index's terms as of the corpus `db` reads, for corrections and completions.
     func vocabulary(_ db: Database) throws -> Vocabulary {

@@ -558,7 +558,7 @@ public final class Server: @unchecked Sendable {
     /// calls per request.
     private func proxy(frontend: inout SignalledSocket, backend: inout SignalledSocket,
                        control: inout SignalledSocket, monitor: inout SignalledSocket) {
-        var descriptors = [frontend, backend, control, monitor].map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
+        var descriptors = [frontend, backend, control, monitor].map(\.pollDescriptor)
         // Closed by a stop; replies still go out through it.
         var frontDoorOpen = true
         var limits = state.config.limits
@@ -641,7 +641,7 @@ public final class Server: @unchecked Sendable {
                 }
                 timeout = mayHoldUnread ? 0 : Int((deadline - now) / 1_000_000) + 1
             }
-            if poll(&descriptors, nfds_t(descriptors.count), Int32(timeout)) < 0 {
+            if poll(&descriptors, nfds_t(descriptors.count), Int32(clamping: timeout)) < 0 {
                 if errno == EINTR { continue }
                 logger.error("poll failed: \(String(cString: strerror(errno)))")
                 break

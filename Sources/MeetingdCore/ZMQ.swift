@@ -93,7 +93,8 @@ struct SignalledSocket {
         descriptor = try socket.signalDescriptor()
     }
 
-    var pollItem: zmq_pollitem_t { zmq_pollitem_t(socket: nil, fd: descriptor, events: Int16(ZMQ_POLLIN), revents: 0) }
+    /// The descriptor as poll(2) waits on it.
+    var pollDescriptor: pollfd { pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0) }
 
     /// Notes what the poll said of the descriptor: signalled, messages may be waiting.
     mutating func polled(signalled: Bool) {

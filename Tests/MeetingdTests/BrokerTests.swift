@@ -1,5 +1,5 @@
-// The broker's two sockets read where their descriptors are polled (control and monitor) and a
-// stop asked for before the server runs: real ZeroMQ sockets and a real Server, in process.
+// The broker's sockets read where their descriptors are polled (frontend, backend, control and
+// monitor) and a stop asked for before the server runs: real ZeroMQ sockets and a real Server, in process.
 
 import CZeroMQ
 import Foundation
@@ -25,8 +25,8 @@ final class BrokerTests: XCTestCase {
         var size = MemoryLayout<Int32>.size
         XCTAssertEqual(zmq_getsockopt(reader.handle, ZMQ_EVENTS, &events, &size), 0)
         XCTAssertNotEqual(events & Int32(ZMQ_POLLIN), 0, "the message waits")
-        var items = [signalled.pollItem]
-        XCTAssertEqual(zmq_poll(&items, 1, 0), 0, "yet the descriptor no longer announces it")
+        var items = [signalled.pollDescriptor]
+        XCTAssertEqual(poll(&items, 1, 0), 0, "yet the descriptor no longer announces it")
 
         let frames = FrameList()
         var read: [String] = []
@@ -52,7 +52,7 @@ final class BrokerTests: XCTestCase {
         try dealer.connect("inproc://broker-test-send")
         var signalled = try SignalledSocket(router)
         let frames = FrameList()
-        var items = [signalled.pollItem]
+        var items = [signalled.pollDescriptor]
         func body(_ message: FrameList) -> String { String(decoding: message.bytes(at: message.count - 1), as: UTF8.self) }
 
         XCTAssertTrue(dealer.send("first"))
@@ -61,14 +61,14 @@ final class BrokerTests: XCTestCase {
         XCTAssertEqual(read, ["first"])
         XCTAssertFalse(signalled.mayHoldUnread)
         XCTAssertTrue(dealer.send("second"))
-        XCTAssertEqual(zmq_poll(&items, 1, 1000), 1, "the descriptor announces the second message")
+        XCTAssertEqual(poll(&items, 1, 1000), 1, "the descriptor announces the second message")
         // libzmq takes in a socket's commands on a send at most once a millisecond.
         usleep(5000)
         "reply".utf8CString.withUnsafeBytes { frames.prepend(UnsafeRawBufferPointer(rebasing: $0.dropLast())) }
         dealerID.withUnsafeBytes { frames.prepend($0) }
         XCTAssertTrue(signalled.send(frames))
         items[0].revents = 0
-        XCTAssertEqual(zmq_poll(&items, 1, 0), 0, "the send took the wake-up")
+        XCTAssertEqual(poll(&items, 1, 0), 0, "the send took the wake-up")
         XCTAssertTrue(signalled.mayHoldUnread, "so the socket is read all the same")
         read = []
         signalled.read(signalled: false, into: frames) { read.append(body($0)) }
@@ -106,12 +106,12 @@ final class BrokerTests: XCTestCase {
         }
 
         let frames = FrameList()
-        var items = [monitor.pollItem]
+        var items = [monitor.pollDescriptor]
         var accepted = 0, perTurn: [Int] = []
         while accepted < clients.count && perTurn.count < 10 {
             items[0].revents = 0
-            XCTAssertGreaterThanOrEqual(zmq_poll(&items, 1, monitor.mayHoldUnread ? 0 : 1000), 0)
-            let read = monitor.read(signalled: items[0].revents & Int16(ZMQ_POLLIN) != 0, into: frames, batch: 64) { message in
+            XCTAssertGreaterThanOrEqual(poll(&items, 1, monitor.mayHoldUnread ? 0 : 1000), 0)
+            let read = monitor.read(signalled: items[0].revents & Int16(POLLIN) != 0, into: frames, batch: 64) { message in
                 if Connections.monitorEvent(message)?.event == ZMQ_EVENT_ACCEPTED { accepted += 1 }
             }
             perTurn.append(read)
@@ -120,7 +120,7 @@ final class BrokerTests: XCTestCase {
         XCTAssertEqual(perTurn, [64, 64, 22])
         XCTAssertFalse(monitor.mayHoldUnread)
         items[0].revents = 0
-        XCTAssertEqual(zmq_poll(&items, 1, 200), 0, "the descriptor is signalled with nothing left to read")
+        XCTAssertEqual(poll(&items, 1, 200), 0, "the descriptor is signalled with nothing left to read")
     }
 
     /// systemctl stop right after start: a stop asked for before `run` is kept until it runs.
