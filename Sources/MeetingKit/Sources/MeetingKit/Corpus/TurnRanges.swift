@@ -2,7 +2,6 @@
 // disjoint ranges of turn ids (meetings hold consecutive ids), from dates and from speakers.
 
 import Foundation
-import Synchronization
 
 public enum TurnRanges {
     /// The turns of the meetings dated on or after `from` and on or before `to` (YYYY,
@@ -85,11 +84,11 @@ public enum TurnRanges {
 /// a person fills the slot, and a reader racing it reads the same runs and publishes nothing.
 /// A person's runs are kept for the generation (at most every turn id once, over all people).
 public final class SpeakerTurns: Sendable {
-    private let slots: [Int64: PublishedOnce<[ClosedRange<UInt32>]>]
+    private let slots: PersonSlots<[ClosedRange<UInt32>]>
 
     /// A table for the people of the corpus as `db` reads it.
     public init(_ db: Database) throws {
-        slots = try Dictionary(uniqueKeysWithValues: Int64.fetchAll(db, sql: "SELECT id FROM person").map { ($0, PublishedOnce()) })
+        slots = try PersonSlots(db)
     }
 
     /// This process's table for the corpus at `corpusPath`, as of the generation `get` reads.
@@ -105,10 +104,8 @@ public final class SpeakerTurns: Sendable {
     }
 
     private func turns(_ db: Database, person: Int64) throws -> [ClosedRange<UInt32>] {
-        if let runs = slots[person]?.value { return runs }
-        let runs = try Self.read(db, person: person)
-        // A person the table does not know (none should be: people come with a new generation) is read every time.
-        return slots[person]?.publish(runs) ?? runs
+        if let runs = slots.value(of: person) { return runs }
+        return slots.publish(try Self.read(db, person: person), for: person)
     }
 
     private static func read(_ db: Database, person: Int64) throws -> [ClosedRange<UInt32>] {
@@ -128,29 +125,24 @@ public final class SpeakerTurns: Sendable {
     }
 }
 
-/// A value set once and never replaced, which readers load without a lock (an atomic
-/// load): the first of several racing writers publishes its value, the others get it.
-public final class PublishedOnce<Value: Sendable>: Sendable {
-    private final class Box: Sendable {
-        let value: Value
-        init(_ value: Value) { self.value = value }
+/// One write-once slot (`PublishedOnce`) per person of a corpus generation, made with the
+/// table: what the tables kept per person (`SpeakerTurns`, `SpeakerMasks`) read without a lock.
+public final class PersonSlots<Value: Sendable>: Sendable {
+    private let slots: [Int64: PublishedOnce<Value>]
+
+    /// A slot for each person of the corpus as `db` reads it.
+    public init(_ db: Database) throws {
+        slots = try Dictionary(uniqueKeysWithValues: Int64.fetchAll(db, sql: "SELECT id FROM person").map { ($0, PublishedOnce()) })
     }
 
-    /// Set once, released with the slot: a loaded box stays valid while the slot lives.
-    private let published = Atomic<Unmanaged<Box>?>(nil)
+    /// Whether `person` has a slot: only the people of the table's generation do.
+    public func holds(_ person: Int64) -> Bool { slots[person] != nil }
 
-    public init() {}
+    /// `person`'s value, once published.
+    public func value(of person: Int64) -> Value? { slots[person]?.value }
 
-    public var value: Value? { published.load(ordering: .acquiring)?.takeUnretainedValue().value }
-
-    /// Publishes `value`, or returns the one another writer published first.
-    public func publish(_ value: Value) -> Value {
-        let box = Unmanaged.passRetained(Box(value))
-        let (stored, first) = published.compareExchange(expected: nil, desired: box, ordering: .acquiringAndReleasing)
-        if stored { return value }
-        box.release()
-        return first!.takeUnretainedValue().value
-    }
-
-    deinit { published.load(ordering: .acquiring)?.release() }
+    /// Publishes `value` as `person`'s, or returns the value another reader published first. A
+    /// person the table does not know (none should be: people come with a new generation) keeps
+    /// nothing, and `value` is returned.
+    public func publish(_ value: Value, for person: Int64) -> Value { slots[person]?.publish(value) ?? value }
 }

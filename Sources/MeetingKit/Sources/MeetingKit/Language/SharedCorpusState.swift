@@ -76,3 +76,30 @@ public final class SharedCorpusValue<Value: Sendable> {
         return (value, generation)
     }
 }
+
+/// A value set once and never replaced, which readers load without a lock (an atomic
+/// load): the first of several racing writers publishes its value, the others get it.
+public final class PublishedOnce<Value: Sendable>: Sendable {
+    private final class Box: Sendable {
+        let value: Value
+        init(_ value: Value) { self.value = value }
+    }
+
+    /// Set once, released with the slot: a loaded box stays valid while the slot lives.
+    private let published = Atomic<Unmanaged<Box>?>(nil)
+
+    public init() {}
+
+    public var value: Value? { published.load(ordering: .acquiring)?.takeUnretainedValue().value }
+
+    /// Publishes `value`, or returns the one another writer published first.
+    public func publish(_ value: Value) -> Value {
+        let box = Unmanaged.passRetained(Box(value))
+        let (stored, first) = published.compareExchange(expected: nil, desired: box, ordering: .acquiringAndReleasing)
+        if stored { return value }
+        box.release()
+        return first!.takeUnretainedValue().value
+    }
+
+    deinit { published.load(ordering: .acquiring)?.release() }
+}
