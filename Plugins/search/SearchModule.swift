@@ -3,7 +3,6 @@
 
 import Foundation
 import MeetingKit
-import Synchronization
 
 final class SearchModule: MeetingdModule {
     static let name = "search"
@@ -209,10 +208,7 @@ final class SearchModule: MeetingdModule {
 
     /// The masks of `person`'s turns (`turns`) in `index`, the index as of the corpus `db` reads.
     func speakerMasks(_ db: Database, person: Int64, turns: [ClosedRange<UInt32>], index: SegmentSet) throws -> SegmentMasks {
-        let table = try sharedSpeakerMasks.get(db)
-        // Loaded apart, the two are of one generation; a table made for another index is not used.
-        guard table.index === index else { return index.masks(within: turns) }
-        return table.masks(person: person, turns: turns)
+        try sharedSpeakerMasks.get(db).masks(person: person, turns: turns, in: index)
     }
 
     /// Where each meeting's turns start, as of the corpus `db` reads.
@@ -243,40 +239,6 @@ struct MeetingStarts: Sendable {
             if firstTurns[middle] <= id { low = middle + 1 } else { high = middle }
         }
         return low > 0 ? meetingPKs[low - 1] : nil
-    }
-}
-
-/// Speakers' turns as the index's masks (`SegmentSet.masks(within:)`), kept once per process
-/// and index generation for every worker: made per request, they were an eighth of the CPU
-/// of a search within a busy speaker's turns (their runs read and their bits set in all 21
-/// segments). A write-once slot per person, read without a lock as `SpeakerTurns` is; kept
-/// up to `byteBudget` over all people (a busy speaker's take a bit per turn of the corpus,
-/// 312 KB for 2.5 million turns), past which a person's masks are made per request.
-final class SpeakerMasks: Sendable {
-    static let byteBudget = 32 << 20
-    /// The index the masks are made for.
-    let index: SegmentSet
-    private let slots: [Int64: PublishedOnce<SegmentMasks>]
-    /// Reserved by each person's masks before they are published: a reader losing the race
-    /// to publish leaves its share counted, so the masks kept take at most this.
-    private let bytesReserved = Atomic<Int>(0)
-
-    init(_ db: Database, index: SegmentSet) throws {
-        self.index = index
-        slots = try Dictionary(uniqueKeysWithValues: Int64.fetchAll(db, sql: "SELECT id FROM person").map { ($0, PublishedOnce()) })
-    }
-
-    /// The masks of `turns`, `person`'s.
-    func masks(person: Int64, turns: [ClosedRange<UInt32>]) -> SegmentMasks {
-        if let kept = slots[person]?.value { return kept }
-        let made = index.masks(within: turns)
-        guard let slot = slots[person] else { return made }
-        let size = made.byteCount
-        guard bytesReserved.add(size, ordering: .relaxed).newValue <= Self.byteBudget else {
-            bytesReserved.subtract(size, ordering: .relaxed)
-            return made
-        }
-        return slot.publish(made)
     }
 }
 

@@ -101,6 +101,45 @@ final class TurnRangesTests: XCTestCase {
         }
     }
 
+    /// An index of the test corpus's ten turns, each holding the word "x", in two segments.
+    private static func index() throws -> SegmentSet {
+        try SegmentSet([1...5, 6...10].map { ids in
+            var writer = SegmentWriter()
+            for id in ids { try writer.addDocument(id: UInt32(id), length: 1, terms: [(term: "x", positions: [0])]) }
+            return (try writer.finish().bytes().withUnsafeBytes { SegmentBytes(key: Int64(ids.lowerBound), copying: $0) }, [])
+        })
+    }
+
+    /// A person's masks are kept while the budget lasts and made per request past it, and are
+    /// made for the index searched when the table was made for another; either way, a search
+    /// within them finds that person's turns.
+    func testSpeakerMasksAreKeptWithinTheirBudgetAndOnlyForTheirIndex() throws {
+        let queue = try corpus()
+        let index = try Self.index()
+        let query = IndexQuery(clauses: [[IndexQuery.Term("x")]], limit: 20)
+        func found(_ set: SegmentSet, _ masks: SegmentMasks) -> [UInt32] { set.search(query, within: masks).hits.map(\.documentID).sorted() }
+        try queue.read { db in
+            let speakers = try SpeakerTurns(db)
+            let ann = try speakers.turns(db, people: [1]), bob = try speakers.turns(db, people: [2])
+            let roomForAnn = try SpeakerMasks(db, index: index, byteBudget: index.masks(within: ann).byteCount)
+            XCTAssertEqual(found(index, roomForAnn.masks(person: 1, turns: ann, in: index)), [1, 3, 5, 6, 7, 10])
+            XCTAssertTrue(roomForAnn.keeps(1))
+            XCTAssertEqual(found(index, roomForAnn.masks(person: 2, turns: bob, in: index)), [2, 4, 8, 9])
+            XCTAssertFalse(roomForAnn.keeps(2), "past the budget")
+            XCTAssertEqual(found(index, roomForAnn.masks(person: 1, turns: ann, in: index)), [1, 3, 5, 6, 7, 10])
+
+            let table = try SpeakerMasks(db, index: index)
+            let nextIndex = try Self.index()
+            // Masks of the table's own index would trap a search of another set.
+            XCTAssertEqual(found(nextIndex, table.masks(person: 2, turns: bob, in: nextIndex)), [2, 4, 8, 9])
+            XCTAssertFalse(table.keeps(2), "made for another index")
+            XCTAssertEqual(found(index, table.masks(person: 3, turns: [9...9], in: index)), [9])
+            XCTAssertFalse(table.keeps(3), "not a person of the table's generation")
+            XCTAssertEqual(found(index, table.masks(person: 2, turns: bob, in: index)), [2, 4, 8, 9])
+            XCTAssertTrue(table.keeps(2))
+        }
+    }
+
     func testUnionJoinsOverlappingAndTouchingRangesAsASetWould() {
         var generator = SystemRandomNumberGenerator()
         func ranges() -> [ClosedRange<UInt32>] {
