@@ -671,8 +671,11 @@ extension JSONValue {
 
     public static func writeString(_ string: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        var string = string
-        string.withUTF8 { writeEscaped($0, to: &out) }
+        // A native string's bytes are read in place; withUTF8 needs a copy of the String to mutate.
+        if string.utf8.withContiguousStorageIfAvailable({ writeEscaped($0, to: &out) }) == nil {
+            var string = string
+            string.withUTF8 { writeEscaped($0, to: &out) }
+        }
         out.append(UInt8(ascii: "\""))
     }
 
