@@ -52,29 +52,35 @@ enum IndexSnippet {
     }
 
     /// Appends `found.words[words]` and what lies between them, each matched word between the
-    /// markers; a span of matched words that `joining` joins shares one pair.
+    /// markers; a span of matched words that `joining` joins shares one pair. The text is copied
+    /// a run at a time, from one marker to the next, not word by word.
     private static func write(_ utf8: UnsafeBufferPointer<UInt8>, _ found: MatchedWords, words: Range<Int>, markers: Markers,
                               joining: SpanJoining, into out: inout [UInt8]) {
-        var cursor = found.words[words.lowerBound].lowerBound
+        var copied = found.words[words.lowerBound].lowerBound
+        func copy(upTo end: Int) {
+            out += UnsafeBufferPointer(rebasing: utf8[copied..<end])
+            copied = end
+        }
+        var cursor = copied
         var nextMatch = found.matched.firstIndex { $0 >= words.lowerBound } ?? found.matched.count
         var spanOpen = false
         for index in words {
             let word = found.words[index]
-            let gap = UnsafeBufferPointer(rebasing: utf8[cursor..<word.lowerBound])
             let isMatch = nextMatch < found.matched.count && found.matched[nextMatch] == index
             if isMatch { nextMatch += 1 }
-            if spanOpen, !(isMatch && joining.joins(gap)) {
+            if spanOpen, !(isMatch && joining.joins(UnsafeBufferPointer(rebasing: utf8[cursor..<word.lowerBound]))) {
+                copy(upTo: cursor)
                 out += markers.close.utf8
                 spanOpen = false
             }
-            out += gap
             if isMatch, !spanOpen {
+                copy(upTo: word.lowerBound)
                 out += markers.open.utf8
                 spanOpen = true
             }
-            out += UnsafeBufferPointer(rebasing: utf8[word])
             cursor = word.upperBound
         }
+        copy(upTo: cursor)
         if spanOpen { out += markers.close.utf8 }
     }
 

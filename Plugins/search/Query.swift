@@ -298,9 +298,9 @@ extension SearchModule {
     /// Turns with their meetings, each with its snippet marking the words `highlight` holds, or
     /// its opening, unmarked, when it holds none (a named speaker's turn ranked without a match);
     /// in the order given, turns not found left out.
-    func turnHits(_ db: Database, _ turns: [Candidate], highlight: Highlight, markers: Markers) throws -> [JSONObject] {
+    func turnHits(_ db: Database, _ turns: [Candidate], highlight: Highlight, markers: Markers) throws -> [JSONValue] {
         let hits = try hitsByTurn(db, turns, highlight: highlight, markers: markers)
-        return turns.compactMap { hits[$0.rowid] }
+        return turns.compactMap { hits[$0.rowid].map(JSONValue.object) }
     }
 
     /// `turnHits`' hits by turn id. One statement reads them all: a page read a row at a
@@ -309,11 +309,11 @@ extension SearchModule {
     private func hitsByTurn(_ db: Database, _ turns: [Candidate], highlight: Highlight, markers: Markers) throws -> [Int64: JSONObject] {
         guard !turns.isEmpty else { return [:] }
         var scores: [Int64: Double] = [:]
+        scores.reserveCapacity(turns.count)
         for turn in turns where scores[turn.rowid] == nil { scores[turn.rowid] = turn.score }
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: """
-            SELECT \(Self.hitColumns), t.text, t.id FROM turn t \(Self.hitJoins) WHERE t.id IN (SELECT value FROM json_each(?))
-            """), arguments: [Self.jsonArray(turns.map(\.rowid))])
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: Self.hitsByTurnSQL), arguments: [Self.jsonArray(turns.map(\.rowid))])
         var hits: [Int64: JSONObject] = [:]
+        hits.reserveCapacity(scores.count)
         let terms = HighlightTerms(highlight.terms, analyzer: analyzer), joining = SpanJoining(highlight)
         while let row = try rows.next() {
             let rowid: Int64 = row[8]
@@ -338,15 +338,21 @@ extension SearchModule {
         JOIN meeting m ON m.pk = t.meeting_pk LEFT JOIN person p ON p.id = t.person_id \
         LEFT JOIN section sec ON sec.meeting_pk = t.meeting_pk AND sec.ordinal = t.section
         """
+    /// Made once: the statement cache is keyed by its text. The turns are joined to the ids'
+    /// list rather than looked up `IN` it, which SQLite copies into a temporary b-tree first;
+    /// a turn listed twice comes twice, and `hitsByTurn` keeps the first.
+    static let hitsByTurnSQL = "SELECT \(hitColumns), t.text, t.id FROM json_each(?) ids JOIN turn t ON t.id = ids.value \(hitJoins)"
 
     /// A hit from a row that starts with `hitColumns`.
+    /// Its members are listed as an array: a dictionary literal is copied once more into one.
     static func hit(_ row: Row, score: Double, snippet: String) -> JSONObject {
-        [
-            "meeting": .string(row[1]), "title": .string(row[2]), "date": JSONValue(row[3] as String?),
-            "place": JSONValue(row[4] as String?), "turn": JSONValue(row[0] as Int), "speaker": JSONValue(row[5] as String?),
-            "section": JSONValue(row[6] as String?),
-            "score": .double(score), "snippet": .string(snippet),
-        ]
+        JSONObject([
+            (key: "meeting", value: .string(row[1])), (key: "title", value: .string(row[2])),
+            (key: "date", value: JSONValue(row[3] as String?)), (key: "place", value: JSONValue(row[4] as String?)),
+            (key: "turn", value: JSONValue(row[0] as Int)), (key: "speaker", value: JSONValue(row[5] as String?)),
+            (key: "section", value: JSONValue(row[6] as String?)),
+            (key: "score", value: .double(score)), (key: "snippet", value: .string(snippet)),
+        ])
     }
 
     /// The index's query for a keyword plan. A word the analyzer reads nothing of matches
@@ -382,7 +388,7 @@ extension SearchModule {
         guard let found = try indexSearch(db, query, plan: plan, scope: scope) else { return Self.page([], total: 0, exact: true) }
         let highlight = Highlight(query)
         let turns = found.hits.dropFirst(page.offset).prefix(page.limit).map { Candidate(rowid: Int64($0.documentID), score: $0.score) }
-        let hits = try turnHits(db, turns, highlight: highlight, markers: markers).map(JSONValue.object)
+        let hits = try turnHits(db, turns, highlight: highlight, markers: markers)
         return Self.page(hits, total: found.total, exact: found.totalExact)
     }
 
@@ -520,7 +526,7 @@ extension SearchModule {
         switch unit {
         case .turn:
             let hits = try turnHits(db, Array(candidates.dropFirst(page.offset).prefix(page.limit)), highlight: highlight,
-                                    markers: markers).map(JSONValue.object)
+                                    markers: markers)
             return Self.page(hits, total: total, exact: exact)
         case .sentence:
             return Self.page(try sentenceHits(db, candidates, highlight: highlight, page: page, markers: markers), total: total, exact: exact)

@@ -82,7 +82,7 @@ extension SearchModule {
             let found = try self.index(db).search(query, idRanges: allowed.compactMap { $0 })
             let highlight = Highlight(query)
             let hits = try turnHits(db, found.hits.map { Candidate(rowid: Int64($0.documentID), score: $0.score) },
-                                    highlight: highlight, markers: markers).map(JSONValue.object)
+                                    highlight: highlight, markers: markers)
             return ["terms": .array(terms.map(JSONValue.string)), "hits": .array(hits)]
         }
     }

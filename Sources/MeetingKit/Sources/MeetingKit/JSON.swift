@@ -611,18 +611,20 @@ extension JSONValue {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Appends the compact JSON text of this value to `out`.
+    /// Appends the compact JSON text of this value to `out`. Every reply is written here,
+    /// so nothing is made on the way: no String per number, strings copied from their
+    /// UTF-8 storage a run at a time.
     public func write(to out: inout [UInt8]) {
         switch self {
-        case .null: out.append(contentsOf: "null".utf8)
-        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-        case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .null: JSONValue.append("null", to: &out)
+        case .bool(let b): JSONValue.append(b ? "true" : "false", to: &out)
+        case .int(let i): JSONValue.writeInteger(i, to: &out)
         case .double(let d):
             if d.isFinite {
-                if d == d.rounded(), abs(d) < 1e15 { out.append(contentsOf: String(Int64(d)).utf8) }
-                else { out.append(contentsOf: "\(d)".utf8) }
+                if d == d.rounded(), abs(d) < 1e15 { JSONValue.writeInteger(Int64(d), to: &out) }
+                else { var text = d.description; text.withUTF8 { out.append(contentsOf: $0) } }
             } else {
-                out.append(contentsOf: "null".utf8)  // JSON has no NaN or infinity
+                JSONValue.append("null", to: &out)  // JSON has no NaN or infinity
             }
         case .string(let s): JSONValue.writeString(s, to: &out)
         case .array(let elements):
@@ -644,31 +646,87 @@ extension JSONValue {
         }
     }
 
+    private static func append(_ literal: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    /// The decimal digits of `value`, as `String(value)` writes them.
+    static func writeInteger(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        // Room for UInt64's 20 digits, filled from the end.
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var start = buffer.count
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start...]))
+        }
+    }
+
     static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     public static func writeString(_ string: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        // Most strings need no escapes: copy those whole.
-        if !string.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out.append(contentsOf: string.utf8)
-            out.append(UInt8(ascii: "\""))
-            return
-        }
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\""))
-            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\\"))
-            case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
-            case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
-            case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
-            case 0..<0x20:
-                out.append(contentsOf: "\\u00".utf8)
-                out.append(hexDigits[Int(byte >> 4)])
-                out.append(hexDigits[Int(byte & 0xF)])
-            default: out.append(byte)
-            }
+        // A native string's bytes are read in place; withUTF8 needs a copy of the String to mutate.
+        if string.utf8.withContiguousStorageIfAvailable({ writeEscaped($0, to: &out) }) == nil {
+            var string = string
+            string.withUTF8 { writeEscaped($0, to: &out) }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends `bytes` with quotes, backslashes and control characters escaped. Most strings
+    /// need no escape: they are checked eight bytes at a time and the runs between escapes
+    /// copied whole.
+    private static func writeEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        guard let base = bytes.baseAddress else { return }
+        var written = 0, index = 0
+        while index < bytes.count {
+            if index + 8 <= bytes.count, !anyNeedsEscape(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) {
+                index += 8
+                continue
+            }
+            for position in index..<min(index + 8, bytes.count) where needsEscape(base[position]) {
+                out.append(contentsOf: UnsafeBufferPointer(start: base + written, count: position - written))
+                appendEscape(of: base[position], to: &out)
+                written = position + 1
+            }
+            index += 8
+        }
+        out.append(contentsOf: UnsafeBufferPointer(start: base + written, count: bytes.count - written))
+    }
+
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+    }
+
+    /// Whether any of the eight bytes in `word` needs an escape (exact: bytes of 0x80 and
+    /// above, as in UTF-8's multi-byte scalars, never count), by the bit tricks of
+    /// "Determine if a word has a byte less than n": a byte below 0x20, or one that is 0
+    /// once XORed with the quote or the backslash.
+    @inline(__always)
+    private static func anyNeedsEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highBits: UInt64 = 0x8080_8080_8080_8080
+        func hasByteBelow(_ limit: UInt64, _ x: UInt64) -> Bool { (x &- ones &* limit) & ~x & highBits != 0 }
+        return hasByteBelow(0x20, word) || hasByteBelow(1, word ^ (ones &* 0x22)) || hasByteBelow(1, word ^ (ones &* 0x5C))
+    }
+
+    private static func appendEscape(of byte: UInt8, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\\"))
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
+        case 0x0A: out.append(UInt8(ascii: "n"))
+        case 0x0D: out.append(UInt8(ascii: "r"))
+        case 0x09: out.append(UInt8(ascii: "t"))
+        default:
+            out.append(contentsOf: "u00".utf8)
+            out.append(hexDigits[Int(byte >> 4)])
+            out.append(hexDigits[Int(byte & 0xF)])
+        }
     }
 
     /// Indented JSON text, for people.
