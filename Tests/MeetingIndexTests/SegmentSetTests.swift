@@ -48,9 +48,10 @@ final class SegmentSetTests: XCTestCase {
     func testASegmentCanMatchOnlyWhenEveryClauseHasATermItHolds() throws {
         let reader = try Self.segmentSet().set.parts[0].reader
         let held = try XCTUnwrap(Self.corpus[0].terms.keys.sorted().first)
-        let entries = [held: try XCTUnwrap(reader.lookup(held))]
+        let info = try XCTUnwrap(reader.lookup(held))
         func canMatch(_ clauses: [[IndexQuery.Term]]) -> Bool {
-            SegmentSet.canMatch(IndexQuery(clauses: clauses, limit: 10), entries: entries)
+            let query = CompiledQuery(IndexQuery(clauses: clauses, limit: 10))
+            return SegmentSet.canMatch(query, entries: query.words.map { $0 == held ? info : nil }[...])
         }
         XCTAssertTrue(canMatch([[IndexQuery.Term(held)]]))
         XCTAssertFalse(canMatch([[IndexQuery.Term("absent")]]))

@@ -216,8 +216,14 @@ extension SegmentReader {
             guard let info = lookup(word) else { return nil }
             infos.append(info)
         }
+        return phraseCursor(infos, slotOfWord: words.map { distinct.firstIndex(of: $0)! }, mask: mask)
+    }
+
+    /// The cursor of a phrase whose distinct words are the dictionary entries `infos`, each
+    /// word of it being `infos[slotOfWord[i]]`, as `phraseCursor(_:mask:)` makes it.
+    func phraseCursor(_ infos: [TermInfo], slotOfWord: [Int], mask: DocumentMask?) -> (cursor: PostingsCursor, maxScorePair: (frequency: UInt32, length: UInt32)) {
         let rarest = infos.min { $0.documentFrequency < $1.documentFrequency }!
-        let source = PhraseSource(cursors: infos.map(postings), slotOfWord: words.map { distinct.firstIndex(of: $0)! }, mask: mask)
+        let source = PhraseSource(cursors: infos.map(postings), slotOfWord: slotOfWord, mask: mask)
         let cursor = PostingsCursor(postings: base + rarest.postingsOffset, positions: base + rarest.positionsOffset,
                                     documentFrequency: rarest.documentFrequency, phrase: source)
         return (cursor, (rarest.maxScoreFrequency, rarest.maxScoreLength))

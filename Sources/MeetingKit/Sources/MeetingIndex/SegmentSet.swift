@@ -129,34 +129,39 @@ public final class SegmentSet: Sendable {
 
     /// `mask`: the filter's mask of part `index`, nil when it admits none of its documents; nil for no filter.
     private func search(_ query: IndexQuery, mask filterMask: ((_ index: Int) -> DocumentMask?)?) -> IndexSearchResult {
+        // Compiled once, then bound to each segment that can match (as Lucene's Weight and Scorer).
+        let compiled = CompiledQuery(query)
+        let wordCount = compiled.words.count
         // Each word looked up once per segment: its entries give the corpus's document frequency,
-        // and each segment's search takes its own instead of looking the words up again.
-        var frequencies: [String: Int] = [:]
-        var entries = [[String: TermInfo]](repeating: [:], count: parts.count)
-        for word in query.clauses.joined().flatMap(\.words) where frequencies[word] == nil {
+        // and each segment's search binds its own instead of looking the words up again.
+        var entries = [TermInfo?](repeating: nil, count: parts.count * wordCount)
+        var idf: [Double] = []
+        idf.reserveCapacity(wordCount)
+        for (word, text) in compiled.words.enumerated() {
             var count = 0
             for (index, part) in parts.enumerated() {
-                guard let info = part.reader.lookup(word) else { continue }
-                entries[index][word] = info
+                guard let info = part.reader.lookup(text) else { continue }
+                entries[index * wordCount + word] = info
                 count += part.liveDocumentFrequency(info)
             }
-            frequencies[word] = count
+            idf.append(BM25.idf(documentFrequency: count, documentCount: documentCount))
         }
-        let statistics = CollectionStatistics(documentCount: documentCount, bm25: bm25, documentFrequencies: frequencies)
+        let weights = compiled.weights(idf: idf)
         // By id, as a segment's collector keeps them: a tie goes to the lower id.
         var best = TopKHeap(limit: query.limit)
         var total = 0, totalExact = true, blocksDecoded = 0, blocksInQueryTerms = 0
-        var rest = query
-        for index in idOrder where Self.canMatch(query, entries: entries[index]) {
+        for index in idOrder {
+            let segmentEntries = entries[index * wordCount ..< (index + 1) * wordCount]
+            guard Self.canMatch(compiled, entries: segmentEntries) else { continue }
             let part = parts[index]
             var mask = part.liveMask
             if let filterMask {
                 guard let filtered = filterMask(index) else { continue }
                 mask = filtered
             }
-            rest.exactTotalUpTo = max(0, query.exactTotalUpTo - total)
-            let found = part.reader.search(rest, statistics: statistics, entries: entries[index], mask: mask,
-                                           floor: query.limit > 0 && best.isFull ? best.worstScore : -.infinity)
+            let found = part.reader.search(compiled, weights: weights, entries: segmentEntries, scoring: bm25, mask: mask,
+                                           floor: query.limit > 0 && best.isFull ? best.worstScore : -.infinity,
+                                           exactTotalUpTo: max(0, query.exactTotalUpTo - total))
             for hit in found.hits { best.offer(score: hit.score, ordinal: hit.documentID) }
             total += found.total
             totalExact = totalExact && found.totalExact
@@ -168,15 +173,15 @@ public final class SegmentSet: Sendable {
                                  blocksDecoded: blocksDecoded, blocksInQueryTerms: blocksInQueryTerms)
     }
 
-    /// Whether a segment whose dictionary entries for the query's words are `entries` can hold
-    /// a match: every clause needs a term whose words it all holds (a phrase ending in any of
-    /// several words, one of those). A segment that cannot is passed over before its query
-    /// setup, which a rare word would otherwise pay in each of the segments lacking it.
-    static func canMatch(_ query: IndexQuery, entries: [String: TermInfo]) -> Bool {
-        query.clauses.allSatisfy { clause in
-            clause.isEmpty || clause.contains { term in
-                term.leading.allSatisfy { entries[$0] != nil } && term.lastWords.contains { entries[$0] != nil }
-            }
+    /// Whether a segment whose dictionary entries for the query's words are `entries` (by word
+    /// index, nil where it lacks one) can hold a match: every clause needs a term whose words
+    /// it all holds (a phrase ending in any of several words, one of those). A segment that
+    /// cannot is passed over before binding the query, which a rare word would otherwise pay
+    /// in each of the segments lacking it.
+    static func canMatch(_ query: CompiledQuery, entries: ArraySlice<TermInfo?>) -> Bool {
+        func holds(_ word: Int) -> Bool { entries[entries.startIndex + word] != nil }
+        return query.requirements.allSatisfy { clause in
+            clause.contains { term in term.leading.allSatisfy(holds) && term.last.contains(where: holds) }
         }
     }
 

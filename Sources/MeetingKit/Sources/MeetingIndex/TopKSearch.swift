@@ -213,6 +213,111 @@ public struct DocumentMask: Sendable {
     }
 }
 
+/// A query compiled once for a search, however many segments it reads (as Lucene's Weight):
+/// its distinct words, its distinct terms as indexes into them and its clauses as indexes into
+/// the terms. A segment then only looks its words up and binds cursors to the terms it holds
+/// (`SegmentReader.search(_:weights:entries:scoring:mask:floor:exactTotalUpTo:)`).
+struct CompiledQuery {
+    struct Term {
+        /// The term's words in order, as indexes into `words`: one, or an exact phrase's.
+        let words: [Int]
+        /// A phrase's distinct words (indexes into `words`), and for each of its words the
+        /// index of its own among them: what a phrase cursor is made of (empty for a word).
+        let distinctWords: [Int]
+        let slotOfWord: [Int]
+        /// The boosts of its every appearance in the query, summed.
+        var boost: Double
+    }
+
+    /// A phrase ending in any of several words, matched once for all of them (`SegmentReader.phraseMatches`);
+    /// `terms` are its alternatives' terms, in the order of its last words.
+    struct PhraseEndingInAnyOf {
+        let leading: [String]
+        let lastWords: [String]
+        let terms: [Int]
+    }
+
+    let query: IndexQuery
+    /// The words of the clauses' terms, each once, in order of first appearance.
+    let words: [String]
+    /// Distinct terms (by text) in order of first appearance: scores are summed in this order.
+    let terms: [Term]
+    /// The non-empty clauses, as indexes into `terms`.
+    let clauses: [[Int]]
+    let phrasesEndingInAnyOf: [PhraseEndingInAnyOf]
+    /// Per non-empty clause, each of its terms as its leading and last words (indexes into
+    /// `words`): a segment can match the clause only if it holds every leading word and a last one.
+    let requirements: [[(leading: [Int], last: [Int])]]
+    /// The excluded terms, each once.
+    let excluded: [IndexQuery.Term]
+
+    init(_ query: IndexQuery) {
+        self.query = query
+        var words: [String] = []
+        var wordIndex: [String: Int] = [:]
+        func index(of word: String) -> Int {
+            if let index = wordIndex[word] { return index }
+            wordIndex[word] = words.count
+            words.append(word)
+            return words.count - 1
+        }
+        for term in query.clauses.joined() { for word in term.words { _ = index(of: word) } }
+        var terms: [Term] = []
+        var clauses: [[Int]] = []
+        var requirements: [[(leading: [Int], last: [Int])]] = []
+        var termIndex: [String: Int] = [:]
+        for clause in query.clauses where !clause.isEmpty {
+            var indexes: [Int] = []
+            // A set, not `indexes.contains`: a prefix's clause holds thousands of terms.
+            var inClause = Set<Int>()
+            var requirement: [(leading: [Int], last: [Int])] = []
+            for term in clause {
+                precondition(term.boost > 0, "a term's boost must be positive")
+                requirement.append((term.leading.map { index(of: $0) }, term.lastWords.map { index(of: $0) }))
+                for alternative in term.alternatives {
+                    let text = alternative.joined(separator: " ")
+                    if let index = termIndex[text] {
+                        terms[index].boost += term.boost
+                        if inClause.insert(index).inserted { indexes.append(index) }
+                        continue
+                    }
+                    let wordIndexes = alternative.map { index(of: $0) }
+                    var distinct: [Int] = []
+                    if wordIndexes.count > 1 { for word in wordIndexes where !distinct.contains(word) { distinct.append(word) } }
+                    termIndex[text] = terms.count
+                    terms.append(Term(words: wordIndexes, distinctWords: distinct,
+                                      slotOfWord: distinct.isEmpty ? [] : wordIndexes.map { distinct.firstIndex(of: $0)! }, boost: term.boost))
+                    inClause.insert(terms.count - 1)
+                    indexes.append(terms.count - 1)
+                }
+            }
+            clauses.append(indexes)
+            requirements.append(requirement)
+        }
+        var phrasesEndingInAnyOf: [PhraseEndingInAnyOf] = []
+        var seen = Set<[[String]]>()
+        for term in query.clauses.joined() where term.lastWords.count > 1 && seen.insert([term.leading, term.lastWords]).inserted {
+            phrasesEndingInAnyOf.append(PhraseEndingInAnyOf(leading: term.leading, lastWords: term.lastWords,
+                                                            terms: term.alternatives.map { termIndex[$0.joined(separator: " ")]! }))
+        }
+        var seenExcluded = Set<[[String]]>()
+        excluded = query.excluded.filter { seenExcluded.insert([$0.leading, $0.lastWords]).inserted }
+        self.words = words
+        self.terms = terms
+        self.clauses = clauses
+        self.requirements = requirements
+        self.phrasesEndingInAnyOf = phrasesEndingInAnyOf
+    }
+
+    /// Each term's boost × idf, a phrase's idf the sum of its words' in its order (as Lucene
+    /// scores a phrase); `idf` by word index.
+    func weights(idf: [Double]) -> [Double] {
+        terms.map { term in
+            term.words.count == 1 ? term.boost * idf[term.words[0]] : term.boost * term.words.reduce(0) { $0 + idf[$1] }
+        }
+    }
+}
+
 extension SegmentReader {
     /// Searches this segment alone (its own statistics), or as one of several with the
     /// collection's `statistics` and the documents `mask` admits. Once `exactTotalUpTo`
@@ -220,91 +325,75 @@ extension SegmentReader {
     /// knows `limit` better ones, or as good ones of lower ids.
     public func search(_ query: IndexQuery, statistics: CollectionStatistics? = nil,
                        mask: DocumentMask? = nil, floor: Double = -.infinity) -> IndexSearchResult {
-        search(query, statistics: statistics, entries: nil, mask: mask, floor: floor)
+        let compiled = CompiledQuery(query)
+        let entries = compiled.words.map { lookup($0) }
+        let documentCount = statistics?.documentCount ?? documentCount
+        // A word the segment lacks has no idf here, and no term of it is bound: 0 is never read.
+        let idf = zip(compiled.words, entries).map { word, info in
+            BM25.idf(documentFrequency: statistics?.documentFrequencies[word] ?? info?.documentFrequency ?? 0, documentCount: documentCount)
+        }
+        return search(compiled, weights: compiled.weights(idf: idf), entries: entries[...], scoring: statistics?.bm25 ?? bm25,
+                      mask: mask, floor: floor, exactTotalUpTo: query.exactTotalUpTo)
     }
 
-    /// `entries`: this segment's dictionary entries for the query's words, when the caller
-    /// (`SegmentSet`) has looked them up (a word they lack is not in the segment). Not public:
-    /// another segment's entries would point outside this one's postings.
-    func search(_ query: IndexQuery, statistics: CollectionStatistics?, entries: [String: TermInfo]?,
-                mask: DocumentMask?, floor: Double) -> IndexSearchResult {
+    /// Searches the segment for `query`, compiled once for every segment searched: `weights`
+    /// are its terms' (`CompiledQuery.weights`), `entries` this segment's dictionary entries
+    /// of its words, by word index (nil where it lacks one), `scoring` the BM25 of the
+    /// collection. Here a term is only bound to its cursor, and one the segment lacks drops out.
+    /// Not public: another segment's entries would point outside this one's postings.
+    func search(_ query: CompiledQuery, weights: [Double], entries: ArraySlice<TermInfo?>, scoring: BM25,
+                mask: DocumentMask?, floor: Double, exactTotalUpTo: Int) -> IndexSearchResult {
         let nothing = IndexSearchResult(hits: [], total: 0, totalExact: true, blocksDecoded: 0, blocksInQueryTerms: 0)
-        // Distinct terms in order of first appearance, and the clauses as indexes into them.
-        let scoring = statistics?.bm25 ?? bm25
-        var merged: [(text: String, words: [String], boost: Double)] = []
-        var mergedClauses: [[Int]] = []
-        var textIndex: [String: Int] = [:]
-        for clause in query.clauses where !clause.isEmpty {
-            var indexes: [Int] = []
-            // A set, not `indexes.contains`: a prefix's clause holds thousands of terms.
-            var inClause = Set<Int>()
-            for term in clause {
-                precondition(term.boost > 0, "a term's boost must be positive")
-                for words in term.alternatives {
-                    let text = words.joined(separator: " ")
-                    if let index = textIndex[text] {
-                        merged[index].boost += term.boost
-                        if inClause.insert(index).inserted { indexes.append(index) }
-                    } else {
-                        textIndex[text] = merged.count
-                        merged.append((text, words, term.boost))
-                        inClause.insert(merged.count - 1)
-                        indexes.append(merged.count - 1)
-                    }
-                }
-            }
-            mergedClauses.append(indexes)
-        }
-        func entry(_ word: String) -> TermInfo? { entries.map { $0[word] } ?? lookup(word) }
-        func idf(_ word: String, _ info: TermInfo) -> Double {
-            BM25.idf(documentFrequency: statistics?.documentFrequencies[word] ?? info.documentFrequency,
-                     documentCount: statistics?.documentCount ?? documentCount)
-        }
+        guard query.query.limit > 0 else { return nothing }
+        func entry(_ word: Int) -> TermInfo? { entries[entries.startIndex + word] }
         var phraseBlocksDecoded = 0, phraseBlocksInQueryTerms = 0
         // A phrase ending in any of several words is matched once for all of them, each
-        // word's matches kept apart (by the phrase's text) to be scored as its own phrase.
-        var matchedTogether: [String: PhraseMatches] = [:]
-        var seenTogether = Set<[[String]]>()
-        for term in query.clauses.joined() where term.lastWords.count > 1 && seenTogether.insert([term.leading, term.lastWords]).inserted {
-            let found = phraseMatches(term.leading, endingInAnyOf: term.lastWords, mask: mask,
+        // word's matches kept apart (by term) to be scored as its own phrase.
+        var matchedTogether = [PhraseMatches?](repeating: nil, count: query.phrasesEndingInAnyOf.isEmpty ? 0 : query.terms.count)
+        for phrase in query.phrasesEndingInAnyOf {
+            let found = phraseMatches(phrase.leading, endingInAnyOf: phrase.lastWords, mask: mask,
                                       blocksDecoded: &phraseBlocksDecoded, blocksInWords: &phraseBlocksInQueryTerms)
-            for (words, matches) in zip(term.alternatives, found) { matchedTogether[words.joined(separator: " ")] = matches }
+            for (term, matches) in zip(phrase.terms, found) { matchedTogether[term] = matches }
         }
         // Terms the segment does not hold match nothing and drop out. A phrase is walked lazily
         // (see PhraseCursor); one ending in any of several words is found here and packed as a
         // term's postings, so that it is scored and pruned like one. Scores sum in the order of the terms kept (a term left out would add 0).
         var scored: [ScoredTerm] = []
+        scored.reserveCapacity(query.terms.count)
         var phrasePostings: [SegmentBytes] = []
-        var position = [Int?](repeating: nil, count: merged.count)
-        for (order, term) in merged.enumerated() {
-            let cursor: PostingsCursor
-            var weight = term.boost
-            let maxScorePair: (frequency: UInt32, length: UInt32)
+        // Each term's index in `scored`, made at the first term the segment lacks (until then they are the same).
+        var position: [Int?]?
+        for (order, term) in query.terms.enumerated() {
+            let bound: (cursor: PostingsCursor, maxScorePair: (frequency: UInt32, length: UInt32))?
             if term.words.count == 1 {
-                guard let info = entry(term.text) else { continue }
-                weight *= idf(term.text, info)
-                cursor = postings(info)
-                maxScorePair = (info.maxScoreFrequency, info.maxScoreLength)
-            } else if let matches = matchedTogether[term.text] {
-                guard let phrase = packed(matches) else { continue }
-                // Every word is in the segment, since the phrase is. Summed in the phrase's order, as an exhaustive scorer would.
-                weight *= term.words.reduce(0) { $0 + idf($1, entry($1)!) }
-                phrasePostings.append(phrase.bytes)
-                cursor = phrase.cursor
-                maxScorePair = phrase.maxScorePair
+                bound = entry(term.words[0]).map { (postings($0), ($0.maxScoreFrequency, $0.maxScoreLength)) }
+            } else if !matchedTogether.isEmpty, let matches = matchedTogether[order] {
+                bound = packed(matches).map { phrase in
+                    phrasePostings.append(phrase.bytes)
+                    return (phrase.cursor, phrase.maxScorePair)
+                }
             } else {
-                guard let phrase = phraseCursor(term.words, mask: mask) else { continue }
-                weight *= term.words.reduce(0) { $0 + idf($1, entry($1)!) }
-                cursor = phrase.cursor
-                maxScorePair = phrase.maxScorePair
+                var infos: [TermInfo] = []
+                for word in term.distinctWords {
+                    guard let info = entry(word) else { break }
+                    infos.append(info)
+                }
+                bound = infos.count == term.distinctWords.count ? phraseCursor(infos, slotOfWord: term.slotOfWord, mask: mask) : nil
             }
-            position[order] = scored.count
-            scored.append(ScoredTerm(cursor: cursor, weight: weight, order: scored.count,
-                                     maxScore: weight * scoring.saturationBound(frequency: maxScorePair.frequency, length: maxScorePair.length,
+            guard let bound else {
+                if position == nil { position = (0..<order).map { Optional($0) } }
+                position!.append(nil)
+                continue
+            }
+            position?.append(scored.count)
+            let weight = weights[order]
+            scored.append(ScoredTerm(cursor: bound.cursor, weight: weight, order: scored.count,
+                                     maxScore: weight * scoring.saturationBound(frequency: bound.maxScorePair.frequency,
+                                                                                length: bound.maxScorePair.length,
                                                                                 chosenWith: bm25.averageLength)))
         }
-        let clauses = mergedClauses.map { $0.compactMap { position[$0] } }
-        guard !scored.isEmpty, !clauses.contains(where: \.isEmpty), query.limit > 0 else { return nothing }
+        let clauses = position.map { position in query.clauses.map { $0.compactMap { position[$0] } } } ?? query.clauses
+        guard !scored.isEmpty, !clauses.contains(where: { $0.isEmpty }) else { return nothing }
         let excluded = excludedCursors(query.excluded, mask: mask, keeping: &phrasePostings,
                                        blocksDecoded: &phraseBlocksDecoded, blocksInWords: &phraseBlocksInQueryTerms)
         // A lazy phrase's document frequency is its rarest word's, a bound: its matches are counted.
@@ -315,12 +404,12 @@ extension SegmentReader {
             term.cursor.phrase?.competition = PhraseSource.Competition(
                 weight: term.weight, bm25: scoring, otherTermsBound: boundsSum - term.maxScore, segment: self, threshold: entryThreshold)
         }
-        var collector = TopKCollector(limit: query.limit, termCount: scored.count,
-                                      exactTotalUpTo: countsMatches ? query.exactTotalUpTo : 0,
-                                      dynamicPruning: query.dynamicPruning, floor: floor, entryThreshold: entryThreshold,
+        var collector = TopKCollector(limit: query.query.limit, termCount: scored.count,
+                                      exactTotalUpTo: countsMatches ? exactTotalUpTo : 0,
+                                      dynamicPruning: query.query.dynamicPruning, floor: floor, entryThreshold: entryThreshold,
                                       excluded: excluded, mask: mask, bm25: scoring, segmentAverage: bm25.averageLength)
         withExtendedLifetime(phrasePostings) {
-            if scored.count + excluded.count > query.termAtATimeAbove {
+            if scored.count + excluded.count > query.query.termAtATimeAbove {
                 collector.collectTermAtATime(scored, clauses: clauses, self)
             } else if clauses.count == 1 {
                 collector.collectAny(scored, self)
@@ -328,13 +417,13 @@ extension SegmentReader {
                 collector.collectAll(scored, clauses: clauses, self)
             }
         }
-        let allCursors = Self.withPhraseWords(scored.map(\.cursor) + excluded)
+        let scoredBlocks = Self.blocks(of: scored.lazy.map { $0.cursor }), excludedBlocks = Self.blocks(of: excluded)
         return IndexSearchResult(
             hits: collector.heap.sortedBestFirst().map { IndexHit(documentID: documentID(ordinal: Int($0.ordinal)), score: $0.score) },
             total: countsMatches ? collector.counted : scored[0].cursor.documentFrequency,
             totalExact: countsMatches ? !(collector.skippedAny || entryThreshold.phraseSkippedAny) : true,
-            blocksDecoded: allCursors.reduce(phraseBlocksDecoded) { $0 + $1.blocksDecoded },
-            blocksInQueryTerms: allCursors.reduce(phraseBlocksInQueryTerms) { $0 + $1.blockCount })
+            blocksDecoded: phraseBlocksDecoded + scoredBlocks.decoded + excludedBlocks.decoded,
+            blocksInQueryTerms: phraseBlocksInQueryTerms + scoredBlocks.held + excludedBlocks.held)
     }
 
     /// Every live document `mask` admits that holds none of `excluded`, in ordinal order, up
@@ -356,15 +445,25 @@ extension SegmentReader {
                 }
             }
         }
-        let allCursors = Self.withPhraseWords(cursors)
+        let cursorBlocks = Self.blocks(of: cursors)
         return IndexSearchResult(hits: hits, total: total, totalExact: true,
-                                 blocksDecoded: allCursors.reduce(blocksDecoded) { $0 + $1.blocksDecoded },
-                                 blocksInQueryTerms: allCursors.reduce(blocksInQueryTerms) { $0 + $1.blockCount })
+                                 blocksDecoded: blocksDecoded + cursorBlocks.decoded,
+                                 blocksInQueryTerms: blocksInQueryTerms + cursorBlocks.held)
     }
 
-    /// `cursors` and the word cursors of those that walk a phrase: every cursor that decodes blocks.
-    static func withPhraseWords(_ cursors: [PostingsCursor]) -> [PostingsCursor] {
-        cursors + cursors.flatMap { $0.phrase?.cursors ?? [] }
+    /// Blocks decoded and blocks held by `cursors` and by the word cursors of those that walk
+    /// a phrase: every cursor that decodes blocks.
+    static func blocks(of cursors: some Sequence<PostingsCursor>) -> (decoded: Int, held: Int) {
+        var decoded = 0, held = 0
+        for cursor in cursors {
+            decoded += cursor.blocksDecoded
+            held += cursor.blockCount
+            for word in cursor.phrase?.cursors ?? [] {
+                decoded += word.blocksDecoded
+                held += word.blockCount
+            }
+        }
+        return (decoded, held)
     }
 
     /// Cursors over the documents holding each excluded word or phrase (once each). A phrase
