@@ -62,6 +62,49 @@ final class AnalyzerTests: XCTestCase {
         XCTAssertEqual(analyzer.termsByNumber, ["budget"])
     }
 
+    /// Words are numbered by their folded bytes: each spelling of a form (case, apostrophes,
+    /// Cyrillic "ё" and capitals, combining marks, composed or not) gets the numbers a table keyed
+    /// by the folded String gives, in order of first use, including words longer than the
+    /// lowercasing buffer and enough forms to grow the table.
+    func testWordsAreNumberedAsTheirFoldedStringsWouldBe() {
+        let analyzer = Analyzer()
+        let spellings = "Café CAFE cafe cafe\u{301} O’Regan O'REGAN o'regan Мирзиёев МИРЗИЕЕВ Пу\u{301}тин ПУТИН путин "
+            + "the THE It’s it's Naïve NAIVE eightchr EIGHTCHR sixteencharacter SIXTEENcharacter "
+            + String(repeating: "Long", count: 20) + " " + String(repeating: "lONG", count: 20)
+        let many = (0..<1500).map { $0 % 2 == 0 ? "Word\($0)" : "wORD\($0)" }.joined(separator: " ")
+        let text = spellings + " " + many + " " + spellings.uppercased() + " " + many.lowercased()
+        var formNumbers: [String: Int32] = [:], termNumbers: [String: Int32] = [:]
+        var expected: [Analyzer.NumberedWord] = []
+        analyzer.forEachWord(text) { _, normalized in
+            let form = formNumbers[normalized] ?? Int32(formNumbers.count)
+            formNumbers[normalized] = form
+            let stem = analyzer.term(normalized)
+            let term = termNumbers[stem] ?? Int32(termNumbers.count)
+            termNumbers[stem] = term
+            expected.append(.init(form: form, term: term, isStopWord: StopWords.contains(normalized)))
+        }
+        XCTAssertEqual(formNumbers.count, 1500 + 10)
+        let fresh = Analyzer()
+        var numbered: [Analyzer.NumberedWord] = []
+        fresh.indexWordNumbers(text) { numbered.append($0) }
+        XCTAssertEqual(numbered.map(\.form), expected.map(\.form))
+        XCTAssertEqual(numbered.map(\.term), expected.map(\.term))
+        XCTAssertEqual(numbered.map(\.isStopWord), expected.map(\.isStopWord))
+        XCTAssertEqual(fresh.words(text).map(\.normalized), expected.map { fresh.forms[Int($0.form)] })
+        XCTAssertEqual(fresh.words(text).map(\.term), expected.map { fresh.termsByNumber[Int($0.term)] })
+    }
+
+    /// A full vocabulary starts over for forms too: a word met before is numbered afresh.
+    func testFormsStartTheVocabularyOverPastTheLimit() {
+        let analyzer = Analyzer(vocabularyLimit: 10)
+        _ = analyzer.words("one two three four five six seven eight nine ten eleven")
+        XCTAssertEqual(analyzer.words("Eleven budget").map(\.term), ["eleven", "budget"])
+        var forms: [Int32] = []
+        analyzer.indexWordNumbers("budget ELEVEN") { forms.append($0.form) }
+        XCTAssertEqual(forms, [1, 0])
+        XCTAssertEqual(analyzer.forms, ["eleven", "budget"])
+    }
+
     /// Every word's byte range holds exactly the word as written in the source.
     func testOffsetsPointAtTheSourceBytes() {
         let analyzer = Analyzer()

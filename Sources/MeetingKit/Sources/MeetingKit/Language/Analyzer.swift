@@ -107,6 +107,110 @@ struct IndexDocumentScratch {
     }
 }
 
+/// An analyzer's forms (folded words) by their bytes, each with its numbers: an open-addressing
+/// table, so that numbering a word met before hashes and compares bytes and makes no String.
+/// A form's number is its place in the table (forms are numbered in the order they are added).
+struct FormTable {
+    /// Per slot: the high half of its form's hash, then the form's number + 1 (0: the slot is empty).
+    /// At most half the slots are used.
+    private var slots = [UInt64](repeating: 0, count: 1024)
+    /// The forms' folded bytes one after another; a form's bytes end at `ends[number]`.
+    private var bytes: [UInt8] = []
+    private var ends: [Int] = []
+    private var words: [Analyzer.NumberedWord] = []
+    /// Keys the hash, drawn per process by Swift's own hashing (fixed under SWIFT_DETERMINISTIC_HASHING),
+    /// so that which words collide differs from process to process, as with Swift's own tables.
+    private let key: UInt64 = {
+        var hasher = Hasher()
+        hasher.combine(UInt8(0))
+        return UInt64(UInt(bitPattern: hasher.finalize()))
+    }()
+
+    /// A form's hash, a byte at a time, so that an ASCII word is lowercased and hashed in one pass.
+    struct Hash {
+        private var state: UInt64
+        private var chunk: UInt64 = 0
+        private var count = 0
+
+        fileprivate init(key: UInt64) { state = key }
+
+        @inline(__always)
+        mutating func add(_ byte: UInt8) {
+            chunk |= UInt64(byte) << (UInt64(count & 7) &* 8)
+            count &+= 1
+            if count & 7 == 0 {
+                state = Self.mix(state ^ chunk)
+                chunk = 0
+            }
+        }
+
+        @inline(__always)
+        func finish() -> UInt64 { Self.mix(Self.mix(state ^ chunk) ^ UInt64(count)) }
+
+        /// A folded multiply (the high and low halves of the 128-bit product xored), as aHash uses.
+        @inline(__always)
+        private static func mix(_ value: UInt64) -> UInt64 {
+            let product = value.multipliedFullWidth(by: 0x5851_F42D_4C95_7F2D)
+            return product.high ^ product.low
+        }
+    }
+
+    func startHash() -> Hash { Hash(key: key) }
+
+    func hash(_ folded: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var hash = startHash()
+        for byte in folded { hash.add(byte) }
+        return hash.finish()
+    }
+
+    func word(_ folded: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Analyzer.NumberedWord? {
+        let tag = hash >> 32, mask = slots.count - 1
+        var index = Int(truncatingIfNeeded: tag) & mask
+        while true {
+            let slot = slots[index]
+            if slot == 0 { return nil }
+            if slot >> 32 == tag {
+                let number = Int(truncatingIfNeeded: slot & 0xFFFF_FFFF) - 1
+                if hasBytes(number, folded) { return words[number] }
+            }
+            index = (index + 1) & mask
+        }
+    }
+
+    /// Adds a form not in the table: its number is the count of forms before it.
+    mutating func add(_ folded: UnsafeBufferPointer<UInt8>, hash: UInt64, _ word: Analyzer.NumberedWord) {
+        if 2 * (words.count + 1) > slots.count {
+            let old = slots
+            slots = [UInt64](repeating: 0, count: 2 * old.count)
+            for slot in old where slot != 0 { place(slot) }
+        }
+        bytes.append(contentsOf: folded)
+        ends.append(bytes.count)
+        words.append(word)
+        place(hash & 0xFFFF_FFFF_0000_0000 | UInt64(words.count))
+    }
+
+    mutating func removeAll() {
+        slots = [UInt64](repeating: 0, count: slots.count)
+        bytes.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+        words.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func place(_ slot: UInt64) {
+        let mask = slots.count - 1
+        var index = Int(truncatingIfNeeded: slot >> 32) & mask
+        while slots[index] != 0 { index = (index + 1) & mask }
+        slots[index] = slot
+    }
+
+    private func hasBytes(_ number: Int, _ folded: UnsafeBufferPointer<UInt8>) -> Bool {
+        let start = number == 0 ? 0 : ends[number - 1]
+        guard ends[number] - start == folded.count else { return false }
+        return folded.isEmpty || bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + start, folded.baseAddress!, folded.count) == 0 }
+    }
+}
+
 /// Cuts text into words, folds them and stems them with Snowball (libstemmer).
 ///
 /// - A word is a run of letters, digits and combining marks; an apostrophe between two
@@ -122,10 +226,16 @@ struct IndexDocumentScratch {
 public final class Analyzer {
     private let stemmers: [OpaquePointer]
     /// The vocabulary: each folded word met so far (a form) by number, with the number of its
-    /// term and whether it is a stop word, and the terms by number. A word is hashed once per
-    /// occurrence and stemmed once; ingest groups a turn's words by these numbers alone
-    /// (`indexWordNumbers`), with no string hashed again (it was four hashes a word).
-    private var numberedForms: [String: NumberedWord] = [:]
+    /// term and whether it is a stop word, and the terms by number. A word's folded bytes are
+    /// hashed once per occurrence and a form stemmed once; ingest groups a turn's words by these
+    /// numbers alone (`indexWordNumbers`), with no string hashed again (it was four hashes a word).
+    /// Held through a pointer: a stored `var` of a class is checked for exclusive access at each
+    /// use (`swift_beginAccess`), which per word cost more than the rest of a lookup.
+    private let formTable: UnsafeMutablePointer<FormTable> = {
+        let table = UnsafeMutablePointer<FormTable>.allocate(capacity: 1)
+        table.initialize(to: FormTable())
+        return table
+    }()
     private(set) var forms: [String] = []
     private var termNumbers: [String: Int32] = [:]
     private(set) var termsByNumber: [String] = []
@@ -135,6 +245,9 @@ public final class Analyzer {
     /// Kept here between turns for `CorpusIndex.Document`, which groups a turn's words by
     /// number, and for the turn counts of a meeting's terms: no allocation per turn.
     var documentScratch = IndexDocumentScratch(), meetingTermCounts = NumberedSlots()
+    /// Where an ASCII word is lowercased to be numbered, so that a word met before makes no String
+    /// (a longer word makes one).
+    private let asciiWord = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 64)
 
     /// A word as the vocabulary numbers it: one lookup gives all three.
     struct NumberedWord {
@@ -155,14 +268,18 @@ public final class Analyzer {
         }
     }
 
-    deinit { stemmers.forEach { sb_stemmer_delete($0) } }
+    deinit {
+        stemmers.forEach { sb_stemmer_delete($0) }
+        asciiWord.deallocate()
+        formTable.deinitialize(count: 1)
+        formTable.deallocate()
+    }
 
     /// Every word of `text`, stop words included.
     public func words(_ text: String) -> [AnalyzedWord] {
         startOverIfFull()
         var result: [AnalyzedWord] = []
-        forEachWord(text) { bytes, normalized in
-            let word = number(normalized)
+        forEachNumberedWord(text) { bytes, word in
             result.append(AnalyzedWord(bytes: bytes, position: result.count, normalized: forms[Int(word.form)],
                                        term: termsByNumber[Int(word.term)], isStopWord: word.isStopWord))
         }
@@ -173,8 +290,7 @@ public final class Analyzer {
     public func terms(_ text: String) -> [String] {
         startOverIfFull()
         var result: [String] = []
-        forEachWord(text) { _, normalized in
-            let word = number(normalized)
+        forEachNumberedWord(text) { _, word in
             if !word.isStopWord { result.append(termsByNumber[Int(word.term)]) }
         }
         return result
@@ -206,30 +322,59 @@ public final class Analyzer {
     /// Calls `body` with each word's UTF-8 byte range in `text` and its term's number, which
     /// compares with those `termNumbers(of:)` gave (this never starts the vocabulary over).
     public func forEachWordTerm(_ text: String, _ body: (Range<Int>, Int32) -> Void) {
-        forEachWord(text) { bytes, normalized in body(bytes, number(normalized).term) }
+        forEachNumberedWord(text) { bytes, word in body(bytes, word.term) }
     }
 
     /// Calls `body` with the numbers of each word of `text`, in order. They index `forms`
     /// and `termsByNumber` until the vocabulary starts over, which happens only in
-    /// `startOverIfFull` (callers call it where they hold no number). Not built on a pass that also
-    /// gives byte ranges, as `forEachWordTerm` would share: passing them cost ingest 0.13% of its
-    /// instructions (callgrind, 40 meetings).
+    /// `startOverIfFull` (callers call it where they hold no number).
     func indexWordNumbers(_ text: String, _ body: (NumberedWord) -> Void) {
-        forEachWord(text) { _, normalized in body(number(normalized)) }
+        forEachNumberedWord(text) { _, word in body(word) }
     }
 
     /// Empties a full vocabulary: form and term numbers handed out before are void. The
     /// slots by number need no emptying: their users empty them after each use.
     func startOverIfFull() {
         guard forms.count >= vocabularyLimit || termsByNumber.count >= vocabularyLimit else { return }
-        numberedForms.removeAll(keepingCapacity: true)
+        formTable.pointee.removeAll()
         forms.removeAll(keepingCapacity: true)
         termNumbers.removeAll(keepingCapacity: true)
         termsByNumber.removeAll(keepingCapacity: true)
     }
 
+    /// Calls `body` with each word's UTF-8 byte range in `text` and its numbers. A word is numbered
+    /// by its folded bytes: a String is made only for a form not met before, or a word not of ASCII.
+    private func forEachNumberedWord(_ text: String, _ body: (Range<Int>, NumberedWord) -> Void) {
+        var text = text
+        text.withUTF8 { utf8 in
+            Self.scan(utf8) { bytes, asciiOnly in
+                let written = UnsafeBufferPointer(rebasing: utf8[bytes])
+                body(bytes, asciiOnly ? numberASCII(written) : number(Self.fold(written)))
+            }
+        }
+    }
+
+    private func numberASCII(_ written: UnsafeBufferPointer<UInt8>) -> NumberedWord {
+        guard written.count <= asciiWord.count else { return number(Self.lowercasedASCII(written)) }
+        var hash = formTable.pointee.startHash()
+        for (offset, byte) in written.enumerated() {
+            let lower = Self.lowercasedASCII(byte)
+            asciiWord[offset] = lower
+            hash.add(lower)
+        }
+        let folded = UnsafeBufferPointer(rebasing: asciiWord[..<written.count])
+        return number(folded: folded, hash: hash.finish()) { String(decoding: folded, as: UTF8.self) }
+    }
+
     private func number(_ normalized: String) -> NumberedWord {
-        if let known = numberedForms[normalized] { return known }
+        var text = normalized
+        return text.withUTF8 { folded in number(folded: folded, hash: formTable.pointee.hash(folded)) { normalized } }
+    }
+
+    /// The numbers of the form `folded`, whose String `normalized` makes if the form is new.
+    private func number(folded: UnsafeBufferPointer<UInt8>, hash: UInt64, _ normalized: () -> String) -> NumberedWord {
+        if let known = formTable.pointee.word(folded, hash: hash) { return known }
+        let normalized = normalized()
         let stem = stem(normalized)
         let term: Int32
         if let known = termNumbers[stem] {
@@ -240,7 +385,7 @@ public final class Analyzer {
             termsByNumber.append(stem)
         }
         let word = NumberedWord(form: Int32(forms.count), term: term, isStopWord: StopWords.contains(normalized))
-        numberedForms[normalized] = word
+        formTable.pointee.add(folded, hash: hash, word)
         forms.append(normalized)
         return word
     }
@@ -261,7 +406,12 @@ public final class Analyzer {
     /// Calls `body` with each word's UTF-8 byte range in `text` and its folded form.
     public func forEachWord(_ text: String, _ body: (Range<Int>, String) -> Void) {
         var text = text
-        text.withUTF8 { utf8 in Self.scan(utf8, body) }
+        text.withUTF8 { utf8 in
+            Self.scan(utf8) { bytes, asciiOnly in
+                let written = UnsafeBufferPointer(rebasing: utf8[bytes])
+                body(bytes, asciiOnly ? Self.lowercasedASCII(written) : Self.fold(written))
+            }
+        }
     }
 
     /// The folded form of one word as a user typed it (the same folding `words` applies).
@@ -271,7 +421,8 @@ public final class Analyzer {
 
     // MARK: - Scanning
 
-    private static func scan(_ utf8: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>, String) -> Void) {
+    /// Calls `body` with each word's UTF-8 byte range in `utf8` and whether the word is all ASCII.
+    private static func scan(_ utf8: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>, Bool) -> Void) {
         var start: Int?
         var asciiOnly = true
         var index = 0
@@ -279,8 +430,7 @@ public final class Analyzer {
         func flush(_ end: Int) {
             guard let begin = start else { return }
             start = nil
-            let slice = UnsafeBufferPointer(rebasing: utf8[begin..<end])
-            body(begin..<end, asciiOnly ? lowercasedASCII(slice) : fold(slice))
+            body(begin..<end, asciiOnly)
             asciiOnly = true
         }
         while index < count {
@@ -352,12 +502,13 @@ public final class Analyzer {
 
     private static func lowercasedASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
         String(unsafeUninitializedCapacity: bytes.count) { buffer in
-            for (offset, byte) in bytes.enumerated() {
-                buffer[offset] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
-            }
+            for (offset, byte) in bytes.enumerated() { buffer[offset] = lowercasedASCII(byte) }
             return bytes.count
         }
     }
+
+    @inline(__always)
+    private static func lowercasedASCII(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
 
     // MARK: - Folding
 
