@@ -716,6 +716,7 @@ struct TopKCollector: ~Copyable {
     }
 
     /// Counts a match and offers it to the heap.
+    @inline(__always)
     mutating func offer(score: Double, ordinal: UInt32) {
         counted += 1
         heap.offer(score: score, ordinal: ordinal)
@@ -732,8 +733,12 @@ struct TopKCollector: ~Copyable {
         return mask.firstAllowed(atOrAfter: ordinal)
     }
 
+    /// Inlined into `accept`: as a call a match it was a seventieth of a two-word query,
+    /// which has neither a mask nor exclusions.
+    @inline(__always)
     func isExcluded(_ ordinal: UInt32) -> Bool {
         if let mask, !mask.admits(ordinal) { return true }
+        if excluded.isEmpty { return false }
         for cursor in excluded where cursor.holds(ordinal) { return true }
         return false
     }
@@ -1176,8 +1181,17 @@ struct TopKHeap {
         a.score < b.score || (a.score == b.score && a.ordinal > b.ordinal)
     }
 
+    /// Inlined up to the test that most offers fail once the heap is full.
+    @inline(__always)
     mutating func offer(score: Double, ordinal: UInt32) {
         let entry = Entry(score: score, ordinal: ordinal)
+        if entries.count == limit && !Self.isWorse(entries[0], than: entry) { return }
+        insert(entry)
+    }
+
+    /// Adds `entry`: in place of the worst when the heap is full (`offer` found it better).
+    @inline(never)
+    private mutating func insert(_ entry: Entry) {
         if entries.count < limit {
             entries.append(entry)
             var child = entries.count - 1
@@ -1187,7 +1201,7 @@ struct TopKHeap {
                 entries.swapAt(child, parent)
                 child = parent
             }
-        } else if Self.isWorse(entries[0], than: entry) {
+        } else {
             entries[0] = entry
             var parent = 0
             while true {
