@@ -36,7 +36,7 @@ public enum BitPacking {
     public static func value(at index: Int, in source: UnsafeRawPointer, bitWidth: Int) -> UInt32 {
         let bit = index &* bitWidth
         let word = UInt64(littleEndian: source.loadUnaligned(fromByteOffset: bit &>> 3, as: UInt64.self))
-        return UInt32(truncatingIfNeeded: (word &>> UInt64(bit & 7)) & ((UInt64(1) << UInt64(bitWidth)) &- 1))
+        return UInt32(truncatingIfNeeded: (word &>> UInt64(bit & 7)) & ((UInt64(1) &<< UInt64(bitWidth)) &- 1))
     }
 
     /// Reads `count` values of `bitWidth` bits. Each value is one unaligned 64-bit load

@@ -1065,7 +1065,9 @@ struct TopKCollector: ~Copyable {
         let borrowed = BorrowedTerm.borrow(terms)
         defer { withExtendedLifetime(terms) { borrowed.deallocate() } }
 
-        /// The lowest ordinal a clause holds at or after `target`.
+        /// The lowest ordinal a clause holds at or after `target`. (Left to itself the compiler
+        /// calls it, once a candidate.)
+        @inline(__always)
         func advance(_ clause: [Int], to target: UInt32) -> UInt32 {
             var lowest = PostingsCursor.exhausted
             for term in clause { lowest = min(lowest, borrowed[term].advance(to: target)) }
