@@ -592,7 +592,7 @@ struct ScoredTerm {
 }
 
 /// A `ScoredTerm` as the collectors' loops read it. A class reference read out of an array
-/// is retained and released around its use (a ninth of a two-word query's instructions);
+/// is retained and released around its use (an eighth of a two-word query's instructions);
 /// this one is unretained and lent to each call at +0, so the `ScoredTerm`s it was read
 /// from must outlive it: a collector borrows its terms for the call.
 struct BorrowedTerm {
