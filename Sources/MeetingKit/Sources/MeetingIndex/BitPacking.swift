@@ -31,6 +31,14 @@ public enum BitPacking {
         if accumulatedBits > 0 { bytes.append(UInt8(truncatingIfNeeded: accumulator)) }
     }
 
+    /// The value at `index` of those `unpack` reads, alone: one load, with the same padding after the packed bytes.
+    @inlinable
+    public static func value(at index: Int, in source: UnsafeRawPointer, bitWidth: Int) -> UInt32 {
+        let bit = index &* bitWidth
+        let word = UInt64(littleEndian: source.loadUnaligned(fromByteOffset: bit &>> 3, as: UInt64.self))
+        return UInt32(truncatingIfNeeded: (word &>> UInt64(bit & 7)) & ((UInt64(1) &<< UInt64(bitWidth)) &- 1))
+    }
+
     /// Reads `count` values of `bitWidth` bits. Each value is one unaligned 64-bit load
     /// (a value of up to 32 bits starts within the first byte), so the 7 bytes after the
     /// packed ones must be readable: a segment ends with that much padding.

@@ -690,6 +690,56 @@ struct ScoredTerm {
     let maxScore: Double
 }
 
+/// A `ScoredTerm` as the collectors' loops read it. A class reference read out of an array
+/// is retained and released around its use (an eighth of a two-word query's instructions);
+/// this one is unretained and lent to each call at +0, so the `ScoredTerm`s it was read
+/// from must outlive it: a collector borrows its terms for the call.
+struct BorrowedTerm {
+    private let cursor: Unmanaged<PostingsCursor>
+    let weight: Double
+    let order: Int
+    let maxScore: Double
+
+    /// `terms` in a buffer to deallocate before they are released.
+    static func borrow(_ terms: some Collection<ScoredTerm>) -> UnsafeMutableBufferPointer<BorrowedTerm> {
+        let borrowed = UnsafeMutableBufferPointer<BorrowedTerm>.allocate(capacity: terms.count)
+        _ = borrowed.initialize(from: terms.lazy.map {
+            BorrowedTerm(cursor: .passUnretained($0.cursor), weight: $0.weight, order: $0.order, maxScore: $0.maxScore)
+        })
+        return borrowed
+    }
+
+    @inline(__always) var doc: UInt32 { cursor._withUnsafeGuaranteedRef { $0.doc } }
+    @inline(__always) var frequency: UInt32 { cursor._withUnsafeGuaranteedRef { $0.frequency } }
+    @inline(__always) var blockLastDoc: UInt32 { cursor._withUnsafeGuaranteedRef { $0.blockLastDoc } }
+
+    @inline(__always) @discardableResult
+    func advance(to target: UInt32) -> UInt32 { cursor._withUnsafeGuaranteedRef { $0.advance(to: target) } }
+
+    @inline(__always) @discardableResult
+    func advanceShallow(to target: UInt32) -> Bool { cursor._withUnsafeGuaranteedRef { $0.advanceShallow(to: target) } }
+
+    @inline(__always) @discardableResult
+    func next() -> UInt32 { cursor._withUnsafeGuaranteedRef { $0.next() } }
+
+    @inline(__always)
+    func documentLength(in segment: SegmentReader, through: UInt32, mask: DocumentMask?) -> UInt32 {
+        cursor._withUnsafeGuaranteedRef { $0.documentLength(in: segment, through: through, mask: mask) }
+    }
+
+    /// The bound on this term's score in the block at the skip position (see `PostingsCursor.blockMaxScore`).
+    @inline(__always)
+    func blockMaxScore(_ bm25: BM25, chosenWith segmentAverage: Double) -> Double {
+        cursor._withUnsafeGuaranteedRef { $0.blockMaxScore(weight: weight, bm25, chosenWith: segmentAverage) }
+    }
+
+    /// The term's score in the current posting's document, of `length`.
+    @inline(__always)
+    func score(length: UInt32, _ bm25: BM25) -> Double {
+        weight * bm25.saturation(frequency: frequency, length: length)
+    }
+}
+
 /// Bounds are compared with this much room, so that a bound summed in another order
 /// than the exact score (and rounded differently) never prunes a document that would enter.
 let boundSlack = 1 + 1e-9
@@ -765,6 +815,7 @@ struct TopKCollector: ~Copyable {
     }
 
     /// Counts a match and offers it to the heap.
+    @inline(__always)
     mutating func offer(score: Double, ordinal: UInt32) {
         counted += 1
         heap.offer(score: score, ordinal: ordinal)
@@ -781,8 +832,12 @@ struct TopKCollector: ~Copyable {
         return mask.firstAllowed(atOrAfter: ordinal)
     }
 
+    /// Inlined into `accept`: as a call a match it was a seventieth of a two-word query,
+    /// which has neither a mask nor exclusions.
+    @inline(__always)
     func isExcluded(_ ordinal: UInt32) -> Bool {
         if let mask, !mask.admits(ordinal) { return true }
+        if excluded.isEmpty { return false }
         for cursor in excluded where cursor.holds(ordinal) { return true }
         return false
     }
@@ -842,7 +897,7 @@ struct TopKCollector: ~Copyable {
     /// sums are those `accept` makes), then the window's matches are offered in ordinal
     /// order. A window starts at the lowest ordinal a term is on, so stretches that no term
     /// holds cost nothing. `clauses` index into `terms`.
-    mutating func collectTermAtATime(_ terms: [ScoredTerm], clauses: [[Int]], _ segment: SegmentReader) {
+    mutating func collectTermAtATime(_ scoredTerms: [ScoredTerm], clauses: [[Int]], _ segment: SegmentReader) {
         let window = Self.termAtATimeWindow
         let words = window / 64
         let scores = UnsafeMutablePointer<Double>.allocate(capacity: window)
@@ -853,28 +908,30 @@ struct TopKCollector: ~Copyable {
         // terms marks each document once, in its own bits.
         let countsClauses = clauses.count > 1
         var clausesHeld = [UInt16](repeating: 0, count: countsClauses ? window : 0)
-        var clausesOfTerm = [[Int]](repeating: [], count: terms.count)
+        var clausesOfTerm = [[Int]](repeating: [], count: scoredTerms.count)
         if countsClauses {
             for (index, clause) in clauses.enumerated() { for term in clause { clausesOfTerm[term].append(index) } }
         }
         var heldBy = clauses.map { countsClauses && $0.count > 1 ? [UInt64](repeating: 0, count: words) : [] }
         defer { scores.deallocate() }
-        for term in terms { term.cursor.advance(to: 0) }
+        let terms = BorrowedTerm.borrow(scoredTerms)
+        defer { withExtendedLifetime(scoredTerms) { terms.deallocate() } }
+        for term in terms { term.advance(to: 0) }
         while true {
             var lowest = PostingsCursor.exhausted
-            for term in terms { lowest = min(lowest, term.cursor.doc) }
+            for term in terms { lowest = min(lowest, term.doc) }
             guard lowest != PostingsCursor.exhausted, let start = firstAllowed(atOrAfter: lowest) else { return }
             if start > lowest {
-                for term in terms { term.cursor.advance(to: start) }
+                for term in terms { term.advance(to: start) }
                 continue
             }
             let base = start & ~UInt32(window - 1)
             let end = UInt64(base) + UInt64(window)
             for (index, term) in terms.enumerated() {
-                var ordinal = term.cursor.doc
+                var ordinal = term.doc
                 while UInt64(ordinal) < end {
                     let slot = Int(ordinal - base)
-                    scores[slot] += term.weight * bm25.saturation(frequency: term.cursor.frequency,
+                    scores[slot] += term.weight * bm25.saturation(frequency: term.frequency,
                                                                   length: segment.documentLength(ordinal: Int(ordinal)))
                     matched[slot >> 6] |= 1 << UInt64(slot & 63)
                     for clause in clausesOfTerm[index] {
@@ -885,7 +942,7 @@ struct TopKCollector: ~Copyable {
                             clausesHeld[slot] &+= 1
                         }
                     }
-                    ordinal = term.cursor.next()
+                    ordinal = term.next()
                 }
             }
             for cursor in excluded {
@@ -928,7 +985,8 @@ struct TopKCollector: ~Copyable {
     mutating func collectAny(_ terms: [ScoredTerm], _ segment: SegmentReader) {
         let bm25 = self.bm25
         // Ascending bound: a prefix of this order is non-essential.
-        let byBound = terms.sorted { $0.maxScore < $1.maxScore }
+        let byBound = BorrowedTerm.borrow(terms.sorted { $0.maxScore < $1.maxScore })
+        defer { withExtendedLifetime(terms) { byBound.deallocate() } }
         var boundBelow = [0.0]
         for term in byBound { boundBelow.append(boundBelow.last! + term.maxScore) }
         var firstEssential = 0
@@ -946,18 +1004,18 @@ struct TopKCollector: ~Copyable {
 
             var windowEnd = UInt32.max
             var anyLeft = false
-            for position in firstEssential..<byBound.count where byBound[position].cursor.advanceShallow(to: windowStart) {
+            for position in firstEssential..<byBound.count where byBound[position].advanceShallow(to: windowStart) {
                 anyLeft = true
-                windowEnd = min(windowEnd, byBound[position].cursor.blockLastDoc)
+                windowEnd = min(windowEnd, byBound[position].blockLastDoc)
             }
             if !anyLeft { return }
             var windowBound = 0.0
             for position in 0..<byBound.count {
                 let term = byBound[position]
-                if !term.cursor.advanceShallow(to: windowStart) {
+                if !term.advanceShallow(to: windowStart) {
                     windowBounds[position] = 0
-                } else if position >= firstEssential || term.cursor.blockLastDoc >= windowEnd {
-                    windowBounds[position] = term.cursor.blockMaxScore(weight: term.weight, bm25, chosenWith: segmentAverage)
+                } else if position >= firstEssential || term.blockLastDoc >= windowEnd {
+                    windowBounds[position] = term.blockMaxScore(bm25, chosenWith: segmentAverage)
                 } else {
                     windowBounds[position] = term.maxScore
                 }
@@ -977,7 +1035,7 @@ struct TopKCollector: ~Copyable {
             let heap = essentialHeap
             var heapCount = 0
             for position in firstEssential..<byBound.count {
-                let ordinal = byBound[position].cursor.advance(to: windowStart)
+                let ordinal = byBound[position].advance(to: windowStart)
                 if heaped && ordinal <= windowEnd { Self.push(UInt64(ordinal) << 32 | UInt64(position), into: heap, count: &heapCount) }
             }
             while true {
@@ -990,8 +1048,8 @@ struct TopKCollector: ~Copyable {
                         onDocument = Int(truncatingIfNeeded: heap[0] & 0xFFFF_FFFF)
                     }
                 } else {
-                    for position in firstEssential..<byBound.count where byBound[position].cursor.doc < ordinal {
-                        ordinal = byBound[position].cursor.doc
+                    for position in firstEssential..<byBound.count where byBound[position].doc < ordinal {
+                        ordinal = byBound[position].doc
                         onDocument = position
                     }
                 }
@@ -1003,34 +1061,34 @@ struct TopKCollector: ~Copyable {
                         while heapCount > 0 && heap[0] >> 32 < UInt64(next) {
                             let position = Int(truncatingIfNeeded: heap[0] & 0xFFFF_FFFF)
                             Self.replaceTop(of: heap, count: &heapCount, position: position,
-                                            ordinal: byBound[position].cursor.advance(to: next), windowEnd: windowEnd)
+                                            ordinal: byBound[position].advance(to: next), windowEnd: windowEnd)
                         }
                     } else {
-                        for position in firstEssential..<byBound.count { byBound[position].cursor.advance(to: next) }
+                        for position in firstEssential..<byBound.count { byBound[position].advance(to: next) }
                     }
                     continue
                 }
-                let length = byBound[onDocument].cursor.documentLength(in: segment, through: windowEnd, mask: mask)
+                let length = byBound[onDocument].documentLength(in: segment, through: windowEnd, mask: mask)
                 var partial = 0.0
                 if heaped {
                     while heapCount > 0 && heap[0] >> 32 == UInt64(ordinal) {
                         let position = Int(truncatingIfNeeded: heap[0] & 0xFFFF_FFFF)
                         let term = byBound[position]
-                        let contribution = term.weight * bm25.saturation(frequency: term.cursor.frequency, length: length)
+                        let contribution = term.score(length: length, bm25)
                         contribute(contribution, order: term.order)
                         partial += contribution
                         // At the window's end the next window moves the cursor, decoding only if it is not skipped.
                         Self.replaceTop(of: heap, count: &heapCount, position: position,
-                                        ordinal: ordinal < windowEnd ? term.cursor.next() : PostingsCursor.exhausted, windowEnd: windowEnd)
+                                        ordinal: ordinal < windowEnd ? term.next() : PostingsCursor.exhausted, windowEnd: windowEnd)
                     }
                 } else {
-                    for position in firstEssential..<byBound.count where byBound[position].cursor.doc == ordinal {
+                    for position in firstEssential..<byBound.count where byBound[position].doc == ordinal {
                         let term = byBound[position]
-                        let contribution = term.weight * bm25.saturation(frequency: term.cursor.frequency, length: length)
+                        let contribution = term.score(length: length, bm25)
                         contribute(contribution, order: term.order)
                         partial += contribution
                         // At the window's end the next window moves the cursor, decoding only if it is not skipped.
-                        if ordinal < windowEnd { term.cursor.next() }
+                        if ordinal < windowEnd { term.next() }
                     }
                 }
                 threshold = self.threshold
@@ -1040,8 +1098,8 @@ struct TopKCollector: ~Copyable {
                 while competitive && position >= 0 {
                     let term = byBound[position]
                     remaining -= windowBounds[position]
-                    if term.cursor.advance(to: ordinal) == ordinal {
-                        let contribution = term.weight * bm25.saturation(frequency: term.cursor.frequency, length: length)
+                    if term.advance(to: ordinal) == ordinal {
+                        let contribution = term.score(length: length, bm25)
                         contribute(contribution, order: term.order)
                         partial += contribution
                     }
@@ -1103,17 +1161,21 @@ struct TopKCollector: ~Copyable {
         let outsideLead = terms.indices.filter { !lead.contains($0) }
         var termBounds = [Double](repeating: 0, count: terms.count)
         var hasPostingsLeft = [Bool](repeating: true, count: terms.count)
+        let borrowed = BorrowedTerm.borrow(terms)
+        defer { withExtendedLifetime(terms) { borrowed.deallocate() } }
 
-        /// The lowest ordinal a clause holds at or after `target`.
+        /// The lowest ordinal a clause holds at or after `target`. (Left to itself the compiler
+        /// calls it, once a candidate.)
+        @inline(__always)
         func advance(_ clause: [Int], to target: UInt32) -> UInt32 {
             var lowest = PostingsCursor.exhausted
-            for term in clause { lowest = min(lowest, terms[term].cursor.advance(to: target)) }
+            for term in clause { lowest = min(lowest, borrowed[term].advance(to: target)) }
             return lowest
         }
         /// The same for the other clause whose terms are `otherTerms[slots]`.
         func advanceOther(_ slots: Range<Int>, to target: UInt32) -> UInt32 {
             var lowest = PostingsCursor.exhausted
-            for slot in slots { lowest = min(lowest, terms[otherTerms[slot]].cursor.advance(to: target)) }
+            for slot in slots { lowest = min(lowest, borrowed[otherTerms[slot]].advance(to: target)) }
             return lowest
         }
 
@@ -1122,11 +1184,11 @@ struct TopKCollector: ~Copyable {
             guard let allowedStart = firstAllowed(atOrAfter: windowStart) else { return }
             windowStart = allowedStart
             var windowEnd = UInt32.max
-            for (index, term) in terms.enumerated() {
-                hasPostingsLeft[index] = term.cursor.advanceShallow(to: windowStart)
+            for (index, term) in borrowed.enumerated() {
+                hasPostingsLeft[index] = term.advanceShallow(to: windowStart)
                 if hasPostingsLeft[index] {
-                    windowEnd = min(windowEnd, term.cursor.blockLastDoc)
-                    termBounds[index] = term.cursor.blockMaxScore(weight: term.weight, bm25, chosenWith: segmentAverage)
+                    windowEnd = min(windowEnd, term.blockLastDoc)
+                    termBounds[index] = term.blockMaxScore(bm25, chosenWith: segmentAverage)
                 } else {
                     termBounds[index] = 0
                 }
@@ -1162,16 +1224,16 @@ struct TopKCollector: ~Copyable {
                     clauseStart = clauseEnd
                 }
                 var onDocument = lead[0]
-                for index in lead where terms[index].cursor.doc == ordinal {
+                for index in lead where borrowed[index].doc == ordinal {
                     onDocument = index
                     break
                 }
-                let length = terms[onDocument].cursor.documentLength(in: segment, through: windowEnd, mask: mask)
+                let length = borrowed[onDocument].documentLength(in: segment, through: windowEnd, mask: mask)
                 // The lead clause's own score may already rule the document out.
                 var leadScore = 0.0
-                for index in lead where terms[index].cursor.doc == ordinal {
-                    let term = terms[index]
-                    let contribution = term.weight * bm25.saturation(frequency: term.cursor.frequency, length: length)
+                for index in lead where borrowed[index].doc == ordinal {
+                    let term = borrowed[index]
+                    let contribution = term.score(length: length, bm25)
                     contribute(contribution, order: term.order)
                     leadScore += contribution
                 }
@@ -1179,9 +1241,9 @@ struct TopKCollector: ~Copyable {
                     skippedAny = true
                     clearContributions()
                 } else {
-                    for index in outsideLead where terms[index].cursor.doc == ordinal {
-                        let term = terms[index]
-                        contribute(term.weight * bm25.saturation(frequency: term.cursor.frequency, length: length), order: term.order)
+                    for index in outsideLead where borrowed[index].doc == ordinal {
+                        let term = borrowed[index]
+                        contribute(term.score(length: length, bm25), order: term.order)
                     }
                     accept(ordinal)
                 }
@@ -1220,8 +1282,17 @@ struct TopKHeap {
         a.score < b.score || (a.score == b.score && a.ordinal > b.ordinal)
     }
 
+    /// Inlined up to the test that most offers fail once the heap is full.
+    @inline(__always)
     mutating func offer(score: Double, ordinal: UInt32) {
         let entry = Entry(score: score, ordinal: ordinal)
+        if entries.count == limit && !Self.isWorse(entries[0], than: entry) { return }
+        insert(entry)
+    }
+
+    /// Adds `entry`: in place of the worst when the heap is full (`offer` found it better).
+    @inline(never)
+    private mutating func insert(_ entry: Entry) {
         if entries.count < limit {
             entries.append(entry)
             var child = entries.count - 1
@@ -1231,7 +1302,7 @@ struct TopKHeap {
                 entries.swapAt(child, parent)
                 child = parent
             }
-        } else if Self.isWorse(entries[0], than: entry) {
+        } else {
             entries[0] = entry
             var parent = 0
             while true {
