@@ -340,8 +340,9 @@ extension SearchModule {
         """
     /// Made once: the statement cache is keyed by its text. The turns are joined to the ids'
     /// list rather than looked up `IN` it, which SQLite copies into a temporary b-tree first;
-    /// a turn listed twice comes twice, and `hitsByTurn` keeps the first.
-    static let hitsByTurnSQL = "SELECT \(hitColumns), t.text, t.id FROM json_each(?) ids JOIN turn t ON t.id = ids.value \(hitJoins)"
+    /// a CROSS JOIN, so that the list is always the outer loop (the other order would read every
+    /// turn); a turn listed twice comes twice, and `hitsByTurn` keeps the first.
+    static let hitsByTurnSQL = "SELECT \(hitColumns), t.text, t.id FROM json_each(?) ids CROSS JOIN turn t ON t.id = ids.value \(hitJoins)"
 
     /// A hit from a row that starts with `hitColumns`.
     /// Its members are listed as an array: a dictionary literal is copied once more into one.

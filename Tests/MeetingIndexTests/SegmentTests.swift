@@ -13,7 +13,7 @@ final class BitPackingTests: XCTestCase {
                 var packed: [UInt8] = []
                 values.withUnsafeBufferPointer { BitPacking.pack($0, bitWidth: bitWidth, into: &packed) }
                 XCTAssertEqual(packed.count, BitPacking.packedByteCount(count: count, bitWidth: bitWidth))
-                // The unpacker reads up to 7 bytes past the packed ones; poison them.
+                // The unpacker reads up to 7 bytes past the packed ones, a value alone up to 8; poison them.
                 packed.append(contentsOf: repeatElement(0xFF, count: 8))
                 var unpacked = [UInt32](repeating: 0xDEAD, count: count)
                 packed.withUnsafeBytes { source in
@@ -22,6 +22,10 @@ final class BitPackingTests: XCTestCase {
                     }
                 }
                 XCTAssertEqual(unpacked, values, "width \(bitWidth), \(count) values")
+                let oneByOne = packed.withUnsafeBytes { source in
+                    (0..<count).map { BitPacking.value(at: $0, in: source.baseAddress!, bitWidth: bitWidth) }
+                }
+                XCTAssertEqual(oneByOne, values, "one by one: width \(bitWidth), \(count) values")
             }
         }
     }

@@ -31,7 +31,9 @@ public enum BitPacking {
         if accumulatedBits > 0 { bytes.append(UInt8(truncatingIfNeeded: accumulator)) }
     }
 
-    /// The value at `index` of those `unpack` reads, alone: one load, with the same padding after the packed bytes.
+    /// The value at `index` of those `unpack` reads, alone: one unaligned 64-bit load from the
+    /// value's first byte, so up to 8 bytes past the packed ones (at width 0, where there are
+    /// none) must be readable: a segment's padding (`SegmentFormat.trailingPadding`) is 8 bytes.
     @inlinable
     public static func value(at index: Int, in source: UnsafeRawPointer, bitWidth: Int) -> UInt32 {
         let bit = index &* bitWidth

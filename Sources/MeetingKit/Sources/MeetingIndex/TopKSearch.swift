@@ -128,21 +128,6 @@ public struct IndexSearchResult: Sendable {
     public var blocksInQueryTerms: Int
 }
 
-/// What a segment is scored with when it is one of several: the whole index's statistics,
-/// so that a document scores the same whichever segment holds it.
-public struct CollectionStatistics: Sendable {
-    public var documentCount: Int
-    public var bm25: BM25
-    /// Documents holding each of the query's terms, across the collection.
-    public var documentFrequencies: [String: Int]
-
-    public init(documentCount: Int, bm25: BM25, documentFrequencies: [String: Int]) {
-        self.documentCount = documentCount
-        self.bm25 = bm25
-        self.documentFrequencies = documentFrequencies
-    }
-}
-
 /// Which documents of a segment may match: those not deleted and, when `allowed` is
 /// set, inside one of its ordinal ranges (ascending, disjoint). A filter of many ranges (a
 /// speaker's turns) is as cheap to test as one: `admits` reads one bit.
@@ -248,8 +233,6 @@ struct CompiledQuery {
     /// Per non-empty clause, each of its terms as its leading and last words (indexes into
     /// `words`): a segment can match the clause only if it holds every leading word and a last one.
     let requirements: [[(leading: [Int], last: [Int])]]
-    /// The excluded terms, each once.
-    let excluded: [IndexQuery.Term]
 
     init(_ query: IndexQuery) {
         self.query = query
@@ -300,8 +283,6 @@ struct CompiledQuery {
             phrasesEndingInAnyOf.append(PhraseEndingInAnyOf(leading: term.leading, lastWords: term.lastWords,
                                                             terms: term.alternatives.map { termIndex[$0.joined(separator: " ")]! }))
         }
-        var seenExcluded = Set<[[String]]>()
-        excluded = query.excluded.filter { seenExcluded.insert([$0.leading, $0.lastWords]).inserted }
         self.words = words
         self.terms = terms
         self.clauses = clauses
@@ -319,20 +300,16 @@ struct CompiledQuery {
 }
 
 extension SegmentReader {
-    /// Searches this segment alone (its own statistics), or as one of several with the
-    /// collection's `statistics` and the documents `mask` admits. Once `exactTotalUpTo`
-    /// matches are counted, no document scoring at or below `floor` is kept: the caller
-    /// knows `limit` better ones, or as good ones of lower ids.
-    public func search(_ query: IndexQuery, statistics: CollectionStatistics? = nil,
-                       mask: DocumentMask? = nil, floor: Double = -.infinity) -> IndexSearchResult {
+    /// Searches this segment alone, with its own statistics, among the documents `mask`
+    /// admits (a set of segments is searched by `SegmentSet`, with the collection's). Once
+    /// `exactTotalUpTo` matches are counted, no document scoring at or below `floor` is kept:
+    /// the caller knows `limit` better ones, or as good ones of lower ids.
+    public func search(_ query: IndexQuery, mask: DocumentMask? = nil, floor: Double = -.infinity) -> IndexSearchResult {
         let compiled = CompiledQuery(query)
         let entries = compiled.words.map { lookup($0) }
-        let documentCount = statistics?.documentCount ?? documentCount
         // A word the segment lacks has no idf here, and no term of it is bound: 0 is never read.
-        let idf = zip(compiled.words, entries).map { word, info in
-            BM25.idf(documentFrequency: statistics?.documentFrequencies[word] ?? info?.documentFrequency ?? 0, documentCount: documentCount)
-        }
-        return search(compiled, weights: compiled.weights(idf: idf), entries: entries[...], scoring: statistics?.bm25 ?? bm25,
+        let idf = entries.map { info in BM25.idf(documentFrequency: info?.documentFrequency ?? 0, documentCount: documentCount) }
+        return search(compiled, weights: compiled.weights(idf: idf), entries: entries[...], scoring: bm25,
                       mask: mask, floor: floor, exactTotalUpTo: query.exactTotalUpTo)
     }
 
@@ -394,7 +371,7 @@ extension SegmentReader {
         }
         let clauses = position.map { position in query.clauses.map { $0.compactMap { position[$0] } } } ?? query.clauses
         guard !scored.isEmpty, !clauses.contains(where: { $0.isEmpty }) else { return nothing }
-        let excluded = excludedCursors(query.excluded, mask: mask, keeping: &phrasePostings,
+        let excluded = excludedCursors(query.query.excluded, mask: mask, keeping: &phrasePostings,
                                        blocksDecoded: &phraseBlocksDecoded, blocksInWords: &phraseBlocksInQueryTerms)
         // A lazy phrase's document frequency is its rarest word's, a bound: its matches are counted.
         let countsMatches = scored.count > 1 || !excluded.isEmpty || mask != nil || scored[0].cursor.phrase != nil
@@ -692,8 +669,9 @@ struct ScoredTerm {
 
 /// A `ScoredTerm` as the collectors' loops read it. A class reference read out of an array
 /// is retained and released around its use (an eighth of a two-word query's instructions);
-/// this one is unretained and lent to each call at +0, so the `ScoredTerm`s it was read
-/// from must outlive it: a collector borrows its terms for the call.
+/// this one is unretained and lent to each call at +0, so its cursor must be kept alive by
+/// another reference while it is read: a collector borrows the terms it was given (or a
+/// sorted copy of them, holding the same cursors) for the call.
 struct BorrowedTerm {
     private let cursor: Unmanaged<PostingsCursor>
     let weight: Double
